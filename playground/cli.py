@@ -1,0 +1,160 @@
+"""`k8s-playground`: the app with no arguments, headless commands otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.lab import build_default_lab
+from playground.cluster.tables import nodes_table, pods_table
+from playground.cluster.targets import resolve, send
+from playground.net.netfilter import IptablesError
+from playground.net.netns import NetError
+from playground.timefmt import iptables_date
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports in one line and exits 2, without the usage dump."""
+
+    def error(self, message: str):
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="k8s-playground",
+                    description="Learn Kubernetes networking by sending packets through a "
+                                "modelled cluster. Without a command, opens the app.")
+    commands = parser.add_subparsers(dest="command", parser_class=Parser)
+
+    def lab_options(sub):
+        sub.add_argument("--cni", choices=["bridge", "ptp"], default="bridge",
+                         help="CNI plugin of the lab (default: bridge)")
+        sub.add_argument("--seed", type=int, default=0, help="random seed of the lab")
+
+    app = commands.add_parser("app", help="open the app (the default)")
+    lab_options(app)
+
+    trace = commands.add_parser("trace", help="send a packet and print its path")
+    trace.add_argument("src", help="pod/NAME[:CONTAINER], pod/NS/NAME, node/NAME or IP")
+    trace.add_argument("dst", help="pod/NAME[:CONTAINER], pod/NS/NAME, node/NAME or IP")
+    trace.add_argument("--port", type=int, help="destination port (default: the target's "
+                                               "first declared port, else 80)")
+    trace.add_argument("--proto", choices=["tcp", "udp", "icmp"], default="tcp")
+    trace.add_argument("--reply", action="store_true", help="also trace the answer back")
+    trace.add_argument("--json", action="store_true", help="print the trace as JSON")
+    lab_options(trace)
+
+    show = commands.add_parser("show", help="print a table of the lab in a real tool's format")
+    what = show.add_subparsers(dest="what", parser_class=Parser, required=True)
+    routes = what.add_parser("routes", help="`ip route` of a node or pod")
+    routes.add_argument("target", help="node/NAME or pod/NAME")
+    lab_options(routes)
+    nodes = what.add_parser("nodes", help="`kubectl get nodes`")
+    nodes.add_argument("-o", "--output", choices=["wide"])
+    lab_options(nodes)
+    pods = what.add_parser("pods", help="`kubectl get pods`")
+    pods.add_argument("-o", "--output", choices=["wide"])
+    pods.add_argument("-n", "--namespace", default="default")
+    pods.add_argument("-A", "--all-namespaces", action="store_true")
+    lab_options(pods)
+    iptables = what.add_parser("iptables", help="`iptables-save` of a node")
+    iptables.add_argument("target", help="node/NAME or pod/NAME")
+    iptables.add_argument("--table", choices=["raw", "mangle", "nat", "filter"])
+    iptables.add_argument("-c", "--counters", action="store_true")
+    lab_options(iptables)
+    conntrack = what.add_parser("conntrack", help="`conntrack -L` of a node")
+    conntrack.add_argument("target", help="node/NAME or pod/NAME")
+    lab_options(conntrack)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command in (None, "app"):
+            return run_app(args)
+        return asyncio.run(run_command(args))
+    except UsageError as error:
+        print(f"k8s-playground: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ClusterError, NetError, IptablesError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_app(args) -> int:
+    from playground.tui.app import PlaygroundApp
+
+    PlaygroundApp(cni=getattr(args, "cni", "bridge"), seed=getattr(args, "seed", 0)).run()
+    return 0
+
+
+async def run_command(args) -> int:
+    cluster = await build_default_lab(cni=args.cni, seed=args.seed)
+    try:
+        if args.command == "trace":
+            return do_trace(cluster, args)
+        return do_show(cluster, args)
+    finally:
+        await cluster.stop()
+
+
+def do_trace(cluster: Cluster, args) -> int:
+    trace = send(cluster, args.src, args.dst, args.proto, args.port)
+    traces = [trace]
+    if args.reply:
+        if trace.verdict != "delivered":
+            raise ClusterError(f"there is no reply to trace: the packet was {trace.verdict} "
+                               f"({trace.reason})")
+        traces.append(cluster.network.reply(trace))
+    if args.json:
+        data = traces[0].to_dict()
+        if args.reply:
+            data["reply"] = traces[1].to_dict()
+        print(json.dumps(data, indent=2))
+    else:
+        print("\n".join(t.text() for t in traces), end="")
+    return 0
+
+
+def do_show(cluster: Cluster, args) -> int:
+    if args.what == "nodes":
+        print(nodes_table(cluster, args.output == "wide"), end="")
+    elif args.what == "pods":
+        namespace = None if args.all_namespaces else args.namespace
+        print(pods_table(cluster, namespace, args.output == "wide"), end="")
+    else:
+        ns = namespace_of(cluster, args.target)
+        if args.what == "routes":
+            print(ns.ip_route(), end="")
+        elif args.what == "iptables":
+            tables = [args.table] if args.table else None
+            print(ns.netfilter.save(tables, counters=args.counters,
+                                    when=iptables_date(cluster.network.clock)), end="")
+        elif args.what == "conntrack":
+            print(ns.conntrack.listing(), end="")
+            print(ns.conntrack.summary(len(ns.conntrack)), file=sys.stderr)
+    return 0
+
+
+def namespace_of(cluster: Cluster, spec: str):
+    target = resolve(cluster, spec)
+    if not target.namespace:
+        raise ClusterError(f"{spec}: no pod or node has the address {target.ip}")
+    return cluster.network.namespace(target.namespace)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""The Cluster facade: the actions people, the CLI, the app and tests use.
+
+Each action validates, writes the desired state to the API server, waits for the
+controllers to settle, and rolls back with one clear error if the world cannot get there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from ipaddress import IPv4Address, IPv4Network
+
+from playground import cni as cni_plugins
+from playground.cluster.api import AlreadyExists, ApiServer, NotFound
+from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
+from playground.cluster.controllers.nodeipam import NodeIpamController
+from playground.cluster.controllers.routes import NodeRouteAgent
+from playground.cluster.controllers.scheduler import Scheduler
+from playground.cluster.ipam import NodeCidrAllocator
+from playground.cluster.objects import (
+    Container,
+    Node,
+    NodeSpec,
+    NodeStatus,
+    ObjectMeta,
+    Pod,
+    PodSpec,
+    Taint,
+    Toleration,
+    ValidationError,
+    validate_node,
+    validate_pod,
+)
+from playground.net.link import Ethernet
+from playground.net.network import Network
+from playground.net.route import Route
+
+NODE_NETWORK = IPv4Network("172.18.0.0/16")
+CLUSTER_CIDR = IPv4Network("10.244.0.0/16")
+GATEWAY_NAMESPACE = "vpc-gateway"
+SEGMENT = "kind"
+CONTROL_PLANE_TAINT = Taint("node-role.kubernetes.io/control-plane", "", "NoSchedule")
+CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
+                       ("tcp", 2380, "etcd")]
+
+
+class ClusterError(ValueError):
+    """One line saying what was wrong; nothing was changed."""
+
+
+def docker_mac(ip: IPv4Address) -> str:
+    """Docker derives a container's MAC from its IP; kind nodes are Docker containers."""
+    octets = ip.packed
+    return "02:42:" + ":".join(f"{b:02x}" for b in octets)
+
+
+class Cluster:
+    def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24) -> None:
+        try:
+            self.cni = cni_plugins.plugin(cni)
+        except ValueError as error:
+            raise ClusterError(str(error)) from None
+        self.network = Network(seed)
+        self.api = ApiServer(clock=lambda: self.network.clock)
+        self.allocator = NodeCidrAllocator(CLUSTER_CIDR, node_cidr_mask)
+        self.node_agents: dict[str, list] = {}
+        self.controllers: list = []
+        self.node_ips: dict[str, IPv4Address] = {}
+        self.started = False
+
+    # lifecycle
+
+    async def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        gateway = self.network.add_namespace(GATEWAY_NAMESPACE)
+        self._attach_to_node_network(gateway, NODE_NETWORK.network_address + 1)
+        gateway.sysctl["net.ipv4.ip_forward"] = "1"
+        self.node_ipam = NodeIpamController(self.api, self.allocator)
+        self.scheduler = Scheduler(self.api)
+        self.controllers = [self.node_ipam, self.scheduler]
+        for controller in self.controllers:
+            controller.start()
+        await self.settle()
+
+    async def stop(self) -> None:
+        for agents in self.node_agents.values():
+            for agent in agents:
+                await agent.stop()
+        for controller in self.controllers:
+            await controller.stop()
+
+    async def settle(self) -> None:
+        """Return once every controller has handled every event; a second of lab time passes."""
+        self.network.clock += 1.0
+        while True:
+            await self.api.tracker.wait_idle()
+            await asyncio.sleep(0)
+            if self.api.tracker.pending == 0:
+                return
+
+    def _attach_to_node_network(self, ns, ip: IPv4Address) -> None:
+        eth0 = Ethernet("eth0", docker_mac(ip))
+        ns.add_device(eth0)
+        self.network.segment(SEGMENT).attach(eth0)
+        ns.add_address("eth0", f"{ip}/{NODE_NETWORK.prefixlen}")
+
+    # nodes
+
+    def _free_node_ip(self) -> IPv4Address:
+        taken = set(self.node_ips.values())
+        for ip in NODE_NETWORK.hosts():
+            if ip > NODE_NETWORK.network_address + 1 and ip not in taken:
+                return ip
+        raise ClusterError(f"no address left on the node network {NODE_NETWORK}")
+
+    async def add_node(self, name: str, control_plane: bool = False,
+                       internal_ip: str | None = None, pod_cidr: str | None = None) -> Node:
+        node = Node(ObjectMeta(name), NodeSpec(pod_cidr=pod_cidr),
+                    NodeStatus(internal_ip=internal_ip))
+        if control_plane:
+            node.metadata.labels["node-role.kubernetes.io/control-plane"] = ""
+            node.spec.taints.append(CONTROL_PLANE_TAINT)
+        try:
+            validate_node(node)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        if self.api.peek("Node", "", name) is not None:
+            raise ClusterError(f'node "{name}" already exists')
+        ip = IPv4Address(internal_ip) if internal_ip else self._free_node_ip()
+        if ip not in NODE_NETWORK or ip in (NODE_NETWORK.network_address,
+                                            NODE_NETWORK.network_address + 1,
+                                            NODE_NETWORK.broadcast_address):
+            raise ClusterError(f"node {name}: InternalIP {ip} must be a free host address of "
+                               f"{NODE_NETWORK} other than the gateway")
+        if ip in self.node_ips.values():
+            raise ClusterError(f"node {name}: InternalIP {ip} is already used by another node")
+        if pod_cidr is not None:
+            cidr = IPv4Network(pod_cidr)
+            try:
+                self.allocator.occupy(cidr, name)
+            except ValueError as error:
+                raise ClusterError(f"node {name}: {error}") from None
+        node.status.internal_ip = str(ip)
+        self._build_machine(name, ip, control_plane)
+        self.api.create(node)
+        await self.settle()
+        if name in self.node_ipam.failures:
+            message = self.node_ipam.failures.pop(name)
+            await self.remove_node(name)
+            raise ClusterError(message)
+        return self.api.get("Node", "", name)
+
+    def _build_machine(self, name: str, ip: IPv4Address, control_plane: bool) -> None:
+        """The node VM itself: its eth0 on the node network and its own processes."""
+        ns = self.network.add_namespace(node_namespace_name(name))
+        self._attach_to_node_network(ns, ip)
+        ns.add_route(Route(IPv4Network("0.0.0.0/0"), dev="eth0",
+                           via=NODE_NETWORK.network_address + 1))
+        ns.bind("tcp", 10250, "kubelet")
+        if control_plane:
+            for proto, port, owner in CONTROL_PLANE_PORTS:
+                ns.bind(proto, port, owner)
+        self.node_ips[name] = ip
+        kubelet = Kubelet(self.api, self.network, name, self.cni)
+        routes = NodeRouteAgent(self.api, self.network, name, ns.name)
+        self.node_agents[name] = [kubelet, routes]
+        kubelet.start()
+        routes.start()
+
+    async def remove_node(self, name: str) -> None:
+        if self.api.peek("Node", "", name) is None:
+            raise ClusterError(f'node "{name}" not found')
+        for pod in self.api.list("Pod"):
+            if pod.spec.node_name == name:
+                self.api.delete("Pod", pod.metadata.namespace, pod.name)
+        await self.settle()
+        self.api.delete("Node", "", name)
+        await self.settle()
+        for agent in self.node_agents.pop(name, []):
+            await agent.stop()
+        ns_name = node_namespace_name(name)
+        if ns_name in self.network.namespaces:
+            self.network.remove_namespace(ns_name)
+        self.node_ips.pop(name, None)
+        self.allocator.release(name)
+
+    # pods
+
+    async def add_pod(self, name: str, containers: list[Container], namespace: str = "default",
+                      labels: dict[str, str] | None = None, node_name: str | None = None,
+                      tolerations: list[Toleration] | None = None) -> Pod:
+        pod = Pod(ObjectMeta(name, namespace, labels=dict(labels or {})),
+                  PodSpec(containers, node_name=node_name, tolerations=list(tolerations or [])))
+        try:
+            validate_pod(pod)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        if node_name is not None and self.api.peek("Node", "", node_name) is None:
+            raise ClusterError(f'pod {pod.key}: spec.nodeName "{node_name}" is not a node')
+        try:
+            self.api.create(pod)
+        except AlreadyExists as error:
+            raise ClusterError(str(error)) from None
+        await self.settle()
+        created = self.api.get("Pod", namespace, name)
+        if created.status.phase != "Running":
+            why = created.status.message or "it could not be started"
+            self.api.delete("Pod", namespace, name)
+            await self.settle()
+            raise ClusterError(f"pod {pod.key} was not created: {why}")
+        return created
+
+    async def delete_pod(self, name: str, namespace: str = "default") -> None:
+        try:
+            self.api.delete("Pod", namespace, name)
+        except NotFound as error:
+            raise ClusterError(str(error).strip('"')) from None
+        await self.settle()
+
+    # reading
+
+    def nodes(self) -> list[Node]:
+        return self.api.list("Node")
+
+    def pods(self, namespace: str | None = None) -> list[Pod]:
+        return self.api.list("Pod", namespace)
+
+    def node_namespace(self, name: str):
+        if self.api.peek("Node", "", name) is None:
+            raise ClusterError(f'node "{name}" not found')
+        return self.network.namespace(node_namespace_name(name))
+
+    def find_pod(self, name: str, namespace: str | None = None) -> Pod:
+        """A pod by name; without a namespace, the only pod of that name in any namespace."""
+        if namespace is not None:
+            pod = self.api.peek("Pod", namespace, name)
+            if pod is None:
+                raise ClusterError(f'pod "{name}" not found in namespace "{namespace}"')
+            return pod
+        matches = [p for p in self.pods() if p.name == name]
+        if not matches:
+            raise ClusterError(f'pod "{name}" not found')
+        if len(matches) > 1:
+            spaces = ", ".join(p.metadata.namespace for p in matches)
+            raise ClusterError(f'pod name "{name}" is ambiguous (namespaces {spaces}): '
+                               "write pod/NAMESPACE/NAME")
+        return matches[0]
+
+    def ip_owner(self, ip: IPv4Address) -> str | None:
+        for ns in self.network.namespaces.values():
+            if any(a.ip == ip and a.dev != "lo" for a in ns.addresses):
+                return ns.name
+        return None
+

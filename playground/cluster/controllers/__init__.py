@@ -1,0 +1,1 @@
+"""Controllers: asyncio tasks that watch the API server and converge the world to it."""

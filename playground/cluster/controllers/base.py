@@ -1,0 +1,45 @@
+"""The loop every controller runs: take a watch event, handle it, mark it done."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from playground.cluster.api import Event, Watch
+
+log = logging.getLogger("playground.controllers")
+
+
+class Controller:
+    name = "controller"
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task] = []
+        self.watches: list[Watch] = []
+        self.errors: list[str] = []
+
+    def follow(self, watch: Watch, handler) -> None:
+        self.watches.append(watch)
+        self.tasks.append(asyncio.create_task(self._loop(watch, handler)))
+
+    async def _loop(self, watch: Watch, handler) -> None:
+        while True:
+            event: Event = await watch.next()
+            try:
+                handler(event)
+            except Exception as error:  # a controller keeps running, as in a real cluster
+                log.exception("%s failed on %s", self.name, event.type)
+                self.errors.append(f"{self.name}: {error}")
+            finally:
+                watch.done()
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        for watch in self.watches:
+            watch.close()

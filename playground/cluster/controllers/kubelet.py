@@ -1,0 +1,107 @@
+"""The kubelet of one node: runs the pods bound to it, asking the CNI plugin to wire them."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+
+from playground.cluster.api import ApiServer, Event
+from playground.cluster.controllers.base import Controller
+from playground.cluster.ipam import HostLocalIpam, PoolExhausted
+from playground.cluster.objects import Pod
+from playground.cni.base import PodAttachment
+from playground.net.netns import NetError
+from playground.net.network import Network
+
+NODE_PORTS = {"kubelet": [("tcp", 10250)]}
+
+
+def pod_namespace_name(pod: Pod) -> str:
+    return f"pod/{pod.metadata.namespace}/{pod.name}"
+
+
+def node_namespace_name(node: str) -> str:
+    return f"node/{node}"
+
+
+class Kubelet(Controller):
+    def __init__(self, api: ApiServer, network: Network, node: str, cni) -> None:
+        super().__init__()
+        self.api, self.network, self.node, self.cni = api, network, node, cni
+        self.name = f"kubelet/{node}"
+        self.ipam: HostLocalIpam | None = None
+        self.attachments: dict[str, PodAttachment] = {}
+
+    @property
+    def node_ns(self):
+        return self.network.namespace(node_namespace_name(self.node))
+
+    def start(self) -> None:
+        self.follow(self.api.watch("Node", lambda n: n.name == self.node), self.on_node)
+        self.follow(self.api.watch("Pod", lambda p: p.spec.node_name == self.node), self.on_pod)
+
+    def on_node(self, event: Event) -> None:
+        node = event.object
+        if event.type == "DELETED" or self.ipam is not None or node.spec.pod_cidr is None:
+            return
+        cidr = IPv4Network(node.spec.pod_cidr)
+        self.ipam = HostLocalIpam(cidr)
+        self.cni.setup_node(self.network, self.node_ns, cidr)
+        current = self.api.get("Node", "", self.node)
+        current.status.ready = True
+        self.api.update(current)
+
+    def on_pod(self, event: Event) -> None:
+        pod = event.object
+        if event.type == "DELETED":
+            self.teardown(pod)
+        elif pod.key not in self.attachments and not pod.status.reason.startswith("Failed"):
+            self.run(pod)
+
+    def run(self, pod: Pod) -> None:
+        ns_name = pod_namespace_name(pod)
+        pod_ns = self.network.add_namespace(ns_name)
+        try:
+            if self.ipam is None:
+                raise PoolExhausted(f"node {self.node} has no pod CIDR yet")
+            ip = self.ipam.allocate(pod.key)
+            attachment = self.cni.add(self.network, self.node_ns, pod_ns, ip, self.ipam.subnet,
+                                      f"{self.node}/{pod.key}/{pod.metadata.uid}")
+            for container, port in pod.ports():
+                pod_ns.bind(port.protocol.lower(), port.container_port, container.name)
+        except (PoolExhausted, NetError, ValueError) as error:
+            self._undo(pod, pod_ns)
+            self._set_status(pod, phase="Pending", reason="FailedCreatePodSandBox",
+                             message=f"failed to set up the pod network: {error}")
+            return
+        self.attachments[pod.key] = attachment
+        node = self.api.peek("Node", "", self.node)
+        self._set_status(pod, phase="Running", pod_ip=str(attachment.ip),
+                         host_ip=node.status.internal_ip if node else None)
+
+    def _undo(self, pod: Pod, pod_ns) -> None:
+        attachment = self.attachments.pop(pod.key, None)
+        if attachment is not None:
+            self.cni.delete(self.network, self.node_ns, pod_ns, attachment)
+        if self.ipam is not None:
+            self.ipam.release(pod.key)
+        if pod_ns.name in self.network.namespaces:
+            self.network.remove_namespace(pod_ns.name)
+
+    def teardown(self, pod: Pod) -> None:
+        ns_name = pod_namespace_name(pod)
+        if ns_name in self.network.namespaces:
+            self._undo(pod, self.network.namespace(ns_name))
+
+    def _set_status(self, pod: Pod, **fields) -> None:
+        current = self.api.peek("Pod", pod.metadata.namespace, pod.name)
+        if current is None:
+            return
+        current = self.api.get("Pod", pod.metadata.namespace, pod.name)
+        for key, value in fields.items():
+            setattr(current.status, key, value)
+        current.status.reason = fields.get("reason", "")
+        current.status.message = fields.get("message", "")
+        self.api.update(current)
+
+    async def stop(self) -> None:
+        await super().stop()

@@ -1,0 +1,74 @@
+"""Address pools: pod CIDRs for nodes (node IPAM) and pod IPs within a node (host-local)."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+
+
+class PoolExhausted(ValueError):
+    pass
+
+
+class NodeCidrAllocator:
+    """Hands each node one subnet of the cluster CIDR, lowest free first."""
+
+    def __init__(self, cluster_cidr: IPv4Network, node_mask: int = 24) -> None:
+        self.cluster_cidr = cluster_cidr
+        self.node_mask = node_mask
+        self.taken: dict[IPv4Network, str] = {}
+
+    def occupy(self, cidr: IPv4Network, node: str) -> None:
+        if not cidr.subnet_of(self.cluster_cidr):
+            raise ValueError(f"pod CIDR {cidr} is outside the cluster CIDR {self.cluster_cidr}")
+        owner = self.taken.get(cidr)
+        if owner is not None and owner != node:
+            raise ValueError(f"pod CIDR {cidr} is already assigned to node {owner}")
+        self.taken[cidr] = node
+
+    def allocate(self, node: str) -> IPv4Network:
+        for cidr in self.cluster_cidr.subnets(new_prefix=self.node_mask):
+            if cidr not in self.taken:
+                self.taken[cidr] = node
+                return cidr
+        raise PoolExhausted(
+            f"node {node}: no pod CIDR left: all {len(self.taken)} /{self.node_mask} ranges of "
+            f"{self.cluster_cidr} are taken"
+        )
+
+    def release(self, node: str) -> None:
+        self.taken = {cidr: owner for cidr, owner in self.taken.items() if owner != node}
+
+
+class HostLocalIpam:
+    """The host-local CNI IPAM: addresses from .2 up, .1 kept for the gateway."""
+
+    def __init__(self, subnet: IPv4Network) -> None:
+        self.subnet = subnet
+        self.gateway = subnet.network_address + 1
+        self.first = subnet.network_address + 2
+        self.last = subnet.broadcast_address - 1
+        self.leases: dict[IPv4Address, str] = {}
+
+    def allocate(self, owner: str, wanted: IPv4Address | None = None) -> IPv4Address:
+        if wanted is not None:
+            if not self.first <= wanted <= self.last:
+                raise PoolExhausted(f"requested IP {wanted} is outside the range "
+                                    f"{self.first}-{self.last}")
+            if wanted in self.leases:
+                raise PoolExhausted(f"requested IP {wanted} is already allocated to "
+                                    f"{self.leases[wanted]}")
+            self.leases[wanted] = owner
+            return wanted
+        address = self.first
+        while address <= self.last:
+            if address not in self.leases:
+                self.leases[address] = owner
+                return address
+            address += 1
+        raise PoolExhausted(
+            f"failed to allocate for range 0: no IP addresses available in range set: "
+            f"{self.subnet.network_address + 1}-{self.last}"
+        )
+
+    def release(self, owner: str) -> None:
+        self.leases = {ip: who for ip, who in self.leases.items() if who != owner}

@@ -1,0 +1,42 @@
+"""The embedded default lab: a kind-like cluster with a few pods, as the seed describes it."""
+
+from __future__ import annotations
+
+from playground.cluster.cluster import Cluster
+from playground.cluster.objects import Container, ContainerPort, Toleration
+
+# (name, control plane, InternalIP, pod CIDR): the addresses of the seed's routing table
+NODES = [
+    ("kind-control-plane", True, "172.18.0.4", "10.244.0.0/24"),
+    ("kind-worker", False, "172.18.0.2", "10.244.1.0/24"),
+    ("kind-worker2", False, "172.18.0.3", "10.244.2.0/24"),
+]
+
+
+def web(name: str = "web") -> list[Container]:
+    return [Container(name, "nginx:1.27", [ContainerPort(80, "http")])]
+
+
+async def build_default_lab(cni: str = "bridge", seed: int = 0) -> Cluster:
+    cluster = Cluster(cni=cni, seed=seed)
+    await cluster.start()
+    for name, control_plane, ip, cidr in NODES:
+        await cluster.add_node(name, control_plane=control_plane, internal_ip=ip, pod_cidr=cidr)
+    coredns = [Container("coredns", "registry.k8s.io/coredns/coredns:v1.11.1", [
+        ContainerPort(53, "dns", "UDP"), ContainerPort(53, "dns-tcp", "TCP"),
+        ContainerPort(9153, "metrics", "TCP")])]
+    control_plane_ok = [Toleration("node-role.kubernetes.io/control-plane")]
+    for suffix in ("5d78c9869d-4x7kq", "5d78c9869d-9vx2m"):
+        await cluster.add_pod(f"coredns-{suffix}", coredns, namespace="kube-system",
+                              labels={"k8s-app": "kube-dns"}, node_name="kind-control-plane",
+                              tolerations=control_plane_ok)
+    # the scheduler spreads these: client and web-2 share kind-worker, web-1 and app kind-worker2
+    await cluster.add_pod("client", [Container("client", "curlimages/curl:8.8.0")],
+                          labels={"app": "client"})
+    await cluster.add_pod("web-1", web(), labels={"app": "web"})
+    await cluster.add_pod("web-2", web(), labels={"app": "web"})
+    await cluster.add_pod("app", [
+        Container("app", "python:3.12-slim", [ContainerPort(8080, "http")]),
+        Container("sidecar", "envoyproxy/envoy:v1.30", [ContainerPort(9901, "admin")]),
+    ], labels={"app": "app"})
+    return cluster

@@ -1,0 +1,76 @@
+"""`kubectl get` style tables: columns padded to the widest cell plus three spaces."""
+
+from __future__ import annotations
+
+from playground.cluster.cluster import Cluster
+
+KUBERNETES_VERSION = "v1.31.0"
+
+
+def human_age(seconds: float) -> str:
+    """kubectl's short duration: 45s, 3m12s, 2d4h."""
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 10:
+        return f"{minutes}m{seconds % 60}s" if seconds % 60 else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours}h"
+    return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
+
+
+def render(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+        lines.append("   ".join(cells).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def pods_table(cluster: Cluster, namespace: str | None, wide: bool) -> str:
+    pods = cluster.pods(namespace)
+    if not pods:
+        where = f" in {namespace} namespace" if namespace else ""
+        return f"No resources found{where}.\n"
+    header = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    if wide:
+        header += ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]
+    if namespace is None:
+        header.insert(0, "NAMESPACE")
+    rows = [header]
+    now = cluster.network.clock
+    for pod in pods:
+        total = len(pod.spec.containers)
+        running = pod.status.phase == "Running"
+        status = pod.status.phase
+        if not running and pod.spec.node_name:
+            status = "ContainerCreating"
+        row = [pod.name, f"{total if running else 0}/{total}", status, "0",
+               human_age(now - pod.metadata.created_at)]
+        if wide:
+            row += [pod.status.pod_ip or "<none>", pod.spec.node_name or "<none>", "<none>",
+                    "<none>"]
+        if namespace is None:
+            row.insert(0, pod.metadata.namespace)
+        rows.append(row)
+    return render(rows)
+
+
+def nodes_table(cluster: Cluster, wide: bool) -> str:
+    header = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    if wide:
+        header += ["INTERNAL-IP", "EXTERNAL-IP", "POD-CIDR"]
+    rows = [header]
+    now = cluster.network.clock
+    for node in cluster.nodes():
+        row = [node.name, "Ready" if node.status.ready else "NotReady", node.roles,
+               human_age(now - node.metadata.created_at), KUBERNETES_VERSION]
+        if wide:
+            row += [node.status.internal_ip or "<none>", "<none>", node.spec.pod_cidr or "<none>"]
+        rows.append(row)
+    return render(rows)

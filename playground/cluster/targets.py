@@ -1,0 +1,85 @@
+"""Turn what a user types (pod/web-1, pod/app:sidecar, node/kind-worker, 10.244.1.3)
+into a place to send from or an address to send to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+
+from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.controllers.kubelet import node_namespace_name, pod_namespace_name
+from playground.cluster.objects import Pod
+
+FORMS = "pod/NAME[:CONTAINER], pod/NAMESPACE/NAME, node/NAME or an IPv4 address"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    namespace: str  # the network namespace
+    owner: str  # the container or process that sends or listens
+    ip: IPv4Address
+    label: str
+    pod: Pod | None = None
+
+    def default_port(self, proto: str) -> int:
+        """The first port the target declares for the protocol, else 80 (53 for udp)."""
+        if self.pod is not None:
+            for container, port in self.pod.ports():
+                if port.protocol.lower() == proto and (
+                    self.owner in ("", container.name)
+                ):
+                    return port.container_port
+        return 53 if proto == "udp" else 80
+
+
+def resolve(cluster: Cluster, spec: str) -> Target:
+    if spec.startswith("pod/"):
+        return _pod(cluster, spec[4:], spec)
+    if spec.startswith("node/"):
+        name = spec[5:]
+        ns = cluster.node_namespace(name)
+        return Target(ns.name, "", cluster.node_ips[name], spec)
+    try:
+        ip = IPv4Address(spec)
+    except ValueError:
+        raise ClusterError(f"{spec!r} is not a pod, node or address: use {FORMS}") from None
+    owner = cluster.ip_owner(ip)
+    if owner is None:
+        return Target("", "", ip, spec)
+    pod = next((p for p in cluster.pods() if pod_namespace_name(p) == owner), None)
+    return Target(owner, pod.spec.containers[0].name if pod else "", ip, spec, pod)
+
+
+def _pod(cluster: Cluster, rest: str, spec: str) -> Target:
+    name, _, container = rest.partition(":")
+    namespace = None
+    if "/" in name:
+        namespace, _, name = name.partition("/")
+    if not name:
+        raise ClusterError(f"{spec!r}: a pod name is missing; use {FORMS}")
+    pod = cluster.find_pod(name, namespace)
+    names = [c.name for c in pod.spec.containers]
+    if container and container not in names:
+        raise ClusterError(f"pod {pod.key} has no container {container!r} "
+                           f"(it has {', '.join(names)})")
+    if pod.status.pod_ip is None:
+        raise ClusterError(f"pod {pod.key} has no IP yet ({pod.status.phase})")
+    return Target(pod_namespace_name(pod), container, IPv4Address(pod.status.pod_ip), spec, pod)
+
+
+def node_target(cluster: Cluster, name: str) -> Target:
+    return Target(node_namespace_name(name), "", cluster.node_ips[name], f"node/{name}")
+
+
+def send(cluster: Cluster, src: str, dst: str, proto: str = "tcp", port: int | None = None):
+    """Send from one target to another, as its container or process would; returns the Trace."""
+    if port is not None and not 1 <= port <= 65535:
+        raise ClusterError(f"port {port} is out of range: use 1-65535")
+    source = resolve(cluster, src)
+    if not source.namespace:
+        raise ClusterError(f"{src}: no pod or node in the lab has the address {source.ip}; "
+                           "a packet needs a place to start from")
+    target = resolve(cluster, dst)
+    port = port if port is not None else target.default_port(proto)
+    owner = source.owner or (source.pod.spec.containers[0].name if source.pod else "process")
+    return cluster.network.send(source.namespace, target.ip, proto, port, owner=owner)

@@ -1,0 +1,15 @@
+"""CNI plugins, chosen per cluster by name."""
+
+from playground.cni.bridge import BridgePlugin
+from playground.cni.ptp import PtpPlugin
+
+PLUGINS = {"bridge": BridgePlugin, "ptp": PtpPlugin}
+
+
+def plugin(name: str):
+    try:
+        return PLUGINS[name]()
+    except KeyError:
+        raise ValueError(
+            f"unknown CNI plugin {name!r}: choose one of {', '.join(PLUGINS)}"
+        ) from None

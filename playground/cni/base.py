@@ -1,0 +1,39 @@
+"""What every CNI plugin does for a node and for each pod (one protocol, one module each)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+from typing import Protocol
+
+from playground.net.netns import Namespace
+from playground.net.network import Network
+
+
+@dataclass(frozen=True, slots=True)
+class PodAttachment:
+    """What CNI ADD returns: the pod's address and the node-side device."""
+
+    ip: IPv4Address
+    host_veth: str
+
+
+class CniPlugin(Protocol):
+    name: str
+
+    def setup_node(self, network: Network, node_ns: Namespace, pod_cidr: IPv4Network) -> None:
+        """Prepare the node once its pod CIDR is known."""
+
+    def add(self, network: Network, node_ns: Namespace, pod_ns: Namespace,
+            ip: IPv4Address, pod_cidr: IPv4Network, container_id: str) -> PodAttachment:
+        """Wire a pod's namespace to the node (CNI ADD)."""
+
+    def delete(self, network: Network, node_ns: Namespace, pod_ns: Namespace,
+               attachment: PodAttachment) -> None:
+        """Undo `add` (CNI DEL)."""
+
+
+def host_veth_name(container_id: str) -> str:
+    """`veth` + 8 hex digits, as the reference plugins name the host end, but stable."""
+    return "veth" + hashlib.sha256(container_id.encode()).hexdigest()[:8]

@@ -1,0 +1,79 @@
+"""Layer 2: ARP resolution over veths, bridges and segments, and where a frame lands."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+from typing import TYPE_CHECKING
+
+from playground.net.link import Bridge, Device, Veth
+
+if TYPE_CHECKING:
+    from playground.net.netns import Namespace
+
+
+def _endpoints(start: Device) -> list[tuple[Device, list[tuple[Bridge, Device, Device]]]]:
+    """Every L3 device a broadcast from `start` reaches, with the bridges it crossed.
+
+    Each crossing is (bridge, ingress port, egress port or the bridge itself)."""
+    reached: list[tuple[Device, list]] = []
+    seen: set[int] = {id(start)}
+    if isinstance(start, Bridge):  # sent from the bridge device: out of every port
+        queue = [(peer, [(start, None, port)]) for port in start.ports.values()
+                 for peer in port.wire_peers()]
+    else:
+        queue = [(peer, []) for peer in start.wire_peers()]
+    while queue:
+        device, path = queue.pop(0)
+        if id(device) in seen:
+            continue
+        seen.add(id(device))
+        bridge = device.master
+        if bridge is None:
+            reached.append((device, path))
+            continue
+        reached.append((bridge, path + [(bridge, device, bridge)]))
+        for port in bridge.ports.values():
+            if port is not device:
+                seen.add(id(port))
+                for peer in port.wire_peers():
+                    queue.append((peer, path + [(bridge, device, port)]))
+    return reached
+
+
+def resolve(ns: Namespace, dev: Device, ip: IPv4Address) -> tuple[str, str] | None:
+    """The MAC for `ip` on `dev`: from the neighbour cache, or by an ARP broadcast."""
+    cached = ns.neighbours.get(ip)
+    if cached is not None and cached[1] == dev.name:
+        return cached[0], "neighbour cache"
+    for device, path in _endpoints(dev):
+        owner = device.namespace
+        # arp_ignore=0: a host answers for any address it owns, on any of its devices
+        if owner is None or device.kind == "loopback" or not owner.is_local(ip):
+            continue
+        for bridge, ingress, egress in path:
+            if ingress is not None:
+                bridge.learn(dev.mac, ingress)
+            if egress is not bridge:
+                bridge.learn(device.mac, egress)
+        ns.neighbours[ip] = (device.mac, dev.name)
+        return device.mac, f"ARP who-has {ip}: {device.mac} answered"
+    return None
+
+
+def wire_receiver(dev: Device, dst_mac: str) -> Device | None:
+    """Which device takes a unicast frame put on `dev`'s wire (a veth's peer, or the
+    segment member owning the MAC, as a learning switch would pick)."""
+    peers = dev.wire_peers()
+    if isinstance(dev, Veth):
+        return peers[0] if peers else None
+    return next((peer for peer in peers if peer.mac == dst_mac), None)
+
+
+def flood_target(bridge: Bridge, ingress: Device | None, dst_mac: str) -> Device | None:
+    """The port behind which `dst_mac` answers when a frame is flooded."""
+    for port in bridge.ports.values():
+        if port is ingress:
+            continue
+        if any(peer.mac == dst_mac for peer in port.wire_peers()):
+            return port
+    return None

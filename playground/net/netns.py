@@ -1,0 +1,242 @@
+"""A network namespace: devices, addresses, routes, sysctls, sockets, netfilter, conntrack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from playground.net.conntrack import Conntrack
+from playground.net.link import Bridge, Device, Loopback
+from playground.net.netfilter import Netfilter
+from playground.net.route import Route, RouteError, RouteTable
+
+ANY = IPv4Address("0.0.0.0")
+SCOPE_VALUES = {"global": 0, "link": 253, "host": 254}
+
+
+class NetError(ValueError):
+    """A configuration request the kernel would refuse."""
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    interface: IPv4Interface
+    dev: str
+    scope: str = "global"
+
+    @property
+    def ip(self) -> IPv4Address:
+        return self.interface.ip
+
+
+@dataclass(frozen=True, slots=True)
+class Socket:
+    """A bound socket; `remote` is set for a connected (client) socket."""
+
+    proto: str
+    address: IPv4Address
+    port: int
+    owner: str
+    remote: tuple[IPv4Address, int] | None = None
+
+    def text(self) -> str:
+        return f"{self.proto} {self.address}:{self.port} ({self.owner})"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteResult:
+    route: Route
+    table: str
+    dev: str | None
+    gateway: IPv4Address | None
+    src: IPv4Address | None
+
+
+class Namespace:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.devices: dict[str, Device] = {}
+        self.addresses: list[Address] = []
+        self.local = RouteTable("local")
+        self.main = RouteTable("main")
+        self.sysctl: dict[str, str] = {
+            "net.ipv4.ip_forward": "0",
+            "net.bridge.bridge-nf-call-iptables": "1",
+        }
+        self.neighbours: dict[IPv4Address, tuple[str, str]] = {}
+        self.sockets: list[Socket] = []
+        self.netfilter = Netfilter()
+        self.conntrack = Conntrack()
+        self.force_conntrack = False
+        self.add_device(Loopback("lo", "00:00:00:00:00:00"))
+        self.add_address("lo", "127.0.0.1/8", scope="host")
+
+    def __repr__(self) -> str:
+        return f"Namespace({self.name!r})"
+
+    # devices and addresses
+
+    def add_device(self, device: Device) -> Device:
+        if device.name in self.devices:
+            raise NetError(f"RTNETLINK answers: File exists (device {device.name})")
+        device.namespace = self
+        self.devices[device.name] = device
+        return device
+
+    def remove_device(self, name: str) -> Device:
+        device = self.device(name)
+        for address in [a for a in self.addresses if a.dev == name]:
+            self.addresses.remove(address)
+        self.local.delete_dev(name)
+        self.main.delete_dev(name)
+        if device.master is not None:
+            device.master.release(device)
+        if isinstance(device, Bridge):
+            for port in list(device.ports.values()):
+                device.release(port)
+        self.neighbours = {ip: n for ip, n in self.neighbours.items() if n[1] != name}
+        del self.devices[name]
+        for address in self.addresses:  # another device may hold the same address
+            self._add_quietly(self.local, Route(IPv4Network(address.ip), dev=address.dev,
+                                                type="local", proto="kernel", scope="host",
+                                                src=address.ip))
+        device.namespace = None
+        return device
+
+    def device(self, name: str) -> Device:
+        try:
+            return self.devices[name]
+        except KeyError:
+            raise NetError(f'Cannot find device "{name}"') from None
+
+    def add_address(self, dev: str, cidr: str, scope: str = "global") -> Address:
+        self.device(dev)
+        interface = IPv4Interface(cidr)
+        if any(a.interface == interface and a.dev == dev for a in self.addresses):
+            raise NetError("RTNETLINK answers: File exists")
+        address = Address(interface, dev, scope)
+        self.addresses.append(address)
+        ip, net = interface.ip, interface.network
+        local_route = Route(IPv4Network(ip), dev=dev, type="local", proto="kernel",
+                            scope="host", src=ip)
+        self._add_quietly(self.local, local_route)
+        if net.prefixlen < 31:
+            self._add_quietly(self.local, Route(
+                IPv4Network(net.broadcast_address), dev=dev, type="broadcast",
+                proto="kernel", scope="link", src=ip))
+        if net.prefixlen < 32 and dev != "lo":
+            self._add_quietly(self.main, Route(net, dev=dev, proto="kernel", scope="link", src=ip))
+        return address
+
+    @staticmethod
+    def _add_quietly(table: RouteTable, route: Route) -> None:
+        try:
+            table.add(route)
+        except RouteError:
+            pass  # a second address in the same subnet shares the kernel route
+
+    def is_local(self, ip: IPv4Address) -> bool:
+        found = self.local.lookup(ip)
+        return found is not None and found.type == "local"
+
+    def local_addresses(self) -> frozenset[IPv4Address]:
+        return frozenset(a.ip for a in self.addresses)
+
+    def primary_address(self, dev: str) -> IPv4Address | None:
+        return next((a.ip for a in self.addresses if a.dev == dev), None)
+
+    # routing
+
+    def add_route(self, route: Route) -> None:
+        if route.dev is not None:
+            self.device(route.dev)
+        if route.via is not None and not route.onlink:
+            reach = self.main.lookup(route.via)
+            if reach is None or reach.via is not None or (route.dev and reach.dev != route.dev):
+                raise RouteError("Error: Nexthop has invalid gateway.")
+        if route.dev is None and route.via is not None:
+            route = Route(**{**_fields(route), "dev": self.main.lookup(route.via).dev})
+        self.main.add(route)
+
+    def route_lookup(self, dst: IPv4Address) -> RouteResult | None:
+        for table in (self.local, self.main):
+            route = table.lookup(dst)
+            if route is not None:
+                return RouteResult(route, table.name, route.dev, route.via,
+                                   route.src or self.select_source(route, dst))
+        return None
+
+    def select_source(self, route: Route, dst: IPv4Address) -> IPv4Address | None:
+        """The kernel's preferred-source choice (inet_select_addr) for a route without src."""
+        if route.dev is None:
+            return None
+        limit = SCOPE_VALUES.get(route.scope, 0)
+        near = route.via or dst
+        candidates = [a for a in self.addresses
+                      if a.dev == route.dev and SCOPE_VALUES[a.scope] <= limit]
+        for address in candidates:
+            if near in address.interface.network:
+                return address.ip
+        if candidates:
+            return candidates[0].ip
+        for address in self.addresses:
+            if address.dev != "lo" and address.scope == "global":
+                return address.ip
+        return self.primary_address("lo")
+
+    # sockets
+
+    def bind(self, proto: str, port: int, owner: str, address: IPv4Address = ANY) -> Socket:
+        for sock in self.sockets:
+            if sock.remote is None and sock.proto == proto and sock.port == port and (
+                sock.address == address or ANY in (sock.address, address)
+            ):
+                raise NetError(
+                    f"{owner}: bind {proto} {address}:{port}: address already in use "
+                    f"(held by {sock.owner})"
+                )
+        sock = Socket(proto, address, port, owner)
+        self.sockets.append(sock)
+        return sock
+
+    def connect(self, proto: str, local: IPv4Address, port: int, remote: IPv4Address,
+                remote_port: int, owner: str) -> Socket:
+        sock = Socket(proto, local, port, owner, (remote, remote_port))
+        self.sockets.append(sock)
+        return sock
+
+    def unbind_owner(self, owner: str) -> None:
+        self.sockets = [s for s in self.sockets if s.owner != owner]
+
+    def port_in_use(self, proto: str, port: int) -> bool:
+        return any(s.proto == proto and s.port == port for s in self.sockets)
+
+    def find_socket(self, proto: str, dst: IPv4Address, dport: int, src: IPv4Address,
+                    sport: int) -> Socket | None:
+        """Connected sockets win over listeners; a specific address over 0.0.0.0."""
+        best = None
+        for sock in self.sockets:
+            if sock.proto != proto or sock.port != dport:
+                continue
+            if sock.remote is not None:
+                if sock.remote == (src, sport) and sock.address == dst:
+                    return sock
+                continue
+            if sock.address == dst:
+                best = sock
+            elif sock.address == ANY and best is None:
+                best = sock
+        return best
+
+    # conntrack is only active where some rule needs it, as nf_conntrack registers on demand
+
+    @property
+    def tracks_connections(self) -> bool:
+        return self.force_conntrack or self.netfilter.rule_count("nat") > 0
+
+    def ip_route(self) -> str:
+        return self.main.show()
+
+
+def _fields(route: Route) -> dict:
+    return {name: getattr(route, name) for name in route.__dataclass_fields__}

@@ -1,0 +1,101 @@
+"""The whole modelled world: namespaces, L2 segments, a seeded random source and a clock."""
+
+from __future__ import annotations
+
+import random
+from ipaddress import IPv4Address
+
+from playground.net.link import Ethernet, Segment, Veth, veth_pair
+from playground.net.netns import Namespace, NetError
+from playground.net.packet import Packet, icmp_echo, tcp_syn, udp_datagram
+from playground.net.trace import Trace
+from playground.net.walk import Walker, echo_reply_for
+
+EPHEMERAL_PORTS = range(32768, 61000)  # net.ipv4.ip_local_port_range default
+
+
+class Network:
+    def __init__(self, seed: int = 0) -> None:
+        self.namespaces: dict[str, Namespace] = {}
+        self.segments: dict[str, Segment] = {}
+        self.rng = random.Random(seed)
+        self.clock = 0.0
+        self.generation = 0
+
+    def namespace(self, name: str) -> Namespace:
+        try:
+            return self.namespaces[name]
+        except KeyError:
+            raise NetError(f"no namespace named {name}") from None
+
+    def add_namespace(self, name: str) -> Namespace:
+        if name in self.namespaces:
+            raise NetError(f"namespace {name} already exists")
+        ns = self.namespaces[name] = Namespace(name)
+        self.generation += 1
+        return ns
+
+    def remove_namespace(self, name: str) -> None:
+        """Deleting a namespace destroys its veths, and with them their peers."""
+        ns = self.namespaces.pop(name)
+        for device in list(ns.devices.values()):
+            if isinstance(device, Veth) and device.peer is not None and device.peer.namespace:
+                device.peer.namespace.remove_device(device.peer.name)
+            if isinstance(device, Ethernet) and device.segment is not None:
+                device.segment.detach(device)
+        self.generation += 1
+
+    def segment(self, name: str) -> Segment:
+        return self.segments.setdefault(name, Segment(name))
+
+    def add_veth(self, ns: Namespace, name: str, peer_ns: Namespace, peer_name: str) -> tuple:
+        one, other = veth_pair(name, peer_name, seed=f"{ns.name}|{peer_ns.name}")
+        ns.add_device(one)
+        peer_ns.add_device(other)
+        self.generation += 1
+        return one, other
+
+    # sending
+
+    def ephemeral_port(self, ns: Namespace, proto: str) -> int:
+        while True:
+            port = self.rng.randrange(EPHEMERAL_PORTS.start, EPHEMERAL_PORTS.stop)
+            if not ns.port_in_use(proto, port):
+                return port
+
+    def send(self, source: str, dst: IPv4Address | str, proto: str = "tcp", dport: int = 80,
+             owner: str = "client", sport: int | None = None) -> Trace:
+        """Open a connection (or send a datagram or ping) from a namespace, as a process would."""
+        ns = self.namespace(source)
+        dst = IPv4Address(dst)
+        result = ns.route_lookup(dst)
+        src = result.src if result is not None and result.src else IPv4Address(0)
+        if proto == "icmp":
+            ident = self.rng.randrange(1, 65536)
+            packet = icmp_echo(src, dst, ident)
+            if src != IPv4Address(0):
+                ns.connect("icmp", src, ident, dst, 0, owner)
+        else:
+            port = sport or self.ephemeral_port(ns, proto)
+            maker = tcp_syn if proto == "tcp" else udp_datagram
+            packet = maker(src, dst, port, dport)
+            if src != IPv4Address(0):
+                ns.connect(proto, src, port, dst, dport, owner)
+        return self.walk(ns, packet)
+
+    def walk(self, ns: Namespace, packet: Packet) -> Trace:
+        return Walker(self).send(ns, packet)
+
+    def reply(self, trace: Trace) -> Trace:
+        """The answer from the socket the trace was delivered to, traced back."""
+        if trace.verdict != "delivered" or trace.delivered_packet is None:
+            raise NetError("only a delivered packet can be answered")
+        request = trace.delivered_packet
+        ns = self.namespace(trace.delivered_to.namespace)
+        if request.proto == "icmp":
+            answer = echo_reply_for(request)
+        else:
+            flags = "SYN,ACK" if request.flags == "SYN" else request.flags and "ACK"
+            answer = Packet(request.dst, request.src, request.proto, request.dport,
+                            request.sport, flags=flags, length=request.length)
+        return self.walk(ns, answer)

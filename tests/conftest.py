@@ -1,0 +1,17 @@
+import pytest
+
+from playground.cluster.lab import build_default_lab
+
+
+@pytest.fixture
+async def lab():
+    cluster = await build_default_lab()
+    yield cluster
+    await cluster.stop()
+
+
+@pytest.fixture
+async def ptp_lab():
+    cluster = await build_default_lab(cni="ptp")
+    yield cluster
+    await cluster.stop()
