@@ -11,6 +11,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from playground import cni as cni_plugins
 from playground.cluster.api import AlreadyExists, ApiServer, NotFound
+from playground.cluster.controllers.endpoints import EndpointsController
 from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
 from playground.cluster.controllers.nodeipam import NodeIpamController
 from playground.cluster.controllers.routes import NodeRouteAgent
@@ -30,9 +31,18 @@ from playground.cluster.objects import (
     validate_node,
     validate_pod,
 )
+from playground.cluster.service import (
+    NODE_PORT_RANGE,
+    SERVICE_CIDR,
+    Service,
+    ServicePort,
+    ServiceSpec,
+    validate_service,
+)
 from playground.net.link import Ethernet
 from playground.net.network import Network
 from playground.net.route import Route
+from playground.proxy.iptables import KubeProxy
 
 NODE_NETWORK = IPv4Network("172.18.0.0/16")
 CLUSTER_CIDR = IPv4Network("10.244.0.0/16")
@@ -78,7 +88,8 @@ class Cluster:
         gateway.sysctl["net.ipv4.ip_forward"] = "1"
         self.node_ipam = NodeIpamController(self.api, self.allocator)
         self.scheduler = Scheduler(self.api)
-        self.controllers = [self.node_ipam, self.scheduler]
+        self.endpoints = EndpointsController(self.api)
+        self.controllers = [self.node_ipam, self.scheduler, self.endpoints]
         for controller in self.controllers:
             controller.start()
         await self.settle()
@@ -164,9 +175,10 @@ class Cluster:
         self.node_ips[name] = ip
         kubelet = Kubelet(self.api, self.network, name, self.cni)
         routes = NodeRouteAgent(self.api, self.network, name, ns.name)
-        self.node_agents[name] = [kubelet, routes]
-        kubelet.start()
-        routes.start()
+        proxy = KubeProxy(self.api, name, ns, CLUSTER_CIDR)
+        self.node_agents[name] = [kubelet, routes, proxy]
+        for agent in self.node_agents[name]:
+            agent.start()
 
     async def remove_node(self, name: str) -> None:
         if self.api.peek("Node", "", name) is None:
@@ -217,6 +229,79 @@ class Cluster:
         except NotFound as error:
             raise ClusterError(str(error).strip('"')) from None
         await self.settle()
+
+    # services
+
+    def _taken_cluster_ips(self) -> set[str]:
+        return {s.spec.cluster_ip for s in self.api.list("Service")}
+
+    def _taken_node_ports(self) -> dict[int, str]:
+        return {p.node_port: s.key for s in self.api.list("Service") for p in s.spec.ports
+                if p.node_port}
+
+    async def add_service(self, name: str, ports: list[ServicePort], namespace: str = "default",
+                          selector: dict[str, str] | None = None, type: str = "ClusterIP",
+                          cluster_ip: str | None = None, **spec_fields) -> Service:
+        """Create a Service; the API server allocates its cluster IP and node ports."""
+        service = Service(ObjectMeta(name, namespace),
+                          ServiceSpec(ports=list(ports), selector=dict(selector or {}),
+                                      type=type, cluster_ip=cluster_ip, **spec_fields))
+        try:
+            validate_service(service)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        if self.api.peek("Service", namespace, name) is not None:
+            raise ClusterError(f'service "{namespace}/{name}" already exists')
+        taken = self._taken_cluster_ips()
+        if cluster_ip is not None and cluster_ip in taken:
+            raise ClusterError(f"service {service.key}: clusterIP {cluster_ip} is already "
+                               "allocated to another Service")
+        service.spec.cluster_ip = cluster_ip or self._free_cluster_ip(taken)
+        used = self._taken_node_ports()
+        for port in service.spec.ports:
+            if port.node_port is not None and port.node_port in used:
+                raise ClusterError(f"service {service.key}: nodePort {port.node_port} is "
+                                   f"already allocated to {used[port.node_port]}")
+            if type != "ClusterIP" and port.node_port is None:
+                port.node_port = self._free_node_port(used)
+            if port.node_port:
+                used[port.node_port] = service.key
+        created = self.api.create(service)
+        await self.settle()
+        return created
+
+    def _free_cluster_ip(self, taken: set[str]) -> str:
+        size = SERVICE_CIDR.num_addresses
+        for _ in range(64):
+            candidate = str(SERVICE_CIDR.network_address + self.network.rng.randrange(16, size - 1))
+            if candidate not in taken:
+                return candidate
+        for address in SERVICE_CIDR.hosts():
+            if str(address) not in taken:
+                return str(address)
+        raise ClusterError(f"no cluster IP left in the service range {SERVICE_CIDR}")
+
+    def _free_node_port(self, used: dict[int, str]) -> int:
+        free = [p for p in NODE_PORT_RANGE if p not in used]
+        if not free:
+            raise ClusterError("no node port left in the range 30000-32767")
+        return free[self.network.rng.randrange(len(free))]
+
+    async def delete_service(self, name: str, namespace: str = "default") -> None:
+        try:
+            self.api.delete("Service", namespace, name)
+        except NotFound as error:
+            raise ClusterError(str(error).strip('"')) from None
+        await self.settle()
+
+    def services(self, namespace: str | None = None) -> list[Service]:
+        return self.api.list("Service", namespace)
+
+    def find_service(self, name: str, namespace: str = "default") -> Service:
+        service = self.api.peek("Service", namespace, name)
+        if service is None:
+            raise ClusterError(f'service "{name}" not found in namespace "{namespace}"')
+        return service
 
     # reading
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from playground.cluster.cluster import Cluster
-from playground.cluster.objects import Container, ContainerPort, Toleration
+from playground.cluster.objects import Container, ContainerPort, ObjectMeta, Toleration
+from playground.cluster.service import Endpoint, EndpointPort, EndpointSlice, ServicePort
 
 # (name, control plane, InternalIP, pod CIDR): the addresses of the seed's routing table
 NODES = [
@@ -39,4 +40,22 @@ async def build_default_lab(cni: str = "bridge", seed: int = 0) -> Cluster:
         Container("app", "python:3.12-slim", [ContainerPort(8080, "http")]),
         Container("sidecar", "envoyproxy/envoy:v1.30", [ContainerPort(9901, "admin")]),
     ], labels={"app": "app"})
+    await add_system_services(cluster)
+    await cluster.add_service("web", [ServicePort(80, "http", name="http")],
+                              selector={"app": "web"})
     return cluster
+
+
+async def add_system_services(cluster: Cluster) -> None:
+    """`kubernetes` (the API server, endpoints kept by hand) and kube-dns, at kubeadm's IPs."""
+    await cluster.add_service("kubernetes", [ServicePort(443, 6443, name="https")],
+                              cluster_ip="10.96.0.1")
+    cluster.api.create(EndpointSlice(
+        ObjectMeta("kubernetes", "default", labels={"kubernetes.io/service-name": "kubernetes"}),
+        service="default/kubernetes",
+        endpoints=[Endpoint("172.18.0.4", True, "kind-control-plane")],
+        ports=[EndpointPort(6443, "TCP", "https")]))
+    await cluster.add_service("kube-dns", [
+        ServicePort(53, 53, "UDP", "dns"), ServicePort(53, 53, "TCP", "dns-tcp"),
+        ServicePort(9153, 9153, "TCP", "metrics")], namespace="kube-system",
+        selector={"k8s-app": "kube-dns"}, cluster_ip="10.96.0.10")

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 
 from playground.cluster.cluster import Cluster, ClusterError
-from playground.cluster.controllers.kubelet import node_namespace_name, pod_namespace_name
+from playground.cluster.controllers.kubelet import pod_namespace_name
 from playground.cluster.objects import Pod
 
-FORMS = "pod/NAME[:CONTAINER], pod/NAMESPACE/NAME, node/NAME or an IPv4 address"
+FORMS = ("pod/NAME[:CONTAINER], pod/NAMESPACE/NAME, node/NAME, svc/NAME[:PORT], "
+         "svc/NAMESPACE/NAME[:PORT] or an IPv4 address")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +21,16 @@ class Target:
     ip: IPv4Address
     label: str
     pod: Pod | None = None
+    port: int | None = None
+    protocols: tuple[tuple[str, int], ...] = ()
 
     def default_port(self, proto: str) -> int:
-        """The first port the target declares for the protocol, else 80 (53 for udp)."""
+        """The port given, else the first the target declares for the protocol, else 80."""
+        if self.port is not None:
+            return self.port
+        for declared_proto, number in self.protocols:
+            if declared_proto == proto:
+                return number
         if self.pod is not None:
             for container, port in self.pod.ports():
                 if port.protocol.lower() == proto and (
@@ -35,6 +43,8 @@ class Target:
 def resolve(cluster: Cluster, spec: str) -> Target:
     if spec.startswith("pod/"):
         return _pod(cluster, spec[4:], spec)
+    if spec.startswith("svc/"):
+        return _service(cluster, spec[4:], spec)
     if spec.startswith("node/"):
         name = spec[5:]
         ns = cluster.node_namespace(name)
@@ -67,8 +77,25 @@ def _pod(cluster: Cluster, rest: str, spec: str) -> Target:
     return Target(pod_namespace_name(pod), container, IPv4Address(pod.status.pod_ip), spec, pod)
 
 
-def node_target(cluster: Cluster, name: str) -> Target:
-    return Target(node_namespace_name(name), "", cluster.node_ips[name], f"node/{name}")
+def _service(cluster: Cluster, rest: str, spec: str) -> Target:
+    name, _, port_text = rest.partition(":")
+    namespace = "default"
+    if "/" in name:
+        namespace, _, name = name.partition("/")
+    service = cluster.find_service(name, namespace)
+    declared = tuple((p.protocol.lower(), p.port) for p in service.spec.ports)
+    port = None
+    if port_text:
+        named = [p.port for p in service.spec.ports if p.name == port_text]
+        if named:
+            port = named[0]
+        elif port_text.isdigit() and any(p.port == int(port_text) for p in service.spec.ports):
+            port = int(port_text)
+        else:
+            ports = ", ".join(f"{p.name or '-'}={p.port}" for p in service.spec.ports)
+            raise ClusterError(f"service {service.key} has no port {port_text!r} ({ports})")
+    return Target("", "", IPv4Address(service.spec.cluster_ip), spec, port=port,
+                  protocols=declared)
 
 
 def send(cluster: Cluster, src: str, dst: str, proto: str = "tcp", port: int | None = None):

@@ -459,8 +459,9 @@ class Walker:
                 continue
             if not nf.chain(table, hook).rules:
                 continue
-            verdict = nf.run_chain(table, hook, flight.packet,
-                                   self._meta(ns, flight, in_dev, out_dev))
+            meta = self._meta(ns, flight, in_dev, out_dev)
+            verdict = nf.run_chain(table, hook, flight.packet, meta)
+            flight.mark = meta.mark
             self._rule_hop(ns, flight, table, hook, verdict, in_dev, out_dev)
             if verdict.action == "DROP":
                 self._finish("dropped", f"dropped by {table}/{verdict.chain} in {ns.name}",
@@ -520,21 +521,26 @@ class Walker:
         if not nf.chain("nat", hook).rules:
             return
         pkt = flight.packet
-        verdict = nf.run_chain("nat", hook, pkt, self._meta(ns, flight, in_dev, out_dev))
+        meta = self._meta(ns, flight, in_dev, out_dev)
+        verdict = nf.run_chain("nat", hook, pkt, meta)
+        flight.mark = meta.mark
+        after = pkt
         if verdict.action in ("DNAT", "SNAT", "MASQUERADE"):
             address, port = verdict.to_address, verdict.to_port
             if verdict.action == "MASQUERADE":
-                address = ns.select_source(ns.route_lookup(pkt.dst).route, pkt.dst) \
-                    if out_dev is None else self._masquerade_address(ns, out_dev, pkt)
+                address = self._masquerade_address(ns, out_dev, pkt)
             if manip == "SRC":
                 port = self._free_source_port(ns, entry, address, port, verdict.random_fully)
             ns.conntrack.bind_nat(entry, manip, address, port)
-            flight.packet = nat_rewrite(pkt, entry, ORIGINAL, manip)
-        self._rule_hop(ns, flight, "nat", hook, verdict, in_dev, out_dev, after=flight.packet)
+            after = nat_rewrite(pkt, entry, ORIGINAL, manip)
+        self._rule_hop(ns, flight, "nat", hook, verdict, in_dev, out_dev, after=after)
+        flight.packet = after
 
-    def _masquerade_address(self, ns: Namespace, out_dev: str, pkt: Packet) -> IPv4Address:
+    @staticmethod
+    def _masquerade_address(ns: Namespace, out_dev: str, pkt: Packet) -> IPv4Address:
+        """The address the kernel would pick as source on the way out of `out_dev`."""
         result = ns.route_lookup(pkt.dst)
-        if result is not None and result.dev == out_dev:
+        if result is not None and result.dev == out_dev and result.src is not None:
             return result.src
         return ns.primary_address(out_dev)
 

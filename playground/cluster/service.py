@@ -1,0 +1,141 @@
+"""Service and EndpointSlice objects, and the checks the API server makes on a Service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+
+from playground.cluster.objects import ObjectMeta, ValidationError, validate_name
+
+SERVICE_CIDR = IPv4Network("10.96.0.0/12")
+NODE_PORT_RANGE = range(30000, 32768)
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
+TRAFFIC_POLICIES = ("Cluster", "Local")
+
+
+@dataclass
+class ServicePort:
+    port: int
+    target_port: int | str | None = None
+    protocol: str = "TCP"
+    name: str | None = None
+    node_port: int | None = None
+
+
+@dataclass
+class ServiceSpec:
+    ports: list[ServicePort]
+    selector: dict[str, str] = field(default_factory=dict)
+    type: str = "ClusterIP"
+    cluster_ip: str | None = None
+    load_balancer_ip: str | None = None
+    session_affinity: str = "None"
+    external_traffic_policy: str = "Cluster"
+    internal_traffic_policy: str = "Cluster"
+    load_balancer_source_ranges: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ServiceStatus:
+    load_balancer_ips: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Service:
+    metadata: ObjectMeta
+    spec: ServiceSpec
+    status: ServiceStatus = field(default_factory=ServiceStatus)
+    kind: str = "Service"
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    @property
+    def key(self) -> str:
+        return f"{self.metadata.namespace}/{self.metadata.name}"
+
+    def port_name(self, port: ServicePort) -> str:
+        """How kube-proxy names a Service port: NS/NAME:PORTNAME, or NS/NAME unnamed."""
+        return f"{self.key}:{port.name}" if port.name else self.key
+
+
+@dataclass
+class Endpoint:
+    address: str
+    ready: bool = True
+    node_name: str | None = None
+    target: str | None = None  # the pod, NS/NAME
+
+
+@dataclass
+class EndpointPort:
+    port: int
+    protocol: str = "TCP"
+    name: str | None = None
+
+
+@dataclass
+class EndpointSlice:
+    metadata: ObjectMeta
+    service: str
+    endpoints: list[Endpoint] = field(default_factory=list)
+    ports: list[EndpointPort] = field(default_factory=list)
+    kind: str = "EndpointSlice"
+
+
+def validate_service(service: Service) -> None:
+    validate_name("namespace", service.metadata.namespace)
+    validate_name("service", service.name)
+    where = f"service {service.key}"
+    spec = service.spec
+    if spec.type not in SERVICE_TYPES:
+        raise ValidationError(f"{where}: spec.type {spec.type!r} is not one of "
+                              f"{', '.join(SERVICE_TYPES)}")
+    if not spec.ports:
+        raise ValidationError(f"{where}: spec.ports must list at least one port")
+    for policy_field in ("external_traffic_policy", "internal_traffic_policy"):
+        if getattr(spec, policy_field) not in TRAFFIC_POLICIES:
+            raise ValidationError(f"{where}: {policy_field} must be Cluster or Local")
+    if spec.session_affinity not in ("None", "ClientIP"):
+        raise ValidationError(f"{where}: sessionAffinity must be None or ClientIP")
+    seen: set[tuple[int, str]] = set()
+    names: set[str | None] = set()
+    for port in spec.ports:
+        label = f"{where}: port {port.port}"
+        if not 1 <= port.port <= 65535:
+            raise ValidationError(f"{label}: must be between 1 and 65535")
+        if port.protocol not in ("TCP", "UDP"):
+            raise ValidationError(f"{label}: protocol {port.protocol!r} must be TCP or UDP")
+        if (port.port, port.protocol) in seen:
+            raise ValidationError(f"{label}/{port.protocol} is listed twice")
+        seen.add((port.port, port.protocol))
+        if len(spec.ports) > 1 and not port.name:
+            raise ValidationError(f"{label}: a Service with several ports must name each one")
+        if port.name in names:
+            raise ValidationError(f"{where}: two ports are named {port.name!r}")
+        names.add(port.name)
+        target = port.target_port
+        if isinstance(target, int) and not 1 <= target <= 65535:
+            raise ValidationError(f"{label}: targetPort {target} must be between 1 and 65535")
+        if port.node_port is not None:
+            if spec.type == "ClusterIP":
+                raise ValidationError(f"{label}: nodePort needs type NodePort or LoadBalancer")
+            if port.node_port not in NODE_PORT_RANGE:
+                raise ValidationError(f"{label}: nodePort {port.node_port} is outside the range "
+                                      "30000-32767")
+    if spec.cluster_ip is not None:
+        try:
+            address = IPv4Address(spec.cluster_ip)
+        except ValueError:
+            raise ValidationError(f"{where}: clusterIP {spec.cluster_ip!r} is not an IPv4 "
+                                  "address") from None
+        if address not in SERVICE_CIDR:
+            raise ValidationError(f"{where}: clusterIP {address} is not in the service range "
+                                  f"{SERVICE_CIDR}")
+    for source_range in spec.load_balancer_source_ranges:
+        try:
+            IPv4Network(source_range)
+        except ValueError:
+            raise ValidationError(f"{where}: loadBalancerSourceRanges entry {source_range!r} "
+                                  "is not a CIDR") from None
