@@ -222,9 +222,7 @@ class Namespace:
                 if sock.remote == (src, sport) and sock.address == dst:
                     return sock
                 continue
-            if sock.address == dst:
-                best = sock
-            elif sock.address == ANY and best is None:
+            if sock.address == dst or sock.address == ANY and best is None:
                 best = sock
         return best
 

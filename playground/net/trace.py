@@ -109,7 +109,9 @@ class Trace:
                 f"{hop.index:>3} {marker}{hop.where:<{width}}  {hop.event:<9} {devs:<24} "
                 f"{hop.detail}"
             )
-            for extra in (hop.route and f"route: {hop.route}", hop.rule and f"rule:  {hop.rule}",
+            jumps = [f"via:   {text}" for text in hop.matched_rules[:-1]]
+            for extra in (hop.route and f"route: {hop.route}", *jumps,
+                          hop.rule and f"rule:  {hop.rule}",
                           hop.conntrack and f"ct:    {hop.conntrack}"):
                 if extra:
                     lines.append(" " * (width + 8) + extra)

@@ -348,7 +348,7 @@ class Walker:
             self._hop(ns, flight, "deliver", "echo request answered by the kernel's ICMP "
                       "responder", dev_in=dev.name)
             self._deliver_done(ns, flight, "kernel", "icmp echo responder")
-            return None
+            return
         sock = ns.find_socket("icmp", pkt.dst, pkt.icmp_id, pkt.src, 0)
         if pkt.is_icmp_error and pkt.inner is not None:
             inner = pkt.inner
@@ -358,7 +358,7 @@ class Walker:
         owner = sock.owner if sock else "kernel"
         self._hop(ns, flight, "deliver", f"{pkt.summary()} handed to {owner}", dev_in=dev.name)
         self._deliver_done(ns, flight, owner, sock.text() if sock else "icmp")
-        return None
+        return
 
     def _deliver_done(self, ns: Namespace, flight: Flight, owner: str, socket: str) -> None:
         if flight.role == "packet" and not self.trace.reason:

@@ -131,7 +131,7 @@ def _service_port(rules: NodeRules, service: Service, port: ServicePort,
     lb_ips = service.status.load_balancer_ips if spec.type == "LoadBalancer" else []
 
     if not backends:
-        reject = f"-j REJECT --reject-with icmp-port-unreachable"
+        reject = "-j REJECT --reject-with icmp-port-unreachable"
         comment = f"-m comment --comment \"{name} has no endpoints\""
         rules.add("filter", "KUBE-SERVICES",
                   f"-d {cluster_ip}/32 -p {proto} {comment} -m {proto} --dport {port.port} "

@@ -7,7 +7,7 @@ import shlex
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tree
 
 from playground.cli import UsageError, build_parser
@@ -45,14 +45,17 @@ class PlaygroundApp(App):
             yield Tree("cluster", id="topology")
             with Vertical(id="right"):
                 with TabbedContent(id="inspector"):
-                    with TabPane("Routes", id="routes-tab"):
+                    with TabPane("Routes", id="routes-tab"), VerticalScroll():
                         yield Static(id="routes", markup=False)
                     with TabPane("iptables", id="iptables-tab"):
-                        yield Static(id="iptables", markup=False)
+                        with VerticalScroll():
+                            yield Static(id="iptables", markup=False)
                     with TabPane("conntrack", id="conntrack-tab"):
-                        yield Static(id="conntrack", markup=False)
-                yield Static("Press : and type a command, e.g. trace pod/client pod/web-1",
-                             id="trace", markup=False)
+                        with VerticalScroll():
+                            yield Static(id="conntrack", markup=False)
+                with VerticalScroll(id="trace-pane"):
+                    yield Static("Press : and type a command, e.g. trace pod/client pod/web-1",
+                                 id="trace", markup=False)
         yield Input(placeholder=COMMAND_HELP, id="command")
         yield Footer()
 

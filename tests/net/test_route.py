@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from playground.net.netns import Namespace
 from playground.net.link import Ethernet
+from playground.net.netns import Namespace
 from playground.net.route import Route, RouteError, RouteTable
 
 

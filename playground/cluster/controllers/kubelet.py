@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network
 
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
