@@ -153,6 +153,7 @@ class Rule:
     target_options: list[Option] = field(default_factory=list)
     packets: int = 0
     bytes: int = 0
+    nth_count: int | None = None
 
     @property
     def comment(self) -> str | None:
@@ -298,8 +299,11 @@ def _statistic_fires(module: Module, rule: Rule, meta: PacketMeta) -> bool:
     options = {o.name: o.value for o in module.options}
     negated = any(o.negated for o in module.options)
     if options.get("--mode") == "nth":
-        every, packet = int(options["--every"]), int(options.get("--packet", 0))
-        fired = rule.packets % every == packet  # packets counted before this one
+        # the kernel's counter: starts at --packet, fires when it wraps past --every - 1
+        every, start = int(options["--every"]), int(options.get("--packet", 0))
+        count = start if rule.nth_count is None else rule.nth_count
+        rule.nth_count = 0 if count == every - 1 else count + 1
+        fired = rule.nth_count == 0
     else:
         stored = round(float(options["--probability"]) * 2**31)
         rng = meta.rng or random.Random(0)
