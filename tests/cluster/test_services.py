@@ -1,0 +1,109 @@
+"""Pod to Service: kube-proxy's rules, applied by the modelled kernel."""
+
+from ipaddress import IPv4Address
+
+import pytest
+
+from playground.cluster.cluster import ClusterError
+from playground.cluster.service import ServicePort
+from playground.cluster.targets import send
+
+A = IPv4Address
+
+
+def nat_hops(trace):
+    return [h for h in trace.hops if h.event == "netfilter" and h.table == "nat"
+            and h.rule and "DNAT" in h.rule]
+
+
+def test_pod_to_cluster_ip_is_dnated_on_the_client_node_and_undone_on_the_reply(lab):
+    service_ip = A(lab.find_service("web").spec.cluster_ip)
+    trace = send(lab, "pod/client", "svc/web")
+    assert trace.verdict == "delivered"
+    assert trace.delivered_to.namespace in ("pod/default/web-1", "pod/default/web-2")
+    dnat = nat_hops(trace)[0]
+    assert dnat.where == "node/kind-worker" and dnat.chain.startswith("KUBE-SEP-")
+    assert dnat.packet_before.dst == service_ip
+    assert dnat.packet_after.dst == trace.delivered_packet.dst
+    jumps = " ".join(dnat.matched_rules)
+    assert "-j KUBE-SERVICES" in jumps and "-j KUBE-SVC-" in jumps
+    assert trace.delivered_packet.src == A("10.244.1.2"), "pod to service keeps the pod IP"
+    reply = lab.network.reply(trace)
+    assert reply.verdict == "delivered" and reply.delivered_to.namespace == "pod/default/client"
+    assert reply.delivered_packet.src == service_ip
+    listing = lab.node_namespace("kind-worker").conntrack.listing()
+    assert f"dst={service_ip} sport=" in listing
+
+
+def test_the_statistic_rules_spread_connections_reproducibly(lab):
+    chosen = [send(lab, "pod/client", "svc/web").delivered_to.namespace for _ in range(40)]
+    assert set(chosen) == {"pod/default/web-1", "pod/default/web-2"}
+    assert 10 <= chosen.count("pod/default/web-1") <= 30
+
+
+async def test_same_seed_same_choices():
+    from playground.cluster.lab import build_default_lab
+
+    runs = []
+    for _ in range(2):
+        cluster = await build_default_lab(seed=5)
+        runs.append([send(cluster, "pod/client", "svc/web").to_dict() for _ in range(5)])
+        await cluster.stop()
+    assert runs[0] == runs[1]
+
+
+async def test_a_service_without_endpoints_rejects(lab):
+    await lab.add_service("empty", [ServicePort(80, name="http")], selector={"app": "none"})
+    trace = send(lab, "pod/client", "svc/empty")
+    assert trace.verdict == "rejected"
+    rejecting = [h for h in trace.hops if h.event == "netfilter" and h.rule
+                 and "REJECT" in h.rule]
+    assert '"default/empty:http has no endpoints"' in rejecting[0].rule
+    assert rejecting[0].chain == "KUBE-SERVICES" and rejecting[0].table == "filter"
+    error = [h for h in trace.hops if h.role == "error" and h.event == "deliver"]
+    assert error and error[-1].where == "pod/default/client"
+
+
+async def test_hairpin_to_its_own_service_is_masqueraded(lab):
+    await lab.add_service("self", [ServicePort(80, name="http")], selector={"app": "web"})
+    # with web-1 and web-2 both endpoints, try until web-2 reaches itself
+    for _ in range(20):
+        trace = send(lab, "pod/web-2", "svc/self")
+        if trace.delivered_to.namespace == "pod/default/web-2":
+            break
+    assert trace.delivered_to.namespace == "pod/default/web-2"
+    assert trace.delivered_packet.src == A("10.244.1.1"), "masqueraded to the bridge address"
+    masquerade = [h for h in trace.hops if h.rule and "MASQUERADE" in h.rule]
+    assert masquerade and masquerade[0].where == "node/kind-worker"
+    reply = lab.network.reply(trace)
+    assert reply.verdict == "delivered" and reply.delivered_to.namespace == "pod/default/web-2"
+
+
+async def test_endpoints_follow_pods(lab):
+    await lab.delete_pod("web-1")
+    for _ in range(5):
+        assert send(lab, "pod/client", "svc/web").delivered_to.namespace == "pod/default/web-2"
+    saved = lab.node_namespace("kind-worker2").netfilter.save(["nat"])
+    assert "10.244.2.2:80" not in saved
+    assert "--probability" not in saved.split("default/web:http -> ")[1].split("\n")[0]
+
+
+async def test_service_errors_are_clear(lab):
+    with pytest.raises(ClusterError, match="clusterIP 10.96.0.10 is already allocated"):
+        await lab.add_service("dup", [ServicePort(80)], cluster_ip="10.96.0.10")
+    with pytest.raises(ClusterError, match="spec.type 'Headless' is not one of"):
+        await lab.add_service("odd", [ServicePort(80)], type="Headless")
+    with pytest.raises(ClusterError, match="port 70000: must be between 1 and 65535"):
+        await lab.add_service("big", [ServicePort(70000)])
+    await lab.add_service("np", [ServicePort(80, node_port=30080)], type="NodePort",
+                          selector={"app": "web"})
+    with pytest.raises(ClusterError, match="nodePort 30080 is already allocated"):
+        await lab.add_service("np2", [ServicePort(80, node_port=30080)], type="NodePort")
+    assert [s.name for s in lab.services("default")] == ["kubernetes", "np", "web"]
+
+
+def test_kube_proxy_chain_names_are_hashed_as_the_real_one(lab):
+    saved = lab.node_namespace("kind-worker").netfilter.save(["nat"])
+    # the real names of kube-dns's and kubernetes' chains on every cluster
+    assert "-j KUBE-SVC-TCOU7JCQXEZGVUNU" in saved
+    assert "-j KUBE-SVC-NPX46M4PTMTKRN6Y" in saved
