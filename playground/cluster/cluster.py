@@ -12,6 +12,12 @@ from ipaddress import IPv4Address, IPv4Network
 from playground import cni as cni_plugins
 from playground.cluster.api import AlreadyExists, ApiServer, NotFound
 from playground.cluster.controllers.endpoints import EndpointsController
+from playground.cluster.deployment import (
+    OWNER_ANNOTATION,
+    Deployment,
+    DeploymentController,
+    validate_deployment,
+)
 from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
 from playground.cluster.controllers.nodeipam import NodeIpamController
 from playground.cluster.controllers.routes import NodeRouteAgent
@@ -89,7 +95,8 @@ class Cluster:
         self.node_ipam = NodeIpamController(self.api, self.allocator)
         self.scheduler = Scheduler(self.api)
         self.endpoints = EndpointsController(self.api)
-        self.controllers = [self.node_ipam, self.scheduler, self.endpoints]
+        self.deployments = DeploymentController(self.api, self.network.rng)
+        self.controllers = [self.node_ipam, self.scheduler, self.endpoints, self.deployments]
         for controller in self.controllers:
             controller.start()
         await self.settle()
@@ -229,6 +236,58 @@ class Cluster:
         except NotFound as error:
             raise ClusterError(str(error).strip('"')) from None
         await self.settle()
+
+    # deployments
+
+    async def add_deployment(self, name: str, containers: list[Container], replicas: int = 1,
+                             labels: dict[str, str] | None = None,
+                             namespace: str = "default") -> Deployment:
+        labels = dict(labels or {"app": name})
+        deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(labels), labels,
+                                containers)
+        try:
+            validate_deployment(deployment)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        if self.api.peek("Deployment", namespace, name) is not None:
+            raise ClusterError(f'deployment "{namespace}/{name}" already exists')
+        self.api.create(deployment)
+        await self._converge(deployment, previous=None)
+        return self.api.get("Deployment", namespace, name)
+
+    async def scale(self, name: str, replicas: int, namespace: str = "default") -> Deployment:
+        current = self.api.peek("Deployment", namespace, name)
+        if current is None:
+            raise ClusterError(f'deployment "{namespace}/{name}" not found')
+        if replicas < 0:
+            raise ClusterError(f"deployment {current.key}: replicas must be 0 or more")
+        previous = current.replicas
+        current = self.api.get("Deployment", namespace, name)
+        current.replicas = replicas
+        self.api.update(current)
+        await self._converge(current, previous)
+        return self.api.get("Deployment", namespace, name)
+
+    async def _converge(self, deployment: Deployment, previous: int | None) -> None:
+        """Wait for the pods; if one cannot run, put the replica count back and say why."""
+        await self.settle()
+        owned = [p for p in self.pods(deployment.metadata.namespace)
+                 if p.metadata.annotations.get(OWNER_ANNOTATION) == deployment.key]
+        stuck = [p for p in owned if p.status.phase != "Running"]
+        if not stuck:
+            return
+        why = stuck[0].status.message or "a pod could not be started"
+        if previous is None:
+            self.api.delete("Deployment", deployment.metadata.namespace, deployment.name)
+        else:
+            rollback = self.api.get("Deployment", deployment.metadata.namespace, deployment.name)
+            rollback.replicas = previous
+            self.api.update(rollback)
+        await self.settle()
+        raise ClusterError(f"deployment {deployment.key}: pod {stuck[0].name} cannot run: {why}")
+
+    def deployments_list(self, namespace: str | None = None) -> list[Deployment]:
+        return self.api.list("Deployment", namespace)
 
     # services
 

@@ -107,3 +107,39 @@ def test_kube_proxy_chain_names_are_hashed_as_the_real_one(lab):
     # the real names of kube-dns's and kubernetes' chains on every cluster
     assert "-j KUBE-SVC-TCOU7JCQXEZGVUNU" in saved
     assert "-j KUBE-SVC-NPX46M4PTMTKRN6Y" in saved
+
+
+async def test_scaling_a_deployment_rewrites_the_rules(lab):
+    from playground.cluster.objects import Container, ContainerPort
+
+    await lab.add_deployment("shop", [Container("shop", ports=[ContainerPort(8080, "http")])],
+                             replicas=3)
+    await lab.add_service("shop", [ServicePort(80, "http", name="http")],
+                          selector={"app": "shop"})
+    nat = lab.node_namespace("kind-worker").netfilter.save(["nat"])
+    shop_rules = [line for line in nat.splitlines() if '"default/shop:http ->' in line]
+    assert len(shop_rules) == 3
+    assert "--probability 0.33333333349" in shop_rules[0]
+    assert "--probability 0.50000000000" in shop_rules[1]
+    assert "--probability" not in shop_rules[2]
+    assert send(lab, "pod/client", "svc/shop").delivered_packet.dport == 8080
+    await lab.scale("shop", 1)
+    assert len([p for p in lab.pods() if p.name.startswith("shop-")]) == 1
+    nat = lab.node_namespace("kind-worker").netfilter.save(["nat"])
+    shop_rules = [line for line in nat.splitlines() if '"default/shop:http ->' in line]
+    assert len(shop_rules) == 1 and "--probability" not in shop_rules[0]
+
+
+async def test_scaling_past_the_pool_is_refused_and_rolled_back():
+    from playground.cluster.cluster import Cluster
+    from playground.cluster.objects import Container
+
+    cluster = Cluster(node_cidr_mask=29)  # room for five pods (.2-.6)
+    await cluster.start()
+    await cluster.add_node("n1")
+    await cluster.add_deployment("web", [Container("web")], replicas=2)
+    with pytest.raises(ClusterError, match="no IP addresses available"):
+        await cluster.scale("web", 9)
+    assert cluster.api.get("Deployment", "default", "web").replicas == 2
+    assert len(cluster.pods()) == 2
+    await cluster.stop()

@@ -1,0 +1,104 @@
+"""Deployment objects and the controller that keeps their replica count of pods."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+
+from playground.cluster.api import ApiServer, Event, NotFound
+from playground.cluster.controllers.base import Controller
+from playground.cluster.objects import (
+    Container,
+    ObjectMeta,
+    Pod,
+    PodSpec,
+    ValidationError,
+    validate_name,
+    validate_pod,
+)
+
+SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' safe name characters
+OWNER_ANNOTATION = "playground/owner"
+
+
+@dataclass
+class Deployment:
+    metadata: ObjectMeta
+    replicas: int
+    selector: dict[str, str]
+    template_labels: dict[str, str]
+    containers: list[Container]
+    kind: str = "Deployment"
+    available: int = 0
+    pod_names: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    @property
+    def key(self) -> str:
+        return f"{self.metadata.namespace}/{self.metadata.name}"
+
+    def template_hash(self) -> str:
+        text = repr((sorted(self.template_labels.items()), self.containers))
+        digest = hashlib.sha256(text.encode()).digest()
+        return "".join(SUFFIX_ALPHABET[b % len(SUFFIX_ALPHABET)] for b in digest[:10])
+
+
+def validate_deployment(deployment: Deployment) -> None:
+    validate_name("namespace", deployment.metadata.namespace)
+    validate_name("deployment", deployment.name)
+    where = f"deployment {deployment.key}"
+    if deployment.replicas < 0:
+        raise ValidationError(f"{where}: replicas must be 0 or more")
+    if not deployment.selector:
+        raise ValidationError(f"{where}: spec.selector must name at least one label")
+    if any(deployment.template_labels.get(k) != v for k, v in deployment.selector.items()):
+        raise ValidationError(f"{where}: spec.template labels must match spec.selector")
+    probe = Pod(ObjectMeta("probe", deployment.metadata.namespace),
+                PodSpec(copy.deepcopy(deployment.containers)))
+    validate_pod(probe)
+
+
+class DeploymentController(Controller):
+    """Creates and deletes pods (through the API) until each Deployment has its replicas."""
+
+    name = "deployment-controller"
+
+    def __init__(self, api: ApiServer, rng) -> None:
+        super().__init__()
+        self.api = api
+        self.rng = rng
+
+    def start(self) -> None:
+        self.follow(self.api.watch("Deployment"), self.on_deployment)
+
+    def owned(self, deployment: Deployment) -> list[Pod]:
+        return [p for p in self.api.list("Pod", deployment.metadata.namespace)
+                if p.metadata.annotations.get(OWNER_ANNOTATION) == deployment.key]
+
+    def on_deployment(self, event: Event) -> None:
+        deployment = event.object
+        pods = sorted(self.owned(deployment), key=lambda p: p.metadata.created_at)
+        wanted = 0 if event.type == "DELETED" else deployment.replicas
+        for pod in reversed(pods[wanted:]):  # the newest go first
+            try:
+                self.api.delete("Pod", pod.metadata.namespace, pod.name)
+            except NotFound:
+                pass
+        prefix = f"{deployment.name}-{deployment.template_hash()}"
+        for _ in range(wanted - len(pods)):
+            name = self._fresh_name(deployment.metadata.namespace, prefix)
+            labels = dict(deployment.template_labels)
+            labels["pod-template-hash"] = deployment.template_hash()
+            meta = ObjectMeta(name, deployment.metadata.namespace, labels=labels,
+                              annotations={OWNER_ANNOTATION: deployment.key})
+            self.api.create(Pod(meta, PodSpec(copy.deepcopy(deployment.containers))))
+
+    def _fresh_name(self, namespace: str, prefix: str) -> str:
+        while True:
+            suffix = "".join(self.rng.choice(SUFFIX_ALPHABET) for _ in range(5))
+            if self.api.peek("Pod", namespace, f"{prefix}-{suffix}") is None:
+                return f"{prefix}-{suffix}"
