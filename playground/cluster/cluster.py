@@ -11,6 +11,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from playground import cni as cni_plugins
 from playground.cluster.api import AlreadyExists, ApiServer, NotFound
+from playground.cluster.cloud import LB_INSIDE, CloudController, build_outside
 from playground.cluster.controllers.endpoints import EndpointsController
 from playground.cluster.deployment import (
     OWNER_ANNOTATION,
@@ -92,11 +93,14 @@ class Cluster:
         gateway = self.network.add_namespace(GATEWAY_NAMESPACE)
         self._attach_to_node_network(gateway, NODE_NETWORK.network_address + 1)
         gateway.sysctl["net.ipv4.ip_forward"] = "1"
+        build_outside(self.network, SEGMENT, NODE_NETWORK)
         self.node_ipam = NodeIpamController(self.api, self.allocator)
         self.scheduler = Scheduler(self.api)
         self.endpoints = EndpointsController(self.api)
         self.deployments = DeploymentController(self.api, self.network.rng)
-        self.controllers = [self.node_ipam, self.scheduler, self.endpoints, self.deployments]
+        self.cloud = CloudController(self.api, self.network)
+        self.controllers = [self.node_ipam, self.scheduler, self.endpoints, self.deployments,
+                            self.cloud]
         for controller in self.controllers:
             controller.start()
         await self.settle()
@@ -126,7 +130,7 @@ class Cluster:
     # nodes
 
     def _free_node_ip(self) -> IPv4Address:
-        taken = set(self.node_ips.values())
+        taken = set(self.node_ips.values()) | {LB_INSIDE}
         for ip in NODE_NETWORK.hosts():
             if ip > NODE_NETWORK.network_address + 1 and ip not in taken:
                 return ip
@@ -151,7 +155,7 @@ class Cluster:
                                             NODE_NETWORK.broadcast_address):
             raise ClusterError(f"node {name}: InternalIP {ip} must be a free host address of "
                                f"{NODE_NETWORK} other than the gateway")
-        if ip in self.node_ips.values():
+        if ip in self.node_ips.values() or ip == LB_INSIDE:
             raise ClusterError(f"node {name}: InternalIP {ip} is already used by another node")
         if pod_cidr is not None:
             cidr = IPv4Network(pod_cidr)
@@ -181,7 +185,7 @@ class Cluster:
                 ns.bind(proto, port, owner)
         self.node_ips[name] = ip
         kubelet = Kubelet(self.api, self.network, name, self.cni)
-        routes = NodeRouteAgent(self.api, self.network, name, ns.name)
+        routes = NodeRouteAgent(self.api, self.network, name, ns.name, CLUSTER_CIDR)
         proxy = KubeProxy(self.api, name, ns, CLUSTER_CIDR)
         self.node_agents[name] = [kubelet, routes, proxy]
         for agent in self.node_agents[name]:

@@ -70,6 +70,7 @@ class NodeSpec:
 @dataclass
 class NodeStatus:
     internal_ip: str | None = None
+    external_ip: str | None = None
     ready: bool = False
 
 

@@ -71,6 +71,7 @@ def nodes_table(cluster: Cluster, wide: bool) -> str:
         row = [node.name, "Ready" if node.status.ready else "NotReady", node.roles,
                human_age(now - node.metadata.created_at), KUBERNETES_VERSION]
         if wide:
-            row += [node.status.internal_ip or "<none>", "<none>", node.spec.pod_cidr or "<none>"]
+            row += [node.status.internal_ip or "<none>", node.status.external_ip or "<none>",
+                    node.spec.pod_cidr or "<none>"]
         rows.append(row)
     return render(rows)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
+from playground.cluster.cloud import INTERNET_HOST, INTERNET_NAMESPACE
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.controllers.kubelet import pod_namespace_name
 from playground.cluster.objects import Pod
 
 FORMS = ("pod/NAME[:CONTAINER], pod/NAMESPACE/NAME, node/NAME, svc/NAME[:PORT], "
-         "svc/NAMESPACE/NAME[:PORT] or an IPv4 address")
+         "svc/NAMESPACE/NAME[:PORT], lb/NAME[:PORT], internet or an IPv4 address")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +44,12 @@ class Target:
 def resolve(cluster: Cluster, spec: str) -> Target:
     if spec.startswith("pod/"):
         return _pod(cluster, spec[4:], spec)
+    if spec == "internet":
+        return Target(INTERNET_NAMESPACE, "www", INTERNET_HOST, spec)
     if spec.startswith("svc/"):
         return _service(cluster, spec[4:], spec)
+    if spec.startswith("lb/"):
+        return _load_balancer(_service(cluster, spec[3:], spec), cluster, spec)
     if spec.startswith("node/"):
         name = spec[5:]
         ns = cluster.node_namespace(name)
@@ -75,6 +80,19 @@ def _pod(cluster: Cluster, rest: str, spec: str) -> Target:
     if pod.status.pod_ip is None:
         raise ClusterError(f"pod {pod.key} has no IP yet ({pod.status.phase})")
     return Target(pod_namespace_name(pod), container, IPv4Address(pod.status.pod_ip), spec, pod)
+
+
+def _load_balancer(target: Target, cluster: Cluster, spec: str) -> Target:
+    name = spec[3:].partition(":")[0]
+    namespace, _, name = name.rpartition("/")
+    service = cluster.find_service(name, namespace or "default")
+    if service.spec.type != "LoadBalancer":
+        raise ClusterError(f"service {service.key} is of type {service.spec.type}, so it has no "
+                           "load balancer (make it type LoadBalancer)")
+    if not service.status.load_balancer_ips:
+        raise ClusterError(f"service {service.key} has no load balancer IP yet")
+    return Target("", "", IPv4Address(service.status.load_balancer_ips[0]), spec,
+                  port=target.port, protocols=target.protocols)
 
 
 def _service(cluster: Cluster, rest: str, spec: str) -> Target:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
@@ -150,6 +151,8 @@ class Namespace:
     def add_route(self, route: Route) -> None:
         if route.dev is not None:
             self.device(route.dev)
+        for hop in route.nexthops:
+            self.device(hop.dev)
         if route.via is not None and not route.onlink:
             reach = self.main.lookup(route.via)
             if reach is None or reach.via is not None or (route.dev and reach.dev != route.dev):
@@ -158,12 +161,20 @@ class Namespace:
             route = Route(**{**_fields(route), "dev": self.main.lookup(route.via).dev})
         self.main.add(route)
 
-    def route_lookup(self, dst: IPv4Address) -> RouteResult | None:
+    def route_lookup(self, dst: IPv4Address, flow=None) -> RouteResult | None:
+        """The route for `dst`; a multipath route picks its path by hashing the flow."""
         for table in (self.local, self.main):
             route = table.lookup(dst)
-            if route is not None:
-                return RouteResult(route, table.name, route.dev, route.via,
-                                   route.src or self.select_source(route, dst))
+            if route is None:
+                continue
+            if route.nexthops:
+                hop = route.pick_nexthop(flow_hash(flow, self.sysctl.get(
+                    "net.ipv4.fib_multipath_hash_policy", "0")) if flow else 0)
+                path = Route(route.prefix, dev=hop.dev, via=hop.via, scope=route.scope)
+                return RouteResult(route, table.name, hop.dev, hop.via,
+                                   route.src or self.select_source(path, dst))
+            return RouteResult(route, table.name, route.dev, route.via,
+                               route.src or self.select_source(route, dst))
         return None
 
     def select_source(self, route: Route, dst: IPv4Address) -> IPv4Address | None:
@@ -234,6 +245,14 @@ class Namespace:
 
     def ip_route(self) -> str:
         return self.main.show()
+
+
+def flow_hash(packet, policy: str) -> int:
+    """A stable stand-in for the kernel's multipath hash: L3 (policy 0) or L3+L4 (policy 1)."""
+    key = f"{packet.src}>{packet.dst}"
+    if policy == "1":
+        key += f"/{packet.proto}/{packet.sport}/{packet.dport}"
+    return zlib.crc32(key.encode())
 
 
 def _fields(route: Route) -> dict:

@@ -18,6 +18,13 @@ class RouteError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Nexthop:
+    via: IPv4Address
+    dev: str
+    weight: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     prefix: IPv4Network
     dev: str | None = None
@@ -28,6 +35,7 @@ class Route:
     src: IPv4Address | None = None
     metric: int = 0
     onlink: bool = False
+    nexthops: tuple[Nexthop, ...] = ()
 
     def text(self) -> str:
         """The line `ip route show` prints for this route."""
@@ -54,7 +62,20 @@ class Route:
             parts += ["metric", str(self.metric)]
         if self.onlink:
             parts.append("onlink")
-        return " ".join(parts)
+        text = " ".join(parts)
+        for hop in self.nexthops:  # ip route prints each path of a multipath route indented
+            text += f" \n\tnexthop via {hop.via} dev {hop.dev} weight {hop.weight}"
+        return text + (" " if self.nexthops else "")
+
+    def pick_nexthop(self, flow_hash: int) -> Nexthop:
+        """Choose a path by the flow's hash, in proportion to the weights."""
+        total = sum(hop.weight for hop in self.nexthops)
+        point = flow_hash % total
+        for hop in self.nexthops:
+            if point < hop.weight:
+                return hop
+            point -= hop.weight
+        return self.nexthops[-1]
 
 
 class RouteTable:

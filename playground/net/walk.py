@@ -131,7 +131,7 @@ class Walker:
 
     def _local_out(self, ns: Namespace, flight: Flight):
         pkt = flight.packet
-        result = ns.route_lookup(pkt.dst)
+        result = ns.route_lookup(pkt.dst, pkt)
         if result is None or result.route.type in ("unreachable", "prohibit", "blackhole"):
             why = "no route to host" if result is None else f"a {result.route.type} route"
             self._hop(ns, flight, "route", f"route lookup for {pkt.dst}: {why}; "
@@ -147,7 +147,7 @@ class Walker:
         before = flight.packet.dst
         self._hooks(ns, flight, "OUTPUT", None, result.dev)
         if flight.packet.dst != before:
-            result = ns.route_lookup(flight.packet.dst)
+            result = ns.route_lookup(flight.packet.dst, flight.packet)
             if result is None:
                 self._hop(ns, flight, "route", f"re-route after NAT: no route to "
                           f"{flight.packet.dst}")
@@ -164,7 +164,7 @@ class Walker:
         self._conntrack_in(ns, flight, "PREROUTING")
         self._hooks(ns, flight, "PREROUTING", dev.name, None)
         pkt = flight.packet
-        result = ns.route_lookup(pkt.dst)
+        result = ns.route_lookup(pkt.dst, pkt)
         if result is not None and result.route.type == "local":
             self._hop(ns, flight, "route", f"{pkt.dst} is an address of this namespace: "
                       "deliver locally", dev_in=dev.name, route=result.route.text())
@@ -571,6 +571,9 @@ class Walker:
         route = result.route
         if route.type == "local":
             return f"{dst} is local"
+        if route.nexthops:
+            return (f"{dst} matches a multipath route to {route.prefix}: the flow's hash picks "
+                    f"next hop {result.gateway} on {result.dev} (of {len(route.nexthops)})")
         if result.gateway is not None:
             return f"{dst} matches {route.prefix}: next hop {result.gateway} on {result.dev}"
         return f"{dst} matches {route.prefix}: directly on {result.dev}"

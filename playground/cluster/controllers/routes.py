@@ -11,14 +11,31 @@ from playground.net.route import Route, RouteError
 
 
 class NodeRouteAgent(Controller):
-    def __init__(self, api: ApiServer, network: Network, node: str, ns_name: str) -> None:
+    def __init__(self, api: ApiServer, network: Network, node: str, ns_name: str,
+                 cluster_cidr: IPv4Network) -> None:
         super().__init__()
         self.api, self.network, self.node, self.ns_name = api, network, node, ns_name
+        self.cluster_cidr = cluster_cidr
         self.name = f"routes/{node}"
         self.installed: dict[str, Route] = {}
 
     def start(self) -> None:
+        self.install_masquerade()
         self.follow(self.api.watch("Node", lambda n: n.name != self.node), self.on_node)
+
+    def install_masquerade(self) -> None:
+        """kindnet's masq agent: pods reaching anything outside the cluster CIDR leave as
+        the node's IP."""
+        nf = self.network.namespace(self.ns_name).netfilter
+        nf.iptables("-t nat -N KIND-MASQ-AGENT")
+        nf.iptables("-t nat -A POSTROUTING -m addrtype ! --dst-type LOCAL -m comment --comment "
+                    "\"kind-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination "
+                    "traffic to our custom KIND-MASQ-AGENT chain\" -j KIND-MASQ-AGENT")
+        nf.iptables(f"-t nat -A KIND-MASQ-AGENT -d {self.cluster_cidr} -m comment --comment "
+                    "\"kind-masq-agent: local traffic is not subject to MASQUERADE\" -j RETURN")
+        nf.iptables("-t nat -A KIND-MASQ-AGENT -m comment --comment \"kind-masq-agent: "
+                    "outbound traffic is subject to MASQUERADE (must be last in chain)\" "
+                    "-j MASQUERADE")
 
     def on_node(self, event: Event) -> None:
         node = event.object
