@@ -9,8 +9,10 @@ import sys
 
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.lab import build_default_lab
+from playground.cluster.manifests import apply_files
 from playground.cluster.tables import nodes_table, pods_table
 from playground.cluster.targets import resolve, send
+from playground.cluster.traffic import generate
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
 from playground.timefmt import iptables_date
@@ -35,10 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
                                 "modelled cluster. Without a command, opens the app.")
     commands = parser.add_subparsers(dest="command", parser_class=Parser)
 
-    def lab_options(sub):
+    def lab_options(sub, namespace=True):
         sub.add_argument("--cni", choices=["bridge", "ptp"], default="bridge",
                          help="CNI plugin of the lab (default: bridge)")
         sub.add_argument("--seed", type=int, default=0, help="random seed of the lab")
+        sub.add_argument("-f", "--filename", action="append", default=[], metavar="FILE",
+                         help="apply Kubernetes YAML manifests to the lab first (repeatable)")
+        if namespace:
+            sub.add_argument("-n", "--namespace",
+                             help="namespace for bare names (pods: any; Services: default)")
 
     app = commands.add_parser("app", help="open the app (the default)")
     lab_options(app)
@@ -53,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--json", action="store_true", help="print the trace as JSON")
     lab_options(trace)
 
+    traffic = commands.add_parser("traffic", help="send many connections to a Service and "
+                                                  "show how they spread")
+    traffic.add_argument("src", help="where the connections start")
+    traffic.add_argument("dst", help="svc/NAME[:PORT], lb/NAME or an address")
+    traffic.add_argument("--count", type=int, default=100)
+    traffic.add_argument("--port", type=int)
+    traffic.add_argument("--proto", choices=["tcp", "udp"], default="tcp")
+    lab_options(traffic)
+
     show = commands.add_parser("show", help="print a table of the lab in a real tool's format")
     what = show.add_subparsers(dest="what", parser_class=Parser, required=True)
     routes = what.add_parser("routes", help="`ip route` of a node or pod")
@@ -60,10 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     lab_options(routes)
     nodes = what.add_parser("nodes", help="`kubectl get nodes`")
     nodes.add_argument("-o", "--output", choices=["wide"])
-    lab_options(nodes)
+    lab_options(nodes, namespace=False)
     pods = what.add_parser("pods", help="`kubectl get pods`")
     pods.add_argument("-o", "--output", choices=["wide"])
-    pods.add_argument("-n", "--namespace", default="default")
     pods.add_argument("-A", "--all-namespaces", action="store_true")
     lab_options(pods)
     iptables = what.add_parser("iptables", help="`iptables-save` of a node")
@@ -104,15 +119,22 @@ def run_app(args) -> int:
 async def run_command(args) -> int:
     cluster = await build_default_lab(cni=args.cni, seed=args.seed)
     try:
+        await apply_files(cluster, args.filename)
         if args.command == "trace":
             return do_trace(cluster, args)
+        if args.command == "traffic":
+            if args.count < 1:
+                raise ClusterError("--count must be at least 1")
+            print(generate(cluster, args.src, args.dst, args.count, args.proto, args.port,
+                           args.namespace).text(), end="")
+            return 0
         return do_show(cluster, args)
     finally:
         await cluster.stop()
 
 
 def do_trace(cluster: Cluster, args) -> int:
-    trace = send(cluster, args.src, args.dst, args.proto, args.port)
+    trace = send(cluster, args.src, args.dst, args.proto, args.port, args.namespace)
     traces = [trace]
     if args.reply:
         if trace.verdict != "delivered":
@@ -133,10 +155,10 @@ def do_show(cluster: Cluster, args) -> int:
     if args.what == "nodes":
         print(nodes_table(cluster, args.output == "wide"), end="")
     elif args.what == "pods":
-        namespace = None if args.all_namespaces else args.namespace
+        namespace = None if args.all_namespaces else args.namespace or "default"
         print(pods_table(cluster, namespace, args.output == "wide"), end="")
     else:
-        ns = namespace_of(cluster, args.target)
+        ns = namespace_of(cluster, args.target, args.namespace)
         if args.what == "routes":
             print(ns.ip_route(), end="")
         elif args.what == "iptables":
@@ -149,8 +171,8 @@ def do_show(cluster: Cluster, args) -> int:
     return 0
 
 
-def namespace_of(cluster: Cluster, spec: str):
-    target = resolve(cluster, spec)
+def namespace_of(cluster: Cluster, spec: str, namespace: str | None = None):
+    target = resolve(cluster, spec, namespace)
     if not target.namespace:
         raise ClusterError(f"{spec}: no pod or node has the address {target.ip}")
     return cluster.network.namespace(target.namespace)

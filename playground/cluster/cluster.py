@@ -13,19 +13,20 @@ from playground import cni as cni_plugins
 from playground.cluster.api import AlreadyExists, ApiServer, NotFound
 from playground.cluster.cloud import LB_INSIDE, CloudController, build_outside
 from playground.cluster.controllers.endpoints import EndpointsController
+from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
+from playground.cluster.controllers.nodeipam import NodeIpamController
+from playground.cluster.controllers.routes import NodeRouteAgent
+from playground.cluster.controllers.scheduler import Scheduler
 from playground.cluster.deployment import (
     OWNER_ANNOTATION,
     Deployment,
     DeploymentController,
     validate_deployment,
 )
-from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
-from playground.cluster.controllers.nodeipam import NodeIpamController
-from playground.cluster.controllers.routes import NodeRouteAgent
-from playground.cluster.controllers.scheduler import Scheduler
 from playground.cluster.ipam import NodeCidrAllocator
 from playground.cluster.objects import (
     Container,
+    KubeNamespace,
     Node,
     NodeSpec,
     NodeStatus,
@@ -35,6 +36,7 @@ from playground.cluster.objects import (
     Taint,
     Toleration,
     ValidationError,
+    validate_name,
     validate_node,
     validate_pod,
 )
@@ -210,10 +212,21 @@ class Cluster:
 
     # pods
 
+    async def add_namespace(self, name: str) -> None:
+        try:
+            validate_name("namespace", name)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        if self.api.peek("Namespace", "", name) is None:
+            self.api.create(KubeNamespace(ObjectMeta(name)))
+            await self.settle()
+
     async def add_pod(self, name: str, containers: list[Container], namespace: str = "default",
                       labels: dict[str, str] | None = None, node_name: str | None = None,
-                      tolerations: list[Toleration] | None = None) -> Pod:
-        pod = Pod(ObjectMeta(name, namespace, labels=dict(labels or {})),
+                      tolerations: list[Toleration] | None = None,
+                      annotations: dict[str, str] | None = None) -> Pod:
+        pod = Pod(ObjectMeta(name, namespace, labels=dict(labels or {}),
+                             annotations=dict(annotations or {})),
                   PodSpec(containers, node_name=node_name, tolerations=list(tolerations or [])))
         try:
             validate_pod(pod)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
@@ -26,6 +27,16 @@ class ObjectMeta:
     resource_version: int = 0
     created_at: float = 0.0
     deletion_requested: bool = False
+
+
+@dataclass
+class KubeNamespace:
+    metadata: ObjectMeta
+    kind: str = "Namespace"
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
 
 
 @dataclass
@@ -155,8 +166,27 @@ def validate_node(node: Node) -> None:
             ) from None
 
 
+FIXED_IP_ANNOTATION = "cni.projectcalico.org/ipAddrs"
+
+
+def requested_ip(pod: Pod) -> IPv4Address | None:
+    """The address asked for with Calico's annotation, e.g. '["10.244.1.7"]'."""
+    text = pod.metadata.annotations.get(FIXED_IP_ANNOTATION)
+    if text is None:
+        return None
+    try:
+        addresses = json.loads(text)
+        if not (isinstance(addresses, list) and len(addresses) == 1):
+            raise ValueError
+        return IPv4Address(addresses[0])
+    except (ValueError, TypeError):
+        raise ValidationError(f"pod {pod.key}: annotation {FIXED_IP_ANNOTATION} must be a JSON "
+                              f"list with one IPv4 address, like '[\"10.244.1.7\"]'") from None
+
+
 def validate_pod(pod: Pod) -> None:
     validate_name("namespace", pod.metadata.namespace)
+    requested_ip(pod)
     validate_name("pod", pod.name, subdomain=True)
     where = f"pod {pod.key}"
     if not pod.spec.containers:

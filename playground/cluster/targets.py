@@ -41,15 +41,18 @@ class Target:
         return 53 if proto == "udp" else 80
 
 
-def resolve(cluster: Cluster, spec: str) -> Target:
+def resolve(cluster: Cluster, spec: str, namespace: str | None = None) -> Target:
+    """`namespace` is where bare names are looked up (kubectl's -n); None means any for
+    pods and `default` for Services."""
     if spec.startswith("pod/"):
-        return _pod(cluster, spec[4:], spec)
+        return _pod(cluster, spec[4:], spec, namespace)
     if spec == "internet":
         return Target(INTERNET_NAMESPACE, "www", INTERNET_HOST, spec)
     if spec.startswith("svc/"):
-        return _service(cluster, spec[4:], spec)
+        return _service(cluster, spec[4:], spec, namespace)
     if spec.startswith("lb/"):
-        return _load_balancer(_service(cluster, spec[3:], spec), cluster, spec)
+        return _load_balancer(_service(cluster, spec[3:], spec, namespace), cluster, spec,
+                              namespace)
     if spec.startswith("node/"):
         name = spec[5:]
         ns = cluster.node_namespace(name)
@@ -65,9 +68,8 @@ def resolve(cluster: Cluster, spec: str) -> Target:
     return Target(owner, pod.spec.containers[0].name if pod else "", ip, spec, pod)
 
 
-def _pod(cluster: Cluster, rest: str, spec: str) -> Target:
+def _pod(cluster: Cluster, rest: str, spec: str, namespace: str | None) -> Target:
     name, _, container = rest.partition(":")
-    namespace = None
     if "/" in name:
         namespace, _, name = name.partition("/")
     if not name:
@@ -82,10 +84,11 @@ def _pod(cluster: Cluster, rest: str, spec: str) -> Target:
     return Target(pod_namespace_name(pod), container, IPv4Address(pod.status.pod_ip), spec, pod)
 
 
-def _load_balancer(target: Target, cluster: Cluster, spec: str) -> Target:
+def _load_balancer(target: Target, cluster: Cluster, spec: str,
+                   namespace: str | None) -> Target:
     name = spec[3:].partition(":")[0]
-    namespace, _, name = name.rpartition("/")
-    service = cluster.find_service(name, namespace or "default")
+    given, _, name = name.rpartition("/")
+    service = cluster.find_service(name, given or namespace or "default")
     if service.spec.type != "LoadBalancer":
         raise ClusterError(f"service {service.key} is of type {service.spec.type}, so it has no "
                            "load balancer (make it type LoadBalancer)")
@@ -95,9 +98,9 @@ def _load_balancer(target: Target, cluster: Cluster, spec: str) -> Target:
                   port=target.port, protocols=target.protocols)
 
 
-def _service(cluster: Cluster, rest: str, spec: str) -> Target:
+def _service(cluster: Cluster, rest: str, spec: str, namespace: str | None) -> Target:
     name, _, port_text = rest.partition(":")
-    namespace = "default"
+    namespace = namespace or "default"
     if "/" in name:
         namespace, _, name = name.partition("/")
     service = cluster.find_service(name, namespace)
@@ -116,15 +119,16 @@ def _service(cluster: Cluster, rest: str, spec: str) -> Target:
                   protocols=declared)
 
 
-def send(cluster: Cluster, src: str, dst: str, proto: str = "tcp", port: int | None = None):
+def send(cluster: Cluster, src: str, dst: str, proto: str = "tcp", port: int | None = None,
+         namespace: str | None = None):
     """Send from one target to another, as its container or process would; returns the Trace."""
     if port is not None and not 1 <= port <= 65535:
         raise ClusterError(f"port {port} is out of range: use 1-65535")
-    source = resolve(cluster, src)
+    source = resolve(cluster, src, namespace)
     if not source.namespace:
         raise ClusterError(f"{src}: no pod or node in the lab has the address {source.ip}; "
                            "a packet needs a place to start from")
-    target = resolve(cluster, dst)
+    target = resolve(cluster, dst, namespace)
     port = port if port is not None else target.default_port(proto)
     owner = source.owner or (source.pod.spec.containers[0].name if source.pod else "process")
     return cluster.network.send(source.namespace, target.ip, proto, port, owner=owner)

@@ -7,7 +7,7 @@ from ipaddress import IPv4Network
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
 from playground.cluster.ipam import HostLocalIpam, PoolExhausted
-from playground.cluster.objects import Pod
+from playground.cluster.objects import Pod, requested_ip
 from playground.cni.base import PodAttachment
 from playground.net.netns import NetError
 from playground.net.network import Network
@@ -63,7 +63,7 @@ class Kubelet(Controller):
         try:
             if self.ipam is None:
                 raise PoolExhausted(f"node {self.node} has no pod CIDR yet")
-            ip = self.ipam.allocate(pod.key)
+            ip = self.ipam.allocate(pod.key, requested_ip(pod))
             attachment = self.cni.add(self.network, self.node_ns, pod_ns, ip, self.ipam.subnet,
                                       f"{self.node}/{pod.key}/{pod.metadata.uid}")
             for container, port in pod.ports():

@@ -1,0 +1,193 @@
+"""Kubernetes YAML manifests applied to a lab: Namespace, Pod, Deployment, Service.
+
+Every problem is reported as `FILE: document N (Kind/name): what is wrong`; the kinds of
+a file are checked before anything of it is applied, and the first problem stops.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.objects import Container, ContainerPort, Toleration
+from playground.cluster.service import ServicePort
+
+SUPPORTED = ("Namespace", "Pod", "Deployment", "Service")
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+
+
+class ManifestError(ClusterError):
+    pass
+
+
+class _Doc:
+    """One YAML document with helpers that name the field in every error."""
+
+    def __init__(self, where: str, data: dict) -> None:
+        self.where, self.data = where, data
+
+    def fail(self, path: str, problem: str):
+        raise ManifestError(f"{self.where}: {path}: {problem}")
+
+    def get(self, path: str, kind: type | tuple, default: Any = None, node: Any = None,
+            at: str = "") -> Any:
+        """The value at `path` (inside `node`, found at `at`), checked against `kind`."""
+        value = self.data if node is None else node
+        path = f"{at}.{path}" if at else path
+        for part in path[len(at) + 1 if at else 0:].split("."):
+            if not isinstance(value, dict):
+                self.fail(path, "expected a mapping")
+            value = value.get(part)
+            if value is None:
+                return default
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(
+                k.__name__ for k in kind)
+            self.fail(path, f"expected {names}, got {type(value).__name__} {value!r}")
+        return value
+
+    def labels(self, path: str, node: Any = None) -> dict[str, str]:
+        found = self.get(path, dict, {}, node)
+        for key, value in found.items():
+            if not isinstance(key, str) or not isinstance(value, (str, int, float)):
+                self.fail(path, f"label {key!r} must map a string to a string")
+        return {key: str(value) for key, value in found.items()}
+
+
+def load_documents(path: str) -> list[tuple[str, dict]]:
+    file = Path(path)
+    try:
+        if file.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"{path}: larger than {MAX_MANIFEST_BYTES // 1024 // 1024} MiB")
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ManifestError(f"{path}: cannot read it ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise ManifestError(f"{path}: not UTF-8 text") from None
+    try:
+        documents = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ManifestError(f"{path}: not valid YAML{where}") from None
+    found = []
+    for index, data in enumerate(documents, start=1):
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            raise ManifestError(f"{path}: document {index}: expected a Kubernetes object")
+        kind = data.get("kind")
+        name = (data.get("metadata") or {}).get("name") if isinstance(
+            data.get("metadata"), dict) else None
+        found.append((f"{path}: document {index} ({kind}/{name})", data))
+    return found
+
+
+async def apply_files(cluster: Cluster, paths: list[str]) -> None:
+    for path in paths:
+        documents = load_documents(path)
+        for where, data in documents:
+            kind = data.get("kind")
+            if kind not in SUPPORTED:
+                raise ManifestError(f"{where}: kind {kind!r} is not supported here "
+                                    f"(supported: {', '.join(SUPPORTED)})")
+        order = sorted(documents, key=lambda d: d[1]["kind"] != "Namespace")
+        for where, data in order:
+            doc = _Doc(where, data)
+            try:
+                await APPLY[data["kind"]](cluster, doc)
+            except ManifestError:
+                raise
+            except ClusterError as error:
+                raise ManifestError(f"{where}: {error}") from None
+
+
+def _meta(doc: _Doc) -> tuple[str, str]:
+    name = doc.get("metadata.name", str)
+    if not name:
+        doc.fail("metadata.name", "is required")
+    return name, doc.get("metadata.namespace", str, "default")
+
+
+def _containers(doc: _Doc, path: str, node: Any = None) -> list[Container]:
+    items = doc.get(path, list, None, node)
+    if not items:
+        doc.fail(path, "at least one container is required")
+    containers = []
+    for index, item in enumerate(items):
+        here = f"{path}[{index}]"
+        if not isinstance(item, dict):
+            doc.fail(here, "expected a mapping")
+        ports = []
+        for number, port in enumerate(doc.get("ports", list, [], item, here)):
+            where = f"{here}.ports[{number}]"
+            if not isinstance(port, dict):
+                doc.fail(where, "expected a mapping")
+            container_port = doc.get("containerPort", int, None, port, where)
+            if container_port is None:
+                doc.fail(f"{where}.containerPort", "is required")
+            ports.append(ContainerPort(container_port, doc.get("name", str, None, port, where),
+                                       doc.get("protocol", str, "TCP", port, where)))
+        name = doc.get("name", str, None, item, here)
+        if name is None:
+            doc.fail(f"{here}.name", "is required")
+        containers.append(Container(name, doc.get("image", str, "busybox", item, here), ports))
+    return containers
+
+
+async def _namespace(cluster: Cluster, doc: _Doc) -> None:
+    name, _ = _meta(doc)
+    await cluster.add_namespace(name)
+
+
+async def _pod(cluster: Cluster, doc: _Doc) -> None:
+    name, namespace = _meta(doc)
+    tolerations = [Toleration(doc.get("key", str, "", t), doc.get("operator", str, "Exists", t),
+                              doc.get("effect", str, "", t))
+                   for t in doc.get("spec.tolerations", list, [])]
+    await cluster.add_pod(name, _containers(doc, "spec.containers"), namespace=namespace,
+                          labels=doc.labels("metadata.labels"),
+                          annotations=doc.labels("metadata.annotations"),
+                          node_name=doc.get("spec.nodeName", str), tolerations=tolerations)
+
+
+async def _deployment(cluster: Cluster, doc: _Doc) -> None:
+    name, namespace = _meta(doc)
+    selector = doc.labels("spec.selector.matchLabels")
+    labels = doc.labels("spec.template.metadata.labels")
+    if selector and any(labels.get(k) != v for k, v in selector.items()):
+        doc.fail("spec.template.metadata.labels", "must match spec.selector.matchLabels")
+    await cluster.add_deployment(name, _containers(doc, "spec.template.spec.containers"),
+                                 replicas=doc.get("spec.replicas", int, 1),
+                                 labels=labels or None, namespace=namespace)
+
+
+async def _service(cluster: Cluster, doc: _Doc) -> None:
+    name, namespace = _meta(doc)
+    ports = []
+    for index, port in enumerate(doc.get("spec.ports", list, [])):
+        where = f"spec.ports[{index}]"
+        if not isinstance(port, dict):
+            doc.fail(where, "expected a mapping")
+        number = doc.get("port", int, None, port, where)
+        if number is None:
+            doc.fail(f"{where}.port", "is required")
+        ports.append(ServicePort(number, doc.get("targetPort", (int, str), None, port, where),
+                                 doc.get("protocol", str, "TCP", port, where),
+                                 doc.get("name", str, None, port, where),
+                                 doc.get("nodePort", int, None, port, where)))
+    await cluster.add_service(
+        name, ports, namespace=namespace, selector=doc.labels("spec.selector"),
+        type=doc.get("spec.type", str, "ClusterIP"), cluster_ip=doc.get("spec.clusterIP", str),
+        load_balancer_ip=doc.get("spec.loadBalancerIP", str),
+        session_affinity=doc.get("spec.sessionAffinity", str, "None"),
+        external_traffic_policy=doc.get("spec.externalTrafficPolicy", str, "Cluster"),
+        internal_traffic_policy=doc.get("spec.internalTrafficPolicy", str, "Cluster"),
+        load_balancer_source_ranges=[str(r) for r in doc.get(
+            "spec.loadBalancerSourceRanges", list, [])])
+
+
+APPLY = {"Namespace": _namespace, "Pod": _pod, "Deployment": _deployment, "Service": _service}

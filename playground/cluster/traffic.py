@@ -1,0 +1,64 @@
+"""The traffic generator: many connections to one Service, and how they spread."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from playground.cluster.cluster import Cluster
+from playground.cluster.targets import send
+
+
+@dataclass
+class Spread:
+    service: str
+    sent: int
+    by_endpoint: Counter
+    failed: Counter
+    rules: list[str]  # the Service's rules with their counters, on the sender's node
+
+    def text(self) -> str:
+        lines = [f"{self.sent} connections to {self.service}"]
+        width = max((len(k) for k in self.by_endpoint), default=8)
+        for endpoint, count in sorted(self.by_endpoint.items()):
+            share = 100 * count / self.sent
+            lines.append(f"  {endpoint:<{width}}  {count:>5}  {share:5.1f}%  "
+                         + "█" * round(share / 2))
+        for reason, count in sorted(self.failed.items()):
+            lines.append(f"  not delivered: {count} ({reason})")
+        if self.rules:
+            lines.append("rule counters on the sending node (iptables-save -c):")
+            lines.extend(f"  {rule}" for rule in self.rules)
+        return "\n".join(lines) + "\n"
+
+
+def generate(cluster: Cluster, src: str, dst: str, count: int, proto: str = "tcp",
+             port: int | None = None, namespace: str | None = None) -> Spread:
+    by_endpoint: Counter = Counter()
+    failed: Counter = Counter()
+    first = None
+    for _ in range(count):
+        trace = send(cluster, src, dst, proto, port, namespace)
+        first = first or trace
+        if trace.verdict == "delivered":
+            by_endpoint[trace.delivered_to.namespace] += 1
+        else:
+            failed[trace.verdict] += 1
+    return Spread(dst, count, by_endpoint, failed, _service_rules(cluster, first))
+
+
+def _service_rules(cluster: Cluster, trace) -> list[str]:
+    """The KUBE-SVC/KUBE-SEP rules the first connection walked, with live counters."""
+    if trace is None:
+        return []
+    hop = next((h for h in trace.hops if h.table == "nat" and h.chain
+                and h.chain.startswith("KUBE-SEP-")), None)
+    if hop is None:
+        return []
+    ns = cluster.network.namespace(hop.where)
+    service_chain = next((text.split()[1] for text in hop.matched_rules
+                          if text.split()[1].startswith(("KUBE-SVC-", "KUBE-SVL-"))), None)
+    if service_chain is None:
+        return []
+    chain = ns.netfilter.chain("nat", service_chain)
+    return [f"[{r.packets}:{r.bytes}] {r.text(service_chain)}" for r in chain.rules]
