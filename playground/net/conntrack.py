@@ -67,6 +67,7 @@ class Entry:
     reply: Tuple
     state: str = ""
     timeout: int = 0
+    expires_at: float = 0.0
     status: set[str] = field(default_factory=set)
     mark: int = 0
     confirmed: bool = False
@@ -75,10 +76,11 @@ class Entry:
     def tuple(self, direction: int) -> Tuple:
         return self.original if direction == ORIGINAL else self.reply
 
-    def text(self) -> str:
-        """One line of `conntrack -L`."""
+    def text(self, now: float | None = None) -> str:
+        """One line of `conntrack -L`; the timeout is what is left of it at `now`."""
         proto = self.original.proto
-        head = f"{proto:<8} {PROTO_NUMBERS[proto]} {self.timeout} "
+        left = self.timeout if now is None else max(0, int(self.expires_at - now))
+        head = f"{proto:<8} {PROTO_NUMBERS[proto]} {left} "
         if proto == "tcp":
             head += f"{self.state} "
         line = head + self.original.text() + " "
@@ -93,15 +95,25 @@ class Entry:
 class Conntrack:
     """One namespace's connection table."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock=lambda: 0.0) -> None:
         self._by_tuple: dict[Tuple, tuple[Entry, int]] = {}
         self.entries: list[Entry] = []
+        self.clock = clock
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def lookup(self, packet: Packet) -> tuple[Entry, int] | None:
-        return self._by_tuple.get(tuple_of(packet))
+        found = self._by_tuple.get(tuple_of(packet))
+        if found is not None and found[0].expires_at <= self.clock():
+            self.remove(found[0])  # timed out on the lab clock
+            return None
+        return found
+
+    def expire(self) -> None:
+        now = self.clock()
+        for entry in [e for e in self.entries if e.expires_at <= now]:
+            self.remove(entry)
 
     def new(self, packet: Packet) -> Entry:
         """An unconfirmed entry for the first packet of a flow; confirmed on leaving the stack."""
@@ -147,6 +159,7 @@ class Conntrack:
             entry.timeout = UDP_STREAM_TIMEOUT if "ASSURED" in entry.status else UDP_TIMEOUT
         else:
             entry.timeout = ICMP_TIMEOUT
+        entry.expires_at = self.clock() + entry.timeout
 
     def bind_nat(self, entry: Entry, manip: str, address: IPv4Address, port: int | None) -> None:
         """Record a DNAT ("DST") or SNAT ("SRC") decision by rewriting the reply tuple."""
@@ -170,8 +183,18 @@ class Conntrack:
         self._by_tuple.clear()
         self.entries.clear()
 
+    def remove_where(self, proto: str, reply_source: IPv4Address) -> int:
+        """`conntrack -D -p PROTO --reply-src IP`: forget flows answered by an address."""
+        doomed = [e for e in self.entries
+                  if e.original.proto == proto and e.reply.src == reply_source]
+        for entry in doomed:
+            self.remove(entry)
+        return len(doomed)
+
     def listing(self) -> str:
-        return "".join(entry.text() + "\n" for entry in self.entries)
+        self.expire()
+        now = self.clock()
+        return "".join(entry.text(now) + "\n" for entry in self.entries)
 
     @staticmethod
     def summary(count: int) -> str:

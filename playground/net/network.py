@@ -32,6 +32,7 @@ class Network:
         if name in self.namespaces:
             raise NetError(f"namespace {name} already exists")
         ns = self.namespaces[name] = Namespace(name)
+        ns.conntrack.clock = lambda: self.clock
         self.generation += 1
         return ns
 
@@ -44,6 +45,12 @@ class Network:
             if isinstance(device, Ethernet) and device.segment is not None:
                 device.segment.detach(device)
         self.generation += 1
+
+    def advance(self, seconds: float) -> None:
+        """Let lab time pass: conntrack entries age and expire."""
+        self.clock += seconds
+        for ns in self.namespaces.values():
+            ns.conntrack.expire()
 
     def segment(self, name: str) -> Segment:
         return self.segments.setdefault(name, Segment(name))

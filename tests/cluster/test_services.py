@@ -143,3 +143,21 @@ async def test_scaling_past_the_pool_is_refused_and_rolled_back():
     assert cluster.api.get("Deployment", "default", "web").replicas == 2
     assert len(cluster.pods()) == 2
     await cluster.stop()
+
+
+async def test_udp_flows_to_a_removed_endpoint_are_forgotten(lab):
+    trace = send(lab, "pod/client", "svc/kube-system/kube-dns", proto="udp")
+    assert trace.verdict == "delivered"
+    node = lab.node_namespace("kind-worker")
+    assert "udp" in node.conntrack.listing()
+    chosen = trace.delivered_to.namespace.split("/")[-1]
+    await lab.delete_pod(chosen, namespace="kube-system")
+    assert "udp" not in node.conntrack.listing()
+
+
+def test_conntrack_entries_expire_as_lab_time_passes(lab):
+    send(lab, "pod/client", "svc/kube-system/kube-dns", proto="udp")
+    node = lab.node_namespace("kind-worker")
+    assert node.conntrack.listing().startswith("udp      17 30 ")
+    lab.network.advance(31)
+    assert node.conntrack.listing() == ""

@@ -76,3 +76,27 @@ def test_taken_reply_tuple_is_detected():
     second = table.new(tcp_syn("10.244.1.3", "203.0.113.10", 40000, 443))
     wanted = tuple_of(Packet(A("203.0.113.10"), A("172.18.0.2"), "tcp", 443, 40000))
     assert table.is_taken(wanted, second)
+
+
+def test_entries_age_on_the_lab_clock_and_expire():
+    now = [100.0]
+    table = Conntrack(clock=lambda: now[0])
+    datagram = udp_datagram("10.244.1.2", "10.96.0.10", 51000, 53)
+    entry = table.new(datagram)
+    table.confirm(entry, datagram)
+    now[0] += 12
+    assert table.listing().startswith("udp      17 18 ")
+    now[0] += 18
+    assert table.lookup(datagram) is None
+    assert table.listing() == ""
+
+
+def test_removing_flows_answered_by_an_endpoint():
+    table = Conntrack()
+    datagram = udp_datagram("10.244.1.2", "10.96.0.10", 51000, 53)
+    entry = table.new(datagram)
+    table.bind_nat(entry, "DST", A("10.244.0.2"), 53)
+    table.confirm(entry, datagram)
+    assert table.remove_where("udp", A("10.244.0.3")) == 0
+    assert table.remove_where("udp", A("10.244.0.2")) == 1
+    assert len(table) == 0
