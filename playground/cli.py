@@ -11,7 +11,7 @@ from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.lab import build_default_lab
 from playground.cluster.manifests import apply_files
 from playground.cluster.tables import nodes_table, pods_table
-from playground.cluster.targets import resolve, send
+from playground.cluster.targets import follow_ingress, resolve, send
 from playground.cluster.traffic import generate
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--proto", choices=["tcp", "udp", "icmp"], default="tcp")
     trace.add_argument("--reply", action="store_true", help="also trace the answer back")
     trace.add_argument("--json", action="store_true", help="print the trace as JSON")
+    trace.add_argument("--host", default="", help="HTTP Host an ingress controller routes by")
+    trace.add_argument("--path", default="/", help="HTTP path an ingress controller routes by")
     lab_options(trace)
 
     traffic = commands.add_parser("traffic", help="send many connections to a Service and "
@@ -107,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # a bug of ours: still one line, never a traceback
+        print(f"internal error ({type(error).__name__}): {error}; please report it",
+              file=sys.stderr)
+        return 1
 
 
 def run_app(args) -> int:
@@ -141,13 +147,21 @@ def do_trace(cluster: Cluster, args) -> int:
             raise ClusterError(f"there is no reply to trace: the packet was {trace.verdict} "
                                f"({trace.reason})")
         traces.append(cluster.network.reply(trace))
+    proxied = follow_ingress(cluster, trace, args.host, args.path)
     if args.json:
         data = traces[0].to_dict()
         if args.reply:
             data["reply"] = traces[1].to_dict()
+        if proxied is not None:
+            data["proxied"] = {"why": proxied.why, "service": proxied.service,
+                               "trace": proxied.trace.to_dict()}
         print(json.dumps(data, indent=2))
-    else:
-        print("\n".join(t.text() for t in traces), end="")
+        return 0
+    print("\n".join(t.text() for t in traces), end="")
+    if proxied is not None:
+        print(f"\nthe ingress controller routes Host {args.host or '(none)'} {args.path} by "
+              f"{proxied.why} and opens its own connection to {proxied.service}:\n")
+        print(proxied.trace.text(), end="")
     return 0
 
 

@@ -141,3 +141,28 @@ def test_traffic_reports_the_spread_and_the_counters(capsys):
     counters = [line for line in out.splitlines() if "-> 10.244." in line]
     total = sum(int(line.split("[")[1].split(":")[0]) for line in counters)
     assert total == 50
+
+
+INGRESS = """
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: sites}
+spec:
+  rules:
+  - host: www.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {name: http}}}}
+"""
+
+
+def test_ingress_trace_shows_both_connections(capsys, tmp_path):
+    manifest = tmp_path / "ingress.yaml"
+    manifest.write_text(INGRESS)
+    code, out, _ = run(capsys, "trace", "internet", "lb/ingress-nginx/ingress-nginx-controller",
+                       "--host", "www.example.com", "-f", str(manifest), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["delivered_to"]["namespace"].startswith("pod/ingress-nginx/")
+    assert data["proxied"]["service"] == "svc/default/web:http"
+    assert data["proxied"]["trace"]["delivered_to"]["owner"] == "web"

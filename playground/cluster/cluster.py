@@ -23,9 +23,18 @@ from playground.cluster.deployment import (
     DeploymentController,
     validate_deployment,
 )
+from playground.cluster.ingress import (
+    CONTROLLER_LABELS,
+    CONTROLLER_NAME,
+    CONTROLLER_NAMESPACE,
+    Ingress,
+    backends_of,
+    validate_ingress,
+)
 from playground.cluster.ipam import NodeCidrAllocator
 from playground.cluster.objects import (
     Container,
+    ContainerPort,
     KubeNamespace,
     Node,
     NodeSpec,
@@ -305,6 +314,47 @@ class Cluster:
 
     def deployments_list(self, namespace: str | None = None) -> list[Deployment]:
         return self.api.list("Deployment", namespace)
+
+    # ingress
+
+    async def add_ingress(self, ingress: Ingress) -> Ingress:
+        """Create an Ingress; the first one brings up the ingress controller and its LB."""
+        try:
+            validate_ingress(ingress)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        namespace = ingress.metadata.namespace
+        if self.api.peek("Ingress", namespace, ingress.name) is not None:
+            raise ClusterError(f'ingress "{ingress.key}" already exists')
+        for backend in backends_of(ingress):
+            service = self.api.peek("Service", namespace, backend.service)
+            if service is None:
+                raise ClusterError(f"ingress {ingress.key}: backend service "
+                                   f"{backend.service!r} does not exist in {namespace}")
+            if not any(p.port == backend.port or p.name == backend.port
+                       for p in service.spec.ports):
+                raise ClusterError(f"ingress {ingress.key}: service {backend.service} has no "
+                                   f"port {backend.port!r}")
+        await self.ensure_ingress_controller()
+        created = self.api.create(ingress)
+        await self.settle()
+        return created
+
+    async def ensure_ingress_controller(self) -> None:
+        if self.api.peek("Deployment", CONTROLLER_NAMESPACE, CONTROLLER_NAME) is not None:
+            return
+        await self.add_namespace(CONTROLLER_NAMESPACE)
+        await self.add_deployment(CONTROLLER_NAME, [Container(
+            "controller", "registry.k8s.io/ingress-nginx/controller:v1.11.2",
+            [ContainerPort(80, "http"), ContainerPort(443, "https")])],
+            labels=dict(CONTROLLER_LABELS), namespace=CONTROLLER_NAMESPACE)
+        await self.add_service(CONTROLLER_NAME, [ServicePort(80, "http", name="http"),
+                                                 ServicePort(443, "https", name="https")],
+                               namespace=CONTROLLER_NAMESPACE, selector=dict(CONTROLLER_LABELS),
+                               type="LoadBalancer", external_traffic_policy="Local")
+
+    def ingresses(self, namespace: str | None = None) -> list[Ingress]:
+        return self.api.list("Ingress", namespace)
 
     # services
 

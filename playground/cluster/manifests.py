@@ -12,10 +12,11 @@ from typing import Any
 import yaml
 
 from playground.cluster.cluster import Cluster, ClusterError
-from playground.cluster.objects import Container, ContainerPort, Toleration
+from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
+from playground.cluster.objects import Container, ContainerPort, ObjectMeta, Toleration
 from playground.cluster.service import ServicePort
 
-SUPPORTED = ("Namespace", "Pod", "Deployment", "Service")
+SUPPORTED = ("Namespace", "Pod", "Deployment", "Service", "Ingress")
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 
@@ -190,4 +191,36 @@ async def _service(cluster: Cluster, doc: _Doc) -> None:
             "spec.loadBalancerSourceRanges", list, [])])
 
 
-APPLY = {"Namespace": _namespace, "Pod": _pod, "Deployment": _deployment, "Service": _service}
+def _backend(doc: _Doc, node: Any, at: str) -> IngressBackend:
+    name = doc.get("service.name", str, None, node, at)
+    port = doc.get("service.port.number", int, None, node, at) or doc.get(
+        "service.port.name", str, None, node, at)
+    if name is None or port is None:
+        doc.fail(f"{at}.service", "needs name and port.number or port.name")
+    return IngressBackend(name, port)
+
+
+async def _ingress(cluster: Cluster, doc: _Doc) -> None:
+    name, namespace = _meta(doc)
+    rules = []
+    for index, rule in enumerate(doc.get("spec.rules", list, [])):
+        here = f"spec.rules[{index}]"
+        if not isinstance(rule, dict):
+            doc.fail(here, "expected a mapping")
+        paths = []
+        for number, item in enumerate(doc.get("http.paths", list, [], rule, here)):
+            where = f"{here}.http.paths[{number}]"
+            if not isinstance(item, dict):
+                doc.fail(where, "expected a mapping")
+            paths.append(IngressPath(_backend(doc, item.get("backend"), f"{where}.backend"),
+                                     doc.get("path", str, "/", item, where),
+                                     doc.get("pathType", str, "Prefix", item, where)))
+        rules.append(IngressRule(paths, doc.get("host", str, None, rule, here)))
+    default = doc.get("spec.defaultBackend", dict)
+    await cluster.add_ingress(Ingress(
+        ObjectMeta(name, namespace), rules,
+        _backend(doc, default, "spec.defaultBackend") if default else None))
+
+
+APPLY = {"Namespace": _namespace, "Pod": _pod, "Deployment": _deployment, "Service": _service,
+         "Ingress": _ingress}

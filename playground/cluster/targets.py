@@ -9,6 +9,7 @@ from ipaddress import IPv4Address
 from playground.cluster.cloud import INTERNET_HOST, INTERNET_NAMESPACE
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.controllers.kubelet import pod_namespace_name
+from playground.cluster.ingress import choose, is_controller
 from playground.cluster.objects import Pod
 
 FORMS = ("pod/NAME[:CONTAINER], pod/NAMESPACE/NAME, node/NAME, svc/NAME[:PORT], "
@@ -132,3 +133,31 @@ def send(cluster: Cluster, src: str, dst: str, proto: str = "tcp", port: int | N
     port = port if port is not None else target.default_port(proto)
     owner = source.owner or (source.pod.spec.containers[0].name if source.pod else "process")
     return cluster.network.send(source.namespace, target.ip, proto, port, owner=owner)
+
+
+@dataclass(frozen=True, slots=True)
+class ProxiedLeg:
+    """The ingress controller's own connection to the backend it chose."""
+
+    why: str
+    service: str
+    trace: object
+
+
+def follow_ingress(cluster: Cluster, trace, host: str, path: str) -> ProxiedLeg | None:
+    """If the trace ended in an ingress controller, route the request as it would and send
+    its second connection, from the controller pod to the backend Service."""
+    if trace.verdict != "delivered" or not trace.delivered_to.namespace.startswith("pod/"):
+        return None
+    _, namespace, name = trace.delivered_to.namespace.split("/")
+    pod = cluster.api.peek("Pod", namespace, name)
+    if pod is None or not is_controller(pod):
+        return None
+    route = choose(cluster.ingresses(), host, path)
+    if route is None:
+        raise ClusterError(f"no Ingress rule matches host {host!r} and path {path!r}: the "
+                           "controller would answer 404")
+    backend_ns = route.ingress.metadata.namespace
+    spec = f"svc/{backend_ns}/{route.backend.service}:{route.backend.port}"
+    leg = send(cluster, f"pod/{namespace}/{name}", spec)
+    return ProxiedLeg(route.why, spec, leg)
