@@ -161,9 +161,21 @@ def _service_port(rules: NodeRules, service: Service, port: ServicePort,
         _choose(rules, svl, name, proto, local)
     if external:
         rules.add("nat", ext)
+        ranges = spec.load_balancer_source_ranges
+        firewall = f"KUBE-FW-{digest}"
         for ip in lb_ips:
             rules.add("nat", "KUBE-SERVICES", f"-d {ip}/32 " + match % ("loadbalancer IP",
-                                                                        port.port) + f" -j {ext}")
+                      port.port) + f" -j {firewall if ranges else ext}")
+            if ranges:
+                # traffic from allowed sources is DNATed on; the rest keeps the LB IP as its
+                # destination and meets the filter DROP below
+                rules.add("filter", "KUBE-PROXY-FIREWALL",
+                          f"-d {ip}/32 -p {proto} -m comment --comment \"{name} traffic not "
+                          f"accepted by {firewall}\" -m {proto} --dport {port.port} -j DROP")
+        if ranges and lb_ips:
+            for source in ranges:
+                rules.add("nat", firewall, f"-s {source} -m comment --comment \"{name} "
+                          f"loadbalancer IP\" -j {ext}")
         if port.node_port:
             rules.add("nat", "KUBE-NODEPORTS",
                       f"-p {proto} -m comment --comment \"{name}\" -m {proto} "

@@ -88,3 +88,18 @@ async def test_local_policy_node_without_endpoint_drops_nodeport_traffic(lab):
     assert trace.verdict == "dropped"
     assert "has no local endpoints" in next(h.rule for h in trace.hops
                                             if h.rule and "DROP" in h.rule)
+
+
+async def test_load_balancer_source_ranges_let_only_allowed_clients_in(lab):
+    await lab.add_service("admin", [ServicePort(80, "http", name="http")],
+                          selector={"app": "web"}, type="LoadBalancer",
+                          load_balancer_source_ranges=["192.0.2.0/24"])
+    trace = send(lab, "internet", "lb/admin")
+    assert trace.verdict == "dropped"
+    drop = next(h for h in trace.hops if h.rule and h.rule.endswith("-j DROP"))
+    assert drop.chain == "KUBE-PROXY-FIREWALL" and "not accepted by KUBE-FW-" in drop.rule
+    await lab.delete_service("admin")
+    await lab.add_service("admin", [ServicePort(80, "http", name="http")],
+                          selector={"app": "web"}, type="LoadBalancer",
+                          load_balancer_source_ranges=["203.0.113.0/24"])
+    assert send(lab, "internet", "lb/admin").verdict == "delivered"
