@@ -161,3 +161,13 @@ def test_conntrack_entries_expire_as_lab_time_passes(lab):
     assert node.conntrack.listing().startswith("udp      17 30 ")
     lab.network.advance(31)
     assert node.conntrack.listing() == ""
+
+
+async def test_internal_traffic_policy_local_keeps_traffic_on_the_node(lab):
+    await lab.add_service("near", [ServicePort(80, "http", name="http")],
+                          selector={"app": "web"}, internal_traffic_policy="Local")
+    for _ in range(10):
+        trace = send(lab, "pod/client", "svc/near")
+        assert trace.delivered_to.namespace == "pod/default/web-2"
+    nat = lab.node_namespace("kind-worker").netfilter.save(["nat"])
+    assert '"default/near:http cluster IP" -m tcp --dport 80 -j KUBE-SVL-' in nat
