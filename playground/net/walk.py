@@ -483,7 +483,8 @@ class Walker:
         return PacketMeta(in_dev=in_dev, out_dev=out_dev, mark=flight.mark,
                           ct_state="INVALID" if flight.invalid else tracked.state if tracked
                           else None, ct_status=status,
-                          local_addresses=ns.local_addresses(), rng=self.network.rng)
+                          local_addresses=ns.local_addresses(), rng=self.network.rng,
+                          recent=ns.netfilter.recent, now=self.network.clock)
 
     def _rule_hop(self, ns, flight, table, hook, verdict, in_dev, out_dev, after=None) -> None:
         decided = verdict.rule_text()

@@ -152,13 +152,14 @@ def _service_port(rules: NodeRules, service: Service, port: ServicePort,
     # the Service chain: masquerade callers from outside the cluster, then pick an endpoint
     rules.add("nat", svc, f"! -s {cluster_cidr} -d {cluster_ip}/32 "
               + match % ("cluster IP", port.port) + " -j KUBE-MARK-MASQ")
-    _choose(rules, svc, name, proto, backends)
+    sticky = spec.session_affinity == "ClientIP"
+    _choose(rules, svc, name, proto, backends, sticky)
 
     local_needed = spec.internal_traffic_policy == "Local" or (
         external and spec.external_traffic_policy == "Local")
     if local_needed:
         rules.add("nat", svl)
-        _choose(rules, svl, name, proto, local)
+        _choose(rules, svl, name, proto, local, sticky)
     if external:
         rules.add("nat", ext)
         ranges = spec.load_balancer_source_ranges
@@ -205,8 +206,17 @@ def _service_port(rules: NodeRules, service: Service, port: ServicePort,
                               f"--dport {port.node_port} -j DROP")
 
 
+STICKY_SECONDS = 10800  # sessionAffinityConfig.clientIP.timeoutSeconds default
+
+
 def _choose(rules: NodeRules, chain: str, name: str, proto: str,
-            backends: list[Backend]) -> None:
+            backends: list[Backend], sticky: bool) -> None:
+    if sticky:  # a client seen recently goes back to the endpoint it had
+        for backend in backends:
+            target = f"{backend.ip}:{backend.port}"
+            sep = f"KUBE-SEP-{chain_hash(name, proto, target)}"
+            rules.add("nat", chain, f"-m comment --comment \"{name} -> {target}\" -m recent "
+                      f"--name {sep} --rcheck --seconds {STICKY_SECONDS} --reap -j {sep}")
     for index, backend in enumerate(backends):
         target = f"{backend.ip}:{backend.port}"
         sep = f"KUBE-SEP-{chain_hash(name, proto, target)}"
@@ -219,5 +229,6 @@ def _choose(rules: NodeRules, chain: str, name: str, proto: str,
         if sep not in rules.nat:
             rules.add("nat", sep, f"-s {backend.ip}/32 -m comment --comment \"{name}\" "
                       "-j KUBE-MARK-MASQ")
-            rules.add("nat", sep, f"-p {proto} -m comment --comment \"{name}\" -m {proto} "
-                      f"-j DNAT --to-destination {target}")
+            remember = f"-m recent --name {sep} --set " if sticky else ""
+            rules.add("nat", sep, f"-p {proto} -m comment --comment \"{name}\" {remember}"
+                      f"-m {proto} -j DNAT --to-destination {target}")

@@ -171,3 +171,22 @@ async def test_internal_traffic_policy_local_keeps_traffic_on_the_node(lab):
         assert trace.delivered_to.namespace == "pod/default/web-2"
     nat = lab.node_namespace("kind-worker").netfilter.save(["nat"])
     assert '"default/near:http cluster IP" -m tcp --dport 80 -j KUBE-SVL-' in nat
+
+
+async def test_session_affinity_keeps_a_client_on_one_endpoint(lab):
+    await lab.add_service("sticky", [ServicePort(80, "http", name="http")],
+                          selector={"app": "web"}, session_affinity="ClientIP")
+    chosen = {send(lab, "pod/client", "svc/sticky").delivered_to.namespace for _ in range(15)}
+    assert len(chosen) == 1
+    nat = lab.node_namespace("kind-worker").netfilter.save(["nat"])
+    assert ("-m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-" in nat
+            and "--mask 255.255.255.255 --rsource -j KUBE-SEP-" in nat)
+    assert "-m recent --set --name KUBE-SEP-" in nat
+
+    def walked(trace):
+        return " ".join(text for h in trace.hops if h.table == "nat" for text in h.matched_rules)
+
+    assert "--rcheck" in walked(send(lab, "pod/client", "svc/sticky"))
+    lab.network.advance(10801)
+    assert "--rcheck" not in walked(send(lab, "pod/client", "svc/sticky")), \
+        "after three hours the client is forgotten and the statistic rules choose again"

@@ -870,3 +870,23 @@ def test_kube_proxy_controller_rules_load_and_save():
     again = Netfilter()
     again.restore(text)
     assert again.save() == text
+
+
+def test_recent_remembers_sources_for_a_while():
+    from playground.net.netfilter import Netfilter as NF
+    from playground.net.netfilter import PacketMeta as Meta
+    from playground.net.packet import tcp_syn as syn
+
+    nf = NF()
+    nf.iptables("-N SEEN")
+    nf.iptables("-A INPUT -m recent --name X --rcheck --seconds 60 --reap -j DROP")
+    nf.iptables("-A INPUT -m recent --name X --set -j ACCEPT")
+    lists: dict = {}
+    packet = syn("10.0.0.1", "10.0.0.2", 1000, 80)
+    verdict = lambda now: nf.run_chain(  # noqa: E731
+        "filter", "INPUT", packet, Meta(recent=lists, now=now)).action
+    assert verdict(0) == "ACCEPT"
+    assert verdict(30) == "DROP"
+    assert verdict(200) == "ACCEPT", "reaped after 60 seconds, then set again"
+    assert "-m recent --rcheck --seconds 60 --reap --name X --mask 255.255.255.255 --rsource" \
+        in nf.save()
