@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--seed", type=int, default=0, help="random seed of the lab")
         sub.add_argument("-f", "--filename", action="append", default=[], metavar="FILE",
                          help="apply Kubernetes YAML manifests to the lab first (repeatable)")
+        sub.add_argument("--sysctl", action="append", default=[], metavar="KEY=VALUE",
+                         help="set a sysctl on every node, e.g. "
+                              "net.bridge.bridge-nf-call-iptables=0 (repeatable)")
         if namespace:
             sub.add_argument("-n", "--namespace",
                              help="namespace for bare names (pods: any; Services: default)")
@@ -126,6 +129,8 @@ async def run_command(args) -> int:
     cluster = await build_default_lab(cni=args.cni, seed=args.seed)
     try:
         await apply_files(cluster, args.filename)
+        for setting in args.sysctl:
+            cluster.set_node_sysctl(setting)
         if args.command == "trace":
             return do_trace(cluster, args)
         if args.command == "traffic":

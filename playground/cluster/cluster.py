@@ -429,6 +429,19 @@ class Cluster:
             raise ClusterError(f'service "{name}" not found in namespace "{namespace}"')
         return service
 
+    def set_node_sysctl(self, setting: str) -> None:
+        """`sysctl -w KEY=VALUE` on every node."""
+        key, sep, value = setting.partition("=")
+        if not sep or not key or not value:
+            raise ClusterError(f"sysctl {setting!r}: write it as KEY=VALUE")
+        namespaces = [self.node_namespace(node.name) for node in self.nodes()]
+        if namespaces and key not in namespaces[0].sysctl:
+            known = ", ".join(sorted(namespaces[0].sysctl))
+            raise ClusterError(f"sysctl: cannot stat /proc/sys/{key.replace('.', '/')}: "
+                               f"not modelled here (known: {known})")
+        for ns in namespaces:
+            ns.sysctl[key] = value
+
     # reading
 
     def nodes(self) -> list[Node]:

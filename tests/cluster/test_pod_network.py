@@ -160,3 +160,16 @@ async def test_invalid_names_are_refused(lab):
 def test_unknown_pod_is_a_clear_error(lab):
     with pytest.raises(ClusterError, match='pod "nope" not found'):
         send(lab, "pod/nope", "pod/web-1")
+
+
+async def test_a_pod_can_ask_for_its_address(lab):
+    annotation = {"cni.projectcalico.org/ipAddrs": '["10.244.2.77"]'}
+    pod = await lab.add_pod("pinned", [Container("c")], annotations=annotation,
+                            node_name="kind-worker2")
+    assert pod.status.pod_ip == "10.244.2.77"
+    with pytest.raises(ClusterError, match="must be a JSON list with one IPv4 address"):
+        await lab.add_pod("wrong", [Container("c")],
+                          annotations={"cni.projectcalico.org/ipAddrs": "10.244.2.78"})
+    with pytest.raises(ClusterError, match="already allocated"):
+        await lab.add_pod("twin", [Container("c")], annotations=annotation,
+                          node_name="kind-worker2")

@@ -190,3 +190,28 @@ async def test_session_affinity_keeps_a_client_on_one_endpoint(lab):
     lab.network.advance(10801)
     assert "--rcheck" not in walked(send(lab, "pod/client", "svc/sticky")), \
         "after three hours the client is forgotten and the statistic rules choose again"
+
+
+def test_without_bridge_nf_a_same_node_reply_is_not_un_nated(lab):
+    lab.set_node_sysctl("net.bridge.bridge-nf-call-iptables=0")
+    for _ in range(30):
+        trace = send(lab, "pod/client", "svc/web")
+        if trace.delivered_to.namespace == "pod/default/web-2":
+            break
+    assert trace.delivered_to.namespace == "pod/default/web-2", "web-2 shares the client's node"
+    reply = lab.network.reply(trace)
+    # the answer is switched by cni0 without netfilter: it still says 10.244.1.3
+    assert reply.verdict == "rejected"
+    arrived = next(h for h in reply.hops if h.where == "pod/default/client"
+                   and h.event == "reject")
+    assert arrived.packet_before.src == A("10.244.1.3")
+    lab.set_node_sysctl("net.bridge.bridge-nf-call-iptables=1")
+    trace = send(lab, "pod/client", "svc/web")
+    assert lab.network.reply(trace).verdict == "delivered"
+
+
+def test_bad_sysctl_is_a_clear_error(lab):
+    with pytest.raises(ClusterError, match="not modelled here"):
+        lab.set_node_sysctl("net.ipv4.nope=1")
+    with pytest.raises(ClusterError, match="write it as KEY=VALUE"):
+        lab.set_node_sysctl("net.ipv4.ip_forward")

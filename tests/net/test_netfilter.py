@@ -878,7 +878,6 @@ def test_recent_remembers_sources_for_a_while():
     from playground.net.packet import tcp_syn as syn
 
     nf = NF()
-    nf.iptables("-N SEEN")
     nf.iptables("-A INPUT -m recent --name X --rcheck --seconds 60 --reap -j DROP")
     nf.iptables("-A INPUT -m recent --name X --set -j ACCEPT")
     lists: dict = {}
