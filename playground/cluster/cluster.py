@@ -11,7 +11,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from playground import cni as cni_plugins
 from playground.cluster.api import AlreadyExists, ApiServer, NotFound
-from playground.cluster.cloud import LB_INSIDE, CloudController, build_outside
+from playground.cluster.cloud import LB_INSIDE, LB_POOL, CloudController, build_outside
 from playground.cluster.controllers.endpoints import EndpointsController
 from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
 from playground.cluster.controllers.nodeipam import NodeIpamController
@@ -383,6 +383,9 @@ class Cluster:
             raise ClusterError(f"service {service.key}: clusterIP {cluster_ip} is already "
                                "allocated to another Service")
         service.spec.cluster_ip = cluster_ip or self._free_cluster_ip(taken)
+        wanted_lb = spec_fields.get("load_balancer_ip")
+        if wanted_lb is not None:
+            self._check_lb_ip(service, wanted_lb)
         used = self._taken_node_ports()
         for port in service.spec.ports:
             if port.node_port is not None and port.node_port in used:
@@ -395,6 +398,23 @@ class Cluster:
         created = self.api.create(service)
         await self.settle()
         return created
+
+    def _check_lb_ip(self, service: Service, address: str) -> None:
+        try:
+            ip = IPv4Address(address)
+        except ValueError:
+            raise ClusterError(f"service {service.key}: loadBalancerIP {address!r} is not an "
+                               "IPv4 address") from None
+        if service.spec.type != "LoadBalancer":
+            raise ClusterError(f"service {service.key}: loadBalancerIP needs type LoadBalancer")
+        if ip not in LB_POOL:
+            raise ClusterError(f"service {service.key}: loadBalancerIP {ip} is not in the "
+                               f"cloud's pool {LB_POOL}")
+        for other in self.api.list("Service"):
+            if address in other.status.load_balancer_ips or \
+                    other.spec.load_balancer_ip == address:
+                raise ClusterError(f"service {service.key}: loadBalancerIP {ip} is already "
+                                   f"used by {other.key}")
 
     def _free_cluster_ip(self, taken: set[str]) -> str:
         size = SERVICE_CIDR.num_addresses

@@ -103,3 +103,21 @@ async def test_load_balancer_source_ranges_let_only_allowed_clients_in(lab):
                           selector={"app": "web"}, type="LoadBalancer",
                           load_balancer_source_ranges=["203.0.113.0/24"])
     assert send(lab, "internet", "lb/admin").verdict == "delivered"
+
+
+async def test_a_requested_load_balancer_ip_is_honoured_once(lab):
+    import pytest
+
+    from playground.cluster.cluster import ClusterError
+
+    await lab.add_service("fixed", [ServicePort(80, "http", name="http")],
+                          selector={"app": "web"}, type="LoadBalancer",
+                          load_balancer_ip="198.51.100.77")
+    assert lab.find_service("fixed").status.load_balancer_ips == ["198.51.100.77"]
+    assert send(lab, "internet", "198.51.100.77").verdict == "delivered"
+    with pytest.raises(ClusterError, match="already used by default/fixed"):
+        await lab.add_service("again", [ServicePort(80, name="http")], type="LoadBalancer",
+                              load_balancer_ip="198.51.100.77")
+    with pytest.raises(ClusterError, match="not in the cloud's pool"):
+        await lab.add_service("far", [ServicePort(80, name="http")], type="LoadBalancer",
+                              load_balancer_ip="8.8.8.8")
