@@ -10,6 +10,7 @@ from playground.cluster.api import ApiServer, Event, NotFound
 from playground.cluster.controllers.base import Controller
 from playground.cluster.objects import (
     Container,
+    Named,
     ObjectMeta,
     Pod,
     PodSpec,
@@ -23,7 +24,7 @@ OWNER_ANNOTATION = "playground/owner"
 
 
 @dataclass
-class Deployment:
+class Deployment(Named):
     metadata: ObjectMeta
     replicas: int
     selector: dict[str, str]
@@ -32,14 +33,6 @@ class Deployment:
     kind: str = "Deployment"
     available: int = 0
     pod_names: list[str] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.metadata.name
-
-    @property
-    def key(self) -> str:
-        return f"{self.metadata.namespace}/{self.metadata.name}"
 
     def template_hash(self) -> str:
         text = repr((sorted(self.template_labels.items()), self.containers))

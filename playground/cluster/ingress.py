@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from playground.cluster.objects import ObjectMeta, ValidationError, validate_name
+from playground.cluster.objects import Named, ObjectMeta, ValidationError, validate_name
 
 CONTROLLER_NAMESPACE = "ingress-nginx"
 CONTROLLER_NAME = "ingress-nginx-controller"
@@ -38,19 +38,11 @@ class IngressRule:
 
 
 @dataclass
-class Ingress:
+class Ingress(Named):
     metadata: ObjectMeta
     rules: list[IngressRule] = field(default_factory=list)
     default_backend: IngressBackend | None = None
     kind: str = "Ingress"
-
-    @property
-    def name(self) -> str:
-        return self.metadata.name
-
-    @property
-    def key(self) -> str:
-        return f"{self.metadata.namespace}/{self.metadata.name}"
 
 
 @dataclass(frozen=True)

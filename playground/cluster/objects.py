@@ -29,14 +29,24 @@ class ObjectMeta:
     deletion_requested: bool = False
 
 
-@dataclass
-class KubeNamespace:
+class Named:
+    """`name` and `key` (NAMESPACE/NAME) for every object with metadata."""
+
     metadata: ObjectMeta
-    kind: str = "Namespace"
 
     @property
     def name(self) -> str:
         return self.metadata.name
+
+    @property
+    def key(self) -> str:
+        return f"{self.metadata.namespace}/{self.metadata.name}"
+
+
+@dataclass
+class KubeNamespace(Named):
+    metadata: ObjectMeta
+    kind: str = "Namespace"
 
 
 @dataclass
@@ -86,15 +96,11 @@ class NodeStatus:
 
 
 @dataclass
-class Node:
+class Node(Named):
     metadata: ObjectMeta
     spec: NodeSpec = field(default_factory=NodeSpec)
     status: NodeStatus = field(default_factory=NodeStatus)
     kind: str = "Node"
-
-    @property
-    def name(self) -> str:
-        return self.metadata.name
 
     @property
     def roles(self) -> str:
@@ -120,19 +126,11 @@ class PodStatus:
 
 
 @dataclass
-class Pod:
+class Pod(Named):
     metadata: ObjectMeta
     spec: PodSpec
     status: PodStatus = field(default_factory=PodStatus)
     kind: str = "Pod"
-
-    @property
-    def name(self) -> str:
-        return self.metadata.name
-
-    @property
-    def key(self) -> str:
-        return f"{self.metadata.namespace}/{self.metadata.name}"
 
     def ports(self) -> list[tuple[Container, ContainerPort]]:
         return [(c, p) for c in self.spec.containers for p in c.ports]

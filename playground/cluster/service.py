@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from playground.cluster.objects import ObjectMeta, ValidationError, validate_name
+from playground.cluster.objects import Named, ObjectMeta, ValidationError, validate_name
 
 SERVICE_CIDR = IPv4Network("10.96.0.0/12")
 NODE_PORT_RANGE = range(30000, 32768)
@@ -41,19 +41,11 @@ class ServiceStatus:
 
 
 @dataclass
-class Service:
+class Service(Named):
     metadata: ObjectMeta
     spec: ServiceSpec
     status: ServiceStatus = field(default_factory=ServiceStatus)
     kind: str = "Service"
-
-    @property
-    def name(self) -> str:
-        return self.metadata.name
-
-    @property
-    def key(self) -> str:
-        return f"{self.metadata.namespace}/{self.metadata.name}"
 
     def port_name(self, port: ServicePort) -> str:
         """How kube-proxy names a Service port: NS/NAME:PORTNAME, or NS/NAME unnamed."""
