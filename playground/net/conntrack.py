@@ -120,6 +120,7 @@ class Conntrack:
         original = tuple_of(packet)
         entry = Entry(original, original.invert())
         entry.status.add("NEW")
+        self.update_state(entry, ORIGINAL, packet)
         return entry
 
     def is_taken(self, reply: Tuple, entry: Entry) -> bool:

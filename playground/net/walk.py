@@ -486,14 +486,16 @@ class Walker:
                           local_addresses=ns.local_addresses(), rng=self.network.rng,
                           recent=ns.netfilter.recent, now=self.network.clock)
 
-    def _rule_hop(self, ns, flight, table, hook, verdict, in_dev, out_dev, after=None) -> None:
+    def _rule_hop(self, ns, flight, table, hook, verdict, in_dev, out_dev, after=None,
+                  conntrack: str | None = None) -> None:
         decided = verdict.rule_text()
         who = f"rule {verdict.rule_index} of {verdict.chain}" if verdict.rule else \
             f"the {verdict.chain} policy"
         self._hop(ns, flight, "netfilter", f"{table} {hook}: {who} → {verdict.action}",
                   after=after, dev_in=in_dev, dev_out=out_dev, rule=decided, table=table,
                   chain=verdict.chain, rules_walked=verdict.rules_walked,
-                  matched_rules=[text for _chain, _i, text in verdict.matched])
+                  matched_rules=[text for _chain, _i, text in verdict.matched],
+                  conntrack=conntrack)
 
     def _nat(self, ns: Namespace, flight: Flight, hook: str, in_dev, out_dev) -> None:
         tracked = flight.tracked
@@ -534,7 +536,9 @@ class Walker:
                 port = self._free_source_port(ns, entry, address, port, verdict.random_fully)
             ns.conntrack.bind_nat(entry, manip, address, port)
             after = nat_rewrite(pkt, entry, ORIGINAL, manip)
-        self._rule_hop(ns, flight, "nat", hook, verdict, in_dev, out_dev, after=after)
+        binding = entry.text() if after != pkt else None  # the entry now holds the NAT
+        self._rule_hop(ns, flight, "nat", hook, verdict, in_dev, out_dev, after=after,
+                       conntrack=binding)
         flight.packet = after
 
     @staticmethod
