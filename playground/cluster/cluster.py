@@ -294,11 +294,21 @@ class Cluster:
         await self._converge(current, previous)
         return self.api.get("Deployment", namespace, name)
 
+    def owned_pods(self, deployment: Deployment) -> list[Pod]:
+        return [p for p in self.pods(deployment.metadata.namespace)
+                if p.metadata.annotations.get(OWNER_ANNOTATION) == deployment.key]
+
+    async def delete_deployment(self, name: str, namespace: str = "default") -> None:
+        try:
+            self.api.delete("Deployment", namespace, name)
+        except NotFound as error:
+            raise ClusterError(str(error).strip('"')) from None
+        await self.settle()
+
     async def _converge(self, deployment: Deployment, previous: int | None) -> None:
         """Wait for the pods; if one cannot run, put the replica count back and say why."""
         await self.settle()
-        owned = [p for p in self.pods(deployment.metadata.namespace)
-                 if p.metadata.annotations.get(OWNER_ANNOTATION) == deployment.key]
+        owned = self.owned_pods(deployment)
         stuck = [p for p in owned if p.status.phase != "Running"]
         if not stuck:
             return
@@ -352,6 +362,13 @@ class Cluster:
                                                  ServicePort(443, "https", name="https")],
                                namespace=CONTROLLER_NAMESPACE, selector=dict(CONTROLLER_LABELS),
                                type="LoadBalancer", external_traffic_policy="Local")
+
+    async def delete_ingress(self, name: str, namespace: str = "default") -> None:
+        try:
+            self.api.delete("Ingress", namespace, name)
+        except NotFound as error:
+            raise ClusterError(str(error).strip('"')) from None
+        await self.settle()
 
     def ingresses(self, namespace: str | None = None) -> list[Ingress]:
         return self.api.list("Ingress", namespace)

@@ -75,3 +75,63 @@ def nodes_table(cluster: Cluster, wide: bool) -> str:
                     node.spec.pod_cidr or "<none>"]
         rows.append(row)
     return render(rows)
+
+
+def services_table(cluster: Cluster, namespace: str | None) -> str:
+    services = cluster.services(namespace)
+    if not services:
+        return f"No resources found in {namespace} namespace.\n" if namespace else \
+            "No resources found\n"
+    header = ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
+    if namespace is None:
+        header.insert(0, "NAMESPACE")
+    rows = [header]
+    now = cluster.network.clock
+    for service in services:
+        ports = ",".join(
+            f"{p.port}:{p.node_port}/{p.protocol}" if p.node_port else f"{p.port}/{p.protocol}"
+            for p in service.spec.ports)
+        external = ",".join(service.status.load_balancer_ips) or (
+            "<pending>" if service.spec.type == "LoadBalancer" else "<none>")
+        row = [service.name, service.spec.type, service.spec.cluster_ip or "None", external,
+               ports, human_age(now - service.metadata.created_at)]
+        if namespace is None:
+            row.insert(0, service.metadata.namespace)
+        rows.append(row)
+    return render(rows)
+
+
+def deployments_table(cluster: Cluster, namespace: str | None) -> str:
+    deployments = cluster.deployments_list(namespace)
+    if not deployments:
+        return f"No resources found in {namespace} namespace.\n" if namespace else \
+            "No resources found\n"
+    header = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    if namespace is None:
+        header.insert(0, "NAMESPACE")
+    rows = [header]
+    now = cluster.network.clock
+    for deployment in deployments:
+        owned = cluster.owned_pods(deployment)
+        ready = sum(p.status.phase == "Running" for p in owned)
+        row = [deployment.name, f"{ready}/{deployment.replicas}", str(len(owned)), str(ready),
+               human_age(now - deployment.metadata.created_at)]
+        if namespace is None:
+            row.insert(0, deployment.metadata.namespace)
+        rows.append(row)
+    return render(rows)
+
+
+def ingresses_table(cluster: Cluster, namespace: str | None) -> str:
+    ingresses = cluster.ingresses(namespace)
+    if not ingresses:
+        return f"No resources found in {namespace} namespace.\n" if namespace else \
+            "No resources found\n"
+    controller = cluster.api.peek("Service", "ingress-nginx", "ingress-nginx-controller")
+    address = ",".join(controller.status.load_balancer_ips) if controller else ""
+    rows = [["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]]
+    for ingress in ingresses:
+        hosts = ",".join(r.host or "*" for r in ingress.rules) or "*"
+        rows.append([ingress.name, "nginx", hosts, address, "80",
+                     human_age(cluster.network.clock - ingress.metadata.created_at)])
+    return render(rows)
