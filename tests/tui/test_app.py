@@ -1,38 +1,108 @@
-"""The app's behaviour, driven by keys."""
+"""The app driven by keys, as a learner uses it: the model changes as expected."""
 
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from playground.tui.app import PlaygroundApp
 
 
+def app() -> PlaygroundApp:
+    return PlaygroundApp(autoplay=False)
+
+
+async def command(pilot, line: str) -> None:
+    await pilot.press("colon")
+    pilot.app.query_one("#command", Input).value = line
+    await pilot.press("enter")
+    await pilot.pause()
+
+
 async def test_selecting_a_pod_shows_its_routes():
-    app = PlaygroundApp()
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app().run_test(size=(160, 48)) as pilot:
         await pilot.pause()
-        for _ in range(2):
+        pilot.app.query_one("#objects").focus()
+        for _ in range(3):
             await pilot.press("down")
         await pilot.pause()
-        assert app.selected == "pod/kube-system/coredns-5d78c9869d-4x7kq"
-        routes = str(app.query_one("#routes", Static).render())
+        assert pilot.app.selected == "pod/kube-system/coredns-5d78c9869d-4x7kq"
+        routes = str(pilot.app.query_one("#routes", Static).render())
         assert "default via 10.244.0.1 dev eth0" in routes
 
 
-async def test_trace_command_shows_the_path():
-    app = PlaygroundApp()
-    async with app.run_test(size=(160, 48)) as pilot:
+async def test_stepping_through_a_service_trace_lights_the_dnat_rule():
+    async with app().run_test(size=(160, 48)) as pilot:
         await pilot.pause()
-        await pilot.press("colon", *"trace pod/client pod/web-1", "enter")
-        await pilot.pause()
-        text = str(app.query_one("#trace", Static).render())
-        assert "10.244.2.0/24 via 172.18.0.3 dev eth0" in text
-        assert "verdict: delivered" in text
+        await command(pilot, "trace pod/client svc/web")
+        player = pilot.app.player
+        while player.current.event != "netfilter" or "DNAT" not in (player.current.rule or ""):
+            await pilot.press("right")
+        assert pilot.app.query_one("#inspector").active == "iptables-tab"
+        lit = pilot.app.query_one("#inspector").lit_rule
+        assert lit.startswith("[1:60] -A KUBE-SEP-") and "-j DNAT --to-destination" in lit
+        assert pilot.app.query_one("#detail").hop is player.current
+        await pilot.press("left")
+        assert player.current.event != "netfilter" or "DNAT" not in player.current.rule
 
 
-async def test_a_bad_command_is_one_clear_notice():
-    app = PlaygroundApp()
-    async with app.run_test(size=(160, 48)) as pilot:
+async def test_send_form_and_reply():
+    async with app().run_test(size=(160, 48)) as pilot:
         await pilot.pause()
-        await pilot.press("colon", *"trace pod/nope pod/web-1", "enter")
+        await pilot.press("s")
         await pilot.pause()
-        messages = [n.message for n in app._notifications]
-        assert messages == ['pod "nope" not found']
+        await pilot.click("#go")
+        await pilot.pause()
+        trace = pilot.app.player.traces[0]
+        assert trace.source == "pod/default/client" and trace.verdict == "delivered"
+        await pilot.press("r")
+        await pilot.pause()
+        assert pilot.app.player.traces[0].delivered_to.namespace == "pod/default/client"
+
+
+async def test_kubectl_changes_the_lab_and_the_tree():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await command(pilot, "kubectl create deployment shop --image=nginx --replicas=2 "
+                             "--port=80")
+        await command(pilot, "kubectl expose deployment shop --port=80 --type=LoadBalancer")
+        lab = pilot.app.cluster
+        assert lab.find_service("shop").status.load_balancer_ips
+        labels = [str(node.label) for node in pilot.app.query_one("#objects")._all_nodes()]
+        assert any(label.startswith("default/shop LoadBalancer") for label in labels)
+        await command(pilot, "trace internet lb/shop")
+        assert pilot.app.player.traces[0].delivered_to.namespace.startswith("pod/default/shop-")
+        await command(pilot, "kubectl scale deployment shop --replicas=1")
+        assert len(lab.owned_pods(lab.api.peek("Deployment", "default", "shop"))) == 1
+        await command(pilot, "kubectl get svc")
+        assert "shop" in str(pilot.app.query_one("#object", Static).render())
+
+
+async def test_a_bad_command_is_one_line_under_the_command_line():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await command(pilot, "trace pod/nope pod/web-1")
+        error = pilot.app.query_one("#error", Static)
+        assert error.display and str(error.render()) == '✗ pod "nope" not found'
+        assert pilot.app.query_one("#command", Input).display, "the line stays open to fix"
+
+
+async def test_play_runs_the_packet_to_the_end():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await command(pilot, "trace pod/client pod/web-1")
+        player = pilot.app.player
+        await pilot.press("space")
+        assert player.playing
+        while player.playing:  # the timer's ticks, driven here instead of by the clock
+            pilot.app._tick()
+        assert player.index == len(player.hops) - 1
+        await pilot.press("home")
+        assert player.index == 0
+
+
+async def test_choosing_a_hop_in_the_timeline_moves_the_packet():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await command(pilot, "trace pod/client pod/web-1")
+        pilot.app.query_one("#timeline").focus()
+        await pilot.press("down", "down", "down", "enter")
+        await pilot.pause()
+        assert pilot.app.player.index == 3

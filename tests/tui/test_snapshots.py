@@ -1,40 +1,109 @@
-"""What a user sees: the app on its default lab, at both supported sizes."""
+"""What a user sees, screen by screen. The packet never moves on its own here (autoplay off)
+and the cursor does not blink, so the pictures are stable."""
+
+from textual.widgets import Input
 
 from playground.tui.app import PlaygroundApp
 
 
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+def app() -> PlaygroundApp:
+    return PlaygroundApp(autoplay=False)
+
+
+async def ready(pilot) -> None:
+    await pilot.pause()
+    pilot.app.query_one("#command", Input).cursor_blink = False
+
+
+async def command(pilot, line: str) -> None:
+    await pilot.press("colon")
+    pilot.app.query_one("#command", Input).value = line
+    await pilot.press("enter")
     await pilot.pause()
 
 
-class TestDefaultLab:
-    def test_opens_on_the_default_lab(self, snap_compare):
-        """The user starts the app: nodes and pods left, kind-worker's routes right."""
-        assert snap_compare(PlaygroundApp(), terminal_size=(160, 48), run_before=settle)
+async def until_dnat(pilot) -> None:
+    player = pilot.app.player
+    while player.current.event != "netfilter" or "DNAT" not in (player.current.rule or ""):
+        await pilot.press("right")
+    await pilot.pause()
 
-    def test_readable_at_80x24(self, snap_compare):
-        """The same screen in a small terminal."""
-        assert snap_compare(PlaygroundApp(), terminal_size=(80, 24), run_before=settle)
 
-    def test_trace_from_the_command_line(self, snap_compare):
-        """The user presses : and traces from the client pod to web-1 on the other node."""
+class TestScreens:
+    def test_opening_screen(self, snap_compare):
+        """The user starts the app: the lab on the left, kind-worker's routes on the right."""
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=ready)
 
-        async def run_before(pilot):
-            await settle(pilot)
-            await pilot.press("colon")
-            await pilot.press(*"trace pod/client pod/web-1")
-            await pilot.press("enter")
-            await pilot.pause()
-
-        assert snap_compare(PlaygroundApp(), terminal_size=(160, 48), run_before=run_before)
+    def test_opening_screen_small(self, snap_compare):
+        """The same screen in an 80x24 terminal."""
+        assert snap_compare(app(), terminal_size=(80, 24), run_before=ready)
 
     def test_help(self, snap_compare):
         """The user presses ? for help."""
 
         async def run_before(pilot):
-            await settle(pilot)
+            await ready(pilot)
             await pilot.press("question_mark")
+
+        assert snap_compare(app(), terminal_size=(120, 40), run_before=run_before)
+
+
+class TestPackets:
+    def test_send_form(self, snap_compare):
+        """The user presses s: the form to pick a source and a destination."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await pilot.press("s")
             await pilot.pause()
 
-        assert snap_compare(PlaygroundApp(), terminal_size=(100, 30), run_before=run_before)
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+    def test_service_trace_paused_on_the_dnat_hop(self, snap_compare):
+        """Pod to Service, stepped to the rule that rewrote the destination."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await command(pilot, "trace pod/client svc/web")
+            await until_dnat(pilot)
+
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+    def test_conntrack_after_a_reply(self, snap_compare):
+        """The reply traced back; the conntrack tab of the client's node."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await command(pilot, "trace pod/client svc/web")
+            await pilot.press("r")
+            await pilot.pause()
+            pilot.app.player.jump(len(pilot.app.player.hops) - 1)
+            pilot.app.follow_packet = False
+            pilot.app.refresh_view()
+            pilot.app.query_one("#inspector").active = "conntrack-tab"
+            await pilot.pause()
+
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+
+class TestCommandLine:
+    def test_created_service(self, snap_compare):
+        """kubectl create deployment and expose as a LoadBalancer, then kubectl get svc."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await command(pilot, "kubectl create deployment shop --image=nginx --replicas=2 "
+                                 "--port=80")
+            await command(pilot, "kubectl expose deployment shop --port=80 --type=LoadBalancer")
+            await command(pilot, "kubectl get svc")
+
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+    def test_error_in_the_command_line(self, snap_compare):
+        """A mistake is one line under the command line, which stays open."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await command(pilot, "trace pod/client svc/nope")
+
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
