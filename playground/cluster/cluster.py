@@ -257,11 +257,7 @@ class Cluster:
         return created
 
     async def delete_pod(self, name: str, namespace: str = "default") -> None:
-        try:
-            self.api.delete("Pod", namespace, name)
-        except NotFound as error:
-            raise ClusterError(str(error).strip('"')) from None
-        await self.settle()
+        await self._delete("Pod", namespace, name)
 
     # deployments
 
@@ -299,11 +295,7 @@ class Cluster:
                 if p.metadata.annotations.get(OWNER_ANNOTATION) == deployment.key]
 
     async def delete_deployment(self, name: str, namespace: str = "default") -> None:
-        try:
-            self.api.delete("Deployment", namespace, name)
-        except NotFound as error:
-            raise ClusterError(str(error).strip('"')) from None
-        await self.settle()
+        await self._delete("Deployment", namespace, name)
 
     async def _converge(self, deployment: Deployment, previous: int | None) -> None:
         """Wait for the pods; if one cannot run, put the replica count back and say why."""
@@ -364,11 +356,7 @@ class Cluster:
                                type="LoadBalancer", external_traffic_policy="Local")
 
     async def delete_ingress(self, name: str, namespace: str = "default") -> None:
-        try:
-            self.api.delete("Ingress", namespace, name)
-        except NotFound as error:
-            raise ClusterError(str(error).strip('"')) from None
-        await self.settle()
+        await self._delete("Ingress", namespace, name)
 
     def ingresses(self, namespace: str | None = None) -> list[Ingress]:
         return self.api.list("Ingress", namespace)
@@ -451,11 +439,7 @@ class Cluster:
         return free[self.network.rng.randrange(len(free))]
 
     async def delete_service(self, name: str, namespace: str = "default") -> None:
-        try:
-            self.api.delete("Service", namespace, name)
-        except NotFound as error:
-            raise ClusterError(str(error).strip('"')) from None
-        await self.settle()
+        await self._delete("Service", namespace, name)
 
     def services(self, namespace: str | None = None) -> list[Service]:
         return self.api.list("Service", namespace)
@@ -478,6 +462,13 @@ class Cluster:
                                f"not modelled here (known: {known})")
         for ns in namespaces:
             ns.sysctl[key] = value
+
+    async def _delete(self, kind: str, namespace: str, name: str) -> None:
+        try:
+            self.api.delete(kind, namespace, name)
+        except NotFound as error:
+            raise ClusterError(str(error).strip('"')) from None
+        await self.settle()
 
     # reading
 

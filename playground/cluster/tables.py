@@ -23,6 +23,11 @@ def human_age(seconds: float) -> str:
     return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
 
 
+def none_found(namespace: str | None) -> str:
+    return f"No resources found in {namespace} namespace.\n" if namespace else \
+        "No resources found\n"
+
+
 def render(rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
@@ -35,8 +40,7 @@ def render(rows: list[list[str]]) -> str:
 def pods_table(cluster: Cluster, namespace: str | None, wide: bool) -> str:
     pods = cluster.pods(namespace)
     if not pods:
-        where = f" in {namespace} namespace" if namespace else ""
-        return f"No resources found{where}.\n"
+        return none_found(namespace)
     header = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     if wide:
         header += ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]
@@ -80,8 +84,7 @@ def nodes_table(cluster: Cluster, wide: bool) -> str:
 def services_table(cluster: Cluster, namespace: str | None) -> str:
     services = cluster.services(namespace)
     if not services:
-        return f"No resources found in {namespace} namespace.\n" if namespace else \
-            "No resources found\n"
+        return none_found(namespace)
     header = ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
     if namespace is None:
         header.insert(0, "NAMESPACE")
@@ -104,8 +107,7 @@ def services_table(cluster: Cluster, namespace: str | None) -> str:
 def deployments_table(cluster: Cluster, namespace: str | None) -> str:
     deployments = cluster.deployments_list(namespace)
     if not deployments:
-        return f"No resources found in {namespace} namespace.\n" if namespace else \
-            "No resources found\n"
+        return none_found(namespace)
     header = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
     if namespace is None:
         header.insert(0, "NAMESPACE")
@@ -125,8 +127,7 @@ def deployments_table(cluster: Cluster, namespace: str | None) -> str:
 def ingresses_table(cluster: Cluster, namespace: str | None) -> str:
     ingresses = cluster.ingresses(namespace)
     if not ingresses:
-        return f"No resources found in {namespace} namespace.\n" if namespace else \
-            "No resources found\n"
+        return none_found(namespace)
     controller = cluster.api.peek("Service", "ingress-nginx", "ingress-nginx-controller")
     address = ",".join(controller.status.load_balancer_ips) if controller else ""
     rows = [["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]]

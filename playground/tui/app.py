@@ -254,11 +254,7 @@ class PlaygroundApp(App):
 
     def _moved(self) -> None:
         self.follow_packet = True
-        tree = self.query_one("#objects", ObjectsTree)
-        hop = self.player.current
-        tree.packet_at = hop.where if hop else None
-        tree.rebuild(self.cluster)
-        self.refresh_view()
+        self.refresh_all()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
