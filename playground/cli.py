@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "net.bridge.bridge-nf-call-iptables=0 (repeatable)")
         if namespace:
             sub.add_argument("-n", "--namespace",
-                             help="namespace for bare names (pods: any; Services: default)")
+                             help="namespace of bare pod and Service names (default: default)")
 
     app = commands.add_parser("app", help="open the app (the default)")
     lab_options(app)

@@ -483,21 +483,11 @@ class Cluster:
             raise ClusterError(f'node "{name}" not found')
         return self.network.namespace(node_namespace_name(name))
 
-    def find_pod(self, name: str, namespace: str | None = None) -> Pod:
-        """A pod by name; without a namespace, the only pod of that name in any namespace."""
-        if namespace is not None:
-            pod = self.api.peek("Pod", namespace, name)
-            if pod is None:
-                raise ClusterError(f'pod "{name}" not found in namespace "{namespace}"')
-            return pod
-        matches = [p for p in self.pods() if p.name == name]
-        if not matches:
-            raise ClusterError(f'pod "{name}" not found')
-        if len(matches) > 1:
-            spaces = ", ".join(p.metadata.namespace for p in matches)
-            raise ClusterError(f'pod name "{name}" is ambiguous (namespaces {spaces}): '
-                               "write pod/NAMESPACE/NAME")
-        return matches[0]
+    def find_pod(self, name: str, namespace: str = "default") -> Pod:
+        pod = self.api.peek("Pod", namespace, name)
+        if pod is None:
+            raise ClusterError(f'pod "{name}" not found in namespace "{namespace}"')
+        return pod
 
     def ip_owner(self, ip: IPv4Address) -> str | None:
         for ns in self.network.namespaces.values():

@@ -43,8 +43,7 @@ class Target:
 
 
 def resolve(cluster: Cluster, spec: str, namespace: str | None = None) -> Target:
-    """`namespace` is where bare names are looked up (kubectl's -n); None means any for
-    pods and `default` for Services."""
+    """`namespace` is where bare names are looked up (kubectl's -n); None means `default`."""
     if spec.startswith("pod/"):
         return _pod(cluster, spec[4:], spec, namespace)
     if spec == "internet":
@@ -75,7 +74,7 @@ def _pod(cluster: Cluster, rest: str, spec: str, namespace: str | None) -> Targe
         namespace, _, name = name.partition("/")
     if not name:
         raise ClusterError(f"{spec!r}: a pod name is missing; use {FORMS}")
-    pod = cluster.find_pod(name, namespace)
+    pod = cluster.find_pod(name, namespace or "default")  # as kubectl: default unless -n
     names = [c.name for c in pod.spec.containers]
     if container and container not in names:
         raise ClusterError(f"pod {pod.key} has no container {container!r} "
