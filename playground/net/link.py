@@ -91,13 +91,6 @@ class Bridge(Device):
         name = self.fdb.get(mac)
         return self.ports.get(name) if name else None
 
-    def fdb_show(self) -> str:
-        """`bridge fdb show br NAME` for the learned (dynamic) entries."""
-        return "".join(
-            f"{mac} dev {port} master {self.name}\n" for mac, port in sorted(self.fdb.items())
-        )
-
-
 @dataclass(eq=False)
 class Segment:
     """A shared L2 network (the cloud VPC subnet the nodes sit on)."""

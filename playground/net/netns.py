@@ -216,9 +216,6 @@ class Namespace:
         self.sockets.append(sock)
         return sock
 
-    def unbind_owner(self, owner: str) -> None:
-        self.sockets = [s for s in self.sockets if s.owner != owner]
-
     def port_in_use(self, proto: str, port: int) -> bool:
         return any(s.proto == proto and s.port == port for s in self.sockets)
 

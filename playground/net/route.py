@@ -86,9 +86,6 @@ class RouteTable:
         self._by_len: dict[int, dict[int, list[Route]]] = {}
         self.generation = 0
 
-    def __iter__(self):
-        return iter(self.routes())
-
     def __len__(self) -> int:
         return sum(len(rs) for d in self._by_len.values() for rs in d.values())
 

@@ -80,7 +80,8 @@ async def test_a_bad_command_is_one_line_under_the_command_line():
         await pilot.pause()
         await command(pilot, "trace pod/nope pod/web-1")
         error = pilot.app.query_one("#error", Static)
-        assert error.display and str(error.render()) == '✗ pod "nope" not found in namespace "default"'
+        assert error.display
+        assert str(error.render()) == '✗ pod "nope" not found in namespace "default"'
         assert pilot.app.query_one("#command", Input).display, "the line stays open to fix"
 
 

@@ -12,8 +12,6 @@ from playground.cni.base import PodAttachment
 from playground.net.netns import NetError
 from playground.net.network import Network
 
-NODE_PORTS = {"kubelet": [("tcp", 10250)]}
-
 
 def pod_namespace_name(pod: Pod) -> str:
     return f"pod/{pod.metadata.namespace}/{pod.name}"
@@ -102,6 +100,3 @@ class Kubelet(Controller):
         current.status.reason = fields.get("reason", "")
         current.status.message = fields.get("message", "")
         self.api.update(current)
-
-    async def stop(self) -> None:
-        await super().stop()

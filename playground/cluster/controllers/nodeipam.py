@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network
-
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
 from playground.cluster.ipam import NodeCidrAllocator, PoolExhausted
@@ -37,5 +35,3 @@ class NodeIpamController(Controller):
         current.spec.pod_cidr = str(cidr)
         self.api.update(current)
 
-    def reserve(self, node: str, cidr: IPv4Network) -> None:
-        self.allocator.occupy(cidr, node)
