@@ -13,7 +13,14 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
 from playground.net import l2
-from playground.net.conntrack import ORIGINAL, REPLY, Entry, nat_rewrite, related_rewrite
+from playground.net.conntrack import (
+    ORIGINAL,
+    REPLY,
+    Entry,
+    Tuple,
+    nat_rewrite,
+    related_rewrite,
+)
 from playground.net.link import Bridge, Device, Loopback
 from playground.net.netfilter import PacketMeta
 from playground.net.packet import (
@@ -143,7 +150,7 @@ class Walker:
                   dev_out=result.dev, route=result.route.text())
         if pkt.src == IPv4Address(0):
             flight.packet = pkt.with_(src=result.src)
-        self._conntrack_in(ns, flight, "OUTPUT")
+        self._conntrack_in(ns, flight)
         before = flight.packet.dst
         self._hooks(ns, flight, "OUTPUT", None, result.dev)
         if flight.packet.dst != before:
@@ -161,7 +168,7 @@ class Walker:
     # arriving packets
 
     def _ip_rcv(self, ns: Namespace, dev: Device, flight: Flight):
-        self._conntrack_in(ns, flight, "PREROUTING")
+        self._conntrack_in(ns, flight)
         self._hooks(ns, flight, "PREROUTING", dev.name, None)
         pkt = flight.packet
         result = ns.route_lookup(pkt.dst, pkt)
@@ -227,7 +234,8 @@ class Walker:
         if answer is None:
             self._hop(ns, flight, "drop", f"ARP: no answer for who-has {nexthop} on {dev.name}; "
                       "the packet is dropped (host unreachable)", dev_out=dev.name)
-            self._icmp_error(ns, flight, ICMP_DEST_UNREACH, HOST_UNREACHABLE, local_only=True)
+            if not ns.is_local(flight.packet.src):  # a local sender just gets EHOSTUNREACH
+                self._icmp_error(ns, flight, ICMP_DEST_UNREACH, HOST_UNREACHABLE)
             self._finish("unreachable", f"nobody answers ARP for {nexthop}", flight)
             return None
         mac, how = answer
@@ -301,7 +309,7 @@ class Walker:
         self._hop(ns, flight, "bridge", f"{bridge.name} switches the frame {port.name} → "
                   f"{out.name} ({how} {out.name}){hairpin}", dev_in=port.name, dev_out=out.name)
         if ns.sysctl.get("net.bridge.bridge-nf-call-iptables") == "1":
-            self._conntrack_in(ns, flight, "PREROUTING")
+            self._conntrack_in(ns, flight)
             self._hooks(ns, flight, "PREROUTING", bridge.name, None)
             self._hooks(ns, flight, "FORWARD", bridge.name, bridge.name)
             self._hooks(ns, flight, "POSTROUTING", None, bridge.name)
@@ -369,18 +377,13 @@ class Walker:
 
     # generated packets: ICMP errors and resets
 
-    def _icmp_error(self, ns: Namespace, flight: Flight, icmp_type: int, code: int,
-                    local_only: bool = False) -> None:
+    def _icmp_error(self, ns: Namespace, flight: Flight, icmp_type: int, code: int) -> None:
         pkt = flight.packet
         if pkt.is_icmp_error or flight.role == "error":
             return  # never an error about an error
+        # an error about a packet for us comes from the address it was sent to
         route_back = ns.route_lookup(pkt.src)
-        if local_only and ns.is_local(pkt.src):
-            src = pkt.src
-        elif ns.is_local(pkt.dst):
-            src = pkt.dst
-        else:
-            src = route_back.src if route_back else None
+        src = pkt.dst if ns.is_local(pkt.dst) else (route_back.src if route_back else None)
         if src is None:
             self._hop(ns, flight, "icmp", "an ICMP error would go back, but this namespace "
                       f"has no route to {pkt.src}: the error is lost")
@@ -406,7 +409,7 @@ class Walker:
 
     # netfilter and conntrack
 
-    def _conntrack_in(self, ns: Namespace, flight: Flight, hook: str) -> None:
+    def _conntrack_in(self, ns: Namespace, flight: Flight) -> None:
         if not ns.tracks_connections:
             return
         if flight.tracked is not None or flight.invalid:
@@ -551,8 +554,6 @@ class Walker:
 
     def _free_source_port(self, ns, entry, address, port, random_fully) -> int | None:
         """Keep the source port unless another flow already owns the translated tuple."""
-        from playground.net.conntrack import Tuple
-
         reply = entry.reply
         wanted = port if port is not None else reply.dport
         if random_fully and entry.original.proto != "icmp":
