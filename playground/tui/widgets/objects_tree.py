@@ -15,8 +15,10 @@ PACKET = "●"
 class ObjectsTree(Tree):
     """Each node's data is a target spec the rest of the app understands."""
 
-    # space plays the packet here, as everywhere else in the app
+    # space, left, right and home move the packet here too, as everywhere in the app
     BINDINGS = [Binding("space", "app.play", "Play/pause", key_display="space"),
+                Binding("right", "app.step", "Step", show=False),
+                Binding("left", "app.back", "Back", show=False),
                 Binding("home", "app.reset", "Reset", show=False)]
 
     def __init__(self, **kwargs) -> None:
