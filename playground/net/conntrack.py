@@ -142,7 +142,7 @@ class Conntrack:
         if direction == REPLY:
             entry.status.add("SEEN_REPLY")
         if packet.proto == "tcp":
-            flags = set(packet.flags.split(",")) if packet.flags else set()
+            flags = packet.flag_set
             if "RST" in flags:
                 entry.state = "CLOSE"
             elif flags == {"SYN"} and direction == ORIGINAL:

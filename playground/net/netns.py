@@ -238,7 +238,8 @@ class Namespace:
 
     @property
     def tracks_connections(self) -> bool:
-        return self.force_conntrack or self.netfilter.rule_count("nat") > 0
+        nat = self.netfilter.table("nat").chains.values()
+        return self.force_conntrack or any(chain.rules for chain in nat)
 
     def ip_route(self) -> str:
         return self.main.show()

@@ -40,6 +40,11 @@ class Packet:
         return replace(self, **changes)
 
     @property
+    def flag_set(self) -> frozenset[str]:
+        """The TCP flags, e.g. {"SYN", "ACK"} for "SYN,ACK"."""
+        return frozenset(self.flags.split(",")) if self.flags else frozenset()
+
+    @property
     def is_icmp_error(self) -> bool:
         return self.proto == "icmp" and self.icmp_type in ICMP_ERROR_TYPES
 

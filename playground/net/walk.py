@@ -323,7 +323,7 @@ class Walker:
         if pkt.proto == "icmp":
             return self._deliver_icmp(ns, dev, flight)
         sock = ns.find_socket(pkt.proto, pkt.dst, pkt.dport, pkt.src, pkt.sport)
-        flags = set(pkt.flags.split(",")) if pkt.flags else set()
+        flags = pkt.flag_set
         if sock is not None and (sock.remote is not None or pkt.proto == "udp" or "SYN" in flags
                                  and "ACK" not in flags):
             kind = "connected socket" if sock.remote else "listening socket"
@@ -390,20 +390,15 @@ class Walker:
             return
         error = Packet(src, pkt.src, "icmp", icmp_type=icmp_type, icmp_code=code,
                        inner=pkt, length=pkt.length + 28)
-        note = Flight(error, role="error", tracked=flight.tracked)
+        tracked = flight.tracked  # the error belongs to the flow, in the other direction
+        related = Tracked(tracked.entry, 1 - tracked.direction, "RELATED") if tracked else None
+        note = Flight(error, role="error", tracked=related)
         self._hop(ns, note, "icmp", f"the kernel sends {error.summary()}")
-        self.pending.append(("local_out_error", ns, note))
-
-    def _local_out_error(self, ns: Namespace, flight: Flight):
-        tracked = flight.tracked
-        flight.tracked = None
-        if tracked is not None:
-            flight.tracked = Tracked(tracked.entry, 1 - tracked.direction, "RELATED")
-        return self._local_out(ns, flight)
+        self.pending.append(("local_out", ns, note))
 
     def _send_reset(self, ns: Namespace, flight: Flight) -> None:
         pkt = flight.packet
-        flags = "RST,ACK" if "ACK" not in pkt.flags.split(",") else "RST"
+        flags = "RST,ACK" if "ACK" not in pkt.flag_set else "RST"
         reset = Packet(pkt.dst, pkt.src, "tcp", pkt.dport, pkt.sport, flags=flags, length=40)
         self.pending.append(("local_out", ns, Flight(reset, role="reset")))
 
@@ -434,7 +429,7 @@ class Walker:
             self._hop(ns, flight, "conntrack", f"conntrack: {state} ({way} direction of a "
                       "known flow)", conntrack=entry.text())
             return
-        flags = set(pkt.flags.split(",")) if pkt.flags else set()
+        flags = pkt.flag_set
         if pkt.proto == "tcp" and ("RST" in flags or {"SYN", "ACK"} <= flags):
             self._hop(ns, flight, "conntrack", "conntrack: INVALID (a reply with no "
                       "connection behind it)")
@@ -448,8 +443,6 @@ class Walker:
     def _confirm(self, ns: Namespace, flight: Flight) -> None:
         tracked = flight.tracked
         if tracked is None or tracked.entry.confirmed or tracked.state != "NEW":
-            return
-        if not ns.tracks_connections:
             return
         ns.conntrack.confirm(tracked.entry, flight.packet)
 
@@ -479,10 +472,9 @@ class Walker:
     def _meta(self, ns: Namespace, flight: Flight, in_dev, out_dev) -> PacketMeta:
         tracked = flight.tracked
         status = frozenset()
-        if tracked is not None:
-            status = frozenset(s[:-4] for s in tracked.entry.status if s.endswith("_NAT")) \
-                & {"SRC", "DST"}
-            status = frozenset({"SRC": "SNAT", "DST": "DNAT"}[s] for s in status)
+        if tracked is not None:  # what --ctstate SNAT/DNAT sees
+            status = frozenset(shown for flag, shown in (("SRC_NAT", "SNAT"), ("DST_NAT", "DNAT"))
+                               if flag in tracked.entry.status)
         return PacketMeta(in_dev=in_dev, out_dev=out_dev, mark=flight.mark,
                           ct_state="INVALID" if flight.invalid else tracked.state if tracked
                           else None, ct_status=status,

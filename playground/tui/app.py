@@ -187,11 +187,9 @@ class PlaygroundApp(App):
             inspector.active = "object-tab"
 
     def selected_namespace_spec(self) -> str | None:
-        """The node or pod the node tools act on: the packet's place, else the selection."""
+        """The selected node, pod or internet host, which the node tools act on."""
         spec = self.selected
-        if spec is None or spec_namespace(spec) is None:
-            return None
-        if spec.startswith("ns/"):
+        if spec is None or spec.startswith("ns/") or spec_namespace(spec) is None:
             return None
         return spec
 
