@@ -37,18 +37,24 @@ def render(rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def pods_table(cluster: Cluster, namespace: str | None, wide: bool) -> str:
-    pods = cluster.pods(namespace)
-    if not pods:
+def namespaced(objects: list, namespace: str | None, header: list[str], row_of) -> str:
+    """A table of namespaced objects; with all namespaces (-A) a NAMESPACE column leads."""
+    if not objects:
         return none_found(namespace)
+    every = namespace is None
+    rows = [(["NAMESPACE"] if every else []) + header]
+    for obj in objects:
+        rows.append(([obj.metadata.namespace] if every else []) + row_of(obj))
+    return render(rows)
+
+
+def pods_table(cluster: Cluster, namespace: str | None, wide: bool) -> str:
     header = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     if wide:
         header += ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]
-    if namespace is None:
-        header.insert(0, "NAMESPACE")
-    rows = [header]
     now = cluster.network.clock
-    for pod in pods:
+
+    def row_of(pod) -> list[str]:
         total = len(pod.spec.containers)
         running = pod.status.phase == "Running"
         status = pod.status.phase
@@ -59,10 +65,9 @@ def pods_table(cluster: Cluster, namespace: str | None, wide: bool) -> str:
         if wide:
             row += [pod.status.pod_ip or "<none>", pod.spec.node_name or "<none>", "<none>",
                     "<none>"]
-        if namespace is None:
-            row.insert(0, pod.metadata.namespace)
-        rows.append(row)
-    return render(rows)
+        return row
+
+    return namespaced(cluster.pods(namespace), namespace, header, row_of)
 
 
 def nodes_table(cluster: Cluster, wide: bool) -> str:
@@ -82,46 +87,32 @@ def nodes_table(cluster: Cluster, wide: bool) -> str:
 
 
 def services_table(cluster: Cluster, namespace: str | None) -> str:
-    services = cluster.services(namespace)
-    if not services:
-        return none_found(namespace)
-    header = ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
-    if namespace is None:
-        header.insert(0, "NAMESPACE")
-    rows = [header]
     now = cluster.network.clock
-    for service in services:
+
+    def row_of(service) -> list[str]:
         ports = ",".join(
             f"{p.port}:{p.node_port}/{p.protocol}" if p.node_port else f"{p.port}/{p.protocol}"
             for p in service.spec.ports)
         external = ",".join(service.status.load_balancer_ips) or (
             "<pending>" if service.spec.type == "LoadBalancer" else "<none>")
-        row = [service.name, service.spec.type, service.spec.cluster_ip or "None", external,
-               ports, human_age(now - service.metadata.created_at)]
-        if namespace is None:
-            row.insert(0, service.metadata.namespace)
-        rows.append(row)
-    return render(rows)
+        return [service.name, service.spec.type, service.spec.cluster_ip or "None", external,
+                ports, human_age(now - service.metadata.created_at)]
+
+    return namespaced(cluster.services(namespace), namespace,
+                      ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], row_of)
 
 
 def deployments_table(cluster: Cluster, namespace: str | None) -> str:
-    deployments = cluster.deployments_list(namespace)
-    if not deployments:
-        return none_found(namespace)
-    header = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
-    if namespace is None:
-        header.insert(0, "NAMESPACE")
-    rows = [header]
     now = cluster.network.clock
-    for deployment in deployments:
+
+    def row_of(deployment) -> list[str]:
         owned = cluster.owned_pods(deployment)
         ready = sum(p.status.phase == "Running" for p in owned)
-        row = [deployment.name, f"{ready}/{deployment.replicas}", str(len(owned)), str(ready),
-               human_age(now - deployment.metadata.created_at)]
-        if namespace is None:
-            row.insert(0, deployment.metadata.namespace)
-        rows.append(row)
-    return render(rows)
+        return [deployment.name, f"{ready}/{deployment.replicas}", str(len(owned)), str(ready),
+                human_age(now - deployment.metadata.created_at)]
+
+    return namespaced(cluster.deployments_list(namespace), namespace,
+                      ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], row_of)
 
 
 def ingresses_table(cluster: Cluster, namespace: str | None) -> str:
