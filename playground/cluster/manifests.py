@@ -6,6 +6,7 @@ a file are checked before anything of it is applied, and the first problem stops
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,15 @@ class _Doc:
                 k.__name__ for k in kind)
             self.fail(path, f"expected {names}, got {type(value).__name__} {value!r}")
         return value
+
+    def entries(self, path: str, node: Any = None, at: str = "") -> Iterator[tuple[str, dict]]:
+        """Each mapping of the list at `path`, with the path that names it in errors."""
+        full = f"{at}.{path}" if at else path
+        for index, item in enumerate(self.get(path, list, [], node, at)):
+            where = f"{full}[{index}]"
+            if not isinstance(item, dict):
+                self.fail(where, "expected a mapping")
+            yield where, item
 
     def labels(self, path: str, node: Any = None) -> dict[str, str]:
         found = self.get(path, dict, {}, node)
@@ -114,19 +124,13 @@ def _meta(doc: _Doc) -> tuple[str, str]:
 
 
 def _containers(doc: _Doc, path: str, node: Any = None) -> list[Container]:
-    items = doc.get(path, list, None, node)
+    items = list(doc.entries(path, node))
     if not items:
         doc.fail(path, "at least one container is required")
     containers = []
-    for index, item in enumerate(items):
-        here = f"{path}[{index}]"
-        if not isinstance(item, dict):
-            doc.fail(here, "expected a mapping")
+    for here, item in items:
         ports = []
-        for number, port in enumerate(doc.get("ports", list, [], item, here)):
-            where = f"{here}.ports[{number}]"
-            if not isinstance(port, dict):
-                doc.fail(where, "expected a mapping")
+        for where, port in doc.entries("ports", item, here):
             container_port = doc.get("containerPort", int, None, port, where)
             if container_port is None:
                 doc.fail(f"{where}.containerPort", "is required")
@@ -169,10 +173,7 @@ async def _deployment(cluster: Cluster, doc: _Doc) -> None:
 async def _service(cluster: Cluster, doc: _Doc) -> None:
     name, namespace = _meta(doc)
     ports = []
-    for index, port in enumerate(doc.get("spec.ports", list, [])):
-        where = f"spec.ports[{index}]"
-        if not isinstance(port, dict):
-            doc.fail(where, "expected a mapping")
+    for where, port in doc.entries("spec.ports"):
         number = doc.get("port", int, None, port, where)
         if number is None:
             doc.fail(f"{where}.port", "is required")
@@ -203,15 +204,9 @@ def _backend(doc: _Doc, node: Any, at: str) -> IngressBackend:
 async def _ingress(cluster: Cluster, doc: _Doc) -> None:
     name, namespace = _meta(doc)
     rules = []
-    for index, rule in enumerate(doc.get("spec.rules", list, [])):
-        here = f"spec.rules[{index}]"
-        if not isinstance(rule, dict):
-            doc.fail(here, "expected a mapping")
+    for here, rule in doc.entries("spec.rules"):
         paths = []
-        for number, item in enumerate(doc.get("http.paths", list, [], rule, here)):
-            where = f"{here}.http.paths[{number}]"
-            if not isinstance(item, dict):
-                doc.fail(where, "expected a mapping")
+        for where, item in doc.entries("http.paths", rule, here):
             paths.append(IngressPath(_backend(doc, item.get("backend"), f"{where}.backend"),
                                      doc.get("path", str, "/", item, where),
                                      doc.get("pathType", str, "Prefix", item, where)))
