@@ -22,6 +22,7 @@ from playground.cluster.tables import (
 )
 from playground.cluster.targets import follow_ingress, resolve, send
 from playground.cluster.traffic import generate
+from playground.net.netns import NetError
 from playground.net.trace import Trace
 from playground.timefmt import iptables_date
 
@@ -115,7 +116,7 @@ class Shell:
             if words[0] in ("ip", "iptables-save", "conntrack", "sysctl"):
                 return handler(words[1:], selected)
             return await handler(words[1:]) if words[0] == "traffic" else handler(words[1:])
-        except ClusterError as error:
+        except (ClusterError, NetError) as error:
             raise ShellError(str(error)) from None
 
     # kubectl
@@ -327,10 +328,5 @@ class Shell:
     def _sysctl(self, words: list[str], selected: str | None) -> ShellResult:
         if len(words) != 2 or words[0] != "-w":
             raise ShellError("sysctl: write it as sysctl -w KEY=VALUE")
-        key, sep, value = words[1].partition("=")
-        ns = self._namespace(selected)
-        if not sep or key not in ns.sysctl:
-            raise ShellError(f"sysctl: cannot stat /proc/sys/{key.replace('.', '/')}: "
-                             "not modelled here")
-        ns.sysctl[key] = value
+        key, value = self._namespace(selected).write_sysctl(words[1])
         return ShellResult(f"{key} = {value}\n", changed=True)

@@ -61,3 +61,12 @@ async def test_errors_are_one_line(shell, line, message):
     with pytest.raises(ShellError, match=message.replace("(", r"\(")) as caught:
         await shell.run(line)
     assert "\n" not in str(caught.value)
+
+
+async def test_sysctl_on_the_selected_node(shell, lab):
+    result = await shell.run("sysctl -w net.bridge.bridge-nf-call-iptables=0", "node/kind-worker")
+    assert result.output == "net.bridge.bridge-nf-call-iptables = 0\n"
+    assert lab.node_namespace("kind-worker").sysctl["net.bridge.bridge-nf-call-iptables"] == "0"
+    assert lab.node_namespace("kind-worker2").sysctl["net.bridge.bridge-nf-call-iptables"] == "1"
+    with pytest.raises(ShellError, match="not modelled here"):
+        await shell.run("sysctl -w net.ipv4.nope=1", "node/kind-worker")

@@ -58,6 +58,7 @@ from playground.cluster.service import (
     validate_service,
 )
 from playground.net.link import Ethernet
+from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Route
 from playground.proxy.iptables import KubeProxy
@@ -452,16 +453,11 @@ class Cluster:
 
     def set_node_sysctl(self, setting: str) -> None:
         """`sysctl -w KEY=VALUE` on every node."""
-        key, sep, value = setting.partition("=")
-        if not sep or not key or not value:
-            raise ClusterError(f"sysctl {setting!r}: write it as KEY=VALUE")
-        namespaces = [self.node_namespace(node.name) for node in self.nodes()]
-        if namespaces and key not in namespaces[0].sysctl:
-            known = ", ".join(sorted(namespaces[0].sysctl))
-            raise ClusterError(f"sysctl: cannot stat /proc/sys/{key.replace('.', '/')}: "
-                               f"not modelled here (known: {known})")
-        for ns in namespaces:
-            ns.sysctl[key] = value
+        try:  # every node knows the same keys: a bad one fails on the first, before any change
+            for node in self.nodes():
+                self.node_namespace(node.name).write_sysctl(setting)
+        except NetError as error:
+            raise ClusterError(str(error)) from None
 
     async def _delete(self, kind: str, namespace: str, name: str) -> None:
         try:

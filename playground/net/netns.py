@@ -195,6 +195,18 @@ class Namespace:
                 return address.ip
         return self.primary_address("lo")
 
+    def write_sysctl(self, setting: str) -> tuple[str, str]:
+        """`sysctl -w KEY=VALUE`, for the keys this model has."""
+        key, sep, value = setting.partition("=")
+        if not sep or not key or not value:
+            raise NetError(f"sysctl {setting!r}: write it as KEY=VALUE")
+        if key not in self.sysctl:
+            known = ", ".join(sorted(self.sysctl))
+            raise NetError(f"sysctl: cannot stat /proc/sys/{key.replace('.', '/')}: "
+                           f"not modelled here (known: {known})")
+        self.sysctl[key] = value
+        return key, value
+
     # sockets
 
     def bind(self, proto: str, port: int, owner: str, address: IPv4Address = ANY) -> Socket:
