@@ -14,19 +14,20 @@ class PathStrip(Static):
             self.update(Text("no packet in flight", "dim"))
             return
         places: list[str] = []
-        for hop in hops:
+        current_place = -1
+        for number, hop in enumerate(hops):
             if not places or places[-1] != hop.where:
                 places.append(hop.where)
-        here = hops[current].where if 0 <= current < len(hops) else None
-        seen = {hop.where for hop in hops[:current + 1]}
+            if number == current:
+                current_place = len(places) - 1  # a place visited twice is lit only once
         text = Text()
         for number, place in enumerate(places):
             if number:
                 text.append(" ─▶ ", "dim")
             short = place.split("/")[-1]
-            if place == here:
+            if number == current_place:
                 text.append(f"● {short}", "bold black on yellow")
-            elif place in seen:
+            elif number < current_place:
                 text.append(short, "yellow")
             else:
                 text.append(short, "dim")
