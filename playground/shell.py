@@ -22,7 +22,9 @@ from playground.cluster.tables import (
 )
 from playground.cluster.targets import follow_ingress, resolve, send
 from playground.cluster.traffic import generate
+from playground.net.iproute import ip_route_change
 from playground.net.netns import NetError
+from playground.net.route import RouteError
 from playground.net.trace import Trace
 from playground.timefmt import iptables_date
 
@@ -37,7 +39,7 @@ COMMANDS = [
     "trace SRC DST [--port N] [--proto tcp|udp|icmp] [--host H] [--path P]",
     "reply",
     "traffic SRC svc/NAME [--count N]",
-    "ip route",
+    "ip route [add|del PREFIX [via GW] [dev DEV]]",
     "iptables-save [-t TABLE] [-c]",
     "conntrack -L",
     "sysctl -w KEY=VALUE",
@@ -304,8 +306,16 @@ class Shell:
         return self.cluster.network.namespace(resolve(self.cluster, selected).namespace)
 
     def _ip(self, words: list[str], selected: str | None) -> ShellResult:
+        if len(words) > 1 and words[0] in ("route", "r", "ro") and words[1] in (
+                "add", "del", "delete"):
+            try:
+                ip_route_change(self._namespace(selected), words[1], words[2:])
+            except RouteError as error:
+                raise ShellError(str(error)) from None
+            return ShellResult(changed=True)
         if words not in (["route"], ["r"], ["route", "show"], ["ro"]):
-            raise ShellError("ip: only `ip route` is modelled here")
+            raise ShellError("ip: only `ip route`, `ip route add` and `ip route del` are "
+                             "modelled here")
         return ShellResult(self._namespace(selected).ip_route())
 
     def _iptables_save(self, words: list[str], selected: str | None) -> ShellResult:

@@ -110,6 +110,16 @@ class ApiServer:
         self._notify(obj.kind, Event("ADDED", obj))
         return copy.deepcopy(obj)
 
+    def restore(self, obj):
+        """Put back an object saved earlier, keeping its uid, age and resourceVersion."""
+        key = _key(obj)
+        if key in self.objects:
+            raise AlreadyExists(f'{obj.kind.lower()} "{key[1]}/{key[2]}" already exists')
+        obj = copy.deepcopy(obj)
+        self.objects[key] = obj
+        self._notify(obj.kind, Event("ADDED", obj))
+        return copy.deepcopy(obj)
+
     def update(self, obj):
         key = _key(obj)
         if key not in self.objects:

@@ -88,6 +88,7 @@ class Cluster:
             self.cni = cni_plugins.plugin(cni)
         except ValueError as error:
             raise ClusterError(str(error)) from None
+        self.seed = seed
         self.network = Network(seed)
         self.api = ApiServer(clock=lambda: self.network.clock)
         self.allocator = NodeCidrAllocator(CLUSTER_CIDR, node_cidr_mask)
@@ -184,6 +185,31 @@ class Cluster:
             await self.remove_node(name)
             raise ClusterError(message)
         return self.api.get("Node", "", name)
+
+    async def restore_node(self, node: Node) -> None:
+        """Bring back a saved node with its name, addresses, pod CIDR, labels and taints."""
+        try:
+            validate_node(node)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        if node.spec.pod_cidr is None or node.status.internal_ip is None:
+            raise ClusterError(f"node {node.name}: a saved node needs its podCIDR and InternalIP")
+        if self.api.peek("Node", "", node.name) is not None:
+            raise ClusterError(f'node "{node.name}" already exists')
+        ip = IPv4Address(node.status.internal_ip)
+        if ip not in NODE_NETWORK or ip <= NODE_NETWORK.network_address + 1 or \
+                ip in (NODE_NETWORK.broadcast_address, LB_INSIDE) or ip in self.node_ips.values():
+            raise ClusterError(f"node {node.name}: InternalIP {ip} is not a free host address "
+                               f"of {NODE_NETWORK}")
+        try:
+            self.allocator.occupy(IPv4Network(node.spec.pod_cidr), node.name)
+        except ValueError as error:
+            raise ClusterError(f"node {node.name}: {error}") from None
+        control_plane = "node-role.kubernetes.io/control-plane" in node.metadata.labels
+        self._build_machine(node.name, ip, control_plane)
+        node.status.ready, node.status.external_ip = False, None  # the controllers say so again
+        self.api.restore(node)
+        await self.settle()
 
     def _build_machine(self, name: str, ip: IPv4Address, control_plane: bool) -> None:
         """The node VM itself: its eth0 on the node network and its own processes."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
@@ -11,6 +11,11 @@ from playground.cluster.objects import Pod, requested_ip
 from playground.cni.base import PodAttachment
 from playground.net.netns import NetError
 from playground.net.network import Network
+
+
+def restored_ip(pod: Pod) -> IPv4Address | None:
+    """A pod loaded from a saved lab comes back with the address it had."""
+    return IPv4Address(pod.status.pod_ip) if pod.status.pod_ip else None
 
 
 def pod_namespace_name(pod: Pod) -> str:
@@ -61,7 +66,7 @@ class Kubelet(Controller):
         try:
             if self.ipam is None:
                 raise PoolExhausted(f"node {self.node} has no pod CIDR yet")
-            ip = self.ipam.allocate(pod.key, requested_ip(pod))
+            ip = self.ipam.allocate(pod.key, requested_ip(pod) or restored_ip(pod))
             attachment = self.cni.add(self.network, self.node_ns, pod_ns, ip, self.ipam.subnet,
                                       f"{self.node}/{pod.key}/{pod.metadata.uid}")
             for container, port in pod.ports():

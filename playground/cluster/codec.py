@@ -1,0 +1,122 @@
+"""API objects to plain data (maps, lists, strings, numbers) and back, checking every field.
+
+Reading trusts nothing: each value is checked against the field's declared type, unknown
+and missing fields are refused, and every error names the field's path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any
+
+from playground.cluster.deployment import Deployment
+from playground.cluster.ingress import Ingress
+from playground.cluster.objects import KubeNamespace, Node, Pod
+from playground.cluster.service import EndpointSlice, Service
+
+KINDS: dict[str, type] = {"Namespace": KubeNamespace, "Node": Node, "Service": Service,
+                          "EndpointSlice": EndpointSlice, "Pod": Pod,
+                          "Deployment": Deployment, "Ingress": Ingress}
+
+
+class DecodeError(ValueError):
+    """A value of the wrong shape; the message starts with the field's path."""
+
+
+def encode(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return {f.name: encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, list):
+        return [encode(item) for item in obj]
+    if isinstance(obj, dict):
+        return {key: encode(value) for key, value in obj.items()}
+    return obj
+
+
+def decode_object(data: Any, where: str) -> Any:
+    """One API object; its `kind` says which."""
+    if not isinstance(data, dict):
+        raise DecodeError(f"{where}: expected a map, got {_name(data)}")
+    kind = data.get("kind")
+    if kind not in KINDS:
+        shown = kind if isinstance(kind, str) else _name(kind)
+        raise DecodeError(f"{where}: kind {shown!r} is not one a lab holds "
+                          f"({', '.join(KINDS)})")
+    return decode(KINDS[kind], data, where)
+
+
+def _name(value: Any) -> str:
+    return "nothing" if value is None else type(value).__name__
+
+
+def decode(kind: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(kind)
+        for option in options:
+            if _fits(option, value):
+                return decode(option, value, where)
+        wanted = " or ".join(_type_name(o) for o in options)
+        raise DecodeError(f"{where}: expected {wanted}, got {_name(value)}")
+    if origin is list:
+        if not isinstance(value, list):
+            raise DecodeError(f"{where}: expected a list, got {_name(value)}")
+        (item,) = typing.get_args(kind)
+        return [decode(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise DecodeError(f"{where}: expected a map, got {_name(value)}")
+        _, item = typing.get_args(kind)
+        return {key: decode(item, v, f"{where}.{key}") for key, v in value.items()}
+    if dataclasses.is_dataclass(kind):
+        return _decode_record(kind, value, where)
+    if not _fits(kind, value):
+        raise DecodeError(f"{where}: expected {_type_name(kind)}, got {_name(value)}")
+    return float(value) if kind is float else value
+
+
+def _fits(kind: Any, value: Any) -> bool:
+    if kind is type(None):
+        return value is None
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind in (str, bool):
+        return isinstance(value, kind)
+    if typing.get_origin(kind) is list:
+        return isinstance(value, list)
+    return isinstance(value, dict)
+
+
+def _type_name(kind: Any) -> str:
+    if kind is type(None):
+        return "nothing"
+    if dataclasses.is_dataclass(kind) or typing.get_origin(kind) is dict:
+        return "a map"
+    if typing.get_origin(kind) is list:
+        return "a list"
+    return kind.__name__
+
+
+def _decode_record(kind: type, value: Any, where: str) -> Any:
+    if not isinstance(value, dict):
+        raise DecodeError(f"{where}: expected a map, got {_name(value)}")
+    hints = typing.get_type_hints(kind)
+    fields = {f.name: f for f in dataclasses.fields(kind)}
+    unknown = [key for key in value if key not in fields]
+    if unknown:
+        raise DecodeError(f"{where}: unknown field {unknown[0]!r}")
+    given = {}
+    for name, field in fields.items():
+        if name not in value:
+            if field.default is dataclasses.MISSING and \
+                    field.default_factory is dataclasses.MISSING:
+                raise DecodeError(f"{where}.{name}: is required")
+            continue
+        given[name] = decode(hints[name], value[name], f"{where}.{name}")
+    if "kind" in fields and given.get("kind", fields["kind"].default) != fields["kind"].default:
+        raise DecodeError(f"{where}.kind: expected {fields['kind'].default}")
+    return kind(**given)

@@ -1,0 +1,228 @@
+"""Rebuild a cluster from saved API objects: check them as the API server would, replay them
+into a fresh cluster with the addresses they had, and let the controllers converge.
+
+Controllers derive everything else again (EndpointSlices of Services with a selector,
+pod wiring, kube-proxy rules, load balancer routes), so nothing of the dataplane is saved.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+
+from playground.cluster.cloud import LB_POOL
+from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError
+from playground.cluster.deployment import validate_deployment
+from playground.cluster.ingress import backends_of, validate_ingress
+from playground.cluster.objects import ValidationError, validate_name, validate_pod
+from playground.cluster.service import NODE_PORT_RANGE, validate_service
+
+RESTORE_ORDER = ("Namespace", "Node", "Service", "EndpointSlice", "Pod", "Deployment",
+                 "Ingress")
+
+
+@dataclass
+class ClusterSettings:
+    cni: str = "bridge"
+    seed: int = 0
+    node_cidr_mask: int = 24
+
+
+def saved_objects(cluster: Cluster) -> list:
+    """The objects a save keeps: all but the EndpointSlices a controller keeps by itself."""
+    kept = []
+    for kind in RESTORE_ORDER:
+        for obj in cluster.api.list(kind):
+            if kind == "EndpointSlice" and _derived(cluster.api.peek, obj):
+                continue
+            kept.append(obj)
+    return kept
+
+
+def _derived(peek, endpoint_slice) -> bool:
+    namespace, _, name = endpoint_slice.service.partition("/")
+    service = peek("Service", namespace, name)
+    return service is not None and bool(service.spec.selector)
+
+
+def check_objects(objects: list) -> None:
+    """Everything the API server and the allocators would refuse, before building anything."""
+    seen: set[tuple[str, str, str]] = set()
+    by_kind: dict[str, list] = {kind: [] for kind in RESTORE_ORDER}
+    for obj in objects:
+        key = (obj.kind, obj.metadata.namespace, obj.metadata.name)
+        if key in seen:
+            raise ClusterError(f"{obj.kind} {key[1]}/{key[2]} is listed twice")
+        seen.add(key)
+        by_kind[obj.kind].append(obj)
+    try:
+        for namespace in by_kind["Namespace"]:
+            validate_name("namespace", namespace.name)
+        _check_nodes(by_kind["Node"])
+        _check_services(by_kind["Service"])
+        _check_slices(by_kind["EndpointSlice"], by_kind["Service"])
+        _check_pods(by_kind["Pod"], by_kind["Node"])
+        for deployment in by_kind["Deployment"]:
+            validate_deployment(deployment)
+        _check_ingresses(by_kind["Ingress"], by_kind["Service"])
+    except ValidationError as error:
+        raise ClusterError(str(error)) from None
+
+
+def _check_nodes(nodes: list) -> None:
+    cidrs: dict[IPv4Network, str] = {}
+    for node in nodes:
+        if node.spec.pod_cidr is None or node.status.internal_ip is None:
+            raise ClusterError(f"node {node.name}: needs spec.podCIDR and an InternalIP")
+        try:
+            cidr = IPv4Network(node.spec.pod_cidr)
+        except ValueError:
+            raise ClusterError(f"node {node.name}: spec.podCIDR {node.spec.pod_cidr!r} is not "
+                               "a CIDR") from None
+        if not cidr.subnet_of(CLUSTER_CIDR) or cidr.prefixlen > 30:
+            raise ClusterError(f"node {node.name}: pod CIDR {cidr} must be a /30 or larger "
+                               f"part of {CLUSTER_CIDR}")
+        for other, owner in cidrs.items():
+            if cidr.overlaps(other):
+                raise ClusterError(f"node {node.name}: pod CIDR {cidr} overlaps {other} of "
+                                   f"node {owner}")
+        cidrs[cidr] = node.name
+
+
+def _check_services(services: list) -> None:
+    cluster_ips: dict[str, str] = {}
+    node_ports: dict[int, str] = {}
+    lb_ips: dict[str, str] = {}
+    for service in services:
+        validate_service(service)
+        spec = service.spec
+        if spec.cluster_ip is None:
+            raise ClusterError(f"service {service.key}: spec.clusterIP is missing")
+        if spec.cluster_ip in cluster_ips:
+            raise ClusterError(f"service {service.key}: clusterIP {spec.cluster_ip} is also "
+                               f"{cluster_ips[spec.cluster_ip]}'s")
+        cluster_ips[spec.cluster_ip] = service.key
+        for port in spec.ports:
+            if spec.type != "ClusterIP" and port.node_port not in NODE_PORT_RANGE:
+                raise ClusterError(f"service {service.key}: port {port.port} needs a nodePort "
+                                   "in 30000-32767")
+            if port.node_port in node_ports:
+                raise ClusterError(f"service {service.key}: nodePort {port.node_port} is also "
+                                   f"{node_ports[port.node_port]}'s")
+            if port.node_port is not None:
+                node_ports[port.node_port] = service.key
+        addresses = list(service.status.load_balancer_ips)
+        if spec.type != "LoadBalancer" and (addresses or spec.load_balancer_ip):
+            raise ClusterError(f"service {service.key}: only a LoadBalancer has a load "
+                               "balancer IP")
+        if len(addresses) > 1 or (spec.load_balancer_ip and addresses
+                                  and addresses != [spec.load_balancer_ip]):
+            raise ClusterError(f"service {service.key}: status.loadBalancer must be the one "
+                               "address the cloud gave it")
+        for address in addresses + ([spec.load_balancer_ip] if spec.load_balancer_ip else []):
+            if not _in(address, LB_POOL):
+                raise ClusterError(f"service {service.key}: load balancer IP {address!r} is "
+                                   f"not in the cloud's pool {LB_POOL}")
+            if lb_ips.setdefault(address, service.key) != service.key:
+                raise ClusterError(f"service {service.key}: load balancer IP {address} is "
+                                   f"also {lb_ips[address]}'s")
+
+
+def _in(address: str, network: IPv4Network) -> bool:
+    try:
+        return IPv4Address(address) in network
+    except ValueError:
+        return False
+
+
+def _check_slices(slices: list, services: list) -> None:
+    with_selector = {s.key for s in services if s.spec.selector}
+    for endpoint_slice in slices:
+        where = f"endpointslice {endpoint_slice.metadata.namespace}/{endpoint_slice.metadata.name}"
+        if endpoint_slice.service in with_selector:
+            raise ClusterError(f"{where}: the endpoints of {endpoint_slice.service} are kept "
+                               "by its selector, not saved")
+        for endpoint in endpoint_slice.endpoints:
+            if not _in(endpoint.address, IPv4Network("0.0.0.0/0")):
+                raise ClusterError(f"{where}: endpoint {endpoint.address!r} is not an IPv4 "
+                                   "address")
+        for port in endpoint_slice.ports:
+            if not 1 <= port.port <= 65535 or port.protocol not in ("TCP", "UDP"):
+                raise ClusterError(f"{where}: port {port.port}/{port.protocol} is not a TCP "
+                                   "or UDP port")
+
+
+def _check_pods(pods: list, nodes: list) -> None:
+    cidrs = {node.name: IPv4Network(node.spec.pod_cidr) for node in nodes}
+    addresses: dict[str, str] = {}
+    for pod in pods:
+        validate_pod(pod)
+        where = f"pod {pod.key}"
+        if pod.spec.node_name not in cidrs:
+            raise ClusterError(f"{where}: spec.nodeName {pod.spec.node_name!r} is not a node "
+                               "of the lab")
+        address = pod.status.pod_ip
+        if address is None or not _in(address, cidrs[pod.spec.node_name]):
+            raise ClusterError(f"{where}: status.podIP {address!r} is not an address of node "
+                               f"{pod.spec.node_name}'s pod CIDR")
+        if address in addresses:
+            raise ClusterError(f"{where}: podIP {address} is also {addresses[address]}'s")
+        addresses[address] = pod.key
+
+
+def _check_ingresses(ingresses: list, services: list) -> None:
+    known = {s.key: s for s in services}
+    for ingress in ingresses:
+        validate_ingress(ingress)
+        for backend in backends_of(ingress):
+            service = known.get(f"{ingress.metadata.namespace}/{backend.service}")
+            if service is None or not any(p.port == backend.port or p.name == backend.port
+                                          for p in service.spec.ports):
+                raise ClusterError(f"ingress {ingress.key}: backend {backend.service}:"
+                                   f"{backend.port} is not a port of a Service of the lab")
+
+
+async def restore_cluster(settings: ClusterSettings, objects: list) -> Cluster:
+    """A started cluster holding `objects` as saved; ClusterError (and nothing left running)
+    if they cannot all come back."""
+    check_objects(objects)
+    cluster = Cluster(settings.cni, settings.seed, settings.node_cidr_mask)
+    try:
+        await cluster.start()
+        await _replay(cluster, objects)
+    except BaseException:
+        await cluster.stop()
+        raise
+    return cluster
+
+
+def _creation_order(obj) -> tuple:
+    return (obj.metadata.created_at, obj.metadata.uid, obj.metadata.namespace, obj.metadata.name)
+
+
+async def _replay(cluster: Cluster, objects: list) -> None:
+    by_kind = {kind: sorted((o for o in objects if o.kind == kind), key=_creation_order)
+               for kind in RESTORE_ORDER}
+    for node in by_kind["Node"]:  # one at a time, so each node's agents see the same order
+        await cluster.restore_node(copy.deepcopy(node))
+    for kind in ("Namespace", "Service", "EndpointSlice", "Pod", "Deployment"):
+        for obj in by_kind[kind]:
+            obj = copy.deepcopy(obj)
+            if kind == "Pod":  # the kubelet starts it again, at the address it had
+                obj.status.phase, obj.status.host_ip = "Pending", None
+                obj.status.reason = obj.status.message = ""
+            cluster.api.restore(obj)
+    await cluster.settle()
+    for ingress in by_kind["Ingress"]:
+        cluster.api.restore(copy.deepcopy(ingress))
+    await cluster.settle()
+    for pod in by_kind["Pod"]:
+        now = cluster.api.peek("Pod", pod.metadata.namespace, pod.name)
+        if now is None or now.status.phase != "Running" or now.status.pod_ip != pod.status.pod_ip:
+            why = now.status.message if now is not None else "it was deleted"
+            raise ClusterError(f"pod {pod.key} could not be started again: {why or 'unknown'}")
+    for obj in objects:  # the controllers' updates bumped them; put the saved versions back
+        stored = cluster.api.peek(obj.kind, obj.metadata.namespace, obj.metadata.name)
+        if stored is not None:
+            stored.metadata.resource_version = obj.metadata.resource_version

@@ -1,0 +1,459 @@
+"""Lab files: a whole lab in one msgpack file, saved so that no crash loses work and loaded
+so that no file, however broken or hostile, can hurt the lab already open.
+
+A lab file is one msgpack map, keys in this order:
+
+    format    "k8s-playground-lab"
+    version   1
+    settings  cni, seed, node_cidr_mask; clock, rng, uids, resource_version (where the
+              lab's clock, random source and counters stood, so it goes on the same way)
+    objects   the API objects (the desired state), as plain maps
+    history   the replayable commands (traces, replies, traffic, ip route, sysctl)
+    lesson    the guided lab in progress and its ticked tasks, or nothing
+    layout    a small map of the app's own settings (str to str, int or bool)
+
+Loading checks everything, replays the objects into a fresh cluster, lets the controllers
+converge, replays the history, and only then hands back the new Lab.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import shlex
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.codec import DecodeError, decode_object, encode
+from playground.cluster.restore import ClusterSettings, restore_cluster, saved_objects
+from playground.journal import Action, Journal, is_replayable
+from playground.shell import Shell, ShellError, ShellResult
+
+FORMAT = "k8s-playground-lab"
+VERSION = 1
+SUFFIX = ".k8slab"
+MAX_LAB_BYTES = 16 * 1024 * 1024
+MAX_OBJECTS = 20_000
+MAX_HISTORY = 5_000
+MAX_LAYOUT = 64
+MAX_TEXT = 4_096
+MT_STATE_WORDS = 625  # random.Random (Mersenne Twister): 624 words and a position
+CHUNK = 64 * 1024
+KEYS = ("format", "version", "settings", "objects", "history", "lesson", "layout")
+SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "clock", "rng", "uids", "resource_version")
+CNIS = ("bridge", "ptp")
+
+# version N -> a function turning a version-N document into a version-(N+1) one
+MIGRATIONS: dict[int, Any] = {}
+
+
+class LabFileError(ValueError):
+    """One line: which file, and what is wrong with it."""
+
+
+@dataclass
+class LessonProgress:
+    lesson: str
+    done: list[str] = field(default_factory=list)
+
+
+class Lab:
+    """A cluster with what a learner did to it: the journal, a lesson's progress, the layout."""
+
+    def __init__(self, cluster: Cluster, lesson: LessonProgress | None = None,
+                 layout: dict[str, str | int | bool] | None = None) -> None:
+        self.cluster = cluster
+        self.shell = Shell(cluster)
+        self.journal = Journal()
+        self.lesson = lesson
+        self.layout = check_layout(dict(layout or {}), "layout")
+
+    @property
+    def history(self) -> list[Action]:
+        return self.journal.actions
+
+    async def run(self, line: str, selected: str | None = None) -> ShellResult:
+        """Run a command-line command; the replayable ones go into the journal."""
+        try:
+            words = shlex.split(line)
+        except ValueError:
+            words = []
+        network = self.cluster.network
+        action = self.journal.begin(network.rng, network.clock) if is_replayable(words) else None
+        result = await self.shell.run(line, selected)
+        if action is not None:
+            node_tool = words[0] in ("ip", "sysctl")
+            traces = result.traces or ([result.trace] if result.trace else [])
+            self.journal.commit(action, line, selected if node_tool else None, network.rng,
+                                traces)
+        return result
+
+    async def close(self) -> None:
+        await self.cluster.stop()
+
+
+# layout and lesson
+
+def check_layout(layout: Any, where: str) -> dict[str, str | int | bool]:
+    if not isinstance(layout, dict) or len(layout) > MAX_LAYOUT:
+        raise LabFileError(f"{where}: expected a map of at most {MAX_LAYOUT} entries")
+    for key, value in layout.items():
+        if not isinstance(key, str) or len(key) > 64:
+            raise LabFileError(f"{where}: key {key!r} must be a string of at most 64 characters")
+        if not isinstance(value, (str, int, bool)) or isinstance(value, str) and \
+                len(value) > MAX_TEXT:
+            raise LabFileError(f"{where}.{key}: must be a short string, an integer or a "
+                               "boolean")
+    return layout
+
+
+# writing
+
+def lab_document(lab: Lab) -> dict:
+    cluster, network = lab.cluster, lab.cluster.network
+    version, words, gauss = network.rng.getstate()
+    if version != 3 or gauss is not None:  # never drawn by the lab; refuse to lose it silently
+        raise LabFileError("the lab's random source is in a state a lab file cannot hold")
+    settings = {"cni": cluster.cni.name, "seed": cluster.seed, "node_cidr_mask":
+                cluster.allocator.node_mask, "clock": float(network.clock), "rng": list(words),
+                "uids": cluster.api.uid_counter,
+                "resource_version": cluster.api.resource_version}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "settings": settings,
+        "objects": [encode(obj) for obj in saved_objects(cluster)],
+        "history": [{"line": a.line, "selected": a.selected, "clock": float(a.clock),
+                     "rng": list(a.rng[1]) if a.rng else None} for a in lab.history],
+        "lesson": {"id": lab.lesson.lesson, "done": list(lab.lesson.done)}
+        if lab.lesson else None,
+        "layout": dict(lab.layout),
+    }
+
+
+def pack_lab(lab: Lab) -> bytes:
+    return msgpack.packb(lab_document(lab), use_bin_type=True)
+
+
+def write_atomically(path: str | os.PathLike, data: bytes, keep_backup: bool = True) -> None:
+    """Temp file in the same folder, written and fsynced, then renamed over the old file;
+    the old one is kept as PATH.bak first. A crash at any moment leaves a whole old file."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        view = memoryview(data)
+        for start in range(0, len(data), CHUNK):
+            os.write(fd, view[start:start + CHUNK])
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        if keep_backup and target.exists():
+            _backup(target)
+        os.replace(temp, target)
+        _sync_folder(folder)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def _backup(target: Path) -> None:
+    """PATH.bak becomes the old file, atomically too (a hard link, else a copy)."""
+    backup = target.with_name(target.name + ".bak")
+    staged = target.with_name(f".{target.name}.bak.tmp")
+    if staged.exists():
+        staged.unlink()
+    try:
+        os.link(target, staged)
+    except OSError:
+        staged.write_bytes(target.read_bytes())
+    os.replace(staged, backup)
+
+
+def _sync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # some systems cannot open a folder; the rename is still atomic
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+async def save_lab(lab: Lab, path: str | os.PathLike, keep_backup: bool = True) -> None:
+    """Save the lab to PATH; LabFileError (nothing changed on disk) if it cannot be."""
+    data = pack_lab(lab)
+    try:
+        await asyncio.to_thread(write_atomically, path, data, keep_backup)
+    except OSError as error:
+        raise LabFileError(f"{path}: cannot save ({error.strerror or error})") from None
+
+
+# recovery
+
+def recovery_path() -> Path:
+    """Where autosave keeps the lab: $XDG_STATE_HOME/k8s-playground/recovery.k8slab."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(Path.home(), ".local", "state")
+    return Path(base) / "k8s-playground" / f"recovery{SUFFIX}"
+
+
+async def autosave(lab: Lab) -> Path:
+    """Save to the recovery file (after each change); the app offers it at the next start."""
+    path = recovery_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LabFileError(f"{path.parent}: cannot create it ({error.strerror})") from None
+    await save_lab(lab, path, keep_backup=False)
+    return path
+
+
+def pending_recovery() -> Path | None:
+    path = recovery_path()
+    return path if path.is_file() else None
+
+
+def discard_recovery() -> None:
+    """After a clean save or exit, the recovery file has nothing more to offer."""
+    try:
+        recovery_path().unlink()
+    except FileNotFoundError:
+        pass
+
+
+# reading
+
+def looks_like_lab(head: bytes) -> bool:
+    """A lab file starts with a msgpack map whose first entry is format: k8s-playground-lab."""
+    magic = msgpack.packb("format") + msgpack.packb(FORMAT)
+    return (0x80 <= head[:1][0] <= 0x8F and head[1:1 + len(magic)] == magic) if head else False
+
+
+def is_lab_file(path: str | os.PathLike) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return looks_like_lab(file.read(32))
+    except OSError:
+        return False
+
+
+def read_document(path: str | os.PathLike) -> dict:
+    """The file's checked, migrated document; LabFileError naming the problem otherwise."""
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_LAB_BYTES:
+            raise LabFileError(f"{path}: {size} bytes is more than a lab file may hold "
+                               f"({MAX_LAB_BYTES // 1024 // 1024} MiB)")
+        with open(path, "rb") as file:
+            data = file.read(MAX_LAB_BYTES + 1)
+    except OSError as error:
+        raise LabFileError(f"{path}: cannot read it ({error.strerror or error})") from None
+    try:
+        return parse_document(data)
+    except LabFileError as error:
+        raise LabFileError(f"{path}: {error}") from None
+
+
+def _refuse_ext(code: int, data: bytes):
+    raise LabFileError(f"it holds a msgpack extension value (type {code}), which lab files "
+                       "never contain")
+
+
+def unpack(data: bytes) -> Any:
+    if len(data) > MAX_LAB_BYTES:
+        raise LabFileError(f"more than {MAX_LAB_BYTES // 1024 // 1024} MiB")
+    if not looks_like_lab(data[:32]):
+        raise LabFileError(f"not a lab file (it does not start with the {FORMAT} header)")
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=True, ext_hook=_refuse_ext,
+                                max_buffer_size=MAX_LAB_BYTES, max_str_len=MAX_LAB_BYTES,
+                                max_bin_len=0, max_array_len=MAX_LAB_BYTES // 2,
+                                max_map_len=MAX_LAB_BYTES // 4, max_ext_len=0)
+    try:
+        unpacker.feed(data)
+        document = unpacker.unpack()
+    except msgpack.OutOfData:
+        raise LabFileError("the file ends early (truncated)") from None
+    except msgpack.StackError:
+        raise LabFileError("values nested too deeply") from None
+    except LabFileError:
+        raise
+    except UnicodeDecodeError:
+        raise LabFileError("a string is not valid UTF-8") from None
+    except (ValueError, TypeError) as error:
+        raise LabFileError(f"not valid msgpack ({error})") from None
+    if unpacker.tell() != len(data):
+        raise LabFileError("there are bytes after the end of the lab")
+    return document
+
+
+def parse_document(data: bytes) -> dict:
+    document = unpack(data)
+    if not isinstance(document, dict):
+        raise LabFileError("not a lab file (the top level is not a map)")
+    if document.get("format") != FORMAT:
+        raise LabFileError(f"not a lab file (format is {document.get('format')!r})")
+    version = document.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise LabFileError(f"version {version!r} is not a lab file version")
+    if version > VERSION:
+        raise LabFileError(f"it was written by a newer k8s-playground (lab file version "
+                           f"{version}; this one reads up to {VERSION}): upgrade to open it")
+    while version < VERSION:
+        document = MIGRATIONS[version](document)
+        version = document["version"]
+    unknown = [key for key in document if key not in KEYS]
+    if unknown:
+        raise LabFileError(f"unknown top-level field {unknown[0]!r}")
+    missing = [key for key in KEYS if key not in document]
+    if missing:
+        raise LabFileError(f"the field {missing[0]!r} is missing")
+    _check_settings(document["settings"])
+    _check_list(document["objects"], "objects", MAX_OBJECTS)
+    _check_list(document["history"], "history", MAX_HISTORY)
+    for index, entry in enumerate(document["history"]):
+        _check_action(entry, f"history[{index}]")
+    _check_lesson(document["lesson"])
+    check_layout(document["layout"], "layout")
+    return document
+
+
+def _check_list(value: Any, where: str, limit: int) -> None:
+    if not isinstance(value, list):
+        raise LabFileError(f"{where}: expected a list, got {type(value).__name__}")
+    if len(value) > limit:
+        raise LabFileError(f"{where}: {len(value)} entries, more than the {limit} allowed")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_rng(words: Any, where: str) -> None:
+    if not (isinstance(words, list) and len(words) == MT_STATE_WORDS
+            and all(_is_int(w) and 0 <= w < 2**32 for w in words)
+            and words[-1] <= MT_STATE_WORDS - 1):
+        raise LabFileError(f"{where}: expected the {MT_STATE_WORDS} numbers of a random state")
+
+
+def _check_clock(value: Any, where: str) -> None:
+    if not isinstance(value, float) or not math.isfinite(value) or not 0 <= value < 1e12:
+        raise LabFileError(f"{where}: expected a number of seconds of lab time")
+
+
+def _check_settings(settings: Any) -> None:
+    if not isinstance(settings, dict) or sorted(settings) != sorted(SETTING_KEYS):
+        raise LabFileError(f"settings: expected a map of {', '.join(SETTING_KEYS)}")
+    if settings["cni"] not in CNIS:
+        raise LabFileError(f"settings.cni: {settings['cni']!r} is not one of {', '.join(CNIS)}")
+    for key in ("seed", "uids", "resource_version"):
+        if not _is_int(settings[key]) or not 0 <= settings[key] < 2**63:
+            raise LabFileError(f"settings.{key}: expected a whole number 0 or more")
+    if not _is_int(settings["node_cidr_mask"]) or not 17 <= settings["node_cidr_mask"] <= 28:
+        raise LabFileError("settings.node_cidr_mask: expected a prefix length from 17 to 28")
+    _check_clock(settings["clock"], "settings.clock")
+    _check_rng(settings["rng"], "settings.rng")
+
+
+def _check_action(entry: Any, where: str) -> None:
+    if not isinstance(entry, dict) or sorted(entry) != ["clock", "line", "rng", "selected"]:
+        raise LabFileError(f"{where}: expected a map of line, selected, clock and rng")
+    line, selected = entry["line"], entry["selected"]
+    if not isinstance(line, str) or len(line) > MAX_TEXT:
+        raise LabFileError(f"{where}.line: expected a command line")
+    if selected is not None and (not isinstance(selected, str) or len(selected) > MAX_TEXT):
+        raise LabFileError(f"{where}.selected: expected a node or pod, or nothing")
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        words = []
+    if not is_replayable(words):
+        raise LabFileError(f"{where}: {line!r} is not a command a lab replays (trace, reply, "
+                           "traffic, ip route add/del, sysctl -w)")
+    _check_clock(entry["clock"], f"{where}.clock")
+    if entry["rng"] is not None:
+        _check_rng(entry["rng"], f"{where}.rng")
+
+
+def _check_lesson(lesson: Any) -> None:
+    if lesson is None:
+        return
+    if not isinstance(lesson, dict) or sorted(lesson) != ["done", "id"]:
+        raise LabFileError("lesson: expected a map of id and done, or nothing")
+    if not isinstance(lesson["id"], str) or len(lesson["id"]) > 64:
+        raise LabFileError("lesson.id: expected the id of a guided lab")
+    done = lesson["done"]
+    if not isinstance(done, list) or len(done) > 100 or not all(
+            isinstance(task, str) and len(task) <= 64 for task in done):
+        raise LabFileError("lesson.done: expected a list of task ids")
+
+
+def _rng_state(words: list[int]) -> tuple:
+    return (3, tuple(words), None)
+
+
+async def build_lab(document: dict) -> Lab:
+    """A new Lab from a checked document; LabFileError if its objects or history fail."""
+    objects = []
+    for index, data in enumerate(document["objects"]):
+        try:
+            objects.append(decode_object(data, f"objects[{index}]"))
+        except DecodeError as error:
+            raise LabFileError(str(error)) from None
+    settings = document["settings"]
+    try:
+        cluster = await restore_cluster(ClusterSettings(settings["cni"], settings["seed"],
+                                                        settings["node_cidr_mask"]), objects)
+    except ClusterError as error:
+        raise LabFileError(f"objects: {error}") from None
+    lesson = document["lesson"]
+    lab = Lab(cluster, LessonProgress(lesson["id"], list(lesson["done"])) if lesson else None,
+              document["layout"])
+    try:
+        cluster.api.uid_counter = max(settings["uids"], cluster.api.uid_counter)
+        cluster.api.resource_version = max(settings["resource_version"],
+                                           cluster.api.resource_version)
+        await _replay_history(lab, document["history"])
+        cluster.network.rng.setstate(_rng_state(settings["rng"]))
+        cluster.network.clock = settings["clock"]
+    except BaseException:
+        await cluster.stop()
+        raise
+    return lab
+
+
+async def _replay_history(lab: Lab, history: list[dict]) -> None:
+    network = lab.cluster.network
+    for index, entry in enumerate(history):
+        network.clock = entry["clock"]
+        if entry["rng"] is not None:
+            network.rng.setstate(_rng_state(entry["rng"]))
+        try:
+            await lab.run(entry["line"], entry["selected"])
+        except (ShellError, ClusterError) as error:
+            raise LabFileError(f"history[{index}] ({entry['line']}): {error}") from None
+
+
+async def load_lab(path: str | os.PathLike) -> Lab:
+    """A new, started Lab from PATH; LabFileError naming the problem otherwise. Nothing the
+    caller already has is touched: the lab is built aside and returned only when whole."""
+    document = read_document(path)
+    try:
+        return await build_lab(document)
+    except LabFileError as error:
+        raise LabFileError(f"{path}: {error}") from None
+
+
+async def load_lab_bytes(data: bytes) -> Lab:
+    return await build_lab(parse_document(data))
