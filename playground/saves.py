@@ -148,6 +148,7 @@ def write_atomically(path: str | os.PathLike, data: bytes, keep_backup: bool = T
     folder = target.parent if str(target.parent) else Path(".")
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
+        os.fchmod(fd, _file_mode(target))
         view = memoryview(data)
         for start in range(0, len(data), CHUNK):
             os.write(fd, view[start:start + CHUNK])
@@ -164,6 +165,16 @@ def write_atomically(path: str | os.PathLike, data: bytes, keep_backup: bool = T
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def _file_mode(target: Path) -> int:
+    """The old file's permissions, else what the umask gives a new file (mkstemp uses 0600)."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def _backup(target: Path) -> None:

@@ -1,0 +1,211 @@
+"""The guided labs, one per idea of the seed, and two to repair. Text in our own words."""
+
+from __future__ import annotations
+
+from playground.labs import checks as c
+from playground.labs.lesson import Lesson, Task
+from playground.labs.scenarios import INGRESS_LB
+
+LESSONS = (
+    Lesson(
+        "flat-network", "The flat network",
+        "every pod has its own address and reaches any other pod without NAT",
+        "Kubernetes asks one thing of the network: each pod gets an address of its own, and "
+        "any pod can reach any other pod, and any node, at that address. Nothing in between "
+        "changes the source or the destination. Here client runs on kind-worker and web-1 "
+        "on kind-worker2. Send a packet and look at the addresses at every hop: they stay "
+        "the same from one end to the other.",
+        "flat-network",
+        (Task("pod-to-pod", "Send a packet from pod/client to pod/web-1 and see it arrive "
+              "with its addresses untouched.",
+              "trace pod/client pod/web-1",
+              lambda lab: c.traced(lab, "pod/client", "pod/web-1", "delivered",
+                                   c.untranslated)),
+         Task("node-to-pod", "Send one from the node kind-worker itself to pod/web-1.",
+              "trace node/kind-worker pod/web-1",
+              lambda lab: c.traced(lab, "node/kind-worker", "pod/web-1", "delivered",
+                                   c.untranslated))),
+    ),
+    Lesson(
+        "container-to-container", "Containers of one pod",
+        "the containers of a pod share one network namespace and talk over localhost",
+        "A pod is one network namespace. Every container in it sees the same lo and eth0, "
+        "the same address and the same ports, which is why two containers of a pod cannot "
+        "both listen on one port. The pod app runs app on 8080 and an envoy sidecar on "
+        "9901. For the sidecar, app is simply 127.0.0.1:8080: the packet never leaves the "
+        "namespace.",
+        "container-to-container",
+        (Task("localhost", "From the sidecar container, reach app on 127.0.0.1:8080.",
+              "trace pod/app:sidecar 127.0.0.1 --port 8080",
+              lambda lab: c.traced(lab, "pod/app", "127.0.0.1", "delivered",
+                                   c.within_one_namespace, c.delivered_to(lab, "pod/app"))),
+         Task("own-address", "Now use the pod's own address instead of 127.0.0.1.",
+              "trace pod/app:sidecar pod/app:app",
+              lambda lab: c.traced(lab, "pod/app", "pod/app", "delivered",
+                                   c.within_one_namespace))),
+    ),
+    Lesson(
+        "pod-to-pod-same-node", "Pod to pod on one node",
+        "veth pairs and the cni0 bridge join the pods of a node",
+        "Each pod's eth0 is one end of a veth pair; the other end sits in the node's root "
+        "namespace, plugged into the bridge cni0. Two pods on the same node talk through "
+        "that bridge like two machines on one switch: no routing on the node is needed for "
+        "the frame to cross. client and web-2 both run on kind-worker.",
+        "pod-to-pod-same-node",
+        (Task("across-the-bridge", "Send from pod/client to pod/web-2 and find the hop "
+              "where cni0 switches the frame.",
+              "trace pod/client pod/web-2, then look for the bridge hop",
+              lambda lab: c.traced(lab, "pod/client", "pod/web-2", "delivered", c.bridged)),
+         Task("reply", "Trace the answer back from web-2.",
+              "reply (it answers the last trace)",
+              lambda lab: c.replied(lab, "pod/client", c.from_address(lab, "pod/web-2")))),
+    ),
+    Lesson(
+        "pod-to-pod-across-nodes", "Pod to pod across nodes",
+        "each node routes the other nodes' pod CIDRs to them over eth0",
+        "Every node owns a pod CIDR: 10.244.1.0/24 for kind-worker, 10.244.2.0/24 for "
+        "kind-worker2. To reach a pod elsewhere, the node needs one route per other node: "
+        "'10.244.2.0/24 via 172.18.0.3 dev eth0' sends those packets to kind-worker2 across "
+        "the node network, which hands them to its bridge. Select node/kind-worker and read "
+        "its routes with ip route.",
+        "pod-to-pod-across-nodes",
+        (Task("across", "Send from pod/client (kind-worker) to pod/web-1 (kind-worker2).",
+              "trace pod/client pod/web-1",
+              lambda lab: c.traced(lab, "pod/client", "pod/web-1", "delivered",
+                                   c.through_nodes(2))),
+         Task("reply", "Trace the reply home.", "reply",
+              lambda lab: c.replied(lab, "pod/client", c.from_address(lab, "pod/web-1")))),
+    ),
+    Lesson(
+        "cni-ptp", "CNI wiring without a bridge",
+        "the ptp plugin uses one veth and one host route per pod instead of a bridge",
+        "A CNI plugin decides how a pod is wired. The bridge plugin plugs every veth into "
+        "cni0. The ptp plugin, loaded here, plugs nothing: it gives each pod's host-side "
+        "veth a /32 route, so even two pods on one node go through the node's routing "
+        "table. Compare ip route on kind-worker with the bridge lab.",
+        "cni-ptp",
+        (Task("routed", "Send from pod/client to pod/web-2 on the same node and check no "
+              "bridge is crossed.",
+              "trace pod/client pod/web-2",
+              lambda lab: c.traced(lab, "pod/client", "pod/web-2", "delivered",
+                                   c.never_bridged)),),
+    ),
+    Lesson(
+        "pod-to-service", "Pod to Service",
+        "kube-proxy's iptables rules turn a ClusterIP into a pod address and back",
+        "A Service gives a set of pods one stable address, the ClusterIP. No interface owns "
+        "it: kube-proxy writes nat rules on every node that pick one endpoint (KUBE-SVC-*) "
+        "and rewrite the destination to it (KUBE-SEP-*, a DNAT). conntrack remembers the "
+        "choice, so the reply is rewritten back and the client sees the ClusterIP answer.",
+        "pod-to-service",
+        (Task("dnat", "Send a packet from pod/client to svc/web and find the rule that "
+              "rewrote its destination.",
+              "trace pod/client svc/web, then look for a KUBE-SEP chain",
+              lambda lab: c.traced(lab, "pod/client", "svc/web", "delivered",
+                                   c.rewritten_by("KUBE-SEP-"))),
+         Task("reply", "Trace the reply and see it come from the ClusterIP.", "reply",
+              lambda lab: c.replied(lab, "pod/client", c.from_address(lab, "svc/web")))),
+    ),
+    Lesson(
+        "egress", "Egress to the internet",
+        "the node masquerades pods, the VPC gateway maps node IPs to public ones",
+        "Pod addresses mean nothing outside the cluster. On the way out, the node rewrites "
+        "the source to its own address (MASQUERADE), and the VPC's internet gateway rewrites "
+        "that private node address to a public one. Each rewrite is remembered by conntrack, "
+        "which is how the answer finds its way back to the pod.",
+        "egress",
+        (Task("out", "Send from pod/client to internet and find both source rewrites.",
+              "trace pod/client internet",
+              lambda lab: c.traced(lab, "pod/client", "internet", "delivered",
+                                   c.masqueraded, c.nat_at("vpc-gateway"))),
+         Task("back", "Trace the reply back to the pod.", "reply",
+              lambda lab: c.replied(lab, "pod/client"))),
+    ),
+    Lesson(
+        "loadbalancer", "LoadBalancer Services",
+        "a cloud load balancer brings outside traffic to nodes; the policy decides which",
+        "A LoadBalancer Service asks the cloud for an external address. The cloud balancer "
+        "sends each connection to a node; kube-proxy there does the rest. With "
+        "externalTrafficPolicy Cluster any node will do, and it may forward to a pod "
+        "elsewhere, hiding the client's address behind a SNAT. With Local only nodes that "
+        "run a pod get traffic, and the pod sees the real client.",
+        "loadbalancer",
+        (Task("cluster", "From internet, reach lb/shop-cluster.",
+              "trace internet lb/shop-cluster",
+              lambda lab: c.traced(lab, "internet", "lb/shop-cluster", "delivered")),
+         Task("local", "From internet, reach lb/shop-local and check the pod sees the "
+              "internet host's own address.",
+              "trace internet lb/shop-local",
+              lambda lab: c.traced(lab, "internet", "lb/shop-local", "delivered",
+                                   c.source_kept(lab, "internet")))),
+    ),
+    Lesson(
+        "ingress", "One Ingress for many Services",
+        "one load balancer and an ingress controller route by Host to several Services",
+        "A load balancer per Service costs an address each. An Ingress puts one controller "
+        "behind one load balancer and lets it choose a Service by the request's Host and "
+        "path. The connection ends at the controller, which opens a second one to the "
+        "chosen Service. Send with --host to pick the site.",
+        "ingress",
+        (Task("blog", "Reach the blog through the ingress with Host blog.example.com.",
+              f"trace internet {INGRESS_LB} --host blog.example.com",
+              lambda lab: c.traced(lab, "pod/ingress-nginx/" + _controller(lab), "svc/blog",
+                                   "delivered")),
+         Task("docs", "Now reach the docs site through the same address.",
+              f"trace internet {INGRESS_LB} --host docs.example.com",
+              lambda lab: c.traced(lab, "pod/ingress-nginx/" + _controller(lab), "svc/docs",
+                                   "delivered"))),
+    ),
+    Lesson(
+        "broken-selector", "Break-fix: a Service that rejects",
+        "svc/shop answers every connection with a reject; find out why and repair it",
+        "Someone exposed the shop, but connections to it are refused straight away. A "
+        "Service sends to the pods its selector matches; when it matches none, kube-proxy "
+        "installs a REJECT rule for it. Compare the Service's selector (kubectl get svc -o "
+        "wide) with the labels of the shop pods (kubectl get pods -o wide), then fix it.",
+        "broken-selector",
+        (Task("see-reject", "Send from pod/client to svc/shop and see it rejected.",
+              "trace pod/client svc/shop",
+              lambda lab: c.traced(lab, "pod/client", "svc/shop", "rejected")),
+         Task("fix-selector", "Make svc/shop select the shop pods.",
+              "kubectl delete service shop, then kubectl expose deployment shop --port=80",
+              lambda lab: c.service_has_endpoints(lab, "default", "shop")),
+         Task("works", "Send again and see it delivered to a shop pod.",
+              "trace pod/client svc/shop",
+              lambda lab: c.traced(lab, "pod/client", "svc/shop", "delivered",
+                                   c.rewritten_by("KUBE-SEP-")))),
+    ),
+    Lesson(
+        "missing-route", "Break-fix: a lost route",
+        "kind-worker cannot reach kind-worker2's pods; find where packets die and repair it",
+        "client on kind-worker can no longer reach web-1 on kind-worker2. Follow the packet "
+        "hop by hop to the place it dies, then read the routing table of the node it left "
+        "(select node/kind-worker, ip route). Compare with what kind-worker2's pod CIDR "
+        "needs, and add the missing route back with ip route add.",
+        "missing-route",
+        (Task("find", "Send from pod/client to pod/web-1 and see where it dies.",
+              "trace pod/client pod/web-1; the last hop is not on kind-worker2",
+              lambda lab: c.traced(lab, "pod/client", "pod/web-1", "unreachable")),
+         Task("repair", "Give kind-worker its route to 10.244.2.0/24 back.",
+              "select node/kind-worker, then ip route add 10.244.2.0/24 via 172.18.0.3",
+              lambda lab: c.node_routes(lab, "kind-worker", "10.244.2.0/24")),
+         Task("works", "Send again and see it delivered.", "trace pod/client pod/web-1",
+              lambda lab: c.traced(lab, "pod/client", "pod/web-1", "delivered",
+                                   c.through_nodes(2)))),
+    ),
+)
+BY_ID = {lesson.id: lesson for lesson in LESSONS}
+
+
+def _controller(lab) -> str:
+    """The ingress controller pod's name (its Deployment names it)."""
+    pods = lab.cluster.pods("ingress-nginx")
+    return pods[0].name if pods else "none"
+
+
+def find_lesson(lesson_id: str) -> Lesson:
+    try:
+        return BY_ID[lesson_id]
+    except KeyError:
+        raise KeyError(f"no guided lab is called {lesson_id!r} (see k8s-playground labs)")\
+            from None

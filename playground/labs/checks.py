@@ -1,0 +1,123 @@
+"""What a task's check looks at: the traces the learner sent, and the model itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from ipaddress import IPv4Address, IPv4Network
+
+from playground.cluster.cluster import ClusterError
+from playground.cluster.targets import resolve
+from playground.net.trace import Trace
+from playground.saves import Lab
+
+TracePredicate = Callable[[Trace], bool]
+
+
+def address_of(lab: Lab, spec: str) -> IPv4Address | None:
+    try:
+        return resolve(lab.cluster, spec).ip
+    except ClusterError:
+        return None
+
+
+def place_of(lab: Lab, spec: str) -> str | None:
+    try:
+        return resolve(lab.cluster, spec).namespace or None
+    except ClusterError:
+        return None
+
+
+def traced(lab: Lab, src: str, dst: str, verdict: str = "delivered",
+           *conditions: TracePredicate) -> bool:
+    """A trace sent from `src` to `dst`'s address that ended in `verdict` and meets all
+    `conditions`."""
+    source, address = place_of(lab, src), address_of(lab, dst)
+    return any(t.source == source and t.packet.dst == address and t.verdict == verdict
+               and all(condition(t) for condition in conditions)
+               for t in lab.journal.traces())
+
+
+def replied(lab: Lab, to: str, *conditions: TracePredicate) -> bool:
+    """A reply delivered back to `to`."""
+    home = place_of(lab, to)
+    return any(t.verdict == "delivered" and t.delivered_to.namespace == home
+               and t.source != home and all(c(t) for c in conditions)
+               for t in lab.journal.traces())
+
+
+# conditions on one trace
+
+def delivered_to(lab: Lab, spec: str) -> TracePredicate:
+    return lambda t: t.delivered_to is not None and t.delivered_to.namespace == place_of(
+        lab, spec)
+
+
+def rewritten_by(chain_prefix: str) -> TracePredicate:
+    """A hop in a chain named like `chain_prefix` changed the packet (a NAT rule)."""
+    return lambda t: any(h.chain and h.chain.startswith(chain_prefix) and h.rewrote
+                         for h in t.hops)
+
+
+def masqueraded(t: Trace) -> bool:
+    return any(h.rule and "MASQUERADE" in h.rule and h.rewrote for h in t.hops)
+
+
+def nat_at(place: str) -> TracePredicate:
+    return lambda t: any(h.where == place and h.table == "nat" and h.rewrote for h in t.hops)
+
+
+def untranslated(t: Trace) -> bool:
+    """Nothing rewrote the addresses (TTL aside): the flat network."""
+    return all((h.packet_before.src, h.packet_before.dst) == (h.packet_after.src,
+                                                               h.packet_after.dst)
+               for h in t.hops)
+
+
+def bridged(t: Trace) -> bool:
+    return any(h.event == "bridge" for h in t.hops)
+
+
+def never_bridged(t: Trace) -> bool:
+    return not bridged(t)
+
+
+def through_nodes(count: int) -> TracePredicate:
+    return lambda t: len({w for w in t.path() if w.startswith("node/")}) >= count
+
+
+def within_one_namespace(t: Trace) -> bool:
+    return len(t.path()) == 1
+
+
+def source_kept(lab: Lab, spec: str) -> TracePredicate:
+    """The delivered packet still carries the sender's address."""
+    return lambda t: t.delivered_packet is not None and \
+        t.delivered_packet.src == address_of(lab, spec)
+
+
+def from_address(lab: Lab, spec: str) -> TracePredicate:
+    """The delivered reply seems to come from `spec`'s address (the NAT was undone)."""
+    return lambda t: t.delivered_packet is not None and \
+        t.delivered_packet.src == address_of(lab, spec)
+
+
+def died_at(place: str) -> TracePredicate:
+    return lambda t: bool(t.hops) and t.hops[-1].where == place
+
+
+# the model
+
+def service_has_endpoints(lab: Lab, namespace: str, name: str) -> bool:
+    endpoint_slice = lab.cluster.api.peek("EndpointSlice", namespace, name)
+    return endpoint_slice is not None and any(e.ready for e in endpoint_slice.endpoints)
+
+
+def node_routes(lab: Lab, node: str, prefix: str) -> bool:
+    """The node has a route for exactly `prefix`, through a next hop."""
+    try:
+        ns = lab.cluster.node_namespace(node)
+    except ClusterError:
+        return False
+    wanted = IPv4Network(prefix)
+    return any(route.prefix == wanted and (route.via or route.nexthops)
+               for route in ns.main.routes())

@@ -1,0 +1,46 @@
+"""Write saves/: one lab file per scenario, built from code.
+
+Run `python -m playground.labs.make_saves`. The files are committed; a test checks that
+this script still makes them byte for byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from playground.labs.scenarios import SCENARIOS
+from playground.saves import SUFFIX, pack_lab, write_atomically
+
+SAVES = Path(__file__).resolve().parents[2] / "saves"
+
+
+async def lab_bytes(scenario) -> bytes:
+    lab = await scenario.build()
+    try:
+        return pack_lab(lab)
+    finally:
+        await lab.close()
+
+
+async def make(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for scenario in SCENARIOS:
+        path = folder / f"{scenario.id}{SUFFIX}"
+        write_atomically(path, await lab_bytes(scenario), keep_backup=False)
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    folder = Path(argv[0]) if argv else SAVES
+    for path in asyncio.run(make(folder)):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""One lab per idea of the seed, built from code: the objects it needs and its key flow.
+
+`make_saves` writes each to saves/; the guided lessons start from the same labs, without
+the flow, so that the learner sends it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from playground.cluster.cluster import Cluster
+from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
+from playground.cluster.lab import build_default_lab, web
+from playground.cluster.objects import ObjectMeta
+from playground.cluster.service import ServicePort
+from playground.saves import Lab
+
+INGRESS_LB = "lb/ingress-nginx/ingress-nginx-controller"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    summary: str
+    flow: list[str]  # the key flow, as command lines
+    cni: str = "bridge"
+    setup: Callable[[Cluster], Awaitable[None]] | None = None
+    tweaks: list[tuple[str, str]] = field(default_factory=list)  # (node tool line, node)
+
+    async def build(self, with_flow: bool = True) -> Lab:
+        cluster = await build_default_lab(cni=self.cni)
+        try:
+            if self.setup is not None:
+                await self.setup(cluster)
+            lab = Lab(cluster)
+            for line, node in self.tweaks:
+                await lab.run(line, node)
+            for line in self.flow if with_flow else []:
+                await lab.run(line)
+        except BaseException:
+            await cluster.stop()
+            raise
+        return lab
+
+
+async def _shop_behind_two_load_balancers(cluster: Cluster) -> None:
+    await cluster.add_deployment("shop", web("shop"), replicas=1)
+    for policy in ("Cluster", "Local"):
+        await cluster.add_service(f"shop-{policy.lower()}", [ServicePort(80, "http",
+                                                                         name="http")],
+                                  selector={"app": "shop"}, type="LoadBalancer",
+                                  external_traffic_policy=policy)
+
+
+async def _two_sites_behind_one_ingress(cluster: Cluster) -> None:
+    rules = []
+    for site in ("blog", "docs"):
+        await cluster.add_deployment(site, web(site), replicas=1)
+        await cluster.add_service(site, [ServicePort(80, "http", name="http")],
+                                  selector={"app": site})
+        rules.append(IngressRule([IngressPath(IngressBackend(site, 80))],
+                                 host=f"{site}.example.com"))
+    await cluster.add_ingress(Ingress(ObjectMeta("sites", "default"), rules))
+
+
+async def _service_selecting_nothing(cluster: Cluster) -> None:
+    await cluster.add_deployment("shop", web("shop"), replicas=2)
+    await cluster.add_service("shop", [ServicePort(80, "http", name="http")],
+                              selector={"app": "shop-v2"})
+
+
+SCENARIOS = [
+    Scenario("flat-network", "The flat network",
+             "every pod reaches every pod and node by its own address, no NAT",
+             ["trace pod/client pod/web-1", "trace node/kind-worker pod/web-1"]),
+    Scenario("cni-bridge", "CNI wiring: bridge",
+             "the bridge plugin puts every pod's veth on cni0",
+             ["trace pod/client pod/web-2"]),
+    Scenario("cni-ptp", "CNI wiring: ptp",
+             "the ptp plugin gives every pod a veth and a host route, no bridge",
+             ["trace pod/client pod/web-2"], cni="ptp"),
+    Scenario("container-to-container", "Container to container",
+             "two containers of one pod share its namespace and talk over localhost",
+             ["trace pod/app:sidecar 127.0.0.1 --port 8080"]),
+    Scenario("pod-to-pod-same-node", "Pod to pod on one node",
+             "veth to the node, across cni0, veth into the other pod",
+             ["trace pod/client pod/web-2", "reply"]),
+    Scenario("pod-to-pod-across-nodes", "Pod to pod across nodes",
+             "the node's route for the other node's pod CIDR sends it over eth0",
+             ["trace pod/client pod/web-1", "reply"]),
+    Scenario("pod-to-service", "Pod to Service",
+             "kube-proxy's rules rewrite the ClusterIP to a pod; the reply is rewritten back",
+             ["trace pod/client svc/web", "reply"]),
+    Scenario("egress", "Egress to the internet",
+             "the node masquerades the pod, the VPC gateway maps the node to a public IP",
+             ["trace pod/client internet", "reply"]),
+    Scenario("loadbalancer", "LoadBalancer ingress, both traffic policies",
+             "a cloud LB sends to nodes; Local keeps the client IP, Cluster may hop and SNAT",
+             ["trace internet lb/shop-cluster", "trace internet lb/shop-local"],
+             setup=_shop_behind_two_load_balancers),
+    Scenario("ingress", "One Ingress for many Services",
+             "one load balancer, one controller, routed by Host to two Services",
+             [f"trace internet {INGRESS_LB} --host blog.example.com",
+              f"trace internet {INGRESS_LB} --host docs.example.com"],
+             setup=_two_sites_behind_one_ingress),
+    Scenario("broken-selector", "Break-fix: a Service that rejects",
+             "svc/shop selects app=shop-v2, and no pod has that label",
+             ["trace pod/client svc/shop"], setup=_service_selecting_nothing),
+    Scenario("missing-route", "Break-fix: a node without a pod-CIDR route",
+             "kind-worker lost its route to kind-worker2's pods",
+             ["trace pod/client pod/web-1"],
+             tweaks=[("ip route del 10.244.2.0/24", "node/kind-worker")]),
+]
+BY_ID = {scenario.id: scenario for scenario in SCENARIOS}

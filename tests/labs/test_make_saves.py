@@ -1,0 +1,54 @@
+"""saves/: the script makes the committed files byte for byte, and each file loads and its
+key flow goes through the mechanism the lab is about."""
+
+from __future__ import annotations
+
+import pytest
+
+from playground.labs import checks as c
+from playground.labs.catalogue import BY_ID
+from playground.labs.make_saves import SAVES, lab_bytes
+from playground.labs.scenarios import SCENARIOS
+from playground.saves import SUFFIX, load_lab
+
+
+def lesson_tasks(lesson: str, *tasks: str):
+    return [BY_ID[lesson].task(task).check for task in tasks]
+
+
+EXPECTED = {
+    "flat-network": lesson_tasks("flat-network", "pod-to-pod", "node-to-pod"),
+    "cni-bridge": [lambda lab: c.traced(lab, "pod/client", "pod/web-2", "delivered",
+                                        c.bridged)],
+    "cni-ptp": lesson_tasks("cni-ptp", "routed"),
+    "container-to-container": lesson_tasks("container-to-container", "localhost"),
+    "pod-to-pod-same-node": lesson_tasks("pod-to-pod-same-node", "across-the-bridge",
+                                         "reply"),
+    "pod-to-pod-across-nodes": lesson_tasks("pod-to-pod-across-nodes", "across", "reply"),
+    "pod-to-service": lesson_tasks("pod-to-service", "dnat", "reply"),
+    "egress": lesson_tasks("egress", "out", "back"),
+    "loadbalancer": lesson_tasks("loadbalancer", "cluster", "local"),
+    "ingress": lesson_tasks("ingress", "blog", "docs"),
+    "broken-selector": lesson_tasks("broken-selector", "see-reject"),
+    "missing-route": lesson_tasks("missing-route", "find"),
+}
+
+
+def test_every_scenario_has_a_file_and_an_expectation():
+    assert set(EXPECTED) == {s.id for s in SCENARIOS}
+    assert {p.name for p in SAVES.glob(f"*{SUFFIX}")} == {f"{s.id}{SUFFIX}" for s in SCENARIOS}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+async def test_the_script_makes_the_committed_file(scenario):
+    assert await lab_bytes(scenario) == (SAVES / f"{scenario.id}{SUFFIX}").read_bytes()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+async def test_each_save_loads_and_its_key_flow_traces(scenario):
+    lab = await load_lab(SAVES / f"{scenario.id}{SUFFIX}")
+    try:
+        assert [a.line for a in lab.history if a.traces] == scenario.flow
+        assert all(check(lab) for check in EXPECTED[scenario.id])
+    finally:
+        await lab.close()
