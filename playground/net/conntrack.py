@@ -139,6 +139,10 @@ class Conntrack:
 
     def update_state(self, entry: Entry, direction: int, packet: Packet) -> None:
         """Advance the protocol state machine and reset the timeout."""
+        if packet.proto == "tcp" and "RST" in packet.flag_set and entry.confirmed \
+                and "SEEN_REPLY" not in entry.status:
+            self.remove(entry)  # as the kernel: a flow whose only answer is a reset is forgotten
+            return
         if direction == REPLY:
             entry.status.add("SEEN_REPLY")
         if packet.proto == "tcp":

@@ -9,7 +9,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from playground.net.conntrack import Conntrack
 from playground.net.link import Bridge, Device, Loopback
 from playground.net.netfilter import Netfilter
-from playground.net.route import Route, RouteError, RouteTable
+from playground.net.route import Nexthop, Route, RouteError, RouteTable
 
 ANY = IPv4Address("0.0.0.0")
 SCOPE_VALUES = {"global": 0, "link": 253, "host": 254}
@@ -168,14 +168,20 @@ class Namespace:
             if route is None:
                 continue
             if route.nexthops:
-                hop = route.pick_nexthop(flow_hash(flow, self.sysctl.get(
-                    "net.ipv4.fib_multipath_hash_policy", "0")) if flow else 0)
+                hop = self.pick_nexthop(route, flow)
                 path = Route(route.prefix, dev=hop.dev, via=hop.via, scope=route.scope)
                 return RouteResult(route, table.name, hop.dev, hop.via,
                                    route.src or self.select_source(path, dst))
-            return RouteResult(route, table.name, route.dev, route.via,
+            # a packet for one of our own addresses leaves through lo, whatever the route's dev
+            dev = "lo" if route.type == "local" else route.dev
+            return RouteResult(route, table.name, dev, route.via,
                                route.src or self.select_source(route, dst))
         return None
+
+    def pick_nexthop(self, route: Route, flow) -> Nexthop:
+        """The path a flow takes on a multipath route: the kernel hashes the flow."""
+        policy = self.sysctl.get("net.ipv4.fib_multipath_hash_policy", "0")
+        return route.pick_nexthop(flow_hash(flow, policy) if flow else 0)
 
     def select_source(self, route: Route, dst: IPv4Address) -> IPv4Address | None:
         """The kernel's preferred-source choice (inet_select_addr) for a route without src."""

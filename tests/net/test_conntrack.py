@@ -100,3 +100,24 @@ def test_removing_flows_answered_by_an_endpoint():
     assert table.remove_where("udp", A("10.244.0.3")) == 0
     assert table.remove_where("udp", A("10.244.0.2")) == 1
     assert len(table) == 0
+
+
+def test_a_flow_whose_only_answer_is_a_reset_is_forgotten():
+    table = Conntrack()
+    syn = tcp_syn("10.244.1.2", "10.244.2.3", 40000, 80)
+    entry = table.new(syn)
+    table.confirm(entry, syn)
+    reset = Packet(A("10.244.2.3"), A("10.244.1.2"), "tcp", 80, 40000, flags="RST,ACK")
+    table.update_state(entry, REPLY, reset)
+    assert table.listing() == "", "the kernel kills an entry reset before any reply"
+
+
+def test_a_reset_after_the_reply_keeps_the_entry_closing():
+    table = Conntrack()
+    syn = tcp_syn("10.244.1.2", "10.244.2.2", 40001, 80)
+    entry = table.new(syn)
+    table.confirm(entry, syn)
+    syn_ack = Packet(A("10.244.2.2"), A("10.244.1.2"), "tcp", 80, 40001, flags="SYN,ACK")
+    table.update_state(entry, REPLY, syn_ack)
+    table.update_state(entry, ORIGINAL, syn.with_(flags="RST"))
+    assert entry.state == "CLOSE" and len(table) == 1

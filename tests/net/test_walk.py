@@ -160,3 +160,15 @@ def test_same_lab_same_trace():
     first = two_hosts_on_a_bridge()[0].send("left", "10.0.0.3", "tcp", 80).to_dict()
     second = two_hosts_on_a_bridge()[0].send("left", "10.0.0.3", "tcp", 80).to_dict()
     assert first == second
+
+
+def test_a_packet_dnated_to_an_own_address_loops_back_through_lo():
+    world, _ = two_hosts_on_a_bridge()
+    host = world.namespace("host")
+    host.bind("tcp", 6443, "apiserver")
+    host.netfilter.iptables("-t nat -A OUTPUT -d 10.96.0.1/32 -p tcp -m tcp --dport 443 "
+                            "-j DNAT --to-destination 10.0.0.1:6443")
+    host.add_route(Route(IPv4Network("10.96.0.0/12"), dev="br0", via=A("10.0.0.3")))
+    trace = world.send("host", "10.96.0.1", "tcp", 443)
+    assert trace.verdict == "delivered" and trace.delivered_to.owner == "apiserver"
+    assert any(h.event == "xmit" and h.dev_out == "lo" for h in trace.hops)
