@@ -209,10 +209,11 @@ class Walker:
             self._icmp_error(ns, flight, ICMP_TIME_EXCEEDED, 0)
             self._finish("expired", f"TTL exceeded in {ns.name}", flight)
             return None
-        flight.packet = pkt.with_(ttl=pkt.ttl - 1)
+        forwarded = pkt.with_(ttl=pkt.ttl - 1)
         self._hop(ns, flight, "forward", self._route_sentence(result, pkt.dst)
-                  + f"; forward, TTL {pkt.ttl}→{pkt.ttl - 1}", after=flight.packet,
+                  + f"; forward, TTL {pkt.ttl}→{pkt.ttl - 1}", after=forwarded,
                   dev_in=dev.name, dev_out=result.dev, route=result.route.text())
+        flight.packet = forwarded
         self._hooks(ns, flight, "FORWARD", dev.name, result.dev)
         return ("post_routing", ns, flight, result, dev.name)
 
