@@ -6,12 +6,16 @@ It drives the same Cluster actions as the CLI and tests; the app only shows the 
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 from dataclasses import dataclass, field
 
+from playground import cni
 from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
+from playground.cluster.lab import build_default_lab
 from playground.cluster.manifests import apply_files
-from playground.cluster.objects import Container, ContainerPort
+from playground.cluster.objects import Container, ContainerPort, ObjectMeta
 from playground.cluster.service import ServicePort
 from playground.cluster.tables import (
     deployments_table,
@@ -29,11 +33,18 @@ from playground.net.trace import Trace
 from playground.timefmt import iptables_date
 
 COMMANDS = [
-    "kubectl run NAME --image=IMAGE [--port=N] [--labels=k=v]",
+    "kubectl run NAME --image=IMAGE [--port=N] [--labels=k=v] "
+    "[--overrides='{\"spec\":{\"nodeName\":\"NODE\"}}']",
     "kubectl create deployment NAME --image=IMAGE [--replicas=N] [--port=N]",
+    "kubectl create service clusterip|nodeport|loadbalancer NAME --tcp=PORT[:TARGET]",
+    "kubectl create ingress NAME --rule=HOST/PATH*=SERVICE:PORT",
     "kubectl expose deployment NAME --port=N [--target-port=N] [--type=LoadBalancer]",
+    "kubectl set selector service NAME k=v[,k=v]",
+    "kubectl patch service NAME -p '{\"spec\":{\"externalTrafficPolicy\":\"Local\"}}'",
     "kubectl scale deployment NAME --replicas=N",
-    "kubectl delete pod|deployment|service|ingress NAME",
+    "kubectl delete pod|deployment|service|ingress|node NAME",
+    "node add NAME [--control-plane]",
+    "lab new [--cni bridge|ptp] [--seed N]",
     "kubectl get pods|nodes|svc|deployments|ingress [-o wide] [-A]",
     "kubectl apply -f FILE",
     "trace SRC DST [--port N] [--proto tcp|udp|icmp] [--host H] [--path P]",
@@ -65,6 +76,7 @@ class ShellResult:
     trace: Trace | None = None
     traces: list[Trace] = field(default_factory=list)
     changed: bool = False
+    replaced: bool = False  # the whole lab was rebuilt
 
 
 def _labels(text: str | None) -> dict[str, str]:
@@ -79,6 +91,72 @@ def _labels(text: str | None) -> dict[str, str]:
     return labels
 
 
+def _node_override(text: str | None) -> str | None:
+    """kubectl run's --overrides, of which only spec.nodeName means anything here."""
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise ShellError('--overrides: write it as \'{"spec":{"nodeName":"NODE"}}\'') from None
+    spec = data.get("spec") if isinstance(data, dict) else None
+    if not isinstance(spec, dict) or set(data) != {"spec"} or set(spec) != {"nodeName"} \
+            or not isinstance(spec["nodeName"], str):
+        raise ShellError("--overrides: only spec.nodeName can be overridden here")
+    return spec["nodeName"]
+
+
+PATCHABLE = {"selector": "selector", "sessionAffinity": "session_affinity",
+             "externalTrafficPolicy": "external_traffic_policy",
+             "internalTrafficPolicy": "internal_traffic_policy",
+             "loadBalancerSourceRanges": "load_balancer_source_ranges"}
+
+
+def _service_patch(text: str) -> dict:
+    """A strategic merge patch of a Service's spec, limited to what may change in place."""
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise ShellError(f"kubectl patch: the patch is not JSON ({error})") from None
+    spec = data.get("spec") if isinstance(data, dict) else None
+    if not isinstance(spec, dict) or set(data) != {"spec"} or not spec:
+        raise ShellError('kubectl patch: write the patch as \'{"spec":{FIELD: VALUE}}\'')
+    changes = {}
+    for key, value in spec.items():
+        if key not in PATCHABLE:
+            raise ShellError(f"kubectl patch: spec.{key} cannot be patched here (only "
+                             + ", ".join(PATCHABLE) + ")")
+        wants = {"selector": dict, "loadBalancerSourceRanges": list}.get(key, str)
+        if not isinstance(value, wants):
+            raise ShellError(f"kubectl patch: spec.{key} must be a {wants.__name__}")
+        if wants is dict and not all(isinstance(v, str) for v in value.values()):
+            raise ShellError("kubectl patch: spec.selector values must be strings")
+        if wants is list and not all(isinstance(v, str) for v in value):
+            raise ShellError(f"kubectl patch: spec.{key} must be a list of CIDRs")
+        changes[PATCHABLE[key]] = value
+    return changes
+
+
+def _backend(text: str) -> IngressBackend:
+    service, sep, port = text.rpartition(":")
+    if not sep or not service or not port:
+        raise ShellError(f"ingress backend {text!r}: write it as SERVICE:PORT")
+    return IngressBackend(service, int(port) if port.isdigit() else port)
+
+
+def _ingress_rule(text: str) -> tuple[str | None, IngressPath]:
+    """kubectl's --rule=HOST/PATH=SERVICE:PORT; a path ending in * is a Prefix."""
+    where, sep, backend = text.partition("=")
+    if not sep or "/" not in where:
+        raise ShellError(f"--rule {text!r}: write it as HOST/PATH=SERVICE:PORT "
+                         "(end PATH with * for a prefix)")
+    host, _, path = where.partition("/")
+    path = "/" + path
+    kind = "Prefix" if path.endswith("*") else "Exact"
+    path = path.rstrip("*") or "/"
+    return host or None, IngressPath(_backend(backend), path, kind)
+
+
 def _kind_and_name(words: list[str]) -> tuple[str, str]:
     """`deployment web`, `deployment/web` or `deploy web`."""
     if len(words) == 1 and "/" in words[0]:
@@ -87,7 +165,8 @@ def _kind_and_name(words: list[str]) -> tuple[str, str]:
         raise ShellError("name the object as KIND NAME or KIND/NAME")
     kind = KINDS.get(words[0])
     if kind is None:
-        raise ShellError(f"unknown kind {words[0]!r}: use pod, deployment, service or ingress")
+        raise ShellError(f"unknown kind {words[0]!r}: use pod, deployment, service, ingress "
+                         "or node")
     return kind, words[1]
 
 
@@ -109,12 +188,17 @@ class Shell:
         try:
             if words[0] == "kubectl":
                 return await self._kubectl(words[1:])
+            if words[0] == "node":
+                return await self._node(words[1:])
+            if words[0] == "lab":
+                return await self._lab(words[1:])
             handler = {"trace": self._trace, "reply": self._reply, "traffic": self._traffic,
                        "ip": self._ip, "iptables-save": self._iptables_save,
                        "conntrack": self._conntrack, "sysctl": self._sysctl}.get(words[0])
             if handler is None:
-                raise ShellError(f"unknown command {words[0]!r}: try kubectl, trace, reply, "
-                                 "traffic, ip route, iptables-save, conntrack -L (? for help)")
+                raise ShellError(f"unknown command {words[0]!r}: try kubectl, node, trace, "
+                                 "reply, traffic, ip route, iptables-save, conntrack -L "
+                                 "(? for help)")
             if words[0] in ("ip", "iptables-save", "conntrack", "sysctl"):
                 return handler(words[1:], selected)
             return await handler(words[1:]) if words[0] == "traffic" else handler(words[1:])
@@ -130,10 +214,11 @@ class Shell:
         if verb == "get":
             return ShellResult(self._get(rest))
         handler = {"run": self._run, "create": self._create, "expose": self._expose,
-                   "scale": self._scale, "delete": self._delete, "apply": self._apply}.get(verb)
+                   "scale": self._scale, "delete": self._delete, "apply": self._apply,
+                   "set": self._set, "patch": self._patch}.get(verb)
         if handler is None:
-            raise ShellError(f"kubectl {verb}: not supported here (run, create deployment, "
-                             "expose, scale, delete, get, apply)")
+            raise ShellError(f"kubectl {verb}: not supported here (run, create, expose, set "
+                             "selector, patch, scale, delete, get, apply)")
         return await handler(rest)
 
     def _get(self, words: list[str]) -> str:
@@ -165,17 +250,24 @@ class Shell:
         parser.add_argument("--image", required=True)
         parser.add_argument("--port", type=int)
         parser.add_argument("--labels")
+        parser.add_argument("--overrides")
         parser.add_argument("-n", "--namespace", default="default")
         args = parser.parse_args(words)
         ports = [ContainerPort(args.port)] if args.port else []
         labels = _labels(args.labels) or {"run": args.name}
         await self.cluster.add_pod(args.name, [Container(args.name, args.image, ports)],
-                                   namespace=args.namespace, labels=labels)
+                                   namespace=args.namespace, labels=labels,
+                                   node_name=_node_override(args.overrides))
         return ShellResult(f"pod/{args.name} created\n", changed=True)
 
     async def _create(self, words: list[str]) -> ShellResult:
-        if not words or words[0] not in ("deployment", "deploy"):
-            raise ShellError("kubectl create: only `kubectl create deployment` is supported")
+        what = words[0] if words else ""
+        if what in ("service", "svc"):
+            return await self._create_service(words[1:])
+        if what in ("ingress", "ing"):
+            return await self._create_ingress(words[1:])
+        if what not in ("deployment", "deploy"):
+            raise ShellError("kubectl create: deployment, service or ingress")
         parser = _Parser(prog="kubectl create deployment", add_help=False)
         parser.add_argument("name")
         parser.add_argument("--image", required=True)
@@ -190,6 +282,101 @@ class Shell:
         await self.cluster.add_deployment(args.name, [container], args.replicas,
                                           namespace=args.namespace)
         return ShellResult(f"deployment.apps/{args.name} created\n", changed=True)
+
+    async def _create_service(self, words: list[str]) -> ShellResult:
+        types = {"clusterip": "ClusterIP", "nodeport": "NodePort",
+                 "loadbalancer": "LoadBalancer"}
+        if not words or words[0] not in types:
+            raise ShellError("kubectl create service: clusterip, nodeport or loadbalancer")
+        parser = _Parser(prog=f"kubectl create service {words[0]}", add_help=False)
+        parser.add_argument("name")
+        parser.add_argument("--tcp", action="append", required=True, metavar="PORT[:TARGET]")
+        parser.add_argument("--node-port", type=int)
+        parser.add_argument("-n", "--namespace", default="default")
+        args = parser.parse_args(words[1:])
+        ports = []
+        for item in args.tcp:
+            port, _, target = item.partition(":")
+            if not port.isdigit() or (target and not target.isdigit()):
+                raise ShellError(f"--tcp {item!r}: write it as PORT or PORT:TARGETPORT")
+            name = f"{port}-{target or port}" if len(args.tcp) > 1 else None
+            ports.append(ServicePort(int(port), int(target or port), "TCP", name=name,
+                                     node_port=args.node_port))
+        # as kubectl does, the Service selects app=NAME; `kubectl set selector` changes it
+        await self.cluster.add_service(args.name, ports, namespace=args.namespace,
+                                       selector={"app": args.name}, type=types[words[0]])
+        return ShellResult(f"service/{args.name} created\n", changed=True)
+
+    async def _create_ingress(self, words: list[str]) -> ShellResult:
+        parser = _Parser(prog="kubectl create ingress", add_help=False)
+        parser.add_argument("name")
+        parser.add_argument("--rule", action="append", default=[],
+                            metavar="HOST/PATH=SERVICE:PORT")
+        parser.add_argument("--default-backend", metavar="SERVICE:PORT")
+        parser.add_argument("-n", "--namespace", default="default")
+        args = parser.parse_args(words)
+        if not args.rule and not args.default_backend:
+            raise ShellError("kubectl create ingress: give at least one --rule or "
+                             "--default-backend")
+        rules: dict[str | None, IngressRule] = {}
+        for text in args.rule:
+            host, path = _ingress_rule(text)
+            rules.setdefault(host, IngressRule([], host)).paths.append(path)
+        default = _backend(args.default_backend) if args.default_backend else None
+        ingress = Ingress(ObjectMeta(args.name, args.namespace), list(rules.values()), default)
+        await self.cluster.add_ingress(ingress)
+        return ShellResult(f"ingress.networking.k8s.io/{args.name} created\n", changed=True)
+
+    async def _set(self, words: list[str]) -> ShellResult:
+        if not words or words[0] != "selector":
+            raise ShellError("kubectl set: only `kubectl set selector service NAME k=v` here")
+        parser = _Parser(prog="kubectl set selector", add_help=False)
+        parser.add_argument("target", nargs="+")
+        parser.add_argument("-n", "--namespace", default="default")
+        args = parser.parse_args(words[1:])
+        *target, selector = args.target
+        kind, name = _kind_and_name(target)
+        if kind != "service":
+            raise ShellError("kubectl set selector: only Services here")
+        await self.cluster.update_service(name, args.namespace, selector=_labels(selector))
+        return ShellResult(f"service/{name} selector updated\n", changed=True)
+
+    async def _patch(self, words: list[str]) -> ShellResult:
+        parser = _Parser(prog="kubectl patch", add_help=False)
+        parser.add_argument("target", nargs="+")
+        parser.add_argument("-p", "--patch", required=True)
+        parser.add_argument("-n", "--namespace", default="default")
+        args = parser.parse_args(words)
+        kind, name = _kind_and_name(args.target)
+        if kind != "service":
+            raise ShellError("kubectl patch: only Services here")
+        await self.cluster.update_service(name, args.namespace, **_service_patch(args.patch))
+        return ShellResult(f"service/{name} patched\n", changed=True)
+
+    async def _node(self, words: list[str]) -> ShellResult:
+        parser = _Parser(prog="node", add_help=False)
+        parser.add_argument("verb", choices=["add", "remove"])
+        parser.add_argument("name")
+        parser.add_argument("--control-plane", action="store_true")
+        args = parser.parse_args(words)
+        if args.verb == "add":
+            node = await self.cluster.add_node(args.name, control_plane=args.control_plane)
+            return ShellResult(f"node/{node.name} joined: {node.status.internal_ip}, pod CIDR "
+                               f"{node.spec.pod_cidr}\n", changed=True)
+        await self.cluster.remove_node(args.name)
+        return ShellResult(f'node "{args.name}" removed\n', changed=True)
+
+    async def _lab(self, words: list[str]) -> ShellResult:
+        parser = _Parser(prog="lab", add_help=False)
+        parser.add_argument("verb", choices=["new"])
+        parser.add_argument("--cni", choices=sorted(cni.PLUGINS), default="bridge")
+        parser.add_argument("--seed", type=int, default=0)
+        args = parser.parse_args(words)
+        fresh = await build_default_lab(cni=args.cni, seed=args.seed)
+        await self.cluster.stop()
+        self.cluster, self.last = fresh, None
+        return ShellResult(f"a new default lab: CNI {args.cni}, seed {args.seed}\n",
+                           changed=True, replaced=True)
 
     async def _expose(self, words: list[str]) -> ShellResult:
         parser = _Parser(prog="kubectl expose", add_help=False)
@@ -240,7 +427,8 @@ class Shell:
         kind, name = _kind_and_name(args.target)
         actions = {"pod": self.cluster.delete_pod, "deployment": self.cluster.delete_deployment,
                    "service": self.cluster.delete_service,
-                   "ingress": self.cluster.delete_ingress}
+                   "ingress": self.cluster.delete_ingress,
+                   "node": lambda name, _namespace: self.cluster.remove_node(name)}
         if kind not in actions:
             raise ShellError(f"kubectl delete: {kind}s cannot be deleted here")
         await actions[kind](name, args.namespace)

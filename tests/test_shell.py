@@ -1,5 +1,7 @@
 """The `:` command line, as a learner types it."""
 
+from ipaddress import IPv4Address
+
 import pytest
 
 from playground.shell import Shell, ShellError
@@ -70,3 +72,68 @@ async def test_sysctl_on_the_selected_node(shell, lab):
     assert lab.node_namespace("kind-worker2").sysctl["net.bridge.bridge-nf-call-iptables"] == "1"
     with pytest.raises(ShellError, match="not modelled here"):
         await shell.run("sysctl -w net.ipv4.nope=1", "node/kind-worker")
+
+
+async def test_node_add_then_a_pod_placed_on_it_and_removed(shell, lab):
+    result = await shell.run("node add kind-worker3")
+    assert "kind-worker3 joined" in result.output and "10.244.3.0/24" in result.output
+    await shell.run("kubectl run dbg --image=busybox --port=8080 "
+                    """--overrides='{"spec":{"nodeName":"kind-worker3"}}'""")
+    assert lab.find_pod("dbg").spec.node_name == "kind-worker3"
+    assert (await shell.run("trace pod/client pod/dbg --port 8080")).trace.verdict == \
+        "delivered"
+    with pytest.raises(ShellError, match="only spec.nodeName"):
+        await shell.run("""kubectl run x --image=a --overrides='{"spec":{"hostNetwork":true}}'""")
+    await shell.run("kubectl delete node kind-worker3")
+    assert "kind-worker3" not in (await shell.run("kubectl get nodes")).output
+
+
+async def test_create_service_selects_app_name_and_set_selector_changes_it(shell, lab):
+    await shell.run("kubectl create deployment shop --image=nginx --replicas=2 --port=80")
+    await shell.run("kubectl create service nodeport shop --tcp=8080:80")
+    service = lab.find_service("shop")
+    assert service.spec.selector == {"app": "shop"} and service.spec.ports[0].node_port
+    assert (await shell.run("trace pod/client svc/shop")).trace.verdict == "delivered"
+    await shell.run("kubectl set selector service shop app=nothing")
+    trace = (await shell.run("trace pod/client svc/shop")).trace
+    assert trace.verdict == "rejected", "no endpoints now: kube-proxy's REJECT answers"
+
+
+async def test_patch_traffic_policy_and_refuse_what_cannot_change(shell, lab):
+    await shell.run("kubectl create deployment shop --image=nginx --replicas=1 --port=80")
+    await shell.run("kubectl create service loadbalancer shop --tcp=80")
+    await shell.run("kubectl patch service shop -p "
+                    """'{"spec":{"externalTrafficPolicy":"Local"}}'""")
+    assert lab.find_service("shop").spec.external_traffic_policy == "Local"
+    trace = (await shell.run("trace internet lb/shop")).trace
+    assert trace.delivered_to.namespace.startswith("pod/default/shop-")
+    assert trace.hops[-1].packet_after.src == IPv4Address("203.0.113.100"), "client IP kept"
+    with pytest.raises(ShellError, match="spec.type cannot be patched"):
+        await shell.run("""kubectl patch svc shop -p '{"spec":{"type":"NodePort"}}'""")
+    with pytest.raises(ShellError, match="must be Cluster or Local"):
+        await shell.run("""kubectl patch svc shop -p '{"spec":{"externalTrafficPolicy":"x"}}'""")
+    with pytest.raises(ShellError, match="not JSON"):
+        await shell.run("kubectl patch svc shop -p '{oops'")
+
+
+async def test_create_ingress_routes_by_host(shell, lab):
+    await shell.run("kubectl create deployment shop --image=nginx --replicas=1 --port=80")
+    await shell.run("kubectl create service clusterip shop --tcp=80")
+    await shell.run("kubectl create ingress front --rule=shop.example/*=shop:80 "
+                    "--rule=web.example/=web:80")
+    ingress = lab.ingresses()[0]
+    assert [(r.host, r.paths[0].path_type) for r in ingress.rules] == [
+        ("shop.example", "Prefix"), ("web.example", "Exact")]
+    result = await shell.run("trace internet lb/ingress-nginx/ingress-nginx-controller "
+                             "--host shop.example --path /cart")
+    assert result.traces[-1].delivered_to.namespace.startswith("pod/default/shop-")
+    with pytest.raises(ShellError, match="HOST/PATH=SERVICE:PORT"):
+        await shell.run("kubectl create ingress bad --rule=nothing")
+
+
+async def test_lab_new_replaces_the_lab_with_another_cni(shell, lab):
+    result = await shell.run("lab new --cni ptp --seed 3")
+    assert result.replaced and shell.cluster is not lab
+    assert shell.cluster.cni.name == "ptp"
+    assert "cni0" not in (await shell.run("ip route", "node/kind-worker")).output
+    await shell.cluster.stop()

@@ -7,6 +7,7 @@ controllers to settle, and rolls back with one clear error if the world cannot g
 from __future__ import annotations
 
 import asyncio
+import copy
 from ipaddress import IPv4Address, IPv4Network
 
 from playground import cni as cni_plugins
@@ -464,6 +465,27 @@ class Cluster:
         if not free:
             raise ClusterError("no node port left in the range 30000-32767")
         return free[self.network.rng.randrange(len(free))]
+
+    SERVICE_CHANGES = ("selector", "session_affinity", "external_traffic_policy",
+                       "internal_traffic_policy", "load_balancer_source_ranges")
+
+    async def update_service(self, name: str, namespace: str = "default",
+                             **changes) -> Service:
+        """Change the fields of a Service spec that may change in place (kubectl patch)."""
+        unknown = sorted(set(changes) - set(self.SERVICE_CHANGES))
+        if unknown:
+            raise ClusterError(f"service {namespace}/{name}: {unknown[0]} cannot be changed "
+                               "here; delete and create the Service instead")
+        service = copy.deepcopy(self.find_service(name, namespace))
+        for field_name, value in changes.items():
+            setattr(service.spec, field_name, value)
+        try:
+            validate_service(service)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        updated = self.api.update(service)
+        await self.settle()
+        return updated
 
     async def delete_service(self, name: str, namespace: str = "default") -> None:
         await self._delete("Service", namespace, name)
