@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 
 from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.kube_yaml import kind_config, manifests
 from playground.cluster.lab import build_default_lab
 from playground.cluster.manifests import apply_files
 from playground.cluster.tables import nodes_table, pods_table
@@ -15,6 +17,7 @@ from playground.cluster.targets import follow_ingress, resolve, send
 from playground.cluster.traffic import generate
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
+from playground.saves import is_lab_file, load_lab
 from playground.timefmt import iptables_date
 
 EXIT_USAGE = 2
@@ -42,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="CNI plugin of the lab (default: bridge)")
         sub.add_argument("--seed", type=int, default=0, help="random seed of the lab")
         sub.add_argument("-f", "--filename", action="append", default=[], metavar="FILE",
-                         help="apply Kubernetes YAML manifests to the lab first (repeatable)")
+                         help="start from a lab file, and/or apply Kubernetes YAML manifests "
+                              "(repeatable; a lab file brings its own CNI and seed)")
         sub.add_argument("--sysctl", action="append", default=[], metavar="KEY=VALUE",
                          help="set a sysctl on every node, e.g. "
                               "net.bridge.bridge-nf-call-iptables=0 (repeatable)")
@@ -74,6 +78,21 @@ def build_parser() -> argparse.ArgumentParser:
     traffic.add_argument("--proto", choices=["tcp", "udp"], default="tcp")
     lab_options(traffic)
 
+    opener = commands.add_parser("open", help="open a lab file in the app")
+    opener.add_argument("file", help="a lab file (.k8slab)")
+
+    export = commands.add_parser("export", help="write a lab file out in another form")
+    export.add_argument("file", help="a lab file (.k8slab)")
+    form = export.add_mutually_exclusive_group(required=True)
+    form.add_argument("--yaml", action="store_true",
+                      help="Kubernetes YAML for a real kind cluster on stdout, and a kind "
+                           "config with the same nodes")
+    export.add_argument("--kind-config", metavar="PATH",
+                        help="where --yaml writes the kind config (default: kind-config.yaml "
+                             "beside the lab file)")
+
+    commands.add_parser("labs", help="list the guided labs")
+
     show = commands.add_parser("show", help="print a table of the lab in a real tool's format")
     what = show.add_subparsers(dest="what", parser_class=Parser, required=True)
     routes = what.add_parser("routes", help="`ip route` of a node or pod")
@@ -101,8 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = build_parser().parse_args(argv)
+        if args.command == "labs":
+            return list_labs()
+        if args.command == "open" or args.command == "app" and _lab_files(args.filename):
+            return asyncio.run(open_lab(args.file if args.command == "open"
+                                        else _lab_files(args.filename)[0]))
         if args.command in (None, "app"):
             return run_app(args)
+        if args.command == "export":
+            return asyncio.run(export_lab(args))
         return asyncio.run(run_command(args))
     except UsageError as error:
         print(f"k8s-playground: {error}", file=sys.stderr)
@@ -125,10 +151,63 @@ def run_app(args) -> int:
     return 0
 
 
-async def run_command(args) -> int:
-    cluster = await build_default_lab(cni=args.cni, seed=args.seed)
+def list_labs() -> int:
+    from playground.labs.catalogue import LESSONS
+
+    width = max(len(lesson.id) for lesson in LESSONS)
+    for lesson in LESSONS:
+        print(f"{lesson.id:<{width}}  {lesson.title}: {lesson.summary}")
+    return 0
+
+
+async def open_lab(path: str) -> int:
+    """Load first, so a bad file is one line and exit 2; then the app, in the same loop."""
+    lab = await load_lab(path)
     try:
-        await apply_files(cluster, args.filename)
+        from playground.tui.app import PlaygroundApp
+
+        await PlaygroundApp(lab=lab).run_async()
+    finally:
+        await lab.close()
+    return 0
+
+
+async def export_lab(args) -> int:
+    lab = await load_lab(args.file)
+    try:
+        config_path = args.kind_config or str(Path(args.file).with_name("kind-config.yaml"))
+        text = manifests(lab.cluster)
+        try:
+            Path(config_path).write_text(kind_config(lab.cluster), encoding="utf-8")
+        except OSError as error:
+            raise ClusterError(f"{config_path}: cannot write the kind config "
+                               f"({error.strerror})") from None
+        print(text, end="")
+        print(f"kind config written to {config_path}: kind create cluster --config "
+              f"{config_path}, then kubectl apply -f the YAML", file=sys.stderr)
+        return 0
+    finally:
+        await lab.close()
+
+
+def _lab_files(paths: list[str]) -> list[str]:
+    return [path for path in paths if is_lab_file(path)]
+
+
+async def _starting_cluster(args) -> Cluster:
+    """The lab file given with -f (at most one), else the default lab."""
+    labs = _lab_files(args.filename)
+    if len(labs) > 1:
+        raise ClusterError(f"-f: give at most one lab file (got {', '.join(labs)})")
+    if labs:
+        return (await load_lab(labs[0])).cluster
+    return await build_default_lab(cni=args.cni, seed=args.seed)
+
+
+async def run_command(args) -> int:
+    cluster = await _starting_cluster(args)
+    try:
+        await apply_files(cluster, [f for f in args.filename if not is_lab_file(f)])
         for setting in args.sysctl:
             cluster.set_node_sysctl(setting)
         if args.command == "trace":

@@ -1,0 +1,178 @@
+"""A lab as Kubernetes YAML for a real kind cluster, and the kind config with the same nodes.
+
+What kind sets up by itself (the kubernetes and kube-dns Services, CoreDNS) and what only
+the playground models (its ingress controller) is left out; what the cluster assigns
+(clusterIP, nodePort, status) is left for the real cluster to assign.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from playground.cluster.cluster import CLUSTER_CIDR, Cluster
+from playground.cluster.deployment import OWNER_ANNOTATION
+from playground.cluster.ingress import CONTROLLER_NAMESPACE, IngressBackend
+from playground.cluster.service import SERVICE_CIDR
+
+KIND_CLUSTER = "kind"
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+
+
+def _nodes(cluster: Cluster) -> list:
+    return sorted(cluster.nodes(), key=lambda n: (n.metadata.created_at, n.name))
+
+
+def kind_node_names(cluster: Cluster) -> list[str]:
+    """The names kind gives the nodes of our config: kind-control-plane, kind-worker2, ..."""
+    names, counts = [], {"control-plane": 0, "worker": 0}
+    for node in _nodes(cluster):
+        role = "control-plane" if CONTROL_PLANE_LABEL in node.metadata.labels else "worker"
+        counts[role] += 1
+        suffix = "" if counts[role] == 1 else str(counts[role])
+        names.append(f"{KIND_CLUSTER}-{role}{suffix}")
+    return names
+
+
+def kind_config(cluster: Cluster) -> str:
+    nodes = [{"role": "control-plane" if CONTROL_PLANE_LABEL in n.metadata.labels else "worker"}
+             for n in _nodes(cluster)]
+    # kind's config wants the control plane first; kind names nodes in this order
+    nodes.sort(key=lambda n: n["role"] != "control-plane")
+    config = {"kind": "Cluster", "apiVersion": "kind.x-k8s.io/v1alpha4", "name": KIND_CLUSTER,
+              "networking": {"podSubnet": str(CLUSTER_CIDR),
+                             "serviceSubnet": str(SERVICE_CIDR)},
+              "nodes": nodes}
+    head = (f"# kind config for the lab's {len(nodes)} nodes (the lab used the "
+            f"{cluster.cni.name} CNI plugin; kind's own kindnet wires pods with ptp).\n"
+            "# kind create cluster --config THIS-FILE\n")
+    return head + yaml.safe_dump(config, sort_keys=False)
+
+
+def _meta(obj, with_namespace: bool = True) -> dict:
+    meta: dict = {"name": obj.metadata.name}
+    if with_namespace:
+        meta["namespace"] = obj.metadata.namespace
+    if obj.metadata.labels:
+        meta["labels"] = dict(obj.metadata.labels)
+    annotations = {k: v for k, v in obj.metadata.annotations.items() if k != OWNER_ANNOTATION}
+    if annotations:
+        meta["annotations"] = annotations
+    return meta
+
+
+def _containers(containers) -> list[dict]:
+    found = []
+    for container in containers:
+        item: dict = {"name": container.name, "image": container.image}
+        if container.ports:
+            item["ports"] = []
+            for port in container.ports:
+                entry: dict = {"containerPort": port.container_port}
+                if port.name:
+                    entry["name"] = port.name
+                if port.protocol != "TCP":
+                    entry["protocol"] = port.protocol
+                item["ports"].append(entry)
+        found.append(item)
+    return found
+
+
+def _exported(obj) -> bool:
+    namespace = obj.metadata.namespace
+    return namespace not in ("kube-system", CONTROLLER_NAMESPACE) and not (
+        obj.kind == "Service" and obj.key == "default/kubernetes")
+
+
+def _pod(pod, node_names: dict[str, str]) -> dict:
+    spec: dict = {"containers": _containers(pod.spec.containers)}
+    if pod.spec.node_name in node_names:
+        spec["nodeName"] = node_names[pod.spec.node_name]
+    if pod.spec.tolerations:
+        spec["tolerations"] = [{k: v for k, v in (("key", t.key), ("operator", t.operator),
+                                                  ("effect", t.effect)) if v}
+                               for t in pod.spec.tolerations]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": _meta(pod), "spec": spec}
+
+
+def _deployment(deployment) -> dict:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(deployment),
+            "spec": {"replicas": deployment.replicas,
+                     "selector": {"matchLabels": dict(deployment.selector)},
+                     "template": {"metadata": {"labels": dict(deployment.template_labels)},
+                                  "spec": {"containers": _containers(deployment.containers)}}}}
+
+
+def _service(service) -> dict:
+    spec: dict = {"type": service.spec.type}
+    if service.spec.selector:
+        spec["selector"] = dict(service.spec.selector)
+    spec["ports"] = []
+    for port in service.spec.ports:
+        entry: dict = {"port": port.port}
+        if port.name:
+            entry["name"] = port.name
+        if port.target_port is not None:
+            entry["targetPort"] = port.target_port
+        if port.protocol != "TCP":
+            entry["protocol"] = port.protocol
+        spec["ports"].append(entry)
+    optional = (("loadBalancerIP", service.spec.load_balancer_ip, None),
+                ("sessionAffinity", service.spec.session_affinity, "None"),
+                ("externalTrafficPolicy", service.spec.external_traffic_policy, "Cluster"),
+                ("internalTrafficPolicy", service.spec.internal_traffic_policy, "Cluster"),
+                ("loadBalancerSourceRanges", service.spec.load_balancer_source_ranges or None,
+                 None))
+    for key, value, default in optional:
+        if value != default:
+            spec[key] = value
+    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(service), "spec": spec}
+
+
+def _backend(backend: IngressBackend) -> dict:
+    port = {"number": backend.port} if isinstance(backend.port, int) else {"name": backend.port}
+    return {"service": {"name": backend.service, "port": port}}
+
+
+def _ingress(ingress) -> dict:
+    spec: dict = {"ingressClassName": "nginx"}
+    if ingress.default_backend is not None:
+        spec["defaultBackend"] = _backend(ingress.default_backend)
+    rules = []
+    for rule in ingress.rules:
+        entry: dict = {}
+        if rule.host:
+            entry["host"] = rule.host
+        entry["http"] = {"paths": [{"path": p.path, "pathType": p.path_type,
+                                    "backend": _backend(p.backend)} for p in rule.paths]}
+        rules.append(entry)
+    if rules:
+        spec["rules"] = rules
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": _meta(ingress), "spec": spec}
+
+
+def manifests(cluster: Cluster) -> str:
+    """Namespaces, bare Pods, Deployments, Services and Ingresses, as one YAML stream."""
+    lab_names = [n.name for n in _nodes(cluster)]
+    node_names = dict(zip(lab_names, kind_node_names(cluster), strict=True))
+    pods = [p for p in cluster.pods() if _exported(p)
+            and OWNER_ANNOTATION not in p.metadata.annotations]
+    deployments = [d for d in cluster.deployments_list() if _exported(d)]
+    services = [s for s in cluster.services() if _exported(s)]
+    ingresses = [i for i in cluster.ingresses() if _exported(i)]
+    used = {o.metadata.namespace for o in [*pods, *deployments, *services, *ingresses]}
+    documents = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+                 for name in sorted(used - set(SYSTEM_NAMESPACES))]
+    documents += [_pod(p, node_names) for p in pods]
+    documents += [_deployment(d) for d in deployments]
+    documents += [_service(s) for s in services]
+    documents += [_ingress(i) for i in ingresses]
+    head = "# The lab's objects, for a kind cluster made with the kind config written beside.\n"
+    if ingresses:
+        head += ("# The Ingresses need ingress-nginx: kubectl apply -f "
+                 "https://kind.sigs.k8s.io/examples/ingress/deploy-ingress-nginx.yaml\n")
+    if any(s.spec.type == "LoadBalancer" for s in services):
+        head += ("# LoadBalancer Services get an address on kind with cloud-provider-kind "
+                 "running.\n")
+    return head + yaml.safe_dump_all(documents, sort_keys=False)
