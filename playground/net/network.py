@@ -103,6 +103,16 @@ class Network:
             answer = echo_reply_for(request)
         else:
             flags = "SYN,ACK" if request.flags == "SYN" else request.flags and "ACK"
+            if flags == "SYN,ACK":  # answering a SYN opens the server's side of the connection
+                self._server_side(ns, request, trace.delivered_to.owner)
             answer = Packet(request.dst, request.src, request.proto, request.dport,
                             request.sport, flags=flags, length=request.length)
         return self.walk(ns, answer)
+
+    @staticmethod
+    def _server_side(ns, request: Packet, owner: str) -> None:
+        """The connection the listener hands to accept(), so the client's ACK finds it."""
+        if not any(s.remote == (request.src, request.sport) and s.port == request.dport
+                   and s.proto == request.proto for s in ns.sockets):
+            ns.connect(request.proto, request.dst, request.dport, request.src, request.sport,
+                       owner)

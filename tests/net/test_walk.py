@@ -172,3 +172,12 @@ def test_a_packet_dnated_to_an_own_address_loops_back_through_lo():
     trace = world.send("host", "10.96.0.1", "tcp", 443)
     assert trace.verdict == "delivered" and trace.delivered_to.owner == "apiserver"
     assert any(h.event == "xmit" and h.dev_out == "lo" for h in trace.hops)
+
+
+def test_after_the_handshake_the_clients_ack_reaches_the_servers_connection():
+    world, _ = two_hosts_on_a_bridge()
+    syn = world.send("left", "10.0.0.3", "tcp", 80, sport=41000)
+    assert world.reply(syn).verdict == "delivered"
+    ack = world.walk(world.namespace("left"), syn.packet.with_(flags="ACK"))
+    assert ack.verdict == "delivered" and "connected socket" in ack.hops[-1].detail
+    assert world.reply(ack).verdict == "delivered"
