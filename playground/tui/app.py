@@ -5,31 +5,42 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.suggester import SuggestFromList
 from textual.widgets import DataTable, Footer, Header, Input, Static, Tree
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.lab import build_default_lab
-from playground.shell import COMMANDS, Shell, ShellError
+from playground.shell import Shell, ShellError
 from playground.timefmt import iptables_date
+from playground.tui.completion import CommandSuggester
 from playground.tui.describe import describe
+from playground.tui.forms import (
+    AddMenu,
+    DeleteForm,
+    NewLabForm,
+    ScaleForm,
+    TrafficForm,
+    delete_line,
+    form_for,
+)
 from playground.tui.help import HelpScreen
 from playground.tui.player import Player
-from playground.tui.send import SendScreen
+from playground.tui.send import SendForm
+from playground.tui.topology import Marks
+from playground.tui.widgets.command_input import CommandInput
 from playground.tui.widgets.hop_detail import HopDetail
+from playground.tui.widgets.hop_filter import HopFilterBar
 from playground.tui.widgets.inspector import Inspector
 from playground.tui.widgets.objects_tree import ObjectsTree, spec_namespace
 from playground.tui.widgets.path_strip import PathStrip
-from playground.tui.widgets.timeline import Timeline
+from playground.tui.widgets.timeline import HopFilter, Timeline, parse_key
+from playground.tui.widgets.topology_view import TopologyView
 
-SUGGESTIONS = [c.split(" [")[0].replace("NAME", "").strip() for c in COMMANDS] + [
-    "kubectl get pods -o wide", "kubectl get svc", "kubectl get deployments",
-    "trace pod/client svc/web", "trace pod/client internet", "trace internet lb/",
-]
+SMALL = (110, 34)  # below this width or height the panes are packed tighter
 
 
 class PlaygroundApp(App):
@@ -37,102 +48,145 @@ class PlaygroundApp(App):
     TITLE = "k8s-playground"
     BINDINGS = [
         Binding("colon", "command_line", "Command", key_display=":"),
-        Binding("s", "send", "Send packet"),
+        Binding("s", "send", "Send"),
         Binding("r", "reply", "Reply"),
-        Binding("space", "play", "Play/pause"),
-        Binding("right,n", "step", "Step"),
-        Binding("left,p", "back", "Back"),
+        Binding("space", "play", "Play"),
+        Binding("right,n", "step", "Step", key_display="→"),
+        Binding("left,p", "back", "Back", key_display="←"),
         Binding("home", "reset", "Reset", show=False),
         Binding("plus,equals_sign", "faster", "Faster", show=False),
         Binding("minus", "slower", "Slower", show=False),
+        Binding("a", "add", "Add"),
+        Binding("x,delete", "delete", "Delete", key_display="x"),
+        Binding("c", "scale", "Scale"),
+        Binding("t", "traffic", "Traffic"),
+        Binding("v", "toggle_topology", "Topology"),
+        Binding("z", "zoom", "Zoom"),
+        Binding("f", "filter", "Filter hops"),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("ctrl+n", "new_lab", "New lab", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, cni: str = "bridge", seed: int = 0, autoplay: bool = True) -> None:
+    def __init__(self, cni: str = "bridge", seed: int = 0, autoplay: bool = True,
+                 lab=None) -> None:
         super().__init__()
         self.cni, self.seed, self.autoplay = cni, seed, autoplay
-        self.cluster: Cluster | None = None
+        self.lab = lab  # a saved lab to open instead of the default one
         self.shell: Shell | None = None
         self.player = Player()
         self.selected: str | None = None
+        self.output = ""  # the last command's answer, shown until the selection moves
         self.history_at = 0
+        self.hop_filter = HopFilter()
         self.follow_packet = False  # the inspector shows the packet's namespace, not the cursor
+
+    @property
+    def cluster(self) -> Cluster | None:
+        return self.shell.cluster if self.shell else None
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="main"):
             yield ObjectsTree(id="objects")
             with Vertical(id="right"):
-                yield Inspector(id="inspector")
+                with VerticalScroll(id="topology-scroll"):
+                    yield TopologyView(id="topology")
                 yield PathStrip(id="path")
-                with Horizontal(id="bottom"):
-                    yield Timeline(id="timeline")
-                    with VerticalScroll(id="detail-scroll"):
-                        yield HopDetail(id="detail")
-        yield Input(placeholder="kubectl get pods -o wide · trace pod/client svc/web · "
-                                "iptables-save -t nat   (Tab completes, ↑ history)",
-                    id="command", suggester=SuggestFromList(SUGGESTIONS, case_sensitive=False))
+                yield Inspector(id="inspector")
+        with Horizontal(id="bottom"):
+            with Vertical(id="hops"):
+                yield HopFilterBar(id="filter")
+                yield Timeline(id="timeline")
+            with VerticalScroll(id="detail-scroll"):
+                yield HopDetail(id="detail")
+        yield CommandInput(placeholder="kubectl get pods -o wide · trace pod/client svc/web · "
+                                       "iptables-save -t nat   (Tab completes, ↑ history)",
+                           id="command", suggester=CommandSuggester(lambda: self.cluster))
         yield Static(id="error")
         yield Footer()
 
     async def on_mount(self) -> None:
-        self.sub_title = f"loading the default lab ({self.cni})"
-        self.cluster = await build_default_lab(cni=self.cni, seed=self.seed)
-        self.shell = Shell(self.cluster)
-        self.sub_title = f"default lab · CNI {self.cni}"
-        self.query_one("#command", Input).display = False
-        self.query_one("#error", Static).display = False
+        for widget in ("#command", "#error", "#filter", "#search"):
+            self.query_one(widget).display = False
         self.query_one("#objects", ObjectsTree).border_title = "lab"
-        self.query_one("#timeline", Timeline).border_title = "hops"
+        self.query_one("#topology-scroll").border_title = "topology"
+        self.query_one("#hops").border_title = "hops"
         self.query_one("#detail-scroll").border_title = "hop"
+        self._fit(self.size.width, self.size.height)
+        self.sub_title = "loading the lab"
+        cluster = self.lab.cluster if self.lab is not None else await build_default_lab(
+            cni=self.cni, seed=self.seed)
+        self.shell = Shell(cluster)
+        self._name_lab()
         self.selected = "node/kind-worker"
-        self.refresh_all()
+        self.refresh_lab()
         self.query_one("#objects", ObjectsTree).focus()
 
     async def on_unmount(self) -> None:
         if self.cluster is not None:
             await self.cluster.stop()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        small = width < SMALL[0] or height < SMALL[1]
+        if small != self.screen.has_class("small"):
+            self.screen.set_class(small, "small")
+            self.query_one(Footer).compact = small
+            self.query_one("#objects", ObjectsTree).guide_depth = 2 if small else 4
+            self.query_one("#topology-scroll").display = not small  # v shows it again
+
+    def _name_lab(self) -> None:
+        self.sub_title = f"CNI {self.cluster.cni.name} · {len(self.cluster.nodes())} nodes"
+
     # drawing
 
-    def refresh_all(self) -> None:
-        tree = self.query_one("#objects", ObjectsTree)
-        hop = self.player.current
-        tree.packet_at = hop.where if hop else None
-        tree.rebuild(self.cluster)
+    def refresh_lab(self) -> None:
+        """The lab itself changed: the tree too, not only what follows the packet."""
+        self.query_one("#objects", ObjectsTree).rebuild(self.cluster)
+        self._name_lab()
         self.refresh_view()
 
     def refresh_view(self) -> None:
         hop = self.player.current
-        hops = [h for _, h in self.player.hops]
+        hops = self.player.hops
         place = hop.where if hop and self.follow_packet else spec_namespace(self.selected or "")
         ns = self.cluster.network.namespaces.get(place) if place else None
         inspector = self.query_one("#inspector", Inspector)
         inspector.show(ns, iptables_date(self.cluster.network.clock), hop,
-                       describe(self.cluster, self.selected))
+                       self.output or describe(self.cluster, self.selected))
         inspector.border_title = place or self.selected or ""
         position = f"{self.player.index + 1}/{len(hops)}" if hop else ""
         self.query_one("#detail", HopDetail).show(hop, position)
         self.query_one("#path", PathStrip).show(hops, self.player.index)
-        timeline = self.query_one("#timeline", Timeline)
-        if hop is not None and timeline.cursor_row != self.player.index:
-            timeline.move_cursor(row=self.player.index)
+        self.query_one("#topology", TopologyView).show(
+            self.cluster.network, Marks.of(hops, self.player.index, self.selected))
+        if hop is not None:
+            self.query_one("#timeline", Timeline).show_hop(self.player.run, self.player.index)
+
+    def select(self, spec: str) -> None:
+        self.selected, self.output, self.follow_packet = spec, "", False
+        self.query_one("#objects", ObjectsTree).show_selected(spec)
+        self.refresh_view()
 
     # selection
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
-        if event.node.data and self.cluster is not None:
-            self.selected = event.node.data
-            self.follow_packet = False
-            self.refresh_view()
+        if event.node.data and self.cluster is not None and event.node.data != self.selected:
+            self.select(event.node.data)
+
+    def on_topology_view_selected(self, event: TopologyView.Selected) -> None:
+        self.select(event.spec)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Choosing a hop (enter or a click) moves the packet there."""
-        if event.cursor_row != self.player.index and self.player.hops:
-            self.player.playing = False
-            self.player.jump(event.cursor_row)
-            self._moved()
+        run, index = parse_key(event.row_key.value)
+        self.player.playing = False
+        self.player.jump(max(index, 0), run)
+        self._moved()
 
     # the command line
 
@@ -143,12 +197,17 @@ class PlaygroundApp(App):
         self.history_at = len(self.shell.history) if self.shell else 0
         box.focus()
 
-    def on_key(self, event) -> None:
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "escape" and self.query_one("#search", Input).has_focus:
+            self.close_search()
+            event.stop()
+            return
         box = self.query_one("#command", Input)
         if not box.has_focus or self.shell is None:
             return
         if event.key == "escape":
             box.display = False
+            self.query_one("#error").display = False
             self.query_one("#objects").focus()
             event.stop()
         elif event.key in ("up", "down") and self.shell.history:
@@ -160,6 +219,12 @@ class PlaygroundApp(App):
             event.stop()
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            found = self.query_one("#inspector", Inspector).find(event.value, onward=True)
+            self.notify(f"{found} matching lines" if found else "no match")
+            return
+        if event.input.id != "command":
+            return
         line = event.value.strip()
         event.input.value = ""
         if line:
@@ -168,23 +233,40 @@ class PlaygroundApp(App):
             event.input.display = False
             self.query_one("#objects").focus()
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.query_one("#inspector", Inspector).find(event.value)
+
     async def run_line(self, line: str) -> None:
+        """Run a command and show its error in one line under the command line."""
         error = self.query_one("#error", Static)
-        try:
-            result = await self.shell.run(line, self.selected_namespace_spec())
-        except ShellError as problem:
+        problem = await self.run_lines([line])
+        if problem:
             error.update(Text(f"✗ {problem}", "bold red"))
             error.display = True
-            return
-        error.display = False
-        if result.traces:
-            self.play(result.traces)
-        if result.changed:
-            self.refresh_all()
-        if result.output and not result.traces:
-            inspector = self.query_one("#inspector", Inspector)
-            inspector.query_one("#object", Static).update(result.output)
-            inspector.active = "object-tab"
+        else:
+            error.display = False
+
+    async def run_lines(self, lines: list[str]) -> str | None:
+        """Run commands in order, stopping at the first error, which is returned."""
+        for line in lines:
+            try:
+                result = await self.shell.run(line, self.selected_namespace_spec())
+            except ShellError as problem:
+                return str(problem)
+            if result.replaced:
+                self.player = Player()
+                self.query_one("#timeline", Timeline).load([])
+                self.selected = "node/kind-worker"
+            if result.traces:
+                self.play(result.traces, line)
+            if result.output and not result.traces:
+                self.output = result.output
+            if result.changed:
+                self.refresh_lab()
+            elif result.output:
+                self.refresh_view()
+        return None
 
     def selected_namespace_spec(self) -> str | None:
         """The selected node, pod or internet host, which the node tools act on."""
@@ -195,20 +277,19 @@ class PlaygroundApp(App):
 
     # packets
 
-    def play(self, traces) -> None:
-        self.player.load(traces)
+    def play(self, traces, label: str = "") -> None:
+        self.player.load(traces, label)
         self.follow_packet = True
-        self.query_one("#timeline", Timeline).load(traces)
-        self.refresh_all()
+        self._reload_timeline()
+        self.refresh_view()
         if self.autoplay:
             self.action_play()
 
-    def action_send(self) -> None:
-        self.push_screen(SendScreen(self.cluster), self.sent)
+    def _reload_timeline(self) -> None:
+        self.query_one("#timeline", Timeline).load(self.player.runs, self.hop_filter)
 
-    async def sent(self, line: str | None) -> None:
-        if line:
-            await self.run_line(line)
+    def action_send(self) -> None:
+        self.push_screen(SendForm(self.cluster, self.selected))
 
     async def action_reply(self) -> None:
         await self.run_line("reply")
@@ -252,20 +333,114 @@ class PlaygroundApp(App):
 
     def _moved(self) -> None:
         self.follow_packet = True
-        self.refresh_all()
+        self.refresh_view()
+
+    # building the lab
+
+    def action_add(self) -> None:
+        def chosen(what: str | None) -> None:
+            if what:
+                self.push_screen(form_for(what, self.cluster))
+        self.push_screen(AddMenu(), chosen)
+
+    def action_add_form(self, what: str) -> None:
+        self.push_screen(form_for(what, self.cluster))
+
+    def action_delete(self) -> None:
+        line = delete_line(self.selected or "")
+        if line is None:
+            self.notify("select a node, pod, Deployment, Service or Ingress to delete it",
+                        severity="warning")
+            return
+        self.push_screen(DeleteForm(self.cluster, line))
+
+    def action_scale(self) -> None:
+        chosen = self.selected.rsplit("/", 1)[-1] if (self.selected or "").startswith(
+            "deploy/") else None
+        if not self.cluster.deployments_list("default"):
+            self.notify("no Deployment to scale: add one with a", severity="warning")
+            return
+        self.push_screen(ScaleForm(self.cluster, chosen))
+
+    def action_traffic(self) -> None:
+        self.push_screen(TrafficForm(self.cluster))
+
+    def action_new_lab(self) -> None:
+        self.push_screen(NewLabForm(self.cluster))
+
+    # views
+
+    def action_toggle_topology(self) -> None:
+        pane = self.query_one("#topology-scroll")
+        pane.display = not pane.display
+        if pane.display:
+            self.query_one("#topology").focus()
+
+    def action_zoom(self) -> None:
+        self.query_one("#topology", TopologyView).action_zoom()
+
+    def action_filter(self) -> None:
+        bar = self.query_one("#filter", HopFilterBar)
+        bar.display = not bar.display
+        if bar.display:
+            bar.offer(self.cluster, self.player.runs)
+            bar.focus_first()
+        else:
+            self.hop_filter = HopFilter()
+            self._reload_timeline()
+
+    def on_hop_filter_bar_changed(self, event: HopFilterBar.Changed) -> None:
+        self.hop_filter = event.hop_filter
+        self._reload_timeline()
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.display = True
+        box.focus()
+
+    def close_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.value, box.display = "", False
+        self.query_one("#inspector", Inspector).find("")
+        self.query_one("#objects").focus()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Send a packet", "Pick a source and a destination",
-                            self.action_send)
-        yield SystemCommand("Trace the reply", "Answer the last packet", self.action_reply)
-        yield SystemCommand("Command line", "kubectl, trace, ip route, iptables-save ...",
-                            self.action_command_line)
-        yield SystemCommand("Step forward", "Move the packet one hop", self.action_step)
-        yield SystemCommand("Step back", "Move the packet back one hop", self.action_back)
-        yield SystemCommand("Play / pause", "Animate the packet", self.action_play)
-        yield SystemCommand("Help", "Keys and commands", self.action_help)
-
+        commands = [
+            ("Send a packet", "Pick a source and a destination (s)", self.action_send),
+            ("Trace the reply", "Answer the last packet (r)", self.action_reply),
+            ("Command line", "kubectl, trace, ip route, iptables-save ... (:)",
+             self.action_command_line),
+            ("Add a node", "A machine joins the node network",
+             lambda: self.action_add_form("node")),
+            ("Add a pod", "One pod, on a node or the scheduler's choice",
+             lambda: self.action_add_form("pod")),
+            ("Add a Deployment", "Pods kept at a replica count",
+             lambda: self.action_add_form("deployment")),
+            ("Create a Service", "ClusterIP, NodePort or LoadBalancer",
+             lambda: self.action_add_form("service")),
+            ("Create an Ingress", "HTTP routing by host and path",
+             lambda: self.action_add_form("ingress")),
+            ("Delete the selected object", "Node, pod, Deployment, Service, Ingress (x)",
+             self.action_delete),
+            ("Scale a Deployment", "Change its replica count (c)", self.action_scale),
+            ("Run the traffic generator", "Many connections, counted per endpoint (t)",
+             self.action_traffic),
+            ("New lab", "Start again, with the bridge or the ptp CNI (ctrl+n)",
+             self.action_new_lab),
+            ("Show or hide the topology", "The drawn lab with the packet on it (v)",
+             self.action_toggle_topology),
+            ("Zoom the topology", "Show veths and bridge ports (z)", self.action_zoom),
+            ("Filter the hops", "By node, event and verdict (f)", self.action_filter),
+            ("Search the tab", "Find text in routes, rules or conntrack (/)",
+             self.action_search),
+            ("Step forward", "Move the packet one hop (→)", self.action_step),
+            ("Step back", "Move the packet back one hop (←)", self.action_back),
+            ("Play / pause", "Animate the packet (space)", self.action_play),
+            ("Help", "Keys and commands (?)", self.action_help),
+        ]
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)

@@ -1,4 +1,4 @@
-"""Packet Tracer's simulation controls over a list of traces: step, back, play, reset."""
+"""Packet Tracer's simulation controls over the packets sent so far: step, back, play, reset."""
 
 from __future__ import annotations
 
@@ -7,31 +7,57 @@ from dataclasses import dataclass, field
 from playground.net.trace import Hop, Trace
 
 SPEEDS = (2.0, 1.0, 0.5, 0.25, 0.1)  # seconds per hop
+KEPT_RUNS = 20  # older packets leave the timeline
+
+
+@dataclass
+class Run:
+    """One send: the command that made it and its legs (packet, reply, proxied leg)."""
+
+    number: int
+    label: str
+    traces: list[Trace]
+
+    @property
+    def hops(self) -> list[Hop]:
+        return [hop for trace in self.traces for hop in trace.hops]
+
+    @property
+    def verdict(self) -> str:
+        return self.traces[-1].verdict if self.traces else ""
 
 
 @dataclass
 class Player:
-    traces: list[Trace] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
+    run: int = -1  # which run plays
     index: int = -1
     playing: bool = False
     speed_index: int = 2
+    sent: int = 0
 
     @property
-    def hops(self) -> list[tuple[int, Hop]]:
-        """Every hop of every leg, with the number of its leg."""
-        return [(leg, hop) for leg, trace in enumerate(self.traces) for hop in trace.hops]
+    def traces(self) -> list[Trace]:
+        return self.runs[self.run].traces if self.runs else []
+
+    @property
+    def hops(self) -> list[Hop]:
+        return self.runs[self.run].hops if self.runs else []
 
     @property
     def current(self) -> Hop | None:
         hops = self.hops
-        return hops[self.index][1] if 0 <= self.index < len(hops) else None
+        return hops[self.index] if 0 <= self.index < len(hops) else None
 
     @property
     def seconds_per_hop(self) -> float:
         return SPEEDS[self.speed_index]
 
-    def load(self, traces: list[Trace]) -> None:
-        self.traces, self.index, self.playing = list(traces), 0, False
+    def load(self, traces: list[Trace], label: str = "") -> None:
+        """A new packet: it becomes the one that plays, from its first hop."""
+        self.sent += 1
+        self.runs = [*self.runs, Run(self.sent, label, list(traces))][-KEPT_RUNS:]
+        self.run, self.index, self.playing = len(self.runs) - 1, 0, False
 
     def step(self) -> bool:
         """Forward one hop; False at the end (and playing stops there)."""
@@ -47,7 +73,9 @@ class Player:
             return True
         return False
 
-    def jump(self, index: int) -> None:
+    def jump(self, index: int, run: int | None = None) -> None:
+        if run is not None and 0 <= run < len(self.runs):
+            self.run = run
         if 0 <= index < len(self.hops):
             self.index = index
 

@@ -48,7 +48,7 @@ async def test_send_form_and_reply():
         await pilot.pause()
         await pilot.press("s")
         await pilot.pause()
-        await pilot.click("#go")
+        await pilot.click("#submit")
         await pilot.pause()
         trace = pilot.app.player.traces[0]
         assert trace.source == "pod/default/client" and trace.verdict == "delivered"
@@ -66,7 +66,7 @@ async def test_kubectl_changes_the_lab_and_the_tree():
         lab = pilot.app.cluster
         assert lab.find_service("shop").status.load_balancer_ips
         labels = [str(node.label) for node in pilot.app.query_one("#objects")._all_nodes()]
-        assert any(label.startswith("default/shop LoadBalancer") for label in labels)
+        assert any(label.startswith("shop LoadBalancer") for label in labels)
         await command(pilot, "trace internet lb/shop")
         assert pilot.app.player.traces[0].delivered_to.namespace.startswith("pod/default/shop-")
         await command(pilot, "kubectl scale deployment shop --replicas=1")
@@ -107,3 +107,117 @@ async def test_choosing_a_hop_in_the_timeline_moves_the_packet():
         await pilot.press("down", "down", "down", "enter")
         await pilot.pause()
         assert pilot.app.player.index == 3
+
+
+def footer_key(pilot, action: str):
+    from textual.widgets._footer import FooterKey
+    return next(k for k in pilot.app.query(FooterKey) if k.action == action)
+
+
+async def test_a_newcomer_with_the_mouse_alone():
+    """Deployment, LoadBalancer, a packet from the internet, stepped to the DNAT rule:
+    every step a click."""
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.click(footer_key(pilot, "add"))
+        await pilot.pause()
+        choices = pilot.app.screen.query_one("#add-choices")
+        await pilot.click(choices, offset=(4, 3))  # the third line: Deployment
+        await pilot.pause()
+        await pilot.click("#submit")
+        await pilot.pause()
+        await pilot.click(footer_key(pilot, "add"))
+        await pilot.pause()
+        await pilot.click(pilot.app.screen.query_one("#add-choices"), offset=(4, 4))  # Service
+        await pilot.pause()
+        await pilot.click("#submit")
+        await pilot.pause()
+        lab = pilot.app.cluster
+        assert lab.find_service("shop").status.load_balancer_ips
+        tree = pilot.app.query_one("#objects")
+        line = next(n for n in tree._all_nodes() if n.data == "svc/default/shop").line
+        await pilot.click(tree, offset=(6, line - tree.scroll_offset.y + 1))  # under the border
+        await pilot.pause()
+        assert pilot.app.selected == "svc/default/shop"
+        await pilot.click(footer_key(pilot, "send"))
+        await pilot.pause()
+        await pilot.click("#submit")
+        await pilot.pause()
+        player = pilot.app.player
+        assert player.traces[0].source == "internet"
+        assert player.traces[0].delivered_to.namespace.startswith("pod/default/shop-")
+        while "DNAT" not in (player.current.rule or ""):
+            await pilot.click(footer_key(pilot, "step"))
+        await pilot.pause()
+        assert pilot.app.query_one("#inspector").active == "iptables-tab"
+        assert "-j DNAT --to-destination" in pilot.app.query_one("#inspector").lit_rule
+
+
+async def test_clicking_a_box_in_the_topology_selects_it():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        view = pilot.app.query_one("#topology")
+        hit = next(h for h in view.picture(view.size.width).hits if h.spec == "pod/default/web-1")
+        await pilot.click(view, offset=(hit.x0 + 3, hit.y))
+        await pilot.pause()
+        assert pilot.app.selected == "pod/default/web-1"
+        assert "10.244.2.2" in str(pilot.app.query_one("#routes", Static).render())
+        view.focus()
+        await pilot.press("down")
+        assert pilot.app.selected != "pod/default/web-1"
+
+
+async def test_topology_marks_the_packet_and_zooms_to_devices():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await command(pilot, "trace pod/client pod/web-2")
+        while pilot.app.player.current.event != "bridge":
+            await pilot.press("right")
+        view = pilot.app.query_one("#topology")
+        text = "\n".join(line.plain for line in view.picture(view.size.width).lines)
+        assert "╭─● kind-worker " in text, "bridged between two veths, not drawn unzoomed"
+        await pilot.press("z")
+        await pilot.pause()
+        text = "\n".join(line.plain for line in view.picture(view.size.width).lines)
+        veth = pilot.app.player.current.dev_out
+        assert f"● {veth} ⊂ cni0" in text
+
+
+async def test_filter_the_hops_by_event_and_search_the_rules():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await command(pilot, "trace pod/client svc/web")
+        await command(pilot, "trace pod/client pod/web-1")
+        timeline = pilot.app.query_one("#timeline")
+        assert timeline.row_count == 2 + sum(len(r.hops) for r in pilot.app.player.runs)
+        await pilot.press("f")
+        pilot.app.query_one("#filter-event").value = "netfilter"
+        await pilot.pause()
+        kept = [timeline.get_row_at(n)[2].plain for n in range(timeline.row_count)]
+        assert set(kept) - {"", "delivered"} == {"netfilter"}
+        await pilot.press("f")  # closing the bar lifts the filter
+        await pilot.pause()
+        assert timeline.row_count == 2 + sum(len(r.hops) for r in pilot.app.player.runs)
+        pilot.app.select("node/kind-worker")
+        inspector = pilot.app.query_one("#inspector")
+        inspector.active = "iptables-tab"
+        await pilot.press("slash")
+        await pilot.press(*"kube-svc")
+        await pilot.pause()
+        assert inspector.find("kube-svc") >= 3
+        await pilot.press("escape")
+        assert not pilot.app.query_one("#search").display
+
+
+async def test_tab_completes_commands_and_names():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("colon", *"kubectl sc")
+        await pilot.pause()
+        await pilot.press("tab")
+        box = pilot.app.query_one("#command", Input)
+        assert box.value == "kubectl scale"
+        box.value = "trace pod/cl"
+        await pilot.pause()
+        await pilot.press("tab")
+        assert box.value == "trace pod/client"

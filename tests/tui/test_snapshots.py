@@ -48,6 +48,28 @@ class TestScreens:
         assert snap_compare(app(), terminal_size=(120, 40), run_before=run_before)
 
 
+class TestForms:
+    def test_add_pod_form(self, snap_compare):
+        """a then p: the add-pod form, with the command it will run."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await pilot.press("a", "p")
+            await pilot.pause()
+
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+    def test_add_pod_form_small(self, snap_compare):
+        """The same form fits an 80x24 terminal."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await pilot.press("a", "p")
+            await pilot.pause()
+
+        assert snap_compare(app(), terminal_size=(80, 24), run_before=run_before)
+
+
 class TestPackets:
     def test_send_form(self, snap_compare):
         """The user presses s: the form to pick a source and a destination."""
@@ -66,6 +88,31 @@ class TestPackets:
             await ready(pilot)
             await command(pilot, "trace pod/client svc/web")
             await until_dnat(pilot)
+
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+    def test_routes_tab_on_the_forward_hop(self, snap_compare):
+        """Across nodes: the node route that sent the packet to the other node, lit."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await command(pilot, "trace pod/client pod/web-1")
+            while pilot.app.player.current.event != "forward":
+                await pilot.press("right")
+            await pilot.pause()
+
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+    def test_zoomed_topology_on_the_bridge(self, snap_compare):
+        """z: the veths and the bridge they hang on, the packet crossing cni0."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await command(pilot, "trace pod/client pod/web-2")
+            while pilot.app.player.current.event != "bridge":
+                await pilot.press("right")
+            await pilot.press("z")
+            await pilot.pause()
 
         assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
 

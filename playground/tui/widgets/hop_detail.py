@@ -9,26 +9,35 @@ from textual.widgets import Static
 from playground.net.packet import Packet
 from playground.net.trace import Hop
 
-FIELDS = ("src", "sport", "dst", "dport", "ttl", "flags")
+CHANGED = "bold black on magenta"
 
 
-def packet_table(before: Packet, after: Packet) -> Table:
-    """Both packets field by field; a field NAT or forwarding changed is lit."""
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="dim")
-    table.add_column()
-    table.add_column()
-    table.add_row("", Text("before", "bold"), Text("after", "bold"))
-    for name in FIELDS:
-        old, new = getattr(before, name), getattr(after, name)
-        if before.proto == "icmp" and name in ("sport", "dport", "flags"):
-            continue
-        style = "bold black on magenta" if old != new else ""
-        table.add_row(name, str(old), Text(str(new), style))
-    if before.proto == "icmp":
-        table.add_row("icmp", f"type {before.icmp_type} code {before.icmp_code}",
-                      f"type {after.icmp_type} code {after.icmp_code}")
-    return table
+def _parts(packet: Packet) -> list[tuple[str, str]]:
+    """The packet as labelled pieces, so the pieces NAT or forwarding changed can be lit."""
+    if packet.proto == "icmp":
+        parts = [("", f"{packet.src}"), (" → ", f"{packet.dst}"),
+                 ("  icmp ", f"type {packet.icmp_type} code {packet.icmp_code}")]
+    else:
+        parts = [("", f"{packet.src}"), (":", f"{packet.sport}"), (" → ", f"{packet.dst}"),
+                 (":", f"{packet.dport}"), (f"  {packet.proto} ", packet.flags or "-")]
+    return [*parts, ("  ttl ", str(packet.ttl))]
+
+
+def packet_lines(before: Packet, after: Packet) -> Text:
+    """Before and after on one line each; a piece that changed is lit on the after line."""
+    text = Text()
+    old, new = _parts(before), _parts(after)
+    text.append("before ", "dim")
+    for glue, value in old:
+        text.append(glue, "dim")
+        text.append(value)
+    text.append("\nafter  ", "dim")
+    if len(new) != len(old):  # another kind of packet altogether
+        old = [("", "")] * len(new)
+    for (glue, value), (_, was) in zip(new, old, strict=True):
+        text.append(glue, "dim")
+        text.append(value, CHANGED if value != was else "")
+    return text
 
 
 class HopDetail(Static):
@@ -45,6 +54,7 @@ class HopDetail(Static):
         grid.add_column()
         grid.add_row("hop", f"{position}  {hop.where}  [{hop.event}]")
         grid.add_row("why", hop.detail)
+        grid.add_row("packet", packet_lines(hop.packet_before, hop.packet_after))
         if hop.dev_in or hop.dev_out:
             grid.add_row("devices", " → ".join(d for d in (hop.dev_in, hop.dev_out) if d))
         if hop.route:
@@ -55,5 +65,4 @@ class HopDetail(Static):
                                   "walked)")
         if hop.conntrack:
             grid.add_row("conntrack", hop.conntrack)
-        grid.add_row("packet", packet_table(hop.packet_before, hop.packet_after))
         self.update(grid)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from playground.net.netns import Namespace
 from playground.net.trace import Hop
 
 LIT = "bold black on yellow"
 PASSED = "yellow"
+FOUND = "bold white on dark_green"
 
 
 def lit_lines(text: str, strong: set[str], weak: set[str]) -> tuple[Text, int | None]:
@@ -34,7 +37,16 @@ def lit_lines(text: str, strong: set[str], weak: set[str]) -> tuple[Text, int | 
 class Inspector(Vertical):
     """Routes, iptables and conntrack of one namespace; follows the packet when tracing."""
 
+    search = ""  # what the search box looks for in the shown tab
+    _found_at = -1
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._texts: dict[str, Text] = {}
+
     def compose(self) -> ComposeResult:
+        yield Input(placeholder="search this tab (enter: next match, escape: close)",
+                    id="search", compact=True)
         with TabbedContent(id="tabs"):
             for tab, title in (("routes", "Routes"), ("iptables", "iptables"),
                                ("conntrack", "conntrack"), ("object", "Object")):
@@ -42,6 +54,11 @@ class Inspector(Vertical):
                     yield Static(id=tab, markup=False)
 
     lit_rule: str | None = None  # the iptables line lit for the current hop
+
+    def show_output(self, output: str) -> None:
+        """A command's answer, in the Object tab."""
+        self._set("object", Text(output))
+        self.active = "object-tab"
 
     @property
     def active(self) -> str:
@@ -53,23 +70,23 @@ class Inspector(Vertical):
 
     def show(self, ns: Namespace | None, when: str, hop: Hop | None = None,
              description: str = "") -> None:
-        self.query_one("#object", Static).update(description or "(nothing selected)")
+        self._set("object", Text(description or "(nothing selected)"))
         if ns is None:
             for name in ("routes", "iptables", "conntrack"):
-                self.query_one(f"#{name}", Static).update("(not a network namespace)")
+                self._set(name, Text("(not a network namespace)"))
             return
         here = hop if hop is not None and hop.where == ns.name else None
         routes, route_line = lit_lines(f"# ip route    ({ns.name})\n" + ns.ip_route(),
                                        {here.route} if here and here.route else set(), set())
-        self.query_one("#routes", Static).update(routes)
+        self._set("routes", routes)
         strong = {here.rule} if here and here.rule else set()
         weak = set(here.matched_rules) if here else set()
         rules, rule_line = lit_lines(ns.netfilter.save(counters=True, when=when), strong, weak)
         self.lit_rule = rules.plain.splitlines()[rule_line] if rule_line is not None else None
-        self.query_one("#iptables", Static).update(rules)
+        self._set("iptables", rules)
         listing = ns.conntrack.listing()
         conntrack = Text(listing + ns.conntrack.summary(len(ns.conntrack)) + "\n")
-        self.query_one("#conntrack", Static).update(conntrack)
+        self._set("conntrack", conntrack)
         if here is None:
             return
         if here.rule and rule_line is not None:
@@ -79,6 +96,32 @@ class Inspector(Vertical):
             self.active = "routes-tab"
         elif here.event in ("conntrack", "nat"):
             self.active = "conntrack-tab"
+
+    def _set(self, name: str, text: Text) -> None:
+        self._texts[name] = text
+        self.query_one(f"#{name}", Static).update(self._painted(text))
+
+    def _painted(self, text: Text) -> Text:
+        if not self.search:
+            return text
+        text = text.copy()
+        text.highlight_regex(re.compile(re.escape(self.search), re.IGNORECASE), FOUND)
+        return text
+
+    def find(self, term: str, onward: bool = False) -> int:
+        """Light every match in the shown tab and scroll to the first line holding one (or
+        the next after the last found); how many lines match."""
+        self.search = term
+        name = self.active.removesuffix("-tab")
+        text = self._texts.get(name, Text())
+        self.query_one(f"#{name}", Static).update(self._painted(text))
+        lines = [n for n, line in enumerate(text.plain.splitlines())
+                 if term and term.lower() in line.lower()]
+        if lines:
+            after = [n for n in lines if n > self._found_at] if onward else lines
+            self._found_at = (after or lines)[0]
+            self._scroll(name, self._found_at)
+        return len(lines)
 
     def _scroll(self, name: str, line: int) -> None:
         scroll = self.query_one(f"#{name}-scroll", VerticalScroll)
