@@ -10,13 +10,16 @@ from textual.widgets import Input
 
 from playground.tui.app import PlaygroundApp
 
-SCENES = {
+SCENES = {  # each step: a command line, dnat/end (move the packet), or press:KEYS
     "opening": [],
     "service-trace-dnat": ["trace pod/client svc/web", "dnat"],
     "egress": ["trace pod/client internet", "end"],
     "load-balancer": ["kubectl create deployment shop --image=nginx --replicas=2 --port=80",
                       "kubectl expose deployment shop --port=80 --type=LoadBalancer",
                       "trace internet lb/shop", "dnat"],
+    "bridge-zoomed": ["trace pod/client pod/web-2", "press:right right", "press:z"],
+    "add-service-form": ["kubectl create deployment shop --image=nginx --replicas=2 --port=80",
+                         "press:a s"],
 }
 
 
@@ -35,6 +38,8 @@ async def shoot(name: str, steps: list[str], folder: Path) -> Path:
             elif step == "end":
                 player.jump(len(player.hops) - 1)
                 app._moved()
+            elif step.startswith("press:"):
+                await pilot.press(*step[6:].split())
             else:
                 await app.run_line(step)
             await pilot.pause()

@@ -48,7 +48,21 @@ class ObjectsTree(Tree):
             text = Text.assemble(_short(service.key), (f" {service.spec.type}", "dim"),
                                  (f" {service.spec.cluster_ip}", "cyan"),
                                  (f" {external}", "magenta"))
-            services.add_leaf(text, data=f"svc/{service.key}")
+            slice_ = cluster.api.peek("EndpointSlice", service.metadata.namespace,
+                                      service.name)
+            endpoints = slice_.endpoints if slice_ else []
+            if not endpoints:
+                services.add_leaf(text.append(" no endpoints", "bold red"),
+                                  data=f"svc/{service.key}")
+                continue
+            branch = services.add(text, data=f"svc/{service.key}",
+                                  expand=len(endpoints) <= 4)
+            port = slice_.ports[0].port if slice_.ports else ""
+            for endpoint in endpoints:
+                pod = (endpoint.target or "").removeprefix("default/")
+                branch.add_leaf(Text.assemble(("endpoint ", "dim"), f"{endpoint.address}:{port}",
+                                              (f" {pod}", "dim")),
+                                data=f"pod/{endpoint.target}" if endpoint.target else None)
         deployments = cluster.deployments_list()
         if deployments:
             branch = self.root.add("Deployments", expand=True)
