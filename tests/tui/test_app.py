@@ -136,7 +136,9 @@ async def test_a_newcomer_with_the_mouse_alone():
         assert lab.find_service("shop").status.load_balancer_ips
         tree = pilot.app.query_one("#objects")
         line = next(n for n in tree._all_nodes() if n.data == "svc/default/shop").line
-        await pilot.click(tree, offset=(6, line - tree.scroll_offset.y + 1))  # under the border
+        tree.scroll_to_line(line, animate=False)  # as the mouse wheel would
+        await pilot.pause()
+        await pilot.click(tree, offset=(16, line - tree.scroll_offset.y + 1))  # on the name
         await pilot.pause()
         assert pilot.app.selected == "svc/default/shop"
         await pilot.click(footer_key(pilot, "send"))
