@@ -19,6 +19,8 @@ from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
 from playground.saves import is_lab_file, load_lab
 from playground.timefmt import iptables_date
+from playground.verify.materialise import plan
+from playground.verify.run import verify_lab
 
 EXIT_USAGE = 2
 
@@ -87,11 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--yaml", action="store_true",
                       help="Kubernetes YAML for a real kind cluster on stdout, and a kind "
                            "config with the same nodes")
+    form.add_argument("--shell", action="store_true",
+                      help="a shell script of the ip, sysctl and iptables-restore commands "
+                           "that build the lab from network namespaces on a Linux machine")
     export.add_argument("--kind-config", metavar="PATH",
                         help="where --yaml writes the kind config (default: kind-config.yaml "
                              "beside the lab file)")
 
     commands.add_parser("labs", help="list the guided labs")
+
+    verify = commands.add_parser("verify", help="build the lab from real network namespaces "
+                                 "(root), send real packets, compare with the model")
+    lab_options(verify, namespace=False)
 
     show = commands.add_parser("show", help="print a table of the lab in a real tool's format")
     what = show.add_subparsers(dest="what", parser_class=Parser, required=True)
@@ -175,6 +184,9 @@ async def open_lab(path: str) -> int:
 async def export_lab(args) -> int:
     lab = await load_lab(args.file)
     try:
+        if args.shell:
+            print(plan(lab.cluster.network).script(), end="")
+            return 0
         config_path = args.kind_config or str(Path(args.file).with_name("kind-config.yaml"))
         text = manifests(lab.cluster)
         try:
@@ -212,6 +224,8 @@ async def run_command(args) -> int:
             cluster.set_node_sysctl(setting)
         if args.command == "trace":
             return do_trace(cluster, args)
+        if args.command == "verify":
+            return verify_lab(cluster)
         if args.command == "traffic":
             if args.count < 1:
                 raise ClusterError("--count must be at least 1")

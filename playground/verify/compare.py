@@ -1,0 +1,111 @@
+"""Compare what the kernel did with what the model could have done, probe by probe.
+
+A probe matches when one of the model's outcomes agrees on everything: reached or not,
+which namespace answered, the source address (and port) the server saw, and the
+conntrack entries (original and reply tuples) of every namespace with rules. A port the
+model picked at random (SNAT --random-fully) matches any port, as long as the kernel's
+choice is the same everywhere that port shows up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+
+from playground.net.conntrack import Tuple
+from playground.verify.predict import Outcome
+from playground.verify.probes import Probe
+
+
+@dataclass
+class Observation:
+    result: str
+    server: str | None
+    peer: tuple[IPv4Address, int] | None
+    entries: dict[str, list[tuple[Tuple, Tuple]]]  # by model namespace name
+
+
+@dataclass
+class Comparison:
+    probe: Probe
+    observed: Observation
+    outcomes: list[Outcome]
+    closest: Outcome
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def compare(probe: Probe, outcomes: list[Outcome], observed: Observation) -> Comparison:
+    ranked = sorted(((differences(o, observed, probe), i) for i, o in enumerate(outcomes)),
+                    key=lambda pair: (len(pair[0]), pair[1]))
+    problems, index = ranked[0]
+    return Comparison(probe, observed, outcomes, outcomes[index], problems)
+
+
+def differences(model: Outcome, kernel: Observation, probe: Probe) -> list[str]:
+    found = []
+    ports = PortMap(model.random_ports - {probe.sport, probe.dport})
+    if model.result != kernel.result:
+        found.append(f"model: {model.result}, kernel: {kernel.result}")
+    if model.result == kernel.result == "reached":
+        if model.server != kernel.server:
+            found.append(f"answered by: model {model.server}, kernel {kernel.server}")
+        if model.peer and kernel.peer and not (
+                model.peer[0] == kernel.peer[0] and ports.same(model.peer[1], kernel.peer[1])):
+            found.append(f"server saw: model {_peer(model.peer)}, kernel {_peer(kernel.peer)}")
+    for ns in sorted(set(model.entries) | set(kernel.entries)):
+        mine, theirs = model.entries.get(ns, []), kernel.entries.get(ns, [])
+        if not _same_entries(mine, theirs, ports):
+            found.append(f"conntrack in {ns}: model {_entries(mine)}; kernel {_entries(theirs)}")
+    return found
+
+
+class PortMap:
+    """Ports the model drew at random, bound to the kernel's on first sight."""
+
+    def __init__(self, random_ports: frozenset[int]) -> None:
+        self.random_ports = random_ports
+        self.bound: dict[int, int] = {}
+
+    def same(self, model: int, kernel: int) -> bool:
+        if model not in self.random_ports:
+            return model == kernel
+        return self.bound.setdefault(model, kernel) == kernel
+
+    def snapshot(self) -> dict[int, int]:
+        return dict(self.bound)
+
+
+def _same_tuple(model: Tuple, kernel: Tuple, ports: PortMap) -> bool:
+    return (model.proto, model.src, model.dst) == (kernel.proto, kernel.src, kernel.dst) \
+        and ports.same(model.sport, kernel.sport) and ports.same(model.dport, kernel.dport)
+
+
+def _same_entries(model: list, kernel: list, ports: PortMap) -> bool:
+    if len(model) != len(kernel):
+        return False
+    left = list(kernel)
+    for original, reply in model:
+        for candidate in left:
+            saved = ports.snapshot()
+            if _same_tuple(original, candidate[0], ports) and \
+                    _same_tuple(reply, candidate[1], ports):
+                left.remove(candidate)
+                break
+            ports.bound = saved
+        else:
+            return False
+    return True
+
+
+def _peer(peer: tuple[IPv4Address, int]) -> str:
+    return f"{peer[0]}:{peer[1]}"
+
+
+def _entries(entries: list) -> str:
+    if not entries:
+        return "none"
+    return " | ".join(f"{o.text()} → {r.text()}" for o, r in entries)

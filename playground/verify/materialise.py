@@ -1,0 +1,197 @@
+"""The lab as real Linux commands: namespaces, links, addresses, routes, sysctls, rules.
+
+Everything is read from the model's state; nothing here knows what a node or a pod is.
+Each L2 segment of the model (the node network, the internet) becomes a Linux bridge in
+a namespace of its own, so no device ever touches the host's network namespace.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from playground.net.link import Bridge, Ethernet, Loopback, Veth
+from playground.net.netns import Namespace
+from playground.net.network import Network
+from playground.net.route import Route
+from playground.timefmt import iptables_date
+
+PREFIX = "kpv-"
+SEGMENT_BRIDGE = "br0"
+# What the model takes for granted in every namespace, while a new Linux namespace may
+# inherit the host's values: no reverse-path filter, and ARP answered for any own address.
+ASSUMED_SYSCTLS = ("net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
+                   "net.ipv4.conf.all.arp_ignore=0", "net.ipv4.conf.default.arp_ignore=0")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command line, with what it reads on standard input (iptables-restore's rules)."""
+
+    argv: tuple[str, ...]
+    stdin: str | None = None
+
+    def shell(self) -> str:
+        line = shlex.join(self.argv)
+        if self.stdin is None:
+            return line
+        return f"{line} <<'RULES'\n{self.stdin}RULES"
+
+
+def linux_name(model_name: str) -> str:
+    """`pod/default/web-1` → `kpv-pod_default_web-1` (Kubernetes names never hold `_`)."""
+    return PREFIX + model_name.replace("/", "_")
+
+
+def segment_namespace(segment: str) -> str:
+    return f"{PREFIX}segment_{segment}"
+
+
+def in_ns(ns: str, *argv: str, stdin: str | None = None) -> Command:
+    return Command(("ip", "netns", "exec", ns, *argv), stdin)
+
+
+def ip(ns: str, *argv: str) -> Command:
+    return Command(("ip", "-n", ns, *argv))
+
+
+@dataclass
+class Plan:
+    """The commands that build the lab, in order, and the namespaces they create."""
+
+    namespaces: list[str]
+    commands: list[Command]
+    rule_namespaces: dict[str, str]  # Linux name → model name, where rules were loaded
+
+    def script(self) -> str:
+        names = " ".join(self.namespaces)
+        head = ["#!/bin/sh",
+                "# The lab as real network namespaces (run as root on a Linux machine).",
+                "# Nothing here touches the host's own network namespace.",
+                f"# Remove it all with: for ns in {names}; do ip netns del \"$ns\"; done",
+                "set -e"]
+        return "\n".join(head + [c.shell() for c in self.commands]) + "\n"
+
+
+def plan(network: Network) -> Plan:
+    namespaces = [linux_name(name) for name in network.namespaces]
+    segments = [segment_namespace(name) for name in network.segments]
+    commands = [Command(("ip", "netns", "add", name)) for name in namespaces + segments]
+    for name in namespaces + segments:
+        commands.append(in_ns(name, "sysctl", "-q", "-w", *ASSUMED_SYSCTLS))
+    commands += _segments(network)
+    commands += _veths(network)
+    rule_namespaces = {}
+    for ns in network.namespaces.values():
+        name = linux_name(ns.name)
+        commands += _devices(name, ns)
+        commands += _addresses(name, ns)
+        commands += _routes(name, ns)
+        commands.append(in_ns(name, "sysctl", "-q", "-w",
+                              *(f"{key}={value}" for key, value in ns.sysctl.items())))
+        if _has_rules(ns):
+            rule_namespaces[name] = ns.name
+            commands.append(in_ns(name, "iptables-restore", stdin=ns.netfilter.save(
+                when=iptables_date(network.clock))))
+    return Plan(namespaces + segments, commands, rule_namespaces)
+
+
+def _segments(network: Network) -> list[Command]:
+    """A bridge per segment, and a veth from it to each member's device."""
+    commands = []
+    for segment in network.segments.values():
+        name = segment_namespace(segment.name)
+        commands += [in_ns(name, "sysctl", "-q", "-w", "net.bridge.bridge-nf-call-iptables=0"),
+                     ip(name, "link", "add", SEGMENT_BRIDGE, "type", "bridge"),
+                     ip(name, "link", "set", "lo", "up"),
+                     ip(name, "link", "set", SEGMENT_BRIDGE, "up")]
+        for index, device in enumerate(segment.devices):
+            port = f"p{index}"
+            commands += [ip(name, "link", "add", port, "type", "veth", "peer", "name",
+                            device.name, "netns", linux_name(device.namespace.name)),
+                         ip(name, "link", "set", port, "master", SEGMENT_BRIDGE, "up")]
+    return commands
+
+
+def _veths(network: Network) -> list[Command]:
+    commands, done = [], set()
+    for ns in network.namespaces.values():
+        for device in ns.devices.values():
+            if not isinstance(device, Veth) or device.peer is None or id(device) in done:
+                continue
+            peer = device.peer
+            done |= {id(device), id(peer)}
+            commands.append(ip(linux_name(ns.name), "link", "add", device.name, "type", "veth",
+                               "peer", "name", peer.name, "netns",
+                               linux_name(peer.namespace.name)))
+    return commands
+
+
+def _devices(name: str, ns: Namespace) -> list[Command]:
+    commands = []
+    for device in ns.devices.values():
+        if isinstance(device, Bridge):
+            commands.append(ip(name, "link", "add", device.name, "type", "bridge"))
+    for device in ns.devices.values():
+        if isinstance(device, Loopback):
+            commands.append(ip(name, "link", "set", device.name, "up"))
+            continue
+        if not isinstance(device, Veth | Ethernet | Bridge):
+            raise ValueError(f"{ns.name}: no Linux device for a {device.kind} ({device.name})")
+        state = "up" if device.up else "down"
+        commands.append(ip(name, "link", "set", device.name, "address", device.mac,
+                           "mtu", str(device.mtu), state))
+        if device.master is not None:
+            commands.append(ip(name, "link", "set", device.name, "master", device.master.name))
+            commands.append(ip(name, "link", "set", device.name, "type", "bridge_slave",
+                               "hairpin", "on" if device.hairpin else "off"))
+    return commands
+
+
+def _addresses(name: str, ns: Namespace) -> list[Command]:
+    commands = []
+    for address in ns.addresses:
+        if address.dev == "lo" and str(address.interface) == "127.0.0.1/8":
+            continue  # every namespace is born with it
+        argv = ["addr", "add", str(address.interface), "dev", address.dev]
+        if address.interface.network.prefixlen < 31:
+            argv += ["brd", "+"]
+        if address.scope != "global":
+            argv += ["scope", address.scope]
+        commands.append(ip(name, *argv))
+    return commands
+
+
+def _routes(name: str, ns: Namespace) -> list[Command]:
+    """The main table exactly as the model has it: the kernel's own routes are replaced
+    too, since a plugin may have deleted one (ptp removes the pod's subnet route)."""
+    routes = ns.main.routes()
+    direct = [r for r in routes if r.via is None and not r.nexthops]
+    return [ip(name, "route", "flush", "table", "main")] + [
+        ip(name, "route", "add", *route_args(r)) for r in direct + [
+            r for r in routes if r not in direct]]
+
+
+def route_args(route: Route) -> list[str]:
+    """`ip route add` arguments for a model route."""
+    args = [] if route.type == "unicast" else [route.type]
+    args.append("default" if route.prefix.prefixlen == 0 else str(route.prefix))
+    if route.via is not None:
+        args += ["via", str(route.via)]
+    if route.dev is not None:
+        args += ["dev", route.dev]
+    args += ["proto", route.proto, "scope", route.scope]
+    if route.src is not None:
+        args += ["src", str(route.src)]
+    if route.metric:
+        args += ["metric", str(route.metric)]
+    if route.onlink:
+        args.append("onlink")
+    for hop in route.nexthops:
+        args += ["nexthop", "via", str(hop.via), "dev", hop.dev, "weight", str(hop.weight)]
+    return args
+
+
+def _has_rules(ns: Namespace) -> bool:
+    return any(chain.rules or not chain.builtin or chain.policy != "ACCEPT"
+               for table in ns.netfilter.tables.values() for chain in table.chains.values())

@@ -1,0 +1,89 @@
+"""What verify sends: every pod to every pod and to every Service port, each node to each
+Service port, the internet host to every NodePort and LoadBalancer IP, every pod out to the
+internet. The list is read from the lab, so a manifest's Services are probed too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+
+from playground.cluster.cloud import INTERNET_HOST, INTERNET_NAMESPACE
+from playground.cluster.cluster import Cluster
+from playground.cluster.controllers.kubelet import node_namespace_name, pod_namespace_name
+
+FIRST_SOURCE_PORT = 40000  # one source port per probe, so no two flows share a tuple
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    kind: str
+    source: str  # the model namespace it starts in
+    source_label: str
+    target_label: str
+    dst: IPv4Address
+    proto: str
+    dport: int
+    sport: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.source_label} → {self.target_label} {self.proto}/{self.dport}"
+
+
+def probes(cluster: Cluster) -> list[Probe]:
+    found: list[tuple] = []
+    pods = sorted((p for p in cluster.pods() if p.status.pod_ip), key=lambda p: p.key)
+    for src in pods:
+        for dst in pods:
+            if dst is not src:
+                proto, port = _first_port(dst)
+                found.append(("pod→pod", pod_namespace_name(src), f"pod/{src.key}",
+                              f"pod/{dst.key}", dst.status.pod_ip, proto, port))
+    services = sorted(cluster.services(), key=lambda s: s.key)
+    service_ports = [(s, p) for s in services for p in s.spec.ports if s.spec.cluster_ip]
+    for src in pods:
+        for service, port in service_ports:
+            found.append(("pod→svc", pod_namespace_name(src), f"pod/{src.key}",
+                          f"svc/{service.key}", service.spec.cluster_ip,
+                          port.protocol.lower(), port.port))
+    nodes = sorted(cluster.nodes(), key=lambda n: n.name)
+    for node in nodes:
+        for service, port in service_ports:
+            found.append(("node→svc", node_namespace_name(node.name), f"node/{node.name}",
+                          f"svc/{service.key}", service.spec.cluster_ip,
+                          port.protocol.lower(), port.port))
+    for service, port in service_ports:
+        for node in nodes:
+            if port.node_port and node.status.external_ip:
+                found.append(("outside→nodeport", INTERNET_NAMESPACE, "internet",
+                              f"node/{node.name}({service.key})", node.status.external_ip,
+                              port.protocol.lower(), port.node_port))
+        for address in service.status.load_balancer_ips:
+            found.append(("outside→lb", INTERNET_NAMESPACE, "internet", f"lb/{service.key}",
+                          address, port.protocol.lower(), port.port))
+    internet_port = next(s.port for s in cluster.network.namespace(INTERNET_NAMESPACE).sockets
+                         if s.proto == "tcp")
+    for src in pods:
+        found.append(("pod→internet", pod_namespace_name(src), f"pod/{src.key}", "internet",
+                      INTERNET_HOST, "tcp", internet_port))
+    return [Probe(kind, source, source_label, target_label, IPv4Address(dst), proto, port,
+                  FIRST_SOURCE_PORT + index)
+            for index, (kind, source, source_label, target_label, dst, proto, port)
+            in enumerate(found)]
+
+
+def _first_port(pod) -> tuple[str, int]:
+    for _container, port in pod.ports():
+        return port.protocol.lower(), port.container_port
+    return "tcp", 80  # nothing declared: the probe shows what a closed port does
+
+
+def listeners(cluster: Cluster) -> dict[str, list[str]]:
+    """Per model namespace, the sockets a responder must open there."""
+    found = {}
+    for ns in cluster.network.namespaces.values():
+        specs = [f"{s.proto}:{s.address}:{s.port}" for s in ns.sockets
+                 if s.remote is None and s.proto in ("tcp", "udp")]
+        if specs:
+            found[ns.name] = specs
+    return found

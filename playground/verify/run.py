@@ -1,0 +1,89 @@
+"""verify: build the lab in the kernel, send every probe there and in the model, compare."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from ipaddress import IPv4Address
+
+from playground.cluster.cluster import Cluster
+from playground.verify.cleanup import KernelLab
+from playground.verify.compare import Comparison, Observation, compare
+from playground.verify.kernel import (
+    VerifyError,
+    conntrack_entries,
+    conntrack_flush,
+    missing_requirements,
+)
+from playground.verify.materialise import in_ns, linux_name, plan
+from playground.verify.predict import predict
+from playground.verify.probes import Probe, listeners, probes
+from playground.verify.report import summary, table
+
+PROBE_TIMEOUT = 1.0  # seconds a client waits; everything here is one machine's memory
+
+
+def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c: None,
+           lab: type[KernelLab] = KernelLab) -> list[Comparison]:
+    reason = missing_requirements()
+    if reason is not None:
+        raise VerifyError(f"verify {reason}")
+    built = plan(cluster.network)
+    model = copy.deepcopy(cluster.network)  # the lab itself stays as it was
+    results = []
+    with lab(built) as kernel:
+        for name, specs in listeners(cluster).items():
+            kernel.start_responder(linux_name(name), name, specs)
+        tracked = built.rule_namespaces
+        for ns in tracked:
+            conntrack_flush(ns)
+        for probe in probes(cluster):
+            for ns in model.namespaces.values():
+                ns.conntrack.flush()
+            client = start_client(probe)  # the kernel works while the model thinks
+            outcomes = predict(model, probe)
+            observed = observe(probe, client, tracked)
+            result = compare(probe, outcomes, observed)
+            model = result.closest.network  # carry on from the choice the kernel made
+            results.append(result)
+            on_result(result)
+    return results
+
+
+def start_client(probe: Probe) -> subprocess.Popen:
+    command = in_ns(linux_name(probe.source), sys.executable, "-m", "playground.verify.client",
+                    probe.proto, str(probe.sport), str(probe.dst), str(probe.dport),
+                    str(PROBE_TIMEOUT))
+    return subprocess.Popen(command.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def observe(probe: Probe, client: subprocess.Popen, tracked: dict[str, str]) -> Observation:
+    """What the client saw, and the conntrack entries its probe left."""
+    stdout, stderr = client.communicate()
+    try:
+        answer = json.loads(stdout)
+    except json.JSONDecodeError:
+        raise VerifyError(f"the probe client in {probe.source} failed: "
+                          f"{stderr.strip()[-200:]}") from None
+    if answer["outcome"] == "error":
+        raise VerifyError(f"probe {probe.label}: {answer['error']}")
+    peer = None
+    if answer["outcome"] == "reached":
+        address, _, port = answer["peer"].rpartition(":")
+        peer = (IPv4Address(address), int(port))
+    # read and empty each table, so the next probe starts from none, as the model's copy does
+    entries = {model_name: conntrack_entries(ns, flush=True) for ns, model_name in tracked.items()}
+    return Observation(answer["outcome"], answer.get("server"), peer,
+                       {name: found for name, found in entries.items() if found})
+
+
+def verify_lab(cluster: Cluster) -> int:
+    """The `verify` command: the table, a summary, and exit 1 on any mismatch."""
+    results = verify(cluster)
+    print(table(results), end="")
+    print(summary(results, cluster.cni.name), end="")
+    return 0 if all(result.ok for result in results) else 1

@@ -1,0 +1,40 @@
+"""`k8s-playground verify` and `export --shell` from the command line."""
+
+from playground.cli import main
+
+
+def test_verify_prints_a_row_per_probe_and_a_summary(kernel, capsys):
+    assert main(["verify", "--cni", "ptp"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("PROBE ")
+    assert "pod/default/client → svc/default/web tcp/80" in out
+    assert out.endswith("81 probes, 0 mismatches (ptp CNI, real kernel vs model)\n")
+
+
+def test_verify_refuses_with_one_line_where_it_cannot_run(monkeypatch, capsys):
+    monkeypatch.setattr("playground.verify.run.missing_requirements",
+                        lambda: "needs root (network namespaces and iptables)")
+    assert main(["verify"]) == 2
+    assert capsys.readouterr().err == (
+        "error: verify needs root (network namespaces and iptables)\n")
+
+
+def test_export_shell_writes_the_commands_of_a_lab_file(tmp_path, capsys):
+    import asyncio
+
+    from playground.cluster.lab import build_default_lab
+    from playground.saves import Lab, save_lab
+
+    path = tmp_path / "lab.k8slab"
+
+    async def save_default_lab():
+        lab = Lab(await build_default_lab())
+        await save_lab(lab, path)
+        await lab.close()
+
+    asyncio.run(save_default_lab())
+    assert main(["export", str(path), "--shell"]) == 0
+    script = capsys.readouterr().out
+    assert script.startswith("#!/bin/sh\n")
+    assert "ip netns add kpv-node_kind-worker\n" in script
+    assert main(["export", str(path), "--shell", "--yaml"]) == 2

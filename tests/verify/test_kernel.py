@@ -1,0 +1,63 @@
+"""The seed's flows, built from real namespaces and sent for real: the kernel must agree
+with the model on every probe (needs root, iproute2, iptables and conntrack)."""
+
+import pytest
+
+from playground.cluster.lab import build_default_lab
+from playground.cluster.objects import Container, ContainerPort
+from playground.cluster.service import ServicePort
+from playground.verify.run import verify
+
+
+async def seed_flows_lab(cni: str):
+    """The default lab plus the Services of the seed's flows (as tests/cluster builds them)."""
+    lab = await build_default_lab(cni=cni)
+    await lab.add_service("web-np", [ServicePort(80, "http", name="http", node_port=30080)],
+                          selector={"app": "web"}, type="NodePort")
+    await lab.add_service("shop", [ServicePort(80, "http", name="http")],
+                          selector={"app": "web"}, type="LoadBalancer")
+    await lab.add_deployment("solo", [Container("solo", ports=[ContainerPort(80, "http")])])
+    await lab.add_service("solo", [ServicePort(80, "http", name="http")],
+                          selector={"app": "solo"}, type="LoadBalancer",
+                          external_traffic_policy="Local")
+    await lab.add_service("empty", [ServicePort(80, name="http")], selector={"app": "none"})
+    await lab.add_service("sticky", [ServicePort(80, "http", name="http")],
+                          selector={"app": "web"}, session_affinity="ClientIP")
+    return lab
+
+
+def found(results, kind, source=None, target=None):
+    return [r for r in results if r.probe.kind == kind
+            and (source is None or r.probe.source_label == source)
+            and (target is None or r.probe.target_label == target)]
+
+
+@pytest.mark.parametrize("cni", ["bridge", "ptp"])
+async def test_the_seed_flows_match_the_kernel(kernel, cni):
+    lab = await seed_flows_lab(cni)
+    try:
+        results = verify(lab)
+    finally:
+        await lab.stop()
+    assert [r.problems for r in results if not r.ok] == []
+    same_node = found(results, "pod→pod", "pod/default/client", "pod/default/web-2")
+    across = found(results, "pod→pod", "pod/default/client", "pod/default/web-1")
+    assert same_node[0].observed.server == "pod/default/web-2"
+    assert across[0].observed.peer[0].exploded == "10.244.1.2"
+    to_service = found(results, "pod→svc", "pod/default/client", "svc/default/web")[0]
+    assert to_service.observed.result == "reached", "the reply came back un-NATed"
+    hairpin = found(results, "pod→svc", "pod/default/web-2", "svc/default/web")[0]
+    assert len({o.server for o in hairpin.outcomes}) == 2, "itself is one of the choices"
+    nodeports = found(results, "outside→nodeport", target="node/kind-worker(default/web-np)")
+    assert nodeports[0].observed.result == "reached"
+    cluster_lb = found(results, "outside→lb", target="lb/default/shop")[0]
+    local_lb = found(results, "outside→lb", target="lb/default/solo")[0]
+    assert cluster_lb.observed.peer[0].exploded != "203.0.113.100", "Cluster hides the client"
+    assert local_lb.observed.peer[0].exploded == "203.0.113.100", "Local keeps the client"
+    egress = found(results, "pod→internet", "pod/default/client")[0]
+    assert egress.observed.peer[0].exploded == "203.0.113.11", "the node's public IP"
+    empty = found(results, "pod→svc", "pod/default/client", "svc/default/empty")[0]
+    assert empty.observed.result == "refused" and {o.result for o in empty.outcomes} == {
+        "refused"}
+    sticky = found(results, "node→svc", target="svc/default/sticky")
+    assert sticky and all(r.ok for r in sticky)
