@@ -5,8 +5,9 @@ A lab file is one msgpack map, keys in this order:
 
     format    "k8s-playground-lab"
     version   1
-    settings  cni, seed, node_cidr_mask; clock, rng, uids, resource_version (where the
-              lab's clock, random source and counters stood, so it goes on the same way)
+    settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
+              rng, uids, resource_version (where the lab's clock, random source and counters
+              stood, so it goes on the same way)
     objects   the API objects (the desired state), as plain maps
     history   the replayable commands (traces, replies, traffic, ip route, sysctl)
     lesson    the guided lab in progress and its ticked tasks, or nothing
@@ -31,7 +32,12 @@ import msgpack
 
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.codec import DecodeError, decode_object, encode
-from playground.cluster.restore import ClusterSettings, restore_cluster, saved_objects
+from playground.cluster.restore import (
+    ClusterSettings,
+    nodes_with_bridge,
+    restore_cluster,
+    saved_objects,
+)
 from playground.journal import Action, Journal, is_replayable
 from playground.shell import Shell, ShellError, ShellResult
 
@@ -46,7 +52,8 @@ MAX_TEXT = 4_096
 MT_STATE_WORDS = 625  # random.Random (Mersenne Twister): 624 words and a position
 CHUNK = 64 * 1024
 KEYS = ("format", "version", "settings", "objects", "history", "lesson", "layout")
-SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "clock", "rng", "uids", "resource_version")
+SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "bridges", "clock", "rng", "uids",
+                "resource_version")
 CNIS = ("bridge", "ptp")
 
 # version N -> a function turning a version-N document into a version-(N+1) one
@@ -73,6 +80,7 @@ class Lab:
         self.journal = Journal()
         self.lesson = lesson
         self.layout = check_layout(dict(layout or {}), "layout")
+        self.skipped: list[str] = []  # journal lines a load could not run again
 
     @property
     def history(self) -> list[Action]:
@@ -121,7 +129,8 @@ def lab_document(lab: Lab) -> dict:
     if version != 3 or gauss is not None:  # never drawn by the lab; refuse to lose it silently
         raise LabFileError("the lab's random source is in a state a lab file cannot hold")
     settings = {"cni": cluster.cni.name, "seed": cluster.seed, "node_cidr_mask":
-                cluster.allocator.node_mask, "clock": float(network.clock), "rng": list(words),
+                cluster.allocator.node_mask, "bridges": nodes_with_bridge(cluster),
+                "clock": float(network.clock), "rng": list(words),
                 "uids": cluster.api.uid_counter,
                 "resource_version": cluster.api.resource_version}
     return {
@@ -290,7 +299,7 @@ def unpack(data: bytes) -> Any:
     unpacker = msgpack.Unpacker(raw=False, strict_map_key=True, ext_hook=_refuse_ext,
                                 max_buffer_size=MAX_LAB_BYTES, max_str_len=MAX_LAB_BYTES,
                                 max_bin_len=0, max_array_len=MAX_LAB_BYTES // 2,
-                                max_map_len=MAX_LAB_BYTES // 4, max_ext_len=0)
+                                max_map_len=MAX_LAB_BYTES // 4, max_ext_len=1024)
     try:
         unpacker.feed(data)
         document = unpacker.unpack()
@@ -375,6 +384,10 @@ def _check_settings(settings: Any) -> None:
         raise LabFileError("settings.node_cidr_mask: expected a prefix length from 17 to 28")
     _check_clock(settings["clock"], "settings.clock")
     _check_rng(settings["rng"], "settings.rng")
+    bridges = settings["bridges"]
+    if not isinstance(bridges, list) or len(bridges) > MAX_OBJECTS or not all(
+            isinstance(name, str) and len(name) <= 253 for name in bridges):
+        raise LabFileError("settings.bridges: expected a list of node names")
 
 
 def _check_action(entry: Any, where: str) -> None:
@@ -424,8 +437,9 @@ async def build_lab(document: dict) -> Lab:
             raise LabFileError(str(error)) from None
     settings = document["settings"]
     try:
-        cluster = await restore_cluster(ClusterSettings(settings["cni"], settings["seed"],
-                                                        settings["node_cidr_mask"]), objects)
+        cluster = await restore_cluster(ClusterSettings(
+            settings["cni"], settings["seed"], settings["node_cidr_mask"],
+            list(settings["bridges"])), objects)
     except ClusterError as error:
         raise LabFileError(f"objects: {error}") from None
     lesson = document["lesson"]
@@ -435,7 +449,7 @@ async def build_lab(document: dict) -> Lab:
         cluster.api.uid_counter = max(settings["uids"], cluster.api.uid_counter)
         cluster.api.resource_version = max(settings["resource_version"],
                                            cluster.api.resource_version)
-        await _replay_history(lab, document["history"])
+        lab.skipped = await _replay_history(lab, document["history"])
         cluster.network.rng.setstate(_rng_state(settings["rng"]))
         cluster.network.clock = settings["clock"]
     except BaseException:
@@ -444,16 +458,19 @@ async def build_lab(document: dict) -> Lab:
     return lab
 
 
-async def _replay_history(lab: Lab, history: list[dict]) -> None:
-    network = lab.cluster.network
-    for index, entry in enumerate(history):
+async def _replay_history(lab: Lab, history: list[dict]) -> list[str]:
+    """Run the journal again; a command whose pod or Service has since been deleted cannot,
+    and is left out (what it taught conntrack is lost, nothing else). Returns those lines."""
+    network, skipped = lab.cluster.network, []
+    for entry in history:
         network.clock = entry["clock"]
         if entry["rng"] is not None:
             network.rng.setstate(_rng_state(entry["rng"]))
         try:
             await lab.run(entry["line"], entry["selected"])
-        except (ShellError, ClusterError) as error:
-            raise LabFileError(f"history[{index}] ({entry['line']}): {error}") from None
+        except (ShellError, ClusterError):
+            skipped.append(entry["line"])
+    return skipped
 
 
 async def load_lab(path: str | os.PathLike) -> Lab:

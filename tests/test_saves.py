@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
+
 from playground.cluster.objects import Container
 from playground.cluster.restore import saved_objects
-from playground.saves import Lab, load_lab, pack_lab, save_lab
+from playground.saves import (
+    Lab,
+    LabFileError,
+    LessonProgress,
+    autosave,
+    discard_recovery,
+    load_lab,
+    pack_lab,
+    pending_recovery,
+    save_lab,
+)
 
 FOLLOW_UP = ["trace pod/client svc/web", "reply", "traffic pod/client svc/web --count 20",
              "trace pod/client internet", "reply"]
@@ -34,3 +46,49 @@ async def test_a_loaded_lab_has_the_objects_and_gives_the_traces_of_the_saved_on
         assert await outputs(loaded) == await outputs(original)
     finally:
         await loaded.close()
+
+
+async def test_saving_again_keeps_the_previous_file_as_bak(lab, tmp_path):
+    first = Lab(lab)
+    path = tmp_path / "lab.k8slab"
+    await save_lab(first, path)
+    before = path.read_bytes()
+    await first.run("trace pod/client svc/web")
+    await save_lab(first, path)
+    assert (tmp_path / "lab.k8slab.bak").read_bytes() == before
+    assert path.read_bytes() == pack_lab(first)
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+async def test_autosave_goes_to_the_recovery_file_until_discarded(lab, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert pending_recovery() is None
+    original = Lab(lab, layout={"inspector": "routes", "speed": 2, "autoplay": True})
+    await original.run("trace pod/client pod/web-1")
+    path = await autosave(original)
+    assert path == tmp_path / "k8s-playground" / "recovery.k8slab" == pending_recovery()
+    restored = await load_lab(path)
+    try:
+        assert restored.layout == original.layout
+        assert pack_lab(restored) == pack_lab(original)
+    finally:
+        await restored.close()
+    discard_recovery()
+    assert pending_recovery() is None
+
+
+async def test_lesson_progress_and_layout_come_back(lab, tmp_path):
+    original = Lab(lab, LessonProgress("pod-to-service", ["dnat"]), {"pane": "lesson"})
+    path = tmp_path / "lesson.k8slab"
+    await save_lab(original, path)
+    loaded = await load_lab(path)
+    try:
+        assert loaded.lesson == LessonProgress("pod-to-service", ["dnat"])
+        assert loaded.layout == {"pane": "lesson"}
+    finally:
+        await loaded.close()
+
+
+def test_a_layout_of_the_wrong_types_is_refused(lab):
+    with pytest.raises(LabFileError, match="layout.pane"):
+        Lab(lab, layout={"pane": ["a", "list"]})

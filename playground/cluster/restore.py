@@ -8,7 +8,7 @@ pod wiring, kube-proxy rules, load balancer routes), so nothing of the dataplane
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.cloud import LB_POOL
@@ -27,6 +27,14 @@ class ClusterSettings:
     cni: str = "bridge"
     seed: int = 0
     node_cidr_mask: int = 24
+    bridges: list[str] = field(default_factory=list)  # nodes whose bridge outlived its pods
+
+
+def nodes_with_bridge(cluster: Cluster) -> list[str]:
+    """The bridge plugin makes cni0 on a node's first pod and never removes it."""
+    return [node.name for node in cluster.nodes()
+            if hasattr(cluster.cni, "ensure_bridge") and "cni0" in
+            cluster.node_namespace(node.name).devices]
 
 
 def saved_objects(cluster: Cluster) -> list:
@@ -190,7 +198,7 @@ async def restore_cluster(settings: ClusterSettings, objects: list) -> Cluster:
     cluster = Cluster(settings.cni, settings.seed, settings.node_cidr_mask)
     try:
         await cluster.start()
-        await _replay(cluster, objects)
+        await _replay(cluster, objects, settings.bridges)
     except BaseException:
         await cluster.stop()
         raise
@@ -201,11 +209,14 @@ def _creation_order(obj) -> tuple:
     return (obj.metadata.created_at, obj.metadata.uid, obj.metadata.namespace, obj.metadata.name)
 
 
-async def _replay(cluster: Cluster, objects: list) -> None:
+async def _replay(cluster: Cluster, objects: list, bridges: list[str]) -> None:
     by_kind = {kind: sorted((o for o in objects if o.kind == kind), key=_creation_order)
                for kind in RESTORE_ORDER}
     for node in by_kind["Node"]:  # one at a time, so each node's agents see the same order
         await cluster.restore_node(copy.deepcopy(node))
+        if node.name in bridges and hasattr(cluster.cni, "ensure_bridge"):
+            cluster.cni.ensure_bridge(cluster.node_namespace(node.name),
+                                      IPv4Network(node.spec.pod_cidr))
     for kind in ("Namespace", "Service", "EndpointSlice", "Pod", "Deployment"):
         for obj in by_kind[kind]:
             obj = copy.deepcopy(obj)

@@ -19,7 +19,7 @@ class BridgePlugin:
     def setup_node(self, network: Network, node_ns: Namespace, pod_cidr: IPv4Network) -> None:
         node_ns.sysctl["net.ipv4.ip_forward"] = "1"
 
-    def _bridge(self, node_ns: Namespace, pod_cidr: IPv4Network) -> Bridge:
+    def ensure_bridge(self, node_ns: Namespace, pod_cidr: IPv4Network) -> Bridge:
         """Created on the first pod, as the plugin does (isGateway: the bridge gets .1)."""
         existing = node_ns.devices.get(BRIDGE)
         if isinstance(existing, Bridge):
@@ -31,7 +31,7 @@ class BridgePlugin:
 
     def add(self, network, node_ns, pod_ns, ip: IPv4Address, pod_cidr: IPv4Network,
             container_id: str) -> PodAttachment:
-        bridge = self._bridge(node_ns, pod_cidr)
+        bridge = self.ensure_bridge(node_ns, pod_cidr)
         name = host_veth_name(container_id)
         pod_end, host_end = network.add_veth(pod_ns, "eth0", node_ns, name)
         bridge.enslave(host_end, hairpin=True)  # kubelet's hairpin mode, so a pod can reach itself
