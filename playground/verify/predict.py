@@ -92,7 +92,7 @@ def _walk(base: Network, probe: Probe, choices: Choices) -> Outcome:
             else route.nexthops[0]))(ns.name)
     first = network.send(probe.source, probe.dst, probe.proto, probe.dport, owner="verify",
                          sport=probe.sport)
-    traces, result = [first], RESULTS.get(first.verdict, "timeout")
+    traces, result = [first], _client_sees(first, probe)
     if first.verdict == "delivered":
         traces.append(network.reply(first))
         result = "reached" if _home(traces[-1], probe) else "timeout"
@@ -120,6 +120,19 @@ def _plain(network: Network) -> None:
     network.rng = plain
     for ns in network.namespaces.values():
         del ns.pick_nexthop
+
+
+def _client_sees(trace: Trace, probe: Probe) -> str:
+    """A refusal or an unreachable only reaches the client if the reset or ICMP error made
+    it home, or if the send failed in its own namespace; otherwise it waits in vain."""
+    if trace.verdict == "delivered":
+        return "reached"
+    answered = any(h.role != "packet" and h.event == "deliver" and h.where == probe.source
+                   for h in trace.hops)
+    failed_here = [h.where for h in trace.hops if h.role == "packet"][-1:] == [probe.source]
+    if answered or (failed_here and trace.verdict == "unreachable"):
+        return RESULTS.get(trace.verdict, "timeout")
+    return "timeout"
 
 
 def _home(reply: Trace, probe: Probe) -> bool:

@@ -61,3 +61,19 @@ async def test_the_seed_flows_match_the_kernel(kernel, cni):
         "refused"}
     sticky = found(results, "node→svc", target="svc/default/sticky")
     assert sticky and all(r.ok for r in sticky)
+
+
+async def test_an_error_that_cannot_come_home_is_a_timeout_in_both(kernel):
+    from ipaddress import IPv4Network
+
+    lab = await build_default_lab()
+    try:
+        # kind-worker forgets kind-worker2's pods: its packets go to the VPC gateway, whose
+        # "net unreachable" has no way back to a pod address either
+        lab.node_namespace("kind-worker").main.delete(IPv4Network("10.244.2.0/24"))
+        results = verify(lab)
+    finally:
+        await lab.stop()
+    assert [r.problems for r in results if not r.ok] == []
+    lost = found(results, "pod→pod", "pod/default/client", "pod/default/web-1")[0]
+    assert lost.observed.result == "timeout" and lost.closest.result == "timeout"
