@@ -77,6 +77,7 @@ class ShellResult:
     traces: list[Trace] = field(default_factory=list)
     changed: bool = False
     replaced: bool = False  # the whole lab was rebuilt
+    created: str | None = None  # what the command made, as the app selects it
 
 
 def _labels(text: str | None) -> dict[str, str]:
@@ -258,7 +259,8 @@ class Shell:
         await self.cluster.add_pod(args.name, [Container(args.name, args.image, ports)],
                                    namespace=args.namespace, labels=labels,
                                    node_name=_node_override(args.overrides))
-        return ShellResult(f"pod/{args.name} created\n", changed=True)
+        return ShellResult(f"pod/{args.name} created\n", changed=True,
+                           created=f"pod/{args.namespace}/{args.name}")
 
     async def _create(self, words: list[str]) -> ShellResult:
         what = words[0] if words else ""
@@ -281,7 +283,8 @@ class Shell:
                               args.image, ports)
         await self.cluster.add_deployment(args.name, [container], args.replicas,
                                           namespace=args.namespace)
-        return ShellResult(f"deployment.apps/{args.name} created\n", changed=True)
+        return ShellResult(f"deployment.apps/{args.name} created\n", changed=True,
+                           created=f"deploy/{args.namespace}/{args.name}")
 
     async def _create_service(self, words: list[str]) -> ShellResult:
         types = {"clusterip": "ClusterIP", "nodeport": "NodePort",
@@ -305,7 +308,8 @@ class Shell:
         # as kubectl does, the Service selects app=NAME; `kubectl set selector` changes it
         await self.cluster.add_service(args.name, ports, namespace=args.namespace,
                                        selector={"app": args.name}, type=types[words[0]])
-        return ShellResult(f"service/{args.name} created\n", changed=True)
+        return ShellResult(f"service/{args.name} created\n", changed=True,
+                           created=f"svc/{args.namespace}/{args.name}")
 
     async def _create_ingress(self, words: list[str]) -> ShellResult:
         parser = _Parser(prog="kubectl create ingress", add_help=False)
@@ -325,7 +329,8 @@ class Shell:
         default = _backend(args.default_backend) if args.default_backend else None
         ingress = Ingress(ObjectMeta(args.name, args.namespace), list(rules.values()), default)
         await self.cluster.add_ingress(ingress)
-        return ShellResult(f"ingress.networking.k8s.io/{args.name} created\n", changed=True)
+        return ShellResult(f"ingress.networking.k8s.io/{args.name} created\n", changed=True,
+                           created=f"ing/{args.namespace}/{args.name}")
 
     async def _set(self, words: list[str]) -> ShellResult:
         if not words or words[0] != "selector":
@@ -362,7 +367,8 @@ class Shell:
         if args.verb == "add":
             node = await self.cluster.add_node(args.name, control_plane=args.control_plane)
             return ShellResult(f"node/{node.name} joined: {node.status.internal_ip}, pod CIDR "
-                               f"{node.spec.pod_cidr}\n", changed=True)
+                               f"{node.spec.pod_cidr}\n", changed=True,
+                               created=f"node/{node.name}")
         await self.cluster.remove_node(args.name)
         return ShellResult(f'node "{args.name}" removed\n', changed=True)
 
@@ -405,7 +411,8 @@ class Shell:
         await self.cluster.add_service(
             service_name, [ServicePort(args.port, target or args.port, args.protocol.upper())],
             namespace=args.namespace, selector=selector, type=args.type)
-        return ShellResult(f"service/{service_name} exposed\n", changed=True)
+        return ShellResult(f"service/{service_name} exposed\n", changed=True,
+                           created=f"svc/{args.namespace}/{service_name}")
 
     async def _scale(self, words: list[str]) -> ShellResult:
         parser = _Parser(prog="kubectl scale", add_help=False)

@@ -171,11 +171,16 @@ class PlaygroundApp(App):
         self.selected, self.output, self.follow_packet = spec, "", False
         self.query_one("#objects", ObjectsTree).show_selected(spec)
         self.refresh_view()
+        if spec_namespace(spec) is None:  # a Service or a Deployment has no tables of its own
+            self.query_one("#inspector", Inspector).active = "object-tab"
 
     # selection
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
-        if event.node.data and self.cluster is not None and event.node.data != self.selected:
+        # only the user's own moves select: the app moves the cursor too, to follow them
+        if not event.control.moved_by_user(event.node) or self.cluster is None:
+            return
+        if event.node.data and event.node.data != self.selected:
             self.select(event.node.data)
 
     def on_topology_view_selected(self, event: TopologyView.Selected) -> None:
@@ -264,8 +269,12 @@ class PlaygroundApp(App):
                 self.output = result.output
             if result.changed:
                 self.refresh_lab()
+            if result.created:
+                self.select(result.created)  # what you just made is what you look at next
             elif result.output:
                 self.refresh_view()
+            if self.output:
+                self.query_one("#inspector", Inspector).active = "object-tab"
         return None
 
     def selected_namespace_spec(self) -> str | None:

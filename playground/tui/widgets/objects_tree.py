@@ -22,10 +22,12 @@ class ObjectsTree(Tree):
     def __init__(self, **kwargs) -> None:
         super().__init__("lab", **kwargs)
         self.show_root = False
+        self.placed: set = set()
 
     def rebuild(self, cluster: Cluster) -> None:
         cursor = self.cursor_node.data if self.cursor_node else None
         self.clear()
+        self.placed.clear()
         nodes = self.root.add("Nodes", expand=True)
         for node in cluster.nodes():
             label = Text.assemble((node.name, "bold"), (f" {node.status.internal_ip}", "dim"))
@@ -87,13 +89,24 @@ class ObjectsTree(Tree):
         self.show_selected(cursor)
 
     def show_selected(self, data: str | None) -> None:
-        """Put the cursor on the entry for this spec, if the tree has one."""
+        """Put the cursor on the entry for this spec, once the tree has laid out its lines."""
+        self.call_after_refresh(self._move_to, data)
+
+    def _move_to(self, data: str | None) -> None:
         if data is None or (self.cursor_node is not None and self.cursor_node.data == data):
             return
         for node in self._all_nodes():
             if node.data == data:
+                self.placed.add(node)  # its highlight message is ours, not the user's
                 self.move_cursor(node)
                 return
+
+    def moved_by_user(self, node) -> bool:
+        """False for the highlight that show_selected itself caused."""
+        if node in self.placed:
+            self.placed.discard(node)
+            return False
+        return True
 
     def _all_nodes(self):
         stack = list(reversed(self.root.children))
