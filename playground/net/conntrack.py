@@ -110,6 +110,16 @@ class Conntrack:
             return None
         return found
 
+    def lookup_related(self, error: Packet) -> tuple[Entry, int] | None:
+        """The flow an ICMP error is about, and the direction the error travels in.
+
+        As nf_conntrack does: the quoted packet's tuple, inverted, is looked up; it was sent
+        after any NAT, so only the inverted tuple is sure to be one of the entry's."""
+        found = self._by_tuple.get(tuple_of(error.inner).invert())
+        if found is None or found[0].expires_at <= self.clock():
+            return None
+        return found
+
     def expire(self) -> None:
         now = self.clock()
         for entry in [e for e in self.entries if e.expires_at <= now]:

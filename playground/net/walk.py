@@ -413,10 +413,10 @@ class Walker:
         pkt = flight.packet
         found = ns.conntrack.lookup(pkt)
         if found is None and pkt.is_icmp_error and pkt.inner is not None:
-            inner_found = ns.conntrack.lookup(pkt.inner)
+            inner_found = ns.conntrack.lookup_related(pkt)
             if inner_found is not None:
                 entry, direction = inner_found
-                flight.tracked = Tracked(entry, 1 - direction, "RELATED")
+                flight.tracked = Tracked(entry, direction, "RELATED")
                 self._hop(ns, flight, "conntrack", "an ICMP error about a tracked flow: RELATED",
                           conntrack=entry.text())
                 return
