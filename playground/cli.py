@@ -175,7 +175,7 @@ async def open_lab(path: str) -> int:
     try:
         from playground.tui.app import PlaygroundApp
 
-        await PlaygroundApp(lab=lab).run_async()
+        await PlaygroundApp(lab=lab, path=path).run_async()
     finally:
         await lab.close()
     return 0

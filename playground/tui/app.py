@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 
 from rich.text import Text
@@ -14,7 +15,18 @@ from textual.widgets import DataTable, Footer, Header, Input, Static, Tree
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.lab import build_default_lab
-from playground.shell import Shell, ShellError
+from playground.labs.catalogue import LESSONS
+from playground.labs.lesson import finished, tick
+from playground.saves import (
+    Lab,
+    LabFileError,
+    autosave,
+    discard_recovery,
+    load_lab,
+    pending_recovery,
+    save_lab,
+)
+from playground.shell import ShellError
 from playground.timefmt import iptables_date
 from playground.tui.completion import CommandSuggester
 from playground.tui.describe import describe
@@ -28,6 +40,7 @@ from playground.tui.forms import (
     form_for,
 )
 from playground.tui.help import HelpScreen
+from playground.tui.lab_files import LessonPicker, OpenDialog, RestoreDialog, SaveDialog
 from playground.tui.player import Player
 from playground.tui.send import SendForm
 from playground.tui.topology import Marks
@@ -35,12 +48,14 @@ from playground.tui.widgets.command_input import CommandInput
 from playground.tui.widgets.hop_detail import HopDetail
 from playground.tui.widgets.hop_filter import HopFilterBar
 from playground.tui.widgets.inspector import Inspector
+from playground.tui.widgets.lesson_pane import LessonPane
 from playground.tui.widgets.objects_tree import ObjectsTree, spec_namespace
 from playground.tui.widgets.path_strip import PathStrip
 from playground.tui.widgets.timeline import HopFilter, Timeline, parse_key
 from playground.tui.widgets.topology_view import TopologyView
 
 SMALL = (110, 34)  # below this width or height the panes are packed tighter
+APP_COMMANDS = ("save", "open", "lesson")  # commands on the lab as a whole, not inside it
 
 
 class PlaygroundApp(App):
@@ -65,16 +80,22 @@ class PlaygroundApp(App):
         Binding("f", "filter", "Filter hops"),
         Binding("slash", "search", "Search", key_display="/"),
         Binding("ctrl+n", "new_lab", "New lab", show=False),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+o", "open", "Open", show=False),
+        Binding("ctrl+l", "lessons", "Guided labs", show=False),
+        Binding("h", "hint", "Hint", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
 
     def __init__(self, cni: str = "bridge", seed: int = 0, autoplay: bool = True,
-                 lab=None) -> None:
+                 lab: Lab | None = None, path: str | None = None) -> None:
         super().__init__()
         self.cni, self.seed, self.autoplay = cni, seed, autoplay
         self.lab = lab  # a saved lab to open instead of the default one
-        self.shell: Shell | None = None
+        self.path = path  # where ctrl+s saves; None until saved or opened
+        self.dirty = False  # changed since the last save
+        self.show_hint = False
         self.player = Player()
         self.selected: str | None = None
         self.output = ""  # the last command's answer, shown until the selection moves
@@ -84,11 +105,17 @@ class PlaygroundApp(App):
 
     @property
     def cluster(self) -> Cluster | None:
-        return self.shell.cluster if self.shell else None
+        return self.lab.cluster if self.lab else None
+
+    @property
+    def lesson(self):
+        progress = self.lab.lesson if self.lab else None
+        return next((x for x in LESSONS if progress and x.id == progress.lesson), None)
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="main"):
+            yield LessonPane(id="lesson")
             yield ObjectsTree(id="objects")
             with Vertical(id="right"):
                 with VerticalScroll(id="topology-scroll"):
@@ -108,7 +135,7 @@ class PlaygroundApp(App):
         yield Footer()
 
     async def on_mount(self) -> None:
-        for widget in ("#command", "#error", "#filter", "#search"):
+        for widget in ("#command", "#error", "#filter", "#search", "#lesson"):
             self.query_one(widget).display = False
         self.query_one("#objects", ObjectsTree).border_title = "lab"
         self.query_one("#topology-scroll").border_title = "topology"
@@ -116,17 +143,47 @@ class PlaygroundApp(App):
         self.query_one("#detail-scroll").border_title = "hop"
         self._fit(self.size.width, self.size.height)
         self.sub_title = "loading the lab"
-        cluster = self.lab.cluster if self.lab is not None else await build_default_lab(
-            cni=self.cni, seed=self.seed)
-        self.shell = Shell(cluster)
-        self._name_lab()
-        self.selected = "node/kind-worker"
-        self.refresh_lab()
+        opened = self.lab is not None
+        if self.lab is None:
+            self.lab = Lab(await build_default_lab(cni=self.cni, seed=self.seed))
+        self._take_lab(self.lab)
         self.query_one("#objects", ObjectsTree).focus()
+        recovery = None if opened else pending_recovery()
+        if recovery is not None:
+            self.push_screen(RestoreDialog(recovery), self._restore)
 
     async def on_unmount(self) -> None:
         if self.cluster is not None:
             await self.cluster.stop()
+
+    def _take_lab(self, lab: Lab) -> None:
+        """Show this lab: its packets so far, its lesson, the layout it was saved with."""
+        self.lab, self.player = lab, Player()
+        for action in lab.history:
+            if action.traces:
+                self.player.load(action.traces, action.line)
+        self._reload_timeline()
+        layout = lab.layout
+        self.selected = str(layout.get("selected", "node/kind-worker"))
+        self.query_one("#topology", TopologyView).zoom = bool(layout.get("zoom", False))
+        if isinstance(layout.get("theme"), str) and layout["theme"] in self.available_themes:
+            self.theme = layout["theme"]
+        self.show_hint = False
+        self._show_lesson()
+        self.refresh_lab()
+
+    def _show_lesson(self) -> None:
+        pane = self.query_one("#lesson", LessonPane)
+        lesson = self.lesson
+        pane.display = lesson is not None
+        if lesson is not None:
+            pane.show(lesson, self.lab.lesson.done, self.show_hint)
+
+    async def _restore(self, wanted: bool | None) -> None:
+        if wanted:
+            await self.open_from(str(pending_recovery()), recovered=True)
+        else:
+            discard_recovery()
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
@@ -199,7 +256,7 @@ class PlaygroundApp(App):
         box = self.query_one("#command", Input)
         box.display = True
         box.value = ""
-        self.history_at = len(self.shell.history) if self.shell else 0
+        self.history_at = len(self.lab.shell.history) if self.lab else 0
         box.focus()
 
     def on_key(self, event: events.Key) -> None:
@@ -208,17 +265,17 @@ class PlaygroundApp(App):
             event.stop()
             return
         box = self.query_one("#command", Input)
-        if not box.has_focus or self.shell is None:
+        if not box.has_focus or self.lab is None:
             return
         if event.key == "escape":
             box.display = False
             self.query_one("#error").display = False
             self.query_one("#objects").focus()
             event.stop()
-        elif event.key in ("up", "down") and self.shell.history:
+        elif event.key in ("up", "down") and self.lab.shell.history:
+            history = self.lab.shell.history
             step = -1 if event.key == "up" else 1
-            self.history_at = max(0, min(len(self.shell.history), self.history_at + step))
-            history = self.shell.history
+            self.history_at = max(0, min(len(history), self.history_at + step))
             box.value = history[self.history_at] if self.history_at < len(history) else ""
             box.cursor_position = len(box.value)
             event.stop()
@@ -254,15 +311,26 @@ class PlaygroundApp(App):
 
     async def run_lines(self, lines: list[str]) -> str | None:
         """Run commands in order, stopping at the first error, which is returned."""
+        try:
+            return await self._run_lines(lines)
+        finally:
+            await self._after_commands()
+
+    async def _run_lines(self, lines: list[str]) -> str | None:
         for line in lines:
+            words = line.split()
+            if words and words[0] in APP_COMMANDS:
+                problem = await self._app_command(words[0], line)
+                if problem:
+                    return problem
+                continue
             try:
-                result = await self.shell.run(line, self.selected_namespace_spec())
+                result = await self.lab.run(line, self.selected_namespace_spec())
             except ShellError as problem:
                 return str(problem)
+            self.dirty = self.dirty or result.changed or bool(result.traces)
             if result.replaced:
-                self.player = Player()
-                self.query_one("#timeline", Timeline).load([])
-                self.selected = "node/kind-worker"
+                self._take_lab(Lab(self.lab.shell.cluster))  # a new lab, history and all
             if result.traces:
                 self.play(result.traces, line)
             if result.output and not result.traces:
@@ -276,6 +344,109 @@ class PlaygroundApp(App):
             if self.output:
                 self.query_one("#inspector", Inspector).active = "object-tab"
         return None
+
+    async def _after_commands(self) -> None:
+        """Tick the lesson's tasks, and keep a recovery copy of a changed lab."""
+        lesson = self.lesson
+        if lesson is not None:
+            for task_id in tick(lesson, self.lab):
+                self.notify(f"✓ {lesson.task(task_id).text}", title="task done")
+                self.show_hint = False
+            if finished(lesson, self.lab):
+                self.notify("every task is done", title=lesson.title)
+            self._show_lesson()
+        if self.dirty:
+            self.lab.layout = self._layout()
+            try:
+                await autosave(self.lab)
+            except LabFileError as problem:
+                self.notify(str(problem), severity="warning")
+
+    def _layout(self) -> dict[str, str | int | bool]:
+        return {"selected": self.selected or "", "theme": self.theme,
+                "zoom": self.query_one("#topology", TopologyView).zoom}
+
+    async def _app_command(self, verb: str, line: str) -> str | None:
+        """save [FILE], open FILE, lesson [ID]: they act on the app's lab as a whole."""
+        try:
+            args = shlex.split(line)[1:]
+        except ValueError as error:
+            return f"cannot read the command: {error}"
+        if len(args) > 1:
+            return f"{verb} takes one argument"
+        if verb == "save":
+            target = args[0] if args else self.path
+            return await self.save_to(target) if target else "save FILE: name the file once"
+        if verb == "open":
+            return await self.open_from(args[0]) if args else "open FILE: name the file"
+        if not args:
+            return "lesson ID: one of " + ", ".join(lesson.id for lesson in LESSONS)
+        return await self.start_lesson(args[0])
+
+    # lab files and lessons
+
+    async def save_to(self, path: str) -> str | None:
+        self.lab.layout = self._layout()
+        try:
+            await save_lab(self.lab, path)
+        except LabFileError as problem:
+            return str(problem)
+        self.path, self.dirty = path, False
+        discard_recovery()
+        self.notify(f"saved {path}")
+        return None
+
+    async def open_from(self, path: str, recovered: bool = False) -> str | None:
+        try:
+            lab = await load_lab(path)  # a bad file leaves the open lab as it was
+        except LabFileError as problem:
+            return str(problem)
+        old = self.lab
+        self._take_lab(lab)
+        self.path, self.dirty = (None, True) if recovered else (path, False)
+        if old is not None:
+            await old.close()
+        self.notify("restored the last session's lab" if recovered else f"opened {path}")
+        return None
+
+    async def start_lesson(self, lesson_id: str) -> str | None:
+        lesson = next((x for x in LESSONS if x.id == lesson_id), None)
+        if lesson is None:
+            return (f"no guided lab {lesson_id!r}: one of "
+                    + ", ".join(x.id for x in LESSONS))
+        old = self.lab
+        self._take_lab(await lesson.start())
+        self.path, self.dirty = None, True
+        await old.close()
+        return None
+
+    def action_save(self) -> None:
+        if self.path:
+            self.run_worker(self.run_line("save"))
+        else:
+            self.action_save_as()
+
+    def action_save_as(self) -> None:
+        self.push_screen(SaveDialog(self.path or "saves/my-lab.k8slab"))
+
+    def action_open(self) -> None:
+        self.push_screen(OpenDialog())
+
+    def action_lessons(self) -> None:
+        async def chosen(lesson_id: str | None) -> None:
+            if lesson_id:
+                await self.run_line(f"lesson {lesson_id}")
+        self.push_screen(LessonPicker(), chosen)
+
+    def action_hint(self) -> None:
+        if self.lesson is not None:
+            self.show_hint = True
+            self._show_lesson()
+
+    async def action_quit(self) -> None:
+        if not self.dirty:
+            discard_recovery()  # nothing unsaved to offer next time
+        self.exit()
 
     def selected_namespace_spec(self) -> str | None:
         """The selected node, pod or internet host, which the node tools act on."""
@@ -440,6 +611,12 @@ class PlaygroundApp(App):
              self.action_traffic),
             ("New lab", "Start again, with the bridge or the ptp CNI (ctrl+n)",
              self.action_new_lab),
+            ("Save the lab", "To its file, or ask for one (ctrl+s)", self.action_save),
+            ("Save the lab as", "To a new file", self.action_save_as),
+            ("Open a lab", "A lab file, e.g. one of saves/ (ctrl+o)", self.action_open),
+            ("Guided labs", "A lesson with tasks that tick as you do them (ctrl+l)",
+             self.action_lessons),
+            ("Show a hint", "For the next task of the guided lab (h)", self.action_hint),
             ("Show or hide the topology", "The drawn lab with the packet on it (v)",
              self.action_toggle_topology),
             ("Zoom the topology", "Show veths and bridge ports (z)", self.action_zoom),

@@ -4,39 +4,10 @@ work is done, and not before."""
 from __future__ import annotations
 
 import pytest
+from lesson_solutions import SOLUTIONS
 
-from playground.labs.catalogue import BY_ID, INGRESS_LB, LESSONS
+from playground.labs.catalogue import BY_ID, LESSONS
 from playground.labs.lesson import finished, tick
-
-# lesson -> task -> the command lines that do it, with the node they run on
-SOLUTIONS = {
-    "flat-network": {"pod-to-pod": [("trace pod/client pod/web-1", None)],
-                     "node-to-pod": [("trace node/kind-worker pod/web-1", None)]},
-    "container-to-container": {
-        "localhost": [("trace pod/app:sidecar 127.0.0.1 --port 8080", None)],
-        "own-address": [("trace pod/app:sidecar pod/app:app", None)]},
-    "pod-to-pod-same-node": {"across-the-bridge": [("trace pod/client pod/web-2", None)],
-                             "reply": [("reply", None)]},
-    "pod-to-pod-across-nodes": {"across": [("trace pod/client pod/web-1", None)],
-                                "reply": [("reply", None)]},
-    "cni-ptp": {"routed": [("trace pod/client pod/web-2", None)]},
-    "pod-to-service": {"dnat": [("trace pod/client svc/web", None)],
-                       "reply": [("reply", None)]},
-    "egress": {"out": [("trace pod/client internet", None)], "back": [("reply", None)]},
-    "loadbalancer": {"cluster": [("trace internet lb/shop-cluster", None)],
-                     "local": [("trace internet lb/shop-local", None)]},
-    "ingress": {"blog": [(f"trace internet {INGRESS_LB} --host blog.example.com", None)],
-                "docs": [(f"trace internet {INGRESS_LB} --host docs.example.com", None)]},
-    "broken-selector": {
-        "see-reject": [("trace pod/client svc/shop", None)],
-        "fix-selector": [("kubectl delete service shop", None),
-                         ("kubectl expose deployment shop --port=80", None)],
-        "works": [("trace pod/client svc/shop", None)]},
-    "missing-route": {
-        "find": [("trace pod/client pod/web-1", None)],
-        "repair": [("ip route add 10.244.2.0/24 via 172.18.0.3", "node/kind-worker")],
-        "works": [("trace pod/client pod/web-1", None)]},
-}
 
 
 def test_every_lesson_has_a_solution():

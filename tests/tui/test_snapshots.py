@@ -1,6 +1,8 @@
 """What a user sees, screen by screen. The packet never moves on its own here (autoplay off)
 and the cursor does not blink, so the pictures are stable."""
 
+from pathlib import Path
+
 from textual.widgets import Input
 
 from playground.tui.app import PlaygroundApp
@@ -152,5 +154,42 @@ class TestCommandLine:
         async def run_before(pilot):
             await ready(pilot)
             await command(pilot, "trace pod/client svc/nope")
+
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+
+class TestLabFiles:
+    def test_save_dialog(self, snap_compare):
+        """ctrl+s on a lab never saved: where to save it."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            pilot.app.screen.query_one("#path", Input).cursor_blink = False
+
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+    def test_open_dialog(self, snap_compare, monkeypatch):
+        """ctrl+o: the labs in saves/ to pick from."""
+        monkeypatch.chdir(Path(__file__).parents[2])
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            pilot.app.screen.query_one("#path", Input).cursor_blink = False
+
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+    def test_lesson_pane_with_a_task_done(self, snap_compare):
+        """A guided lab: its text, one task ticked, the hint for the next."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await command(pilot, "lesson pod-to-service")
+            await command(pilot, "trace pod/client svc/web")
+            await pilot.press("h")
+            await pilot.pause()
 
         assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
