@@ -13,7 +13,7 @@ from pathlib import Path
 from playground.labs.scenarios import SCENARIOS
 from playground.saves import SUFFIX, pack_lab, write_atomically
 
-SAVES = Path(__file__).resolve().parents[2] / "saves"
+SAVES = Path("saves")  # run from the repository's root, as the README says
 
 
 async def lab_bytes(scenario) -> bytes:
