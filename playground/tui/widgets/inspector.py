@@ -6,6 +6,7 @@ import re
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
@@ -36,6 +37,8 @@ def lit_lines(text: str, strong: set[str], weak: set[str]) -> tuple[Text, int | 
 
 class Inspector(Vertical):
     """Routes, iptables and conntrack of one namespace; follows the packet when tracing."""
+
+    BINDINGS = [Binding("slash", "app.search", "Search", key_display="/")]
 
     search = ""  # what the search box looks for in the shown tab
     _found_at = -1

@@ -48,7 +48,8 @@ def parse_key(key: str) -> tuple[int, int]:
 
 class Timeline(DataTable):
     # left and right move the packet, as they do everywhere else in the app
-    BINDINGS = [Binding("right", "app.step", "Step", show=False),
+    BINDINGS = [Binding("f", "app.filter", "Filter hops"),
+                Binding("right", "app.step", "Step", show=False),
                 Binding("left", "app.back", "Back", show=False),
                 Binding("home", "app.reset", "Reset", show=False)]
 
