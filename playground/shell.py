@@ -45,7 +45,7 @@ COMMANDS = [
     "kubectl delete pod|deployment|service|ingress|node NAME",
     "node add NAME [--control-plane]",
     "lab new [--cni bridge|ptp] [--seed N]",
-    "kubectl get pods|nodes|svc|deployments|ingress [-o wide] [-A]",
+    "kubectl get pods|nodes|svc|deployments|ingress [-o wide] [-A] [--show-labels]",
     "kubectl apply -f FILE",
     "trace SRC DST [--port N] [--proto tcp|udp|icmp] [--host H] [--path P]",
     "reply",
@@ -228,16 +228,17 @@ class Shell:
         parser.add_argument("-o", "--output", choices=["wide"])
         parser.add_argument("-n", "--namespace", default="default")
         parser.add_argument("-A", "--all-namespaces", action="store_true")
+        parser.add_argument("--show-labels", action="store_true")
         args = parser.parse_args(words)
         namespace = None if args.all_namespaces else args.namespace
         kind = KINDS.get(args.kind)
         wide = args.output == "wide"
         if kind == "pod":
-            return pods_table(self.cluster, namespace, wide)
+            return pods_table(self.cluster, namespace, wide, args.show_labels)
         if kind == "node":
             return nodes_table(self.cluster, wide)
         if kind == "service":
-            return services_table(self.cluster, namespace)
+            return services_table(self.cluster, namespace, wide)
         if kind == "deployment":
             return deployments_table(self.cluster, namespace)
         if kind == "ingress":

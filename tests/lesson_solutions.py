@@ -24,8 +24,7 @@ SOLUTIONS = {
                 "docs": [(f"trace internet {INGRESS_LB} --host docs.example.com", None)]},
     "broken-selector": {
         "see-reject": [("trace pod/client svc/shop", None)],
-        "fix-selector": [("kubectl delete service shop", None),
-                         ("kubectl expose deployment shop --port=80", None)],
+        "fix-selector": [("kubectl set selector service shop app=shop", None)],
         "works": [("trace pod/client svc/shop", None)]},
     "missing-route": {
         "find": [("trace pod/client pod/web-1", None)],

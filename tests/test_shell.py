@@ -137,3 +137,13 @@ async def test_lab_new_replaces_the_lab_with_another_cni(shell, lab):
     assert shell.cluster.cni.name == "ptp"
     assert "cni0" not in (await shell.run("ip route", "node/kind-worker")).output
     await shell.cluster.stop()
+
+
+async def test_get_shows_selectors_and_labels_to_compare(shell, lab):
+    services = (await shell.run("kubectl get svc -o wide")).output
+    assert services.splitlines()[0].split()[-1] == "SELECTOR"
+    assert "app=web" in [line.split()[-1] for line in services.splitlines() if "web" in line][0]
+    pods = (await shell.run("kubectl get pods --show-labels")).output
+    assert pods.splitlines()[0].split()[-1] == "LABELS"
+    assert any(line.startswith("web-1 ") and line.endswith("app=web")
+               for line in pods.splitlines())

@@ -48,10 +48,17 @@ def namespaced(objects: list, namespace: str | None, header: list[str], row_of) 
     return render(rows)
 
 
-def pods_table(cluster: Cluster, namespace: str | None, wide: bool) -> str:
+def _pairs(mapping: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in mapping.items()) or "<none>"
+
+
+def pods_table(cluster: Cluster, namespace: str | None, wide: bool,
+               show_labels: bool = False) -> str:
     header = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     if wide:
         header += ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]
+    if show_labels:
+        header.append("LABELS")
     now = cluster.network.clock
 
     def row_of(pod) -> list[str]:
@@ -65,6 +72,8 @@ def pods_table(cluster: Cluster, namespace: str | None, wide: bool) -> str:
         if wide:
             row += [pod.status.pod_ip or "<none>", pod.spec.node_name or "<none>", "<none>",
                     "<none>"]
+        if show_labels:
+            row.append(_pairs(pod.metadata.labels))
         return row
 
     return namespaced(cluster.pods(namespace), namespace, header, row_of)
@@ -86,7 +95,7 @@ def nodes_table(cluster: Cluster, wide: bool) -> str:
     return render(rows)
 
 
-def services_table(cluster: Cluster, namespace: str | None) -> str:
+def services_table(cluster: Cluster, namespace: str | None, wide: bool = False) -> str:
     now = cluster.network.clock
 
     def row_of(service) -> list[str]:
@@ -95,11 +104,13 @@ def services_table(cluster: Cluster, namespace: str | None) -> str:
             for p in service.spec.ports)
         external = ",".join(service.status.load_balancer_ips) or (
             "<pending>" if service.spec.type == "LoadBalancer" else "<none>")
-        return [service.name, service.spec.type, service.spec.cluster_ip or "None", external,
-                ports, human_age(now - service.metadata.created_at)]
+        row = [service.name, service.spec.type, service.spec.cluster_ip or "None", external,
+               ports, human_age(now - service.metadata.created_at)]
+        return row + [_pairs(service.spec.selector)] if wide else row
 
+    header = ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
     return namespaced(cluster.services(namespace), namespace,
-                      ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], row_of)
+                      header + ["SELECTOR"] if wide else header, row_of)
 
 
 def deployments_table(cluster: Cluster, namespace: str | None) -> str:

@@ -162,13 +162,15 @@ LESSONS = (
         "Someone exposed the shop, but connections to it are refused straight away. A "
         "Service sends to the pods its selector matches; when it matches none, kube-proxy "
         "installs a REJECT rule for it. Compare the Service's selector (kubectl get svc -o "
-        "wide) with the labels of the shop pods (kubectl get pods -o wide), then fix it.",
+        "wide) with the labels of the shop pods (kubectl get pods --show-labels), then fix "
+        "it.",
         "broken-selector",
         (Task("see-reject", "Send from pod/client to svc/shop and see it rejected.",
               "trace pod/client svc/shop",
               lambda lab: c.traced(lab, "pod/client", "svc/shop", "rejected")),
          Task("fix-selector", "Make svc/shop select the shop pods.",
-              "kubectl delete service shop, then kubectl expose deployment shop --port=80",
+              "kubectl set selector service shop app=shop (or delete it and kubectl expose "
+              "deployment shop --port=80 again)",
               lambda lab: c.service_has_endpoints(lab, "default", "shop")),
          Task("works", "Send again and see it delivered to a shop pod.",
               "trace pod/client svc/shop",
