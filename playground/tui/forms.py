@@ -58,10 +58,38 @@ def _need(value: str, what: str) -> str:
     return value
 
 
-class FormScreen(ModalScreen[None]):
-    """A titled form; submit runs its command lines, an error keeps the form open."""
+class Dialog(ModalScreen[None]):
+    """A modal whose submit may fail: the error is shown in it and it stays open."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "submit", "Run")]
+
+    async def attempt(self) -> str | None:
+        """Do what the dialog is for; the problem in one line, or None when done."""
+        raise NotImplementedError
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "submit":
+            self.run_worker(self.action_submit(), exclusive=True)
+        else:
+            self.dismiss(None)
+
+    async def on_input_submitted(self) -> None:
+        await self.action_submit()
+
+    async def action_submit(self) -> None:
+        problem = await self.attempt()
+        if problem:
+            self.query_one(".form-error", Static).update(f"✗ {problem}")
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class FormScreen(Dialog):
+    """A titled form; submit runs its command lines."""
+
     TITLE = ""
     ACTION = "Create"
     FOCUS = "Input#name"  # where typing starts; else the first field
@@ -109,30 +137,12 @@ class FormScreen(ModalScreen[None]):
             text = ""
         self.query_one(".form-preview", Static).update(text)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "submit":
-            self.run_worker(self.action_submit(), exclusive=True)
-        else:
-            self.dismiss(None)
-
-    async def on_input_submitted(self) -> None:
-        await self.action_submit()
-
-    async def action_submit(self) -> None:
-        error = self.query_one(".form-error", Static)
+    async def attempt(self) -> str | None:
         try:
             lines = self.lines()
         except ShellError as problem:
-            error.update(f"✗ {problem}")
-            return
-        problem = await self.app.run_lines(lines)
-        if problem:
-            error.update(f"✗ {problem}")
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+            return str(problem)
+        return await self.app.run_lines(lines)
 
 
 class AddNodeForm(FormScreen):

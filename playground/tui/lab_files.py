@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 
 from playground.labs.catalogue import LESSONS
 from playground.saves import SUFFIX
+from playground.tui.forms import Dialog
 
 SAVES = Path("saves")
 
@@ -25,11 +26,9 @@ def lab_files(folder: Path = SAVES) -> list[Path]:
         return []
 
 
-class PathDialog(ModalScreen[str | None]):
-    """Ask for a file name; the app does the saving or opening and may answer with an
-    error, which keeps the dialog open."""
+class PathDialog(Dialog):
+    """Ask for a file name; the app saves or opens, and an error keeps the dialog open."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
     TITLE = ""
     ACTION = ""
 
@@ -54,22 +53,9 @@ class PathDialog(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.query_one("#path", Input).focus()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "submit":
-            self.run_worker(self.action_submit(), exclusive=True)
-        else:
-            self.dismiss(None)
-
-    async def on_input_submitted(self) -> None:
-        await self.action_submit()
-
-    async def action_submit(self) -> None:
+    async def attempt(self) -> str | None:
         path = self.query_one("#path", Input).value.strip()
-        problem = await self.act(path) if path else "give a file name"
-        if problem:
-            self.query_one(".form-error", Static).update(f"✗ {problem}")
-        else:
-            self.dismiss(path)
+        return await self.act(path) if path else "give a file name"
 
     async def act(self, path: str) -> str | None:
         raise NotImplementedError
