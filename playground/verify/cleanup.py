@@ -2,16 +2,23 @@
 
 Teardown runs on success, on failure, on Ctrl-C and on SIGTERM: responders first (a
 namespace lives on while a process is inside it), then every namespace the lab created.
+A run killed outright (SIGKILL, power loss) cannot tear down; it leaves an owner record
+naming its process and namespaces, and the next run removes those once that process is gone.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from playground.verify.kernel import VerifyError, delete_namespace, existing_namespaces, run
-from playground.verify.materialise import Plan, in_ns
+from playground.verify.materialise import PREFIX, Plan, in_ns
+
+OWNER_FOLDER = Path("/run/k8s-playground")
 
 
 class KernelLab:
@@ -22,10 +29,12 @@ class KernelLab:
         self._old_term = None
 
     def __enter__(self) -> KernelLab:
+        reclaim_leftovers()
         taken = sorted(set(self.plan.namespaces) & existing_namespaces())
         if taken:
             raise VerifyError(f"network namespaces already exist: {', '.join(taken)} "
                               "(another verify running, or left over: `ip netns del NAME`)")
+        write_owner(self.plan.namespaces)
         self._old_term = signal.signal(signal.SIGTERM, _interrupt)
         try:
             for command in self.plan.commands:
@@ -66,9 +75,44 @@ class KernelLab:
         for name in reversed(self.created):
             delete_namespace(name)
         self.created = []
+        owner_record().unlink(missing_ok=True)
         if self._old_term is not None:
             signal.signal(signal.SIGTERM, self._old_term)
             self._old_term = None
+
+
+def owner_record() -> Path:
+    return OWNER_FOLDER / f"verify-{PREFIX.rstrip('-')}.json"
+
+
+def write_owner(namespaces: list[str]) -> None:
+    OWNER_FOLDER.mkdir(parents=True, exist_ok=True)
+    owner_record().write_text(json.dumps({"pid": os.getpid(), "namespaces": namespaces}))
+
+
+def reclaim_leftovers() -> None:
+    """Remove the namespaces of an earlier run that died without tearing down."""
+    try:
+        owner = json.loads(owner_record().read_text())
+        pid, names = int(owner["pid"]), [str(name) for name in owner["namespaces"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no record, or not one of ours: whatever exists stays and is refused
+    if _alive(pid):
+        return
+    for name in set(names) & existing_namespaces():
+        if name.startswith(PREFIX):
+            delete_namespace(name)
+    owner_record().unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _interrupt(signum, frame):

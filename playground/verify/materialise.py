@@ -7,6 +7,8 @@ a namespace of its own, so no device ever touches the host's network namespace.
 
 from __future__ import annotations
 
+import os
+import re
 import shlex
 from dataclasses import dataclass
 
@@ -16,7 +18,11 @@ from playground.net.network import Network
 from playground.net.route import Route
 from playground.timefmt import iptables_date
 
-PREFIX = "kpv-"
+# Two runs at once (two checkouts testing) each need their own namespace names.
+PREFIX = os.environ.get("K8S_PLAYGROUND_VERIFY_PREFIX", "kpv-")
+if not re.fullmatch(r"[a-z][a-z0-9]{0,7}-", PREFIX):
+    raise SystemExit(f"K8S_PLAYGROUND_VERIFY_PREFIX={PREFIX!r}: give 1-8 lowercase letters "
+                     "or digits and a final '-', like kpv-")
 SEGMENT_BRIDGE = "br0"
 # What the model takes for granted in every namespace, while a new Linux namespace may
 # inherit the host's values: no reverse-path filter, and ARP answered for any own address.
