@@ -17,7 +17,7 @@ from playground.cluster.targets import follow_ingress, resolve, send
 from playground.cluster.traffic import generate
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
-from playground.saves import is_lab_file, load_lab
+from playground.saves import Lab, is_lab_file, load_lab
 from playground.timefmt import iptables_date
 from playground.verify.materialise import plan
 from playground.verify.run import verify_lab
@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where --yaml writes the kind config (default: kind-config.yaml "
                              "beside the lab file)")
 
-    commands.add_parser("labs", help="list the guided labs")
+    labs = commands.add_parser("labs", help="list the guided labs, or start one in the app")
+    labs.add_argument("lesson", nargs="?", metavar="ID", help="the guided lab to start")
 
     verify = commands.add_parser("verify", help="build the lab from real network namespaces "
                                  "(root), send real packets, compare with the model")
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command == "labs":
-            return list_labs()
+            return asyncio.run(start_lesson(args.lesson)) if args.lesson else list_labs()
         if args.command == "open" or args.command == "app" and _lab_files(args.filename):
             return asyncio.run(open_lab(args.file if args.command == "open"
                                         else _lab_files(args.filename)[0]))
@@ -166,12 +167,22 @@ def list_labs() -> int:
     width = max(len(lesson.id) for lesson in LESSONS)
     for lesson in LESSONS:
         print(f"{lesson.id:<{width}}  {lesson.title}: {lesson.summary}")
+    print("\nStart one with `k8s-playground labs ID`, or with ctrl+l in the app.")
     return 0
 
 
-async def open_lab(path: str) -> int:
+async def start_lesson(lesson_id: str) -> int:
+    from playground.labs.catalogue import LESSONS
+
+    lesson = next((x for x in LESSONS if x.id == lesson_id), None)
+    if lesson is None:
+        raise UsageError(f"labs: no guided lab {lesson_id!r} (`k8s-playground labs` lists them)")
+    return await open_lab(None, await lesson.start())
+
+
+async def open_lab(path: str | None, lab: Lab | None = None) -> int:
     """Load first, so a bad file is one line and exit 2; then the app, in the same loop."""
-    lab = await load_lab(path)
+    lab = lab or await load_lab(path)
     try:
         from playground.tui.app import PlaygroundApp
 

@@ -16,8 +16,15 @@ INGRESS = str(SAVES / "ingress.k8slab")
 
 def test_labs_lists_every_guided_lab(capsys):
     assert main(["labs"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    *lines, blank, how = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == [lesson.id for lesson in LESSONS]
+    assert not blank and "k8s-playground labs ID" in how
+
+
+def test_labs_refuses_an_unknown_lesson_in_one_line(capsys):
+    assert main(["labs", "no-such-lab"]) == 2
+    assert capsys.readouterr().err == ("k8s-playground: labs: no guided lab 'no-such-lab' "
+                                       "(`k8s-playground labs` lists them)\n")
 
 
 def test_a_lab_file_given_with_f_is_the_lab_the_command_runs_on(capsys):
