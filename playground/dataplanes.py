@@ -1,0 +1,82 @@
+"""The same lab on another dataplane, and the same packet sent through both.
+
+A clone is what loading a lab file does, with one setting changed: the API objects go into
+a fresh cluster with the other CNI or kube-proxy mode and the same seed, the controllers
+settle, and the journal runs again. Sent from the same random state, the packet keeps its
+source port and kube-proxy's random picks, so only the dataplane differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from playground.cluster.cluster import ClusterError
+from playground.cluster.dataplane import Dataplane
+from playground.net.align import Row, align
+from playground.net.trace import Trace
+from playground.saves import Lab, LabFileError, build_lab, lab_document
+from playground.shell import ShellError
+
+
+@dataclass
+class Comparison:
+    """One packet through two dataplanes, lined up."""
+
+    left: Dataplane
+    right: Dataplane
+    left_trace: Trace
+    right_trace: Trace
+    rows: list[Row]
+
+    @classmethod
+    def of(cls, left: Dataplane, right: Dataplane, left_trace: Trace,
+           right_trace: Trace) -> Comparison:
+        return cls(left, right, left_trace, right_trace, align(left_trace, right_trace))
+
+
+async def clone_lab(lab: Lab, plane: Dataplane, before: int | None = None) -> Lab:
+    """The lab rebuilt on `plane`. With `before`, only the journal up to that action runs
+    again, and the clone stands where the lab stood just before it (clock, random state)."""
+    document = lab_document(lab)
+    try:
+        document["settings"] = plane.settings(document["settings"])
+    except ValueError as error:
+        raise ClusterError(str(error)) from None
+    document["lesson"] = None
+    if before is not None:
+        action = lab.history[before]
+        document["history"] = document["history"][:before]
+        document["settings"]["rng"] = list(action.start[1])
+        document["settings"]["clock"] = float(action.clock)
+    try:
+        return await build_lab(document)
+    except LabFileError as error:
+        raise ClusterError(f"the lab cannot be rebuilt on {plane}: {error}") from None
+
+
+def find_action(lab: Lab, trace: Trace) -> tuple[int, int]:
+    """Which journal action sent this trace, and which of its traces it is."""
+    for number, action in enumerate(lab.history):
+        for leg, sent in enumerate(action.traces):
+            if sent is trace:
+                return number, leg
+    raise ClusterError("this packet is not in the lab's journal: send it again first")
+
+
+async def compare_trace(lab: Lab, trace: Trace, plane: Dataplane) -> Comparison:
+    """Send `trace`'s packet again, the same way, in a clone of the lab on `plane`."""
+    number, leg = find_action(lab, trace)
+    action = lab.history[number]
+    clone = await clone_lab(lab, plane, before=number)
+    try:
+        try:
+            result = await clone.run(action.line, action.selected)
+        except (ShellError, ClusterError) as error:
+            raise ClusterError(f"on {plane}: {action.line}: {error}") from None
+        traces = result.traces or ([result.trace] if result.trace else [])
+        if leg >= len(traces):
+            raise ClusterError(f"on {plane}, {action.line!r} sent {len(traces)} packets, "
+                               f"not {leg + 1}")
+        return Comparison.of(Dataplane.of(lab.cluster), plane, trace, traces[leg])
+    finally:
+        await clone.close()
