@@ -77,6 +77,28 @@ async def compare_trace(lab: Lab, trace: Trace, plane: Dataplane) -> Comparison:
         if leg >= len(traces):
             raise ClusterError(f"on {plane}, {action.line!r} sent {len(traces)} packets, "
                                f"not {leg + 1}")
-        return Comparison.of(Dataplane.of(lab.cluster), plane, trace, traces[leg])
+        comparison = Comparison.of(Dataplane.of(lab.cluster), plane, trace, traces[leg])
     finally:
         await clone.close()
+    lab.compared.append(comparison)
+    return comparison
+
+
+def last_packet(lab: Lab) -> Trace:
+    """The first packet of the last command that sent any."""
+    for action in reversed(lab.history):
+        if action.traces:
+            return action.traces[0]
+    raise ClusterError("nothing to compare: trace a packet first")
+
+
+async def compare_line(lab: Lab, line: str, trace: Trace | None = None) -> Comparison:
+    """`compare CNI[/PROXY_MODE]`: `trace` (else the last packet) on that dataplane too."""
+    words = line.split()
+    if len(words) != 2 or words[0] != "compare":
+        raise ClusterError("compare CNI[/PROXY_MODE]: name one dataplane, e.g. compare ptp")
+    try:
+        plane = Dataplane.parse(words[1])
+    except ValueError as error:
+        raise ClusterError(str(error)) from None
+    return await compare_trace(lab, trace or last_packet(lab), plane)
