@@ -46,7 +46,7 @@ class CompareForm(FormScreen):
         others = [spec for spec in choices() if spec != here] or [here]
         yield field("dataplane", Select([(spec, spec) for spec in others], value=others[0],
                                         allow_blank=False, id="dataplane"),
-                    f"this lab runs {here}; a copy of it is built on the one you pick")
+                    f"this lab runs {here}; a copy is built on the other")
 
     def lines(self) -> list[str]:
         return [f"compare {_chosen(self, '#dataplane')}"]
