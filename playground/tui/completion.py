@@ -5,9 +5,10 @@ from __future__ import annotations
 from textual.suggester import Suggester
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.dataplane import choices as dataplanes
 
 TOP = ["kubectl", "trace", "reply", "traffic", "node", "ip", "iptables-save", "conntrack",
-       "sysctl", "lab"]
+       "sysctl", "lab", "compare"]
 FOLLOWING = {
     ("kubectl",): ["get", "run", "create", "expose", "scale", "delete", "apply", "set", "patch"],
     ("kubectl", "get"): ["pods", "nodes", "svc", "deployments", "ingress"],
@@ -25,6 +26,7 @@ FOLLOWING = {
     ("conntrack",): ["-L"],
     ("sysctl",): ["-w"],
     ("lab",): ["new"],
+    ("compare",): dataplanes(),
 }
 FLAGS = {"kubectl": ["-o", "wide", "-A", "--image=", "--port=", "--replicas=", "--type=",
                      "--target-port=", "--labels=", "--tcp=", "--rule=", "-n"],

@@ -96,3 +96,10 @@ async def test_the_palette_offers_it():
         await pilot.pause()
         titles = [c.title for c in pilot.app.get_system_commands(pilot.app.screen)]
         assert "Compare dataplanes" in titles
+
+
+async def test_the_command_line_completes_the_dataplane(lab):
+    from playground.tui.completion import complete
+
+    assert complete("compa", lab) == "compare"
+    assert complete("compare p", lab) == "compare ptp"
