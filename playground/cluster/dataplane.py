@@ -6,7 +6,6 @@ CLI's `--compare`, the app's `:compare`, the guided labs. Parsed and checked her
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 from playground import cni as cni_plugins
@@ -16,12 +15,13 @@ DEFAULT_PROXY_MODE = "iptables"
 
 
 def proxy_modes() -> tuple[str, ...]:
-    """The kube-proxy modes a Cluster can run: the choices its `proxy_mode` accepts."""
-    if "proxy_mode" not in inspect.signature(Cluster).parameters:
+    """The kube-proxy modes a Cluster can run (`playground.proxy.modes`, once there is more
+    than one; until then kube-proxy runs iptables only)."""
+    try:
+        from playground.proxy.modes import PROXY_MODES
+    except ImportError:
         return (DEFAULT_PROXY_MODE,)
-    from playground import proxy  # the modes live beside the proxies that implement them
-
-    return tuple(getattr(proxy, "MODES", (DEFAULT_PROXY_MODE,)))
+    return tuple(PROXY_MODES)
 
 
 @dataclass(frozen=True, slots=True)
