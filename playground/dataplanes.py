@@ -38,10 +38,7 @@ async def clone_lab(lab: Lab, plane: Dataplane, before: int | None = None) -> La
     """The lab rebuilt on `plane`. With `before`, only the journal up to that action runs
     again, and the clone stands where the lab stood just before it (clock, random state)."""
     document = lab_document(lab)
-    try:
-        document["settings"] = plane.settings(document["settings"])
-    except ValueError as error:
-        raise ClusterError(str(error)) from None
+    document["settings"] = plane.settings(document["settings"])
     document["lesson"] = None
     if before is not None:
         action = lab.history[before]
@@ -49,9 +46,14 @@ async def clone_lab(lab: Lab, plane: Dataplane, before: int | None = None) -> La
         document["settings"]["rng"] = list(action.start[1])
         document["settings"]["clock"] = float(action.clock)
     try:
-        return await build_lab(document)
+        clone = await build_lab(document)
     except LabFileError as error:
         raise ClusterError(f"the lab cannot be rebuilt on {plane}: {error}") from None
+    if Dataplane.of(clone.cluster) != plane:  # a setting the lab files do not carry yet
+        await clone.close()
+        raise ClusterError(f"the lab cannot be rebuilt on {plane}: a lab file does not keep "
+                           "that setting")
+    return clone
 
 
 def find_action(lab: Lab, trace: Trace) -> tuple[int, int]:

@@ -78,3 +78,10 @@ async def test_a_packet_outside_the_journal_is_refused(bridge_lab, lab):
     stranger = lab.network.send("pod/default/client", "10.244.2.2")
     with pytest.raises(ClusterError, match="not in the lab's journal"):
         find_action(bridge_lab, stranger)
+
+
+async def test_a_clone_that_cannot_carry_the_dataplane_is_refused(bridge_lab):
+    """A lab rebuilt without the mode asked for would be labelled wrongly: refused."""
+    plane = Dataplane("ptp", "nftables")  # not a mode the parser lets through
+    with pytest.raises(ClusterError, match="cannot be rebuilt on ptp/nftables"):
+        await clone_lab(bridge_lab, plane)

@@ -54,12 +54,12 @@ class Dataplane:
         return cls(cluster.cni.name, getattr(cluster, "proxy_mode", DEFAULT_PROXY_MODE))
 
     def settings(self, settings: dict) -> dict:
-        """A lab file's settings map moved onto this dataplane; the rest stays as it was."""
+        """A lab file's settings map moved onto this dataplane; the rest stays as it was. A
+        lab file names the proxy mode only when it is not the default."""
         changed = dict(settings, cni=self.cni)
-        if "proxy_mode" in settings:
+        changed.pop("proxy_mode", None)
+        if self.proxy_mode != DEFAULT_PROXY_MODE:
             changed["proxy_mode"] = self.proxy_mode
-        elif self.proxy_mode != DEFAULT_PROXY_MODE:
-            raise ValueError(f"dataplane {self}: this lab has no kube-proxy mode to change")
         return changed
 
 

@@ -40,3 +40,6 @@ def test_settings_move_a_lab_onto_the_dataplane_and_keep_the_rest():
     settings = {"cni": "bridge", "seed": 7}
     assert Dataplane("ptp").settings(settings) == {"cni": "ptp", "seed": 7}
     assert settings["cni"] == "bridge"
+    moved = Dataplane("ptp", "ipvs").settings(settings)
+    assert moved == {"cni": "ptp", "seed": 7, "proxy_mode": "ipvs"}
+    assert Dataplane("bridge").settings(moved) == settings, "the default is not written"
