@@ -43,6 +43,7 @@ def as_json(comparisons: list[Comparison]) -> str:
     first = comparisons[0]
     return json.dumps({
         "dataplanes": [str(first.left), str(first.right)],
+        "skipped": list(first.skipped),
         "legs": [{"left": c.left_trace.to_dict(), "right": c.right_trace.to_dict(),
                   "rows": [row_dict(r, lambda hop: hop.index if hop else None)
                            for r in c.rows]} for c in comparisons],
@@ -67,7 +68,7 @@ async def compare_traces(args) -> int:
                 cluster.set_node_sysctl(setting)
         left, right = legs(lab.cluster, args), legs(clone.cluster, args)
         here = Dataplane.of(lab.cluster)
-        comparisons = [Comparison.of(here, plane, a, b)
+        comparisons = [Comparison.of(here, plane, a, b, clone.skipped)
                        for (_, a), (_, b) in zip(left, right, strict=False)]
         if args.json:
             print(as_json(comparisons))
@@ -80,6 +81,8 @@ async def compare_traces(args) -> int:
                 print(f"\n{title}\n")
             print(side_by_side(comparison.rows, comparison.left_trace,
                                comparison.right_trace, names, width), end="")
+        if comparisons[0].caveat():
+            print(f"\n{comparisons[0].caveat()}")
         if len(left) != len(right):
             print(f"\n{names[0]} sent {len(left)} packets and {names[1]} {len(right)}: only "
                   "the first ones are compared")

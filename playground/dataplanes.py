@@ -27,25 +27,34 @@ class Comparison:
     left_trace: Trace
     right_trace: Trace
     rows: list[Row]
+    skipped: tuple[str, ...] = ()  # journal lines the copy could not run on its dataplane
 
     @classmethod
-    def of(cls, left: Dataplane, right: Dataplane, left_trace: Trace,
-           right_trace: Trace) -> Comparison:
-        return cls(left, right, left_trace, right_trace, align(left_trace, right_trace))
+    def of(cls, left: Dataplane, right: Dataplane, left_trace: Trace, right_trace: Trace,
+           skipped: list[str] | tuple[str, ...] = ()) -> Comparison:
+        return cls(left, right, left_trace, right_trace, align(left_trace, right_trace),
+                   tuple(skipped))
+
+    def caveat(self) -> str:
+        """One line on what the copy could not do again, or nothing."""
+        if not self.skipped:
+            return ""
+        return (f"on {self.right}, the copy could not run again: "
+                + "; ".join(self.skipped))
 
 
 async def clone_lab(lab: Lab, plane: Dataplane, before: int | None = None) -> Lab:
     """The lab rebuilt on `plane`. With `before`, only the journal up to that action runs
     again, and the clone stands where the lab stood just before it (clock, random state)."""
-    document = lab_document(lab)
-    document["settings"] = plane.settings(document["settings"])
-    document["lesson"] = None
-    if before is not None:
-        action = lab.history[before]
-        document["history"] = document["history"][:before]
-        document["settings"]["rng"] = list(action.start[1])
-        document["settings"]["clock"] = float(action.clock)
     try:
+        document = lab_document(lab)
+        document["settings"] = plane.settings(document["settings"])
+        document["lesson"] = None
+        if before is not None:
+            action = lab.history[before]
+            document["history"] = document["history"][:before]
+            document["settings"]["rng"] = list(action.start[1])
+            document["settings"]["clock"] = float(action.clock)
         clone = await build_lab(document)
     except LabFileError as error:
         raise ClusterError(f"the lab cannot be rebuilt on {plane}: {error}") from None
@@ -79,7 +88,8 @@ async def compare_trace(lab: Lab, trace: Trace, plane: Dataplane) -> Comparison:
         if leg >= len(traces):
             raise ClusterError(f"on {plane}, {action.line!r} sent {len(traces)} packets, "
                                f"not {leg + 1}")
-        comparison = Comparison.of(Dataplane.of(lab.cluster), plane, trace, traces[leg])
+        comparison = Comparison.of(Dataplane.of(lab.cluster), plane, trace, traces[leg],
+                                   clone.skipped)
     finally:
         await clone.close()
     lab.compared.append(comparison)

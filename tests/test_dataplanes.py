@@ -85,3 +85,16 @@ async def test_a_clone_that_cannot_carry_the_dataplane_is_refused(bridge_lab):
     plane = Dataplane("ptp", "nftables")  # not a mode the parser lets through
     with pytest.raises(ClusterError, match="cannot be rebuilt on ptp/nftables"):
         await clone_lab(bridge_lab, plane)
+
+
+async def test_what_the_copy_cannot_run_again_is_said(bridge_lab):
+    await bridge_lab.run("ip route add 10.99.0.0/24 dev cni0", "node/kind-worker")
+    await bridge_lab.run("trace pod/client pod/web-1")
+    comparison = await compare_trace(bridge_lab, bridge_lab.history[-1].traces[0],
+                                     Dataplane("ptp"))
+    assert comparison.skipped == ("ip route add 10.99.0.0/24 dev cni0",)
+    assert comparison.caveat() == ("on ptp, the copy could not run again: "
+                                   "ip route add 10.99.0.0/24 dev cni0")
+    same = await compare_trace(bridge_lab, bridge_lab.history[-1].traces[0],
+                               Dataplane("bridge"))
+    assert same.skipped == () and same.caveat() == ""

@@ -396,6 +396,8 @@ class PlaygroundApp(App):
             comparison = await compare_line(self.lab, line, playing_trace(self.player))
         except (ClusterError, LabFileError) as problem:
             return str(problem)
+        if comparison.caveat():
+            self.notify(comparison.caveat(), severity="warning")
         self.compared = CompareScreen(comparison, self.player.current)
         if not isinstance(self.screen, CompareForm):  # else once the form has gone
             self._show_comparison()
