@@ -46,7 +46,10 @@ def source_port(inner: Packet) -> int:
     """A hash of the inner flow: one flow keeps one outer port, so ECMP and RSS spread
     flows yet never reorder one."""
     key = f"{inner.src}>{inner.dst}/{inner.proto}/{inner.sport}/{inner.dport}/{inner.icmp_id}"
-    return SOURCE_PORTS.start + zlib.crc32(key.encode()) % len(SOURCE_PORTS)
+    port = SOURCE_PORTS.start + zlib.crc32(key.encode()) % len(SOURCE_PORTS)
+    while port in (inner.sport, inner.dport):  # keep outer and inner tuples telling apart
+        port = SOURCE_PORTS.start + (port + 1 - SOURCE_PORTS.start) % len(SOURCE_PORTS)
+    return port
 
 
 def encapsulate(dev: Vxlan, inner: Packet, remote: IPv4Address) -> Packet:
