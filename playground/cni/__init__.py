@@ -1,9 +1,10 @@
 """CNI plugins, chosen per cluster by name."""
 
 from playground.cni.bridge import BridgePlugin
+from playground.cni.cilium import CiliumPlugin
 from playground.cni.ptp import PtpPlugin
 
-PLUGINS = {"bridge": BridgePlugin, "ptp": PtpPlugin}
+PLUGINS = {"bridge": BridgePlugin, "ptp": PtpPlugin, "cilium": CiliumPlugin}
 
 
 def plugin(name: str):

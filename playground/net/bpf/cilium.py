@@ -209,7 +209,7 @@ class CiliumDatapath:
     def _reply_of_nodeport(self, ctx: TcContext, key, nat) -> Verdict:
         pkt = ctx.packet
         restored = pkt.with_(dst=nat.address, dport=nat.port)
-        entry_text = SnatMap.text(key, nat, ctx.now)
+        entry_text = f"{NAT_MAP} " + SnatMap.text(key, nat, ctx.now)
         found = self.ct.find(pkt, kinds=("OUT",))
         service = None
         if found is not None:
