@@ -8,6 +8,9 @@ import json
 import sys
 from pathlib import Path
 
+from playground import cni
+from playground.cluster.cilium_views import VIEWS as CILIUM_VIEWS
+from playground.cluster.cilium_views import cilium_view
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.kube_yaml import kind_config, manifests
 from playground.cluster.lab import build_default_lab
@@ -43,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", parser_class=Parser)
 
     def lab_options(sub, namespace=True):
-        sub.add_argument("--cni", choices=["bridge", "ptp"], default="bridge",
+        sub.add_argument("--cni", choices=list(cni.PLUGINS), default="bridge",
                          help="CNI plugin of the lab (default: bridge)")
         sub.add_argument("--seed", type=int, default=0, help="random seed of the lab")
         sub.add_argument("-f", "--filename", action="append", default=[], metavar="FILE",
@@ -123,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     conntrack = what.add_parser("conntrack", help="`conntrack -L` of a node")
     conntrack.add_argument("target", help="node/NAME or pod/NAME")
     lab_options(conntrack)
+    cilium = what.add_parser("cilium", help="a Cilium node's BPF maps: "
+                             + ", ".join(CILIUM_VIEWS))
+    cilium.add_argument("target", help="node/NAME")
+    cilium.add_argument("view", nargs="+", metavar="WORDS",
+                        help="bpf lb list | bpf ct list global | bpf nat list | service list")
+    lab_options(cilium)
     return parser
 
 
@@ -291,6 +300,8 @@ def do_show(cluster: Cluster, args) -> int:
         elif args.what == "conntrack":
             print(ns.conntrack.listing(), end="")
             print(ns.conntrack.summary(len(ns.conntrack)), file=sys.stderr)
+        elif args.what == "cilium":
+            print(cilium_view(cluster, ns.name, args.view), end="")
     return 0
 
 

@@ -54,7 +54,7 @@ CHUNK = 64 * 1024
 KEYS = ("format", "version", "settings", "objects", "history", "lesson", "layout")
 SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "bridges", "clock", "rng", "uids",
                 "resource_version")
-CNIS = ("bridge", "ptp")
+CNIS = ("bridge", "ptp", "cilium")
 
 # version N -> a function turning a version-N document into a version-(N+1) one
 MIGRATIONS: dict[int, Any] = {}

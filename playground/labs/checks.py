@@ -52,6 +52,12 @@ def delivered_to(lab: Lab, spec: str) -> TracePredicate:
         lab, spec)
 
 
+def program_rewrote(name: str) -> TracePredicate:
+    """The eBPF program `name` changed the packet (socket LB, NodePort translation)."""
+    return lambda t: any(h.program and h.program.startswith(name + " ") and h.rewrote
+                         for h in t.hops)
+
+
 def rewritten_by(chain_prefix: str) -> TracePredicate:
     """A hop in a chain named like `chain_prefix` changed the packet (a NAT rule)."""
     return lambda t: any(h.chain and h.chain.startswith(chain_prefix) and h.rewrote

@@ -610,7 +610,7 @@ class PlaygroundApp(App):
             ("Scale a Deployment", "Change its replica count (c)", self.action_scale),
             ("Run the traffic generator", "Many connections, counted per endpoint (t)",
              self.action_traffic),
-            ("New lab", "Start again, with the bridge or the ptp CNI (ctrl+n)",
+            ("New lab", "Start again, with the bridge, ptp or cilium CNI (ctrl+n)",
              self.action_new_lab),
             ("Save the lab", "To its file, or ask for one (ctrl+s)", self.action_save),
             ("Save the lab as", "To a new file", self.action_save_as),

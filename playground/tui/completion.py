@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from textual.suggester import Suggester
 
+from playground import cni
 from playground.cluster.cluster import Cluster
 
 TOP = ["kubectl", "trace", "reply", "traffic", "node", "ip", "iptables-save", "conntrack",
-       "sysctl", "lab"]
+       "cilium", "sysctl", "lab"]
 FOLLOWING = {
     ("kubectl",): ["get", "run", "create", "expose", "scale", "delete", "apply", "set", "patch"],
     ("kubectl", "get"): ["pods", "nodes", "svc", "deployments", "ingress"],
@@ -23,6 +24,13 @@ FOLLOWING = {
     ("node",): ["add", "remove"],
     ("ip",): ["route"],
     ("conntrack",): ["-L"],
+    ("cilium",): ["bpf", "service"],
+    ("cilium", "bpf"): ["lb", "ct", "nat"],
+    ("cilium", "bpf", "lb"): ["list"],
+    ("cilium", "bpf", "ct"): ["list"],
+    ("cilium", "bpf", "ct", "list"): ["global"],
+    ("cilium", "bpf", "nat"): ["list"],
+    ("cilium", "service"): ["list"],
     ("sysctl",): ["-w"],
     ("lab",): ["new"],
 }
@@ -31,7 +39,7 @@ FLAGS = {"kubectl": ["-o", "wide", "-A", "--image=", "--port=", "--replicas=", "
          "trace": ["--port", "--proto", "tcp", "udp", "icmp", "--host", "--path"],
          "traffic": ["--count", "--port"],
          "iptables-save": ["-t", "nat", "filter", "-c"],
-         "lab": ["--cni", "bridge", "ptp", "--seed"]}
+         "lab": ["--cni", *cni.PLUGINS, "--seed"]}
 
 
 def _names(cluster: Cluster, kind: str) -> list[str]:
