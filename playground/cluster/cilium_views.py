@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playground.cluster.cluster import Cluster, ClusterError
+from playground.net.bpf.program import listing
 
 VIEWS = ("bpf lb list", "bpf ct list global", "bpf nat list", "service list")
 
@@ -32,3 +33,23 @@ def datapath_of(cluster: Cluster, ns_name: str):
     if ns_name not in datapaths:
         raise ClusterError(f"cilium: {ns_name} runs no Cilium agent; select a node")
     return datapaths[ns_name]
+
+
+def bpf_panel(cluster: Cluster, ns_name: str) -> str | None:
+    """What the app's BPF tab shows for a namespace; None when the lab runs no Cilium."""
+    datapaths = getattr(cluster.cni, "datapaths", None)
+    if datapaths is None:
+        return None
+    ns = cluster.network.namespaces.get(ns_name)
+    if ns is None:
+        return None
+    parts = [f"# bpftool net show; bpftool cgroup tree    ({ns_name})\n" + listing(ns)]
+    # a pod's sockets are in its node's cgroup: the node's maps decide for them too
+    node = next((name for name, datapath in datapaths.items()
+                 if name == ns_name or ns.cgroup is datapath.cgroup), None)
+    if node is None:
+        return "\n".join(parts)
+    for view in VIEWS:
+        parts.append(f"# cilium {view}    ({node})\n"
+                     + (cilium_view(cluster, node, view.split()) or "(empty)\n"))
+    return "\n".join(parts)
