@@ -147,3 +147,24 @@ async def test_get_shows_selectors_and_labels_to_compare(shell, lab):
     assert pods.splitlines()[0].split()[-1] == "LABELS"
     assert any(line.startswith("web-1 ") and line.endswith("app=web")
                for line in pods.splitlines())
+
+
+async def test_cilium_views_on_the_selected_node_of_a_cilium_lab(shell, lab):
+    with pytest.raises(ShellError, match="runs the bridge CNI, not Cilium"):
+        await shell.run("cilium bpf lb list", "node/kind-worker")
+    await shell.run("lab new --cni cilium")
+    try:
+        await shell.run("trace pod/client svc/web")
+        lb = (await shell.run("cilium bpf lb list", "node/kind-worker")).output
+        assert lb.startswith("SERVICE ADDRESS ") and "[ClusterIP, non-routable]" in lb
+        ct = (await shell.run("cilium bpf ct list global", "node/kind-worker")).output
+        assert ct.startswith("TCP OUT 10.244.1.2:")
+        services = (await shell.run("cilium service list", "node/kind-worker")).output
+        assert services.startswith("ID   Frontend")
+        assert (await shell.run("cilium bpf nat list", "node/kind-worker")).output == ""
+        with pytest.raises(ShellError, match="runs no Cilium agent; select a node"):
+            await shell.run("cilium service list", "pod/client")
+        with pytest.raises(ShellError, match="cilium bpf map list: not modelled here"):
+            await shell.run("cilium bpf map list", "node/kind-worker")
+    finally:
+        await shell.cluster.stop()
