@@ -435,7 +435,8 @@ class Walker:
             return
         verdict = program.run(SockContext(ns, hook, flight.packet, sock.cookie,
                                           self.network.clock, peer=sock.remote))
-        self._bpf_hop(ns, flight, program, f"cgroup/{hook}", verdict)
+        if verdict.entry is not None:  # a socket no program translated has nothing to show
+            self._bpf_hop(ns, flight, program, f"cgroup/{hook}", verdict)
 
     def _deliver_icmp(self, ns: Namespace, dev: Device, flight: Flight):
         pkt = flight.packet
