@@ -28,7 +28,8 @@ class CiliumPlugin:
 
     def datapath(self, network: Network, node_ns: Namespace) -> CiliumDatapath:
         """The node's maps and programs, made on first use by the plugin or the agent."""
-        if node_ns.name not in self.datapaths:
+        known = self.datapaths.get(node_ns.name)
+        if known is None or known.ns is not node_ns:  # a node added again starts afresh
             self.datapaths[node_ns.name] = CiliumDatapath(
                 node_ns, network.rng, node_ns.primary_address("eth0"))
         return self.datapaths[node_ns.name]

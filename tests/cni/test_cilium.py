@@ -194,3 +194,16 @@ async def test_the_agent_follows_scaling_and_deletion_one_service_at_a_time(cili
     assert len(slots()) == 3
     await cilium.delete_service("api")
     assert ip not in cilium_view(cilium, "node/kind-worker", ["service", "list"])
+
+
+async def test_a_node_removed_and_added_again_gets_fresh_programs_and_routes(cilium):
+    await cilium.remove_node("kind-worker2")
+    assert "10.244.2.0/24" not in cilium.node_namespace("kind-worker").ip_route()
+    await cilium.add_node("kind-worker2", internal_ip="172.18.0.3", pod_cidr="10.244.2.0/24")
+    ns = cilium.node_namespace("kind-worker2")
+    assert cilium.cni.datapaths[ns.name].ns is ns
+    assert ns.device("eth0").tc["ingress"].name == "cil_from_netdev"
+    assert "10.244.2.0/24 via 172.18.0.3 dev eth0" in \
+        cilium.node_namespace("kind-worker").ip_route()
+    lb = cilium_view(cilium, ns.name, ["bpf", "lb", "list"])
+    assert f"{cilium.find_service('web').spec.cluster_ip}:80/TCP" in lb

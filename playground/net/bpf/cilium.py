@@ -103,8 +103,8 @@ class CiliumDatapath:
         pkt = ctx.packet
         frontend, master = self._frontend(pkt, wildcard=pkt.dst in self.node_ips)
         if master is None:
-            return Verdict("pass", pkt, f"{pkt.dst}:{pkt.dport}/{pkt.proto.upper()} is no "
-                           "Service frontend: the call goes ahead unchanged")
+            return Verdict("pass", pkt, f"{destination(pkt)} is no Service frontend: the "
+                           "call goes ahead unchanged")
         if master.count == 0:
             return Verdict("reject", pkt, f"{frontend.text()} is a Service frontend with no "
                            "backends (count 0): the call fails with EHOSTUNREACH (No route "
@@ -151,7 +151,7 @@ class CiliumDatapath:
             return self._reply_of_nodeport(ctx, *nat)
         frontend, master = self._frontend(pkt, wildcard=self.ns.is_local(pkt.dst))
         if master is None:
-            return Verdict("pass", pkt, f"{pkt.dst}:{pkt.dport} is no Service frontend and no "
+            return Verdict("pass", pkt, f"{destination(pkt)} is no Service frontend and no "
                            "NAT entry matches: pass to the stack")
         if "non-routable" in master.flags:
             return Verdict("pass", pkt, f"{frontend.text()} is only served inside the cluster "
@@ -310,6 +310,13 @@ class CiliumDatapath:
         if answer is None:
             return Verdict("drop", pkt, f"no neighbour answers for {nexthop}: dropped")
         return result.dev, nexthop, answer[0]
+
+
+def destination(pkt: Packet) -> str:
+    """Where a packet goes, as a frontend would be written (ICMP has no port)."""
+    if pkt.proto in ("tcp", "udp"):
+        return f"{pkt.dst}:{pkt.dport}/{pkt.proto.upper()}"
+    return f"{pkt.dst} ({pkt.proto.upper()})"
 
 
 def router_ip(pod_cidr: IPv4Network) -> IPv4Address:
