@@ -60,6 +60,8 @@ class CiliumDatapath:
         self._endpoint_ids = itertools.count(1)
         self.sock_connect = self._program("cil_sock4_connect", "cgroup/connect4",
                                           self.run_sock_connect)
+        self.sock_sendmsg = self._program("cil_sock4_sendmsg", "cgroup/sendmsg4",
+                                          self.run_sock_connect)
         self.sock_getpeername = self._program("cil_sock4_getpeername", "cgroup/getpeername4",
                                               self.run_sock_reverse)
         self.sock_recvmsg = self._program("cil_sock4_recvmsg", "cgroup/recvmsg4",
@@ -78,7 +80,7 @@ class CiliumDatapath:
     def attach_node(self, uplink: str = "eth0") -> None:
         """The socket programs on the cgroup root, the device programs on eth0 and
         cilium_host; pods join the cgroup as their containers start."""
-        for hook, program in (("connect4", self.sock_connect), ("sendmsg4", self.sock_connect),
+        for hook, program in (("connect4", self.sock_connect), ("sendmsg4", self.sock_sendmsg),
                               ("getpeername4", self.sock_getpeername),
                               ("recvmsg4", self.sock_recvmsg)):
             self.cgroup.attach(hook, program)
