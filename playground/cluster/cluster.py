@@ -62,7 +62,7 @@ from playground.net.link import Ethernet
 from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Route
-from playground.proxy.iptables import KubeProxy
+from playground.proxy.modes import proxy_class
 
 NODE_NETWORK = IPv4Network("172.18.0.0/16")
 CLUSTER_CIDR = IPv4Network("10.244.0.0/16")
@@ -84,11 +84,14 @@ def docker_mac(ip: IPv4Address) -> str:
 
 
 class Cluster:
-    def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24) -> None:
+    def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24,
+                 proxy_mode: str = "iptables") -> None:
         try:
             self.cni = cni_plugins.plugin(cni)
+            self.proxy = proxy_class(proxy_mode)
         except ValueError as error:
             raise ClusterError(str(error)) from None
+        self.proxy_mode = proxy_mode
         self.seed = seed
         self.network = Network(seed)
         self.api = ApiServer(clock=lambda: self.network.clock)
@@ -225,7 +228,7 @@ class Cluster:
         self.node_ips[name] = ip
         kubelet = Kubelet(self.api, self.network, name, self.cni)
         routes = NodeRouteAgent(self.api, self.network, name, ns.name, CLUSTER_CIDR)
-        proxy = KubeProxy(self.api, name, ns, CLUSTER_CIDR)
+        proxy = self.proxy(self.api, name, ns, CLUSTER_CIDR)
         self.node_agents[name] = [kubelet, routes, proxy]
         for agent in self.node_agents[name]:
             agent.start()
