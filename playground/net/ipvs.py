@@ -196,8 +196,8 @@ class Ipvs:
             dest = service.round_robin()
             if dest is None:
                 return None, f"{service.text} has no real server with weight above 0"
-            how = (f"round robin picks {dest.text}, the next of {len(service.dests)} real "
-                   "server(s) after the one chosen last")
+            how = (f"round robin: {dest.text} is next in turn among its "
+                   f"{len(service.dests)} real server(s)")
             if service.persistent is not None:
                 self.connections.append(Connection(
                     service.proto, pkt.src, 0, service.address, service.port, dest.address,

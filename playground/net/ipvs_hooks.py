@@ -27,15 +27,17 @@ class IpvsSteps:
     """Walker steps for ip_vs; mixed into the Walker, which records hops and owns the trace."""
 
     def _ipvs_hook(self, ns: Namespace, flight, hook: str, table: str | None,
-                   in_dev: str | None, out_dev: str | None) -> None:
-        """Called before each table of a hook and once after the last (table None)."""
+                   in_dev: str | None, out_dev: str | None) -> bool:
+        """Called before each table of a hook and once after the last (table None); True
+        when IPVS took the packet at LOCAL_IN, to send it on to a real server."""
         if ns.ipvs is None or hook not in IPVS_SLOT or IPVS_SLOT[hook] != table:
-            return
+            return False
         if flight.ipvs_ns == ns.name or flight.packet.proto not in ("tcp", "udp"):
-            return
+            return False
         if self._ipvs_reply(ns, flight, in_dev, out_dev) or hook == "FORWARD":
-            return
+            return False
         self._ipvs_request(ns, flight, hook, in_dev, out_dev)
+        return flight.ipvs_forward
 
     def _ipvs_reply(self, ns: Namespace, flight, in_dev, out_dev) -> bool:
         pkt, now = flight.packet, self.network.clock

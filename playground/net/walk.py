@@ -456,7 +456,8 @@ class Walker(IpvsSteps):
                out_dev: str | None) -> None:
         nf = ns.netfilter
         for table in HOOK_TABLES[hook]:
-            self._ipvs_hook(ns, flight, hook, table, in_dev, out_dev)
+            if self._ipvs_hook(ns, flight, hook, table, in_dev, out_dev):
+                return  # IPVS took the packet: the rest of LOCAL_IN never sees it
             if table == "nat":
                 self._nat(ns, flight, hook, in_dev, out_dev)
                 continue
