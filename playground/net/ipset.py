@@ -109,6 +109,19 @@ def _member_key(member: str) -> tuple:
     return tuple(key)
 
 
+def set_references(netfilter) -> dict[str, int]:
+    """How many rules name each set with `-m set`: ipset's References column."""
+    counts: dict[str, int] = {}
+    for table in netfilter.tables.values():
+        for chain in table.chains.values():
+            for rule in chain.rules:
+                for match in rule.matches:
+                    name = getattr(match, "set_name", None)
+                    if name is not None:
+                        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
 class IpSets:
     """One namespace's sets, by name."""
 

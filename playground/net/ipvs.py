@@ -204,6 +204,7 @@ class Ipvs:
                     dest.port, dest, "NONE", now + service.persistent, template=True))
         conn = Connection(service.proto, pkt.src, pkt.sport, service.address, service.port,
                           dest.address, dest.port, dest, "NONE", now)
+        conn.expires_at = now + conn.timeout()
         dest.inactive += 1
         self.connections.append(conn)
         return conn, how

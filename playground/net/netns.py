@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from playground.net.conntrack import Conntrack
-from playground.net.ipset import IpSets
+from playground.net.ipset import IpSets, set_references
 from playground.net.ipvs import Ipvs
 from playground.net.link import Bridge, Device, Loopback
 from playground.net.netfilter import Netfilter
@@ -234,6 +234,10 @@ class Namespace:
             self.ipvs = Ipvs()
             self.sysctl.setdefault("net.ipv4.vs.conntrack", "0")
         return self.ipvs
+
+    def ipset_list(self, name: str | None = None) -> str:
+        """`ipset list [NAME]`, with each set's references from this namespace's rules."""
+        return self.ipsets.listing(set_references(self.netfilter), name)
 
     # sockets
 
