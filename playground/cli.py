@@ -15,8 +15,10 @@ from playground.cluster.manifests import apply_files
 from playground.cluster.tables import nodes_table, pods_table
 from playground.cluster.targets import follow_ingress, resolve, send
 from playground.cluster.traffic import generate
+from playground.net.ipvsadm import ipset, ipvsadm
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
+from playground.proxy.modes import PROXY_MODES
 from playground.saves import Lab, is_lab_file, load_lab
 from playground.timefmt import iptables_date
 from playground.verify.materialise import plan
@@ -46,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--cni", choices=["bridge", "ptp"], default="bridge",
                          help="CNI plugin of the lab (default: bridge)")
         sub.add_argument("--seed", type=int, default=0, help="random seed of the lab")
+        sub.add_argument("--proxy-mode", choices=list(PROXY_MODES), default="iptables",
+                         help="how kube-proxy implements Services (default: iptables)")
         sub.add_argument("-f", "--filename", action="append", default=[], metavar="FILE",
                          help="start from a lab file, and/or apply Kubernetes YAML manifests "
                               "(repeatable; a lab file brings its own CNI and seed)")
@@ -123,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     conntrack = what.add_parser("conntrack", help="`conntrack -L` of a node")
     conntrack.add_argument("target", help="node/NAME or pod/NAME")
     lab_options(conntrack)
+    ipvs = what.add_parser("ipvs", help="`ipvsadm -Ln` of a node (with --proxy-mode ipvs)")
+    ipvs.add_argument("target", help="node/NAME")
+    ipvs.add_argument("-c", "--connections", action="store_true",
+                      help="the connection entries, as `ipvsadm -Lnc`")
+    lab_options(ipvs)
+    ipsets = what.add_parser("ipset", help="`ipset list` of a node (with --proxy-mode ipvs)")
+    ipsets.add_argument("target", help="node/NAME")
+    ipsets.add_argument("name", nargs="?", help="one set only")
+    lab_options(ipsets)
     return parser
 
 
@@ -224,7 +237,7 @@ async def _starting_cluster(args) -> Cluster:
         raise ClusterError(f"-f: give at most one lab file (got {', '.join(labs)})")
     if labs:
         return (await load_lab(labs[0])).cluster
-    return await build_default_lab(cni=args.cni, seed=args.seed)
+    return await build_default_lab(cni=args.cni, seed=args.seed, proxy_mode=args.proxy_mode)
 
 
 async def run_command(args) -> int:
@@ -291,6 +304,11 @@ def do_show(cluster: Cluster, args) -> int:
         elif args.what == "conntrack":
             print(ns.conntrack.listing(), end="")
             print(ns.conntrack.summary(len(ns.conntrack)), file=sys.stderr)
+        elif args.what == "ipvs":
+            print(ipvsadm(ns, ["-Lnc" if args.connections else "-Ln"], cluster.network.clock),
+                  end="")
+        elif args.what == "ipset":
+            print(ipset(ns, ["list", *([args.name] if args.name else [])]), end="")
     return 0
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from textual.suggester import Suggester
 
 from playground.cluster.cluster import Cluster
+from playground.proxy.ipvs_state import IPSETS
 
 TOP = ["kubectl", "trace", "reply", "traffic", "node", "ip", "iptables-save", "conntrack",
-       "sysctl", "lab"]
+       "ipvsadm", "ipset", "sysctl", "lab"]
 FOLLOWING = {
     ("kubectl",): ["get", "run", "create", "expose", "scale", "delete", "apply", "set", "patch"],
     ("kubectl", "get"): ["pods", "nodes", "svc", "deployments", "ingress"],
@@ -23,6 +24,8 @@ FOLLOWING = {
     ("node",): ["add", "remove"],
     ("ip",): ["route"],
     ("conntrack",): ["-L"],
+    ("ipvsadm",): ["-Ln", "-Lnc"],
+    ("ipset",): ["list"],
     ("sysctl",): ["-w"],
     ("lab",): ["new"],
 }
@@ -31,7 +34,7 @@ FLAGS = {"kubectl": ["-o", "wide", "-A", "--image=", "--port=", "--replicas=", "
          "trace": ["--port", "--proto", "tcp", "udp", "icmp", "--host", "--path"],
          "traffic": ["--count", "--port"],
          "iptables-save": ["-t", "nat", "filter", "-c"],
-         "lab": ["--cni", "bridge", "ptp", "--seed"]}
+         "lab": ["--cni", "bridge", "ptp", "--seed", "--proxy-mode", "iptables", "ipvs"]}
 
 
 def _names(cluster: Cluster, kind: str) -> list[str]:
@@ -68,6 +71,8 @@ def candidates(words: list[str], cluster: Cluster) -> list[str]:
     head = words[0]
     if head in ("trace", "traffic"):
         return _places(cluster) + FLAGS[head]
+    if words == ["ipset", "list"]:  # the selected node's sets are kube-proxy's
+        return [name for name, _type, _comment in IPSETS]
     if head == "node" and words[1:2] == ["remove"]:
         return _names(cluster, "node")
     if head == "kubectl" and len(words) >= 3:
