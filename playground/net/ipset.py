@@ -18,7 +18,7 @@ SET_TYPES = {
     "hash:ip": (6, 216, 40),
     "hash:ip,port": (7, 216, 48),
     "hash:ip,port,ip": (6, 208, 56),
-    "hash:ip,port,net": (7, 464, 56),
+    "hash:ip,port,net": (8, 464, 56),
     "bitmap:port": (3, 8264, 0),
 }
 # how many packet fields a member of each type compares, in `--match-set NAME FLAGS` order
