@@ -151,6 +151,22 @@ class TestPackets:
         assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
 
 
+class TestIpvs:
+    def test_ipvs_tab_on_the_scheduling_hop(self, snap_compare):
+        """An IPVS lab: pod to Service stepped to the hop where IPVS chose a real server;
+        the IPVS tab lights the virtual service, the real server and the connection."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await command(pilot, "lab new --proxy-mode ipvs")
+            await command(pilot, "trace pod/client svc/web")
+            while pilot.app.player.current.event != "ipvs":
+                await pilot.press("right")
+            await pilot.pause()
+
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+
 class TestCommandLine:
     def test_created_service(self, snap_compare):
         """kubectl create deployment and expose as a LoadBalancer, then kubectl get svc."""

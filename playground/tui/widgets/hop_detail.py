@@ -59,8 +59,10 @@ class HopDetail(Static):
             grid.add_row("devices", " → ".join(d for d in (hop.dev_in, hop.dev_out) if d))
         if hop.route:
             grid.add_row("route", hop.route)
-        if hop.rule:
-            grid.add_row("rule", Text(hop.rule, "bold yellow"))
+        if hop.rule:  # an IPVS hop's rule is its connection entry, as ipvsadm -Lnc prints it
+            grid.add_row("ipvs conn" if hop.event == "ipvs" else "rule",
+                         Text(hop.rule, "bold yellow"))
+        if hop.rule and hop.table:
             grid.add_row("chain", f"{hop.table} / {hop.chain}  ({hop.rules_walked} rules "
                                   "walked)")
         if hop.conntrack:

@@ -62,6 +62,35 @@ def lit_entries(text: str, keys: list[str]) -> tuple[Text, int | None]:
     return out, first
 
 
+def ipvs_text(ns: Namespace, hop: Hop | None) -> tuple[Text, int | None]:
+    """`ipvsadm -Ln`, `ipvsadm -Lnc` and `ipset list` of a namespace; for an IPVS hop, its
+    virtual service, real server and connection entry lit."""
+    if ns.ipvs is None:
+        return Text(f"(no IPVS in {ns.name})\n"), None
+    now_listing = ns.ipvs.listing()
+    conns = ns.ipvs.connection_listing()
+    text = (f"# ipvsadm -Ln    ({ns.name})\n{now_listing}\n# ipvsadm -Lnc\n{conns}\n"
+            f"# ipset list\n{ns.ipset_list()}")
+    strong: set[str] = set()
+    if hop is not None and hop.event == "ipvs":
+        request = hop.packet_before.dst != hop.packet_after.dst
+        client = hop.packet_before if request else hop.packet_after
+        virtual = f"{client.dst}:{client.dport}" if request else f"{client.src}:{client.sport}"
+        real = hop.packet_after if request else hop.packet_before
+        real_at = f"{real.dst}:{real.dport}" if request else f"{real.src}:{real.sport}"
+        block = None
+        for line in now_listing.splitlines():
+            if not line.startswith("  ->"):
+                block = line
+            if block and block.split()[1:2] == [virtual] and (
+                    line is block or line.split()[1:2] == [real_at]):
+                strong.add(line)
+        source = f"{client.src}:{client.sport}" if request else f"{client.dst}:{client.dport}"
+        strong |= {line for line in conns.splitlines()
+                   if line.split()[3:6] == [source, virtual, real_at]}
+    return lit_lines(text, strong, set())
+
+
 class Inspector(Vertical):
     """Routes, iptables and conntrack of one namespace; follows the packet when tracing."""
 
@@ -79,11 +108,30 @@ class Inspector(Vertical):
                     id="search", compact=True)
         with TabbedContent(id="tabs"):
             for tab, title in (("routes", "Routes"), ("iptables", "iptables"), ("bpf", "BPF"),
-                               ("conntrack", "conntrack"), ("object", "Object")):
+                               ("conntrack", "conntrack"), ("ipvs", "IPVS"),
+                               ("object", "Object")):
                 with TabPane(title, id=f"{tab}-tab"), VerticalScroll(id=f"{tab}-scroll"):
                     yield Static(id=tab, markup=False)
 
     lit_rule: str | None = None  # the iptables line lit for the current hop
+    with_ipvs = True  # whether the IPVS tab is offered: only in labs whose kube-proxy uses it
+
+    def on_mount(self) -> None:
+        self.offer_ipvs(False)
+        self.query_one(TabbedContent).hide_tab("bpf-tab")
+
+    def offer_ipvs(self, offered: bool) -> None:
+        """Show the IPVS tab only for labs running kube-proxy in IPVS mode."""
+        if offered == self.with_ipvs:
+            return
+        self.with_ipvs = offered
+        tabs = self.query_one(TabbedContent)
+        if offered:
+            tabs.show_tab("ipvs-tab")
+        else:
+            if tabs.active == "ipvs-tab":
+                tabs.active = "routes-tab"
+            tabs.hide_tab("ipvs-tab")
 
     def show_output(self, output: str) -> None:
         """A command's answer, in the Object tab."""
@@ -97,9 +145,6 @@ class Inspector(Vertical):
     @active.setter
     def active(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-
-    def on_mount(self) -> None:
-        self.query_one(TabbedContent).hide_tab("bpf-tab")
 
     def _dataplane(self, bpf: bool) -> None:
         """A Cilium lab shows its BPF programs and maps where iptables would be."""
@@ -115,7 +160,7 @@ class Inspector(Vertical):
         self._set("object", Text(description or "(nothing selected)"))
         self._dataplane(bpf is not None)
         if ns is None:
-            for name in ("routes", "iptables", "conntrack"):
+            for name in ("routes", "iptables", "conntrack", "ipvs"):
                 self._set(name, Text("(not a network namespace)"))
             return
         here = hop if hop is not None and hop.where == ns.name else None
@@ -134,12 +179,17 @@ class Inspector(Vertical):
         if bpf is not None:
             painted, bpf_line = lit_entries(bpf, entry_keys(here.map_entry if here else None))
             self._set("bpf", painted)
+        ipvs, ipvs_line = ipvs_text(ns, here)
+        self._set("ipvs", ipvs)
         if here is None:
             return
         if here.event == "bpf" and bpf is not None:
             self.active = "bpf-tab"
             if bpf_line is not None:
                 self._scroll("bpf", bpf_line)
+        elif here.event == "ipvs" and self.with_ipvs:
+            self.active = "ipvs-tab"
+            self._scroll("ipvs", ipvs_line or 0)
         elif here.rule and rule_line is not None:
             self.active = "iptables-tab"
             self._scroll("iptables", rule_line)
