@@ -22,6 +22,7 @@ def lxc_name(container_id: str) -> str:
 class CiliumPlugin:
     name = "cilium"
     replaces_kube_proxy = True
+    routing = "cilium"  # its own agent writes the routes to other nodes' pods
 
     def __init__(self) -> None:
         self.datapaths: dict[str, CiliumDatapath] = {}
