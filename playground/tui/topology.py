@@ -13,6 +13,7 @@ from rich.text import Text
 from playground.net.link import Bridge, Ethernet, Veth
 from playground.net.network import Network
 from playground.net.trace import Hop
+from playground.net.vxlan import Vxlan
 
 PACKET = "●"
 HERE = "bold black on yellow"
@@ -91,7 +92,7 @@ def _node_box(ns, zoom: bool) -> Box:
         if isinstance(device, Veth) and device.peer is not None and device.peer.namespace:
             pods[device.name] = (device, device.peer.namespace)
     for device in ns.devices.values():
-        if isinstance(device, Ethernet | Bridge):
+        if isinstance(device, Ethernet | Bridge | Vxlan):
             box.entries.append(Entry(device.name, _addresses(ns, device.name), ns.name,
                                      device.name, ns.name, "dim" if zoom else ""))
     ordered = sorted(pods.values(), key=lambda pair: pair[1].name)

@@ -40,6 +40,15 @@ def packet_lines(before: Packet, after: Packet) -> Text:
     return text
 
 
+def inner_line(outer: Packet) -> Text:
+    """The packet an outer header carries, labelled with its tunnel."""
+    text = Text(f"VXLAN vni {outer.vni} ", "dim")
+    for glue, value in _parts(outer.payload):
+        text.append(glue, "dim")
+        text.append(value)
+    return text
+
+
 class HopDetail(Static):
     hop: Hop | None = None
 
@@ -55,6 +64,9 @@ class HopDetail(Static):
         grid.add_row("hop", f"{position}  {hop.where}  [{hop.event}]")
         grid.add_row("why", hop.detail)
         grid.add_row("packet", packet_lines(hop.packet_before, hop.packet_after))
+        outer = hop.packet_after if hop.packet_after.payload else hop.packet_before
+        if outer.payload is not None:  # a tunnel's packet: the one it carries
+            grid.add_row("inside", inner_line(outer))
         if hop.dev_in or hop.dev_out:
             grid.add_row("devices", " → ".join(d for d in (hop.dev_in, hop.dev_out) if d))
         if hop.route:
