@@ -96,3 +96,12 @@ async def test_a_packet_over_the_tunnel_mtu_with_df_gets_fragmentation_needed(vx
     assert home and home[0].where == "internet"
     assert "need to frag (mtu 1450)" in home[0].packet_before.summary()
     assert send(vxlan_lab, "internet", "lb/shop", size=1450, df=True).verdict == "delivered"
+
+
+async def test_an_annotation_that_is_not_a_lease_is_ignored(vxlan_lab):
+    from playground.cluster.controllers.flannel import lease_of
+
+    node = vxlan_lab.api.get("Node", "", "kind-worker2")
+    for bad in ('{"VNI":1,"VtepMAC":5}', "not json", '{"VNI":1,"VtepMAC":"zz:zz"}', "[]"):
+        node.metadata.annotations[BACKEND_DATA] = bad
+        assert lease_of(node) is None, bad
