@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--json", action="store_true", help="print the trace as JSON")
     trace.add_argument("--host", default="", help="HTTP Host an ingress controller routes by")
     trace.add_argument("--path", default="/", help="HTTP path an ingress controller routes by")
+    trace.add_argument("--compare", metavar="CNI[/PROXY_MODE]",
+                       help="send the same packet through the lab on this dataplane too and "
+                            "print both side by side, e.g. --compare ptp")
+    trace.add_argument("--width", type=int, help="columns of the --compare output (default: "
+                                                 "the terminal's; under 120 stacks them)")
     trace.add_argument("--size", type=int, metavar="BYTES",
                        help="IP length of the packet (default: a bare SYN, datagram or ping)")
     trace.add_argument("--df", action="store_true",
@@ -157,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_app(args)
         if args.command == "export":
             return asyncio.run(export_lab(args))
+        if args.command == "trace" and (args.compare or args.width):
+            from playground.compare_cli import compare_traces
+
+            return asyncio.run(compare_traces(args))
         return asyncio.run(run_command(args))
     except UsageError as error:
         print(f"k8s-playground: {error}", file=sys.stderr)
@@ -236,13 +245,17 @@ def _lab_files(paths: list[str]) -> list[str]:
 
 
 async def _starting_cluster(args) -> Cluster:
+    return (await starting_lab(args)).cluster
+
+
+async def starting_lab(args) -> Lab:
     """The lab file given with -f (at most one), else the default lab."""
     labs = _lab_files(args.filename)
     if len(labs) > 1:
         raise ClusterError(f"-f: give at most one lab file (got {', '.join(labs)})")
     if labs:
-        return (await load_lab(labs[0])).cluster
-    return await build_default_lab(cni=args.cni, seed=args.seed)
+        return await load_lab(labs[0])
+    return Lab(await build_default_lab(cni=args.cni, seed=args.seed))
 
 
 async def run_command(args) -> int:

@@ -82,6 +82,7 @@ class Lab:
         self.lesson = lesson
         self.layout = check_layout(dict(layout or {}), "layout")
         self.skipped: list[str] = []  # journal lines a load could not run again
+        self.compared: list = []  # packets sent again on another dataplane, for the lessons
 
     @property
     def history(self) -> list[Action]:

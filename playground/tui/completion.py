@@ -5,10 +5,11 @@ from __future__ import annotations
 from textual.suggester import Suggester
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.dataplane import choices as dataplanes
 from playground.cni import PLUGINS
 
 TOP = ["kubectl", "trace", "reply", "traffic", "node", "ip", "iptables-save", "conntrack",
-       "sysctl", "lab", "bridge"]
+       "sysctl", "lab", "compare", "bridge"]
 FOLLOWING = {
     ("kubectl",): ["get", "run", "create", "expose", "scale", "delete", "apply", "set", "patch"],
     ("kubectl", "get"): ["pods", "nodes", "svc", "deployments", "ingress"],
@@ -30,6 +31,7 @@ FOLLOWING = {
     ("conntrack",): ["-L"],
     ("sysctl",): ["-w"],
     ("lab",): ["new"],
+    ("compare",): dataplanes(),
 }
 FLAGS = {"kubectl": ["-o", "wide", "-A", "--image=", "--port=", "--replicas=", "--type=",
                      "--target-port=", "--labels=", "--tcp=", "--rule=", "-n"],
