@@ -17,6 +17,8 @@ def _parts(packet: Packet) -> list[tuple[str, str]]:
     if packet.proto == "icmp":
         parts = [("", f"{packet.src}"), (" → ", f"{packet.dst}"),
                  ("  icmp ", f"type {packet.icmp_type} code {packet.icmp_code}")]
+        if packet.mtu:  # "fragmentation needed" says what fits
+            parts.append(("  mtu ", str(packet.mtu)))
     else:
         parts = [("", f"{packet.src}"), (":", f"{packet.sport}"), (" → ", f"{packet.dst}"),
                  (":", f"{packet.dport}"), (f"  {packet.proto} ", packet.flags or "-")]
