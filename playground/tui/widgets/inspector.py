@@ -10,8 +10,10 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
+from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
 from playground.net.netns import Namespace
 from playground.net.trace import Hop
+from playground.net.vxlan import Vxlan
 
 LIT = "bold black on yellow"
 PASSED = "yellow"
@@ -91,6 +93,29 @@ def ipvs_text(ns: Namespace, hop: Hop | None) -> tuple[Text, int | None]:
     return lit_lines(text, strong, set())
 
 
+def tunnel_listing(ns: Namespace, hop: Hop | None) -> tuple[str, set[str]]:
+    """Each VXLAN device with its neighbour and forwarding entries; the lines the hop used."""
+    parts, used = [], set()
+    for device in [d for d in ns.devices.values() if isinstance(d, Vxlan)]:
+        name = device.name
+        parts += [f"# ip -d link show {name}    ({ns.name})", ip_link_show(ns, name, True),
+                  f"# ip neigh show dev {name}", ip_neigh_show(ns, name),
+                  f"# bridge fdb show dev {name}", bridge_fdb_show(ns, name)]
+        if hop is None or hop.dev_out != name and hop.dev_in != name:
+            continue
+        if hop.event == "encapsulate":
+            remote = hop.packet_after.dst
+            for mac, where in device.fdb.items():
+                if where == remote:
+                    used.add(f"{mac} dst {remote} self permanent")
+                    used |= {line for line in ip_neigh_show(ns, name).splitlines()
+                             if f" lladdr {mac} " in line}
+        elif hop.event == "decapsulate":
+            used |= {line for line in ip_link_show(ns, name, True).splitlines()
+                     if line.startswith("    vxlan id ")}
+    return "\n".join(part.rstrip("\n") for part in parts if part) + "\n", used
+
+
 class Inspector(Vertical):
     """Routes, iptables and conntrack of one namespace; follows the packet when tracing."""
 
@@ -108,7 +133,7 @@ class Inspector(Vertical):
                     id="search", compact=True)
         with TabbedContent(id="tabs"):
             for tab, title in (("routes", "Routes"), ("iptables", "iptables"), ("bpf", "BPF"),
-                               ("conntrack", "conntrack"), ("ipvs", "IPVS"),
+                               ("conntrack", "conntrack"), ("ipvs", "IPVS"), ("tunnel", "Tunnel"),
                                ("object", "Object")):
                 with TabPane(title, id=f"{tab}-tab"), VerticalScroll(id=f"{tab}-scroll"):
                     yield Static(id=tab, markup=False)
@@ -119,6 +144,7 @@ class Inspector(Vertical):
     def on_mount(self) -> None:
         self.offer_ipvs(False)
         self.query_one(TabbedContent).hide_tab("bpf-tab")
+        self.query_one(TabbedContent).hide_tab("tunnel-tab")  # until a node has a tunnel
 
     def offer_ipvs(self, offered: bool) -> None:
         """Show the IPVS tab only for labs running kube-proxy in IPVS mode."""
@@ -162,8 +188,10 @@ class Inspector(Vertical):
         if ns is None:
             for name in ("routes", "iptables", "conntrack", "ipvs"):
                 self._set(name, Text("(not a network namespace)"))
+            self._show_tunnel(None, None)
             return
         here = hop if hop is not None and hop.where == ns.name else None
+        tunnel_line = self._show_tunnel(ns, here)
         routes, route_line = lit_lines(f"# ip route    ({ns.name})\n" + ns.ip_route(),
                                        {here.route} if here and here.route else set(), set())
         self._set("routes", routes)
@@ -197,6 +225,23 @@ class Inspector(Vertical):
             self.active = "routes-tab"
         elif here.event in ("conntrack", "nat"):
             self.active = "conntrack-tab"
+        elif here.event in ("encapsulate", "decapsulate") and tunnel_line is not None:
+            self.active = "tunnel-tab"
+            self._scroll("tunnel", tunnel_line)
+
+    def _show_tunnel(self, ns: Namespace | None, here: Hop | None) -> int | None:
+        """The Tunnel tab shows only where there is a VXLAN device; its first lit line."""
+        tabs = self.query_one(TabbedContent)
+        if ns is None or not any(isinstance(d, Vxlan) for d in ns.devices.values()):
+            if self.active == "tunnel-tab":
+                self.active = "routes-tab"
+            tabs.hide_tab("tunnel-tab")
+            return None
+        tabs.show_tab("tunnel-tab")
+        listing, used = tunnel_listing(ns, here)
+        text, line = lit_lines(listing, used, set())
+        self._set("tunnel", text)
+        return line
 
     def _set(self, name: str, text: Text) -> None:
         self._texts[name] = text
