@@ -37,17 +37,23 @@ def frontends_of(service: Service, slices: list, node: str,
                 ("ClusterIP", *inner_flags, "non-routable"), internal)
         if spec.type == "ClusterIP":
             continue
-        external = local if spec.external_traffic_policy == "Local" else everyone
-        outer_flags = ("Local",) if spec.external_traffic_policy == "Local" else ()
+        local_policy = spec.external_traffic_policy == "Local"
+        external = local if local_policy else everyone
+        # Local: outside traffic gets this node's backends, pods (scope "i") all of them
+        outer_flags = ("Local", "two-scopes") if local_policy else ()
+        outside = []
         if port.node_port:
-            wanted[Frontend(node_ip, port.node_port, port.protocol)] = (
-                ("NodePort", *outer_flags), external)
-            wanted[Frontend(ANY, port.node_port, port.protocol)] = (
-                ("NodePort", *outer_flags, "non-routable"), external)
+            outside += [(Frontend(node_ip, port.node_port, port.protocol), ("NodePort",)),
+                        (Frontend(ANY, port.node_port, port.protocol),
+                         ("NodePort", "non-routable"))]
         if spec.type == "LoadBalancer":
-            for address in service.status.load_balancer_ips:
-                wanted[Frontend(IPv4Address(address), port.port, port.protocol)] = (
-                    ("LoadBalancer", *outer_flags), external)
+            outside += [(Frontend(IPv4Address(address), port.port, port.protocol),
+                         ("LoadBalancer",)) for address in service.status.load_balancer_ips]
+        for frontend, (kind, *rest) in outside:
+            flags = (kind, *outer_flags, *rest)
+            wanted[frontend] = (flags, external)
+            if local_policy:
+                wanted[frontend.internal()] = (flags, internal)
     return wanted
 
 

@@ -103,7 +103,8 @@ class CiliumDatapath:
 
     def run_sock_connect(self, ctx: SockContext) -> Verdict:
         pkt = ctx.packet
-        frontend, master = self._frontend(pkt, wildcard=pkt.dst in self.node_ips)
+        frontend, master = self._frontend(pkt, wildcard=pkt.dst in self.node_ips,
+                                          in_cluster=True)
         if master is None:
             return Verdict("pass", pkt, f"{destination(pkt)} is no Service frontend: the "
                            "call goes ahead unchanged")
@@ -282,7 +283,9 @@ class CiliumDatapath:
 
     # helpers
 
-    def _frontend(self, pkt: Packet, wildcard: bool):
+    def _frontend(self, pkt: Packet, wildcard: bool, in_cluster: bool = False):
+        """The frontend a packet is for; from inside the cluster, a two-scopes frontend
+        switches to its internal twin, which lists every backend."""
         if pkt.proto not in ("tcp", "udp"):
             return None, None
         frontend = Frontend(pkt.dst, pkt.dport, pkt.proto.upper())
@@ -291,7 +294,11 @@ class CiliumDatapath:
             surrogate = Frontend(ANY, pkt.dport, pkt.proto.upper())
             found = self.lb.master(surrogate)
             if found is not None and "NodePort" in found.flags:
-                return surrogate, found
+                frontend, master = surrogate, found
+        if master is not None and in_cluster and "two-scopes" in master.flags:
+            twin = self.lb.master(frontend.internal())
+            if twin is not None:
+                return frontend.internal(), twin
         return frontend, master
 
     def _snat_port(self, pkt: Packet) -> int:
