@@ -3,8 +3,10 @@
 from playground.cni.bridge import BridgePlugin
 from playground.cni.cilium import CiliumPlugin
 from playground.cni.ptp import PtpPlugin
+from playground.cni.vxlan import VxlanPlugin
 
-PLUGINS = {"bridge": BridgePlugin, "ptp": PtpPlugin, "cilium": CiliumPlugin}
+PLUGINS = {"bridge": BridgePlugin, "ptp": PtpPlugin, "vxlan": VxlanPlugin,
+           "cilium": CiliumPlugin}
 
 
 def plugin(name: str):

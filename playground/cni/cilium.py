@@ -21,6 +21,7 @@ def lxc_name(container_id: str) -> str:
 
 class CiliumPlugin:
     name = "cilium"
+    routing = "cilium"  # its own agent routes to other nodes' pods (auto-direct-node-routes)
     replaces_kube_proxy = True
 
     def __init__(self) -> None:

@@ -77,8 +77,10 @@ class Network:
                 return port
 
     def send(self, source: str, dst: IPv4Address | str, proto: str = "tcp", dport: int = 80,
-             owner: str = "client", sport: int | None = None) -> Trace:
-        """Open a connection (or send a datagram or ping) from a namespace, as a process would."""
+             owner: str = "client", sport: int | None = None, size: int | None = None,
+             df: bool = False) -> Trace:
+        """Open a connection (or send a datagram or ping) from a namespace, as a process would;
+        `size` sets the packet's IP length, `df` its Don't Fragment bit."""
         ns = self.namespace(source)
         dst = IPv4Address(dst)
         result = ns.route_lookup(dst)
@@ -89,6 +91,8 @@ class Network:
             port = sport or self.ephemeral_port(ns, proto)
             maker = tcp_syn if proto == "tcp" else udp_datagram
             packet = maker(src, dst, port, dport)
+        if size is not None or df:
+            packet = packet.with_(length=size or packet.length, df=df)
         # with no source address the send fails before any socket is connected
         return Walker(self).send(ns, packet, owner if src != IPv4Address(0) else None)
 
