@@ -140,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
                              + ", ".join(CILIUM_VIEWS))
     cilium.add_argument("target", help="node/NAME")
     cilium.add_argument("view", nargs="+", metavar="WORDS",
-                        help="bpf lb list | bpf ct list global | bpf nat list | service list")
+                        help="bpf lb list | bpf ct list global | bpf nat list | "
+                             "bpf tunnel list | service list")
     lab_options(cilium)
     link = what.add_parser("link", help="`ip -d link show DEV` of a node's VXLAN device")
     link.add_argument("target", help="node/NAME")

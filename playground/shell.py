@@ -55,7 +55,7 @@ COMMANDS = [
     "ip route [add|del PREFIX [via GW] [dev DEV]]",
     "iptables-save [-t TABLE] [-c]",
     "conntrack -L",
-    "cilium bpf lb list|bpf ct list global|bpf nat list|service list",
+    "cilium bpf lb list|bpf ct list global|bpf nat list|bpf tunnel list|service list",
     "sysctl -w KEY=VALUE",
 ]
 KINDS = {"pod": "pod", "pods": "pod", "po": "pod", "deployment": "deployment",

@@ -25,11 +25,12 @@ from playground.net.bpf.program import (
     Verdict,
     attach_tc,
 )
+from playground.net.bpf.tabwriter import tabwrite
 from playground.net.packet import ICMP_DEST_UNREACH, PORT_UNREACHABLE, Packet
 
 CGROUP_ROOT = "/run/cilium/cgroupv2"
-HOST_DEVICE, NET_DEVICE = "cilium_host", "cilium_net"
-REVERSE_SK, LXC_MAP = "cilium_lb4_reverse_sk", "cilium_lxc"
+HOST_DEVICE, NET_DEVICE, TUNNEL_DEVICE = "cilium_host", "cilium_net", "cilium_vxlan"
+REVERSE_SK, LXC_MAP, TUNNEL_MAP = "cilium_lb4_reverse_sk", "cilium_lxc", "cilium_tunnel_map"
 NAT_PORTS = range(32768, 65536)  # where Cilium's SNAT picks ports for NodePort traffic
 
 
@@ -47,13 +48,14 @@ class Endpoint:
 class CiliumDatapath:
     """One node's programs and maps."""
 
-    def __init__(self, ns, rng, node_ip: IPv4Address) -> None:
-        self.ns, self.rng, self.node_ip = ns, rng, node_ip
+    def __init__(self, ns, rng, node_ip: IPv4Address, tunnel: bool = False) -> None:
+        self.ns, self.rng, self.node_ip, self.tunnel = ns, rng, node_ip, tunnel
         self.lb = LoadBalancerMaps()
         self.ct = ConntrackMap()
         self.snat = SnatMap()
         self.reverse_sk = BpfMap(REVERSE_SK, "lru_hash", 262144)
         self.lxc = BpfMap(LXC_MAP, "hash", 65535)
+        self.tunnel_map = BpfMap(TUNNEL_MAP, "hash", 65536)  # pod CIDR → its node's IP
         self.node_ips: set[IPv4Address] = {node_ip}  # every node's, for NodePort wildcards
         self.cgroup = Cgroup(CGROUP_ROOT)
         self._ids = itertools.count(100)
@@ -71,6 +73,7 @@ class CiliumDatapath:
         self.from_container = self._program("cil_from_container", "tc",
                                             self.run_from_container)
         self.to_container = self._program("cil_to_container", "tc", self.run_to_container)
+        self.from_overlay = self._program("cil_from_overlay", "tc", self.run_from_overlay)
 
     def _program(self, name: str, section: str, run) -> Program:
         return Program(name, section, run, next(self._ids))
@@ -87,6 +90,8 @@ class CiliumDatapath:
         self.ns.cgroup = self.cgroup
         attach_tc(self.ns.device(uplink), "ingress", self.from_netdev)
         attach_tc(self.ns.device(HOST_DEVICE), "egress", self.from_host)
+        if self.tunnel:
+            attach_tc(self.ns.device(TUNNEL_DEVICE), "ingress", self.from_overlay)
 
     def add_endpoint(self, ip: IPv4Address, lxc: str, pod_mac: str) -> Endpoint:
         endpoint = Endpoint(next(self._endpoint_ids), ip, lxc, pod_mac)
@@ -236,11 +241,38 @@ class CiliumDatapath:
     def run_from_host(self, ctx: TcContext) -> Verdict:
         pkt = ctx.packet
         endpoint = self.lxc.lookup(pkt.dst)
+        if endpoint is not None:
+            return self._to_endpoint(pkt, endpoint, "the host has no route per pod")
+        if self.tunnel:
+            for prefix, node in self.tunnel_map.items():
+                if pkt.dst in prefix:
+                    return Verdict("redirect", pkt, f"{pkt.dst} is in {prefix}, the pod CIDR "
+                                   f"of node {node}: set the tunnel key to {node} and redirect "
+                                   f"to {TUNNEL_DEVICE}, which wraps it in VXLAN",
+                                   entry=f"{TUNNEL_MAP} {prefix} → {node}",
+                                   redirect=TUNNEL_DEVICE, dst_mac=ctx.dev.mac, tunnel=node)
+        return Verdict("pass", pkt, f"{pkt.dst} is no endpoint on this node: pass")
+
+    def run_from_overlay(self, ctx: TcContext) -> Verdict:
+        """What leaves the tunnel on this node goes straight to its pod."""
+        pkt = ctx.packet
+        endpoint = self.lxc.lookup(pkt.dst)
         if endpoint is None:
-            return Verdict("pass", pkt, f"{pkt.dst} is no endpoint on this node: pass")
+            return Verdict("pass", pkt, f"{pkt.dst} is no endpoint on this node: pass to the "
+                           "stack")
+        return self._to_endpoint(pkt, endpoint, "out of the tunnel")
+
+    @staticmethod
+    def _to_endpoint(pkt: Packet, endpoint: Endpoint, why: str) -> Verdict:
         return Verdict("redirect", pkt, f"{pkt.dst} is local endpoint {endpoint.id}: redirect "
-                       f"to {endpoint.lxc}, the host has no route per pod",
-                       entry=endpoint.text(), redirect=endpoint.lxc, dst_mac=endpoint.mac)
+                       f"to {endpoint.lxc}, {why}", entry=endpoint.text(),
+                       redirect=endpoint.lxc, dst_mac=endpoint.mac)
+
+    def tunnel_list(self) -> str:
+        """`cilium bpf tunnel list`."""
+        rows = [["TUNNEL", "VALUE"]] + [[f"{prefix.network_address}:0", f"{node}:0"]
+                                        for prefix, node in sorted(self.tunnel_map.items())]
+        return tabwrite(rows)
 
     # the pods' host-side veths
 
