@@ -53,6 +53,8 @@ def bpf_panel(cluster: Cluster, ns_name: str) -> str | None:
     if node is None:
         return "\n".join(parts)
     for view in VIEWS:
+        if view == "bpf tunnel list" and not datapaths[node].tunnel:
+            continue  # native routing has no tunnel map worth a section
         parts.append(f"# cilium {view}    ({node})\n"
                      + (cilium_view(cluster, node, view.split()) or "(empty)\n"))
     return "\n".join(parts)
