@@ -34,6 +34,8 @@ def frontends_of(service: Service, slices: list, node: str,
                  for b in backends_for(service, port, slices) if b.node == node]
         internal = local if spec.internal_traffic_policy == "Local" else everyone
         inner_flags = ("InternalLocal",) if spec.internal_traffic_policy == "Local" else ()
+        if spec.session_affinity == "ClientIP":
+            inner_flags += ("sessionAffinity",)
         if spec.cluster_ip:
             wanted[Frontend(IPv4Address(spec.cluster_ip), port.port, port.protocol)] = (
                 ("ClusterIP", *inner_flags, "non-routable"), internal)
@@ -43,6 +45,8 @@ def frontends_of(service: Service, slices: list, node: str,
         external = local if local_policy else everyone
         # Local: outside traffic gets this node's backends, pods (scope "i") all of them
         outer_flags = ("Local", "two-scopes") if local_policy else ()
+        if spec.session_affinity == "ClientIP":
+            outer_flags += ("sessionAffinity",)
         outside = []
         if port.node_port:
             outside += [(Frontend(node_ip, port.node_port, port.protocol), ("NodePort",)),

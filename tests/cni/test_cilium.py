@@ -225,3 +225,15 @@ async def test_pods_reach_a_local_policy_lb_through_its_internal_scope(shop):
     external = next(i for i, line in enumerate(outside) if line.startswith(f"{lb_ip}:80/TCP "))
     assert "[LoadBalancer, Local, two-scopes]" in outside[external]
     assert not outside[external + 1].startswith(" "), "no backend on this node for outsiders"
+
+
+async def test_session_affinity_sends_a_client_back_to_its_backend(cilium):
+    await cilium.update_service("web", session_affinity="ClientIP")
+    lb = cilium_view(cilium, "node/kind-worker", ["bpf", "lb", "list"])
+    assert "[ClusterIP, sessionAffinity, non-routable]" in lb
+    traces = [send(cilium, "pod/client", "svc/web") for _ in range(8)]
+    assert len({t.delivered_to.namespace for t in traces}) == 1
+    assert "remembered for netns pod/default/client" in traces[0].hops[0].detail
+    assert "cilium_lb4_affinity sends netns pod/default/client back" in traces[1].hops[0].detail
+    others = {send(cilium, "pod/web-1", "svc/web").delivered_to.namespace for _ in range(8)}
+    assert len(others) == 1, "each client sticks to its own backend"

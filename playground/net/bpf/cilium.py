@@ -31,6 +31,8 @@ from playground.net.packet import ICMP_DEST_UNREACH, PORT_UNREACHABLE, Packet
 CGROUP_ROOT = "/run/cilium/cgroupv2"
 HOST_DEVICE, NET_DEVICE, TUNNEL_DEVICE = "cilium_host", "cilium_net", "cilium_vxlan"
 REVERSE_SK, LXC_MAP, TUNNEL_MAP = "cilium_lb4_reverse_sk", "cilium_lxc", "cilium_tunnel_map"
+AFFINITY_MAP = "cilium_lb4_affinity"
+AFFINITY_SECONDS = 10800  # sessionAffinityConfig.clientIP.timeoutSeconds default
 NAT_PORTS = range(32768, 65536)  # where Cilium's SNAT picks ports for NodePort traffic
 
 
@@ -56,6 +58,7 @@ class CiliumDatapath:
         self.reverse_sk = BpfMap(REVERSE_SK, "lru_hash", 262144)
         self.lxc = BpfMap(LXC_MAP, "hash", 65535)
         self.tunnel_map = BpfMap(TUNNEL_MAP, "hash", 65536)  # pod CIDR → its node's IP
+        self.affinity = BpfMap(AFFINITY_MAP, "lru_hash", 65536)  # (client, revNAT) → backend
         self.node_ips: set[IPv4Address] = {node_ip}  # every node's, for NodePort wildcards
         self.cgroup = Cgroup(CGROUP_ROOT)
         self._ids = itertools.count(100)
@@ -118,14 +121,14 @@ class CiliumDatapath:
                            "backends (count 0): the call fails with EHOSTUNREACH (No route "
                            "to host) and no packet is sent",
                            entry=Selection(frontend, master).entry(), errno="EHOSTUNREACH")
-        slot = self.rng.randrange(master.count) + 1
-        chosen = self.lb.select(frontend, slot)
+        # Cilium keys a socket's affinity by its network namespace (the netns cookie)
+        chosen, how = self._pick(frontend, master, f"netns {ctx.ns.name}", ctx.now)
         backend = chosen.backend
         after = pkt.with_(dst=backend.address, dport=backend.port)
         self.reverse_sk.update((ctx.cookie, backend.address, backend.port),
                                (pkt.dst, pkt.dport, master.rev_nat))
         return Verdict("pass", after, f"{frontend.text()} is a Service frontend "
-                       f"({master.count} backends): slot {slot} picked at random is backend "
+                       f"({master.count} backends): {how}, backend "
                        f"{backend.text()}; the socket connects to the backend itself, so no "
                        "packet ever carries the Service address and nothing is DNATed on "
                        "the way", entry=chosen.entry())
@@ -184,11 +187,9 @@ class CiliumDatapath:
             chosen = self.lb.backend_of(frontend, entry.backend_id)
         how = "the flow's SVC entry in cilium_ct4_global keeps its backend"
         if chosen is None:
-            slot = self.rng.randrange(master.count) + 1
-            chosen = self.lb.select(frontend, slot)
+            chosen, how = self._pick(frontend, master, str(pkt.src), ctx.now)
             self.ct.create(pkt, "SVC", ctx.now, rev_nat=master.rev_nat,
                            backend_id=chosen.backend_id)
-            how = f"slot {slot} picked at random"
         backend = chosen.backend
         dnat = pkt.with_(dst=backend.address, dport=backend.port)
         scope = "externalTrafficPolicy Local: only this node's backends are listed" \
@@ -332,6 +333,28 @@ class CiliumDatapath:
             if twin is not None:
                 return frontend.internal(), twin
         return frontend, master
+
+    def _pick(self, frontend: Frontend, master, client: str, now: float):
+        """A backend for a new flow: the one the client had, under session affinity,
+        else a slot at random. Returns it and how it was chosen."""
+        key = (client, master.rev_nat)
+        sticky = "sessionAffinity" in master.flags
+        if sticky:
+            found = self.affinity.lookup(key)
+            if found is not None and now - found[1] <= AFFINITY_SECONDS:
+                for slot in range(1, master.count + 1):
+                    chosen = self.lb.select(frontend, slot)
+                    if chosen.backend_id == found[0]:
+                        self.affinity.update(key, (found[0], now))
+                        return chosen, (f"{AFFINITY_MAP} sends {client} back to backend "
+                                        f"{found[0]} (slot {slot})")
+        slot = self.rng.randrange(master.count) + 1
+        chosen = self.lb.select(frontend, slot)
+        how = f"slot {slot} picked at random"
+        if sticky:
+            self.affinity.update(key, (chosen.backend_id, now))
+            how += f", remembered for {client} in {AFFINITY_MAP}"
+        return chosen, how
 
     def _snat_port(self, pkt: Packet) -> int:
         port = pkt.sport
