@@ -136,13 +136,6 @@ def build_parser() -> argparse.ArgumentParser:
     conntrack = what.add_parser("conntrack", help="`conntrack -L` of a node")
     conntrack.add_argument("target", help="node/NAME or pod/NAME")
     lab_options(conntrack)
-    cilium = what.add_parser("cilium", help="a Cilium node's BPF maps: "
-                             + ", ".join(CILIUM_VIEWS))
-    cilium.add_argument("target", help="node/NAME")
-    cilium.add_argument("view", nargs="+", metavar="WORDS",
-                        help="bpf lb list | bpf ct list global | bpf nat list | "
-                             "bpf tunnel list | service list")
-    lab_options(cilium)
     link = what.add_parser("link", help="`ip -d link show DEV` of a node's VXLAN device")
     link.add_argument("target", help="node/NAME")
     link.add_argument("device", nargs="?", default="flannel.1")
@@ -155,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     fdb.add_argument("target", help="node/NAME")
     fdb.add_argument("--dev", help="only this device's entries")
     lab_options(fdb)
+    cilium = what.add_parser("cilium", help="a Cilium node's BPF maps: "
+                             + ", ".join(CILIUM_VIEWS))
+    cilium.add_argument("target", help="node/NAME")
+    cilium.add_argument("view", nargs="+", metavar="WORDS",
+                        help="bpf lb list | bpf ct list global | bpf nat list | "
+                             "bpf tunnel list | service list")
+    lab_options(cilium)
     return parser
 
 
@@ -332,14 +332,14 @@ def do_show(cluster: Cluster, args) -> int:
         elif args.what == "conntrack":
             print(ns.conntrack.listing(), end="")
             print(ns.conntrack.summary(len(ns.conntrack)), file=sys.stderr)
-        elif args.what == "cilium":
-            print(cilium_view(cluster, ns.name, args.view), end="")
         elif args.what == "link":
             print(ip_link_show(ns, args.device, details=True), end="")
         elif args.what == "neigh":
             print(ip_neigh_show(ns, args.dev), end="")
         elif args.what == "fdb":
             print(bridge_fdb_show(ns, args.dev), end="")
+        elif args.what == "cilium":
+            print(cilium_view(cluster, ns.name, args.view), end="")
     return 0
 
 

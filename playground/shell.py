@@ -199,13 +199,12 @@ class Shell:
             handler = {"trace": self._trace, "reply": self._reply, "traffic": self._traffic,
                        "ip": self._ip, "iptables-save": self._iptables_save,
                        "conntrack": self._conntrack, "sysctl": self._sysctl,
-                       "cilium": self._cilium, "bridge": self._bridge}.get(words[0])
+                       "bridge": self._bridge, "cilium": self._cilium}.get(words[0])
             if handler is None:
                 raise ShellError(f"unknown command {words[0]!r}: try kubectl, node, trace, "
-                                 "reply, traffic, ip route, iptables-save, conntrack -L, "
-                                 "cilium "
-                                 "(? for help)")
-            if words[0] in ("ip", "iptables-save", "conntrack", "sysctl", "cilium", "bridge"):
+                                 "reply, traffic, ip route, iptables-save, "
+                                 "conntrack -L, bridge fdb, cilium (? for help)")
+            if words[0] in ("ip", "iptables-save", "conntrack", "sysctl", "bridge", "cilium"):
                 return handler(words[1:], selected)
             return await handler(words[1:]) if words[0] == "traffic" else handler(words[1:])
         except (ClusterError, NetError) as error:

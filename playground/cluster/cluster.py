@@ -237,9 +237,9 @@ class Cluster:
         agent and kube-proxy, or the Cilium agent, which replaces both."""
         if getattr(self.cni, "replaces_kube_proxy", False):
             return [CiliumAgent(self.api, self.network, name, ns, CLUSTER_CIDR, self.cni)]
-        return [ROUTE_AGENTS[self.cni.routing](self.api, self.network, name, ns.name,
-                                               CLUSTER_CIDR),
-                KubeProxy(self.api, name, ns, CLUSTER_CIDR)]
+        routes = ROUTE_AGENTS[self.cni.routing](self.api, self.network, name, ns.name,
+                                                CLUSTER_CIDR)
+        return [routes, KubeProxy(self.api, name, ns, CLUSTER_CIDR)]
 
     async def remove_node(self, name: str) -> None:
         if self.api.peek("Node", "", name) is None:

@@ -9,7 +9,7 @@ from playground.cluster.dataplane import choices as dataplanes
 from playground.cni import PLUGINS
 
 TOP = ["kubectl", "trace", "reply", "traffic", "node", "ip", "iptables-save", "conntrack",
-       "cilium", "sysctl", "lab", "compare", "bridge"]
+       "sysctl", "lab", "compare", "bridge", "cilium"]
 FOLLOWING = {
     ("kubectl",): ["get", "run", "create", "expose", "scale", "delete", "apply", "set", "patch"],
     ("kubectl", "get"): ["pods", "nodes", "svc", "deployments", "ingress"],
