@@ -156,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
                              + ", ".join(CILIUM_VIEWS))
     cilium.add_argument("target", help="node/NAME")
     cilium.add_argument("view", nargs="+", metavar="WORDS",
-                        help="bpf lb list | bpf ct list global | bpf nat list | service list")
+                        help="bpf lb list | bpf ct list global | bpf nat list | "
+                             "bpf tunnel list | service list")
     lab_options(cilium)
     ipvs = what.add_parser("ipvs", help="`ipvsadm -Ln` of a node (with --proxy-mode ipvs)")
     ipvs.add_argument("target", help="node/NAME")

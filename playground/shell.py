@@ -57,7 +57,7 @@ COMMANDS = [
     "ip route [add|del PREFIX [via GW] [dev DEV]]",
     "iptables-save [-t TABLE] [-c]",
     "conntrack -L",
-    "cilium bpf lb list|bpf ct list global|bpf nat list|service list",
+    "cilium bpf lb list|bpf ct list global|bpf nat list|bpf tunnel list|service list",
     "ipvsadm -Ln | -Lnc",
     "ipset list [SETNAME]",
     "sysctl -w KEY=VALUE",

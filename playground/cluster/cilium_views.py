@@ -5,7 +5,8 @@ from __future__ import annotations
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.net.bpf.program import listing
 
-VIEWS = ("bpf lb list", "bpf ct list global", "bpf nat list", "service list")
+VIEWS = ("bpf lb list", "bpf ct list global", "bpf nat list", "bpf tunnel list",
+         "service list")
 
 
 def cilium_view(cluster: Cluster, ns_name: str, words: list[str]) -> str:
@@ -21,6 +22,8 @@ def cilium_view(cluster: Cluster, ns_name: str, words: list[str]) -> str:
         return datapath.lb.service_list()
     if asked == "bpf ct list global":
         return datapath.ct.listing()
+    if asked == "bpf tunnel list":
+        return datapath.tunnel_list()
     return datapath.snat.listing(cluster.network.clock)
 
 
@@ -50,6 +53,8 @@ def bpf_panel(cluster: Cluster, ns_name: str) -> str | None:
     if node is None:
         return "\n".join(parts)
     for view in VIEWS:
+        if view == "bpf tunnel list" and not datapaths[node].tunnel:
+            continue  # native routing has no tunnel map worth a section
         parts.append(f"# cilium {view}    ({node})\n"
                      + (cilium_view(cluster, node, view.split()) or "(empty)\n"))
     return "\n".join(parts)

@@ -43,13 +43,17 @@ def kind_config(cluster: Cluster) -> str:
               "networking": {"podSubnet": str(CLUSTER_CIDR),
                              "serviceSubnet": str(SERVICE_CIDR)},
               "nodes": nodes}
+    cilium = getattr(cluster.cni, "replaces_kube_proxy", False)
+    wiring = "kindnet and kube-proxy are left out for it" if cilium else \
+        "kind's own kindnet wires pods with ptp"
     head = (f"# kind config for the lab's {len(nodes)} nodes (the lab used the "
-            f"{cluster.cni.name} CNI plugin; kind's own kindnet wires pods with ptp).\n"
+            f"{cluster.cni.name} CNI plugin; {wiring}).\n"
             "# kind create cluster --config THIS-FILE\n")
-    if getattr(cluster.cni, "replaces_kube_proxy", False):  # Cilium brings both instead
+    if cilium:  # Cilium brings both instead
         config["networking"].update(disableDefaultCNI=True, kubeProxyMode="none")
-        head += ("# then install Cilium with kubeProxyReplacement=true, routingMode=native "
-                 "and autoDirectNodeRoutes=true\n")
+        routing = "routingMode=tunnel and tunnelProtocol=vxlan" if cluster.cni.tunnel else \
+            "routingMode=native and autoDirectNodeRoutes=true"
+        head += f"# then install Cilium with kubeProxyReplacement=true, {routing}\n"
     elif cluster.cni.routing == "flannel":  # kindnet would fight flannel for the routes
         config["networking"]["disableDefaultCNI"] = True
         head += ("# kindnet is off: install flannel (vxlan backend, Network 10.244.0.0/16) "

@@ -1,12 +1,12 @@
 """CNI plugins, chosen per cluster by name."""
 
 from playground.cni.bridge import BridgePlugin
-from playground.cni.cilium import CiliumPlugin
+from playground.cni.cilium import CiliumPlugin, CiliumTunnelPlugin
 from playground.cni.ptp import PtpPlugin
 from playground.cni.vxlan import VxlanPlugin
 
 PLUGINS = {"bridge": BridgePlugin, "ptp": PtpPlugin, "vxlan": VxlanPlugin,
-           "cilium": CiliumPlugin}
+           "cilium": CiliumPlugin, "cilium-vxlan": CiliumTunnelPlugin}
 
 
 def plugin(name: str):

@@ -8,10 +8,22 @@ import hashlib
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cni.base import PodAttachment
-from playground.net.bpf.cilium import HOST_DEVICE, NET_DEVICE, CiliumDatapath, router_ip
+from playground.net import vxlan
+from playground.net.bpf.cilium import (
+    HOST_DEVICE,
+    NET_DEVICE,
+    TUNNEL_DEVICE,
+    CiliumDatapath,
+    router_ip,
+)
+from playground.net.link import stable_mac
 from playground.net.netns import Namespace
 from playground.net.network import Network
 from playground.net.route import Route
+
+TUNNEL_PORT = 8472  # Cilium's VXLAN port, the same as flannel's
+# Cilium carries the sender's security identity in the VNI; identities are not modelled here
+TUNNEL_VNI = 0
 
 
 def lxc_name(container_id: str) -> str:
@@ -21,8 +33,9 @@ def lxc_name(container_id: str) -> str:
 
 class CiliumPlugin:
     name = "cilium"
+    routing = "cilium"  # its own agent routes to other nodes' pods (auto-direct-node-routes)
     replaces_kube_proxy = True
-    routing = "cilium"  # its own agent writes the routes to other nodes' pods
+    tunnel = False
 
     def __init__(self) -> None:
         self.datapaths: dict[str, CiliumDatapath] = {}
@@ -32,7 +45,7 @@ class CiliumPlugin:
         known = self.datapaths.get(node_ns.name)
         if known is None or known.ns is not node_ns:  # a node added again starts afresh
             self.datapaths[node_ns.name] = CiliumDatapath(
-                node_ns, network.rng, node_ns.primary_address("eth0"))
+                node_ns, network.rng, node_ns.primary_address("eth0"), self.tunnel)
         return self.datapaths[node_ns.name]
 
     def setup_node(self, network: Network, node_ns: Namespace, pod_cidr: IPv4Network) -> None:
@@ -44,13 +57,19 @@ class CiliumPlugin:
                                 scope="link"))
         node_ns.add_route(Route(pod_cidr, dev=HOST_DEVICE, via=router, proto="kernel",
                                 src=router))
+        if self.tunnel:  # external mode: the programs give each packet its remote endpoint
+            node_ns.add_device(vxlan.Vxlan(TUNNEL_DEVICE, stable_mac(f"{node_ns.name}/vxlan"),
+                                           vni=TUNNEL_VNI, local=node_ns.primary_address("eth0"),
+                                           dstport=TUNNEL_PORT, learning=False))
         self.datapath(network, node_ns).attach_node()
 
     def add(self, network, node_ns, pod_ns, ip: IPv4Address, pod_cidr: IPv4Network,
             container_id: str) -> PodAttachment:
         router = router_ip(pod_cidr)
         name = lxc_name(container_id)
-        pod_end, _host_end = network.add_veth(pod_ns, "eth0", node_ns, name)
+        pod_end, host_end = network.add_veth(pod_ns, "eth0", node_ns, name)
+        if self.tunnel:  # room for the VXLAN headers the packet may get on the way
+            pod_end.mtu = host_end.mtu = node_ns.device("eth0").mtu - vxlan.OVERHEAD
         pod_ns.add_address("eth0", f"{ip}/32")
         pod_ns.add_route(Route(IPv4Network(router), dev="eth0", scope="link"))
         pod_ns.add_route(Route(IPv4Network("0.0.0.0/0"), dev="eth0", via=router))
@@ -62,3 +81,11 @@ class CiliumPlugin:
         self.datapath(network, node_ns).remove_endpoint(attachment.ip)
         if attachment.host_veth in node_ns.devices:
             node_ns.remove_device(attachment.host_veth)
+
+
+class CiliumTunnelPlugin(CiliumPlugin):
+    """`cilium-vxlan`: the same, with pods of other nodes reached through a VXLAN tunnel
+    (routingMode=tunnel, tunnelProtocol=vxlan) instead of native routes."""
+
+    name = "cilium-vxlan"
+    tunnel = True

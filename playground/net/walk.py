@@ -191,7 +191,8 @@ class Walker(IpvsSteps):
         if verdict.action == "pass":
             return "pass"
         if verdict.action == "redirect":
-            return ("redirect", ns, ns.device(verdict.redirect), flight, verdict.dst_mac)
+            return ("redirect", ns, ns.device(verdict.redirect), flight, verdict.dst_mac,
+                    verdict.tunnel)
         if verdict.answer is not None:  # the program built an answer and sends it back out
             note = Flight(verdict.answer, role="error", src_mac=dev.mac,
                           dst_mac=flight.src_mac)
@@ -200,9 +201,20 @@ class Walker(IpvsSteps):
                      flight)
         return None
 
-    def _redirect(self, ns: Namespace, dev: Device, flight: Flight, mac: str):
-        """bpf_redirect(): straight out of `dev`, past routing and netfilter."""
+    def _redirect(self, ns: Namespace, dev: Device, flight: Flight, mac: str,
+                  remote: IPv4Address | None = None):
+        """bpf_redirect(): straight out of `dev`, past routing and netfilter; into a VXLAN
+        device in external mode, with the tunnel key the program set."""
         flight.src_mac, flight.dst_mac = dev.mac, mac
+        if isinstance(dev, vxlan.Vxlan) and remote is not None:
+            outer = vxlan.encapsulate(dev, flight.packet, remote)
+            self._hop(ns, flight, "encapsulate", f"{dev.name} (external mode) takes the remote "
+                      f"endpoint from the tunnel key: the frame is wrapped in VXLAN VNI "
+                      f"{dev.vni} inside UDP {dev.local} → {remote}:{dev.dstport} "
+                      f"({flight.packet.length} + {vxlan.OVERHEAD} = {outer.length} bytes)",
+                      after=outer, dev_out=dev.name)
+            return ("local_out", ns, Flight(outer, role=flight.role, mark=flight.mark,
+                                            carried=flight))
         return self._egress(ns, dev, flight)
 
     def _egress(self, ns: Namespace, dev: Device, flight: Flight):

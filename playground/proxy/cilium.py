@@ -1,7 +1,8 @@
 """The Cilium agent of one node, which replaces both kube-proxy and the route agent.
 
 It watches Nodes (a route to each other node's pod CIDR via that node's IP, as
-auto-direct-node-routes writes them), and Services with their EndpointSlices, writing
+auto-direct-node-routes writes them, or in tunnel mode into cilium_host with the node in
+the tunnel map), and Services with their EndpointSlices, writing
 one Service's frontends into the BPF maps at a time as its events arrive.
 """
 
@@ -12,6 +13,7 @@ from ipaddress import IPv4Address, IPv4Network
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
 from playground.cluster.service import Service
+from playground.net.bpf.cilium import HOST_DEVICE, router_ip
 from playground.net.bpf.lb import ANY, Backend, Frontend
 from playground.net.network import Network
 from playground.net.route import Route, RouteError
@@ -32,22 +34,32 @@ def frontends_of(service: Service, slices: list, node: str,
                  for b in backends_for(service, port, slices) if b.node == node]
         internal = local if spec.internal_traffic_policy == "Local" else everyone
         inner_flags = ("InternalLocal",) if spec.internal_traffic_policy == "Local" else ()
+        if spec.session_affinity == "ClientIP":
+            inner_flags += ("sessionAffinity",)
         if spec.cluster_ip:
             wanted[Frontend(IPv4Address(spec.cluster_ip), port.port, port.protocol)] = (
                 ("ClusterIP", *inner_flags, "non-routable"), internal)
         if spec.type == "ClusterIP":
             continue
-        external = local if spec.external_traffic_policy == "Local" else everyone
-        outer_flags = ("Local",) if spec.external_traffic_policy == "Local" else ()
+        local_policy = spec.external_traffic_policy == "Local"
+        external = local if local_policy else everyone
+        # Local: outside traffic gets this node's backends, pods (scope "i") all of them
+        outer_flags = ("Local", "two-scopes") if local_policy else ()
+        if spec.session_affinity == "ClientIP":
+            outer_flags += ("sessionAffinity",)
+        outside = []
         if port.node_port:
-            wanted[Frontend(node_ip, port.node_port, port.protocol)] = (
-                ("NodePort", *outer_flags), external)
-            wanted[Frontend(ANY, port.node_port, port.protocol)] = (
-                ("NodePort", *outer_flags, "non-routable"), external)
+            outside += [(Frontend(node_ip, port.node_port, port.protocol), ("NodePort",)),
+                        (Frontend(ANY, port.node_port, port.protocol),
+                         ("NodePort", "non-routable"))]
         if spec.type == "LoadBalancer":
-            for address in service.status.load_balancer_ips:
-                wanted[Frontend(IPv4Address(address), port.port, port.protocol)] = (
-                    ("LoadBalancer", *outer_flags), external)
+            outside += [(Frontend(IPv4Address(address), port.port, port.protocol),
+                         ("LoadBalancer",)) for address in service.status.load_balancer_ips]
+        for frontend, (kind, *rest) in outside:
+            flags = (kind, *outer_flags, *rest)
+            wanted[frontend] = (flags, external)
+            if local_policy:
+                wanted[frontend.internal()] = (flags, internal)
     return wanted
 
 
@@ -61,6 +73,8 @@ class CiliumAgent(Controller):
         self.name = f"cilium-agent/{node}"
         self.owned: dict[str, set[Frontend]] = {}
         self.routes: dict[str, Route] = {}
+        self.peers: dict[str, tuple[IPv4Network, IPv4Address]] = {}  # pod CIDR, node IP
+        self.pod_cidr: IPv4Network | None = None
         self.masquerading = False
 
     def start(self) -> None:
@@ -73,26 +87,46 @@ class CiliumAgent(Controller):
     def on_node(self, event: Event) -> None:
         node = event.object
         if node.name == self.node:
-            if event.type != "DELETED" and node.spec.pod_cidr and not self.masquerading:
-                self._install_masquerade(IPv4Network(node.spec.pod_cidr))
-            return
-        self._forget(node.name)
-        if event.type == "DELETED" or not (node.spec.pod_cidr and node.status.internal_ip):
-            return
-        address = IPv4Address(node.status.internal_ip)
-        self.datapath.node_ips.add(address)
-        route = Route(IPv4Network(node.spec.pod_cidr), dev="eth0", via=address, proto="kernel")
-        try:
-            self.ns.add_route(route)
-        except RouteError:
-            return  # a route the user added by hand already covers it
-        self.routes[node.name] = route
+            if event.type != "DELETED" and node.spec.pod_cidr:
+                self.pod_cidr = IPv4Network(node.spec.pod_cidr)
+                if not self.masquerading:
+                    self._install_masquerade(self.pod_cidr)
+        else:
+            self._forget(node.name)
+            if event.type != "DELETED" and node.spec.pod_cidr and node.status.internal_ip:
+                self.peers[node.name] = (IPv4Network(node.spec.pod_cidr),
+                                         IPv4Address(node.status.internal_ip))
+                self.datapath.node_ips.add(self.peers[node.name][1])
+                self.datapath.tunnel_map.update(*self.peers[node.name])
+        self._route_peers()
+
+    def _route_peers(self) -> None:
+        """A route to each other node's pods: via its IP (native routing), or into
+        cilium_host, whose program tunnels it (VXLAN); the latter once cilium_host exists."""
+        for name, (cidr, address) in self.peers.items():
+            if name in self.routes:
+                continue
+            if self.datapath.tunnel:
+                if self.pod_cidr is None or HOST_DEVICE not in self.ns.devices:
+                    continue
+                router = router_ip(self.pod_cidr)
+                route = Route(cidr, dev=HOST_DEVICE, via=router, proto="kernel", src=router)
+            else:
+                route = Route(cidr, dev="eth0", via=address, proto="kernel")
+            try:
+                self.ns.add_route(route)
+            except RouteError:
+                continue  # a route the user added by hand already covers it
+            self.routes[name] = route
 
     def _forget(self, node: str) -> None:
+        peer = self.peers.pop(node, None)
+        if peer is not None:
+            self.datapath.node_ips.discard(peer[1])
+            self.datapath.tunnel_map.delete(peer[0])
         route = self.routes.pop(node, None)
         if route is None:
             return
-        self.datapath.node_ips.discard(route.via)
         try:
             self.ns.main.delete(route.prefix, via=route.via)
         except RouteError:

@@ -170,7 +170,7 @@ async def test_loadbalancer_local_policy_keeps_the_client_address(shop):
     trace, netdev = await lb_trace(shop, "local", want_remote=False)
     assert trace.verdict == "delivered"
     assert trace.delivered_packet.src == A("203.0.113.100")
-    assert "[LoadBalancer, Local]" in netdev.map_entry
+    assert "[LoadBalancer, Local, two-scopes]" in netdev.map_entry
     reply = shop.network.reply(trace)
     revnat = programs(reply, "cil_from_container")[0]
     assert revnat.packet_after.src == A(shop.find_service("shop-local")
@@ -207,3 +207,33 @@ async def test_a_node_removed_and_added_again_gets_fresh_programs_and_routes(cil
         cilium.node_namespace("kind-worker").ip_route()
     lb = cilium_view(cilium, ns.name, ["bpf", "lb", "list"])
     assert f"{cilium.find_service('web').spec.cluster_ip}:80/TCP" in lb
+
+
+async def test_pods_reach_a_local_policy_lb_through_its_internal_scope(shop):
+    """The shop pod runs on one node only; a pod elsewhere still gets it: in-cluster
+    traffic uses the frontend's /i twin, which lists every backend."""
+    shop_node = shop.find_pod(shop.owned_pods(shop.deployments_list()[0])[0].name).spec \
+        .node_name
+    client_node = next(n.name for n in shop.nodes() if n.name != shop_node and
+                       n.name != "kind-control-plane")
+    await shop.add_pod("probe", web("probe"), node_name=client_node)
+    lb_ip = shop.find_service("shop-local").status.load_balancer_ips[0]
+    trace = send(shop, "pod/probe", "lb/shop-local")
+    assert trace.verdict == "delivered"
+    assert f"{lb_ip}:80/TCP/i → 0.0.0.0:0" in trace.hops[0].map_entry
+    outside = cilium_view(shop, f"node/{client_node}", ["bpf", "lb", "list"]).splitlines()
+    external = next(i for i, line in enumerate(outside) if line.startswith(f"{lb_ip}:80/TCP "))
+    assert "[LoadBalancer, Local, two-scopes]" in outside[external]
+    assert not outside[external + 1].startswith(" "), "no backend on this node for outsiders"
+
+
+async def test_session_affinity_sends_a_client_back_to_its_backend(cilium):
+    await cilium.update_service("web", session_affinity="ClientIP")
+    lb = cilium_view(cilium, "node/kind-worker", ["bpf", "lb", "list"])
+    assert "[ClusterIP, sessionAffinity, non-routable]" in lb
+    traces = [send(cilium, "pod/client", "svc/web") for _ in range(8)]
+    assert len({t.delivered_to.namespace for t in traces}) == 1
+    assert "remembered for netns pod/default/client" in traces[0].hops[0].detail
+    assert "cilium_lb4_affinity sends netns pod/default/client back" in traces[1].hops[0].detail
+    others = {send(cilium, "pod/web-1", "svc/web").delivered_to.namespace for _ in range(8)}
+    assert len(others) == 1, "each client sticks to its own backend"

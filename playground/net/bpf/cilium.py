@@ -25,11 +25,14 @@ from playground.net.bpf.program import (
     Verdict,
     attach_tc,
 )
+from playground.net.bpf.tabwriter import tabwrite
 from playground.net.packet import ICMP_DEST_UNREACH, PORT_UNREACHABLE, Packet
 
 CGROUP_ROOT = "/run/cilium/cgroupv2"
-HOST_DEVICE, NET_DEVICE = "cilium_host", "cilium_net"
-REVERSE_SK, LXC_MAP = "cilium_lb4_reverse_sk", "cilium_lxc"
+HOST_DEVICE, NET_DEVICE, TUNNEL_DEVICE = "cilium_host", "cilium_net", "cilium_vxlan"
+REVERSE_SK, LXC_MAP, TUNNEL_MAP = "cilium_lb4_reverse_sk", "cilium_lxc", "cilium_tunnel_map"
+AFFINITY_MAP = "cilium_lb4_affinity"
+AFFINITY_SECONDS = 10800  # sessionAffinityConfig.clientIP.timeoutSeconds default
 NAT_PORTS = range(32768, 65536)  # where Cilium's SNAT picks ports for NodePort traffic
 
 
@@ -47,13 +50,15 @@ class Endpoint:
 class CiliumDatapath:
     """One node's programs and maps."""
 
-    def __init__(self, ns, rng, node_ip: IPv4Address) -> None:
-        self.ns, self.rng, self.node_ip = ns, rng, node_ip
+    def __init__(self, ns, rng, node_ip: IPv4Address, tunnel: bool = False) -> None:
+        self.ns, self.rng, self.node_ip, self.tunnel = ns, rng, node_ip, tunnel
         self.lb = LoadBalancerMaps()
         self.ct = ConntrackMap()
         self.snat = SnatMap()
         self.reverse_sk = BpfMap(REVERSE_SK, "lru_hash", 262144)
         self.lxc = BpfMap(LXC_MAP, "hash", 65535)
+        self.tunnel_map = BpfMap(TUNNEL_MAP, "hash", 65536)  # pod CIDR → its node's IP
+        self.affinity = BpfMap(AFFINITY_MAP, "lru_hash", 65536)  # (client, revNAT) → backend
         self.node_ips: set[IPv4Address] = {node_ip}  # every node's, for NodePort wildcards
         self.cgroup = Cgroup(CGROUP_ROOT)
         self._ids = itertools.count(100)
@@ -71,6 +76,7 @@ class CiliumDatapath:
         self.from_container = self._program("cil_from_container", "tc",
                                             self.run_from_container)
         self.to_container = self._program("cil_to_container", "tc", self.run_to_container)
+        self.from_overlay = self._program("cil_from_overlay", "tc", self.run_from_overlay)
 
     def _program(self, name: str, section: str, run) -> Program:
         return Program(name, section, run, next(self._ids))
@@ -87,6 +93,8 @@ class CiliumDatapath:
         self.ns.cgroup = self.cgroup
         attach_tc(self.ns.device(uplink), "ingress", self.from_netdev)
         attach_tc(self.ns.device(HOST_DEVICE), "egress", self.from_host)
+        if self.tunnel:
+            attach_tc(self.ns.device(TUNNEL_DEVICE), "ingress", self.from_overlay)
 
     def add_endpoint(self, ip: IPv4Address, lxc: str, pod_mac: str) -> Endpoint:
         endpoint = Endpoint(next(self._endpoint_ids), ip, lxc, pod_mac)
@@ -103,7 +111,8 @@ class CiliumDatapath:
 
     def run_sock_connect(self, ctx: SockContext) -> Verdict:
         pkt = ctx.packet
-        frontend, master = self._frontend(pkt, wildcard=pkt.dst in self.node_ips)
+        frontend, master = self._frontend(pkt, wildcard=pkt.dst in self.node_ips,
+                                          in_cluster=True)
         if master is None:
             return Verdict("pass", pkt, f"{destination(pkt)} is no Service frontend: the "
                            "call goes ahead unchanged")
@@ -112,14 +121,14 @@ class CiliumDatapath:
                            "backends (count 0): the call fails with EHOSTUNREACH (No route "
                            "to host) and no packet is sent",
                            entry=Selection(frontend, master).entry(), errno="EHOSTUNREACH")
-        slot = self.rng.randrange(master.count) + 1
-        chosen = self.lb.select(frontend, slot)
+        # Cilium keys a socket's affinity by its network namespace (the netns cookie)
+        chosen, how = self._pick(frontend, master, f"netns {ctx.ns.name}", ctx.now)
         backend = chosen.backend
         after = pkt.with_(dst=backend.address, dport=backend.port)
         self.reverse_sk.update((ctx.cookie, backend.address, backend.port),
                                (pkt.dst, pkt.dport, master.rev_nat))
         return Verdict("pass", after, f"{frontend.text()} is a Service frontend "
-                       f"({master.count} backends): slot {slot} picked at random is backend "
+                       f"({master.count} backends): {how}, backend "
                        f"{backend.text()}; the socket connects to the backend itself, so no "
                        "packet ever carries the Service address and nothing is DNATed on "
                        "the way", entry=chosen.entry())
@@ -178,11 +187,9 @@ class CiliumDatapath:
             chosen = self.lb.backend_of(frontend, entry.backend_id)
         how = "the flow's SVC entry in cilium_ct4_global keeps its backend"
         if chosen is None:
-            slot = self.rng.randrange(master.count) + 1
-            chosen = self.lb.select(frontend, slot)
+            chosen, how = self._pick(frontend, master, str(pkt.src), ctx.now)
             self.ct.create(pkt, "SVC", ctx.now, rev_nat=master.rev_nat,
                            backend_id=chosen.backend_id)
-            how = f"slot {slot} picked at random"
         backend = chosen.backend
         dnat = pkt.with_(dst=backend.address, dport=backend.port)
         scope = "externalTrafficPolicy Local: only this node's backends are listed" \
@@ -235,11 +242,38 @@ class CiliumDatapath:
     def run_from_host(self, ctx: TcContext) -> Verdict:
         pkt = ctx.packet
         endpoint = self.lxc.lookup(pkt.dst)
+        if endpoint is not None:
+            return self._to_endpoint(pkt, endpoint, "the host has no route per pod")
+        if self.tunnel:
+            for prefix, node in self.tunnel_map.items():
+                if pkt.dst in prefix:
+                    return Verdict("redirect", pkt, f"{pkt.dst} is in {prefix}, the pod CIDR "
+                                   f"of node {node}: set the tunnel key to {node} and redirect "
+                                   f"to {TUNNEL_DEVICE}, which wraps it in VXLAN",
+                                   entry=f"{TUNNEL_MAP} {prefix} → {node}",
+                                   redirect=TUNNEL_DEVICE, dst_mac=ctx.dev.mac, tunnel=node)
+        return Verdict("pass", pkt, f"{pkt.dst} is no endpoint on this node: pass")
+
+    def run_from_overlay(self, ctx: TcContext) -> Verdict:
+        """What leaves the tunnel on this node goes straight to its pod."""
+        pkt = ctx.packet
+        endpoint = self.lxc.lookup(pkt.dst)
         if endpoint is None:
-            return Verdict("pass", pkt, f"{pkt.dst} is no endpoint on this node: pass")
+            return Verdict("pass", pkt, f"{pkt.dst} is no endpoint on this node: pass to the "
+                           "stack")
+        return self._to_endpoint(pkt, endpoint, "out of the tunnel")
+
+    @staticmethod
+    def _to_endpoint(pkt: Packet, endpoint: Endpoint, why: str) -> Verdict:
         return Verdict("redirect", pkt, f"{pkt.dst} is local endpoint {endpoint.id}: redirect "
-                       f"to {endpoint.lxc}, the host has no route per pod",
-                       entry=endpoint.text(), redirect=endpoint.lxc, dst_mac=endpoint.mac)
+                       f"to {endpoint.lxc}, {why}", entry=endpoint.text(),
+                       redirect=endpoint.lxc, dst_mac=endpoint.mac)
+
+    def tunnel_list(self) -> str:
+        """`cilium bpf tunnel list`."""
+        rows = [["TUNNEL", "VALUE"]] + [[f"{prefix.network_address}:0", f"{node}:0"]
+                                        for prefix, node in sorted(self.tunnel_map.items())]
+        return tabwrite(rows)
 
     # the pods' host-side veths
 
@@ -282,7 +316,9 @@ class CiliumDatapath:
 
     # helpers
 
-    def _frontend(self, pkt: Packet, wildcard: bool):
+    def _frontend(self, pkt: Packet, wildcard: bool, in_cluster: bool = False):
+        """The frontend a packet is for; from inside the cluster, a two-scopes frontend
+        switches to its internal twin, which lists every backend."""
         if pkt.proto not in ("tcp", "udp"):
             return None, None
         frontend = Frontend(pkt.dst, pkt.dport, pkt.proto.upper())
@@ -291,8 +327,34 @@ class CiliumDatapath:
             surrogate = Frontend(ANY, pkt.dport, pkt.proto.upper())
             found = self.lb.master(surrogate)
             if found is not None and "NodePort" in found.flags:
-                return surrogate, found
+                frontend, master = surrogate, found
+        if master is not None and in_cluster and "two-scopes" in master.flags:
+            twin = self.lb.master(frontend.internal())
+            if twin is not None:
+                return frontend.internal(), twin
         return frontend, master
+
+    def _pick(self, frontend: Frontend, master, client: str, now: float):
+        """A backend for a new flow: the one the client had, under session affinity,
+        else a slot at random. Returns it and how it was chosen."""
+        key = (client, master.rev_nat)
+        sticky = "sessionAffinity" in master.flags
+        if sticky:
+            found = self.affinity.lookup(key)
+            if found is not None and now - found[1] <= AFFINITY_SECONDS:
+                for slot in range(1, master.count + 1):
+                    chosen = self.lb.select(frontend, slot)
+                    if chosen.backend_id == found[0]:
+                        self.affinity.update(key, (found[0], now))
+                        return chosen, (f"{AFFINITY_MAP} sends {client} back to backend "
+                                        f"{found[0]} (slot {slot})")
+        slot = self.rng.randrange(master.count) + 1
+        chosen = self.lb.select(frontend, slot)
+        how = f"slot {slot} picked at random"
+        if sticky:
+            self.affinity.update(key, (chosen.backend_id, now))
+            how += f", remembered for {client} in {AFFINITY_MAP}"
+        return chosen, how
 
     def _snat_port(self, pkt: Packet) -> int:
         port = pkt.sport

@@ -23,9 +23,14 @@ class Frontend:
     address: IPv4Address
     port: int
     proto: str  # "TCP" or "UDP"
+    scope: str = ""  # "i": the in-cluster twin of a two-scopes (traffic policy Local) frontend
 
     def text(self) -> str:
-        return f"{self.address}:{self.port}/{self.proto}"
+        return f"{self.address}:{self.port}/{self.proto}" + (f"/{self.scope}" if self.scope
+                                                             else "")
+
+    def internal(self) -> Frontend:
+        return Frontend(self.address, self.port, self.proto, "i")
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ class Verdict:
     dst_mac: str | None = None  # the MAC a redirect writes (the program owns L2 then)
     errno: str | None = None  # a failed socket call
     answer: Packet | None = None  # a packet the program built and sends back (ICMP)
+    tunnel: IPv4Address | None = None  # bpf_skb_set_tunnel_key: the remote tunnel endpoint
 
 
 @dataclass(slots=True)
