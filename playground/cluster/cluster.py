@@ -97,7 +97,7 @@ class Cluster:
                  proxy_mode: str = "iptables") -> None:
         try:
             self.cni = cni_plugins.plugin(cni)
-            self.proxy = proxy_class(proxy_mode)
+            self.proxy_class = proxy_class(proxy_mode)
         except ValueError as error:
             raise ClusterError(str(error)) from None
         if replaces_kube_proxy(cni) and proxy_mode != "iptables":
@@ -250,7 +250,7 @@ class Cluster:
             return [CiliumAgent(self.api, self.network, name, ns, CLUSTER_CIDR, self.cni)]
         routes = ROUTE_AGENTS[self.cni.routing](self.api, self.network, name, ns.name,
                                                 CLUSTER_CIDR)
-        return [routes, self.proxy(self.api, name, ns, CLUSTER_CIDR)]
+        return [routes, self.proxy_class(self.api, name, ns, CLUSTER_CIDR)]
 
     async def remove_node(self, name: str) -> None:
         if self.api.peek("Node", "", name) is None:
