@@ -58,7 +58,7 @@ def kind_config(cluster: Cluster) -> str:
         config["networking"]["disableDefaultCNI"] = True
         head += ("# kindnet is off: install flannel (vxlan backend, Network 10.244.0.0/16) "
                  "before the pods can start\n")
-    if cluster.proxy_mode != "iptables":
+    if cluster.proxy_mode != "iptables":  # kind's own switch for kube-proxy's mode
         config["networking"]["kubeProxyMode"] = cluster.proxy_mode
     return head + yaml.safe_dump(config, sort_keys=False)
 
