@@ -88,7 +88,7 @@ class Cluster:
                  proxy_mode: str = "iptables") -> None:
         try:
             self.cni = cni_plugins.plugin(cni)
-            self.proxy = proxy_class(proxy_mode)
+            self.proxy_class = proxy_class(proxy_mode)
         except ValueError as error:
             raise ClusterError(str(error)) from None
         self.proxy_mode = proxy_mode
@@ -228,7 +228,7 @@ class Cluster:
         self.node_ips[name] = ip
         kubelet = Kubelet(self.api, self.network, name, self.cni)
         routes = NodeRouteAgent(self.api, self.network, name, ns.name, CLUSTER_CIDR)
-        proxy = self.proxy(self.api, name, ns, CLUSTER_CIDR)
+        proxy = self.proxy_class(self.api, name, ns, CLUSTER_CIDR)
         self.node_agents[name] = [kubelet, routes, proxy]
         for agent in self.node_agents[name]:
             agent.start()

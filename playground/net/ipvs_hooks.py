@@ -75,8 +75,6 @@ class IpvsSteps:
                 raise Stop
         ns.ipvs.set_state(conn, False, pkt, now)
         after = pkt.with_(dst=conn.daddr, dport=conn.dport)
-        if hook == "INPUT":  # forwarded on, as a router would
-            after = after.with_(ttl=after.ttl - 1)
         flight.ipvs_ns = ns.name
         self._ipvs_conntrack(ns, flight, conn)
         self._hop(ns, flight, "ipvs", f"IPVS: virtual service {conn.proto.upper()} "
@@ -114,8 +112,11 @@ class IpvsSteps:
         if result.route.type == "local":
             self._confirm(ns, flight)
             return ("deliver", ns, ns.device(in_dev), flight)
+        forwarded = pkt.with_(ttl=pkt.ttl - 1)  # it came from another host: a router's hop
         self._hop(ns, flight, "route", "IPVS sends the packet to the real server: "
-                  + self._route_sentence(result, pkt.dst) + " (through OUTPUT and POSTROUTING)",
-                  dev_out=result.dev, route=result.route.text())
+                  + self._route_sentence(result, pkt.dst) + f"; TTL {pkt.ttl}→{pkt.ttl - 1}, "
+                  "then OUTPUT and POSTROUTING", after=forwarded, dev_out=result.dev,
+                  route=result.route.text())
+        flight.packet = forwarded
         self._hooks(ns, flight, "OUTPUT", None, result.dev)
         return ("post_routing", ns, flight, result, in_dev)

@@ -25,14 +25,13 @@ SYSCTLS = {"net.ipv4.vs.conntrack": "1"}  # so nat POSTROUTING can masquerade IP
 
 
 class IpvsProxy(Controller):
-    mode = "ipvs"
-
     def __init__(self, api: ApiServer, node: str, ns: Namespace,
                  cluster_cidr: IPv4Network) -> None:
         super().__init__()
         self.api, self.node, self.ns, self.cluster_cidr = api, node, ns, cluster_cidr
         self.name = f"kube-proxy/{node}"
         self.owned: dict[str, set[str]] = {"nat": set(), "filter": set()}
+        self.udp_endpoints: set[str] = set()
 
     def start(self) -> None:
         ns = self.ns
@@ -69,6 +68,16 @@ class IpvsProxy(Controller):
             for member in members:
                 found.add(member)
         self._rules(state.rules)
+        self._forget_stale_udp(slices)
+
+    def _forget_stale_udp(self, slices: dict[str, list]) -> None:
+        """A UDP flow never ends, so the conntrack entries of a gone endpoint are deleted;
+        otherwise its packets would keep the dead pod in their reply tuple."""
+        current = {e.address for group in slices.values() for s in group
+                   if any(p.protocol == "UDP" for p in s.ports) for e in s.endpoints}
+        for address in self.udp_endpoints - current:
+            self.ns.conntrack.remove_where("udp", IPv4Address(address))
+        self.udp_endpoints = current
 
     def _addresses(self, wanted: list[IPv4Address]) -> None:
         ns = self.ns

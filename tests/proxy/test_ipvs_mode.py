@@ -186,3 +186,19 @@ async def test_same_seed_same_traces():
         runs.append([send(cluster, "pod/client", "svc/web").to_dict() for _ in range(3)])
         await cluster.stop()
     assert runs[0] == runs[1]
+
+
+async def test_a_removed_endpoint_takes_its_real_server_and_udp_flows_with_it(ipvs_lab):
+    trace = send(ipvs_lab, "pod/client", "svc/kube-system/kube-dns", proto="udp")
+    assert trace.verdict == "delivered"
+    node = ipvs_lab.node_namespace("kind-worker")
+    chosen = trace.delivered_to.namespace.split("/")[-1]
+    address = ipvs_lab.find_pod(chosen, "kube-system").status.pod_ip
+    assert "UDP 05:00  UDP         10.244.1.2:" in node.ipvs.connection_listing(
+        ipvs_lab.network.clock)
+    await ipvs_lab.delete_pod(chosen, namespace="kube-system")
+    assert "udp" not in node.conntrack.listing()
+    assert address not in node.ipvs.listing() and "UDP " not in node.ipvs.connection_listing()
+    again = send(ipvs_lab, "pod/client", "svc/kube-system/kube-dns", proto="udp")
+    assert again.verdict == "delivered"
+    assert again.delivered_to.namespace != trace.delivered_to.namespace

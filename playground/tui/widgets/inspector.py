@@ -40,8 +40,9 @@ def ipvs_text(ns: Namespace, hop: Hop | None) -> tuple[Text, int | None]:
     virtual service, real server and connection entry lit."""
     if ns.ipvs is None:
         return Text(f"(no IPVS in {ns.name})\n"), None
-    now_listing = ns.ipvs.listing()
-    conns = ns.ipvs.connection_listing()
+    now = ns.conntrack.clock()  # the lab's clock, which the network gives every table
+    now_listing = ns.ipvs.listing(now)
+    conns = ns.ipvs.connection_listing(now)
     text = (f"# ipvsadm -Ln    ({ns.name})\n{now_listing}\n# ipvsadm -Lnc\n{conns}\n"
             f"# ipset list\n{ns.ipset_list()}")
     strong: set[str] = set()
