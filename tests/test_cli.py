@@ -143,6 +143,21 @@ def test_traffic_reports_the_spread_and_the_counters(capsys):
     assert total == 50
 
 
+
+def test_traffic_in_ipvs_mode_shows_the_virtual_service_with_its_counts(capsys):
+    code, out, _ = run(capsys, "traffic", "pod/client", "svc/web", "--count", "10",
+                       "--proxy-mode", "ipvs")
+    assert code == 0
+    assert out.splitlines()[1:] == [
+        "  pod/default/web-1      5   50.0%  █████████████████████████",
+        "  pod/default/web-2      5   50.0%  █████████████████████████",
+        "the virtual service on the sending node (ipvsadm -Ln):",
+        "  Prot LocalAddress:Port Scheduler Flags",
+        "    -> RemoteAddress:Port           Forward Weight ActiveConn InActConn",
+        "  TCP  10.109.130.208:80 rr",
+        "    -> 10.244.1.3:80                Masq    1      0          5",
+        "    -> 10.244.2.2:80                Masq    1      0          5"]
+
 INGRESS = """
 apiVersion: networking.k8s.io/v1
 kind: Ingress

@@ -16,6 +16,7 @@ class Spread:
     by_endpoint: Counter
     failed: Counter
     rules: list[str]  # the Service's rules with their counters, on the sender's node
+    heading: str = "rule counters on the sending node (iptables-save -c):"
 
     def text(self) -> str:
         lines = [f"{self.sent} connections to {self.service}"]
@@ -27,7 +28,7 @@ class Spread:
         for reason, count in sorted(self.failed.items()):
             lines.append(f"  not delivered: {count} ({reason})")
         if self.rules:
-            lines.append("rule counters on the sending node (iptables-save -c):")
+            lines.append(self.heading)
             lines.extend(f"  {rule}" for rule in self.rules)
         return "\n".join(lines) + "\n"
 
@@ -44,7 +45,27 @@ def generate(cluster: Cluster, src: str, dst: str, count: int, proto: str = "tcp
             by_endpoint[trace.delivered_to.namespace] += 1
         else:
             failed[trace.verdict] += 1
+    if first is not None and first.events("ipvs"):
+        return Spread(dst, count, by_endpoint, failed, _virtual_service(cluster, first),
+                      "the virtual service on the sending node (ipvsadm -Ln):")
     return Spread(dst, count, by_endpoint, failed, _service_rules(cluster, first))
+
+
+def _virtual_service(cluster: Cluster, trace) -> list[str]:
+    """The IPVS virtual service the first connection met, with its real servers' counts."""
+    hop = trace.events("ipvs")[0]
+    pkt = hop.packet_before
+    lines = cluster.network.namespace(hop.where).ipvs.listing(cluster.network.clock).splitlines()
+    head = f"{pkt.proto.upper()}  {pkt.dst}:{pkt.dport} "
+    start = next((i for i, line in enumerate(lines) if line.startswith(head)), None)
+    if start is None:
+        return []
+    block = [lines[start]]
+    for line in lines[start + 1:]:
+        if not line.startswith("  ->"):
+            break
+        block.append(line.rstrip())
+    return lines[1:3] + block
 
 
 def _service_rules(cluster: Cluster, trace) -> list[str]:

@@ -92,6 +92,18 @@ class Connection:
     expires_at: float
     template: bool = False
 
+    @property
+    def in_key(self) -> tuple:
+        return self.proto, self.caddr, self.cport, self.vaddr, self.vport
+
+    @property
+    def out_key(self) -> tuple:
+        return self.proto, self.daddr, self.dport, self.caddr, self.cport
+
+    @property
+    def template_key(self) -> tuple:
+        return self.proto, self.caddr, self.vaddr, self.vport
+
     def timeout(self) -> int:
         if self.proto == "udp":
             return UDP_TIMEOUT
@@ -112,6 +124,10 @@ class Ipvs:
     def __init__(self) -> None:
         self.services: dict[tuple[str, IPv4Address, int], VirtualService] = {}
         self.connections: list[Connection] = []
+        # what a packet looks up: client side (in), real server side (out), templates
+        self._in: dict[tuple, Connection] = {}
+        self._out: dict[tuple, Connection] = {}
+        self._templates: dict[tuple, Connection] = {}
 
     # ipvsadm -A/-E/-D and -a/-e/-d
 
@@ -131,8 +147,8 @@ class Ipvs:
 
     def delete_service(self, service: VirtualService) -> None:
         self.services.pop(service.key, None)
-        self.connections = [c for c in self.connections
-                            if (c.proto, c.vaddr, c.vport) != service.key]
+        for conn in [c for c in self.connections if (c.proto, c.vaddr, c.vport) == service.key]:
+            self._forget(conn)
 
     def add_dest(self, service: VirtualService, address: IPv4Address, port: int,
                  weight: int = 1) -> RealServer:
@@ -147,7 +163,8 @@ class Ipvs:
             index = service.dests.index(dest)
             service.last = service.dests[index - 1] if index > 0 else None
         service.dests.remove(dest)
-        self.connections = [c for c in self.connections if c.dest is not dest]
+        for conn in [c for c in self.connections if c.dest is dest]:
+            self._forget(conn)
 
     # the packet path
 
@@ -157,6 +174,10 @@ class Ipvs:
 
     def _forget(self, conn: Connection) -> None:
         self.connections.remove(conn)
+        for index, key in ((self._in, conn.in_key), (self._out, conn.out_key),
+                           (self._templates, conn.template_key)):
+            if index.get(key) is conn:
+                del index[key]
         if not conn.template:
             if conn.state == "ESTABLISHED":
                 conn.dest.active -= 1
@@ -165,17 +186,25 @@ class Ipvs:
 
     def conn_in(self, pkt: Packet, now: float) -> Connection | None:
         """The connection a client-to-VIP packet belongs to (ip_vs_conn_in_get)."""
-        self.expire(now)
-        return next((c for c in self.connections if not c.template and c.proto == pkt.proto
-                     and (c.caddr, c.cport, c.vaddr, c.vport)
-                     == (pkt.src, pkt.sport, pkt.dst, pkt.dport)), None)
+        return self._live(self._in, (pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport), now)
 
     def conn_out(self, pkt: Packet, now: float) -> Connection | None:
         """The connection a real server's reply belongs to (ip_vs_conn_out_get)."""
-        self.expire(now)
-        return next((c for c in self.connections if not c.template and c.proto == pkt.proto
-                     and (c.daddr, c.dport, c.caddr, c.cport)
-                     == (pkt.src, pkt.sport, pkt.dst, pkt.dport)), None)
+        return self._live(self._out, (pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport), now)
+
+    def _live(self, index: dict, key: tuple, now: float) -> Connection | None:
+        conn = index.get(key)
+        if conn is not None and conn.expires_at <= now:
+            self._forget(conn)  # timed out on the lab clock
+            return None
+        return conn
+
+    def _remember(self, conn: Connection) -> None:
+        self.connections.append(conn)
+        index = self._templates if conn.template else self._in
+        index[conn.template_key if conn.template else conn.in_key] = conn
+        if not conn.template:
+            self._out[conn.out_key] = conn
 
     def schedule(self, service: VirtualService, pkt: Packet,
                  now: float) -> tuple[Connection | None, str]:
@@ -183,10 +212,8 @@ class Ipvs:
         chosen; no real server leaves (None, why)."""
         dest, how = None, ""
         if service.persistent is not None:
-            template = next((c for c in self.connections if c.template
-                             and c.proto == service.proto and c.caddr == pkt.src
-                             and (c.vaddr, c.vport) == (service.address, service.port)
-                             and c.expires_at > now and c.dest in service.dests), None)
+            template = self._live(self._templates, (service.proto, pkt.src, service.address,
+                                                    service.port), now)
             if template is not None:
                 dest = template.dest
                 template.expires_at = now + service.persistent
@@ -199,14 +226,14 @@ class Ipvs:
             how = (f"round robin: {dest.text} is next in turn among its "
                    f"{len(service.dests)} real server(s)")
             if service.persistent is not None:
-                self.connections.append(Connection(
+                self._remember(Connection(
                     service.proto, pkt.src, 0, service.address, service.port, dest.address,
                     dest.port, dest, "NONE", now + service.persistent, template=True))
         conn = Connection(service.proto, pkt.src, pkt.sport, service.address, service.port,
                           dest.address, dest.port, dest, "NONE", now)
         conn.expires_at = now + conn.timeout()
         dest.inactive += 1
-        self.connections.append(conn)
+        self._remember(conn)
         return conn, how
 
     def set_state(self, conn: Connection, outbound: bool, pkt: Packet, now: float) -> None:
