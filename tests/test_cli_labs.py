@@ -64,6 +64,17 @@ def test_export_yaml_writes_manifests_and_a_kind_config(tmp_path, capsys):
     assert [n["role"] for n in kind["nodes"]] == ["control-plane", "worker", "worker"]
 
 
+
+def test_an_ipvs_lab_exports_a_kind_config_in_ipvs_mode(tmp_path, capsys):
+    config = tmp_path / "kind.yaml"
+    ipvs = str(Path(INGRESS).with_name("pod-to-service-ipvs.k8slab"))
+    assert main(["export", ipvs, "--yaml", "--kind-config", str(config)]) == 0
+    assert yaml.safe_load(config.read_text())["networking"]["kubeProxyMode"] == "ipvs"
+    capsys.readouterr()
+    assert main(["export", ipvs, "--shell"]) == 0
+    script = capsys.readouterr().out
+    assert "link add kube-ipvs0 type dummy" in script and "ipvsadm-restore <<'RULES'" in script
+
 def test_export_needs_a_form(capsys):
     assert main(["export", INGRESS]) == 2
     assert "--yaml" in capsys.readouterr().err

@@ -43,6 +43,8 @@ def kind_config(cluster: Cluster) -> str:
               "networking": {"podSubnet": str(CLUSTER_CIDR),
                              "serviceSubnet": str(SERVICE_CIDR)},
               "nodes": nodes}
+    if cluster.proxy_mode != "iptables":  # kind's own switch for kube-proxy's mode
+        config["networking"]["kubeProxyMode"] = cluster.proxy_mode
     head = (f"# kind config for the lab's {len(nodes)} nodes (the lab used the "
             f"{cluster.cni.name} CNI plugin; kind's own kindnet wires pods with ptp).\n"
             "# kind create cluster --config THIS-FILE\n")
