@@ -81,7 +81,6 @@ class VirtualServer:
     port: int
     persistent: int | None
     reals: tuple[tuple[IPv4Address, int], ...]
-    service: str  # NS/NAME:PORT, for the views
 
 
 @dataclass
@@ -114,15 +113,13 @@ def node_state(services: list[Service], slices: dict[str, list[EndpointSlice]], 
 def _service_port(state: IpvsState, service: Service, port, slices, node: str,
                   node_addresses: list[IPv4Address], lb_ips: list[str]) -> None:
     spec, proto = service.spec, port.protocol.lower()
-    name = service.port_name(port)
     backends = backends_for(service, port, slices)
     local = [b for b in backends if b.node == node]
     persistent = STICKY_SECONDS if spec.session_affinity == "ClientIP" else None
 
     def server(address, number, chosen) -> None:
         state.servers.append(VirtualServer(proto, IPv4Address(address), number, persistent,
-                                           tuple((IPv4Address(b.ip), b.port) for b in chosen),
-                                           name))
+                                           tuple((IPv4Address(b.ip), b.port) for b in chosen)))
 
     internal = local if spec.internal_traffic_policy == "Local" else backends
     server(spec.cluster_ip, port.port, internal)

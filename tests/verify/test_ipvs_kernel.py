@@ -100,6 +100,27 @@ async def test_every_probe_of_an_ipvs_lab_matches_the_kernel(ipvs_kernel):
     assert [r.problems for r in results if not r.ok] == []
 
 
+async def test_the_model_has_an_answer_for_every_service_probe_of_an_ipvs_lab():
+    """What verify compares with a kernel that has IPVS: here, only the model's side."""
+    import copy
+
+    from playground.verify.predict import predict
+    from playground.verify.probes import probes
+
+    lab = await ipvs_lab()
+    model = copy.deepcopy(lab.network)
+    seen = {}
+    try:
+        for probe in probes(lab):
+            if probe.kind in ("pod→svc", "outside→nodeport", "outside→lb"):
+                outcomes = predict(model, probe)
+                seen.setdefault(probe.kind, set()).update(o.result for o in outcomes)
+                model = outcomes[0].network
+    finally:
+        await lab.stop()
+    assert seen == {"pod→svc": {"reached"}, "outside→lb": {"reached"},
+                    "outside→nodeport": {"reached", "refused"}}, "refused: Local, no endpoint"
+
 def test_verify_says_in_one_line_why_an_ipvs_lab_cannot_be_checked(monkeypatch, capsys):
     monkeypatch.setattr("playground.verify.run.missing_requirements", lambda: None)
     monkeypatch.setattr("playground.verify.run.ipvs_missing",
