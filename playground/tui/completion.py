@@ -5,10 +5,13 @@ from __future__ import annotations
 from textual.suggester import Suggester
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.dataplane import choices as dataplanes
+from playground.cni import PLUGINS
 from playground.proxy.ipvs_state import IPSETS
+from playground.proxy.modes import PROXY_MODES
 
 TOP = ["kubectl", "trace", "reply", "traffic", "node", "ip", "iptables-save", "conntrack",
-       "ipvsadm", "ipset", "sysctl", "lab"]
+       "ipvsadm", "ipset", "sysctl", "lab", "compare", "bridge"]
 FOLLOWING = {
     ("kubectl",): ["get", "run", "create", "expose", "scale", "delete", "apply", "set", "patch"],
     ("kubectl", "get"): ["pods", "nodes", "svc", "deployments", "ingress"],
@@ -22,19 +25,25 @@ FOLLOWING = {
     ("kubectl", "patch"): ["service"],
     ("kubectl", "apply"): ["-f"],
     ("node",): ["add", "remove"],
-    ("ip",): ["route"],
+    ("ip",): ["route", "neigh", "-d"],
+    ("ip", "-d"): ["link"],
+    ("ip", "-d", "link"): ["show"],
+    ("bridge",): ["fdb"],
+    ("bridge", "fdb"): ["show"],
     ("conntrack",): ["-L"],
     ("ipvsadm",): ["-Ln", "-Lnc"],
     ("ipset",): ["list"],
     ("sysctl",): ["-w"],
     ("lab",): ["new"],
+    ("compare",): dataplanes(),
 }
 FLAGS = {"kubectl": ["-o", "wide", "-A", "--image=", "--port=", "--replicas=", "--type=",
                      "--target-port=", "--labels=", "--tcp=", "--rule=", "-n"],
-         "trace": ["--port", "--proto", "tcp", "udp", "icmp", "--host", "--path"],
+         "trace": ["--port", "--proto", "tcp", "udp", "icmp", "--host", "--path", "--size",
+                   "--df"],
          "traffic": ["--count", "--port"],
          "iptables-save": ["-t", "nat", "filter", "-c"],
-         "lab": ["--cni", "bridge", "ptp", "--seed", "--proxy-mode", "iptables", "ipvs"]}
+         "lab": ["--cni", *PLUGINS, "--seed", "--proxy-mode", *PROXY_MODES]}
 
 
 def _names(cluster: Cluster, kind: str) -> list[str]:
