@@ -217,14 +217,13 @@ class Ipvs:
             if template is not None:
                 dest = template.dest
                 template.expires_at = now + service.persistent
-                how = (f"persistence: {pkt.src} was sent to {dest.text} before, and its "
-                       f"template entry has not expired")
+                how = (f"the one {pkt.src}'s persistence template names (it was sent "
+                       "there before)")
         if dest is None:
             dest = service.round_robin()
             if dest is None:
                 return None, f"{service.text} has no real server with weight above 0"
-            how = (f"round robin: {dest.text} is next in turn among its "
-                   f"{len(service.dests)} real server(s)")
+            how = f"next in turn by round robin among {len(service.dests)} real server(s)"
             if service.persistent is not None:
                 self._remember(Connection(
                     service.proto, pkt.src, 0, service.address, service.port, dest.address,

@@ -57,7 +57,7 @@ class IpvsSteps:
     def _ipvs_request(self, ns: Namespace, flight, hook: str, in_dev, out_dev) -> None:
         pkt, now = flight.packet, self.network.clock
         conn = ns.ipvs.conn_in(pkt, now)
-        how = "the flow's connection entry names its real server"
+        how = "the one the flow's connection entry names"
         if conn is None:
             service = ns.ipvs.service(pkt.proto, pkt.dst, pkt.dport)
             flags = pkt.flag_set
@@ -79,7 +79,7 @@ class IpvsSteps:
         self._ipvs_conntrack(ns, flight, conn)
         self._hop(ns, flight, "ipvs", f"IPVS: virtual service {conn.proto.upper()} "
                   f"{conn.vaddr}:{conn.vport} sends this flow to real server {conn.daddr}:"
-                  f"{conn.dport} (Masq, so the destination is rewritten); {how}",
+                  f"{conn.dport}, {how}, rewriting the destination (Masq)",
                   after=after, dev_in=in_dev, dev_out=out_dev, rule=conn.line(now),
                   conntrack=flight.tracked.entry.text() if flight.tracked else None)
         flight.packet = after

@@ -59,7 +59,7 @@ def test_persistence_sends_a_client_back_to_its_real_server_through_a_template()
     first, _ = ipvs.schedule(service, tcp_syn(A("10.1.0.1"), VIP, 40000, 80), 0)
     again, how = ipvs.schedule(service, tcp_syn(A("10.1.0.1"), VIP, 40001, 80), 5)
     other, _ = ipvs.schedule(service, tcp_syn(A("10.1.0.2"), VIP, 40000, 80), 5)
-    assert again.daddr == first.daddr and "persistence" in how
+    assert again.daddr == first.daddr and "persistence template" in how
     assert other.daddr != first.daddr
     lines = ipvs.connection_listing(5).splitlines()  # using a template restarts its timer
     assert "TCP 180:00 NONE        10.1.0.1:0         10.96.0.10:80      10.0.0.2:8080" in lines
