@@ -202,3 +202,13 @@ async def test_a_removed_endpoint_takes_its_real_server_and_udp_flows_with_it(ip
     again = send(ipvs_lab, "pod/client", "svc/kube-system/kube-dns", proto="udp")
     assert again.verdict == "delivered"
     assert again.delivered_to.namespace != trace.delivered_to.namespace
+
+
+async def test_a_pod_sent_to_itself_is_masqueraded_by_the_loop_back_set(ipvs_lab):
+    traces = [send(ipvs_lab, "pod/web-2", "svc/web") for _ in range(2)]
+    itself = next(t for t in traces if t.delivered_to.namespace == "pod/default/web-2")
+    hairpin = next(h for h in itself.hops if h.rule and "KUBE-LOOP-BACK" in h.rule)
+    assert hairpin.rule.endswith("--match-set KUBE-LOOP-BACK dst,dst,src -j MASQUERADE")
+    assert itself.delivered_packet.src == A("10.244.1.1"), "the node's address, not its own"
+    reply = ipvs_lab.network.reply(itself)
+    assert reply.verdict == "delivered" and reply.delivered_to.namespace == "pod/default/web-2"
