@@ -387,6 +387,10 @@ def _check_settings(settings: Any) -> None:
     if settings.get("proxy_mode", "iptables") not in PROXY_MODES:
         raise LabFileError(f"settings.proxy_mode: {settings['proxy_mode']!r} is not one of "
                            f"{', '.join(PROXY_MODES)}")
+    if "proxy_mode" in settings and getattr(PLUGINS.get(settings["cni"]), "replaces_kube_proxy",
+                                            False):
+        raise LabFileError(f"settings.proxy_mode: the {settings['cni']} CNI replaces "
+                           "kube-proxy and takes no proxy mode")
     if settings["cni"] not in CNIS:
         raise LabFileError(f"settings.cni: {settings['cni']!r} is not one of {', '.join(CNIS)}")
     for key in ("seed", "uids", "resource_version"):

@@ -11,6 +11,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from playground import cni
+from playground.cluster.cilium_views import cilium_view
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.lab import build_default_lab
@@ -47,7 +48,7 @@ COMMANDS = [
     "kubectl scale deployment NAME --replicas=N",
     "kubectl delete pod|deployment|service|ingress|node NAME",
     "node add NAME [--control-plane]",
-    "lab new [--cni bridge|ptp] [--seed N] [--proxy-mode iptables|ipvs]",
+    "lab new [--cni " + "|".join(cni.PLUGINS) + "] [--seed N] [--proxy-mode iptables|ipvs]",
     "kubectl get pods|nodes|svc|deployments|ingress [-o wide] [-A] [--show-labels]",
     "kubectl apply -f FILE",
     "trace SRC DST [--port N] [--proto tcp|udp|icmp] [--host H] [--path P]",
@@ -58,6 +59,7 @@ COMMANDS = [
     "conntrack -L",
     "ipvsadm -Ln | -Lnc",
     "ipset list [SETNAME]",
+    "cilium bpf lb list|bpf ct list global|bpf nat list|service list",
     "sysctl -w KEY=VALUE",
 ]
 KINDS = {"pod": "pod", "pods": "pod", "po": "pod", "deployment": "deployment",
@@ -201,14 +203,14 @@ class Shell:
             handler = {"trace": self._trace, "reply": self._reply, "traffic": self._traffic,
                        "ip": self._ip, "iptables-save": self._iptables_save,
                        "conntrack": self._conntrack, "sysctl": self._sysctl,
-                       "bridge": self._bridge, "ipvsadm": self._ipvsadm,
-                       "ipset": self._ipset}.get(words[0])
+                       "bridge": self._bridge, "cilium": self._cilium,
+                       "ipvsadm": self._ipvsadm, "ipset": self._ipset}.get(words[0])
             if handler is None:
                 raise ShellError(f"unknown command {words[0]!r}: try kubectl, node, trace, "
-                                 "reply, traffic, ip route, iptables-save, conntrack -L, "
-                                 "ipvsadm -Ln (? for help)")
-            if words[0] in ("ip", "iptables-save", "conntrack", "sysctl", "bridge", "ipvsadm",
-                            "ipset"):
+                                 "reply, traffic, ip route, iptables-save, "
+                                 "conntrack -L, bridge fdb, cilium, ipvsadm -Ln (? for help)")
+            if words[0] in ("ip", "iptables-save", "conntrack", "sysctl", "bridge", "cilium",
+                            "ipvsadm", "ipset"):
                 return handler(words[1:], selected)
             return await handler(words[1:]) if words[0] == "traffic" else handler(words[1:])
         except (ClusterError, NetError) as error:
@@ -573,6 +575,8 @@ class Shell:
 
     def _ipset(self, words: list[str], selected: str | None) -> ShellResult:
         return ShellResult(ipset(self._namespace(selected), words))
+    def _cilium(self, words: list[str], selected: str | None) -> ShellResult:
+        return ShellResult(cilium_view(self.cluster, self._namespace(selected).name, words))
 
     def _sysctl(self, words: list[str], selected: str | None) -> ShellResult:
         if len(words) != 2 or words[0] != "-w":

@@ -63,6 +63,7 @@ from playground.net.link import Ethernet
 from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Route
+from playground.proxy.cilium import CiliumAgent
 from playground.proxy.modes import proxy_class
 
 NODE_NETWORK = IPv4Network("172.18.0.0/16")
@@ -94,6 +95,9 @@ class Cluster:
             self.proxy_class = proxy_class(proxy_mode)
         except ValueError as error:
             raise ClusterError(str(error)) from None
+        if getattr(self.cni, "replaces_kube_proxy", False) and proxy_mode != "iptables":
+            raise ClusterError(f"proxy mode {proxy_mode!r}: the {cni} CNI replaces kube-proxy, "
+                               "so no kube-proxy mode applies to it")
         self.proxy_mode = proxy_mode
         self.seed = seed
         self.network = Network(seed)
@@ -230,12 +234,18 @@ class Cluster:
                 ns.bind(proto, port, owner)
         self.node_ips[name] = ip
         kubelet = Kubelet(self.api, self.network, name, self.cni)
-        routes = ROUTE_AGENTS[self.cni.routing](self.api, self.network, name, ns.name,
-                                                CLUSTER_CIDR)
-        proxy = self.proxy_class(self.api, name, ns, CLUSTER_CIDR)
-        self.node_agents[name] = [kubelet, routes, proxy]
+        self.node_agents[name] = [kubelet, *self._network_agents(name, ns)]
         for agent in self.node_agents[name]:
             agent.start()
+
+    def _network_agents(self, name: str, ns) -> list:
+        """Who routes to other nodes' pods and serves Services on a node: kindnet's route
+        agent and kube-proxy, or the Cilium agent, which replaces both."""
+        if getattr(self.cni, "replaces_kube_proxy", False):
+            return [CiliumAgent(self.api, self.network, name, ns, CLUSTER_CIDR, self.cni)]
+        routes = ROUTE_AGENTS[self.cni.routing](self.api, self.network, name, ns.name,
+                                                CLUSTER_CIDR)
+        return [routes, self.proxy_class(self.api, name, ns, CLUSTER_CIDR)]
 
     async def remove_node(self, name: str) -> None:
         if self.api.peek("Node", "", name) is None:

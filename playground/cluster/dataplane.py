@@ -47,6 +47,9 @@ class Dataplane:
         if slash and mode not in proxy_modes():
             raise ValueError(f"dataplane {text!r}: unknown kube-proxy mode {mode!r}; choose "
                              f"one of {', '.join(proxy_modes())}")
+        if slash and mode != DEFAULT_PROXY_MODE and _replaces_kube_proxy(cni):
+            raise ValueError(f"dataplane {text!r}: {cni} replaces kube-proxy, so it takes no "
+                             f"kube-proxy mode; write {cni}")
         return cls(cni, mode or DEFAULT_PROXY_MODE)
 
     @classmethod
@@ -65,4 +68,10 @@ class Dataplane:
 
 def choices() -> list[str]:
     """Every spec a user can write, for completion and help."""
-    return [str(Dataplane(cni, mode)) for cni in cni_plugins.PLUGINS for mode in proxy_modes()]
+    return [str(Dataplane(cni, mode)) for cni in cni_plugins.PLUGINS for mode in proxy_modes()
+            if mode == DEFAULT_PROXY_MODE or not _replaces_kube_proxy(cni)]
+
+
+def _replaces_kube_proxy(cni: str) -> bool:
+    """A plugin that serves Services itself (Cilium) runs no kube-proxy, in any mode."""
+    return getattr(cni_plugins.PLUGINS[cni], "replaces_kube_proxy", False)

@@ -11,7 +11,7 @@ from playground.proxy.ipvs_state import IPSETS
 from playground.proxy.modes import PROXY_MODES
 
 TOP = ["kubectl", "trace", "reply", "traffic", "node", "ip", "iptables-save", "conntrack",
-       "ipvsadm", "ipset", "sysctl", "lab", "compare", "bridge"]
+       "ipvsadm", "ipset", "sysctl", "lab", "compare", "bridge", "cilium"]
 FOLLOWING = {
     ("kubectl",): ["get", "run", "create", "expose", "scale", "delete", "apply", "set", "patch"],
     ("kubectl", "get"): ["pods", "nodes", "svc", "deployments", "ingress"],
@@ -33,6 +33,13 @@ FOLLOWING = {
     ("conntrack",): ["-L"],
     ("ipvsadm",): ["-Ln", "-Lnc"],
     ("ipset",): ["list"],
+    ("cilium",): ["bpf", "service"],
+    ("cilium", "bpf"): ["lb", "ct", "nat"],
+    ("cilium", "bpf", "lb"): ["list"],
+    ("cilium", "bpf", "ct"): ["list"],
+    ("cilium", "bpf", "ct", "list"): ["global"],
+    ("cilium", "bpf", "nat"): ["list"],
+    ("cilium", "service"): ["list"],
     ("sysctl",): ["-w"],
     ("lab",): ["new"],
     ("compare",): dataplanes(),

@@ -43,3 +43,15 @@ def test_settings_move_a_lab_onto_the_dataplane_and_keep_the_rest():
     moved = Dataplane("ptp", "ipvs").settings(settings)
     assert moved == {"cni": "ptp", "seed": 7, "proxy_mode": "ipvs"}
     assert Dataplane("bridge").settings(moved) == settings, "the default is not written"
+
+
+def test_ipvs_is_a_mode_of_every_cni_that_runs_kube_proxy():
+    from playground.cluster.cluster import Cluster, ClusterError
+
+    assert {"bridge/ipvs", "ptp/ipvs", "vxlan/ipvs"} <= set(choices())
+    assert "cilium/ipvs" not in choices()
+    assert Dataplane.parse("ptp/ipvs") == Dataplane("ptp", "ipvs")
+    with pytest.raises(ValueError, match="cilium replaces kube-proxy"):
+        Dataplane.parse("cilium/ipvs")
+    with pytest.raises(ClusterError, match="replaces kube-proxy"):
+        Cluster(cni="cilium", proxy_mode="ipvs")

@@ -63,6 +63,31 @@ def ipvs_text(ns: Namespace, hop: Hop | None) -> tuple[Text, int | None]:
         strong |= {line for line in conns.splitlines()
                    if line.split()[3:6] == [source, virtual, real_at]}
     return lit_lines(text, strong, set())
+def entry_keys(map_entry: str | None) -> list[str]:
+    """The keys a hop's map entries name (a frontend, a flow), to find them in a dump."""
+    keys = []
+    for part in (map_entry or "").split("; "):
+        words = part.split(" ", 1)
+        if len(words) == 2 and words[0].startswith("cilium_"):
+            key = words[1]
+            for cut in (" expires=", " → ", " XLATE_"):
+                key = key.split(cut)[0]
+            keys.append(key)
+    return keys
+
+
+def lit_entries(text: str, keys: list[str]) -> tuple[Text, int | None]:
+    """The BPF dump with the lines of the deciding entries lit; the first such line."""
+    out = Text()
+    first = None
+    for number, line in enumerate(text.splitlines()):
+        if keys and any(line.startswith(key + " ") or line == key for key in keys):
+            out.append(line, LIT)
+            first = number if first is None else first
+        else:
+            out.append(line)
+        out.append("\n")
+    return out, first
 
 
 class Inspector(Vertical):
@@ -81,7 +106,7 @@ class Inspector(Vertical):
         yield Input(placeholder="search this tab (enter: next match, escape: close)",
                     id="search", compact=True)
         with TabbedContent(id="tabs"):
-            for tab, title in (("routes", "Routes"), ("iptables", "iptables"),
+            for tab, title in (("routes", "Routes"), ("iptables", "iptables"), ("bpf", "BPF"),
                                ("conntrack", "conntrack"), ("ipvs", "IPVS"),
                                ("object", "Object")):
                 with TabPane(title, id=f"{tab}-tab"), VerticalScroll(id=f"{tab}-scroll"):
@@ -90,8 +115,6 @@ class Inspector(Vertical):
     lit_rule: str | None = None  # the iptables line lit for the current hop
     with_ipvs = True  # whether the IPVS tab is offered: only in labs whose kube-proxy uses it
 
-    def on_mount(self) -> None:
-        self.offer_ipvs(False)
 
     def offer_ipvs(self, offered: bool) -> None:
         """Show the IPVS tab only for labs running kube-proxy in IPVS mode."""
@@ -119,9 +142,23 @@ class Inspector(Vertical):
     def active(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
+    def on_mount(self) -> None:
+        self.query_one(TabbedContent).hide_tab("bpf-tab")
+        self.offer_ipvs(False)
+
+    def _dataplane(self, bpf: bool) -> None:
+        """A Cilium lab shows its BPF programs and maps where iptables would be."""
+        tabs = self.query_one(TabbedContent)
+        shown, hidden = ("bpf-tab", "iptables-tab") if bpf else ("iptables-tab", "bpf-tab")
+        if self.active == hidden:
+            self.active = shown
+        tabs.show_tab(shown)
+        tabs.hide_tab(hidden)
+
     def show(self, ns: Namespace | None, when: str, hop: Hop | None = None,
-             description: str = "") -> None:
+             description: str = "", bpf: str | None = None) -> None:
         self._set("object", Text(description or "(nothing selected)"))
+        self._dataplane(bpf is not None)
         if ns is None:
             for name in ("routes", "iptables", "conntrack", "ipvs"):
                 self._set(name, Text("(not a network namespace)"))
@@ -140,11 +177,19 @@ class Inspector(Vertical):
         self._set("conntrack", conntrack)
         ipvs, ipvs_line = ipvs_text(ns, here)
         self._set("ipvs", ipvs)
+        bpf_line = None
+        if bpf is not None:
+            painted, bpf_line = lit_entries(bpf, entry_keys(here.map_entry if here else None))
+            self._set("bpf", painted)
         if here is None:
             return
         if here.event == "ipvs" and self.with_ipvs:
             self.active = "ipvs-tab"
             self._scroll("ipvs", ipvs_line or 0)
+        elif here.event == "bpf" and bpf is not None:
+            self.active = "bpf-tab"
+            if bpf_line is not None:
+                self._scroll("bpf", bpf_line)
         elif here.rule and rule_line is not None:
             self.active = "iptables-tab"
             self._scroll("iptables", rule_line)
