@@ -76,3 +76,8 @@ def test_mistakes_are_one_line(capsys):
     assert code == 2 and "at least 40" in err
     code, _, err = run(capsys, "trace", "pod/nobody", "svc/web", "--compare", "ptp")
     assert code == 2 and err.count("\n") == 1 and "nobody" in err
+
+
+def test_the_same_command_prints_the_same_comparison(capsys):
+    argv = ("trace", "pod/client", "svc/web", "--compare", "ptp", "--reply", "--width", "160")
+    assert run(capsys, *argv)[1] == run(capsys, *argv)[1]
