@@ -47,7 +47,7 @@ def summary(rows: list[Row], left: str, right: str) -> str:
 
 
 def heading(trace: Trace, left: str, right: str) -> str:
-    return f"trace {trace.packet.summary()} from {trace.source}: {left} and {right} side by side"
+    return f"{left} and {right} side by side: {trace.packet.summary()} from {trace.source}"
 
 
 def verdicts(left: Trace, right: Trace, names: tuple[str, str]) -> list[str]:
