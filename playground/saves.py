@@ -38,6 +38,7 @@ from playground.cluster.restore import (
     restore_cluster,
     saved_objects,
 )
+from playground.cni import PLUGINS
 from playground.journal import Action, Journal, is_replayable
 from playground.shell import Shell, ShellError, ShellResult
 
@@ -54,7 +55,7 @@ CHUNK = 64 * 1024
 KEYS = ("format", "version", "settings", "objects", "history", "lesson", "layout")
 SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "bridges", "clock", "rng", "uids",
                 "resource_version")
-CNIS = ("bridge", "ptp")
+CNIS = tuple(PLUGINS)
 
 # version N -> a function turning a version-N document into a version-(N+1) one
 MIGRATIONS: dict[int, Any] = {}
