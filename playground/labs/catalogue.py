@@ -159,14 +159,16 @@ LESSONS = (
     ),
     Lesson(
         "compare-dataplanes", "Same packet, two dataplanes",
-        "one packet through the bridge and the ptp CNI side by side: where the paths part",
+        "one packet through bridge, ptp and vxlan side by side: where the paths part",
         "The CNI plugin decides how pods are wired to their node, so it shapes every path "
         "near a pod; kube-proxy's rules do not care which plugin you run. This lab uses "
         "bridge: each pod's veth is a port of cni0, and pods of one node meet on that "
         "switch. ptp has no switch: the node reaches each pod by a /32 route on its host "
-        "veth. After a trace, press d (or type compare ptp): the lab is copied onto ptp, the "
-        "same packet leaves from the same port, and both walks are lined up. A | marks a "
-        "step both took differently, > one only ptp took, < one only bridge took.",
+        "veth. vxlan, flannel's overlay, carries a packet between nodes inside a UDP packet "
+        "from one node to the other. After a trace, press d (or type compare ptp): the lab "
+        "is copied onto the other dataplane, the same packet leaves from the same port, and "
+        "both walks are lined up. A | marks a step both took differently, > one only the "
+        "other dataplane took, < one only bridge took.",
         "loadbalancer",
         (Task("same-node", "Trace pod/client to pod/web-2 (both on kind-worker), compare it "
               "with ptp and find the step only ptp takes on the node.",
@@ -182,7 +184,14 @@ LESSONS = (
               "the cloud and the node network see no difference at all.",
               "trace internet lb/shop-cluster, then compare ptp",
               lambda lab: cc.compared(lab, "internet", "lb/shop-cluster", "ptp",
-                                      cc.same_end))),
+                                      cc.same_end)),
+         Task("overlay", "Compare pod/client to pod/web-1 (across nodes) with vxlan: find "
+              "where flannel.1 wraps the packet and where the other node unwraps it.",
+              "trace pod/client pod/web-1, then compare vxlan: the encapsulate and "
+              "decapsulate rows",
+              lambda lab: cc.compared(lab, "pod/client", "pod/web-1", "vxlan", cc.same_end,
+                                      cc.only_on_right("encapsulate"),
+                                      cc.only_on_right("decapsulate")))),
     ),
     Lesson(
         "broken-selector", "Break-fix: a Service that rejects",
