@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 from playground import cni
+from playground.cluster.cilium_views import VIEWS as CILIUM_VIEWS
+from playground.cluster.cilium_views import cilium_view
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.kube_yaml import kind_config, manifests
 from playground.cluster.lab import build_default_lab
@@ -146,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     fdb.add_argument("target", help="node/NAME")
     fdb.add_argument("--dev", help="only this device's entries")
     lab_options(fdb)
+    cilium = what.add_parser("cilium", help="a Cilium node's BPF maps: "
+                             + ", ".join(CILIUM_VIEWS))
+    cilium.add_argument("target", help="node/NAME")
+    cilium.add_argument("view", nargs="+", metavar="WORDS",
+                        help="bpf lb list | bpf ct list global | bpf nat list | service list")
+    lab_options(cilium)
     return parser
 
 
@@ -329,6 +337,8 @@ def do_show(cluster: Cluster, args) -> int:
             print(ip_neigh_show(ns, args.dev), end="")
         elif args.what == "fdb":
             print(bridge_fdb_show(ns, args.dev), end="")
+        elif args.what == "cilium":
+            print(cilium_view(cluster, ns.name, args.view), end="")
     return 0
 
 

@@ -11,6 +11,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from playground import cni
+from playground.cluster.cilium_views import cilium_view
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.lab import build_default_lab
@@ -45,7 +46,7 @@ COMMANDS = [
     "kubectl scale deployment NAME --replicas=N",
     "kubectl delete pod|deployment|service|ingress|node NAME",
     "node add NAME [--control-plane]",
-    "lab new [--cni bridge|ptp] [--seed N]",
+    "lab new [--cni " + "|".join(cni.PLUGINS) + "] [--seed N]",
     "kubectl get pods|nodes|svc|deployments|ingress [-o wide] [-A] [--show-labels]",
     "kubectl apply -f FILE",
     "trace SRC DST [--port N] [--proto tcp|udp|icmp] [--host H] [--path P]",
@@ -54,6 +55,7 @@ COMMANDS = [
     "ip route [add|del PREFIX [via GW] [dev DEV]]",
     "iptables-save [-t TABLE] [-c]",
     "conntrack -L",
+    "cilium bpf lb list|bpf ct list global|bpf nat list|service list",
     "sysctl -w KEY=VALUE",
 ]
 KINDS = {"pod": "pod", "pods": "pod", "po": "pod", "deployment": "deployment",
@@ -197,12 +199,12 @@ class Shell:
             handler = {"trace": self._trace, "reply": self._reply, "traffic": self._traffic,
                        "ip": self._ip, "iptables-save": self._iptables_save,
                        "conntrack": self._conntrack, "sysctl": self._sysctl,
-                       "bridge": self._bridge}.get(words[0])
+                       "bridge": self._bridge, "cilium": self._cilium}.get(words[0])
             if handler is None:
                 raise ShellError(f"unknown command {words[0]!r}: try kubectl, node, trace, "
-                                 "reply, traffic, ip route, iptables-save, conntrack -L "
-                                 "(? for help)")
-            if words[0] in ("ip", "iptables-save", "conntrack", "sysctl", "bridge"):
+                                 "reply, traffic, ip route, iptables-save, "
+                                 "conntrack -L, bridge fdb, cilium (? for help)")
+            if words[0] in ("ip", "iptables-save", "conntrack", "sysctl", "bridge", "cilium"):
                 return handler(words[1:], selected)
             return await handler(words[1:]) if words[0] == "traffic" else handler(words[1:])
         except (ClusterError, NetError) as error:
@@ -559,6 +561,9 @@ class Shell:
         table = self._namespace(selected).conntrack
         listing = table.listing()
         return ShellResult(listing + table.summary(len(table)) + "\n")
+
+    def _cilium(self, words: list[str], selected: str | None) -> ShellResult:
+        return ShellResult(cilium_view(self.cluster, self._namespace(selected).name, words))
 
     def _sysctl(self, words: list[str], selected: str | None) -> ShellResult:
         if len(words) != 2 or words[0] != "-w":

@@ -31,6 +31,11 @@ SOLUTIONS = {
         "see-reject": [("trace pod/client svc/shop", None)],
         "fix-selector": [("kubectl set selector service shop app=shop", None)],
         "works": [("trace pod/client svc/shop", None)]},
+    "cilium": {
+        "socket-lb": [("trace pod/client svc/web", None)],
+        "reply": [("reply", None)],
+        "lb-cluster": [("trace internet lb/shop-cluster", None)],
+        "lb-local": [("trace internet lb/shop-local", None)]},
     "missing-route": {
         "find": [("trace pod/client pod/web-1", None)],
         "repair": [("ip route add 10.244.2.0/24 via 172.18.0.3", "node/kind-worker")],

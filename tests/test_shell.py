@@ -163,3 +163,24 @@ async def test_tunnel_views_and_trace_size_on_the_command_line(vxlan_lab):
         await shell.run("bridge link", "node/kind-worker")
     with pytest.raises(ShellError, match="only VXLAN devices"):
         await shell.run("ip link show eth0", "node/kind-worker")
+
+
+async def test_cilium_views_on_the_selected_node_of_a_cilium_lab(shell, lab):
+    with pytest.raises(ShellError, match="runs the bridge CNI, not Cilium"):
+        await shell.run("cilium bpf lb list", "node/kind-worker")
+    await shell.run("lab new --cni cilium")
+    try:
+        await shell.run("trace pod/client svc/web")
+        lb = (await shell.run("cilium bpf lb list", "node/kind-worker")).output
+        assert lb.startswith("SERVICE ADDRESS ") and "[ClusterIP, non-routable]" in lb
+        ct = (await shell.run("cilium bpf ct list global", "node/kind-worker")).output
+        assert ct.startswith("TCP OUT 10.244.1.2:")
+        services = (await shell.run("cilium service list", "node/kind-worker")).output
+        assert services.startswith("ID   Frontend")
+        assert (await shell.run("cilium bpf nat list", "node/kind-worker")).output == ""
+        with pytest.raises(ShellError, match="runs no Cilium agent; select a node"):
+            await shell.run("cilium service list", "pod/client")
+        with pytest.raises(ShellError, match="cilium bpf map list: not modelled here"):
+            await shell.run("cilium bpf map list", "node/kind-worker")
+    finally:
+        await shell.cluster.stop()

@@ -63,6 +63,7 @@ from playground.net.link import Ethernet
 from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Route
+from playground.proxy.cilium import CiliumAgent
 from playground.proxy.iptables import KubeProxy
 
 NODE_NETWORK = IPv4Network("172.18.0.0/16")
@@ -227,12 +228,18 @@ class Cluster:
                 ns.bind(proto, port, owner)
         self.node_ips[name] = ip
         kubelet = Kubelet(self.api, self.network, name, self.cni)
-        routes = ROUTE_AGENTS[self.cni.routing](self.api, self.network, name, ns.name,
-                                                CLUSTER_CIDR)
-        proxy = KubeProxy(self.api, name, ns, CLUSTER_CIDR)
-        self.node_agents[name] = [kubelet, routes, proxy]
+        self.node_agents[name] = [kubelet, *self._network_agents(name, ns)]
         for agent in self.node_agents[name]:
             agent.start()
+
+    def _network_agents(self, name: str, ns) -> list:
+        """Who routes to other nodes' pods and serves Services on a node: kindnet's route
+        agent and kube-proxy, or the Cilium agent, which replaces both."""
+        if getattr(self.cni, "replaces_kube_proxy", False):
+            return [CiliumAgent(self.api, self.network, name, ns, CLUSTER_CIDR, self.cni)]
+        routes = ROUTE_AGENTS[self.cni.routing](self.api, self.network, name, ns.name,
+                                                CLUSTER_CIDR)
+        return [routes, KubeProxy(self.api, name, ns, CLUSTER_CIDR)]
 
     async def remove_node(self, name: str) -> None:
         if self.api.peek("Node", "", name) is None:

@@ -46,6 +46,10 @@ def kind_config(cluster: Cluster) -> str:
     head = (f"# kind config for the lab's {len(nodes)} nodes (the lab used the "
             f"{cluster.cni.name} CNI plugin; kind's own kindnet wires pods with ptp).\n"
             "# kind create cluster --config THIS-FILE\n")
+    if getattr(cluster.cni, "replaces_kube_proxy", False):  # Cilium brings both instead
+        config["networking"].update(disableDefaultCNI=True, kubeProxyMode="none")
+        head += ("# then install Cilium with kubeProxyReplacement=true, routingMode=native "
+                 "and autoDirectNodeRoutes=true\n")
     return head + yaml.safe_dump(config, sort_keys=False)
 
 

@@ -215,6 +215,39 @@ LESSONS = (
                                    c.rewritten_by("KUBE-SEP-")))),
     ),
     Lesson(
+        "cilium", "Cilium: Services without kube-proxy",
+        "eBPF programs translate Service addresses at the socket and at the node's eth0",
+        "This lab runs Cilium instead of kube-proxy: no node has a single KUBE- rule "
+        "(select a node and look at its BPF tab, or run cilium bpf lb list there). When "
+        "a pod connects to a Service, cil_sock4_connect picks a backend inside connect(), "
+        "so the very first packet already goes to the pod behind the Service and nothing "
+        "on the way is rewritten. Traffic from outside meets cil_from_netdev on the node's "
+        "eth0 instead, which translates it there. shop-cluster and shop-local front the "
+        "same single shop pod with the two traffic policies.",
+        "cilium",
+        (Task("socket-lb", "Send from pod/client to svc/web and find the hop where the "
+              "Service address disappears.",
+              "trace pod/client svc/web; the first hop is cil_sock4_connect",
+              lambda lab: c.traced(lab, "pod/client", "svc/web", "delivered",
+                                   c.program_rewrote("cil_sock4_connect"),
+                                   c.no_iptables_nat)),
+         Task("reply", "Trace the answer: nothing rewrites it, yet the application still "
+              "believes it talks to the Service.",
+              "reply; the last hop is cil_sock4_getpeername",
+              lambda lab: c.replied(lab, "pod/client",
+                                    c.program_acted("cil_sock4_getpeername"))),
+         Task("lb-cluster", "Send from the internet to lb/shop-cluster.",
+              "trace internet lb/shop-cluster; look at cil_from_netdev on the first node",
+              lambda lab: c.traced(lab, "internet", "lb/shop-cluster", "delivered",
+                                   c.program_rewrote("cil_from_netdev"))),
+         Task("lb-local", "Send to lb/shop-local and check which source address the shop "
+              "pod sees.",
+              "trace internet lb/shop-local",
+              lambda lab: c.traced(lab, "internet", "lb/shop-local", "delivered",
+                                   c.program_rewrote("cil_from_netdev"),
+                                   c.client_address_kept(lab, "internet")))),
+    ),
+    Lesson(
         "missing-route", "Break-fix: a lost route",
         "kind-worker cannot reach kind-worker2's pods; find where packets die and repair it",
         "client on kind-worker can no longer reach web-1 on kind-worker2. Follow the packet "

@@ -29,6 +29,7 @@ class Device:
     namespace: Namespace | None = field(default=None, repr=False)
     master: Bridge | None = field(default=None, repr=False)
     hairpin: bool = False
+    tc: dict = field(default_factory=dict, repr=False)  # BPF programs at tc ingress/egress
 
     @property
     def where(self) -> str:

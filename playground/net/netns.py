@@ -39,6 +39,7 @@ class Socket:
     port: int
     owner: str
     remote: tuple[IPv4Address, int] | None = None
+    cookie: int = 0  # the kernel's socket cookie, which BPF socket hooks key their maps by
 
     def text(self) -> str:
         return f"{self.proto} {self.address}:{self.port} ({self.owner})"
@@ -70,6 +71,7 @@ class Namespace:
         self.netfilter = Netfilter()
         self.conntrack = Conntrack()
         self.force_conntrack = False
+        self.cgroup = None  # the cgroup v2 its processes run in, if BPF programs watch it
         self.add_device(Loopback("lo", "00:00:00:00:00:00"))
         self.add_address("lo", "127.0.0.1/8", scope="host")
 
@@ -241,8 +243,8 @@ class Namespace:
         return sock
 
     def connect(self, proto: str, local: IPv4Address, port: int, remote: IPv4Address,
-                remote_port: int, owner: str) -> Socket:
-        sock = Socket(proto, local, port, owner, (remote, remote_port))
+                remote_port: int, owner: str, cookie: int = 0) -> Socket:
+        sock = Socket(proto, local, port, owner, (remote, remote_port), cookie)
         self.sockets.append(sock)
         return sock
 

@@ -9,7 +9,7 @@ from playground.cluster.dataplane import choices as dataplanes
 from playground.cni import PLUGINS
 
 TOP = ["kubectl", "trace", "reply", "traffic", "node", "ip", "iptables-save", "conntrack",
-       "sysctl", "lab", "compare", "bridge"]
+       "sysctl", "lab", "compare", "bridge", "cilium"]
 FOLLOWING = {
     ("kubectl",): ["get", "run", "create", "expose", "scale", "delete", "apply", "set", "patch"],
     ("kubectl", "get"): ["pods", "nodes", "svc", "deployments", "ingress"],
@@ -29,6 +29,13 @@ FOLLOWING = {
     ("bridge",): ["fdb"],
     ("bridge", "fdb"): ["show"],
     ("conntrack",): ["-L"],
+    ("cilium",): ["bpf", "service"],
+    ("cilium", "bpf"): ["lb", "ct", "nat"],
+    ("cilium", "bpf", "lb"): ["list"],
+    ("cilium", "bpf", "ct"): ["list"],
+    ("cilium", "bpf", "ct", "list"): ["global"],
+    ("cilium", "bpf", "nat"): ["list"],
+    ("cilium", "service"): ["list"],
     ("sysctl",): ["-w"],
     ("lab",): ["new"],
     ("compare",): dataplanes(),

@@ -80,7 +80,19 @@ class Plan:
         return "\n".join(head + [c.shell() for c in self.commands]) + "\n"
 
 
+def bpf_users(network: Network) -> list[str]:
+    """Namespaces whose packets eBPF programs handle: ip and iptables cannot build them."""
+    return [ns.name for ns in network.namespaces.values()
+            if ns.cgroup is not None or any(device.tc for device in ns.devices.values())]
+
+
 def plan(network: Network) -> Plan:
+    users = bpf_users(network)
+    if users:
+        raise ValueError(f"{users[0]} and {len(users) - 1} other namespaces run eBPF programs "
+                         "(the cilium CNI); the kernel check builds labs with ip, sysctl and "
+                         "iptables only and cannot load eBPF, so this lab cannot be checked "
+                         "or exported as a script (README: Fidelity)")
     namespaces = [linux_name(name) for name in network.namespaces]
     segments = [segment_namespace(name) for name in network.segments]
     commands = [Command(("ip", "netns", "add", name)) for name in namespaces + segments]

@@ -28,10 +28,10 @@ PROBE_TIMEOUT = 1.0  # seconds a client waits; everything here is one machine's 
 
 def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c: None,
            lab: type[KernelLab] = KernelLab) -> list[Comparison]:
+    built = plan(cluster.network)  # first: a lab the kernel cannot build is refused as such
     reason = missing_requirements()
     if reason is not None:
         raise VerifyError(f"verify {reason}")
-    built = plan(cluster.network)
     model = copy.deepcopy(cluster.network)  # the lab itself stays as it was
     results = []
     with lab(built) as kernel:

@@ -38,6 +38,13 @@ EXPECTED = {
     "ingress": lesson_tasks("ingress", "blog", "docs"),
     "broken-selector": lesson_tasks("broken-selector", "see-reject"),
     "missing-route": lesson_tasks("missing-route", "find"),
+    "cilium": [lambda lab: c.traced(lab, "pod/client", "svc/web", "delivered",
+                                    c.program_rewrote("cil_sock4_connect")),
+               lambda lab: c.replied(lab, "pod/client"),
+               lambda lab: c.traced(lab, "internet", "lb/shop-cluster", "delivered",
+                                    c.program_rewrote("cil_from_netdev")),
+               lambda lab: c.traced(lab, "internet", "lb/shop-local", "delivered",
+                                    c.program_rewrote("cil_from_netdev"))],
 }
 
 

@@ -93,6 +93,22 @@ class TestPackets:
 
         assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
 
+    def test_cilium_trace_paused_on_the_socket_lb_hop(self, snap_compare):
+        """A Cilium lab, pod to Service: the first hop is cil_sock4_connect choosing the
+        backend at connect time; the inspector shows the BPF tab with that frontend lit."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await command(pilot, "trace pod/client svc/web")
+            player = pilot.app.player
+            while player.current.program is None or \
+                    not player.current.program.startswith("cil_sock4_connect"):
+                await pilot.press("right")
+            await pilot.pause()
+
+        cilium = PlaygroundApp(cni="cilium", autoplay=False)
+        assert snap_compare(cilium, terminal_size=(160, 48), run_before=run_before)
+
     def test_routes_tab_on_the_forward_hop(self, snap_compare):
         """Across nodes: the node route that sent the packet to the other node, lit."""
 

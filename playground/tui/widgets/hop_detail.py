@@ -65,4 +65,8 @@ class HopDetail(Static):
                                   "walked)")
         if hop.conntrack:
             grid.add_row("conntrack", hop.conntrack)
+        if hop.program:
+            grid.add_row("program", Text(hop.program, "bold yellow"))
+        if hop.map_entry:
+            grid.add_row("map", hop.map_entry)
         self.update(grid)

@@ -35,6 +35,33 @@ def lit_lines(text: str, strong: set[str], weak: set[str]) -> tuple[Text, int | 
     return out, first
 
 
+def entry_keys(map_entry: str | None) -> list[str]:
+    """The keys a hop's map entries name (a frontend, a flow), to find them in a dump."""
+    keys = []
+    for part in (map_entry or "").split("; "):
+        words = part.split(" ", 1)
+        if len(words) == 2 and words[0].startswith("cilium_"):
+            key = words[1]
+            for cut in (" expires=", " → ", " XLATE_"):
+                key = key.split(cut)[0]
+            keys.append(key)
+    return keys
+
+
+def lit_entries(text: str, keys: list[str]) -> tuple[Text, int | None]:
+    """The BPF dump with the lines of the deciding entries lit; the first such line."""
+    out = Text()
+    first = None
+    for number, line in enumerate(text.splitlines()):
+        if keys and any(line.startswith(key + " ") or line == key for key in keys):
+            out.append(line, LIT)
+            first = number if first is None else first
+        else:
+            out.append(line)
+        out.append("\n")
+    return out, first
+
+
 class Inspector(Vertical):
     """Routes, iptables and conntrack of one namespace; follows the packet when tracing."""
 
@@ -51,7 +78,7 @@ class Inspector(Vertical):
         yield Input(placeholder="search this tab (enter: next match, escape: close)",
                     id="search", compact=True)
         with TabbedContent(id="tabs"):
-            for tab, title in (("routes", "Routes"), ("iptables", "iptables"),
+            for tab, title in (("routes", "Routes"), ("iptables", "iptables"), ("bpf", "BPF"),
                                ("conntrack", "conntrack"), ("object", "Object")):
                 with TabPane(title, id=f"{tab}-tab"), VerticalScroll(id=f"{tab}-scroll"):
                     yield Static(id=tab, markup=False)
@@ -71,9 +98,22 @@ class Inspector(Vertical):
     def active(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
+    def on_mount(self) -> None:
+        self.query_one(TabbedContent).hide_tab("bpf-tab")
+
+    def _dataplane(self, bpf: bool) -> None:
+        """A Cilium lab shows its BPF programs and maps where iptables would be."""
+        tabs = self.query_one(TabbedContent)
+        shown, hidden = ("bpf-tab", "iptables-tab") if bpf else ("iptables-tab", "bpf-tab")
+        if self.active == hidden:
+            self.active = shown
+        tabs.show_tab(shown)
+        tabs.hide_tab(hidden)
+
     def show(self, ns: Namespace | None, when: str, hop: Hop | None = None,
-             description: str = "") -> None:
+             description: str = "", bpf: str | None = None) -> None:
         self._set("object", Text(description or "(nothing selected)"))
+        self._dataplane(bpf is not None)
         if ns is None:
             for name in ("routes", "iptables", "conntrack"):
                 self._set(name, Text("(not a network namespace)"))
@@ -90,9 +130,17 @@ class Inspector(Vertical):
         listing = ns.conntrack.listing()
         conntrack = Text(listing + ns.conntrack.summary(len(ns.conntrack)) + "\n")
         self._set("conntrack", conntrack)
+        bpf_line = None
+        if bpf is not None:
+            painted, bpf_line = lit_entries(bpf, entry_keys(here.map_entry if here else None))
+            self._set("bpf", painted)
         if here is None:
             return
-        if here.rule and rule_line is not None:
+        if here.event == "bpf" and bpf is not None:
+            self.active = "bpf-tab"
+            if bpf_line is not None:
+                self._scroll("bpf", bpf_line)
+        elif here.rule and rule_line is not None:
             self.active = "iptables-tab"
             self._scroll("iptables", rule_line)
         elif here.route and route_line is not None:

@@ -13,7 +13,7 @@ from playground.tui.player import Run
 
 EVENT_STYLE = {"nat": "bold magenta", "netfilter": "magenta", "drop": "bold red",
                "reject": "bold red", "deliver": "bold green", "icmp": "red",
-               "bridge": "cyan", "forward": "blue", "route": "blue"}
+               "bridge": "cyan", "forward": "blue", "route": "blue", "bpf": "bold cyan"}
 VERDICT_STYLE = {"delivered": "green", "dropped": "red", "rejected": "red"}
 
 
