@@ -135,3 +135,18 @@ async def test_across_nodes_the_overlay_wraps_and_unwraps(lab):
         assert rows[-1].status == SAME and rows[-1].left.event == "deliver"
     finally:
         await vxlan.stop()
+
+
+def test_a_differing_rule_is_shown_with_the_jumps_to_it():
+    from playground.net.align import Row
+    from playground.net.align_text import extras
+
+    policy = "-P FORWARD ACCEPT"
+    one = hop("n", "netfilter", "filter FORWARD: the FORWARD policy → ACCEPT", table="filter",
+              rule=policy, matched_rules=["-A FORWARD -j KUBE-FORWARD", policy])
+    two = hop("n", "netfilter", "filter FORWARD: the FORWARD policy → ACCEPT", table="filter",
+              rule=policy, matched_rules=[policy])
+    row = Row(one, two, DIFFERS, differences(one, two))
+    assert row.differs == ("rule",)
+    assert extras(one, row) == ["via:   -A FORWARD -j KUBE-FORWARD", f"rule:  {policy}"]
+    assert extras(two, row) == [f"rule:  {policy}"]
