@@ -20,7 +20,8 @@ MIN_WIDTH = 40
 def legs(cluster: Cluster, args) -> list[tuple[str, Trace]]:
     """What `trace` sends: the packet, its answer with --reply, an ingress controller's own
     connection; each with the line that introduces it."""
-    trace = send(cluster, args.src, args.dst, args.proto, args.port, args.namespace)
+    trace = send(cluster, args.src, args.dst, args.proto, args.port, args.namespace,
+                 size=args.size, df=args.df)
     found = [("", trace)]
     if args.reply:
         if trace.verdict != "delivered":

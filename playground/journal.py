@@ -34,8 +34,8 @@ class Action:
     selected: str | None = None  # the node or pod the node tools acted on
     clock: float = 0.0
     rng: tuple | None = None  # the random state before it, if something drew since the last one
-    start: tuple | None = field(default=None, compare=False, repr=False)  # it, always: a
-    # comparison on another dataplane sends the same packet from the same random state
+    # the random state before it, always: a comparison sends the same packet again from it
+    start: tuple | None = field(default=None, compare=False, repr=False)
     traces: list[Trace] = field(default_factory=list, compare=False, repr=False)
 
     @property

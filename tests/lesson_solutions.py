@@ -28,7 +28,9 @@ SOLUTIONS = {
     "compare-dataplanes": {
         "same-node": [("trace pod/client pod/web-2", None), ("compare ptp", None)],
         "service": [("trace pod/client svc/web", None), ("compare ptp", None)],
-        "load-balancer": [("trace internet lb/shop-cluster", None), ("compare ptp", None)]},
+        "load-balancer": [("trace internet lb/shop-cluster", None), ("compare ptp", None)],
+        "overlay": [("trace pod/client pod/web-1", None), ("compare vxlan", None)],
+        "socket-lb": [("trace pod/client svc/web", None), ("compare cilium", None)]},
     "broken-selector": {
         "see-reject": [("trace pod/client svc/shop", None)],
         "fix-selector": [("kubectl set selector service shop app=shop", None)],

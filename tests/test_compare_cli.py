@@ -76,3 +76,17 @@ def test_mistakes_are_one_line(capsys):
     assert code == 2 and "at least 40" in err
     code, _, err = run(capsys, "trace", "pod/nobody", "svc/web", "--compare", "ptp")
     assert code == 2 and err.count("\n") == 1 and "nobody" in err
+
+
+def test_the_same_command_prints_the_same_comparison(capsys):
+    argv = ("trace", "pod/client", "svc/web", "--compare", "ptp", "--reply", "--width", "160")
+    assert run(capsys, *argv)[1] == run(capsys, *argv)[1]
+
+
+def test_size_and_df_go_to_both_sides(capsys):
+    code, out, _ = run(capsys, "trace", "pod/client", "pod/web-1", "--compare", "vxlan",
+                       "--size", "1500", "--df", "--width", "160")
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[-2] == "bridge  delivered to web in pod/default/web-1 after 20 hops"
+    assert lines[-1].startswith("vxlan   dropped after ") and "mtu 1450" in lines[-1]

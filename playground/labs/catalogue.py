@@ -186,14 +186,18 @@ LESSONS = (
     ),
     Lesson(
         "compare-dataplanes", "Same packet, two dataplanes",
-        "one packet through the bridge and the ptp CNI side by side: where the paths part",
-        "The CNI plugin decides how pods are wired to their node, so it shapes every path "
-        "near a pod; kube-proxy's rules do not care which plugin you run. This lab uses "
-        "bridge: each pod's veth is a port of cni0, and pods of one node meet on that "
-        "switch. ptp has no switch: the node reaches each pod by a /32 route on its host "
-        "veth. After a trace, press d (or type compare ptp): the lab is copied onto ptp, the "
-        "same packet leaves from the same port, and both walks are lined up. A | marks a "
-        "step both took differently, > one only ptp took, < one only bridge took.",
+        "one packet through bridge, ptp, vxlan and cilium side by side: where paths part",
+        "The dataplane is what moves a packet between pods: the CNI plugin that wires each "
+        "pod to its node, and whatever turns a Service address into a pod's. This lab runs "
+        "bridge with kube-proxy's iptables rules: each pod's veth is a port of cni0, and "
+        "pods of one node meet on that switch. ptp has no switch: the node reaches each pod "
+        "by a /32 route on its host veth. vxlan, flannel's overlay, carries a packet between "
+        "nodes inside a UDP packet from one node to the other. cilium does without "
+        "kube-proxy: eBPF programs swap the Service address as the pod connects. After a "
+        "trace, press d (or type compare ptp): the lab is copied onto the other dataplane, "
+        "the same packet leaves from the same port, and both walks are lined up. A | marks "
+        "a step both took differently, > one only the other dataplane took, < one only "
+        "bridge took.",
         "loadbalancer",
         (Task("same-node", "Trace pod/client to pod/web-2 (both on kind-worker), compare it "
               "with ptp and find the step only ptp takes on the node.",
@@ -209,7 +213,22 @@ LESSONS = (
               "the cloud and the node network see no difference at all.",
               "trace internet lb/shop-cluster, then compare ptp",
               lambda lab: cc.compared(lab, "internet", "lb/shop-cluster", "ptp",
-                                      cc.same_end))),
+                                      cc.same_end)),
+         Task("overlay", "Compare pod/client to pod/web-1 (across nodes) with vxlan: find "
+              "where flannel.1 wraps the packet and where the other node unwraps it.",
+              "trace pod/client pod/web-1, then compare vxlan: the encapsulate and "
+              "decapsulate rows",
+              lambda lab: cc.compared(lab, "pod/client", "pod/web-1", "vxlan", cc.same_end,
+                                      cc.only_on_right("encapsulate"),
+                                      cc.only_on_right("decapsulate"))),
+         Task("socket-lb", "Compare a packet to svc/web with cilium: find where it swaps the "
+              "Service address for a pod's, and the iptables DNAT it no longer needs.",
+              "trace pod/client svc/web, then compare cilium: the first row, and the < "
+              "netfilter row on kind-worker",
+              lambda lab: cc.compared(lab, "pod/client", "svc/web", "cilium",
+                                      cc.delivered_on_both,
+                                      cc.only_on_right("bpf", rewriting=True),
+                                      cc.only_on_left("netfilter", rewriting=True)))),
     ),
     Lesson(
         "broken-selector", "Break-fix: a Service that rejects",

@@ -31,13 +31,23 @@ def same_end(c: Comparison) -> bool:
         c.left_trace.delivered_to == c.right_trace.delivered_to
 
 
-def only_on_right(event: str) -> ComparisonPredicate:
-    """The other dataplane took a step of this kind that the lab's own did not."""
-    return lambda c: any(r.status == ONLY_RIGHT and r.right.event == event for r in c.rows)
+def delivered_on_both(c: Comparison) -> bool:
+    """Both walks ended at a socket, not necessarily the same one (another dataplane may
+    pick another endpoint)."""
+    return c.left_trace.verdict == c.right_trace.verdict == "delivered"
 
 
-def only_on_left(event: str) -> ComparisonPredicate:
-    return lambda c: any(r.status == ONLY_LEFT and r.left.event == event for r in c.rows)
+def only_on_right(event: str, rewriting: bool = False) -> ComparisonPredicate:
+    """The other dataplane took a step of this kind that the lab's own did not (and with
+    `rewriting`, that step changed the packet)."""
+    return lambda c: any(r.status == ONLY_RIGHT and r.right.event == event
+                         and (r.right.rewrote or not rewriting) for r in c.rows)
+
+
+def only_on_left(event: str, rewriting: bool = False) -> ComparisonPredicate:
+    """The lab's own dataplane took a step of this kind that the other did not."""
+    return lambda c: any(r.status == ONLY_LEFT and r.left.event == event
+                         and (r.left.rewrote or not rewriting) for r in c.rows)
 
 
 def same_translation(c: Comparison) -> bool:

@@ -31,7 +31,8 @@ def extras(hop: Hop, row: Row) -> list[str]:
             continue
         if aspect == "route" and hop.route:
             lines.append(f"route: {hop.route}")
-        elif aspect == "rule" and hop.rule:
+        elif aspect == "rule" and hop.rule:  # the jumps too: often they are what differs
+            lines.extend(f"via:   {text}" for text in hop.matched_rules[:-1])
             lines.append(f"rule:  {hop.rule}")
         elif aspect == "rewrite" and hop.rewrote:
             lines.append(f"⇒ {hop.packet_after.summary()}")
@@ -47,7 +48,7 @@ def summary(rows: list[Row], left: str, right: str) -> str:
 
 
 def heading(trace: Trace, left: str, right: str) -> str:
-    return f"trace {trace.packet.summary()} from {trace.source}: {left} and {right} side by side"
+    return f"{left} and {right} side by side: {trace.packet.summary()} from {trace.source}"
 
 
 def verdicts(left: Trace, right: Trace, names: tuple[str, str]) -> list[str]:

@@ -29,3 +29,16 @@ async def test_a_packet_to_a_pod_is_not_the_service_task():
         assert tick(lesson, lab) == []
     finally:
         await lab.close()
+
+
+async def test_the_socket_lb_task_needs_cilium_not_just_another_cni():
+    lesson = BY_ID["compare-dataplanes"]
+    lab = await lesson.start()
+    try:
+        await run_step(lab, "trace pod/client svc/web", None)
+        await run_step(lab, "compare vxlan", None)
+        assert "socket-lb" not in tick(lesson, lab)
+        await run_step(lab, "compare cilium", None)
+        assert "socket-lb" in tick(lesson, lab)
+    finally:
+        await lab.close()

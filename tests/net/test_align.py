@@ -117,3 +117,36 @@ def test_outcome_says_where_it_ended(lab):
         "delivered to web in pod/default/web-1 after ")
     refused = send(lab, "pod/client", "pod/web-1", port=81)
     assert outcome(refused).startswith("rejected after ")
+
+
+async def test_across_nodes_the_overlay_wraps_and_unwraps(lab):
+    from playground.cluster.lab import build_default_lab
+
+    vxlan = await build_default_lab(cni="vxlan")
+    try:
+        bridge, overlay = send(lab, "pod/client", "pod/web-1"), send(vxlan, "pod/client",
+                                                                      "pod/web-1")
+        rows = align(bridge, overlay)
+        each_hop_once_in_order(rows, bridge, overlay)
+        only = [(r.right.where, r.right.event) for r in rows if r.status == ONLY_RIGHT]
+        assert ("node/kind-worker", "encapsulate") in only
+        assert ("node/kind-worker2", "decapsulate") in only
+        assert not any(r.status == ONLY_LEFT for r in rows)
+        assert rows[-1].status == SAME and rows[-1].left.event == "deliver"
+    finally:
+        await vxlan.stop()
+
+
+def test_a_differing_rule_is_shown_with_the_jumps_to_it():
+    from playground.net.align import Row
+    from playground.net.align_text import extras
+
+    policy = "-P FORWARD ACCEPT"
+    one = hop("n", "netfilter", "filter FORWARD: the FORWARD policy → ACCEPT", table="filter",
+              rule=policy, matched_rules=["-A FORWARD -j KUBE-FORWARD", policy])
+    two = hop("n", "netfilter", "filter FORWARD: the FORWARD policy → ACCEPT", table="filter",
+              rule=policy, matched_rules=[policy])
+    row = Row(one, two, DIFFERS, differences(one, two))
+    assert row.differs == ("rule",)
+    assert extras(one, row) == ["via:   -A FORWARD -j KUBE-FORWARD", f"rule:  {policy}"]
+    assert extras(two, row) == [f"rule:  {policy}"]
