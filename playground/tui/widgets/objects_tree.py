@@ -131,7 +131,7 @@ class ObjectsTree(Tree):
 
     def _node(self, parent: TreeNode, node, pods: list, lazy: bool) -> None:
         spec = f"node/{node.name}"
-        label = Text(node.name, "bold")
+        label = Text.assemble((node.name, "bold"))
         if lazy:  # the count first: it is what a closed node hides
             label.append(f" · {len(pods)} pod{'' if len(pods) == 1 else 's'}", "cyan")
         label.append(f" {node.status.internal_ip}", "dim")
