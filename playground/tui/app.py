@@ -178,6 +178,7 @@ class PlaygroundApp(App):
         self.loading = True
         await self.push_screen(screen)
         try:
+            await screen.painted.wait()  # the bar first: the load keeps the loop busy
             return await load_lab(path, screen.report)
         finally:
             self.loading = False

@@ -3,6 +3,8 @@ learner should see that it is moving, and how far it got, from the first second.
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
@@ -24,6 +26,10 @@ class LoadingScreen(Screen):
         super().__init__()
         self.path = path
         self.step = ""
+        self.painted = asyncio.Event()  # set once the screen has been drawn
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.painted.set)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="loading"):
