@@ -136,8 +136,6 @@ class ObjectsTree(Tree):
             label.append(f" · {len(pods)} pod{'' if len(pods) == 1 else 's'}", "cyan")
         label.append(f" {node.status.internal_ip}", "dim")
         if lazy:
-            for pod in pods:
-                self._parents[f"pod/{pod.key}"] = spec
             self._lazy(parent, label, spec, spec, lambda branch: self._pods(branch, pods))
             return
         branch = parent.add(label, data=spec, expand=True)
@@ -194,27 +192,40 @@ class ObjectsTree(Tree):
     def on_tree_node_collapsed(self, event: Tree.NodeCollapsed) -> None:
         self._opened.discard(self._keys.get(event.node))
 
+    def _node_of_pod(self, data: str) -> str | None:
+        """A pod sits in its node's branch; asked here, not stored for 150,000 pods."""
+        namespace, _, name = data.removeprefix("pod/").partition("/")
+        pod = self.cluster.api.peek("Pod", namespace, name) if data.startswith("pod/") and \
+            self.cluster is not None else None
+        return f"node/{pod.spec.node_name}" if pod is not None and pod.spec.node_name else None
+
     def reveal(self, data: str) -> TreeNode | None:
         """The entry for a spec, opening the lazy branches above it first."""
-        chain, key = [], self._parents.get(data)
+        chain, key = [], self._parents.get(data) or self._node_of_pod(data)
         while key is not None:
             chain.append(key)
             key = self._parents.get(key)
-        for key in reversed(chain):
-            self._open(self._branches[key])
+        for key in reversed(chain):  # each opened branch makes the next one
+            if key in self._branches:
+                self._open(self._branches[key])
         return self._by_data.get(data)
 
     def show_selected(self, data: str | None) -> None:
         """Put the cursor on the entry for this spec, once the tree has laid out its lines."""
         self.call_after_refresh(self._move_to, data)
 
-    def _move_to(self, data: str | None) -> None:
+    def _move_to(self, data: str | None, tries: int = 2) -> None:
         if data is None or (self.cursor_node is not None and self.cursor_node.data == data):
             return
         node = self.reveal(data)
-        if node is not None:
-            self.placed.add(node)  # its highlight message is ours, not the user's
-            self.move_cursor(node)
+        if node is None:
+            return
+        if node.line < 0:  # in a branch just opened: it has a line after the next refresh
+            if tries:
+                self.call_after_refresh(self._move_to, data, tries - 1)
+            return
+        self.placed.add(node)  # its highlight message is ours, not the user's
+        self.move_cursor(node)
 
     def moved_by_user(self, node) -> bool:
         """False for the highlight that show_selected itself caused."""
