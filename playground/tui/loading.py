@@ -36,6 +36,7 @@ class LoadingScreen(Screen):
             yield Label(f"Opening {self.path}", id="loading-title")
             yield ProgressBar(total=None, show_eta=False, id="loading-bar")
             yield Label("", id="loading-step")
+            yield Label("q quits", id="loading-keys")
 
     def report(self, step: str, done: int, total: int) -> None:
         """restore's progress callback: what it does now, done of total (0: not known)."""

@@ -70,8 +70,8 @@ def _plural(count: int, word: str) -> str:
 
 
 def group_boxes(nodes: list[NodeSummary], network: Network, marks: Marks) -> list[Box]:
-    """One box listing every group of nodes, and one listing the nodes of the open group
-    (the one holding the selection or the packet)."""
+    """One box listing every group of nodes (when there is more than one), and one listing
+    the nodes of the open group (the one holding the selection or the packet)."""
     groups = [nodes[start:start + NODES_PER_GROUP]
               for start in range(0, len(nodes), NODES_PER_GROUP)]
     hot = {node_of(network, p) for p in (marks.selected, marks.here)} - {None}
@@ -87,13 +87,14 @@ def group_boxes(nodes: list[NodeSummary], network: Network, marks: Marks) -> lis
         style = "yellow" if touched & places else ("bold" if group is open_group else "")
         listing.entries.append(Entry(mark + label, _plural(sum(n.pods for n in group), "pod"),
                                      group[0].place, "group", group[0].place, style))
-    members = Box(Entry(f"{_short(open_group[0].place)} … {_short(open_group[-1].place)}", "",
-                        "", style="bold"))
+    title = f"{_short(open_group[0].place)} … {_short(open_group[-1].place)}"
+    members = Box(Entry(title if len(groups) > 1 else listing.title.label, "", "",
+                        style="bold"))
     for node in open_group:
         style = "yellow" if node.place in touched else ""
         members.entries.append(Entry(f"{_short(node.place)} · {_plural(node.pods, 'pod')}",
                                      node.address, node.place, None, node.place, style))
-    return [listing, members]
+    return [listing, members] if len(groups) > 1 else [members]
 
 
 def focus_box(network: Network, place: str, marks: Marks, zoom: bool) -> Box:

@@ -71,7 +71,7 @@ async def test_the_topology_of_a_big_lab_is_drawn_by_group(big_lab_file, monkeyp
         await loaded(pilot)
         app = pilot.app
         drawn = picture(app)
-        assert "23 nodes · 206 pods" in drawn
+        assert "╭─ 23 nodes · 206 pods" in drawn
         assert "kind-control-plane … node-0006" in drawn and "node-0017 … node-0019" in drawn
         assert "╭─ node-0012" not in drawn and "node-0012 ·" not in drawn
         assert "╭─ kind-worker " in drawn  # the selected node, whole

@@ -70,8 +70,15 @@ class TopologyView(Widget, can_focus=True):
         picture = self.picture(self.size.width)
         for y, line in enumerate(picture.lines):
             if "●" in line.plain:
-                self.scroll_to_region(Region(0, y, 1, 1), animate=False, immediate=True)
+                self._show_line(y)
                 return
+        chosen = [hit.y for hit in picture.hits if hit.spec == self.marks.selected]
+        if chosen:  # the last is the most detailed: in a big lab, the node's own box
+            self._show_line(chosen[-1])
+
+    def _show_line(self, y: int) -> None:
+        """The pane that scrolls is the container this view fills from its top."""
+        self.parent.scroll_to_region(Region(0, y, 1, 1), animate=False, immediate=True)
 
     def action_zoom(self) -> None:
         self.zoom = not self.zoom
