@@ -157,6 +157,34 @@ LESSONS = (
                                    "delivered"))),
     ),
     Lesson(
+        "iptables-at-scale", "Why big clusters leave iptables",
+        "every Service adds a rule each packet may walk past; IPVS and eBPF look it up instead",
+        "In iptables mode kube-proxy writes one rule per Service port into KUBE-SERVICES, and "
+        "the kernel tries them in order until one matches the packet's destination. This lab "
+        "has 10 Services. Select node/kind-worker and open the iptables tab to count the "
+        "KUBE-SERVICES rules (/ searches), then send a packet to svc/web: the hop where "
+        "KUBE-SEP rewrites it says how many rules were walked to get there. Then put 20 more "
+        "Services in front of web (their names sort before it, and kube-proxy lists "
+        "Services by name) and send the same packet again: the same lookup now walks 20 more "
+        "rules. At 10,000 Services a lookup walks about 5,000 rules on average, for the "
+        "first packet of every connection, and each change rewrites the whole table. That is "
+        "why big clusters move to IPVS, where the kernel finds the Service in a hash table, "
+        "to nftables, whose verdict maps do the same, or to eBPF (Cilium), which looks the "
+        "destination up in a BPF map before netfilter is reached at all.",
+        "service-crowd",
+        (Task("ten", "With 10 Services, send from pod/client to svc/web and note how many "
+              "rules it walked to its DNAT.",
+              "trace pod/client svc/web; the KUBE-SEP hop says how many rules were walked",
+              lambda lab: c.services_at_most(lab, 10) and c.traced(
+                  lab, "pod/client", "svc/web", "delivered", c.rewritten_by("KUBE-SEP-"))),
+         Task("crowd", "Add 20 Services whose names sort before web.",
+              "kubectl apply -f saves/service-crowd.yaml (from the project folder)",
+              lambda lab: c.services_at_least(lab, 30)),
+         Task("again", "Send the same packet again and see the longer walk.",
+              "trace pod/client svc/web, then compare the rules walked with the first time",
+              lambda lab: c.lookup_grew(lab, "pod/client", "svc/web"))),
+    ),
+    Lesson(
         "broken-selector", "Break-fix: a Service that rejects",
         "svc/shop answers every connection with a reject; find out why and repair it",
         "Someone exposed the shop, but connections to it are refused straight away. A "

@@ -35,6 +35,7 @@ EXPECTED = {
     "ingress": lesson_tasks("ingress", "blog", "docs"),
     "broken-selector": lesson_tasks("broken-selector", "see-reject"),
     "missing-route": lesson_tasks("missing-route", "find"),
+    "service-crowd": lesson_tasks("iptables-at-scale", "ten"),
 }
 
 
