@@ -39,6 +39,7 @@ from playground.cluster.restore import (
     restore_cluster,
     saved_objects,
 )
+from playground.cni import PLUGINS
 from playground.journal import Action, Journal, is_replayable
 from playground.shell import Shell, ShellError, ShellResult
 
@@ -55,7 +56,7 @@ CHUNK = 64 * 1024
 KEYS = ("format", "version", "settings", "objects", "history", "lesson", "layout")
 SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "bridges", "clock", "rng", "uids",
                 "resource_version")
-CNIS = ("bridge", "ptp")
+CNIS = tuple(PLUGINS)
 
 # version N -> a function turning a version-N document into a version-(N+1) one
 MIGRATIONS: dict[int, Any] = {}
@@ -82,6 +83,7 @@ class Lab:
         self.lesson = lesson
         self.layout = check_layout(dict(layout or {}), "layout")
         self.skipped: list[str] = []  # journal lines a load could not run again
+        self.compared: list = []  # packets sent again on another dataplane, for the lessons
 
     @property
     def history(self) -> list[Action]:
