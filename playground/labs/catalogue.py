@@ -184,6 +184,7 @@ LESSONS = (
          Task("again", "Send the same packet again and see the longer walk.",
               "trace pod/client svc/web, then compare the rules walked with the first time",
               lambda lab: c.lookup_grew(lab, "pod/client", "svc/web"))),
+        measure=lambda lab: _rules_and_walks(lab),
     ),
     Lesson(
         "compare-dataplanes", "Same packet, two dataplanes",
@@ -253,6 +254,15 @@ LESSONS = (
     ),
 )
 BY_ID = {lesson.id: lesson for lesson in LESSONS}
+
+
+def _rules_and_walks(lab) -> str:
+    """The lesson's figures side by side: how long the chain is, how far each lookup went."""
+    walks = c.nat_walks(lab, "pod/client", "svc/web")
+    walked = " then ".join(str(w) for w in walks) if walks else "no packet sent yet"
+    return (f"{len(lab.cluster.services())} Services · KUBE-SERVICES on kind-worker: "
+            f"{c.chain_length(lab, 'kind-worker', 'nat', 'KUBE-SERVICES')} rules · walked to "
+            f"svc/web's DNAT: {walked}")
 
 
 def _controller(lab) -> str:

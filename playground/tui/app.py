@@ -218,7 +218,8 @@ class PlaygroundApp(App):
         lesson = self.lesson
         pane.display = lesson is not None
         if lesson is not None:
-            pane.show(lesson, self.lab.lesson.done, self.show_hint)
+            measured = lesson.measure(self.lab) if lesson.measure is not None else ""
+            pane.show(lesson, self.lab.lesson.done, self.show_hint, measured)
 
     async def _restore(self, wanted: bool | None) -> None:
         if wanted:
