@@ -160,18 +160,14 @@ LESSONS = (
     Lesson(
         "iptables-at-scale", "Why big clusters leave iptables",
         "every Service adds a rule each packet may walk past; IPVS and eBPF look it up instead",
-        "In iptables mode kube-proxy writes one rule per Service port into KUBE-SERVICES, and "
-        "the kernel tries them in order until one matches the packet's destination. This lab "
-        "has 10 Services. Select node/kind-worker and open the iptables tab to count the "
-        "KUBE-SERVICES rules (/ searches), then send a packet to svc/web: the hop where "
-        "KUBE-SEP rewrites it says how many rules were walked to get there. Then put 20 more "
-        "Services in front of web (their names sort before it, and kube-proxy lists "
-        "Services by name) and send the same packet again: the same lookup now walks 20 more "
-        "rules. At 10,000 Services a lookup walks about 5,000 rules on average, for the "
-        "first packet of every connection, and each change rewrites the whole table. That is "
-        "why big clusters move to IPVS, where the kernel finds the Service in a hash table, "
-        "to nftables, whose verdict maps do the same, or to eBPF (Cilium), which looks the "
-        "destination up in a BPF map before netfilter is reached at all.",
+        "In iptables mode kube-proxy writes one rule per Service port into KUBE-SERVICES, "
+        "and the kernel tries them in order until one matches. This lab has 10 Services. "
+        "Send a packet to svc/web: its KUBE-SEP hop says how many rules were walked. Then "
+        "add 20 Services whose names sort before web (kube-proxy lists them by name) and "
+        "send it again. At 10,000 Services a lookup walks some 5,000 rules on average, for "
+        "the first packet of every connection, and every change rewrites the whole table. "
+        "So big clusters move to IPVS (the kernel finds the Service in a hash table), "
+        "nftables (verdict maps) or eBPF (Cilium looks it up in a BPF map before netfilter).",
         "service-crowd",
         (Task("ten", "With 10 Services, send from pod/client to svc/web and note how many "
               "rules it walked to its DNAT.",
