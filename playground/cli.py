@@ -23,7 +23,7 @@ from playground.net.ipvsadm import ipset, ipvsadm
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
 from playground.proxy.modes import PROXY_MODES
-from playground.saves import Lab, is_lab_file, load_lab
+from playground.saves import Lab, LabFileError, check_readable, is_lab_file, load_lab
 from playground.timefmt import iptables_date
 from playground.verify.materialise import plan
 from playground.verify.run import verify_lab
@@ -230,14 +230,23 @@ async def start_lesson(lesson_id: str) -> int:
 
 
 async def open_lab(path: str | None, lab: Lab | None = None) -> int:
-    """Load first, so a bad file is one line and exit 2; then the app, in the same loop."""
-    lab = lab or await load_lab(path)
-    try:
-        from playground.tui.app import PlaygroundApp
+    """The app on a lab: a lab file loads inside it, behind a progress bar, so a big lab shows
+    its first frame at once. A file that cannot be read at all is one line and exit 2 before
+    any screen; one that fails later ends the app with that line and exit 2 too."""
+    from playground.tui.app import PlaygroundApp
 
-        await PlaygroundApp(lab=lab, path=path).run_async()
+    if lab is None:
+        check_readable(path)
+        app = PlaygroundApp(path=path, load=path)
+    else:
+        app = PlaygroundApp(lab=lab, path=path)
+    try:
+        await app.run_async()
     finally:
-        await lab.close()
+        if app.lab is not None:
+            await app.lab.close()
+    if app.load_error is not None:
+        raise LabFileError(app.load_error)
     return 0
 
 

@@ -35,6 +35,7 @@ from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.codec import DecodeError, decode_object, encode
 from playground.cluster.restore import (
     ClusterSettings,
+    Progress,
     nodes_with_bridge,
     restore_cluster,
     saved_objects,
@@ -276,13 +277,24 @@ def is_lab_file(path: str | os.PathLike) -> bool:
         return False
 
 
-def read_document(path: str | os.PathLike) -> dict:
-    """The file's checked, migrated document; LabFileError naming the problem otherwise."""
+def check_readable(path: str | os.PathLike) -> None:
+    """LabFileError unless the file is there, readable and not too big: what can be known
+    at once, before a long load starts."""
     try:
         size = os.stat(path).st_size
         if size > MAX_LAB_BYTES:
             raise LabFileError(f"{path}: {size} bytes is more than a lab file may hold "
                                f"({MAX_LAB_BYTES // 1024 // 1024} MiB)")
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        raise LabFileError(f"{path}: cannot read it ({error.strerror or error})") from None
+
+
+def read_document(path: str | os.PathLike) -> dict:
+    """The file's checked, migrated document; LabFileError naming the problem otherwise."""
+    check_readable(path)
+    try:
         with open(path, "rb") as file:
             data = file.read(MAX_LAB_BYTES + 1)
     except OSError as error:
@@ -443,8 +455,9 @@ def _rng_state(words: list[int]) -> tuple:
     return (3, tuple(words), None)
 
 
-async def build_lab(document: dict) -> Lab:
-    """A new Lab from a checked document; LabFileError if its objects or history fail."""
+async def build_lab(document: dict, progress: Progress | None = None) -> Lab:
+    """A new Lab from a checked document; LabFileError if its objects or history fail.
+    `progress` hears how far it is (restore_cluster says how)."""
     objects = []
     for index, data in enumerate(document["objects"]):
         try:
@@ -455,7 +468,8 @@ async def build_lab(document: dict) -> Lab:
     try:
         cluster = await restore_cluster(ClusterSettings(
             settings["cni"], settings["seed"], settings["node_cidr_mask"],
-            list(settings["bridges"]), settings.get("proxy_mode", "iptables")), objects)
+            list(settings["bridges"]), settings.get("proxy_mode", "iptables")), objects,
+        progress)
     except ClusterError as error:
         raise LabFileError(f"objects: {error}") from None
     lesson = document["lesson"]
@@ -465,6 +479,8 @@ async def build_lab(document: dict) -> Lab:
         cluster.api.uid_counter = max(settings["uids"], cluster.api.uid_counter)
         cluster.api.resource_version = max(settings["resource_version"],
                                            cluster.api.resource_version)
+        if progress is not None:
+            progress("commands", 0, len(document["history"]))
         lab.skipped = await _replay_history(lab, document["history"])
         cluster.network.rng.setstate(_rng_state(settings["rng"]))
         cluster.network.clock = settings["clock"]
@@ -489,12 +505,17 @@ async def _replay_history(lab: Lab, history: list[dict]) -> list[str]:
     return skipped
 
 
-async def load_lab(path: str | os.PathLike) -> Lab:
+async def load_lab(path: str | os.PathLike, progress: Progress | None = None) -> Lab:
     """A new, started Lab from PATH; LabFileError naming the problem otherwise. Nothing the
-    caller already has is touched: the lab is built aside and returned only when whole."""
-    document = read_document(path)
+    caller already has is touched: the lab is built aside and returned only when whole.
+    With `progress`, the file is read in a thread and the build yields now and then."""
+    if progress is not None:
+        progress("reading", 0, 0)
+        document = await asyncio.to_thread(read_document, path)
+    else:
+        document = read_document(path)
     try:
-        return await build_lab(document)
+        return await build_lab(document, progress)
     except LabFileError as error:
         raise LabFileError(f"{path}: {error}") from None
 

@@ -1,7 +1,11 @@
 """How each guided lab is done: the command lines per task, and the node they run on.
 Shared by the lesson tests and the app's tests."""
 
+from pathlib import Path
+
 from playground.labs.catalogue import INGRESS_LB
+
+SAVES = Path(__file__).resolve().parents[1] / "saves"
 
 # lesson -> task -> the command lines that do it, with the node they run on
 SOLUTIONS = {
@@ -25,6 +29,10 @@ SOLUTIONS = {
                      "local": [("trace internet lb/shop-local", None)]},
     "ingress": {"blog": [(f"trace internet {INGRESS_LB} --host blog.example.com", None)],
                 "docs": [(f"trace internet {INGRESS_LB} --host docs.example.com", None)]},
+    "iptables-at-scale": {
+        "ten": [("trace pod/client svc/web", None)],
+        "crowd": [(f"kubectl apply -f {SAVES / 'service-crowd.yaml'}", None)],
+        "again": [("trace pod/client svc/web", None)]},
     "compare-dataplanes": {
         "same-node": [("trace pod/client pod/web-2", None), ("compare ptp", None)],
         "service": [("trace pod/client svc/web", None), ("compare ptp", None)],

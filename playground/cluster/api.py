@@ -86,6 +86,7 @@ class ApiServer:
         self.uid_counter = 0
         self.watches: list[Watch] = []
         self.tracker = WorkTracker()
+        self.pace = 0  # > 0: controllers let the event loop run every this many events
 
     def _bump(self, obj) -> None:
         self.resource_version += 1

@@ -7,7 +7,9 @@ pod wiring, kube-proxy rules, load balancer routes), so nothing of the dataplane
 
 from __future__ import annotations
 
+import asyncio
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
@@ -192,40 +194,61 @@ def _check_ingresses(ingresses: list, services: list) -> None:
                                    f"{backend.port} is not a port of a Service of the lab")
 
 
-async def restore_cluster(settings: ClusterSettings, objects: list) -> Cluster:
+Progress = Callable[[str, int, int], None]  # (what, done, of how many; 0: not known)
+PACE = 64  # with a progress report, controllers and the replay yield every this many steps
+
+
+async def restore_cluster(settings: ClusterSettings, objects: list,
+                          progress: Progress | None = None) -> Cluster:
     """A started cluster holding `objects` as saved; ClusterError (and nothing left running)
-    if they cannot all come back."""
+    if they cannot all come back. With `progress`, it is told how far the replay is and the
+    event loop runs now and then, so a screen can show it."""
     check_objects(objects)
     cluster = Cluster(settings.cni, settings.seed, settings.node_cidr_mask,
                       proxy_mode=settings.proxy_mode)
     try:
         await cluster.start()
-        await _replay(cluster, objects, settings.bridges)
+        cluster.api.pace = PACE if progress is not None else 0
+        await _replay(cluster, objects, settings.bridges, progress or _quiet)
     except BaseException:
         await cluster.stop()
         raise
+    finally:
+        cluster.api.pace = 0
     return cluster
+
+
+def _quiet(what: str, done: int, total: int) -> None:
+    pass
 
 
 def _creation_order(obj) -> tuple:
     return (obj.metadata.created_at, obj.metadata.uid, obj.metadata.namespace, obj.metadata.name)
 
 
-async def _replay(cluster: Cluster, objects: list, bridges: list[str]) -> None:
+async def _replay(cluster: Cluster, objects: list, bridges: list[str],
+                  progress: Progress) -> None:
     by_kind = {kind: sorted((o for o in objects if o.kind == kind), key=_creation_order)
                for kind in RESTORE_ORDER}
-    for node in by_kind["Node"]:  # one at a time, so each node's agents see the same order
+    for done, node in enumerate(by_kind["Node"]):  # one at a time: each node's agents see
+        progress("nodes", done, len(by_kind["Node"]))  # the same order
         await cluster.restore_node(copy.deepcopy(node))
         if node.name in bridges and hasattr(cluster.cni, "ensure_bridge"):
             cluster.cni.ensure_bridge(cluster.node_namespace(node.name),
                                       IPv4Network(node.spec.pod_cidr))
-    for kind in ("Namespace", "Service", "EndpointSlice", "Pod", "Deployment"):
-        for obj in by_kind[kind]:
-            obj = copy.deepcopy(obj)
-            if kind == "Pod":  # the kubelet starts it again, at the address it had
-                obj.status.phase, obj.status.host_ip = "Pending", None
-                obj.status.reason = obj.status.message = ""
-            cluster.api.restore(obj)
+    rest = [obj for kind in ("Namespace", "Service", "EndpointSlice", "Pod", "Deployment")
+            for obj in by_kind[kind]]
+    for done, obj in enumerate(rest):
+        if done % PACE == 0:
+            progress("objects", done, len(rest))
+            if cluster.api.pace:
+                await asyncio.sleep(0)
+        obj = copy.deepcopy(obj)
+        if obj.kind == "Pod":  # the kubelet starts it again, at the address it had
+            obj.status.phase, obj.status.host_ip = "Pending", None
+            obj.status.reason = obj.status.message = ""
+        cluster.api.restore(obj)
+    progress("controllers", 0, 0)
     await cluster.settle()
     for ingress in by_kind["Ingress"]:
         cluster.api.restore(copy.deepcopy(ingress))

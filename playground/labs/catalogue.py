@@ -185,6 +185,31 @@ LESSONS = (
                                    "delivered"))),
     ),
     Lesson(
+        "iptables-at-scale", "Why big clusters leave iptables",
+        "every Service adds a rule each packet may walk past; IPVS and eBPF look it up instead",
+        "In iptables mode kube-proxy writes one rule per Service port into KUBE-SERVICES, "
+        "and the kernel tries them in order until one matches. This lab has 10 Services. "
+        "Send a packet to svc/web: its KUBE-SEP hop says how many rules were walked. Then "
+        "add 20 Services whose names sort before web (kube-proxy lists them by name) and "
+        "send it again. At 10,000 Services a lookup walks some 5,000 rules on average, for "
+        "the first packet of every connection, and every change rewrites the whole table. "
+        "So big clusters move to IPVS (the kernel finds the Service in a hash table), "
+        "nftables (verdict maps) or eBPF (Cilium looks it up in a BPF map before netfilter).",
+        "service-crowd",
+        (Task("ten", "With 10 Services, send from pod/client to svc/web and note how many "
+              "rules it walked to its DNAT.",
+              "trace pod/client svc/web; the KUBE-SEP hop says how many rules were walked",
+              lambda lab: c.services_at_most(lab, 10) and c.traced(
+                  lab, "pod/client", "svc/web", "delivered", c.rewritten_by("KUBE-SEP-"))),
+         Task("crowd", "Add 20 Services whose names sort before web.",
+              "kubectl apply -f saves/service-crowd.yaml (from the project folder)",
+              lambda lab: c.services_at_least(lab, 30)),
+         Task("again", "Send the same packet again and see the longer walk.",
+              "trace pod/client svc/web, then compare the rules walked with the first time",
+              lambda lab: c.lookup_grew(lab, "pod/client", "svc/web"))),
+        measure=lambda lab: _rules_and_walks(lab),
+    ),
+    Lesson(
         "compare-dataplanes", "Same packet, two dataplanes",
         "one packet through bridge, ptp, vxlan and cilium side by side: where paths part",
         "The dataplane is what moves a packet between pods: the CNI plugin that wires each "
@@ -304,6 +329,15 @@ LESSONS = (
     ),
 )
 BY_ID = {lesson.id: lesson for lesson in LESSONS}
+
+
+def _rules_and_walks(lab) -> str:
+    """The lesson's figures side by side: how long the chain is, how far each lookup went."""
+    walks = c.nat_walks(lab, "pod/client", "svc/web")
+    walked = " then ".join(str(w) for w in walks) if walks else "no packet sent yet"
+    return (f"{len(lab.cluster.services())} Services · KUBE-SERVICES on kind-worker: "
+            f"{c.chain_length(lab, 'kind-worker', 'nat', 'KUBE-SERVICES')} rules · walked to "
+            f"svc/web's DNAT: {walked}")
 
 
 def _controller(lab) -> str:

@@ -141,6 +141,27 @@ def from_address(lab: Lab, spec: str) -> TracePredicate:
         t.delivered_packet.src == address_of(lab, spec)
 
 
+def nat_walk(t: Trace) -> int | None:
+    """How many rules the kernel walked through the nat chains to the DNAT that picked an
+    endpoint (every Service listed before this one in KUBE-SERVICES is one of them)."""
+    return next((h.rules_walked for h in t.hops if h.chain and h.chain.startswith("KUBE-SEP-")
+                 and h.rewrote), None)
+
+
+def nat_walks(lab: Lab, src: str, dst: str) -> list[int]:
+    """The rules walked to the DNAT by each delivered trace from src to dst, oldest first."""
+    source, address = place_of(lab, src), address_of(lab, dst)
+    walks = [nat_walk(t) for t in lab.journal.traces()
+             if t.source == source and t.packet.dst == address and t.verdict == "delivered"]
+    return [walk for walk in walks if walk is not None]
+
+
+def lookup_grew(lab: Lab, src: str, dst: str) -> bool:
+    """Two deliveries of the same lookup, the later one walking more rules to its DNAT."""
+    walks = nat_walks(lab, src, dst)
+    return len(walks) >= 2 and walks[-1] > walks[0]
+
+
 def died_at(place: str) -> TracePredicate:
     return lambda t: bool(t.hops) and t.hops[-1].where == place
 
@@ -150,6 +171,24 @@ def died_at(place: str) -> TracePredicate:
 def service_has_endpoints(lab: Lab, namespace: str, name: str) -> bool:
     endpoint_slice = lab.cluster.api.peek("EndpointSlice", namespace, name)
     return endpoint_slice is not None and any(e.ready for e in endpoint_slice.endpoints)
+
+
+def chain_length(lab: Lab, node: str, table: str, chain: str) -> int:
+    """How many rules a chain of a node holds (0 if the node or the chain is not there)."""
+    try:
+        tables = lab.cluster.node_namespace(node).netfilter.tables
+    except ClusterError:
+        return 0
+    found = tables[table].chains.get(chain) if table in tables else None
+    return len(found.rules) if found is not None else 0
+
+
+def services_at_most(lab: Lab, count: int) -> bool:
+    return len(lab.cluster.services()) <= count
+
+
+def services_at_least(lab: Lab, count: int) -> bool:
+    return len(lab.cluster.services()) >= count
 
 
 def node_routes(lab: Lab, node: str, prefix: str) -> bool:

@@ -25,6 +25,7 @@ class Lesson:
     text: str
     scenario: str  # the lab it starts from (playground.labs.scenarios)
     tasks: tuple[Task, ...]
+    measure: Callable[[Lab], str] | None = None  # a line of figures the pane keeps current
 
     async def start(self) -> Lab:
         """A fresh lab for the lesson: the scenario without its key flow, nothing ticked."""

@@ -72,6 +72,16 @@ async def _service_selecting_nothing(cluster: Cluster) -> None:
                               selector={"app": "shop-v2"})
 
 
+async def _ten_services(cluster: Cluster) -> None:
+    """Seven Services besides the lab's three, all on one small Deployment: ten in all."""
+    await cluster.add_deployment("echo", web("echo"), replicas=1)
+    for number in range(CROWD_START):
+        await cluster.add_service(f"app-{number}", [ServicePort(80, "http", name="http")],
+                                  selector={"app": "echo"})
+
+
+CROWD_START = 7  # Services the service-crowd lab adds to the default lab's three
+
 SCENARIOS = [
     Scenario("flat-network", "The flat network",
              "every pod reaches every pod and node by its own address, no NAT",
@@ -121,6 +131,9 @@ SCENARIOS = [
              ["trace pod/client svc/web", "reply", "trace internet lb/shop-cluster",
               "trace internet lb/shop-local"], cni="cilium",
              setup=_shop_behind_two_load_balancers),
+    Scenario("service-crowd", "Ten Services, and room for many more",
+             "every Service is one more rule in KUBE-SERVICES for each packet to walk past",
+             ["trace pod/client svc/web"], setup=_ten_services),
     Scenario("missing-route", "Break-fix: a node without a pod-CIDR route",
              "kind-worker lost its route to kind-worker2's pods",
              ["trace pod/client pod/web-1"],

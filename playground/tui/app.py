@@ -44,6 +44,7 @@ from playground.tui.forms import (
 )
 from playground.tui.help import HelpScreen
 from playground.tui.lab_files import LessonPicker, OpenDialog, RestoreDialog, SaveDialog
+from playground.tui.loading import LoadingScreen
 from playground.tui.player import Player
 from playground.tui.send import SendForm
 from playground.tui.topology import Marks
@@ -94,11 +95,15 @@ class PlaygroundApp(App):
     ]
 
     def __init__(self, cni: str = "bridge", seed: int = 0, autoplay: bool = True,
-                 lab: Lab | None = None, path: str | None = None) -> None:
+                 lab: Lab | None = None, path: str | None = None,
+                 load: str | None = None) -> None:
         super().__init__()
         self.cni, self.seed, self.autoplay = cni, seed, autoplay
         self.lab = lab  # a saved lab to open instead of the default one
         self.path = path  # where ctrl+s saves; None until saved or opened
+        self.load = load  # a lab file to load behind a progress screen, instead of both
+        self.load_error: str | None = None  # why that load failed; the app has then ended
+        self.loading = False  # a lab file is loading: only quitting is possible
         self.dirty = False  # changed since the last save
         self.show_hint = False
         self.player = Player()
@@ -149,6 +154,9 @@ class PlaygroundApp(App):
         self.query_one("#detail-scroll").border_title = "hop"
         self._fit(self.size.width, self.size.height)
         self.sub_title = "loading the lab"
+        if self.load is not None:  # the first frame now; the lab when it is built
+            self.run_worker(self._first_load(self.load))
+            return
         opened = self.lab is not None
         if self.lab is None:
             self.lab = Lab(await build_default_lab(cni=self.cni, seed=self.seed))
@@ -157,6 +165,34 @@ class PlaygroundApp(App):
         recovery = None if opened else pending_recovery()
         if recovery is not None:
             self.push_screen(RestoreDialog(recovery), self._restore)
+
+    async def _first_load(self, path: str) -> None:
+        try:
+            lab = await self.load_with_progress(path)
+        except LabFileError as problem:
+            self.load_error = str(problem)
+            self.exit(return_code=2)
+            return
+        self._take_lab(lab)
+        self.path = path
+        self.query_one("#objects", ObjectsTree).focus()
+
+    async def load_with_progress(self, path: str) -> Lab:
+        """Load a lab file behind a screen with a progress bar; LabFileError as load_lab."""
+        screen = LoadingScreen(path)
+        self.loading = True
+        await self.push_screen(screen)
+        try:
+            await screen.painted.wait()  # the bar first: the load keeps the loop busy
+            return await load_lab(path, screen.report)
+        finally:
+            self.loading = False
+            if self.screen is screen:
+                self.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """While a lab loads there is no lab to act on: only quitting works."""
+        return action == "quit" or not self.loading
 
     async def on_unmount(self) -> None:
         if self.cluster is not None:
@@ -183,7 +219,8 @@ class PlaygroundApp(App):
         lesson = self.lesson
         pane.display = lesson is not None
         if lesson is not None:
-            pane.show(lesson, self.lab.lesson.done, self.show_hint)
+            measured = lesson.measure(self.lab) if lesson.measure is not None else ""
+            pane.show(lesson, self.lab.lesson.done, self.show_hint, measured)
 
     async def _restore(self, wanted: bool | None) -> None:
         if wanted:
@@ -435,7 +472,7 @@ class PlaygroundApp(App):
 
     async def open_from(self, path: str, recovered: bool = False) -> str | None:
         try:
-            lab = await load_lab(path)  # a bad file leaves the open lab as it was
+            lab = await self.load_with_progress(path)  # a bad file leaves the lab as it was
         except LabFileError as problem:
             return str(problem)
         old = self.lab

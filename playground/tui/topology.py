@@ -114,14 +114,17 @@ def _legs(ns) -> int:
     return sum(isinstance(d, Ethernet) for d in ns.devices.values())
 
 
-def boxes(network: Network, zoom: bool) -> tuple[list[Box], list[Box]]:
+def boxes(network: Network, zoom: bool,
+          with_nodes: bool = True) -> tuple[list[Box], list[Box]]:
     """(outside boxes, node boxes), in a stable order."""
     outside, nodes = [], []
-    for name in sorted(network.namespaces, key=lambda n: (_legs(network.namespaces[n]), n)):
+    names = [n for n in network.namespaces if not n.startswith("pod/")
+             and (with_nodes or not n.startswith("node/"))]
+    for name in sorted(names, key=lambda n: (_legs(network.namespaces[n]), n)):
         ns = network.namespaces[name]
         if name.startswith("node/"):
             nodes.append(_node_box(ns, zoom))
-        elif not name.startswith("pod/"):
+        else:
             outside.append(_outside_box(ns))
     return outside, nodes
 
@@ -239,8 +242,11 @@ def _caption(network: Network, name: str, width: int) -> Text:
     return Text("══" + words + "═" * max(width - len(words) - 2, 0), "blue")
 
 
-def draw(network: Network, width: int, marks: Marks, zoom: bool = False) -> Picture:
-    outside, nodes = boxes(network, zoom)
+def draw(network: Network, width: int, marks: Marks, zoom: bool = False,
+         node_boxes: list[Box] | None = None) -> Picture:
+    """The whole picture; node_boxes stand in for one box per node (a big lab's summary)."""
+    outside, nodes = boxes(network, zoom, with_nodes=node_boxes is None)
+    nodes = nodes if node_boxes is None else node_boxes
     node_segments = sorted({d.segment.name for ns in network.namespaces.values()
                             if ns.name.startswith("node/") for d in ns.devices.values()
                             if isinstance(d, Ethernet) and d.segment is not None})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from lesson_solutions import SOLUTIONS, run_step
 
+from playground.labs import checks as c
 from playground.labs.catalogue import BY_ID, LESSONS
 from playground.labs.lesson import finished, tick
 
@@ -61,5 +62,22 @@ async def test_the_cilium_lesson_wants_the_socket_translating_a_service():
         await lab.run("trace pod/client pod/web-1")
         await lab.run("reply")
         assert tick(lesson, lab) == []
+    finally:
+        await lab.close()
+
+
+async def test_the_scale_lesson_shows_the_chain_and_the_walks_side_by_side():
+    lesson = BY_ID["iptables-at-scale"]
+    lab = await lesson.start()
+    try:
+        before = lesson.measure(lab)
+        assert before.startswith("10 Services") and "no packet sent yet" in before
+        for task in lesson.tasks:
+            for line, node in SOLUTIONS[lesson.id][task.id]:
+                await lab.run(line, node)
+        first, last = c.nat_walks(lab, "pod/client", "svc/web")
+        assert last - first == 20  # one KUBE-SERVICES rule per Service sorted before web
+        after = lesson.measure(lab)
+        assert after.startswith("30 Services") and after.endswith(f"{first} then {last}")
     finally:
         await lab.close()

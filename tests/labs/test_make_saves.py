@@ -49,6 +49,7 @@ EXPECTED = {
                                     c.program_rewrote("cil_from_netdev")),
                lambda lab: c.traced(lab, "internet", "lb/shop-local", "delivered",
                                     c.program_rewrote("cil_from_netdev"))],
+    "service-crowd": lesson_tasks("iptables-at-scale", "ten"),
 }
 
 

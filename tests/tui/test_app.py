@@ -3,6 +3,7 @@
 from textual.widgets import Input, Static
 
 from playground.tui.app import PlaygroundApp
+from playground.tui.widgets.text_pane import TextPane
 
 
 def app() -> PlaygroundApp:
@@ -24,7 +25,7 @@ async def test_selecting_a_pod_shows_its_routes():
             await pilot.press("down")
         await pilot.pause()
         assert pilot.app.selected == "pod/kube-system/coredns-5d78c9869d-4x7kq"
-        routes = str(pilot.app.query_one("#routes", Static).render())
+        routes = pilot.app.query_one("#routes", TextPane).text
         assert "default via 10.244.0.1 dev eth0" in routes
 
 
@@ -72,7 +73,7 @@ async def test_kubectl_changes_the_lab_and_the_tree():
         await command(pilot, "kubectl scale deployment shop --replicas=1")
         assert len(lab.owned_pods(lab.api.peek("Deployment", "default", "shop"))) == 1
         await command(pilot, "kubectl get svc")
-        assert "shop" in str(pilot.app.query_one("#object", Static).render())
+        assert "shop" in pilot.app.query_one("#object", TextPane).text
 
 
 async def test_a_bad_command_is_one_line_under_the_command_line():
@@ -172,7 +173,7 @@ async def test_clicking_a_box_in_the_topology_selects_it():
         await pilot.click(view, offset=(hit.x0 + 3, hit.y))
         await pilot.pause()
         assert pilot.app.selected == "pod/default/web-1"
-        assert "10.244.2.2" in str(pilot.app.query_one("#routes", Static).render())
+        assert "10.244.2.2" in pilot.app.query_one("#routes", TextPane).text
         view.focus()
         await pilot.press("down")
         assert pilot.app.selected != "pod/default/web-1"

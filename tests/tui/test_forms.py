@@ -4,6 +4,7 @@ from textual.widgets import Checkbox, Input, Select, Static, TabbedContent
 
 from playground.tui.app import PlaygroundApp
 from playground.tui.forms import FormScreen
+from playground.tui.widgets.text_pane import TextPane
 
 
 def app() -> PlaygroundApp:
@@ -116,7 +117,7 @@ async def test_scale_delete_and_traffic():
         await fill(pilot, dst="svc/default/web", count="50")
         await pilot.press("ctrl+s")
         await pilot.pause()
-        spread = str(pilot.app.query_one("#object", Static).render())
+        spread = pilot.app.query_one("#object", TextPane).text
         assert "50" in spread and "web-1" in spread and "web-2" in spread
         pilot.app.select("svc/default/web")
         await pilot.press("x")

@@ -6,6 +6,7 @@ from pathlib import Path
 from textual.widgets import Input
 
 from playground.tui.app import PlaygroundApp
+from playground.tui.loading import LoadingScreen
 
 
 def app() -> PlaygroundApp:
@@ -252,6 +253,36 @@ class TestLabFiles:
             await pilot.pause()
 
         assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+
+class TestBigLab:
+    def test_progress_screen(self, snap_compare):
+        """The user opens a big lab file: a bar says how far the rebuild is."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            screen = LoadingScreen("saves/big.k8slab")
+            await pilot.app.push_screen(screen)
+            await pilot.pause()
+            screen.report("objects", 1_200, 4_000)
+            await pilot.pause()
+
+        assert snap_compare(app(), terminal_size=(100, 30), run_before=run_before)
+
+    def test_topology_by_group(self, snap_compare, big_lab_file):
+        """A 23-node lab: nodes summed up by group, pods by node, and the selected pod's
+        node drawn whole."""
+
+        async def run_before(pilot):
+            await pilot.app.workers.wait_for_complete()
+            await ready(pilot)
+            pod = next(p.key for p in pilot.app.cluster.pods()
+                       if p.spec.node_name == "node-0012")
+            pilot.app.select(f"pod/{pod}")
+            await pilot.pause()
+
+        opening = PlaygroundApp(path=big_lab_file, load=big_lab_file, autoplay=False)
+        assert snap_compare(opening, terminal_size=(160, 48), run_before=run_before)
 
 
 async def compared(pilot, line: str) -> None:

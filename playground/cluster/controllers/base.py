@@ -23,6 +23,7 @@ class Controller:
         self.tasks.append(asyncio.create_task(self._loop(watch, handler)))
 
     async def _loop(self, watch: Watch, handler) -> None:
+        handled = 0
         while True:
             event: Event = await watch.next()
             try:
@@ -32,6 +33,10 @@ class Controller:
                 self.errors.append(f"{self.name}: {error}")
             finally:
                 watch.done()
+            handled += 1
+            pace = watch.server.pace
+            if pace and handled % pace == 0:
+                await asyncio.sleep(0)  # a queue of thousands would freeze a UI drawing a bar
 
     async def stop(self) -> None:
         for task in self.tasks:

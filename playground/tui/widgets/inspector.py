@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Input, Static, TabbedContent, TabPane
+from textual.containers import Vertical
+from textual.widgets import Input, TabbedContent, TabPane
 
 from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
 from playground.net.netns import Namespace
 from playground.net.trace import Hop
 from playground.net.vxlan import Vxlan
+from playground.tui.widgets.text_pane import TextPane
 
 LIT = "bold black on yellow"
 PASSED = "yellow"
-FOUND = "bold white on dark_green"
+
+
+def lit_styles(lines: list[str], strong: set[str],
+               weak: set[str]) -> tuple[dict[int, str], int | None]:
+    """A style for the strong lines (lit) and the weak ones (tinted), by line number, and the
+    first strong line; a counter prefix [p:b] does not hide a rule."""
+    styles: dict[int, str] = {}
+    first = None
+    if not strong and not weak:
+        return styles, first
+    for number, line in enumerate(lines):
+        bare = line.split("] ", 1)[1] if line.startswith("[") and "] -A " in line else line
+        if bare in strong:
+            styles[number] = LIT
+            first = number if first is None else first
+        elif bare in weak:
+            styles[number] = PASSED
+    return styles, first
 
 
 def lit_lines(text: str, strong: set[str], weak: set[str]) -> tuple[Text, int | None]:
@@ -125,10 +141,6 @@ class Inspector(Vertical):
     search = ""  # what the search box looks for in the shown tab
     _found_at = -1
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._texts: dict[str, Text] = {}
-
     def compose(self) -> ComposeResult:
         yield Input(placeholder="search this tab (enter: next match, escape: close)",
                     id="search", compact=True)
@@ -136,8 +148,8 @@ class Inspector(Vertical):
             for tab, title in (("routes", "Routes"), ("iptables", "iptables"), ("bpf", "BPF"),
                                ("conntrack", "conntrack"), ("ipvs", "IPVS"), ("tunnel", "Tunnel"),
                                ("object", "Object")):
-                with TabPane(title, id=f"{tab}-tab"), VerticalScroll(id=f"{tab}-scroll"):
-                    yield Static(id=tab, markup=False)
+                with TabPane(title, id=f"{tab}-tab"):
+                    yield TextPane(id=tab)
 
     lit_rule: str | None = None  # the iptables line lit for the current hop
     with_ipvs = True  # whether the IPVS tab is offered: only in labs whose kube-proxy uses it
@@ -184,26 +196,26 @@ class Inspector(Vertical):
 
     def show(self, ns: Namespace | None, when: str, hop: Hop | None = None,
              description: str = "", bpf: str | None = None) -> None:
-        self._set("object", Text(description or "(nothing selected)"))
+        self._set("object", description or "(nothing selected)")
         self._dataplane(bpf is not None)
         if ns is None:
             for name in ("routes", "iptables", "conntrack", "ipvs"):
-                self._set(name, Text("(not a network namespace)"))
+                self._set(name, "(not a network namespace)")
             self._show_tunnel(None, None)
             return
         here = hop if hop is not None and hop.where == ns.name else None
         tunnel_line = self._show_tunnel(ns, here)
-        routes, route_line = lit_lines(f"# ip route    ({ns.name})\n" + ns.ip_route(),
-                                       {here.route} if here and here.route else set(), set())
-        self._set("routes", routes)
+        routes = f"# ip route    ({ns.name})\n{ns.ip_route()}".splitlines()
+        route_styles, route_line = lit_styles(routes, {here.route} if here and here.route
+                                              else set(), set())
+        self._set("routes", routes, route_styles)
         strong = {here.rule} if here and here.rule else set()
         weak = set(here.matched_rules) if here else set()
-        rules, rule_line = lit_lines(ns.netfilter.save(counters=True, when=when), strong, weak)
-        self.lit_rule = rules.plain.splitlines()[rule_line] if rule_line is not None else None
-        self._set("iptables", rules)
-        listing = ns.conntrack.listing()
-        conntrack = Text(listing + ns.conntrack.summary(len(ns.conntrack)) + "\n")
-        self._set("conntrack", conntrack)
+        rules = ns.netfilter.save(counters=True, when=when).splitlines()
+        rule_styles, rule_line = lit_styles(rules, strong, weak)
+        self.lit_rule = rules[rule_line] if rule_line is not None else None
+        self._set("iptables", rules, rule_styles)
+        self._set("conntrack", ns.conntrack.listing() + ns.conntrack.summary(len(ns.conntrack)))
         bpf_line = None
         if bpf is not None:
             painted, bpf_line = lit_entries(bpf, entry_keys(here.map_entry if here else None))
@@ -244,32 +256,30 @@ class Inspector(Vertical):
         self._set("tunnel", text)
         return line
 
-    def _set(self, name: str, text: Text) -> None:
-        self._texts[name] = text
-        self.query_one(f"#{name}", Static).update(self._painted(text))
+    def _set(self, name: str, content: Text | str | list[str],
+             styles: dict[int, str] | None = None) -> None:
+        """Any tab's text: a Text keeps its colours, plain lines take a style per number."""
+        pane = self.pane(name)
+        pane.update(content, styles)
+        pane.search(self.search)
 
-    def _painted(self, text: Text) -> Text:
-        if not self.search:
-            return text
-        text = text.copy()
-        text.highlight_regex(re.compile(re.escape(self.search), re.IGNORECASE), FOUND)
-        return text
+    def pane(self, name: str) -> TextPane:
+        return self.query_one(f"#{name}", TextPane)
 
     def find(self, term: str, onward: bool = False) -> int:
         """Light every match in the shown tab and scroll to the first line holding one (or
         the next after the last found); how many lines match."""
         self.search = term
-        name = self.active.removesuffix("-tab")
-        text = self._texts.get(name, Text())
-        self.query_one(f"#{name}", Static).update(self._painted(text))
-        lines = [n for n, line in enumerate(text.plain.splitlines())
-                 if term and term.lower() in line.lower()]
+        pane = self.pane(self.active.removesuffix("-tab"))
+        pane.search(term)
+        wanted = term.lower()
+        lines = [n for n, line in enumerate(pane.lines)
+                 if term and wanted in (line if isinstance(line, str) else line.plain).lower()]
         if lines:
             after = [n for n in lines if n > self._found_at] if onward else lines
             self._found_at = (after or lines)[0]
-            self._scroll(name, self._found_at)
+            pane.scroll_to_line(self._found_at)
         return len(lines)
 
     def _scroll(self, name: str, line: int) -> None:
-        scroll = self.query_one(f"#{name}-scroll", VerticalScroll)
-        scroll.scroll_to(y=max(0, line - 3), animate=False)
+        self.pane(name).scroll_to_line(line)

@@ -14,7 +14,8 @@ class LessonPane(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(id="lesson-text")
 
-    def show(self, lesson: Lesson, done: list[str], hint: bool = False) -> None:
+    def show(self, lesson: Lesson, done: list[str], hint: bool = False,
+             measured: str = "") -> None:
         text = Text()
         text.append(f"{lesson.title}\n\n", "bold")
         text.append(f"{lesson.text}\n\n")
@@ -26,6 +27,8 @@ class LessonPane(VerticalScroll):
                 upcoming = task
             text.append("  ☑ " if ticked else "  ☐ ", "bold green" if ticked else "")
             text.append(f"{task.text}\n", "dim" if ticked else "")
+        if measured:
+            text.append(f"\nNow: {measured}\n", "cyan")
         if upcoming is None:
             text.append("\nAll done. ctrl+l picks another guided lab.\n", "bold green")
         elif hint:

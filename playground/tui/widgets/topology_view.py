@@ -10,7 +10,8 @@ from textual.message import Message
 from textual.widget import Widget
 
 from playground.net.network import Network
-from playground.tui.topology import Marks, Picture, draw
+from playground.tui.topology import Marks, Picture
+from playground.tui.topology_aggregate import NodeSummary, census, picture_of
 
 
 class TopologyView(Widget, can_focus=True):
@@ -34,6 +35,7 @@ class TopologyView(Widget, can_focus=True):
         self.zoom = False
         self._picture: Picture | None = None
         self._drawn_for: tuple | None = None
+        self._census: tuple[int, list[NodeSummary]] | None = None  # by network generation
 
     def show(self, network: Network, marks: Marks) -> None:
         self.network, self.marks = network, marks
@@ -45,9 +47,17 @@ class TopologyView(Widget, can_focus=True):
         if self._picture is None or self._drawn_for != (width, self.zoom):
             if self.network is None:
                 return Picture([], [])
-            self._picture = draw(self.network, width, self.marks, self.zoom)
+            self._picture = picture_of(self.network, width, self.marks, self.zoom,
+                                       self.nodes())
             self._drawn_for = (width, self.zoom)
         return self._picture
+
+    def nodes(self) -> list[NodeSummary]:
+        """Every node and its pod count, counted again only when the network changed."""
+        generation = self.network.generation
+        if self._census is None or self._census[0] != generation:
+            self._census = (generation, census(self.network))
+        return self._census[1]
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return max(len(self.picture(width).lines), 1)
@@ -60,8 +70,15 @@ class TopologyView(Widget, can_focus=True):
         picture = self.picture(self.size.width)
         for y, line in enumerate(picture.lines):
             if "●" in line.plain:
-                self.scroll_to_region(Region(0, y, 1, 1), animate=False, immediate=True)
+                self._show_line(y)
                 return
+        chosen = [hit.y for hit in picture.hits if hit.spec == self.marks.selected]
+        if chosen:  # the last is the most detailed: in a big lab, the node's own box
+            self._show_line(chosen[-1])
+
+    def _show_line(self, y: int) -> None:
+        """The pane that scrolls is the container this view fills from its top."""
+        self.parent.scroll_to_region(Region(0, y, 1, 1), animate=False, immediate=True)
 
     def action_zoom(self) -> None:
         self.zoom = not self.zoom
