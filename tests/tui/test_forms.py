@@ -153,7 +153,7 @@ async def test_new_lab_with_cilium_shows_the_bpf_tab_instead_of_iptables():
         assert pilot.app.cluster.cni.name == "cilium"
         tabs = pilot.app.query_one("#inspector").query_one(TabbedContent)
         assert tabs.get_tab("bpf-tab").display and not tabs.get_tab("iptables-tab").display
-        assert "cil_from_netdev" in str(pilot.app.query_one("#bpf", Static).render())
+        assert "cil_from_netdev" in pilot.app.query_one("#bpf", TextPane).text
 
 
 async def test_new_lab_in_ipvs_mode_offers_the_ipvs_tab():
@@ -171,4 +171,4 @@ async def test_new_lab_in_ipvs_mode_offers_the_ipvs_tab():
         assert inspector.with_ipvs
         inspector.active = "ipvs-tab"
         await pilot.pause()
-        assert "# ipvsadm -Ln" in str(inspector.query_one("#ipvs").render())
+        assert "# ipvsadm -Ln" in inspector.query_one("#ipvs", TextPane).text
