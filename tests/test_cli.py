@@ -220,3 +220,26 @@ def test_show_link_neigh_and_fdb_of_a_vxlan_node(capsys):
         "172.18.0.3 self permanent", "172.18.0.4 self permanent"]
     code, _, err = run(capsys, "show", "link", "node/kind-worker")
     assert code == 2 and err == 'error: Cannot find device "flannel.1"\n', "bridge has none"
+
+
+def test_show_ipvs_and_ipset_of_an_ipvs_lab(capsys):
+    assert main(["show", "ipvs", "node/kind-worker", "--proxy-mode", "ipvs"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port")
+    assert main(["show", "ipvs", "node/kind-worker", "-c", "--proxy-mode", "ipvs"]) == 0
+    assert capsys.readouterr().out == ("IPVS connection entries\npro expire state       "
+                                       "source             virtual            destination\n")
+    assert main(["show", "ipset", "node/kind-worker", "KUBE-NODE-PORT-TCP",
+                 "--proxy-mode", "ipvs"]) == 0
+    assert "Type: bitmap:port\n" in capsys.readouterr().out
+    assert main(["show", "ipvs", "node/kind-worker"]) == 2
+    assert "runs in iptables mode" in capsys.readouterr().err
+    assert main(["trace", "pod/client", "svc/web", "--proxy-mode", "nft"]) == 2
+    assert "invalid choice: 'nft'" in capsys.readouterr().err
+
+
+def test_trace_in_ipvs_mode_names_the_virtual_service_and_the_real_server(capsys):
+    assert main(["trace", "pod/client", "svc/web", "--reply", "--proxy-mode", "ipvs"]) == 0
+    out = capsys.readouterr().out
+    assert "IPVS: virtual service TCP 10.109.130.208:80 sends this flow to real server" in out
+    assert "IPVS: a reply from real server" in out

@@ -184,3 +184,26 @@ async def test_cilium_views_on_the_selected_node_of_a_cilium_lab(shell, lab):
             await shell.run("cilium bpf map list", "node/kind-worker")
     finally:
         await shell.cluster.stop()
+
+
+async def test_ipvs_views_on_the_selected_node_and_a_new_ipvs_lab(shell):
+    with pytest.raises(ShellError, match="no IPVS in node/kind-worker"):
+        await shell.run("ipvsadm -Ln", "node/kind-worker")
+    result = await shell.run("lab new --proxy-mode ipvs")
+    assert result.replaced and "kube-proxy in ipvs mode" in result.output
+    assert shell.cluster.proxy_mode == "ipvs"
+    listing = (await shell.run("ipvsadm -Ln", "node/kind-worker")).output
+    assert listing.startswith("IP Virtual Server version 1.2.1 (size=4096)\n")
+    assert "TCP  10.96.0.1:443 rr\n  -> 172.18.0.4:6443" in listing
+    await shell.run("trace pod/client svc/web")
+    connections = (await shell.run("ipvsadm -L -n -c", "node/kind-worker")).output
+    assert connections.splitlines()[2].startswith("TCP 01:00  SYN_RECV    10.244.1.2:")
+    sets = (await shell.run("ipset list KUBE-CLUSTER-IP", "node/kind-worker")).output
+    assert sets.startswith("Name: KUBE-CLUSTER-IP\nType: hash:ip,port\n")
+    for bad, says in (("ipvsadm -Ln --stats", "use -Ln"), ("ipvsadm -L", "add -n"),
+                      ("ipset create X hash:ip", "ipset list"),
+                      ("ipset list NOPE", "does not exist"),
+                      ("lab new --proxy-mode nft", "invalid choice")):
+        with pytest.raises(ShellError, match=says):
+            await shell.run(bad, "node/kind-worker")
+    assert shell.cluster.proxy_mode == "ipvs", "a refused command changes nothing"

@@ -28,6 +28,7 @@ class ClusterSettings:
     seed: int = 0
     node_cidr_mask: int = 24
     bridges: list[str] = field(default_factory=list)  # nodes whose bridge outlived its pods
+    proxy_mode: str = "iptables"
 
 
 def nodes_with_bridge(cluster: Cluster) -> list[str]:
@@ -195,7 +196,8 @@ async def restore_cluster(settings: ClusterSettings, objects: list) -> Cluster:
     """A started cluster holding `objects` as saved; ClusterError (and nothing left running)
     if they cannot all come back."""
     check_objects(objects)
-    cluster = Cluster(settings.cni, settings.seed, settings.node_cidr_mask)
+    cluster = Cluster(settings.cni, settings.seed, settings.node_cidr_mask,
+                      proxy_mode=settings.proxy_mode)
     try:
         await cluster.start()
         await _replay(cluster, objects, settings.bridges)

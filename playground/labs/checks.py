@@ -103,6 +103,17 @@ def never_bridged(t: Trace) -> bool:
     return not bridged(t)
 
 
+def outer_length(length: int) -> TracePredicate:
+    """Wrapped in a tunnel whose outer packet is `length` bytes."""
+    return lambda t: any(h.event == "encapsulate" and h.packet_after.length == length
+                         for h in t.hops)
+
+
+def too_long(t: Trace) -> bool:
+    """Refused at its sender: bigger than the route's MTU, with DF set."""
+    return t.packet.df and "message too long" in t.reason
+
+
 def tunnelled(t: Trace) -> bool:
     """Wrapped in an outer header on one node and unwrapped on another."""
     wrapped = [h.where for h in t.hops if h.event == "encapsulate"]

@@ -67,6 +67,13 @@ class Ethernet(Device):
 
 
 @dataclass(eq=False)
+class Dummy(Device):
+    """A device with no wire: it only holds addresses (kube-ipvs0 keeps Service IPs)."""
+
+    kind: str = "dummy"
+
+
+@dataclass(eq=False)
 class Bridge(Device):
     """A learning switch; its own device is also an L3 interface of the namespace."""
 

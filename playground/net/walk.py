@@ -22,6 +22,7 @@ from playground.net.conntrack import (
     nat_rewrite,
     related_rewrite,
 )
+from playground.net.ipvs_hooks import IpvsSteps
 from playground.net.link import Bridge, Device, Loopback
 from playground.net.netfilter import PacketMeta
 from playground.net.packet import (
@@ -86,13 +87,15 @@ class Flight:
     dst_mac: str | None = None
     invalid: bool = False
     carried: Flight | None = None  # set on a tunnel's outer packet: the frame inside
+    ipvs_ns: str | None = None  # the namespace whose IPVS already handled it (ipvs_property)
+    ipvs_forward: bool = False  # IPVS took it at LOCAL_IN: it leaves instead of being delivered
 
 
 class Stop(Exception):
     """Ends the current packet's walk."""
 
 
-class Walker:
+class Walker(IpvsSteps):
     def __init__(self, network: Network) -> None:
         self.network = network
         self.trace: Trace | None = None
@@ -256,6 +259,8 @@ class Walker:
             self._hop(ns, flight, "route", f"{pkt.dst} is an address of this namespace: "
                       "deliver locally", dev_in=dev.name, route=result.route.text())
             self._hooks(ns, flight, "INPUT", dev.name, None)
+            if flight.ipvs_forward:
+                return ("ipvs_xmit", ns, flight, dev.name)
             self._confirm(ns, flight)
             return ("deliver", ns, dev, flight)
         if result is not None and result.route.type == "broadcast":
@@ -629,6 +634,8 @@ class Walker:
                out_dev: str | None) -> None:
         nf = ns.netfilter
         for table in HOOK_TABLES[hook]:
+            if self._ipvs_hook(ns, flight, hook, table, in_dev, out_dev):
+                return  # IPVS took the packet: the rest of LOCAL_IN never sees it
             if table == "nat":
                 self._nat(ns, flight, hook, in_dev, out_dev)
                 continue
@@ -647,6 +654,7 @@ class Walker:
                 self._finish("rejected", f"rejected by {table}/{verdict.chain} in {ns.name}",
                              flight)
                 raise Stop
+        self._ipvs_hook(ns, flight, hook, None, in_dev, out_dev)
 
     def _meta(self, ns: Namespace, flight: Flight, in_dev, out_dev) -> PacketMeta:
         tracked = flight.tracked
@@ -658,7 +666,8 @@ class Walker:
                           ct_state="INVALID" if flight.invalid else tracked.state if tracked
                           else None, ct_status=status,
                           local_addresses=ns.local_addresses(), rng=self.network.rng,
-                          recent=ns.netfilter.recent, now=self.network.clock)
+                          recent=ns.netfilter.recent, now=self.network.clock,
+                          ipsets=ns.ipsets)
 
     def _rule_hop(self, ns, flight, table, hook, verdict, in_dev, out_dev, after=None,
                   conntrack: str | None = None) -> None:

@@ -203,7 +203,11 @@ class PlaygroundApp(App):
             self.query_one("#topology-scroll").display = not small  # v shows it again
 
     def _name_lab(self) -> None:
-        self.sub_title = f"CNI {self.cluster.cni.name} · {len(self.cluster.nodes())} nodes"
+        # the default mode goes unsaid, so only a lab that differs names its proxy
+        proxy = "" if self.cluster.proxy_mode == "iptables" else \
+            f" · kube-proxy {self.cluster.proxy_mode}"
+        self.sub_title = f"CNI {self.cluster.cni.name}{proxy} · {len(self.cluster.nodes())} nodes"
+        self.query_one("#inspector", Inspector).offer_ipvs(self.cluster.proxy_mode == "ipvs")
 
     # drawing
 

@@ -13,6 +13,7 @@ from rich.text import Text
 from playground.net.link import Bridge, Ethernet, Veth
 from playground.net.network import Network
 from playground.net.trace import Hop
+from playground.net.vxlan import Vxlan
 
 PACKET = "●"
 HERE = "bold black on yellow"
@@ -95,7 +96,7 @@ def _node_box(ns, zoom: bool) -> Box:
         # a veth pair inside the node (Cilium's cilium_host) shows as a device by its address
         internal = isinstance(device, Veth) and device.name not in pods and \
             ns.primary_address(device.name) is not None
-        if isinstance(device, Ethernet | Bridge) or internal:
+        if isinstance(device, Ethernet | Bridge | Vxlan) or internal:
             box.entries.append(Entry(device.name, _addresses(ns, device.name), ns.name,
                                      device.name, ns.name, "dim" if zoom else ""))
     ordered = sorted(pods.values(), key=lambda pair: pair[1].name)

@@ -33,6 +33,10 @@ EXPECTED = {
                                          "reply"),
     "pod-to-pod-across-nodes": lesson_tasks("pod-to-pod-across-nodes", "across", "reply"),
     "pod-to-service": lesson_tasks("pod-to-service", "dnat", "reply"),
+    "pod-to-service-ipvs": [
+        lambda lab: c.traced(lab, "pod/client", "svc/web", "delivered",
+                             lambda t: bool(t.events("ipvs"))),
+        lambda lab: lab.cluster.proxy_mode == "ipvs"],
     "egress": lesson_tasks("egress", "out", "back"),
     "loadbalancer": lesson_tasks("loadbalancer", "cluster", "local"),
     "ingress": lesson_tasks("ingress", "blog", "docs"),

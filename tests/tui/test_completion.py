@@ -1,4 +1,4 @@
-"""Tab completion of the : line knows the cilium views and every CNI."""
+"""Tab completion of the `:` line: commands, their words, and the lab's own names."""
 
 from playground.tui.completion import complete
 
@@ -10,3 +10,12 @@ def test_cilium_views_complete_word_by_word(lab):
     assert complete("cilium bpf ct list g", lab) == "cilium bpf ct list global"
     assert complete("cilium s", lab) == "cilium service"
     assert complete("lab new --cni ci", lab) == "lab new --cni cilium"
+
+
+def test_ipvs_commands_complete(lab):
+    assert complete("ipv", lab) == "ipvsadm"
+    assert complete("ipvsadm -Lnc"[:10], lab) == "ipvsadm -Ln"
+    assert complete("ipset l", lab) == "ipset list"
+    assert complete("ipset list KUBE-CL", lab) == "ipset list KUBE-CLUSTER-IP"
+    assert complete("lab new --proxy-mode ip", lab) == "lab new --proxy-mode iptables"
+    assert complete("lab new --proxy-mode ipv", lab) == "lab new --proxy-mode ipvs"
