@@ -38,7 +38,8 @@ SOLUTIONS = {
         "service": [("trace pod/client svc/web", None), ("compare ptp", None)],
         "load-balancer": [("trace internet lb/shop-cluster", None), ("compare ptp", None)],
         "overlay": [("trace pod/client pod/web-1", None), ("compare vxlan", None)],
-        "socket-lb": [("trace pod/client svc/web", None), ("compare cilium", None)]},
+        "socket-lb": [("trace pod/client svc/web", None), ("compare cilium", None)],
+        "ipvs": [("trace pod/client svc/web", None), ("compare bridge/ipvs", None)]},
     "broken-selector": {
         "see-reject": [("trace pod/client svc/shop", None)],
         "fix-selector": [("kubectl set selector service shop app=shop", None)],

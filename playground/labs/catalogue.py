@@ -211,14 +211,16 @@ LESSONS = (
     ),
     Lesson(
         "compare-dataplanes", "Same packet, two dataplanes",
-        "one packet through bridge, ptp, vxlan and cilium side by side: where paths part",
+        "one packet through bridge, ptp, vxlan, cilium and IPVS side by side",
         "The dataplane is what moves a packet between pods: the CNI plugin that wires each "
         "pod to its node, and whatever turns a Service address into a pod's. This lab runs "
         "bridge with kube-proxy's iptables rules: each pod's veth is a port of cni0, and "
         "pods of one node meet on that switch. ptp has no switch: the node reaches each pod "
         "by a /32 route on its host veth. vxlan, flannel's overlay, carries a packet between "
         "nodes inside a UDP packet from one node to the other. cilium does without "
-        "kube-proxy: eBPF programs swap the Service address as the pod connects. After a "
+        "kube-proxy: eBPF programs swap the Service address as the pod connects; and "
+        "kube-proxy itself can hand Services to IPVS, the kernel's load balancer, instead "
+        "of iptables (bridge/ipvs). After a "
         "trace, press d (or type compare ptp): the lab is copied onto the other dataplane, "
         "the same packet leaves from the same port, and both walks are lined up. A | marks "
         "a step both took differently, > one only the other dataplane took, < one only "
@@ -253,7 +255,13 @@ LESSONS = (
               lambda lab: cc.compared(lab, "pod/client", "svc/web", "cilium",
                                       cc.delivered_on_both,
                                       cc.only_on_right("bpf", rewriting=True),
-                                      cc.only_on_left("netfilter", rewriting=True)))),
+                                      cc.only_on_left("netfilter", rewriting=True))),
+         Task("ipvs", "Compare a packet to svc/web with bridge/ipvs: the same CNI, but the pod "
+              "is picked by an IPVS virtual server instead of an iptables rule.",
+              "trace pod/client svc/web, then compare bridge/ipvs: the > ipvs row",
+              lambda lab: cc.compared(lab, "pod/client", "svc/web", "bridge/ipvs",
+                                      cc.delivered_on_both,
+                                      cc.only_on_right("ipvs", rewriting=True)))),
     ),
     Lesson(
         "broken-selector", "Break-fix: a Service that rejects",
