@@ -7,7 +7,8 @@ A lab file is one msgpack map, keys in this order:
     version   1
     settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
               rng, uids, resource_version (where the lab's clock, random source and counters
-              stood, so it goes on the same way)
+              stood, so it goes on the same way); proxy_mode (kube-proxy's mode, written
+              only when it is not iptables, so older files and iptables labs agree)
     objects   the API objects (the desired state), as plain maps
     history   the replayable commands (traces, replies, traffic, ip route, sysctl)
     lesson    the guided lab in progress and its ticked tasks, or nothing
@@ -41,6 +42,7 @@ from playground.cluster.restore import (
 )
 from playground.cni import PLUGINS
 from playground.journal import Action, Journal, is_replayable
+from playground.proxy.modes import PROXY_MODES
 from playground.shell import Shell, ShellError, ShellResult
 
 FORMAT = "k8s-playground-lab"
@@ -56,6 +58,7 @@ CHUNK = 64 * 1024
 KEYS = ("format", "version", "settings", "objects", "history", "lesson", "layout")
 SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "bridges", "clock", "rng", "uids",
                 "resource_version")
+OPTIONAL_SETTING_KEYS = ("proxy_mode",)
 CNIS = tuple(PLUGINS)
 
 # version N -> a function turning a version-N document into a version-(N+1) one
@@ -136,6 +139,8 @@ def lab_document(lab: Lab) -> dict:
                 "clock": float(network.clock), "rng": list(words),
                 "uids": cluster.api.uid_counter,
                 "resource_version": cluster.api.resource_version}
+    if cluster.proxy_mode != "iptables":
+        settings["proxy_mode"] = cluster.proxy_mode
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -387,8 +392,13 @@ def _check_clock(value: Any, where: str) -> None:
 
 
 def _check_settings(settings: Any) -> None:
-    if not isinstance(settings, dict) or sorted(settings) != sorted(SETTING_KEYS):
-        raise LabFileError(f"settings: expected a map of {', '.join(SETTING_KEYS)}")
+    if not isinstance(settings, dict) or sorted(
+            key for key in settings if key not in OPTIONAL_SETTING_KEYS) != sorted(SETTING_KEYS):
+        raise LabFileError(f"settings: expected a map of {', '.join(SETTING_KEYS)} "
+                           f"(and optionally {', '.join(OPTIONAL_SETTING_KEYS)})")
+    if settings.get("proxy_mode", "iptables") not in PROXY_MODES:
+        raise LabFileError(f"settings.proxy_mode: {settings['proxy_mode']!r} is not one of "
+                           f"{', '.join(PROXY_MODES)}")
     if settings["cni"] not in CNIS:
         raise LabFileError(f"settings.cni: {settings['cni']!r} is not one of {', '.join(CNIS)}")
     for key in ("seed", "uids", "resource_version"):
@@ -454,7 +464,8 @@ async def build_lab(document: dict, progress: Progress | None = None) -> Lab:
     try:
         cluster = await restore_cluster(ClusterSettings(
             settings["cni"], settings["seed"], settings["node_cidr_mask"],
-            list(settings["bridges"])), objects, progress)
+            list(settings["bridges"]), settings.get("proxy_mode", "iptables")), objects,
+            progress)
     except ClusterError as error:
         raise LabFileError(f"objects: {error}") from None
     lesson = document["lesson"]

@@ -92,3 +92,30 @@ async def test_lesson_progress_and_layout_come_back(lab, tmp_path):
 def test_a_layout_of_the_wrong_types_is_refused(lab):
     with pytest.raises(LabFileError, match="layout.pane"):
         Lab(lab, layout={"pane": ["a", "list"]})
+
+
+async def test_an_ipvs_lab_comes_back_in_ipvs_mode_and_older_files_are_iptables(tmp_path):
+    import msgpack
+
+    from playground.cluster.lab import build_default_lab
+    from playground.saves import lab_document
+
+    original = Lab(await build_default_lab(proxy_mode="ipvs"))
+    await original.run("trace pod/client svc/web")
+    path = tmp_path / "ipvs.k8slab"
+    await save_lab(original, path)
+    loaded = await load_lab(path)
+    try:
+        assert loaded.cluster.proxy_mode == "ipvs"
+        assert pack_lab(loaded) == pack_lab(original)
+        listing = (await loaded.run("ipvsadm -Ln", "node/kind-worker")).output
+        assert listing == (await original.run("ipvsadm -Ln", "node/kind-worker")).output
+    finally:
+        await loaded.close()
+        await original.close()
+    iptables = Lab(await build_default_lab())
+    try:
+        assert "proxy_mode" not in lab_document(iptables)["settings"], "older files stay"
+        assert msgpack.unpackb(pack_lab(iptables))["settings"].get("proxy_mode") is None
+    finally:
+        await iptables.close()

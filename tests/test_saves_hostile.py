@@ -64,6 +64,8 @@ CORPUS = {
     "missing field": (mutated(lambda d: d.pop("objects")), "'objects' is missing"),
     "seed of the wrong type": (set_in("settings.seed", "zero"), "settings.seed"),
     "unknown cni": (set_in("settings.cni", "flannel"), "settings.cni: 'flannel'"),
+    "unknown proxy mode": (set_in("settings.proxy_mode", "nftables"),
+                           "settings.proxy_mode: 'nftables' is not one of iptables, ipvs"),
     "short random state": (set_in("settings.rng", [1, 2, 3]), "settings.rng"),
     "infinite clock": (set_in("settings.clock", float("inf")), "settings.clock"),
     "objects not a list": (set_in("objects", {"a": 1}), "objects: expected a list"),

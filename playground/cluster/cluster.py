@@ -63,7 +63,8 @@ from playground.net.link import Ethernet
 from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Route
-from playground.proxy.iptables import KubeProxy
+from playground.proxy.cilium import CiliumAgent
+from playground.proxy.modes import proxy_class
 
 NODE_NETWORK = IPv4Network("172.18.0.0/16")
 CLUSTER_CIDR = IPv4Network("10.244.0.0/16")
@@ -74,6 +75,11 @@ CONTROL_PLANE_TAINT = Taint("node-role.kubernetes.io/control-plane", "", "NoSche
 ROUTE_AGENTS = {"kindnet": NodeRouteAgent, "flannel": FlannelAgent}
 CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
                        ("tcp", 2380, "etcd")]
+
+
+def replaces_kube_proxy(cni: str) -> bool:
+    """Whether this CNI serves Services itself (Cilium), so no kube-proxy runs."""
+    return getattr(cni_plugins.PLUGINS.get(cni), "replaces_kube_proxy", False)
 
 
 class ClusterError(ValueError):
@@ -87,11 +93,17 @@ def docker_mac(ip: IPv4Address) -> str:
 
 
 class Cluster:
-    def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24) -> None:
+    def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24,
+                 proxy_mode: str = "iptables") -> None:
         try:
             self.cni = cni_plugins.plugin(cni)
+            self.proxy = proxy_class(proxy_mode)
         except ValueError as error:
             raise ClusterError(str(error)) from None
+        if replaces_kube_proxy(cni) and proxy_mode != "iptables":
+            raise ClusterError(f"the {cni} CNI replaces kube-proxy, so it has no proxy mode: "
+                               f"drop --proxy-mode {proxy_mode}")
+        self.proxy_mode = proxy_mode
         self.seed = seed
         self.network = Network(seed)
         self.api = ApiServer(clock=lambda: self.network.clock)
@@ -227,12 +239,18 @@ class Cluster:
                 ns.bind(proto, port, owner)
         self.node_ips[name] = ip
         kubelet = Kubelet(self.api, self.network, name, self.cni)
-        routes = ROUTE_AGENTS[self.cni.routing](self.api, self.network, name, ns.name,
-                                                CLUSTER_CIDR)
-        proxy = KubeProxy(self.api, name, ns, CLUSTER_CIDR)
-        self.node_agents[name] = [kubelet, routes, proxy]
+        self.node_agents[name] = [kubelet, *self._network_agents(name, ns)]
         for agent in self.node_agents[name]:
             agent.start()
+
+    def _network_agents(self, name: str, ns) -> list:
+        """Who routes to other nodes' pods and serves Services on a node: kindnet's route
+        agent and kube-proxy, or the Cilium agent, which replaces both."""
+        if getattr(self.cni, "replaces_kube_proxy", False):
+            return [CiliumAgent(self.api, self.network, name, ns, CLUSTER_CIDR, self.cni)]
+        routes = ROUTE_AGENTS[self.cni.routing](self.api, self.network, name, ns.name,
+                                                CLUSTER_CIDR)
+        return [routes, self.proxy(self.api, name, ns, CLUSTER_CIDR)]
 
     async def remove_node(self, name: str) -> None:
         if self.api.peek("Node", "", name) is None:

@@ -30,6 +30,7 @@ class ClusterSettings:
     seed: int = 0
     node_cidr_mask: int = 24
     bridges: list[str] = field(default_factory=list)  # nodes whose bridge outlived its pods
+    proxy_mode: str = "iptables"
 
 
 def nodes_with_bridge(cluster: Cluster) -> list[str]:
@@ -203,7 +204,8 @@ async def restore_cluster(settings: ClusterSettings, objects: list,
     if they cannot all come back. With `progress`, it is told how far the replay is and the
     event loop runs now and then, so a screen can show it."""
     check_objects(objects)
-    cluster = Cluster(settings.cni, settings.seed, settings.node_cidr_mask)
+    cluster = Cluster(settings.cni, settings.seed, settings.node_cidr_mask,
+                      proxy_mode=settings.proxy_mode)
     try:
         await cluster.start()
         cluster.api.pace = PACE if progress is not None else 0

@@ -69,3 +69,15 @@ async def test_the_scale_lesson_shows_the_chain_and_the_walks_side_by_side():
         assert after.startswith("30 Services") and after.endswith(f"{first} then {last}")
     finally:
         await lab.close()
+
+
+async def test_the_cilium_lesson_wants_the_socket_translating_a_service():
+    """A pod-to-pod trace passes cil_sock4_connect too, but it translates nothing."""
+    lesson = BY_ID["cilium"]
+    lab = await lesson.start()
+    try:
+        await lab.run("trace pod/client pod/web-1")
+        await lab.run("reply")
+        assert tick(lesson, lab) == []
+    finally:
+        await lab.close()
