@@ -118,8 +118,12 @@ def boxes(network: Network, zoom: bool,
           with_nodes: bool = True) -> tuple[list[Box], list[Box]]:
     """(outside boxes, node boxes), in a stable order."""
     outside, nodes = [], []
-    names = [n for n in network.namespaces if not n.startswith("pod/")
-             and (with_nodes or not n.startswith("node/"))]
+    if with_nodes:
+        names = [n for n in network.namespaces if not n.startswith("pod/")]
+    else:  # a big lab: the few hosts on the networks, not a scan of every pod
+        names = list({d.namespace.name for segment in network.segments.values()
+                      for d in segment.devices if d.namespace is not None
+                      and not d.namespace.name.startswith(("node/", "pod/"))})
     for name in sorted(names, key=lambda n: (_legs(network.namespaces[n]), n)):
         ns = network.namespaces[name]
         if name.startswith("node/"):
@@ -247,9 +251,9 @@ def draw(network: Network, width: int, marks: Marks, zoom: bool = False,
     """The whole picture; node_boxes stand in for one box per node (a big lab's summary)."""
     outside, nodes = boxes(network, zoom, with_nodes=node_boxes is None)
     nodes = nodes if node_boxes is None else node_boxes
-    node_segments = sorted({d.segment.name for ns in network.namespaces.values()
-                            if ns.name.startswith("node/") for d in ns.devices.values()
-                            if isinstance(d, Ethernet) and d.segment is not None})
+    node_segments = sorted(name for name, segment in network.segments.items()
+                           if any(d.namespace is not None and d.namespace.name.startswith(
+                               "node/") for d in segment.devices))
     box_width = min(_box_width(outside + nodes, len(nodes), width), width)
     per_row = max(1, (width + 1) // (box_width + 1))
     lines = [_caption(network, name, width) for name in sorted(network.segments)

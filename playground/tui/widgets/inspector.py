@@ -18,6 +18,18 @@ LIT = "bold black on yellow"
 PASSED = "yellow"
 
 
+def lit_lines(text: str, strong: set[str], weak: set[str]) -> tuple[Text, int | None]:
+    """Text with the strong lines highlighted and the weak ones tinted; the first strong
+    line (for the short tabs; a long one takes lit_styles)."""
+    lines = text.splitlines()
+    styles, first = lit_styles(lines, strong, weak)
+    out = Text()
+    for number, line in enumerate(lines):
+        out.append(line, styles.get(number, ""))
+        out.append("\n")
+    return out, first
+
+
 def lit_styles(lines: list[str], strong: set[str],
                weak: set[str]) -> tuple[dict[int, str], int | None]:
     """A style for the strong lines (lit) and the weak ones (tinted), by line number, and the
