@@ -48,23 +48,6 @@ def lit_styles(lines: list[str], strong: set[str],
     return styles, first
 
 
-def lit_lines(text: str, strong: set[str], weak: set[str]) -> tuple[Text, int | None]:
-    """Text with the strong lines highlighted and the weak ones tinted; the first strong line."""
-    out = Text()
-    first = None
-    for number, line in enumerate(text.splitlines()):
-        bare = line.split("] ", 1)[1] if line.startswith("[") and "] -A " in line else line
-        if bare in strong:
-            out.append(line, LIT)
-            first = number if first is None else first
-        elif bare in weak:
-            out.append(line, PASSED)
-        else:
-            out.append(line)
-        out.append("\n")
-    return out, first
-
-
 def entry_keys(map_entry: str | None) -> list[str]:
     """The keys a hop's map entries name (a frontend, a flow), to find them in a dump."""
     keys = []
