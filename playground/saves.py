@@ -5,7 +5,8 @@ A lab file is one msgpack map, keys in this order:
 
     format    "k8s-playground-lab"
     version   1
-    settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
+    settings  cni, seed, node_cidr_mask, cluster_cidr, bridges (nodes whose cni0 outlived its
+              pods); clock,
               rng, uids, resource_version (where the lab's clock, random source and counters
               stood, so it goes on the same way)
     objects   the API objects (the desired state), as plain maps
@@ -30,7 +31,7 @@ from typing import Any
 
 import msgpack
 
-from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError, check_cluster_cidr
 from playground.cluster.codec import DecodeError, decode_object, encode
 from playground.cluster.restore import (
     ClusterSettings,
@@ -42,7 +43,7 @@ from playground.journal import Action, Journal, is_replayable
 from playground.shell import Shell, ShellError, ShellResult
 
 FORMAT = "k8s-playground-lab"
-VERSION = 1
+VERSION = 2
 SUFFIX = ".k8slab"
 MAX_LAB_BYTES = 16 * 1024 * 1024
 MAX_OBJECTS = 20_000
@@ -52,12 +53,22 @@ MAX_TEXT = 4_096
 MT_STATE_WORDS = 625  # random.Random (Mersenne Twister): 624 words and a position
 CHUNK = 64 * 1024
 KEYS = ("format", "version", "settings", "objects", "history", "lesson", "layout")
-SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "bridges", "clock", "rng", "uids",
-                "resource_version")
+SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "cluster_cidr", "bridges", "clock", "rng",
+                "uids", "resource_version")
 CNIS = ("bridge", "ptp")
 
+
+
+def _add_cluster_cidr(document: dict) -> dict:
+    """Version 1 labs all used the default cluster CIDR."""
+    settings = document.get("settings")
+    if isinstance(settings, dict) and "cluster_cidr" not in settings:
+        settings = {**settings, "cluster_cidr": str(CLUSTER_CIDR)}
+    return {**document, "settings": settings, "version": 2}
+
+
 # version N -> a function turning a version-N document into a version-(N+1) one
-MIGRATIONS: dict[int, Any] = {}
+MIGRATIONS: dict[int, Any] = {1: _add_cluster_cidr}
 
 
 class LabFileError(ValueError):
@@ -129,7 +140,8 @@ def lab_document(lab: Lab) -> dict:
     if version != 3 or gauss is not None:  # never drawn by the lab; refuse to lose it silently
         raise LabFileError("the lab's random source is in a state a lab file cannot hold")
     settings = {"cni": cluster.cni.name, "seed": cluster.seed, "node_cidr_mask":
-                cluster.allocator.node_mask, "bridges": nodes_with_bridge(cluster),
+                cluster.allocator.node_mask, "cluster_cidr": str(cluster.cluster_cidr),
+                "bridges": nodes_with_bridge(cluster),
                 "clock": float(network.clock), "rng": list(words),
                 "uids": cluster.api.uid_counter,
                 "resource_version": cluster.api.resource_version}
@@ -382,6 +394,13 @@ def _check_settings(settings: Any) -> None:
             raise LabFileError(f"settings.{key}: expected a whole number 0 or more")
     if not _is_int(settings["node_cidr_mask"]) or not 17 <= settings["node_cidr_mask"] <= 28:
         raise LabFileError("settings.node_cidr_mask: expected a prefix length from 17 to 28")
+    cidr = settings["cluster_cidr"]
+    if not isinstance(cidr, str) or len(cidr) > 18:
+        raise LabFileError("settings.cluster_cidr: expected a network such as 10.244.0.0/16")
+    try:
+        check_cluster_cidr(cidr, settings["node_cidr_mask"])
+    except ClusterError as error:
+        raise LabFileError(f"settings.cluster_cidr: {error}") from None
     _check_clock(settings["clock"], "settings.clock")
     _check_rng(settings["rng"], "settings.rng")
     bridges = settings["bridges"]
@@ -439,7 +458,7 @@ async def build_lab(document: dict) -> Lab:
     try:
         cluster = await restore_cluster(ClusterSettings(
             settings["cni"], settings["seed"], settings["node_cidr_mask"],
-            list(settings["bridges"])), objects)
+            list(settings["bridges"]), settings["cluster_cidr"]), objects)
     except ClusterError as error:
         raise LabFileError(f"objects: {error}") from None
     lesson = document["lesson"]

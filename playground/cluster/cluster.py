@@ -77,6 +77,27 @@ class ClusterError(ValueError):
     """One line saying what was wrong; nothing was changed."""
 
 
+def check_cluster_cidr(text: str, node_cidr_mask: int) -> IPv4Network:
+    """The pod address range of the whole cluster, split into one subnet per node."""
+    try:
+        cidr = IPv4Network(text)
+    except ValueError:
+        raise ClusterError(f"cluster CIDR {text!r} is not an IPv4 network such as "
+                           f"{CLUSTER_CIDR}") from None
+    if not 8 <= cidr.prefixlen <= 24:
+        raise ClusterError(f"cluster CIDR {cidr}: expected a prefix length from 8 to 24")
+    if not cidr.is_private:
+        raise ClusterError(f"cluster CIDR {cidr}: expected a private range (RFC 1918)")
+    for name, other in (("node network", NODE_NETWORK), ("service range", SERVICE_CIDR),
+                        ("load balancer pool", LB_POOL)):
+        if cidr.overlaps(other):
+            raise ClusterError(f"cluster CIDR {cidr} overlaps the {name} {other}")
+    if not cidr.prefixlen < node_cidr_mask <= 30:
+        raise ClusterError(f"cluster CIDR {cidr}: the per-node mask /{node_cidr_mask} must be "
+                           f"longer than /{cidr.prefixlen} and at most /30")
+    return cidr
+
+
 def docker_mac(ip: IPv4Address) -> str:
     """Docker derives a container's MAC from its IP; kind nodes are Docker containers."""
     octets = ip.packed
@@ -84,15 +105,17 @@ def docker_mac(ip: IPv4Address) -> str:
 
 
 class Cluster:
-    def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24) -> None:
+    def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24,
+                 cluster_cidr: str = str(CLUSTER_CIDR)) -> None:
         try:
             self.cni = cni_plugins.plugin(cni)
         except ValueError as error:
             raise ClusterError(str(error)) from None
+        self.cluster_cidr = check_cluster_cidr(cluster_cidr, node_cidr_mask)
         self.seed = seed
         self.network = Network(seed)
         self.api = ApiServer(clock=lambda: self.network.clock)
-        self.allocator = NodeCidrAllocator(CLUSTER_CIDR, node_cidr_mask)
+        self.allocator = NodeCidrAllocator(self.cluster_cidr, node_cidr_mask)
         self.node_agents: dict[str, list] = {}
         self.controllers: list = []
         self.node_ips: dict[str, IPv4Address] = {}
@@ -224,8 +247,8 @@ class Cluster:
                 ns.bind(proto, port, owner)
         self.node_ips[name] = ip
         kubelet = Kubelet(self.api, self.network, name, self.cni)
-        routes = NodeRouteAgent(self.api, self.network, name, ns.name, CLUSTER_CIDR)
-        proxy = KubeProxy(self.api, name, ns, CLUSTER_CIDR)
+        routes = NodeRouteAgent(self.api, self.network, name, ns.name, self.cluster_cidr)
+        proxy = KubeProxy(self.api, name, ns, self.cluster_cidr)
         self.node_agents[name] = [kubelet, routes, proxy]
         for agent in self.node_agents[name]:
             agent.start()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.cloud import LB_POOL
-from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError
+from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError, check_cluster_cidr
 from playground.cluster.deployment import validate_deployment
 from playground.cluster.ingress import backends_of, validate_ingress
 from playground.cluster.objects import ValidationError, validate_name, validate_pod
@@ -28,6 +28,7 @@ class ClusterSettings:
     seed: int = 0
     node_cidr_mask: int = 24
     bridges: list[str] = field(default_factory=list)  # nodes whose bridge outlived its pods
+    cluster_cidr: str = str(CLUSTER_CIDR)
 
 
 def nodes_with_bridge(cluster: Cluster) -> list[str]:
@@ -54,7 +55,7 @@ def _derived(peek, endpoint_slice) -> bool:
     return service is not None and bool(service.spec.selector)
 
 
-def check_objects(objects: list) -> None:
+def check_objects(objects: list, cluster_cidr: IPv4Network = CLUSTER_CIDR) -> None:
     """Everything the API server and the allocators would refuse, before building anything."""
     seen: set[tuple[str, str, str]] = set()
     by_kind: dict[str, list] = {kind: [] for kind in RESTORE_ORDER}
@@ -67,7 +68,7 @@ def check_objects(objects: list) -> None:
     try:
         for namespace in by_kind["Namespace"]:
             validate_name("namespace", namespace.name)
-        _check_nodes(by_kind["Node"])
+        _check_nodes(by_kind["Node"], cluster_cidr)
         _check_services(by_kind["Service"])
         _check_slices(by_kind["EndpointSlice"], by_kind["Service"])
         _check_pods(by_kind["Pod"], by_kind["Node"])
@@ -78,7 +79,7 @@ def check_objects(objects: list) -> None:
         raise ClusterError(str(error)) from None
 
 
-def _check_nodes(nodes: list) -> None:
+def _check_nodes(nodes: list, cluster_cidr: IPv4Network) -> None:
     cidrs: dict[IPv4Network, str] = {}
     for node in nodes:
         if node.spec.pod_cidr is None or node.status.internal_ip is None:
@@ -88,9 +89,9 @@ def _check_nodes(nodes: list) -> None:
         except ValueError:
             raise ClusterError(f"node {node.name}: spec.podCIDR {node.spec.pod_cidr!r} is not "
                                "a CIDR") from None
-        if not cidr.subnet_of(CLUSTER_CIDR) or cidr.prefixlen > 30:
+        if not cidr.subnet_of(cluster_cidr) or cidr.prefixlen > 30:
             raise ClusterError(f"node {node.name}: pod CIDR {cidr} must be a /30 or larger "
-                               f"part of {CLUSTER_CIDR}")
+                               f"part of {cluster_cidr}")
         for other, owner in cidrs.items():
             if cidr.overlaps(other):
                 raise ClusterError(f"node {node.name}: pod CIDR {cidr} overlaps {other} of "
@@ -194,8 +195,9 @@ def _check_ingresses(ingresses: list, services: list) -> None:
 async def restore_cluster(settings: ClusterSettings, objects: list) -> Cluster:
     """A started cluster holding `objects` as saved; ClusterError (and nothing left running)
     if they cannot all come back."""
-    check_objects(objects)
-    cluster = Cluster(settings.cni, settings.seed, settings.node_cidr_mask)
+    cidr = check_cluster_cidr(settings.cluster_cidr, settings.node_cidr_mask)
+    check_objects(objects, cidr)
+    cluster = Cluster(settings.cni, settings.seed, settings.node_cidr_mask, str(cidr))
     try:
         await cluster.start()
         await _replay(cluster, objects, settings.bridges)
