@@ -45,8 +45,8 @@ from playground.shell import Shell, ShellError, ShellResult
 FORMAT = "k8s-playground-lab"
 VERSION = 2
 SUFFIX = ".k8slab"
-MAX_LAB_BYTES = 16 * 1024 * 1024
-MAX_OBJECTS = 20_000
+MAX_LAB_BYTES = 256 * 1024 * 1024  # the 5,000-node envelope is about 60 MiB
+MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
 MAX_LAYOUT = 64
 MAX_TEXT = 4_096

@@ -155,6 +155,9 @@ class ApiServer:
                  if k == kind and (namespace is None or ns == namespace)]
         return sorted(found, key=lambda o: (o.metadata.namespace, o.metadata.name))
 
+    def count(self, kind: str) -> int:
+        return sum(1 for k, _ns, _name in self.objects if k == kind)
+
     def watch(self, kind: str, predicate: Callable[[Any], bool] | None = None) -> Watch:
         """A watch that first replays the current objects as ADDED, like list-then-watch."""
         watch = Watch(self, kind, predicate)

@@ -63,6 +63,7 @@ from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Route
 from playground.proxy.iptables import KubeProxy
+from playground.proxy.service_table import ServiceTable
 
 NODE_NETWORK = IPv4Network("172.18.0.0/16")
 CLUSTER_CIDR = IPv4Network("10.244.0.0/16")
@@ -136,8 +137,9 @@ class Cluster:
         self.endpoints = EndpointsController(self.api)
         self.deployments = DeploymentController(self.api, self.network.rng)
         self.cloud = CloudController(self.api, self.network)
+        self.service_table = ServiceTable(self.api, self.cluster_cidr)
         self.controllers = [self.node_ipam, self.scheduler, self.endpoints, self.deployments,
-                            self.cloud]
+                            self.cloud, self.service_table]
         for controller in self.controllers:
             controller.start()
         await self.settle()
@@ -248,7 +250,7 @@ class Cluster:
         self.node_ips[name] = ip
         kubelet = Kubelet(self.api, self.network, name, self.cni)
         routes = NodeRouteAgent(self.api, self.network, name, ns.name, self.cluster_cidr)
-        proxy = KubeProxy(self.api, name, ns, self.cluster_cidr)
+        proxy = KubeProxy(self.api, name, ns, self.cluster_cidr, self.service_table)
         self.node_agents[name] = [kubelet, routes, proxy]
         for agent in self.node_agents[name]:
             agent.start()
