@@ -49,10 +49,12 @@ class WorkTracker:
 
 
 class Watch:
-    def __init__(self, server: ApiServer, kind: str, predicate: Callable[[Any], bool] | None):
+    def __init__(self, server: ApiServer, kind: str, predicate: Callable[[Any], bool] | None,
+                 node: str | None = None):
         self.server = server
         self.kind = kind
         self.predicate = predicate
+        self.node = node   # a field selector on the node: only that node's objects
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
 
     def offer(self, event: Event) -> None:
@@ -72,29 +74,109 @@ class Watch:
             self.server.tracker.done()
         if self in self.server.watches:
             self.server.watches.remove(self)
+        self.server._unwatch(self)
 
 
 def _key(obj) -> tuple[str, str, str]:
     return obj.kind, obj.metadata.namespace, obj.metadata.name
 
 
+def _node_of(obj) -> str | None:
+    """The node a field-selected watch follows: a Node's name, a Pod's spec.nodeName."""
+    if obj.kind == "Node":
+        return obj.metadata.name
+    return getattr(obj.spec, "node_name", None) if obj.kind == "Pod" else None
+
+
+def _labels_of(obj) -> list:
+    return [(obj.metadata.namespace, k, v) for k, v in obj.metadata.labels.items()]
+
+
+# Indexes the controllers look objects up by (as client-go's indexers): kind -> name -> keys
+INDEXES: dict[str, dict[str, Callable[[Any], list]]] = {
+    "Pod": {"node": lambda p: [p.spec.node_name], "label": _labels_of,
+            # deployment.OWNER_ANNOTATION (that module imports this one)
+            "owner": lambda p: [(p.metadata.namespace, a) for k, a in
+                                p.metadata.annotations.items() if k == "playground/owner"]},
+    "Service": {"selector": lambda s: [(s.metadata.namespace, k, v)
+                                       for k, v in sorted(s.spec.selector.items())[:1]]},
+}
+
+
 class ApiServer:
     def __init__(self, clock: Callable[[], float] = lambda: 0.0) -> None:
         self.clock = clock
         self.objects: dict[tuple[str, str, str], Any] = {}
+        self.by_kind: dict[str, dict[tuple[str, str], Any]] = {}
+        self._sorted: dict[str, list] = {}   # list() of a kind, until it changes
+        self.indexes: dict[tuple[str, str], dict[Any, set]] = {}
         self.resource_version = 0
         self.uid_counter = 0
         self.watches: list[Watch] = []
+        self._watching: dict[str, list[Watch]] = {}
+        self._by_node: dict[tuple[str, str], list[Watch]] = {}
         self.tracker = WorkTracker()
+
+    def _store(self, key: tuple[str, str, str], obj) -> None:
+        old = self.objects.get(key)
+        if old is not None:
+            self._unindex(key, old)
+        self.objects[key] = obj
+        self.by_kind.setdefault(key[0], {})[key[1:]] = obj
+        self._sorted.pop(key[0], None)
+        for name, values in INDEXES.get(key[0], {}).items():
+            index = self.indexes.setdefault((key[0], name), {})
+            for value in values(obj):
+                index.setdefault(value, set()).add(key[1:])
+
+    def _drop(self, key: tuple[str, str, str]):
+        obj = self.objects.pop(key, None)
+        if obj is not None:
+            self._unindex(key, obj)
+            del self.by_kind[key[0]][key[1:]]
+            self._sorted.pop(key[0], None)
+        return obj
+
+    def _unindex(self, key: tuple[str, str, str], obj) -> None:
+        for name, values in INDEXES.get(key[0], {}).items():
+            index = self.indexes[(key[0], name)]
+            for value in values(obj):
+                keys = index.get(value)
+                if keys is not None:
+                    keys.discard(key[1:])
+                    if not keys:
+                        del index[value]
+
+    def indexed(self, kind: str, index: str, value) -> list:
+        """The objects of a kind whose index holds `value`, sorted like list()."""
+        keys = self.indexes.get((kind, index), {}).get(value, ())
+        store = self.by_kind.get(kind, {})
+        return [store[k] for k in sorted(keys)]
+
+    def indexed_count(self, kind: str, index: str, value) -> int:
+        return len(self.indexes.get((kind, index), {}).get(value, ()))
 
     def _bump(self, obj) -> None:
         self.resource_version += 1
         obj.metadata.resource_version = self.resource_version
 
     def _notify(self, kind: str, event: Event) -> None:
-        for watch in list(self.watches):
-            if watch.kind == kind:
-                watch.offer(Event(event.type, copy.deepcopy(event.object)))
+        """Each watcher gets the event; they share one copy (handlers only read it)."""
+        watches = list(self._watching.get(kind, ()))
+        node = _node_of(event.object)
+        if node is not None:
+            watches += self._by_node.get((kind, node), ())
+        if not watches:
+            return
+        shared = Event(event.type, copy.deepcopy(event.object))
+        for watch in watches:
+            watch.offer(shared)
+
+    def _unwatch(self, watch: Watch) -> None:
+        group = self._watching.get(watch.kind, []) if watch.node is None else \
+            self._by_node.get((watch.kind, watch.node), [])
+        if watch in group:
+            group.remove(watch)
 
     def create(self, obj):
         key = _key(obj)
@@ -106,7 +188,7 @@ class ApiServer:
         obj.metadata.uid = f"{self.uid_counter:08x}-0000-4000-8000-{self.uid_counter:012x}"
         obj.metadata.created_at = self.clock()
         self._bump(obj)
-        self.objects[key] = obj
+        self._store(key, obj)
         self._notify(obj.kind, Event("ADDED", obj))
         return copy.deepcopy(obj)
 
@@ -116,7 +198,7 @@ class ApiServer:
         if key in self.objects:
             raise AlreadyExists(f'{obj.kind.lower()} "{key[1]}/{key[2]}" already exists')
         obj = copy.deepcopy(obj)
-        self.objects[key] = obj
+        self._store(key, obj)
         self._notify(obj.kind, Event("ADDED", obj))
         return copy.deepcopy(obj)
 
@@ -126,12 +208,12 @@ class ApiServer:
             raise NotFound(f"{obj.kind.lower()} {key[1]}/{key[2]} not found")
         obj = copy.deepcopy(obj)
         self._bump(obj)
-        self.objects[key] = obj
+        self._store(key, obj)
         self._notify(obj.kind, Event("MODIFIED", obj))
         return copy.deepcopy(obj)
 
     def delete(self, kind: str, namespace: str, name: str):
-        obj = self.objects.pop((kind, namespace, name), None)
+        obj = self._drop((kind, namespace, name))
         if obj is None:
             where = f"{namespace}/" if namespace else ""
             raise NotFound(f'{kind.lower()} "{where}{name}" not found')
@@ -151,17 +233,30 @@ class ApiServer:
         return self.objects.get((kind, namespace, name))
 
     def list(self, kind: str, namespace: str | None = None) -> list:
-        found = [obj for (k, ns, _), obj in self.objects.items()
-                 if k == kind and (namespace is None or ns == namespace)]
-        return sorted(found, key=lambda o: (o.metadata.namespace, o.metadata.name))
+        ordered = self._sorted.get(kind)
+        if ordered is None:
+            store = self.by_kind.get(kind, {})
+            ordered = self._sorted[kind] = [store[k] for k in sorted(store)]
+        if namespace is None:
+            return list(ordered)
+        return [obj for obj in ordered if obj.metadata.namespace == namespace]
 
     def count(self, kind: str) -> int:
-        return sum(1 for k, _ns, _name in self.objects if k == kind)
+        return len(self.by_kind.get(kind, ()))
 
-    def watch(self, kind: str, predicate: Callable[[Any], bool] | None = None) -> Watch:
-        """A watch that first replays the current objects as ADDED, like list-then-watch."""
-        watch = Watch(self, kind, predicate)
+    def watch(self, kind: str, predicate: Callable[[Any], bool] | None = None,
+              node: str | None = None) -> Watch:
+        """A watch that first replays the current objects as ADDED, like list-then-watch;
+        `node` selects one node's objects (fieldSelector spec.nodeName or metadata.name)."""
+        watch = Watch(self, kind, predicate, node)
         self.watches.append(watch)
-        for obj in self.list(kind):
+        if node is None:
+            self._watching.setdefault(kind, []).append(watch)
+            current = self.list(kind)
+        else:
+            self._by_node.setdefault((kind, node), []).append(watch)
+            current = [o for o in self.list(kind) if _node_of(o) == node] if kind == "Node" \
+                else self.indexed(kind, "node", node)
+        for obj in current:
             watch.offer(Event("ADDED", copy.deepcopy(obj)))
         return watch

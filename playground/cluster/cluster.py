@@ -19,7 +19,6 @@ from playground.cluster.controllers.nodeipam import NodeIpamController
 from playground.cluster.controllers.routes import NodeRouteAgent
 from playground.cluster.controllers.scheduler import Scheduler
 from playground.cluster.deployment import (
-    OWNER_ANNOTATION,
     Deployment,
     DeploymentController,
     validate_deployment,
@@ -344,8 +343,7 @@ class Cluster:
         return self.api.get("Deployment", namespace, name)
 
     def owned_pods(self, deployment: Deployment) -> list[Pod]:
-        return [p for p in self.pods(deployment.metadata.namespace)
-                if p.metadata.annotations.get(OWNER_ANNOTATION) == deployment.key]
+        return self.api.indexed("Pod", "owner", (deployment.metadata.namespace, deployment.key))
 
     async def delete_deployment(self, name: str, namespace: str = "default") -> None:
         await self._delete("Deployment", namespace, name)

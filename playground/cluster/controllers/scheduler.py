@@ -41,11 +41,8 @@ class Scheduler(Controller):
             pod.status.message = unschedulable_message(pod, nodes)
             self.api.update(pod)
             return
-        load = {n.name: 0 for n in fits}
-        for other in self.api.list("Pod"):
-            if other.spec.node_name in load:
-                load[other.spec.node_name] += 1
-        chosen = min(fits, key=lambda n: (load[n.name], n.name))
+        count = self.api.indexed_count
+        chosen = min(fits, key=lambda n: (count("Pod", "node", n.name), n.name))
         pod.spec.node_name = chosen.name
         pod.status.reason = pod.status.message = ""
         self.api.update(pod)
