@@ -14,6 +14,7 @@ COMMIT for iptables-restore, with the message the real tool prints.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import random
 import re
@@ -193,6 +194,11 @@ def _port_range(text: str) -> tuple[int, int]:
 
 def _networks(text: str) -> list[IPv4Network]:
     """`-s`/`-d` values: ADDR[/LEN or /MASK], comma separated; host bits are cleared."""
+    return list(_parse_networks(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_networks(text: str) -> tuple[IPv4Network, ...]:
     found = []
     for part in text.split(","):
         address, slash, mask = part.partition("/")
@@ -210,7 +216,7 @@ def _networks(text: str) -> list[IPv4Network]:
                 except ValueError:
                     raise _param(f"invalid mask `{mask}' specified") from None
         found.append(IPv4Network((base, prefix), strict=False))
-    return found
+    return tuple(found)
 
 
 def _interface(text: str) -> str:
@@ -1320,8 +1326,14 @@ def _nat_drop() -> IptablesError:
                   "therefore inhibited.")
 
 
+_PLAIN_LINE = re.compile(r'[ \t\n]*(?:(?:"[^"\\]*"|[^ \t\n"\\]+)(?:[ \t\n]+|$))*')
+_PLAIN_ARG = re.compile(r'"([^"\\]*)"|([^ \t\n"\\]+)')
+
+
 def _restore_args(line: str) -> list[str]:
     """Split a rule line as iptables-restore does: double quotes, backslash inside them."""
+    if _PLAIN_LINE.fullmatch(line):   # whole words and whole quoted words: a regex will do
+        return [quoted or word for quoted, word in _PLAIN_ARG.findall(line)]
     args: list[str] = []
     buffer: list[str] = []
     quoted = escaped = False
