@@ -80,6 +80,7 @@ class ServiceTable(Controller):
         self.local_keys: dict[str, set[str]] = {}   # per node, its Services with own rules
         self.udp: dict[str, set[str]] = {}          # per Service, its UDP endpoint addresses
         self.proxies: dict[str, object] = {}
+        self.copies: dict[tuple[str, str], set[str]] = {}   # nodes with their own aggregate
         self.aggregates: dict[tuple[str, str], Aggregate] = {}
         base = node_rules([], {}, "", cluster_cidr)
         for table in TABLES:
@@ -145,8 +146,10 @@ class ServiceTable(Controller):
         new = self._rules_for(service, "") if service is not None else NodeRules()
         if service is not None:
             self.common[key] = new
+        stale: set[str] = set()   # nodes whose own copy of a changed aggregate is now old
         for table in TABLES:
-            self._apply(table, key, getattr(old, table), getattr(new, table))
+            for name in self._apply(table, key, getattr(old, table), getattr(new, table)):
+                stale |= self.copies.get((table, name), set())
         old_local = self.local.pop(key, {})
         new_local = {}
         if service is not None and needs_locality(service):
@@ -158,17 +161,23 @@ class ServiceTable(Controller):
             self.local_keys.get(node, set()).discard(key)
         for node in new_local:
             self.local_keys.setdefault(node, set()).add(key)
-        for node in old_local.keys() | new_local.keys():
+        stale |= {node for node in old_local.keys() | new_local.keys()
+                  if old_local.get(node) != new_local.get(node)}
+        for node in sorted(stale):
             proxy = self.proxies.get(node)
-            if proxy is not None and old_local.get(node) != new_local.get(node):
+            if proxy is not None:
                 proxy.refresh()
 
     def _apply(self, table: str, key: str, old: dict[str, list[str]],
-               new: dict[str, list[str]]) -> None:
+               new: dict[str, list[str]]) -> set[str]:
+        """Change the shared chains; returns the aggregates that changed."""
         shared = self.shared[table]
+        changed = set()
         for name in old.keys() - new.keys():
             if (table, name) in self.aggregates:
                 self.aggregates[(table, name)].put(key, [])
+                shared.changed(name)
+                changed.add(name)
             else:
                 shared.remove(name)
         for name, lines in new.items():
@@ -179,8 +188,10 @@ class ServiceTable(Controller):
             if aggregate is not None:
                 aggregate.put(key, rules)
                 shared.changed(name)
+                changed.add(name)
             else:
                 shared.set(name, Chain(name, rules=rules))
+        return changed
 
     def node_chains(self, node: str) -> dict[str, dict[str, Chain]]:
         """The chains that are this node's own (Local policy Services with endpoints here),
@@ -202,7 +213,10 @@ class ServiceTable(Controller):
                 for name in theirs.keys() - mine.keys():
                     if (table, name) in self.aggregates:
                         overrides.setdefault((table, name), {})[key] = []
+        for copied in self.copies.values():
+            copied.discard(node)
         for (table, name), parts in overrides.items():
+            self.copies.setdefault((table, name), set()).add(node)
             rules = self.aggregates[(table, name)].render(parts)
             own[table][name] = Chain(name, rules=rules, shared=True)
         return own

@@ -115,7 +115,7 @@ async def run(sequence: list[tuple]) -> None:
     await table.stop()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events)
 def test_incremental_updates_equal_a_full_rebuild_on_every_node(sequence):
     asyncio.run(run(sequence))
