@@ -16,7 +16,7 @@ from playground.cluster.cloud import LB_INSIDE, LB_POOL, CloudController, build_
 from playground.cluster.controllers.endpoints import EndpointsController
 from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
 from playground.cluster.controllers.nodeipam import NodeIpamController
-from playground.cluster.controllers.routes import NodeRouteAgent
+from playground.cluster.controllers.routes import NodeRouteAgent, NodeRoutes
 from playground.cluster.controllers.scheduler import Scheduler
 from playground.cluster.deployment import (
     Deployment,
@@ -137,8 +137,9 @@ class Cluster:
         self.deployments = DeploymentController(self.api, self.network.rng)
         self.cloud = CloudController(self.api, self.network)
         self.service_table = ServiceTable(self.api, self.cluster_cidr)
+        self.node_routes = NodeRoutes(self.api, self.network)
         self.controllers = [self.node_ipam, self.scheduler, self.endpoints, self.deployments,
-                            self.cloud, self.service_table]
+                            self.cloud, self.service_table, self.node_routes]
         for controller in self.controllers:
             controller.start()
         await self.settle()
@@ -248,7 +249,8 @@ class Cluster:
                 ns.bind(proto, port, owner)
         self.node_ips[name] = ip
         kubelet = Kubelet(self.api, self.network, name, self.cni)
-        routes = NodeRouteAgent(self.api, self.network, name, ns.name, self.cluster_cidr)
+        routes = NodeRouteAgent(self.api, self.network, name, ns.name, self.cluster_cidr,
+                                self.node_routes)
         proxy = KubeProxy(self.api, name, ns, self.cluster_cidr, self.service_table)
         self.node_agents[name] = [kubelet, routes, proxy]
         for agent in self.node_agents[name]:
