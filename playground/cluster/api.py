@@ -133,6 +133,7 @@ class ApiServer:
         self.by_kind: dict[str, dict[tuple[str, str], Any]] = {}
         self._sorted: dict[str, list] = {}   # list() of a kind, until it changes
         self.indexes: dict[tuple[str, str], dict[Any, set]] = {}
+        self.index_listeners: dict[tuple[str, str], list[Callable[[Any], None]]] = {}
         self.resource_version = 0
         self.uid_counter = 0
         self.watches: list[Watch] = []
@@ -151,6 +152,8 @@ class ApiServer:
             index = self.indexes.setdefault((key[0], name), {})
             for value in values(obj):
                 index.setdefault(value, set()).add(key[1:])
+                for listener in self.index_listeners.get((key[0], name), ()):
+                    listener(value)
 
     def _drop(self, key: tuple[str, str, str]):
         obj = self.objects.pop(key, None)
@@ -169,6 +172,8 @@ class ApiServer:
                     keys.discard(key[1:])
                     if not keys:
                         del index[value]
+                for listener in self.index_listeners.get((key[0], name), ()):
+                    listener(value)
 
     def indexed(self, kind: str, index: str, value) -> list:
         """The objects of a kind whose index holds `value`, sorted like list()."""

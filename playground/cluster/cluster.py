@@ -119,6 +119,8 @@ class Cluster:
         self.node_agents: dict[str, list] = {}
         self.controllers: list = []
         self.node_ips: dict[str, IPv4Address] = {}
+        self._node_ip_cursor = int(NODE_NETWORK.network_address) + 2
+        self._used_ips: set[IPv4Address] = set()
         self.started = False
 
     # lifecycle
@@ -169,9 +171,11 @@ class Cluster:
     # nodes
 
     def _free_node_ip(self) -> IPv4Address:
-        taken = set(self.node_ips.values()) | {LB_INSIDE}
-        for ip in NODE_NETWORK.hosts():
-            if ip > NODE_NETWORK.network_address + 1 and ip not in taken:
+        # lowest free address first; every address below the cursor is taken
+        for value in range(self._node_ip_cursor, int(NODE_NETWORK.broadcast_address)):
+            ip = IPv4Address(value)
+            if ip not in self._used_ips and ip != LB_INSIDE:
+                self._node_ip_cursor = value
                 return ip
         raise ClusterError(f"no address left on the node network {NODE_NETWORK}")
 
@@ -194,7 +198,7 @@ class Cluster:
                                             NODE_NETWORK.broadcast_address):
             raise ClusterError(f"node {name}: InternalIP {ip} must be a free host address of "
                                f"{NODE_NETWORK} other than the gateway")
-        if ip in self.node_ips.values() or ip == LB_INSIDE:
+        if ip in self._used_ips or ip == LB_INSIDE:
             raise ClusterError(f"node {name}: InternalIP {ip} is already used by another node")
         if pod_cidr is not None:
             cidr = IPv4Network(pod_cidr)
@@ -224,7 +228,7 @@ class Cluster:
             raise ClusterError(f'node "{node.name}" already exists')
         ip = IPv4Address(node.status.internal_ip)
         if ip not in NODE_NETWORK or ip <= NODE_NETWORK.network_address + 1 or \
-                ip in (NODE_NETWORK.broadcast_address, LB_INSIDE) or ip in self.node_ips.values():
+                ip in (NODE_NETWORK.broadcast_address, LB_INSIDE) or ip in self._used_ips:
             raise ClusterError(f"node {node.name}: InternalIP {ip} is not a free host address "
                                f"of {NODE_NETWORK}")
         try:
@@ -248,6 +252,7 @@ class Cluster:
             for proto, port, owner in CONTROL_PLANE_PORTS:
                 ns.bind(proto, port, owner)
         self.node_ips[name] = ip
+        self._used_ips.add(ip)
         kubelet = Kubelet(self.api, self.network, name, self.cni)
         routes = NodeRouteAgent(self.api, self.network, name, ns.name, self.cluster_cidr,
                                 self.node_routes)
@@ -270,7 +275,8 @@ class Cluster:
         ns_name = node_namespace_name(name)
         if ns_name in self.network.namespaces:
             self.network.remove_namespace(ns_name)
-        self.node_ips.pop(name, None)
+        self._used_ips.discard(self.node_ips.pop(name, None))
+        self._node_ip_cursor = int(NODE_NETWORK.network_address) + 2
         self.allocator.release(name)
 
     # pods
