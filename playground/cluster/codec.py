@@ -7,6 +7,7 @@ and missing fields are refused, and every error names the field's path.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from typing import Any
@@ -101,11 +102,16 @@ def _type_name(kind: Any) -> str:
     return kind.__name__
 
 
+@functools.cache
+def _shape(kind: type) -> tuple[dict, dict]:
+    """A record type's field types and fields, worked out once per type."""
+    return typing.get_type_hints(kind), {f.name: f for f in dataclasses.fields(kind)}
+
+
 def _decode_record(kind: type, value: Any, where: str) -> Any:
     if not isinstance(value, dict):
         raise DecodeError(f"{where}: expected a map, got {_name(value)}")
-    hints = typing.get_type_hints(kind)
-    fields = {f.name: f for f in dataclasses.fields(kind)}
+    hints, fields = _shape(kind)
     unknown = [key for key in value if key not in fields]
     if unknown:
         raise DecodeError(f"{where}: unknown field {unknown[0]!r}")

@@ -7,10 +7,10 @@ pod wiring, kube-proxy rules, load balancer routes), so nothing of the dataplane
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
+from playground.cluster.api import clone
 from playground.cluster.cloud import LB_POOL
 from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError, check_cluster_cidr
 from playground.cluster.deployment import validate_deployment
@@ -215,20 +215,20 @@ async def _replay(cluster: Cluster, objects: list, bridges: list[str]) -> None:
     by_kind = {kind: sorted((o for o in objects if o.kind == kind), key=_creation_order)
                for kind in RESTORE_ORDER}
     for node in by_kind["Node"]:  # one at a time, so each node's agents see the same order
-        await cluster.restore_node(copy.deepcopy(node))
+        await cluster.restore_node(clone(node))
         if node.name in bridges and hasattr(cluster.cni, "ensure_bridge"):
             cluster.cni.ensure_bridge(cluster.node_namespace(node.name),
                                       IPv4Network(node.spec.pod_cidr))
     for kind in ("Namespace", "Service", "EndpointSlice", "Pod", "Deployment"):
         for obj in by_kind[kind]:
-            obj = copy.deepcopy(obj)
+            obj = clone(obj)
             if kind == "Pod":  # the kubelet starts it again, at the address it had
                 obj.status.phase, obj.status.host_ip = "Pending", None
                 obj.status.reason = obj.status.message = ""
             cluster.api.restore(obj)
     await cluster.settle()
     for ingress in by_kind["Ingress"]:
-        cluster.api.restore(copy.deepcopy(ingress))
+        cluster.api.restore(clone(ingress))
     await cluster.settle()
     for pod in by_kind["Pod"]:
         now = cluster.api.peek("Pod", pod.metadata.namespace, pod.name)

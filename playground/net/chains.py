@@ -20,6 +20,13 @@ class SharedChains:
         self.chains: dict[str, Any] = {}
         self.version = 0
         self._copies: dict[str, set[Chains]] = {}   # who holds its own copy of a chain
+        self._sorted: tuple[int, list[str]] | None = None
+
+    def sorted_names(self) -> list[str]:
+        """The chain names in order, as iptables-save lists user chains."""
+        if self._sorted is None or self._sorted[0] != self.version:
+            self._sorted = (self.version, sorted(self.chains))
+        return self._sorted[1]
 
     def set(self, name: str, chain) -> None:
         chain.shared = True

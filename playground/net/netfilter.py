@@ -956,6 +956,7 @@ class Chain:
     shared: bool = False   # held once for many tables: its counters live per table
     version: int = 0       # bumped on every change of `rules`, for the index
     _index: DstIndex | None = field(default=None, repr=False, compare=False)
+    _text: tuple[int, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def builtin(self) -> bool:
@@ -967,6 +968,14 @@ class Chain:
 
     def changed(self) -> None:
         self.version += 1
+
+    def save_text(self) -> str:
+        """The chain's iptables-save lines (no counters), kept until the chain changes: a
+        shared chain is rendered once for every table that shows it."""
+        if self._text is None or self._text[0] != self.version:
+            name = self.name
+            self._text = (self.version, "".join(rule.text(name) + "\n" for rule in self.rules))
+        return self._text[1]
 
     def index(self) -> DstIndex | None:
         """Where each destination's rules are, for a long chain (None for a short one)."""
@@ -1024,8 +1033,14 @@ class Table:
 
     def ordered(self) -> list[Chain]:
         """The order iptables-save uses: built-ins, then user chains by name."""
-        users = sorted((c for c in self.chains.values() if not c.builtin), key=lambda c: c.name)
-        return [c for c in self.chains.values() if c.builtin] + users
+        chains = self.chains
+        users = [c for c in chains.own.values() if not c.builtin]
+        if chains.shared is not None:   # already sorted: sorting the two runs is linear
+            skip = chains.own.keys() | chains.hidden
+            layer = chains.shared.chains
+            users += [layer[name] for name in chains.shared.sorted_names() if name not in skip]
+        users.sort(key=lambda c: c.name)
+        return [c for c in chains.own.values() if c.builtin] + users
 
     def references(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -1583,6 +1598,7 @@ class Netfilter:
         chains = table.chains
         renamed = chains[old].clone() if chains[old].shared else chains[old]
         renamed.name, renamed.shared = new, False
+        renamed.changed()
         own = {(new if name == old else name): chain for name, chain in chains.own.items()}
         own.setdefault(new, renamed)
         del chains[old]
@@ -1675,8 +1691,8 @@ class Netfilter:
                     for rule in chain.rules:
                         packets, size = self.rule_counters(chain, rule)
                         out.append(f"[{packets}:{size}] " + rule.text(chain.name))
-                else:
-                    out.extend(rule.text(chain.name) for rule in chain.rules)
+                elif chain.rules:
+                    out.append(chain.save_text()[:-1])
             out.append("COMMIT")
             out.append(f"# Completed on {when}")
         text = "".join(line + "\n" for line in out)

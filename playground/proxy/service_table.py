@@ -99,7 +99,9 @@ class ServiceTable(Controller):
 
     @staticmethod
     def rule(table: str, chain: str, spec: str) -> Rule:
-        return parse_rule(table, chain, spec)
+        rule = parse_rule(table, chain, spec)
+        rule.spec()   # rendered once here, for every node that will show it
+        return rule
 
     # events
 
