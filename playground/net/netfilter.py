@@ -1383,13 +1383,30 @@ def _restore_args(line: str) -> list[str]:
 # ---------------------------------------------------------------------------- netfilter
 
 
+class _Tables(dict):
+    """A namespace's tables, each made on first use: most pods never get a rule, and an
+    unused table is all empty built-in chains with an ACCEPT policy."""
+
+    def __missing__(self, name: str) -> Table:
+        if name not in TABLES:
+            raise KeyError(name)
+        table = self[name] = Table.fresh(name)
+        return table
+
+    def values(self):
+        return [self[name] for name in TABLES]
+
+    def items(self):
+        return [(name, self[name]) for name in TABLES]
+
+
 class Netfilter:
     """The four IPv4 tables of one network namespace."""
 
     __slots__ = ("tables", "generation", "recent", "counts", "_saved")
 
     def __init__(self) -> None:
-        self.tables: dict[str, Table] = {name: Table.fresh(name) for name in TABLES}
+        self.tables: dict[str, Table] = _Tables()
         self.generation = 0   # bumped on every change, for callers that cache
         self.recent: dict[str, dict] = {}  # xt_recent's lists, per namespace as in the kernel
         self.counts: dict[int, list] = {}  # this table's counters of shared rules: [rule, p, b]
@@ -1431,9 +1448,14 @@ class Netfilter:
         return chain
 
     def table(self, name: str) -> Table:
-        if name not in self.tables:
+        if name not in TABLES:
             raise _no_table(name)
         return self.tables[name]
+
+    def has_rules(self, table: str, chain: str) -> bool:
+        """Whether a built-in chain holds any rule (without making an unused table)."""
+        made = self.tables.get(table)
+        return made is not None and bool(made.chains.own[chain].rules)
 
     def chain(self, table: str, name: str) -> Chain:
         chain = self.table(table).chains.get(name)
@@ -1443,7 +1465,7 @@ class Netfilter:
 
     def copy(self) -> Netfilter:
         other = Netfilter()
-        other.tables = {name: table.clone() for name, table in self.tables.items()}
+        other.tables = _Tables({name: table.clone() for name, table in self.tables.items()})
         other.generation = self.generation
         other.counts = {key: list(entry) for key, entry in self.counts.items()}
         return other
@@ -1659,7 +1681,7 @@ class Netfilter:
                 raise IptablesError(f"iptables-restore: line {number} failed") from error
         if current is not None:
             raise IptablesError(f"iptables-restore: COMMIT expected at line {len(lines) + 1}")
-        self.tables = work.tables
+        self.tables = _Tables(work.tables)
         self.counts = work.counts
         self.generation += 1
 

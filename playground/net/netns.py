@@ -256,8 +256,10 @@ class Namespace:
 
     @property
     def tracks_connections(self) -> bool:
-        nat = self.netfilter.table("nat").chains.values()
-        return self.force_conntrack or any(chain.rules for chain in nat)
+        if self.force_conntrack:
+            return True
+        made = self.netfilter.tables.get("nat")
+        return made is not None and any(chain.rules for chain in made.chains.values())
 
     def ip_route(self) -> str:
         return self.main.show()
