@@ -105,12 +105,14 @@ class CloudController(Controller):
             current = self.api.get("Node", "", node.name)
             current.status.external_ip = str(public)
             self.api.update(current)
-        ready = dict(self.ready)
         if event.type == "DELETED" or not (node.status.ready and node.status.internal_ip):
-            ready.pop(node.name, None)
+            now = None
         else:
-            ready[node.name] = IPv4Address(node.status.internal_ip)
-        if ready != self.ready:   # every load balancer's set of nodes changes with it
+            now = IPv4Address(node.status.internal_ip)
+        if self.ready.get(node.name) != now:   # every load balancer's nodes change with it
+            ready = {name: ip for name, ip in self.ready.items() if name != node.name}
+            if now is not None:
+                ready[node.name] = now
             self.ready = dict(sorted(ready.items()))
             for key in sorted(self.balanced):
                 self._program(key)
