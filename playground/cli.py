@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from playground import cni
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.kube_yaml import kind_config, manifests
 from playground.cluster.lab import build_default_lab
@@ -15,6 +16,7 @@ from playground.cluster.manifests import apply_files
 from playground.cluster.tables import nodes_table, pods_table
 from playground.cluster.targets import follow_ingress, resolve, send
 from playground.cluster.traffic import generate
+from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
 from playground.saves import Lab, is_lab_file, load_lab
@@ -43,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", parser_class=Parser)
 
     def lab_options(sub, namespace=True):
-        sub.add_argument("--cni", choices=["bridge", "ptp"], default="bridge",
+        sub.add_argument("--cni", choices=list(cni.PLUGINS), default="bridge",
                          help="CNI plugin of the lab (default: bridge)")
         sub.add_argument("--seed", type=int, default=0, help="random seed of the lab")
         sub.add_argument("-f", "--filename", action="append", default=[], metavar="FILE",
@@ -69,6 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--json", action="store_true", help="print the trace as JSON")
     trace.add_argument("--host", default="", help="HTTP Host an ingress controller routes by")
     trace.add_argument("--path", default="/", help="HTTP path an ingress controller routes by")
+    trace.add_argument("--compare", metavar="CNI[/PROXY_MODE]",
+                       help="send the same packet through the lab on this dataplane too and "
+                            "print both side by side, e.g. --compare ptp")
+    trace.add_argument("--width", type=int, help="columns of the --compare output (default: "
+                                                 "the terminal's; under 120 stacks them)")
+    trace.add_argument("--size", type=int, metavar="BYTES",
+                       help="IP length of the packet (default: a bare SYN, datagram or ping)")
+    trace.add_argument("--df", action="store_true",
+                       help="set Don't Fragment: too big for a link means dropped, not split")
     lab_options(trace)
 
     traffic = commands.add_parser("traffic", help="send many connections to a Service and "
@@ -123,6 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
     conntrack = what.add_parser("conntrack", help="`conntrack -L` of a node")
     conntrack.add_argument("target", help="node/NAME or pod/NAME")
     lab_options(conntrack)
+    link = what.add_parser("link", help="`ip -d link show DEV` of a node's VXLAN device")
+    link.add_argument("target", help="node/NAME")
+    link.add_argument("device", nargs="?", default="flannel.1")
+    lab_options(link)
+    neigh = what.add_parser("neigh", help="`ip neigh show` of a node or pod")
+    neigh.add_argument("target", help="node/NAME or pod/NAME")
+    neigh.add_argument("--dev", help="only this device's entries")
+    lab_options(neigh)
+    fdb = what.add_parser("fdb", help="`bridge fdb show` of a node's VXLAN devices")
+    fdb.add_argument("target", help="node/NAME")
+    fdb.add_argument("--dev", help="only this device's entries")
+    lab_options(fdb)
     return parser
 
 
@@ -139,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_app(args)
         if args.command == "export":
             return asyncio.run(export_lab(args))
+        if args.command == "trace" and (args.compare or args.width):
+            from playground.compare_cli import compare_traces
+
+            return asyncio.run(compare_traces(args))
         return asyncio.run(run_command(args))
     except UsageError as error:
         print(f"k8s-playground: {error}", file=sys.stderr)
@@ -218,13 +245,17 @@ def _lab_files(paths: list[str]) -> list[str]:
 
 
 async def _starting_cluster(args) -> Cluster:
+    return (await starting_lab(args)).cluster
+
+
+async def starting_lab(args) -> Lab:
     """The lab file given with -f (at most one), else the default lab."""
     labs = _lab_files(args.filename)
     if len(labs) > 1:
         raise ClusterError(f"-f: give at most one lab file (got {', '.join(labs)})")
     if labs:
-        return (await load_lab(labs[0])).cluster
-    return await build_default_lab(cni=args.cni, seed=args.seed)
+        return await load_lab(labs[0])
+    return Lab(await build_default_lab(cni=args.cni, seed=args.seed))
 
 
 async def run_command(args) -> int:
@@ -249,7 +280,8 @@ async def run_command(args) -> int:
 
 
 def do_trace(cluster: Cluster, args) -> int:
-    trace = send(cluster, args.src, args.dst, args.proto, args.port, args.namespace)
+    trace = send(cluster, args.src, args.dst, args.proto, args.port, args.namespace,
+                 size=args.size, df=args.df)
     traces = [trace]
     if args.reply:
         if trace.verdict != "delivered":
@@ -291,6 +323,12 @@ def do_show(cluster: Cluster, args) -> int:
         elif args.what == "conntrack":
             print(ns.conntrack.listing(), end="")
             print(ns.conntrack.summary(len(ns.conntrack)), file=sys.stderr)
+        elif args.what == "link":
+            print(ip_link_show(ns, args.device, details=True), end="")
+        elif args.what == "neigh":
+            print(ip_neigh_show(ns, args.dev), end="")
+        elif args.what == "fdb":
+            print(bridge_fdb_show(ns, args.dev), end="")
     return 0
 
 

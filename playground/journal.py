@@ -34,6 +34,8 @@ class Action:
     selected: str | None = None  # the node or pod the node tools acted on
     clock: float = 0.0
     rng: tuple | None = None  # the random state before it, if something drew since the last one
+    start: tuple | None = field(default=None, compare=False, repr=False)  # it, always: a
+    # comparison on another dataplane sends the same packet from the same random state
     traces: list[Trace] = field(default_factory=list, compare=False, repr=False)
 
     @property
@@ -49,7 +51,8 @@ class Journal:
     def begin(self, rng: random.Random, clock: float) -> Action:
         """Note the clock and, when it moved on without us, the random state."""
         state = rng.getstate()
-        return Action("", clock=clock, rng=None if state == self._rng_after_last else state)
+        return Action("", clock=clock, rng=None if state == self._rng_after_last else state,
+                      start=state)
 
     def commit(self, action: Action, line: str, selected: str | None, rng: random.Random,
                traces: list[Trace]) -> None:

@@ -39,6 +39,7 @@ from playground.cluster.restore import (
     restore_cluster,
     saved_objects,
 )
+from playground.cni import PLUGINS
 from playground.journal import Action, Journal, is_replayable
 from playground.shell import Shell, ShellError, ShellResult
 
@@ -55,8 +56,7 @@ CHUNK = 64 * 1024
 KEYS = ("format", "version", "settings", "objects", "history", "lesson", "layout")
 SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "cluster_cidr", "bridges", "clock", "rng",
                 "uids", "resource_version")
-CNIS = ("bridge", "ptp")
-
+CNIS = tuple(PLUGINS)
 
 
 def _add_cluster_cidr(document: dict) -> dict:
@@ -92,6 +92,7 @@ class Lab:
         self.lesson = lesson
         self.layout = check_layout(dict(layout or {}), "layout")
         self.skipped: list[str] = []  # journal lines a load could not run again
+        self.compared: list = []  # packets sent again on another dataplane, for the lessons
 
     @property
     def history(self) -> list[Action]:

@@ -26,6 +26,7 @@ from playground.cluster.tables import (
 )
 from playground.cluster.targets import follow_ingress, resolve, send
 from playground.cluster.traffic import generate
+from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
 from playground.net.iproute import ip_route_change
 from playground.net.netns import NetError
 from playground.net.route import RouteError
@@ -195,12 +196,13 @@ class Shell:
                 return await self._lab(words[1:])
             handler = {"trace": self._trace, "reply": self._reply, "traffic": self._traffic,
                        "ip": self._ip, "iptables-save": self._iptables_save,
-                       "conntrack": self._conntrack, "sysctl": self._sysctl}.get(words[0])
+                       "conntrack": self._conntrack, "sysctl": self._sysctl,
+                       "bridge": self._bridge}.get(words[0])
             if handler is None:
                 raise ShellError(f"unknown command {words[0]!r}: try kubectl, node, trace, "
                                  "reply, traffic, ip route, iptables-save, conntrack -L "
                                  "(? for help)")
-            if words[0] in ("ip", "iptables-save", "conntrack", "sysctl"):
+            if words[0] in ("ip", "iptables-save", "conntrack", "sysctl", "bridge"):
                 return handler(words[1:], selected)
             return await handler(words[1:]) if words[0] == "traffic" else handler(words[1:])
         except (ClusterError, NetError) as error:
@@ -460,9 +462,12 @@ class Shell:
         parser.add_argument("--proto", choices=["tcp", "udp", "icmp"], default="tcp")
         parser.add_argument("--host", default="")
         parser.add_argument("--path", default="/")
+        parser.add_argument("--size", type=int)
+        parser.add_argument("--df", action="store_true")
         parser.add_argument("-n", "--namespace")
         args = parser.parse_args(words)
-        trace = send(self.cluster, args.src, args.dst, args.proto, args.port, args.namespace)
+        trace = send(self.cluster, args.src, args.dst, args.proto, args.port, args.namespace,
+                     size=args.size, df=args.df)
         self.last = trace
         traces = [trace]
         proxied = follow_ingress(self.cluster, trace, args.host, args.path)
@@ -509,10 +514,34 @@ class Shell:
             except RouteError as error:
                 raise ShellError(str(error)) from None
             return ShellResult(changed=True)
+        details = words[:1] in (["-d"], ["-details"])
+        rest = words[1:] if details else words
+        if rest[:1] in (["link"], ["l"]) and rest[1:2] == ["show"] and len(rest) in (3, 4):
+            name = rest[-1]
+            if len(rest) == 4 and rest[2] != "dev":
+                raise ShellError("ip link: write it as ip [-d] link show [dev] NAME")
+            return ShellResult(ip_link_show(self._namespace(selected), name, details))
+        if rest[:1] in (["neigh"], ["n"]) and rest[1:2] in ([], ["show"]):
+            dev = self._dev_option("ip neigh", rest[2:])
+            return ShellResult(ip_neigh_show(self._namespace(selected), dev))
         if words not in (["route"], ["r"], ["route", "show"], ["ro"]):
-            raise ShellError("ip: only `ip route`, `ip route add` and `ip route del` are "
-                             "modelled here")
+            raise ShellError("ip: only `ip route` (show, add, del), `ip -d link show NAME` "
+                             "and `ip neigh show` are modelled here")
         return ShellResult(self._namespace(selected).ip_route())
+
+    @staticmethod
+    def _dev_option(command: str, words: list[str]) -> str | None:
+        if not words:
+            return None
+        if len(words) == 2 and words[0] == "dev":
+            return words[1]
+        raise ShellError(f"{command}: the only option modelled here is `dev NAME`")
+
+    def _bridge(self, words: list[str], selected: str | None) -> ShellResult:
+        if words[:2] != ["fdb", "show"]:
+            raise ShellError("bridge: only `bridge fdb show [dev NAME]` is modelled here")
+        dev = self._dev_option("bridge fdb show", words[2:])
+        return ShellResult(bridge_fdb_show(self._namespace(selected), dev))
 
     def _iptables_save(self, words: list[str], selected: str | None) -> ShellResult:
         parser = _Parser(prog="iptables-save", add_help=False)

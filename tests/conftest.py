@@ -17,6 +17,13 @@ async def ptp_lab():
     await cluster.stop()
 
 
+@pytest.fixture
+async def vxlan_lab():
+    cluster = await build_default_lab(cni="vxlan")
+    yield cluster
+    await cluster.stop()
+
+
 @pytest.fixture(autouse=True)
 def own_state_folder(tmp_path, monkeypatch):
     """Recovery files go to a folder of each test's own, never the user's."""

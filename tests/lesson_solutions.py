@@ -22,6 +22,10 @@ SOLUTIONS = {
                      "local": [("trace internet lb/shop-local", None)]},
     "ingress": {"blog": [(f"trace internet {INGRESS_LB} --host blog.example.com", None)],
                 "docs": [(f"trace internet {INGRESS_LB} --host docs.example.com", None)]},
+    "compare-dataplanes": {
+        "same-node": [("trace pod/client pod/web-2", None), ("compare ptp", None)],
+        "service": [("trace pod/client svc/web", None), ("compare ptp", None)],
+        "load-balancer": [("trace internet lb/shop-cluster", None), ("compare ptp", None)]},
     "broken-selector": {
         "see-reject": [("trace pod/client svc/shop", None)],
         "fix-selector": [("kubectl set selector service shop app=shop", None)],
@@ -31,3 +35,13 @@ SOLUTIONS = {
         "repair": [("ip route add 10.244.2.0/24 via 172.18.0.3", "node/kind-worker")],
         "works": [("trace pod/client pod/web-1", None)]},
 }
+
+
+async def run_step(lab, line: str, node: str | None) -> None:
+    """One line of a solution, headless: `compare` goes where the app sends it."""
+    if line.startswith("compare "):
+        from playground.dataplanes import compare_line
+
+        await compare_line(lab, line)
+    else:
+        await lab.run(line, node)

@@ -166,3 +166,47 @@ def test_ingress_trace_shows_both_connections(capsys, tmp_path):
     assert data["delivered_to"]["namespace"].startswith("pod/ingress-nginx/")
     assert data["proxied"]["service"] == "svc/default/web:http"
     assert data["proxied"]["trace"]["delivered_to"]["owner"] == "web"
+
+
+def test_the_cni_choices_are_the_plugins(capsys):
+    from playground import cni
+
+    code, _, err = run(capsys, "trace", "pod/client", "pod/web-1", "--cni", "nope")
+    assert code == 2 and "invalid choice: 'nope'" in err
+    assert all(f"'{name}'" in err for name in cni.PLUGINS)
+
+
+def test_vxlan_trace_json_carries_the_outer_header(capsys):
+    _, out, _ = run(capsys, "trace", "pod/client", "pod/web-1", "--cni", "vxlan", "--json")
+    wrap = next(h for h in json.loads(out)["hops"] if h["event"] == "encapsulate")
+    outer = wrap["packet_after"]
+    assert (outer["proto"], outer["dport"], outer["vxlan"]) == ("udp", 8472, {"vni": 1})
+    assert outer["payload"] == wrap["packet_before"]
+
+
+def test_trace_size_and_df(capsys):
+    code, out, _ = run(capsys, "trace", "node/kind-worker", "pod/web-1", "--cni", "vxlan",
+                       "--size", "1451", "--df")
+    assert code == 0 and "Message too long" in out and "verdict: dropped" in out
+    code, out, _ = run(capsys, "trace", "pod/client", "pod/web-1", "--cni", "vxlan",
+                       "--size", "3000")
+    assert code == 0 and " fragment " in out and "into 3 fragments" in out
+    code, _, err = run(capsys, "trace", "pod/client", "pod/web-1", "--size", "10")
+    assert code == 2 and err == "error: size 10 is out of range: a tcp packet is " \
+        "40-65535 bytes\n"
+
+
+def test_show_link_neigh_and_fdb_of_a_vxlan_node(capsys):
+    code, out, _ = run(capsys, "show", "link", "node/kind-worker", "--cni", "vxlan")
+    assert code == 0 and out.startswith("3: flannel.1: <BROADCAST,MULTICAST,UP,LOWER_UP> "
+                                        "mtu 1450 ")
+    assert "    vxlan id 1 local 172.18.0.2 dev eth0 srcport 0 0 dstport 8472 nolearning " in out
+    _, out, _ = run(capsys, "show", "neigh", "node/kind-worker", "--cni", "vxlan",
+                    "--dev", "flannel.1")
+    assert [line.split()[0] for line in out.splitlines()] == ["10.244.0.0", "10.244.2.0"]
+    assert all(line.endswith(" PERMANENT ") for line in out.splitlines())
+    _, out, _ = run(capsys, "show", "fdb", "node/kind-worker", "--cni", "vxlan")
+    assert sorted(line.split(" dev flannel.1 dst ")[1] for line in out.splitlines()) == [
+        "172.18.0.3 self permanent", "172.18.0.4 self permanent"]
+    code, _, err = run(capsys, "show", "link", "node/kind-worker")
+    assert code == 2 and err == 'error: Cannot find device "flannel.1"\n', "bridge has none"

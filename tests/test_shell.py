@@ -147,3 +147,19 @@ async def test_get_shows_selectors_and_labels_to_compare(shell, lab):
     assert pods.splitlines()[0].split()[-1] == "LABELS"
     assert any(line.startswith("web-1 ") and line.endswith("app=web")
                for line in pods.splitlines())
+
+
+async def test_tunnel_views_and_trace_size_on_the_command_line(vxlan_lab):
+    shell = Shell(vxlan_lab)
+    link = (await shell.run("ip -d link show flannel.1", "node/kind-worker")).output
+    assert "vxlan id 1 local 172.18.0.2 dev eth0 srcport 0 0 dstport 8472 nolearning" in link
+    neigh = (await shell.run("ip neigh show dev flannel.1", "node/kind-worker")).output
+    assert neigh.count("PERMANENT") == 2 and " dev " not in neigh
+    fdb = (await shell.run("bridge fdb show dev flannel.1", "node/kind-worker")).output
+    assert "dst 172.18.0.3 self permanent\n" in fdb
+    result = await shell.run("trace pod/client pod/web-1 --size 1450 --df")
+    assert result.trace.verdict == "delivered" and result.trace.events("encapsulate")
+    with pytest.raises(ShellError, match="only `bridge fdb show"):
+        await shell.run("bridge link", "node/kind-worker")
+    with pytest.raises(ShellError, match="only VXLAN devices"):
+        await shell.run("ip link show eth0", "node/kind-worker")

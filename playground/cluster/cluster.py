@@ -14,6 +14,7 @@ from playground import cni as cni_plugins
 from playground.cluster.api import AlreadyExists, ApiServer, NotFound
 from playground.cluster.cloud import LB_INSIDE, LB_POOL, CloudController, build_outside
 from playground.cluster.controllers.endpoints import EndpointsController
+from playground.cluster.controllers.flannel import FlannelAgent
 from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
 from playground.cluster.controllers.nodeipam import NodeIpamController
 from playground.cluster.controllers.routes import NodeRouteAgent, NodeRoutes
@@ -69,6 +70,8 @@ CLUSTER_CIDR = IPv4Network("10.244.0.0/16")
 GATEWAY_NAMESPACE = "vpc-gateway"
 SEGMENT = "kind"
 CONTROL_PLANE_TAINT = Taint("node-role.kubernetes.io/control-plane", "", "NoSchedule")
+# who routes between nodes' pod CIDRs, by the CNI plugin's `routing`
+ROUTE_AGENTS = {"kindnet": NodeRouteAgent, "flannel": FlannelAgent}
 CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
                        ("tcp", 2380, "etcd")]
 
@@ -254,8 +257,12 @@ class Cluster:
         self.node_ips[name] = ip
         self._used_ips.add(ip)
         kubelet = Kubelet(self.api, self.network, name, self.cni)
-        routes = NodeRouteAgent(self.api, self.network, name, ns.name, self.cluster_cidr,
-                                self.node_routes)
+        if self.cni.routing == "kindnet":
+            routes = NodeRouteAgent(self.api, self.network, name, ns.name, self.cluster_cidr,
+                                    self.node_routes)
+        else:
+            routes = ROUTE_AGENTS[self.cni.routing](self.api, self.network, name, ns.name,
+                                                    self.cluster_cidr)
         proxy = KubeProxy(self.api, name, ns, self.cluster_cidr, self.service_table)
         self.node_agents[name] = [kubelet, routes, proxy]
         for agent in self.node_agents[name]:

@@ -119,11 +119,19 @@ def _service(cluster: Cluster, rest: str, spec: str, namespace: str | None) -> T
                   protocols=declared)
 
 
+# the smallest IP length of each kind of packet: IPv4 header plus the bare L4 header
+SMALLEST = {"tcp": 40, "udp": 28, "icmp": 28}
+
+
 def send(cluster: Cluster, src: str, dst: str, proto: str = "tcp", port: int | None = None,
-         namespace: str | None = None):
-    """Send from one target to another, as its container or process would; returns the Trace."""
+         namespace: str | None = None, size: int | None = None, df: bool = False):
+    """Send from one target to another, as its container or process would; returns the Trace.
+    `size` is the IP length in bytes; `df` sets Don't Fragment."""
     if port is not None and not 1 <= port <= 65535:
         raise ClusterError(f"port {port} is out of range: use 1-65535")
+    if size is not None and not SMALLEST.get(proto, 20) <= size <= 65535:
+        raise ClusterError(f"size {size} is out of range: a {proto} packet is "
+                           f"{SMALLEST.get(proto, 20)}-65535 bytes")
     source = resolve(cluster, src, namespace)
     if not source.namespace:
         raise ClusterError(f"{src}: no pod or node in the lab has the address {source.ip}; "
@@ -131,7 +139,8 @@ def send(cluster: Cluster, src: str, dst: str, proto: str = "tcp", port: int | N
     target = resolve(cluster, dst, namespace)
     port = port if port is not None else target.default_port(proto)
     owner = source.owner or (source.pod.spec.containers[0].name if source.pod else "process")
-    return cluster.network.send(source.namespace, target.ip, proto, port, owner=owner)
+    return cluster.network.send(source.namespace, target.ip, proto, port, owner=owner,
+                                size=size, df=df)
 
 
 @dataclass(frozen=True, slots=True)

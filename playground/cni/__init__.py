@@ -2,8 +2,9 @@
 
 from playground.cni.bridge import BridgePlugin
 from playground.cni.ptp import PtpPlugin
+from playground.cni.vxlan import VxlanPlugin
 
-PLUGINS = {"bridge": BridgePlugin, "ptp": PtpPlugin}
+PLUGINS = {"bridge": BridgePlugin, "ptp": PtpPlugin, "vxlan": VxlanPlugin}
 
 
 def plugin(name: str):

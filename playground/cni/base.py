@@ -21,6 +21,7 @@ class PodAttachment:
 
 class CniPlugin(Protocol):
     name: str
+    routing: str  # which node agent routes to other nodes' pods: "kindnet" or "flannel"
 
     def setup_node(self, network: Network, node_ns: Namespace, pod_cidr: IPv4Network) -> None:
         """Prepare the node once its pod CIDR is known."""

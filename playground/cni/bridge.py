@@ -15,6 +15,11 @@ BRIDGE = "cni0"
 
 class BridgePlugin:
     name = "bridge"
+    routing = "kindnet"  # who routes to the other nodes' pod CIDRs
+
+    def mtu(self, node_ns: Namespace) -> int:
+        """The MTU of cni0 and the pods' veths (the plugin's `mtu`, default the link's)."""
+        return 1500
 
     def setup_node(self, network: Network, node_ns: Namespace, pod_cidr: IPv4Network) -> None:
         node_ns.sysctl["net.ipv4.ip_forward"] = "1"
@@ -24,7 +29,7 @@ class BridgePlugin:
         existing = node_ns.devices.get(BRIDGE)
         if isinstance(existing, Bridge):
             return existing
-        bridge = Bridge(BRIDGE, stable_mac(f"{node_ns.name}/{BRIDGE}"))
+        bridge = Bridge(BRIDGE, stable_mac(f"{node_ns.name}/{BRIDGE}"), mtu=self.mtu(node_ns))
         node_ns.add_device(bridge)
         node_ns.add_address(BRIDGE, f"{pod_cidr.network_address + 1}/{pod_cidr.prefixlen}")
         return bridge
@@ -34,6 +39,7 @@ class BridgePlugin:
         bridge = self.ensure_bridge(node_ns, pod_cidr)
         name = host_veth_name(container_id)
         pod_end, host_end = network.add_veth(pod_ns, "eth0", node_ns, name)
+        pod_end.mtu = host_end.mtu = bridge.mtu
         bridge.enslave(host_end, hairpin=True)  # kubelet's hairpin mode, so a pod can reach itself
         pod_ns.add_address("eth0", f"{ip}/{pod_cidr.prefixlen}")
         pod_ns.add_route(Route(IPv4Network("0.0.0.0/0"), dev="eth0",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playground.labs import checks as c
+from playground.labs import compare_checks as cc
 from playground.labs.lesson import Lesson, Task
 from playground.labs.scenarios import INGRESS_LB
 
@@ -155,6 +156,33 @@ LESSONS = (
               f"trace internet {INGRESS_LB} --host docs.example.com",
               lambda lab: c.traced(lab, "pod/ingress-nginx/" + _controller(lab), "svc/docs",
                                    "delivered"))),
+    ),
+    Lesson(
+        "compare-dataplanes", "Same packet, two dataplanes",
+        "one packet through the bridge and the ptp CNI side by side: where the paths part",
+        "The CNI plugin decides how pods are wired to their node, so it shapes every path "
+        "near a pod; kube-proxy's rules do not care which plugin you run. This lab uses "
+        "bridge: each pod's veth is a port of cni0, and pods of one node meet on that "
+        "switch. ptp has no switch: the node reaches each pod by a /32 route on its host "
+        "veth. After a trace, press d (or type compare ptp): the lab is copied onto ptp, the "
+        "same packet leaves from the same port, and both walks are lined up. A | marks a "
+        "step both took differently, > one only ptp took, < one only bridge took.",
+        "loadbalancer",
+        (Task("same-node", "Trace pod/client to pod/web-2 (both on kind-worker), compare it "
+              "with ptp and find the step only ptp takes on the node.",
+              "trace pod/client pod/web-2, then d or compare ptp: look for the > rows",
+              lambda lab: cc.compared(lab, "pod/client", "pod/web-2", "ptp", cc.same_end,
+                                      cc.only_on_right("forward"))),
+         Task("service", "Compare a packet to svc/web with ptp: the DNAT is the same rule on "
+              "both, only the device it arrived on differs.",
+              "trace pod/client svc/web, then compare ptp: step to the KUBE-SEP row",
+              lambda lab: cc.compared(lab, "pod/client", "svc/web", "ptp", cc.same_end,
+                                      cc.same_translation, cc.differs_in("device"))),
+         Task("load-balancer", "Compare a packet from the internet to lb/shop-cluster: "
+              "the cloud and the node network see no difference at all.",
+              "trace internet lb/shop-cluster, then compare ptp",
+              lambda lab: cc.compared(lab, "internet", "lb/shop-cluster", "ptp",
+                                      cc.same_end))),
     ),
     Lesson(
         "broken-selector", "Break-fix: a Service that rejects",

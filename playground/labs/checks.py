@@ -81,6 +81,13 @@ def never_bridged(t: Trace) -> bool:
     return not bridged(t)
 
 
+def tunnelled(t: Trace) -> bool:
+    """Wrapped in an outer header on one node and unwrapped on another."""
+    wrapped = [h.where for h in t.hops if h.event == "encapsulate"]
+    unwrapped = [h.where for h in t.hops if h.event == "decapsulate"]
+    return bool(wrapped and unwrapped) and wrapped[0] != unwrapped[0]
+
+
 def through_nodes(count: int) -> TracePredicate:
     return lambda t: len({w for w in t.path() if w.startswith("node/")}) >= count
 

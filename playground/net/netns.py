@@ -65,6 +65,7 @@ class Namespace:
             "net.bridge.bridge-nf-call-iptables": "1",
         }
         self.neighbours: dict[IPv4Address, tuple[str, str]] = {}
+        self.permanent_neighbours: set[IPv4Address] = set()  # `nud permanent`: never ARPed
         self.sockets: list[Socket] = []
         self.netfilter = Netfilter()
         self.conntrack = Conntrack()
@@ -96,6 +97,7 @@ class Namespace:
             for port in list(device.ports.values()):
                 device.release(port)
         self.neighbours = {ip: n for ip, n in self.neighbours.items() if n[1] != name}
+        self.permanent_neighbours &= set(self.neighbours)
         del self.devices[name]
         for address in self.addresses:  # another device may hold the same address
             self._add_quietly(self.local, Route(IPv4Network(address.ip), dev=address.dev,
@@ -145,6 +147,16 @@ class Namespace:
 
     def primary_address(self, dev: str) -> IPv4Address | None:
         return next((a.ip for a in self.addresses if a.dev == dev), None)
+
+    def add_neighbour(self, ip: IPv4Address, mac: str, dev: str) -> None:
+        """`ip neigh replace IP lladdr MAC dev DEV nud permanent`."""
+        self.device(dev)
+        self.neighbours[IPv4Address(ip)] = (mac, dev)
+        self.permanent_neighbours.add(IPv4Address(ip))
+
+    def remove_neighbour(self, ip: IPv4Address) -> None:
+        self.neighbours.pop(IPv4Address(ip), None)
+        self.permanent_neighbours.discard(IPv4Address(ip))
 
     # routing
 

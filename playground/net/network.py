@@ -71,8 +71,10 @@ class Network:
                 return port
 
     def send(self, source: str, dst: IPv4Address | str, proto: str = "tcp", dport: int = 80,
-             owner: str = "client", sport: int | None = None) -> Trace:
-        """Open a connection (or send a datagram or ping) from a namespace, as a process would."""
+             owner: str = "client", sport: int | None = None, size: int | None = None,
+             df: bool = False) -> Trace:
+        """Open a connection (or send a datagram or ping) from a namespace, as a process would;
+        `size` sets the packet's IP length, `df` its Don't Fragment bit."""
         ns = self.namespace(source)
         dst = IPv4Address(dst)
         result = ns.route_lookup(dst)
@@ -88,6 +90,8 @@ class Network:
             packet = maker(src, dst, port, dport)
             if src != IPv4Address(0):
                 ns.connect(proto, src, port, dst, dport, owner)
+        if size is not None or df:
+            packet = packet.with_(length=size or packet.length, df=df)
         return self.walk(ns, packet)
 
     def walk(self, ns: Namespace, packet: Packet) -> Trace:

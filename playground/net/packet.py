@@ -16,6 +16,7 @@ ICMP_TIME_EXCEEDED = 11
 NET_UNREACHABLE = 0
 HOST_UNREACHABLE = 1
 PORT_UNREACHABLE = 3
+FRAG_NEEDED = 4
 ADMIN_PROHIBITED = 13
 
 ICMP_ERROR_TYPES = frozenset({ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED})
@@ -35,6 +36,10 @@ class Packet:
     icmp_id: int = 0
     inner: Packet | None = None
     length: int = 60
+    df: bool = False  # IP "don't fragment"
+    mtu: int = 0  # the next-hop MTU an ICMP "fragmentation needed" reports
+    vni: int | None = None  # set on a VXLAN packet: the outer header around `payload`
+    payload: Packet | None = None
 
     def with_(self, **changes) -> Packet:
         return replace(self, **changes)
@@ -57,14 +62,17 @@ class Packet:
             text = f"ICMP {self.src} > {self.dst} {what}"
             if self.icmp_type in (ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY):
                 text += f" id {self.icmp_id}"
+            if (self.icmp_type, self.icmp_code) == (ICMP_DEST_UNREACH, FRAG_NEEDED):
+                text += f" (mtu {self.mtu})"
             if self.inner is not None:
                 text += f" [for {self.inner.summary()}]"
             return text + f" ttl {self.ttl}"
         flags = f" [{self.flags}]" if self.flags else ""
-        return (
-            f"{self.proto.upper()} {self.src}:{self.sport} > {self.dst}:{self.dport}{flags}"
-            f" ttl {self.ttl}"
-        )
+        text = (f"{self.proto.upper()} {self.src}:{self.sport} > {self.dst}:{self.dport}{flags}"
+                f" ttl {self.ttl}")
+        if self.payload is not None:
+            text += f" VXLAN vni {self.vni} [{self.payload.summary()}]"
+        return text
 
     def to_dict(self) -> dict:
         data = {
@@ -82,6 +90,13 @@ class Packet:
             data["flags"] = self.flags
         if self.inner is not None:
             data["inner"] = self.inner.to_dict()
+        if self.df:
+            data["df"] = True
+        if self.mtu:
+            data["mtu"] = self.mtu
+        if self.payload is not None:
+            data["vxlan"] = {"vni": self.vni}
+            data["payload"] = self.payload.to_dict()
         return data
 
 
@@ -92,6 +107,7 @@ ICMP_NAMES = {
     (ICMP_DEST_UNREACH, NET_UNREACHABLE): "net unreachable",
     (ICMP_DEST_UNREACH, HOST_UNREACHABLE): "host unreachable",
     (ICMP_DEST_UNREACH, PORT_UNREACHABLE): "port unreachable",
+    (ICMP_DEST_UNREACH, FRAG_NEEDED): "need to frag",
     (ICMP_DEST_UNREACH, ADMIN_PROHIBITED): "host administratively prohibited",
 }
 

@@ -102,11 +102,12 @@ class Trace:
         """A readable hop table for a terminal."""
         lines = [f"trace {self.packet.summary()} from {self.source}"]
         width = max((len(hop.where) for hop in self.hops), default=5)
+        events = max([9, *(len(hop.event) for hop in self.hops)])
         for hop in self.hops:
             devs = "→".join(d for d in (hop.dev_in, hop.dev_out) if d) or "-"
             marker = "  " if hop.role == "packet" else "↩ "
             lines.append(
-                f"{hop.index:>3} {marker}{hop.where:<{width}}  {hop.event:<9} {devs:<24} "
+                f"{hop.index:>3} {marker}{hop.where:<{width}}  {hop.event:<{events}} {devs:<24} "
                 f"{hop.detail}"
             )
             jumps = [f"via:   {text}" for text in hop.matched_rules[:-1]]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
-from playground.net import l2
+from playground.net import l2, vxlan
 from playground.net.conntrack import (
     ORIGINAL,
     REPLY,
@@ -25,6 +25,7 @@ from playground.net.link import Bridge, Device, Loopback
 from playground.net.netfilter import PacketMeta
 from playground.net.packet import (
     ADMIN_PROHIBITED,
+    FRAG_NEEDED,
     HOST_UNREACHABLE,
     ICMP_DEST_UNREACH,
     ICMP_ECHO_REPLY,
@@ -83,6 +84,7 @@ class Flight:
     src_mac: str | None = None
     dst_mac: str | None = None
     invalid: bool = False
+    carried: Flight | None = None  # set on a tunnel's outer packet: the frame inside
 
 
 class Stop(Exception):
@@ -148,6 +150,14 @@ class Walker:
             return None
         self._hop(ns, flight, "route", self._route_sentence(result, pkt.dst),
                   dev_out=result.dev, route=result.route.text())
+        mtu = ns.device(result.dev).mtu
+        if pkt.df and pkt.length > mtu:
+            self._hop(ns, flight, "drop", f"{pkt.length} bytes with DF set do not fit "
+                      f"{result.dev}'s MTU {mtu}: the send fails with 'Message too long' "
+                      "and nothing leaves", dev_out=result.dev)
+            self._finish("dropped", f"message too long for {result.dev} (mtu {mtu}) in "
+                         f"{ns.name}", flight)
+            return None
         if pkt.src == IPv4Address(0):
             flight.packet = pkt.with_(src=result.src)
         self._conntrack_in(ns, flight)
@@ -209,6 +219,16 @@ class Walker:
             self._icmp_error(ns, flight, ICMP_TIME_EXCEEDED, 0)
             self._finish("expired", f"TTL exceeded in {ns.name}", flight)
             return None
+        mtu = ns.device(result.dev).mtu
+        if pkt.df and pkt.length > mtu:
+            self._hop(ns, flight, "drop", f"{pkt.length} bytes with DF set do not fit "
+                      f"{result.dev}'s MTU {mtu}: the packet is dropped and the sender told "
+                      "the size that fits", dev_in=dev.name, dev_out=result.dev,
+                      route=result.route.text())
+            self._icmp_error(ns, flight, ICMP_DEST_UNREACH, FRAG_NEEDED, mtu=mtu)
+            self._finish("dropped", f"fragmentation needed: {pkt.length} bytes over "
+                         f"{result.dev}'s MTU {mtu} in {ns.name}", flight)
+            return None
         forwarded = pkt.with_(ttl=pkt.ttl - 1)
         self._hop(ns, flight, "forward", self._route_sentence(result, pkt.dst)
                   + f"; forward, TTL {pkt.ttl}→{pkt.ttl - 1}", after=forwarded,
@@ -221,12 +241,30 @@ class Walker:
                       in_dev: str | None):
         self._hooks(ns, flight, "POSTROUTING", in_dev, result.dev)
         self._confirm(ns, flight)
+        self._fragment(ns, flight, ns.device(result.dev))
         nexthop = result.gateway or flight.packet.dst
         return ("xmit", ns, ns.device(result.dev), flight, nexthop)
+
+    def _fragment(self, ns: Namespace, flight: Flight, dev: Device) -> None:
+        """ip_finish_output: a packet over the device's MTU (DF clear) leaves in pieces."""
+        pkt = flight.packet
+        if pkt.length <= dev.mtu:
+            return
+        data = (dev.mtu - 20) // 8 * 8  # each fragment's payload is a multiple of 8 bytes
+        count = -(-(pkt.length - 20) // data)
+        first = pkt.with_(length=data + 20)
+        self._hop(ns, flight, "fragment", f"{pkt.length} bytes exceed {dev.name}'s MTU "
+                  f"{dev.mtu} and DF is clear: the kernel splits the packet into {count} "
+                  f"fragments; the walk follows the first ({data + 20} bytes), the others take "
+                  f"the same path and {pkt.dst} reassembles them", after=first,
+                  dev_out=dev.name)
+        flight.packet = first
 
     # link layer
 
     def _xmit(self, ns: Namespace, dev: Device, flight: Flight, nexthop: IPv4Address):
+        if isinstance(dev, vxlan.Vxlan):
+            return ("tunnel_xmit", ns, dev, flight, nexthop)
         if isinstance(dev, Loopback):
             self._hop(ns, flight, "xmit", "out through lo: the packet loops back into "
                       "this namespace", dev_out="lo")
@@ -244,6 +282,54 @@ class Walker:
         self._hop(ns, flight, "xmit", f"send on {dev.name} to {nexthop} ({mac}; {how})",
                   dev_out=dev.name)
         return ("wire", dev, flight)
+
+    def _tunnel_xmit(self, ns: Namespace, dev: vxlan.Vxlan, flight: Flight,
+                     nexthop: IPv4Address):
+        """The VXLAN device: neighbour entry → inner MAC, forwarding entry → remote
+        endpoint, then the frame leaves inside UDP through this namespace's own stack."""
+        cached = ns.neighbours.get(nexthop)
+        if cached is None or cached[1] != dev.name:
+            self._hop(ns, flight, "drop", f"{dev.name}: no neighbour entry for {nexthop}, and "
+                      "no forwarding entry to send an ARP request to: dropped",
+                      dev_out=dev.name)
+            self._finish("unreachable", f"no neighbour entry for {nexthop} on {dev.name}",
+                         flight)
+            return None
+        mac = cached[0]
+        remote = dev.fdb.get(mac)
+        if remote is None:
+            self._hop(ns, flight, "drop", f"{dev.name}: no forwarding entry for {mac}, so no "
+                      "endpoint to send the frame to: dropped", dev_out=dev.name)
+            self._finish("unreachable", f"no forwarding entry for {mac} on {dev.name}", flight)
+            return None
+        flight.src_mac, flight.dst_mac = dev.mac, mac
+        outer = vxlan.encapsulate(dev, flight.packet, remote)
+        self._hop(ns, flight, "encapsulate", f"{dev.name}: {nexthop} is {mac} (neighbour "
+                  f"entry), whose endpoint is {remote} (forwarding entry); the frame is wrapped "
+                  f"in VXLAN VNI {dev.vni} inside UDP {dev.local} → {remote}:{dev.dstport} "
+                  f"({flight.packet.length} + {vxlan.OVERHEAD} = {outer.length} bytes)",
+                  after=outer, dev_out=dev.name)
+        # the tunnel's skb keeps the mark (same namespace) but not the conntrack reference
+        carrier = Flight(outer, role=flight.role, mark=flight.mark, carried=flight)
+        return ("local_out", ns, carrier)
+
+    def _decapsulate(self, ns: Namespace, dev: vxlan.Vxlan, flight: Flight):
+        outer = flight.packet
+        if outer.vni != dev.vni or outer.payload is None:
+            self._hop(ns, flight, "drop", f"udp port {outer.dport} is {dev.name}'s, but no "
+                      f"VXLAN device here has VNI {outer.vni}: dropped", dev_in=dev.name)
+            self._finish("dropped", f"unknown VNI {outer.vni} in {ns.name}", flight)
+            return None
+        inner = flight.carried or Flight(outer.payload, role=flight.role, dst_mac=dev.mac)
+        inner.packet = outer.payload
+        inner.mark, inner.tracked, inner.invalid = 0, None, False  # a new skb in this netns
+        if dev.learning and inner.src_mac:
+            dev.add_fdb(inner.src_mac, outer.src)
+        self._hop(ns, flight, "decapsulate", f"udp port {outer.dport} belongs to {dev.name} "
+                  f"(VXLAN VNI {dev.vni}): the outer headers from {outer.src} are stripped and "
+                  f"the inner frame arrives on {dev.name}", after=inner.packet,
+                  dev_in=dev.name)
+        return ("rx", dev, inner)
 
     def _wire(self, dev: Device, flight: Flight):
         if isinstance(dev, Bridge):
@@ -321,6 +407,9 @@ class Walker:
 
     def _deliver(self, ns: Namespace, dev: Device, flight: Flight):
         pkt = flight.packet
+        tunnel = vxlan.receiver(ns, pkt)
+        if tunnel is not None:
+            return ("decapsulate", ns, tunnel, flight)
         if pkt.proto == "icmp":
             return self._deliver_icmp(ns, dev, flight)
         sock = ns.find_socket(pkt.proto, pkt.dst, pkt.dport, pkt.src, pkt.sport)
@@ -378,7 +467,8 @@ class Walker:
 
     # generated packets: ICMP errors and resets
 
-    def _icmp_error(self, ns: Namespace, flight: Flight, icmp_type: int, code: int) -> None:
+    def _icmp_error(self, ns: Namespace, flight: Flight, icmp_type: int, code: int,
+                    mtu: int = 0) -> None:
         pkt = flight.packet
         if pkt.is_icmp_error or flight.role == "error":
             return  # never an error about an error
@@ -389,8 +479,9 @@ class Walker:
             self._hop(ns, flight, "icmp", "an ICMP error would go back, but this namespace "
                       f"has no route to {pkt.src}: the error is lost")
             return
+        # an ICMP error quotes at most what fits in 576 bytes (RFC 1812)
         error = Packet(src, pkt.src, "icmp", icmp_type=icmp_type, icmp_code=code,
-                       inner=pkt, length=pkt.length + 28)
+                       inner=pkt, length=min(pkt.length + 28, 576), mtu=mtu)
         tracked = flight.tracked  # the error belongs to the flow, in the other direction
         related = Tracked(tracked.entry, 1 - tracked.direction, "RELATED") if tracked else None
         note = Flight(error, role="error", tracked=related)

@@ -13,8 +13,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, Tree
 
-from playground.cluster.cluster import Cluster
+from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.lab import build_default_lab
+from playground.dataplanes import compare_line
 from playground.labs.catalogue import LESSONS
 from playground.labs.lesson import finished, tick
 from playground.saves import (
@@ -28,6 +29,7 @@ from playground.saves import (
 )
 from playground.shell import ShellError
 from playground.timefmt import iptables_date
+from playground.tui.compare_view import CompareForm, CompareScreen, playing_trace
 from playground.tui.completion import CommandSuggester
 from playground.tui.describe import describe
 from playground.tui.forms import (
@@ -55,7 +57,7 @@ from playground.tui.widgets.timeline import HopFilter, Timeline, parse_key
 from playground.tui.widgets.topology_view import TopologyView
 
 SMALL = (110, 34)  # below this width or height the panes are packed tighter
-APP_COMMANDS = ("save", "open", "lesson")  # commands on the lab as a whole, not inside it
+APP_COMMANDS = ("save", "open", "lesson", "compare")  # on the lab as a whole, not inside it
 
 
 class PlaygroundApp(App):
@@ -75,6 +77,7 @@ class PlaygroundApp(App):
         Binding("x,delete", "delete", "Delete", key_display="x"),
         Binding("c", "scale", "Scale"),
         Binding("t", "traffic", "Traffic"),
+        Binding("d", "compare", "Compare"),
         # views: in the help, the palette, and the footer of the pane they belong to
         Binding("v", "toggle_topology", "Topology", show=False),
         Binding("z", "zoom", "Zoom", show=False),
@@ -103,6 +106,7 @@ class PlaygroundApp(App):
         self.history_at = 0
         self.hop_filter = HopFilter()
         self.follow_packet = False  # the inspector shows the packet's namespace, not the cursor
+        self.compared: CompareScreen | None = None  # made by the compare form, shown once it closes
 
     @property
     def cluster(self) -> Cluster | None:
@@ -380,9 +384,35 @@ class PlaygroundApp(App):
             return await self.save_to(target) if target else "save FILE: name the file once"
         if verb == "open":
             return await self.open_from(args[0]) if args else "open FILE: name the file"
+        if verb == "compare":
+            return await self.compare(line)
         if not args:
             return "lesson ID: one of " + ", ".join(lesson.id for lesson in LESSONS)
         return await self.start_lesson(args[0])
+
+    async def compare(self, line: str) -> str | None:
+        """The packet on screen through another dataplane too, side by side."""
+        try:
+            comparison = await compare_line(self.lab, line, playing_trace(self.player))
+        except (ClusterError, LabFileError) as problem:
+            return str(problem)
+        if comparison.caveat():
+            self.notify(comparison.caveat(), severity="warning")
+        self.compared = CompareScreen(comparison, self.player.current)
+        if not isinstance(self.screen, CompareForm):  # else once the form has gone
+            self._show_comparison()
+        return None
+
+    def _show_comparison(self, _=None) -> None:
+        if self.compared is not None:
+            self.push_screen(self.compared)
+            self.compared = None
+
+    def action_compare(self) -> None:
+        if not self.player.hops:
+            self.notify("send a packet first (s), then compare it", severity="warning")
+            return
+        self.push_screen(CompareForm(self.cluster), self._show_comparison)
 
     # lab files and lessons
 
@@ -610,6 +640,8 @@ class PlaygroundApp(App):
             ("Scale a Deployment", "Change its replica count (c)", self.action_scale),
             ("Run the traffic generator", "Many connections, counted per endpoint (t)",
              self.action_traffic),
+            ("Compare dataplanes", "This packet through another CNI or proxy mode too, "
+             "side by side (d)", self.action_compare),
             ("New lab", "Start again, with the bridge or the ptp CNI (ctrl+n)",
              self.action_new_lab),
             ("Save the lab", "To its file, or ask for one (ctrl+s)", self.action_save),

@@ -5,9 +5,11 @@ from __future__ import annotations
 from textual.suggester import Suggester
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.dataplane import choices as dataplanes
+from playground.cni import PLUGINS
 
 TOP = ["kubectl", "trace", "reply", "traffic", "node", "ip", "iptables-save", "conntrack",
-       "sysctl", "lab"]
+       "sysctl", "lab", "compare", "bridge"]
 FOLLOWING = {
     ("kubectl",): ["get", "run", "create", "expose", "scale", "delete", "apply", "set", "patch"],
     ("kubectl", "get"): ["pods", "nodes", "svc", "deployments", "ingress"],
@@ -21,17 +23,23 @@ FOLLOWING = {
     ("kubectl", "patch"): ["service"],
     ("kubectl", "apply"): ["-f"],
     ("node",): ["add", "remove"],
-    ("ip",): ["route"],
+    ("ip",): ["route", "neigh", "-d"],
+    ("ip", "-d"): ["link"],
+    ("ip", "-d", "link"): ["show"],
+    ("bridge",): ["fdb"],
+    ("bridge", "fdb"): ["show"],
     ("conntrack",): ["-L"],
     ("sysctl",): ["-w"],
     ("lab",): ["new"],
+    ("compare",): dataplanes(),
 }
 FLAGS = {"kubectl": ["-o", "wide", "-A", "--image=", "--port=", "--replicas=", "--type=",
                      "--target-port=", "--labels=", "--tcp=", "--rule=", "-n"],
-         "trace": ["--port", "--proto", "tcp", "udp", "icmp", "--host", "--path"],
+         "trace": ["--port", "--proto", "tcp", "udp", "icmp", "--host", "--path", "--size",
+                   "--df"],
          "traffic": ["--count", "--port"],
          "iptables-save": ["-t", "nat", "filter", "-c"],
-         "lab": ["--cni", "bridge", "ptp", "--seed"]}
+         "lab": ["--cni", *PLUGINS, "--seed"]}
 
 
 def _names(cluster: Cluster, kind: str) -> list[str]:

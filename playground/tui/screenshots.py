@@ -20,6 +20,7 @@ SCENES = {  # each step: a command line, dnat/end (move the packet), or press:KE
     "bridge-zoomed": ["trace pod/client pod/web-2", "press:right right", "press:z"],
     "add-service-form": ["kubectl create deployment shop --image=nginx --replicas=2 --port=80",
                          "press:a s"],
+    "compare-bridge-ptp": ["trace pod/client svc/web", "compare ptp", "press:d d d"],
 }
 
 

@@ -11,7 +11,7 @@ from ipaddress import IPv4Address
 from playground.net.conntrack import Tuple
 from playground.verify.materialise import Command, in_ns
 
-TOOLS = ("ip", "iptables-restore", "conntrack", "sysctl")
+TOOLS = ("ip", "bridge", "iptables-restore", "conntrack", "sysctl")
 _TUPLE = re.compile(r"src=(\S+) dst=(\S+) sport=(\d+) dport=(\d+)")
 
 

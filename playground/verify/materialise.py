@@ -16,6 +16,7 @@ from playground.net.link import Bridge, Ethernet, Loopback, Veth
 from playground.net.netns import Namespace
 from playground.net.network import Network
 from playground.net.route import Route
+from playground.net.vxlan import Vxlan
 from playground.timefmt import iptables_date
 
 # Two runs at once (two checkouts testing) each need their own namespace names.
@@ -93,6 +94,7 @@ def plan(network: Network) -> Plan:
         commands += _devices(name, ns)
         commands += _addresses(name, ns)
         commands += _routes(name, ns)
+        commands += _neighbours(name, ns)
         commands.append(in_ns(name, "sysctl", "-q", "-w",
                               *(f"{key}={value}" for key, value in ns.sysctl.items())))
         if _has_rules(ns):
@@ -138,11 +140,13 @@ def _devices(name: str, ns: Namespace) -> list[Command]:
     for device in ns.devices.values():
         if isinstance(device, Bridge):
             commands.append(ip(name, "link", "add", device.name, "type", "bridge"))
+        if isinstance(device, Vxlan):
+            commands.append(ip(name, "link", "add", *vxlan_args(device)))
     for device in ns.devices.values():
         if isinstance(device, Loopback):
             commands.append(ip(name, "link", "set", device.name, "up"))
             continue
-        if not isinstance(device, Veth | Ethernet | Bridge):
+        if not isinstance(device, Veth | Ethernet | Bridge | Vxlan):
             raise ValueError(f"{ns.name}: no Linux device for a {device.kind} ({device.name})")
         state = "up" if device.up else "down"
         commands.append(ip(name, "link", "set", device.name, "address", device.mac,
@@ -151,6 +155,33 @@ def _devices(name: str, ns: Namespace) -> list[Command]:
             commands.append(ip(name, "link", "set", device.name, "master", device.master.name))
             commands.append(ip(name, "link", "set", device.name, "type", "bridge_slave",
                                "hairpin", "on" if device.hairpin else "off"))
+    return commands
+
+
+def vxlan_args(device: Vxlan) -> list[str]:
+    """`ip link add` arguments that make the model's VXLAN device."""
+    args = [device.name, "type", "vxlan", "id", str(device.vni)]
+    if device.local is not None:
+        args += ["local", str(device.local)]
+    if device.underlay is not None:
+        args += ["dev", device.underlay]
+    args += ["dstport", str(device.dstport)]
+    if not device.learning:
+        args.append("nolearning")
+    return args
+
+
+def _neighbours(name: str, ns: Namespace) -> list[Command]:
+    """Configured neighbour entries and VXLAN forwarding entries (ARP learns the rest)."""
+    commands = [ip(name, "neigh", "replace", str(address), "lladdr", mac, "dev", dev, "nud",
+                   "permanent")
+                for address, (mac, dev) in ns.neighbours.items()
+                if address in ns.permanent_neighbours]
+    for device in ns.devices.values():
+        if isinstance(device, Vxlan):
+            commands += [Command(("bridge", "-n", name, "fdb", "append", mac, "dev",
+                                  device.name, "dst", str(remote), "self", "permanent"))
+                         for mac, remote in device.fdb.items()]
     return commands
 
 

@@ -28,7 +28,7 @@ class Outcome:
     server: str | None  # the namespace whose socket answered
     peer: tuple[IPv4Address, int] | None  # the source the server saw
     entries: dict[str, list[tuple[Tuple, Tuple]]]  # conntrack (original, reply) per namespace
-    random_ports: frozenset[int]  # ports picked at random by SNAT --random-fully
+    random_ports: frozenset[int]  # ports picked at random: SNAT --random-fully, VXLAN
     network: Network
 
 
@@ -144,4 +144,6 @@ def _random_ports(traces: list[Trace]):
         for hop in trace.hops:
             if hop.event == "netfilter" and hop.rule and "--random-fully" in hop.rule \
                     and hop.packet_after.sport != hop.packet_before.sport:
+                yield hop.packet_after.sport
+            if hop.event == "encapsulate":  # the kernel hashes the flow with a boot-time seed
                 yield hop.packet_after.sport

@@ -193,3 +193,37 @@ class TestLabFiles:
             await pilot.pause()
 
         assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+
+async def compared(pilot, line: str) -> None:
+    """Trace, then compare, and wait for the compare view (the clone takes a moment)."""
+    from playground.tui.compare_view import CompareScreen
+
+    await ready(pilot)
+    await command(pilot, line)
+    await command(pilot, "compare ptp")
+    while not isinstance(pilot.app.screen, CompareScreen):
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+class TestCompare:
+    def test_service_trace_on_bridge_and_ptp(self, snap_compare):
+        """A pod-to-Service packet compared with ptp, stepped to the DNAT hop (d twice)."""
+
+        async def run_before(pilot):
+            await compared(pilot, "trace pod/client svc/web")
+            await pilot.press("d", "d", "d")
+            await pilot.pause()
+
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+    def test_same_node_compared_small(self, snap_compare):
+        """In 80x24: on one node, cni0 switches what ptp receives and routes."""
+
+        async def run_before(pilot):
+            await compared(pilot, "trace pod/client pod/web-2")
+            await pilot.press("right", "right")
+            await pilot.pause()
+
+        assert snap_compare(app(), terminal_size=(80, 24), run_before=run_before)

@@ -32,7 +32,7 @@ def found(results, kind, source=None, target=None):
             and (target is None or r.probe.target_label == target)]
 
 
-@pytest.mark.parametrize("cni", ["bridge", "ptp"])
+@pytest.mark.parametrize("cni", ["bridge", "ptp", "vxlan"])
 async def test_the_seed_flows_match_the_kernel(kernel, cni):
     lab = await seed_flows_lab(cni)
     try:

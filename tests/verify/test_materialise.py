@@ -12,14 +12,19 @@ def test_every_model_namespace_and_segment_gets_its_own_prefixed_namespace(lab):
     assert all(name.startswith(PREFIX) and "/" not in name for name in built.namespaces)
 
 
-def test_no_command_acts_outside_the_labs_namespaces(lab):
-    built = plan(lab.network)
+def test_no_command_acts_outside_the_labs_namespaces(lab, vxlan_lab):
+    for built in (plan(lab.network), plan(vxlan_lab.network)):
+        _all_inside(built)
+
+
+def _all_inside(built):
     for command in built.commands:
         argv = command.argv
         if argv[:3] in (("ip", "netns", "add"), ("ip", "netns", "exec")):
             assert argv[3] in built.namespaces
         else:
-            assert argv[:2] == ("ip", "-n") and argv[2] in built.namespaces, argv
+            assert argv[1] == "-n" and argv[0] in ("ip", "bridge"), argv
+            assert argv[2] in built.namespaces, argv
         if "netns" in argv[3:]:  # a veth's far end is only ever put in one of ours
             assert argv[argv.index("netns", 3) + 1] in built.namespaces
 
@@ -69,3 +74,20 @@ def test_the_shell_script_feeds_the_rules_on_standard_input(lab):
         in script
     assert script.count("<<'RULES'") == script.count("\nRULES\n") == len(
         plan(lab.network).rule_namespaces)
+
+
+def test_vxlan_devices_and_their_entries_become_real_ones(vxlan_lab):
+    built = plan(vxlan_lab.network)
+    node = linux_name("node/kind-worker")
+    lines = [" ".join(c.argv) for c in built.commands if node in c.argv]
+    mac2 = vxlan_lab.node_namespace("kind-worker2").device("flannel.1").mac
+    assert f"ip -n {node} link add flannel.1 type vxlan id 1 local 172.18.0.2 dev eth0 " \
+        "dstport 8472 nolearning" in lines
+    assert f"ip -n {node} link set flannel.1 address " \
+        f"{vxlan_lab.node_namespace('kind-worker').device('flannel.1').mac} mtu 1450 up" in lines
+    assert f"ip -n {node} neigh replace 10.244.2.0 lladdr {mac2} dev flannel.1 nud permanent" \
+        in lines
+    assert f"bridge -n {node} fdb append {mac2} dev flannel.1 dst 172.18.0.3 self permanent" \
+        in lines
+    assert f"ip -n {node} route add 10.244.2.0/24 via 10.244.2.0 dev flannel.1 proto boot " \
+        "scope global onlink" in lines

@@ -1,0 +1,51 @@
+"""What a task's check looks at when the lesson is about dataplanes: the packets the learner
+sent again on another dataplane (compare mode), and how the two walks differed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from playground.dataplanes import Comparison
+from playground.labs.checks import address_of, place_of
+from playground.net.align import ONLY_LEFT, ONLY_RIGHT
+from playground.saves import Lab
+
+ComparisonPredicate = Callable[[Comparison], bool]
+
+
+def compared(lab: Lab, src: str, dst: str, plane: str,
+             *conditions: ComparisonPredicate) -> bool:
+    """A packet from `src` to `dst`'s address was compared with the dataplane `plane`
+    (as written: `ptp`, `bridge/ipvs`) and the comparison meets all `conditions`."""
+    source, address = place_of(lab, src), address_of(lab, dst)
+    return any(str(c.right) == plane and c.left_trace.source == source
+               and c.left_trace.packet.dst == address and all(cond(c) for cond in conditions)
+               for c in lab.compared)
+
+
+# conditions on one comparison
+
+def same_end(c: Comparison) -> bool:
+    """Both walks delivered the packet to the same socket in the same place."""
+    return c.left_trace.verdict == "delivered" and \
+        c.left_trace.delivered_to == c.right_trace.delivered_to
+
+
+def only_on_right(event: str) -> ComparisonPredicate:
+    """The other dataplane took a step of this kind that the lab's own did not."""
+    return lambda c: any(r.status == ONLY_RIGHT and r.right.event == event for r in c.rows)
+
+
+def only_on_left(event: str) -> ComparisonPredicate:
+    return lambda c: any(r.status == ONLY_LEFT and r.left.event == event for r in c.rows)
+
+
+def same_translation(c: Comparison) -> bool:
+    """A nat rule rewrote the packet on both sides, by the same rule to the same address."""
+    return any(r.paired and r.left.table == "nat" and r.left.rewrote and r.right.rewrote
+               and "rule" not in r.differs and "rewrite" not in r.differs for r in c.rows)
+
+
+def differs_in(aspect: str) -> ComparisonPredicate:
+    """Some step both took, they took differently in this aspect (device, route, rule ...)."""
+    return lambda c: any(aspect in r.differs for r in c.rows)
