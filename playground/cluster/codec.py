@@ -26,14 +26,29 @@ class DecodeError(ValueError):
     """A value of the wrong shape; the message starts with the field's path."""
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def encode(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj):
-        return {f.name: encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    cls = obj.__class__
+    if cls in _PLAIN:
+        return obj
+    names = _field_names(cls)
+    if names is not None:
+        return {name: encode(getattr(obj, name)) for name in names}
     if isinstance(obj, list):
         return [encode(item) for item in obj]
     if isinstance(obj, dict):
         return {key: encode(value) for key, value in obj.items()}
     return obj
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """A record type's field names in order, worked out once (None for other types)."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def decode_object(data: Any, where: str) -> Any:
