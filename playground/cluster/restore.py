@@ -80,7 +80,7 @@ def check_objects(objects: list, cluster_cidr: IPv4Network = CLUSTER_CIDR) -> No
 
 
 def _check_nodes(nodes: list, cluster_cidr: IPv4Network) -> None:
-    cidrs: dict[IPv4Network, str] = {}
+    cidrs: list[tuple[IPv4Network, str]] = []
     for node in nodes:
         if node.spec.pod_cidr is None or node.status.internal_ip is None:
             raise ClusterError(f"node {node.name}: needs spec.podCIDR and an InternalIP")
@@ -92,11 +92,21 @@ def _check_nodes(nodes: list, cluster_cidr: IPv4Network) -> None:
         if not cidr.subnet_of(cluster_cidr) or cidr.prefixlen > 30:
             raise ClusterError(f"node {node.name}: pod CIDR {cidr} must be a /30 or larger "
                                f"part of {cluster_cidr}")
-        for other, owner in cidrs.items():
-            if cidr.overlaps(other):
-                raise ClusterError(f"node {node.name}: pod CIDR {cidr} overlaps {other} of "
-                                   f"node {owner}")
-        cidrs[cidr] = node.name
+        cidrs.append((cidr, node.name))
+    # sorted by start, a range overlaps an earlier one exactly when it starts before the
+    # furthest end seen so far: one pass instead of comparing every pair of 5,000 nodes
+    spans = sorted((int(c.network_address), int(c.broadcast_address), order)
+                   for order, (c, _name) in enumerate(cidrs))
+    clashes, reach = [], None
+    for start, end, order in spans:
+        if reach is not None and start <= reach[0]:
+            clashes.append((max(order, reach[1]), min(order, reach[1])))
+        if reach is None or end > reach[0]:
+            reach = (end, order)
+    if clashes:
+        later, earlier = min(clashes)
+        (cidr, name), (other, owner) = cidrs[later], cidrs[earlier]
+        raise ClusterError(f"node {name}: pod CIDR {cidr} overlaps {other} of node {owner}")
 
 
 def _check_services(services: list) -> None:
