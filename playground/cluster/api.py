@@ -122,7 +122,9 @@ INDEXES: dict[str, dict[str, Callable[[Any], list]]] = {
             "owner": lambda p: [(p.metadata.namespace, a) for k, a in
                                 p.metadata.annotations.items() if k == "playground/owner"]},
     "Service": {"selector": lambda s: [(s.metadata.namespace, k, v)
-                                       for k, v in sorted(s.spec.selector.items())[:1]]},
+                                       for k, v in sorted(s.spec.selector.items())[:1]],
+                "cluster_ip": lambda s: [s.spec.cluster_ip] if s.spec.cluster_ip else [],
+                "node_port": lambda s: [p.node_port for p in s.spec.ports if p.node_port]},
 }
 
 

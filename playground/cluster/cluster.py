@@ -429,12 +429,14 @@ class Cluster:
 
     # services
 
-    def _taken_cluster_ips(self) -> set[str]:
-        return {s.spec.cluster_ip for s in self.api.list("Service")}
+    def _taken_cluster_ips(self):
+        """The cluster IPs in use (from the API server's index: 10,000 Services are not
+        listed for each new one)."""
+        return self.api.indexes.get(("Service", "cluster_ip"), {}).keys()
 
     def _taken_node_ports(self) -> dict[int, str]:
-        return {p.node_port: s.key for s in self.api.list("Service") for p in s.spec.ports
-                if p.node_port}
+        index = self.api.indexes.get(("Service", "node_port"), {})
+        return {port: "/".join(min(keys)) for port, keys in index.items() if keys}
 
     async def add_service(self, name: str, ports: list[ServicePort], namespace: str = "default",
                           selector: dict[str, str] | None = None, type: str = "ClusterIP",

@@ -36,10 +36,22 @@ class Aggregate:
         self.chain, self.head, self.tail = chain, head, tail
         self.keys: list[str] = []
         self.parts: dict[str, list[Rule]] = {}
+        # where each key's rules start; right for the first `known` keys (Services are
+        # mostly added in key order, so keeping this is cheap)
+        self.starts: list[int] = []
+        self.known = 0
         chain.rules = head + tail
 
     def offset(self, position: int) -> int:
-        return len(self.head) + sum(len(self.parts[k]) for k in self.keys[:position])
+        starts = self.starts
+        del starts[self.known:]
+        at = starts[-1] + len(self.parts[self.keys[len(starts) - 1]]) if starts \
+            else len(self.head)
+        while len(starts) <= position and len(starts) < len(self.keys):
+            starts.append(at)
+            at += len(self.parts[self.keys[len(starts) - 1]])
+        self.known = len(starts)
+        return starts[position] if position < len(starts) else at
 
     def put(self, key: str, rules: list[Rule]) -> None:
         old = self.parts.get(key, [])
@@ -53,6 +65,8 @@ class Aggregate:
         elif key in self.parts:
             del self.parts[key]
             self.keys.pop(position)
+        if len(old) != len(rules) or not old or not rules:
+            self.known = min(self.known, position + 1 if old and rules else position)
         self.chain.changed()
 
     def render(self, overrides: dict[str, list[Rule]]) -> list[Rule]:
