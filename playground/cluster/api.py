@@ -285,8 +285,11 @@ class ApiServer:
             current = self.list(kind)
         else:
             self._by_node.setdefault((kind, node), []).append(watch)
-            current = [o for o in self.list(kind) if _node_of(o) == node] if kind == "Node" \
-                else self.indexed(kind, "node", node)
+            if kind == "Node":
+                found = self.peek("Node", "", node)
+                current = [found] if found is not None else []
+            else:
+                current = self.indexed(kind, "node", node)
         for obj in current:
             watch.offer(Event("ADDED", clone(obj)))
         return watch
