@@ -1326,6 +1326,12 @@ class _ArgvParser:
         srcs, dsts = self.srcs or [None], self.dsts or [None]
         if cmd.op == "R" and len(srcs) * len(dsts) > 1:
             raise _param("Replacement rule does not specify a unique address")
+        if len(srcs) == 1 and len(dsts) == 1:   # one rule: it can keep the parsed matches
+            base.src, base.dst, base.matches = srcs[0], dsts[0], list(self.matches)
+            if self.counters:
+                base.packets, base.bytes = self.counters
+            cmd.rules.append(base)
+            return cmd
         for src in srcs:
             for dst in dsts:
                 rule = replace(base, src=src, dst=dst,
