@@ -34,8 +34,10 @@ def encode(obj: Any) -> Any:
     if cls in _PLAIN:
         return obj
     names = _field_names(cls)
-    if names is not None:
-        return {name: encode(getattr(obj, name)) for name in names}
+    if names is not None:   # plain values are most fields: no call for them
+        plain = _PLAIN
+        return {name: value if (value := getattr(obj, name)).__class__ in plain
+                else encode(value) for name in names}
     if isinstance(obj, list):
         return [encode(item) for item in obj]
     if isinstance(obj, dict):
