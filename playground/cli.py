@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 from playground import cni
+from playground.cluster.cilium_views import VIEWS as CILIUM_VIEWS
+from playground.cluster.cilium_views import cilium_view
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.kube_yaml import kind_config, manifests
 from playground.cluster.lab import build_default_lab
@@ -17,8 +19,10 @@ from playground.cluster.tables import nodes_table, pods_table
 from playground.cluster.targets import follow_ingress, resolve, send
 from playground.cluster.traffic import generate
 from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
+from playground.net.ipvsadm import ipset, ipvsadm
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
+from playground.proxy.modes import PROXY_MODES
 from playground.saves import Lab, is_lab_file, load_lab
 from playground.timefmt import iptables_date
 from playground.verify.materialise import plan
@@ -48,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--cni", choices=list(cni.PLUGINS), default="bridge",
                          help="CNI plugin of the lab (default: bridge)")
         sub.add_argument("--seed", type=int, default=0, help="random seed of the lab")
+        sub.add_argument("--proxy-mode", choices=list(PROXY_MODES), default="iptables",
+                         help="how kube-proxy implements Services (default: iptables)")
         sub.add_argument("-f", "--filename", action="append", default=[], metavar="FILE",
                          help="start from a lab file, and/or apply Kubernetes YAML manifests "
                               "(repeatable; a lab file brings its own CNI and seed)")
@@ -146,6 +152,21 @@ def build_parser() -> argparse.ArgumentParser:
     fdb.add_argument("target", help="node/NAME")
     fdb.add_argument("--dev", help="only this device's entries")
     lab_options(fdb)
+    cilium = what.add_parser("cilium", help="a Cilium node's BPF maps: "
+                             + ", ".join(CILIUM_VIEWS))
+    cilium.add_argument("target", help="node/NAME")
+    cilium.add_argument("view", nargs="+", metavar="WORDS",
+                        help="bpf lb list | bpf ct list global | bpf nat list | service list")
+    lab_options(cilium)
+    ipvs = what.add_parser("ipvs", help="`ipvsadm -Ln` of a node (with --proxy-mode ipvs)")
+    ipvs.add_argument("target", help="node/NAME")
+    ipvs.add_argument("-c", "--connections", action="store_true",
+                      help="the connection entries, as `ipvsadm -Lnc`")
+    lab_options(ipvs)
+    ipsets = what.add_parser("ipset", help="`ipset list` of a node (with --proxy-mode ipvs)")
+    ipsets.add_argument("target", help="node/NAME")
+    ipsets.add_argument("name", nargs="?", help="one set only")
+    lab_options(ipsets)
     return parser
 
 
@@ -255,7 +276,8 @@ async def starting_lab(args) -> Lab:
         raise ClusterError(f"-f: give at most one lab file (got {', '.join(labs)})")
     if labs:
         return await load_lab(labs[0])
-    return Lab(await build_default_lab(cni=args.cni, seed=args.seed))
+    return Lab(await build_default_lab(cni=args.cni, seed=args.seed,
+                                       proxy_mode=args.proxy_mode))
 
 
 async def run_command(args) -> int:
@@ -329,6 +351,13 @@ def do_show(cluster: Cluster, args) -> int:
             print(ip_neigh_show(ns, args.dev), end="")
         elif args.what == "fdb":
             print(bridge_fdb_show(ns, args.dev), end="")
+        elif args.what == "cilium":
+            print(cilium_view(cluster, ns.name, args.view), end="")
+        elif args.what == "ipvs":
+            print(ipvsadm(ns, ["-Lnc" if args.connections else "-Ln"], cluster.network.clock),
+                  end="")
+        elif args.what == "ipset":
+            print(ipset(ns, ["list", *([args.name] if args.name else [])]), end="")
     return 0
 
 

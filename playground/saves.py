@@ -5,10 +5,11 @@ A lab file is one msgpack map, keys in this order:
 
     format    "k8s-playground-lab"
     version   1
-    settings  cni, seed, node_cidr_mask, cluster_cidr, bridges (nodes whose cni0 outlived its
-              pods); clock,
+    settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
               rng, uids, resource_version (where the lab's clock, random source and counters
-              stood, so it goes on the same way)
+              stood, so it goes on the same way); proxy_mode (kube-proxy's mode, written
+              only when it is not iptables, so older files and iptables labs agree) and
+              cluster_cidr (the pods' range, written only when it is not 10.244.0.0/16)
     objects   the API objects (the desired state), as plain maps
     history   the replayable commands (traces, replies, traffic, ip route, sysctl)
     lesson    the guided lab in progress and its ticked tasks, or nothing
@@ -41,10 +42,11 @@ from playground.cluster.restore import (
 )
 from playground.cni import PLUGINS
 from playground.journal import Action, Journal, is_replayable
+from playground.proxy.modes import PROXY_MODES
 from playground.shell import Shell, ShellError, ShellResult
 
 FORMAT = "k8s-playground-lab"
-VERSION = 2
+VERSION = 1
 SUFFIX = ".k8slab"
 MAX_LAB_BYTES = 256 * 1024 * 1024  # the 5,000-node envelope is about 60 MiB
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
@@ -54,21 +56,14 @@ MAX_TEXT = 4_096
 MT_STATE_WORDS = 625  # random.Random (Mersenne Twister): 624 words and a position
 CHUNK = 64 * 1024
 KEYS = ("format", "version", "settings", "objects", "history", "lesson", "layout")
-SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "cluster_cidr", "bridges", "clock", "rng",
-                "uids", "resource_version")
+SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "bridges", "clock", "rng", "uids",
+                "resource_version")
+OPTIONAL_SETTING_KEYS = ("proxy_mode", "cluster_cidr")
 CNIS = tuple(PLUGINS)
 
 
-def _add_cluster_cidr(document: dict) -> dict:
-    """Version 1 labs all used the default cluster CIDR."""
-    settings = document.get("settings")
-    if isinstance(settings, dict) and "cluster_cidr" not in settings:
-        settings = {**settings, "cluster_cidr": str(CLUSTER_CIDR)}
-    return {**document, "settings": settings, "version": 2}
-
-
 # version N -> a function turning a version-N document into a version-(N+1) one
-MIGRATIONS: dict[int, Any] = {1: _add_cluster_cidr}
+MIGRATIONS: dict[int, Any] = {}
 
 
 class LabFileError(ValueError):
@@ -141,11 +136,14 @@ def lab_document(lab: Lab) -> dict:
     if version != 3 or gauss is not None:  # never drawn by the lab; refuse to lose it silently
         raise LabFileError("the lab's random source is in a state a lab file cannot hold")
     settings = {"cni": cluster.cni.name, "seed": cluster.seed, "node_cidr_mask":
-                cluster.allocator.node_mask, "cluster_cidr": str(cluster.cluster_cidr),
-                "bridges": nodes_with_bridge(cluster),
+                cluster.allocator.node_mask, "bridges": nodes_with_bridge(cluster),
                 "clock": float(network.clock), "rng": list(words),
                 "uids": cluster.api.uid_counter,
                 "resource_version": cluster.api.resource_version}
+    if cluster.proxy_mode != "iptables":
+        settings["proxy_mode"] = cluster.proxy_mode
+    if cluster.cluster_cidr != CLUSTER_CIDR:
+        settings["cluster_cidr"] = str(cluster.cluster_cidr)
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -386,8 +384,13 @@ def _check_clock(value: Any, where: str) -> None:
 
 
 def _check_settings(settings: Any) -> None:
-    if not isinstance(settings, dict) or sorted(settings) != sorted(SETTING_KEYS):
-        raise LabFileError(f"settings: expected a map of {', '.join(SETTING_KEYS)}")
+    if not isinstance(settings, dict) or sorted(
+            key for key in settings if key not in OPTIONAL_SETTING_KEYS) != sorted(SETTING_KEYS):
+        raise LabFileError(f"settings: expected a map of {', '.join(SETTING_KEYS)} "
+                           f"(and optionally {', '.join(OPTIONAL_SETTING_KEYS)})")
+    if settings.get("proxy_mode", "iptables") not in PROXY_MODES:
+        raise LabFileError(f"settings.proxy_mode: {settings['proxy_mode']!r} is not one of "
+                           f"{', '.join(PROXY_MODES)}")
     if settings["cni"] not in CNIS:
         raise LabFileError(f"settings.cni: {settings['cni']!r} is not one of {', '.join(CNIS)}")
     for key in ("seed", "uids", "resource_version"):
@@ -395,7 +398,7 @@ def _check_settings(settings: Any) -> None:
             raise LabFileError(f"settings.{key}: expected a whole number 0 or more")
     if not _is_int(settings["node_cidr_mask"]) or not 17 <= settings["node_cidr_mask"] <= 28:
         raise LabFileError("settings.node_cidr_mask: expected a prefix length from 17 to 28")
-    cidr = settings["cluster_cidr"]
+    cidr = settings.get("cluster_cidr", str(CLUSTER_CIDR))
     if not isinstance(cidr, str) or len(cidr) > 18:
         raise LabFileError("settings.cluster_cidr: expected a network such as 10.244.0.0/16")
     try:
@@ -459,7 +462,8 @@ async def build_lab(document: dict) -> Lab:
     try:
         cluster = await restore_cluster(ClusterSettings(
             settings["cni"], settings["seed"], settings["node_cidr_mask"],
-            list(settings["bridges"]), settings["cluster_cidr"]), objects)
+            list(settings["bridges"]), settings.get("proxy_mode", "iptables"),
+            settings.get("cluster_cidr", str(CLUSTER_CIDR))), objects)
     except ClusterError as error:
         raise LabFileError(f"objects: {error}") from None
     lesson = document["lesson"]

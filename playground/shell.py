@@ -11,6 +11,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from playground import cni
+from playground.cluster.cilium_views import cilium_view
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.lab import build_default_lab
@@ -28,9 +29,11 @@ from playground.cluster.targets import follow_ingress, resolve, send
 from playground.cluster.traffic import generate
 from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
 from playground.net.iproute import ip_route_change
+from playground.net.ipvsadm import ipset, ipvsadm
 from playground.net.netns import NetError
 from playground.net.route import RouteError
 from playground.net.trace import Trace
+from playground.proxy.modes import PROXY_MODES
 from playground.timefmt import iptables_date
 
 COMMANDS = [
@@ -45,7 +48,7 @@ COMMANDS = [
     "kubectl scale deployment NAME --replicas=N",
     "kubectl delete pod|deployment|service|ingress|node NAME",
     "node add NAME [--control-plane]",
-    "lab new [--cni bridge|ptp] [--seed N]",
+    "lab new [--cni " + "|".join(cni.PLUGINS) + "] [--seed N] [--proxy-mode iptables|ipvs]",
     "kubectl get pods|nodes|svc|deployments|ingress [-o wide] [-A] [--show-labels]",
     "kubectl apply -f FILE",
     "trace SRC DST [--port N] [--proto tcp|udp|icmp] [--host H] [--path P]",
@@ -54,6 +57,9 @@ COMMANDS = [
     "ip route [add|del PREFIX [via GW] [dev DEV]]",
     "iptables-save [-t TABLE] [-c]",
     "conntrack -L",
+    "cilium bpf lb list|bpf ct list global|bpf nat list|service list",
+    "ipvsadm -Ln | -Lnc",
+    "ipset list [SETNAME]",
     "sysctl -w KEY=VALUE",
 ]
 KINDS = {"pod": "pod", "pods": "pod", "po": "pod", "deployment": "deployment",
@@ -197,12 +203,14 @@ class Shell:
             handler = {"trace": self._trace, "reply": self._reply, "traffic": self._traffic,
                        "ip": self._ip, "iptables-save": self._iptables_save,
                        "conntrack": self._conntrack, "sysctl": self._sysctl,
-                       "bridge": self._bridge}.get(words[0])
+                       "bridge": self._bridge, "cilium": self._cilium,
+                       "ipvsadm": self._ipvsadm, "ipset": self._ipset}.get(words[0])
             if handler is None:
                 raise ShellError(f"unknown command {words[0]!r}: try kubectl, node, trace, "
-                                 "reply, traffic, ip route, iptables-save, conntrack -L "
-                                 "(? for help)")
-            if words[0] in ("ip", "iptables-save", "conntrack", "sysctl", "bridge"):
+                                 "reply, traffic, ip route, iptables-save, conntrack -L, "
+                                 "bridge fdb, cilium, ipvsadm -Ln (? for help)")
+            if words[0] in ("ip", "iptables-save", "conntrack", "sysctl", "bridge", "cilium",
+                            "ipvsadm", "ipset"):
                 return handler(words[1:], selected)
             return await handler(words[1:]) if words[0] == "traffic" else handler(words[1:])
         except (ClusterError, NetError) as error:
@@ -380,12 +388,14 @@ class Shell:
         parser.add_argument("verb", choices=["new"])
         parser.add_argument("--cni", choices=sorted(cni.PLUGINS), default="bridge")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--proxy-mode", choices=list(PROXY_MODES), default="iptables")
         args = parser.parse_args(words)
-        fresh = await build_default_lab(cni=args.cni, seed=args.seed)
+        fresh = await build_default_lab(cni=args.cni, seed=args.seed,
+                                        proxy_mode=args.proxy_mode)
         await self.cluster.stop()
         self.cluster, self.last = fresh, None
-        return ShellResult(f"a new default lab: CNI {args.cni}, seed {args.seed}\n",
-                           changed=True, replaced=True)
+        return ShellResult(f"a new default lab: CNI {args.cni}, seed {args.seed}, kube-proxy "
+                           f"in {args.proxy_mode} mode\n", changed=True, replaced=True)
 
     async def _expose(self, words: list[str]) -> ShellResult:
         parser = _Parser(prog="kubectl expose", add_help=False)
@@ -559,6 +569,15 @@ class Shell:
         table = self._namespace(selected).conntrack
         listing = table.listing()
         return ShellResult(listing + table.summary(len(table)) + "\n")
+
+    def _cilium(self, words: list[str], selected: str | None) -> ShellResult:
+        return ShellResult(cilium_view(self.cluster, self._namespace(selected).name, words))
+
+    def _ipvsadm(self, words: list[str], selected: str | None) -> ShellResult:
+        return ShellResult(ipvsadm(self._namespace(selected), words, self.cluster.network.clock))
+
+    def _ipset(self, words: list[str], selected: str | None) -> ShellResult:
+        return ShellResult(ipset(self._namespace(selected), words))
 
     def _sysctl(self, words: list[str], selected: str | None) -> ShellResult:
         if len(words) != 2 or words[0] != "-w":

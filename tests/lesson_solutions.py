@@ -15,6 +15,9 @@ SOLUTIONS = {
     "pod-to-pod-across-nodes": {"across": [("trace pod/client pod/web-1", None)],
                                 "reply": [("reply", None)]},
     "cni-ptp": {"routed": [("trace pod/client pod/web-2", None)]},
+    "cni-vxlan": {"tunnel": [("trace pod/client pod/web-1", None)],
+                  "full": [("trace pod/client pod/web-1 --size 1450 --df", None)],
+                  "too-big": [("trace pod/client pod/web-1 --size 1451 --df", None)]},
     "pod-to-service": {"dnat": [("trace pod/client svc/web", None)],
                        "reply": [("reply", None)]},
     "egress": {"out": [("trace pod/client internet", None)], "back": [("reply", None)]},
@@ -30,6 +33,11 @@ SOLUTIONS = {
         "see-reject": [("trace pod/client svc/shop", None)],
         "fix-selector": [("kubectl set selector service shop app=shop", None)],
         "works": [("trace pod/client svc/shop", None)]},
+    "cilium": {
+        "socket-lb": [("trace pod/client svc/web", None)],
+        "reply": [("reply", None)],
+        "lb-cluster": [("trace internet lb/shop-cluster", None)],
+        "lb-local": [("trace internet lb/shop-local", None)]},
     "missing-route": {
         "find": [("trace pod/client pod/web-1", None)],
         "repair": [("ip route add 10.244.2.0/24 via 172.18.0.3", "node/kind-worker")],

@@ -67,3 +67,19 @@ def test_export_yaml_writes_manifests_and_a_kind_config(tmp_path, capsys):
 def test_export_needs_a_form(capsys):
     assert main(["export", INGRESS]) == 2
     assert "--yaml" in capsys.readouterr().err
+
+
+def test_export_of_a_vxlan_lab_turns_kindnet_off_and_the_shell_makes_the_tunnel(tmp_path,
+                                                                                capsys):
+    lab = str(Path(INGRESS).with_name("cni-vxlan.k8slab"))
+    config = tmp_path / "kind.yaml"
+    assert main(["export", lab, "--yaml", "--kind-config", str(config)]) == 0
+    capsys.readouterr()
+    text = config.read_text()
+    assert yaml.safe_load(text)["networking"]["disableDefaultCNI"] is True
+    assert "install flannel" in text
+    assert main(["export", lab, "--shell"]) == 0
+    script = capsys.readouterr().out
+    assert "link add flannel.1 type vxlan id 1 local 172.18.0.2 dev eth0 dstport 8472 " \
+        "nolearning" in script
+    assert script.count(" fdb append ") == 6 and script.count(" nud permanent") == 6

@@ -110,14 +110,40 @@ async def test_a_lab_with_a_bigger_cluster_cidr_keeps_it_and_its_node_subnets(tm
     await cluster.stop()
 
 
-async def test_a_version_1_lab_file_loads_with_the_default_cluster_cidr(lab, tmp_path):
+async def test_a_default_lab_writes_no_cluster_cidr_and_loads_with_the_default(lab, tmp_path):
     import msgpack
     document = msgpack.unpackb(pack_lab(Lab(lab)))
-    document["version"] = 1
-    del document["settings"]["cluster_cidr"]
+    assert "cluster_cidr" not in document["settings"]   # older files read the same way
     path = tmp_path / "old.k8slab"
     path.write_bytes(msgpack.packb(document, use_bin_type=True))
     loaded = await load_lab(path)
     assert str(loaded.cluster.cluster_cidr) == "10.244.0.0/16"
     assert len(loaded.cluster.pods()) == len(lab.pods())
     await loaded.close()
+
+
+async def test_an_ipvs_lab_comes_back_in_ipvs_mode_and_older_files_are_iptables(tmp_path):
+    import msgpack
+
+    from playground.cluster.lab import build_default_lab
+    from playground.saves import lab_document
+
+    original = Lab(await build_default_lab(proxy_mode="ipvs"))
+    await original.run("trace pod/client svc/web")
+    path = tmp_path / "ipvs.k8slab"
+    await save_lab(original, path)
+    loaded = await load_lab(path)
+    try:
+        assert loaded.cluster.proxy_mode == "ipvs"
+        assert pack_lab(loaded) == pack_lab(original)
+        listing = (await loaded.run("ipvsadm -Ln", "node/kind-worker")).output
+        assert listing == (await original.run("ipvsadm -Ln", "node/kind-worker")).output
+    finally:
+        await loaded.close()
+        await original.close()
+    iptables = Lab(await build_default_lab())
+    try:
+        assert "proxy_mode" not in lab_document(iptables)["settings"], "older files stay"
+        assert msgpack.unpackb(pack_lab(iptables))["settings"].get("proxy_mode") is None
+    finally:
+        await iptables.close()

@@ -56,7 +56,7 @@ def set_in(path: str, value):
 CORPUS = {
     "wrong magic": (lambda d: b"apiVersion: v1\nkind: Pod\n", "not a lab file"),
     "another format": (mutated(lambda d: d.update(format="k8s-lab")), "not a lab file"),
-    "newer version": (set_in("version", 3), "newer k8s-playground"),
+    "newer version": (set_in("version", 2), "newer k8s-playground"),
     "version zero": (set_in("version", 0), "version 0 is not a lab file version"),
     "truncated": (lambda d: msgpack.packb(d)[:5000], "truncated"),
     "trailing bytes": (lambda d: msgpack.packb(d) + b"\x00", "bytes after the end"),
@@ -64,6 +64,8 @@ CORPUS = {
     "missing field": (mutated(lambda d: d.pop("objects")), "'objects' is missing"),
     "seed of the wrong type": (set_in("settings.seed", "zero"), "settings.seed"),
     "unknown cni": (set_in("settings.cni", "flannel"), "settings.cni: 'flannel'"),
+    "unknown proxy mode": (set_in("settings.proxy_mode", "nftables"),
+                           "settings.proxy_mode: 'nftables' is not one of iptables, ipvs"),
     "short random state": (set_in("settings.rng", [1, 2, 3]), "settings.rng"),
     "infinite clock": (set_in("settings.clock", float("inf")), "settings.clock"),
     "cluster CIDR not a network": (set_in("settings.cluster_cidr", "10.0.0.0/33"),

@@ -163,3 +163,47 @@ async def test_tunnel_views_and_trace_size_on_the_command_line(vxlan_lab):
         await shell.run("bridge link", "node/kind-worker")
     with pytest.raises(ShellError, match="only VXLAN devices"):
         await shell.run("ip link show eth0", "node/kind-worker")
+
+
+async def test_cilium_views_on_the_selected_node_of_a_cilium_lab(shell, lab):
+    with pytest.raises(ShellError, match="runs the bridge CNI, not Cilium"):
+        await shell.run("cilium bpf lb list", "node/kind-worker")
+    await shell.run("lab new --cni cilium")
+    try:
+        await shell.run("trace pod/client svc/web")
+        lb = (await shell.run("cilium bpf lb list", "node/kind-worker")).output
+        assert lb.startswith("SERVICE ADDRESS ") and "[ClusterIP, non-routable]" in lb
+        ct = (await shell.run("cilium bpf ct list global", "node/kind-worker")).output
+        assert ct.startswith("TCP OUT 10.244.1.2:")
+        services = (await shell.run("cilium service list", "node/kind-worker")).output
+        assert services.startswith("ID   Frontend")
+        assert (await shell.run("cilium bpf nat list", "node/kind-worker")).output == ""
+        with pytest.raises(ShellError, match="runs no Cilium agent; select a node"):
+            await shell.run("cilium service list", "pod/client")
+        with pytest.raises(ShellError, match="cilium bpf map list: not modelled here"):
+            await shell.run("cilium bpf map list", "node/kind-worker")
+    finally:
+        await shell.cluster.stop()
+
+
+async def test_ipvs_views_on_the_selected_node_and_a_new_ipvs_lab(shell):
+    with pytest.raises(ShellError, match="no IPVS in node/kind-worker"):
+        await shell.run("ipvsadm -Ln", "node/kind-worker")
+    result = await shell.run("lab new --proxy-mode ipvs")
+    assert result.replaced and "kube-proxy in ipvs mode" in result.output
+    assert shell.cluster.proxy_mode == "ipvs"
+    listing = (await shell.run("ipvsadm -Ln", "node/kind-worker")).output
+    assert listing.startswith("IP Virtual Server version 1.2.1 (size=4096)\n")
+    assert "TCP  10.96.0.1:443 rr\n  -> 172.18.0.4:6443" in listing
+    await shell.run("trace pod/client svc/web")
+    connections = (await shell.run("ipvsadm -L -n -c", "node/kind-worker")).output
+    assert connections.splitlines()[2].startswith("TCP 01:00  SYN_RECV    10.244.1.2:")
+    sets = (await shell.run("ipset list KUBE-CLUSTER-IP", "node/kind-worker")).output
+    assert sets.startswith("Name: KUBE-CLUSTER-IP\nType: hash:ip,port\n")
+    for bad, says in (("ipvsadm -Ln --stats", "use -Ln"), ("ipvsadm -L", "add -n"),
+                      ("ipset create X hash:ip", "ipset list"),
+                      ("ipset list NOPE", "does not exist"),
+                      ("lab new --proxy-mode nft", "invalid choice")):
+        with pytest.raises(ShellError, match=says):
+            await shell.run(bad, "node/kind-worker")
+    assert shell.cluster.proxy_mode == "ipvs", "a refused command changes nothing"

@@ -62,7 +62,9 @@ from playground.net.link import Ethernet
 from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Route
+from playground.proxy.cilium import CiliumAgent
 from playground.proxy.iptables import KubeProxy
+from playground.proxy.modes import proxy_class
 from playground.proxy.service_table import ServiceTable
 
 NODE_NETWORK = IPv4Network("172.18.0.0/16")
@@ -74,6 +76,11 @@ CONTROL_PLANE_TAINT = Taint("node-role.kubernetes.io/control-plane", "", "NoSche
 ROUTE_AGENTS = {"kindnet": NodeRouteAgent, "flannel": FlannelAgent}
 CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
                        ("tcp", 2380, "etcd")]
+
+
+def replaces_kube_proxy(cni: str) -> bool:
+    """Whether this CNI serves Services itself (Cilium), so no kube-proxy runs."""
+    return getattr(cni_plugins.PLUGINS.get(cni), "replaces_kube_proxy", False)
 
 
 class ClusterError(ValueError):
@@ -109,12 +116,17 @@ def docker_mac(ip: IPv4Address) -> str:
 
 class Cluster:
     def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24,
-                 cluster_cidr: str = str(CLUSTER_CIDR)) -> None:
+                 proxy_mode: str = "iptables", cluster_cidr: str = str(CLUSTER_CIDR)) -> None:
         try:
             self.cni = cni_plugins.plugin(cni)
+            self.proxy = proxy_class(proxy_mode)
         except ValueError as error:
             raise ClusterError(str(error)) from None
         self.cluster_cidr = check_cluster_cidr(cluster_cidr, node_cidr_mask)
+        if replaces_kube_proxy(cni) and proxy_mode != "iptables":
+            raise ClusterError(f"the {cni} CNI replaces kube-proxy, so it has no proxy mode: "
+                               f"drop --proxy-mode {proxy_mode}")
+        self.proxy_mode = proxy_mode
         self.seed = seed
         self.network = Network(seed)
         self.api = ApiServer(clock=lambda: self.network.clock)
@@ -144,7 +156,9 @@ class Cluster:
         self.service_table = ServiceTable(self.api, self.cluster_cidr)
         self.node_routes = NodeRoutes(self.api, self.network)
         self.controllers = [self.node_ipam, self.scheduler, self.endpoints, self.deployments,
-                            self.cloud, self.service_table, self.node_routes]
+                            self.cloud, self.node_routes]
+        if self.proxy is KubeProxy and not getattr(self.cni, "replaces_kube_proxy", False):
+            self.controllers.append(self.service_table)
         for controller in self.controllers:
             controller.start()
         await self.settle()
@@ -257,16 +271,25 @@ class Cluster:
         self.node_ips[name] = ip
         self._used_ips.add(ip)
         kubelet = Kubelet(self.api, self.network, name, self.cni)
-        if self.cni.routing == "kindnet":
+        self.node_agents[name] = [kubelet, *self._network_agents(name, ns)]
+        for agent in self.node_agents[name]:
+            agent.start()
+
+    def _network_agents(self, name: str, ns) -> list:
+        """Who routes to other nodes' pods and serves Services on a node: kindnet's route
+        agent and kube-proxy, or the Cilium agent, which replaces both."""
+        if getattr(self.cni, "replaces_kube_proxy", False):
+            return [CiliumAgent(self.api, self.network, name, ns, self.cluster_cidr, self.cni)]
+        if self.cni.routing == "kindnet":   # the routes to other nodes' pods, held once
             routes = NodeRouteAgent(self.api, self.network, name, ns.name, self.cluster_cidr,
                                     self.node_routes)
         else:
             routes = ROUTE_AGENTS[self.cni.routing](self.api, self.network, name, ns.name,
                                                     self.cluster_cidr)
-        proxy = KubeProxy(self.api, name, ns, self.cluster_cidr, self.service_table)
-        self.node_agents[name] = [kubelet, routes, proxy]
-        for agent in self.node_agents[name]:
-            agent.start()
+        if self.proxy is KubeProxy:   # iptables mode: the cluster's one service table
+            return [routes, KubeProxy(self.api, name, ns, self.cluster_cidr,
+                                      self.service_table)]
+        return [routes, self.proxy(self.api, name, ns, self.cluster_cidr)]
 
     async def remove_node(self, name: str) -> None:
         if self.api.peek("Node", "", name) is None:

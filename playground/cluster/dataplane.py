@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from playground import cni as cni_plugins
-from playground.cluster.cluster import Cluster
+from playground.cluster.cluster import Cluster, replaces_kube_proxy
 
 DEFAULT_PROXY_MODE = "iptables"
 
@@ -47,6 +47,9 @@ class Dataplane:
         if slash and mode not in proxy_modes():
             raise ValueError(f"dataplane {text!r}: unknown kube-proxy mode {mode!r}; choose "
                              f"one of {', '.join(proxy_modes())}")
+        if slash and replaces_kube_proxy(cni) and mode != DEFAULT_PROXY_MODE:
+            raise ValueError(f"dataplane {text!r}: {cni} replaces kube-proxy, so it takes no "
+                             "kube-proxy mode")
         return cls(cni, mode or DEFAULT_PROXY_MODE)
 
     @classmethod
@@ -65,4 +68,5 @@ class Dataplane:
 
 def choices() -> list[str]:
     """Every spec a user can write, for completion and help."""
-    return [str(Dataplane(cni, mode)) for cni in cni_plugins.PLUGINS for mode in proxy_modes()]
+    return [str(Dataplane(cni, mode)) for cni in cni_plugins.PLUGINS for mode in proxy_modes()
+            if mode == DEFAULT_PROXY_MODE or not replaces_kube_proxy(cni)]

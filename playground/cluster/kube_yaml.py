@@ -46,6 +46,16 @@ def kind_config(cluster: Cluster) -> str:
     head = (f"# kind config for the lab's {len(nodes)} nodes (the lab used the "
             f"{cluster.cni.name} CNI plugin; kind's own kindnet wires pods with ptp).\n"
             "# kind create cluster --config THIS-FILE\n")
+    if getattr(cluster.cni, "replaces_kube_proxy", False):  # Cilium brings both instead
+        config["networking"].update(disableDefaultCNI=True, kubeProxyMode="none")
+        head += ("# then install Cilium with kubeProxyReplacement=true, routingMode=native "
+                 "and autoDirectNodeRoutes=true\n")
+    elif cluster.cni.routing == "flannel":  # kindnet would fight flannel for the routes
+        config["networking"]["disableDefaultCNI"] = True
+        head += ("# kindnet is off: install flannel (vxlan backend, Network 10.244.0.0/16) "
+                 "before the pods can start\n")
+    if cluster.proxy_mode != "iptables":
+        config["networking"]["kubeProxyMode"] = cluster.proxy_mode
     return head + yaml.safe_dump(config, sort_keys=False)
 
 

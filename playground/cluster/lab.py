@@ -18,8 +18,9 @@ def web(name: str = "web") -> list[Container]:
     return [Container(name, "nginx:1.27", [ContainerPort(80, "http")])]
 
 
-async def build_default_lab(cni: str = "bridge", seed: int = 0) -> Cluster:
-    cluster = Cluster(cni=cni, seed=seed)
+async def build_default_lab(cni: str = "bridge", seed: int = 0,
+                            proxy_mode: str = "iptables") -> Cluster:
+    cluster = Cluster(cni=cni, seed=seed, proxy_mode=proxy_mode)
     await cluster.start()
     for name, control_plane, ip, cidr in NODES:
         await cluster.add_node(name, control_plane=control_plane, internal_ip=ip, pod_cidr=cidr)

@@ -28,6 +28,7 @@ class ClusterSettings:
     seed: int = 0
     node_cidr_mask: int = 24
     bridges: list[str] = field(default_factory=list)  # nodes whose bridge outlived its pods
+    proxy_mode: str = "iptables"
     cluster_cidr: str = str(CLUSTER_CIDR)
 
 
@@ -207,7 +208,8 @@ async def restore_cluster(settings: ClusterSettings, objects: list) -> Cluster:
     if they cannot all come back."""
     cidr = check_cluster_cidr(settings.cluster_cidr, settings.node_cidr_mask)
     check_objects(objects, cidr)
-    cluster = Cluster(settings.cni, settings.seed, settings.node_cidr_mask, str(cidr))
+    cluster = Cluster(settings.cni, settings.seed, settings.node_cidr_mask,
+                      proxy_mode=settings.proxy_mode, cluster_cidr=str(cidr))
     try:
         await cluster.start()
         await _replay(cluster, objects, settings.bridges)

@@ -92,6 +92,33 @@ LESSONS = (
                                    c.never_bridged)),),
     ),
     Lesson(
+        "cni-vxlan", "An overlay: VXLAN between nodes",
+        "flannel wraps pod packets in UDP from node to node, which costs 50 bytes of MTU",
+        "With flannel's vxlan backend the node network never learns a pod address. Each "
+        "node has a VXLAN device, flannel.1, and a route per other node such as "
+        "'10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink'. flannel.1 looks the next hop "
+        "up in its neighbour table (a MAC) and that MAC in its forwarding table (the other "
+        "node's IP), then wraps the whole frame in UDP to port 8472. The far node unwraps it "
+        "and the inner packet carries on as if flannel.1 were a wire. The outer headers take "
+        "50 bytes, so flannel.1 and every pod get MTU 1450. Select node/kind-worker and try "
+        "ip -d link show flannel.1, ip neigh show and bridge fdb show dev flannel.1.",
+        "cni-vxlan",
+        (Task("tunnel", "Send from pod/client to pod/web-1 and find where the packet is "
+              "wrapped and where it is unwrapped.",
+              "trace pod/client pod/web-1, then look for encapsulate and decapsulate",
+              lambda lab: c.traced(lab, "pod/client", "pod/web-1", "delivered",
+                                   c.tunnelled)),
+         Task("full", "Send the biggest packet that fits, with Don't Fragment set: its "
+              "outer packet fills eth0's 1500 bytes exactly.",
+              "trace pod/client pod/web-1 --size 1450 --df",
+              lambda lab: c.traced(lab, "pod/client", "pod/web-1", "delivered",
+                                   c.outer_length(1500))),
+         Task("too-big", "One byte more, still with DF: it never leaves the pod.",
+              "trace pod/client pod/web-1 --size 1451 --df",
+              lambda lab: c.traced(lab, "pod/client", "pod/web-1", "dropped",
+                                   c.too_long))),
+    ),
+    Lesson(
         "pod-to-service", "Pod to Service",
         "kube-proxy's iptables rules turn a ClusterIP into a pod address and back",
         "A Service gives a set of pods one stable address, the ClusterIP. No interface owns "
@@ -204,6 +231,39 @@ LESSONS = (
               "trace pod/client svc/shop",
               lambda lab: c.traced(lab, "pod/client", "svc/shop", "delivered",
                                    c.rewritten_by("KUBE-SEP-")))),
+    ),
+    Lesson(
+        "cilium", "Cilium: Services without kube-proxy",
+        "eBPF programs translate Service addresses at the socket and at the node's eth0",
+        "This lab runs Cilium instead of kube-proxy: no node has a single KUBE- rule "
+        "(select a node and look at its BPF tab, or run cilium bpf lb list there). When "
+        "a pod connects to a Service, cil_sock4_connect picks a backend inside connect(), "
+        "so the very first packet already goes to the pod behind the Service and nothing "
+        "on the way is rewritten. Traffic from outside meets cil_from_netdev on the node's "
+        "eth0 instead, which translates it there. shop-cluster and shop-local front the "
+        "same single shop pod with the two traffic policies.",
+        "cilium",
+        (Task("socket-lb", "Send from pod/client to svc/web and find the hop where the "
+              "Service address disappears.",
+              "trace pod/client svc/web; the first hop is cil_sock4_connect",
+              lambda lab: c.traced(lab, "pod/client", "svc/web", "delivered",
+                                   c.program_rewrote("cil_sock4_connect"),
+                                   c.no_iptables_nat)),
+         Task("reply", "Trace the answer: nothing rewrites it, yet the application still "
+              "believes it talks to the Service.",
+              "reply; the last hop is cil_sock4_getpeername",
+              lambda lab: c.replied(lab, "pod/client",
+                                    c.program_acted("cil_sock4_getpeername"))),
+         Task("lb-cluster", "Send from the internet to lb/shop-cluster.",
+              "trace internet lb/shop-cluster; look at cil_from_netdev on the first node",
+              lambda lab: c.traced(lab, "internet", "lb/shop-cluster", "delivered",
+                                   c.program_rewrote("cil_from_netdev"))),
+         Task("lb-local", "Send to lb/shop-local and check which source address the shop "
+              "pod sees.",
+              "trace internet lb/shop-local",
+              lambda lab: c.traced(lab, "internet", "lb/shop-local", "delivered",
+                                   c.program_rewrote("cil_from_netdev"),
+                                   c.client_address_kept(lab, "internet")))),
     ),
     Lesson(
         "missing-route", "Break-fix: a lost route",

@@ -52,6 +52,28 @@ def delivered_to(lab: Lab, spec: str) -> TracePredicate:
         lab, spec)
 
 
+def program_rewrote(name: str) -> TracePredicate:
+    """The eBPF program `name` changed the packet (socket LB, NodePort translation)."""
+    return lambda t: any(h.program and h.program.startswith(name + " ") and h.rewrote
+                         for h in t.hops)
+
+
+def program_acted(name: str) -> TracePredicate:
+    """The eBPF program `name` has a hop in the trace, whatever it did."""
+    return lambda t: any(h.program and h.program.startswith(name + " ") for h in t.hops)
+
+
+def no_iptables_nat(t: Trace) -> bool:
+    """No netfilter rule translated anything: the translation happened elsewhere."""
+    return not any(h.event == "netfilter" and h.rewrote for h in t.hops)
+
+
+def client_address_kept(lab: Lab, client: str) -> TracePredicate:
+    """The server saw the client's own address as the source."""
+    return lambda t: t.delivered_packet is not None and \
+        t.delivered_packet.src == address_of(lab, client)
+
+
 def rewritten_by(chain_prefix: str) -> TracePredicate:
     """A hop in a chain named like `chain_prefix` changed the packet (a NAT rule)."""
     return lambda t: any(h.chain and h.chain.startswith(chain_prefix) and h.rewrote
@@ -79,6 +101,17 @@ def bridged(t: Trace) -> bool:
 
 def never_bridged(t: Trace) -> bool:
     return not bridged(t)
+
+
+def outer_length(length: int) -> TracePredicate:
+    """Wrapped in a tunnel whose outer packet is `length` bytes."""
+    return lambda t: any(h.event == "encapsulate" and h.packet_after.length == length
+                         for h in t.hops)
+
+
+def too_long(t: Trace) -> bool:
+    """Refused at its sender: bigger than the route's MTU, with DF set."""
+    return t.packet.df and "message too long" in t.reason
 
 
 def tunnelled(t: Trace) -> bool:

@@ -26,11 +26,12 @@ class Scenario:
     summary: str
     flow: list[str]  # the key flow, as command lines
     cni: str = "bridge"
+    proxy_mode: str = "iptables"
     setup: Callable[[Cluster], Awaitable[None]] | None = None
     tweaks: list[tuple[str, str]] = field(default_factory=list)  # (node tool line, node)
 
     async def build(self, with_flow: bool = True) -> Lab:
-        cluster = await build_default_lab(cni=self.cni)
+        cluster = await build_default_lab(cni=self.cni, proxy_mode=self.proxy_mode)
         try:
             if self.setup is not None:
                 await self.setup(cluster)
@@ -96,6 +97,10 @@ SCENARIOS = [
     Scenario("pod-to-service", "Pod to Service",
              "kube-proxy's rules rewrite the ClusterIP to a pod; the reply is rewritten back",
              ["trace pod/client svc/web", "reply"]),
+    Scenario("pod-to-service-ipvs", "Pod to Service, kube-proxy in IPVS mode",
+             "the ClusterIP is an address of the node; IPVS picks a pod at LOCAL_IN and "
+             "un-NATs the reply from its connection table",
+             ["trace pod/client svc/web", "reply"], proxy_mode="ipvs"),
     Scenario("egress", "Egress to the internet",
              "the node masquerades the pod, the VPC gateway maps the node to a public IP",
              ["trace pod/client internet", "reply"]),
@@ -111,6 +116,11 @@ SCENARIOS = [
     Scenario("broken-selector", "Break-fix: a Service that rejects",
              "svc/shop selects app=shop-v2, and no pod has that label",
              ["trace pod/client svc/shop"], setup=_service_selecting_nothing),
+    Scenario("cilium", "Cilium: Services in eBPF",
+             "no kube-proxy: the socket dials the backend, eth0's program serves the LB",
+             ["trace pod/client svc/web", "reply", "trace internet lb/shop-cluster",
+              "trace internet lb/shop-local"], cni="cilium",
+             setup=_shop_behind_two_load_balancers),
     Scenario("missing-route", "Break-fix: a node without a pod-CIDR route",
              "kind-worker lost its route to kind-worker2's pods",
              ["trace pod/client pod/web-1"],

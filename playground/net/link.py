@@ -29,6 +29,7 @@ class Device:
     namespace: Namespace | None = field(default=None, repr=False)
     master: Bridge | None = field(default=None, repr=False)
     hairpin: bool = False
+    tc: dict = field(default_factory=dict, repr=False)  # BPF programs at tc ingress/egress
 
     @property
     def where(self) -> str:
@@ -63,6 +64,13 @@ class Ethernet(Device):
         if self.segment is None:
             return []
         return [d for d in self.segment.devices if d is not self]
+
+
+@dataclass(eq=False)
+class Dummy(Device):
+    """A device with no wire: it only holds addresses (kube-ipvs0 keeps Service IPs)."""
+
+    kind: str = "dummy"
 
 
 @dataclass(eq=False)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from playground.net.conntrack import Conntrack
+from playground.net.ipset import IpSets, set_references
+from playground.net.ipvs import Ipvs
 from playground.net.link import Bridge, Device, Loopback
 from playground.net.netfilter import Netfilter
 from playground.net.route import Nexthop, Route, RouteError, RouteTable
@@ -39,6 +41,7 @@ class Socket:
     port: int
     owner: str
     remote: tuple[IPv4Address, int] | None = None
+    cookie: int = 0  # the kernel's socket cookie, which BPF socket hooks key their maps by
 
     def text(self) -> str:
         return f"{self.proto} {self.address}:{self.port} ({self.owner})"
@@ -70,6 +73,9 @@ class Namespace:
         self.netfilter = Netfilter()
         self.conntrack = Conntrack()
         self.force_conntrack = False
+        self.cgroup = None  # the cgroup v2 its processes run in, if BPF programs watch it
+        self.ipsets = IpSets()
+        self.ipvs: Ipvs | None = None  # the ip_vs module, once something loads it
         self.add_device(Loopback("lo", "00:00:00:00:00:00"))
         self.add_address("lo", "127.0.0.1/8", scope="host")
 
@@ -130,6 +136,17 @@ class Namespace:
         if net.prefixlen < 32 and dev != "lo":
             self._add_quietly(self.main, Route(net, dev=dev, proto="kernel", scope="link", src=ip))
         return address
+
+    def remove_address(self, dev: str, cidr: str) -> None:
+        """`ip addr del`: the address and its local route go (unless another holds it)."""
+        interface = IPv4Interface(cidr)
+        found = next((a for a in self.addresses if a.interface == interface and a.dev == dev),
+                     None)
+        if found is None:
+            raise NetError("RTNETLINK answers: Cannot assign requested address")
+        self.addresses.remove(found)
+        if not any(a.ip == found.ip for a in self.addresses):
+            self.local.delete(IPv4Network(found.ip), dev=dev)
 
     @staticmethod
     def _add_quietly(table: RouteTable, route: Route) -> None:
@@ -225,6 +242,17 @@ class Namespace:
         self.sysctl[key] = value
         return key, value
 
+    def load_ipvs(self) -> Ipvs:
+        """modprobe ip_vs: the table appears, with its sysctls (conntrack off by default)."""
+        if self.ipvs is None:
+            self.ipvs = Ipvs()
+            self.sysctl.setdefault("net.ipv4.vs.conntrack", "0")
+        return self.ipvs
+
+    def ipset_list(self, name: str | None = None) -> str:
+        """`ipset list [NAME]`, with each set's references from this namespace's rules."""
+        return self.ipsets.listing(set_references(self.netfilter), name)
+
     # sockets
 
     def bind(self, proto: str, port: int, owner: str, address: IPv4Address = ANY) -> Socket:
@@ -241,8 +269,8 @@ class Namespace:
         return sock
 
     def connect(self, proto: str, local: IPv4Address, port: int, remote: IPv4Address,
-                remote_port: int, owner: str) -> Socket:
-        sock = Socket(proto, local, port, owner, (remote, remote_port))
+                remote_port: int, owner: str, cookie: int = 0) -> Socket:
+        sock = Socket(proto, local, port, owner, (remote, remote_port), cookie)
         self.sockets.append(sock)
         return sock
 
@@ -269,6 +297,8 @@ class Namespace:
     @property
     def tracks_connections(self) -> bool:
         if self.force_conntrack:
+            return True
+        if self.ipvs is not None and self.sysctl.get("net.ipv4.vs.conntrack") == "1":
             return True
         made = self.netfilter.tables.get("nat")
         return made is not None and any(chain.rules for chain in made.chains.values())

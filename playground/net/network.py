@@ -21,6 +21,7 @@ class Network:
         self.rng = random.Random(seed)
         self.clock = 0.0
         self.generation = 0
+        self.cookies = 0
 
     def namespace(self, name: str) -> Namespace:
         try:
@@ -45,6 +46,11 @@ class Network:
             if isinstance(device, Ethernet) and device.segment is not None:
                 device.segment.detach(device)
         self.generation += 1
+
+    def new_cookie(self) -> int:
+        """A socket cookie: unique per socket, counted so traces stay reproducible."""
+        self.cookies += 1
+        return 4096 + self.cookies
 
     def advance(self, seconds: float) -> None:
         """Let lab time pass: conntrack entries age and expire."""
@@ -80,19 +86,15 @@ class Network:
         result = ns.route_lookup(dst)
         src = result.src if result is not None and result.src else IPv4Address(0)
         if proto == "icmp":
-            ident = self.rng.randrange(1, 65536)
-            packet = icmp_echo(src, dst, ident)
-            if src != IPv4Address(0):
-                ns.connect("icmp", src, ident, dst, 0, owner)
+            packet = icmp_echo(src, dst, self.rng.randrange(1, 65536))
         else:
             port = sport or self.ephemeral_port(ns, proto)
             maker = tcp_syn if proto == "tcp" else udp_datagram
             packet = maker(src, dst, port, dport)
-            if src != IPv4Address(0):
-                ns.connect(proto, src, port, dst, dport, owner)
         if size is not None or df:
             packet = packet.with_(length=size or packet.length, df=df)
-        return self.walk(ns, packet)
+        # with no source address the send fails before any socket is connected
+        return Walker(self).send(ns, packet, owner if src != IPv4Address(0) else None)
 
     def walk(self, ns: Namespace, packet: Packet) -> Trace:
         return Walker(self).send(ns, packet)

@@ -27,6 +27,9 @@ class Hop:
     matched_rules: list[str] = field(default_factory=list)
     conntrack: str | None = None
     role: str = "packet"
+    program: str | None = None  # the eBPF program that acted: name (section)
+    map_entry: str | None = None  # the BPF map entry that decided
+
 
     @property
     def rewrote(self) -> bool:
@@ -48,6 +51,8 @@ class Hop:
             "rules_walked": self.rules_walked,
             "matched_rules": list(self.matched_rules),
             "conntrack": self.conntrack,
+            "program": self.program,
+            "map_entry": self.map_entry,
             "packet_before": self.packet_before.to_dict(),
             "packet_after": self.packet_after.to_dict(),
         }
@@ -113,7 +118,8 @@ class Trace:
             jumps = [f"via:   {text}" for text in hop.matched_rules[:-1]]
             for extra in (hop.route and f"route: {hop.route}", *jumps,
                           hop.rule and f"rule:  {hop.rule}",
-                          hop.conntrack and f"ct:    {hop.conntrack}"):
+                          hop.conntrack and f"ct:    {hop.conntrack}",
+                          hop.map_entry and f"map:   {hop.map_entry}"):
                 if extra:
                     lines.append(" " * (width + 8) + extra)
             if hop.rewrote:

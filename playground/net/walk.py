@@ -13,6 +13,7 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
 from playground.net import l2, vxlan
+from playground.net.bpf.program import SockContext, TcContext, Verdict
 from playground.net.conntrack import (
     ORIGINAL,
     REPLY,
@@ -21,6 +22,7 @@ from playground.net.conntrack import (
     nat_rewrite,
     related_rewrite,
 )
+from playground.net.ipvs_hooks import IpvsSteps
 from playground.net.link import Bridge, Device, Loopback
 from playground.net.netfilter import PacketMeta
 from playground.net.packet import (
@@ -85,13 +87,15 @@ class Flight:
     dst_mac: str | None = None
     invalid: bool = False
     carried: Flight | None = None  # set on a tunnel's outer packet: the frame inside
+    ipvs_ns: str | None = None  # the namespace whose IPVS already handled it (ipvs_property)
+    ipvs_forward: bool = False  # IPVS took it at LOCAL_IN: it leaves instead of being delivered
 
 
 class Stop(Exception):
     """Ends the current packet's walk."""
 
 
-class Walker:
+class Walker(IpvsSteps):
     def __init__(self, network: Network) -> None:
         self.network = network
         self.trace: Trace | None = None
@@ -100,9 +104,12 @@ class Walker:
 
     # entry points
 
-    def send(self, ns: Namespace, packet: Packet) -> Trace:
+    def send(self, ns: Namespace, packet: Packet, owner: str | None = None) -> Trace:
+        """Walk `packet` from `ns`; with an `owner`, a process opens a socket for it first."""
         self.trace = Trace(source=ns.name, packet=packet)
-        self._run(("local_out", ns, Flight(packet)))
+        flight = Flight(packet)
+        if owner is None or self._connect(ns, flight, owner):
+            self._run(("local_out", ns, flight))
         while self.pending:
             self._run(self.pending.popleft())
         return self.trace
@@ -135,6 +142,72 @@ class Walker:
         if self.trace.reason:
             return
         self.trace.verdict, self.trace.reason = verdict, reason
+
+    # sockets: the connect() that comes before the first packet
+
+    def _connect(self, ns: Namespace, flight: Flight, owner: str) -> bool:
+        """Run the cgroup's connect4 program, if any, then connect the socket where it
+        says; False when the call fails and nothing is sent."""
+        cookie = self.network.new_cookie()
+        program = ns.cgroup.programs.get("connect4") if ns.cgroup is not None and \
+            flight.packet.proto in ("tcp", "udp") else None
+        if program is not None:
+            verdict = program.run(SockContext(ns, "connect4", flight.packet, cookie,
+                                              self.network.clock))
+            self._bpf_hop(ns, flight, program, "cgroup/connect4", verdict)
+            if verdict.action == "reject":
+                self._finish("unreachable", f"connect() failed with {verdict.errno} "
+                             f"({program.name} in {ns.name})", flight)
+                return False
+            flight.packet = verdict.packet
+        pkt = flight.packet
+        if pkt.proto == "icmp":
+            ns.connect("icmp", pkt.src, pkt.icmp_id, pkt.dst, 0, owner, cookie)
+        else:
+            ns.connect(pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport, owner, cookie)
+        return True
+
+    # eBPF programs at tc hooks
+
+    def _bpf_hop(self, ns: Namespace, flight: Flight, program, where: str, verdict: Verdict,
+                 **fields) -> None:
+        self._hop(ns, flight, "bpf", f"{program.name} ({where}) → {verdict.action}: "
+                  f"{verdict.detail}", after=verdict.packet, program=program.label,
+                  map_entry=verdict.entry, **fields)
+
+    def _tc(self, ns: Namespace, dev: Device, direction: str, flight: Flight):
+        """Run the program at `dev`'s tc hook: "pass" to go on, or the next step (None
+        when the packet ends here)."""
+        program = dev.tc.get(direction)
+        if program is None:
+            return "pass"
+        verdict = program.run(TcContext(ns, dev, direction, flight.packet, flight.src_mac,
+                                        self.network.clock))
+        devs = {"dev_in": dev.name} if direction == "ingress" else {"dev_out": dev.name}
+        if verdict.action == "redirect":
+            devs["dev_out"] = verdict.redirect
+        self._bpf_hop(ns, flight, program, f"tc {direction} of {dev.name}", verdict, **devs)
+        flight.packet = verdict.packet
+        if verdict.action == "pass":
+            return "pass"
+        if verdict.action == "redirect":
+            return ("redirect", ns, ns.device(verdict.redirect), flight, verdict.dst_mac)
+        if verdict.answer is not None:  # the program built an answer and sends it back out
+            note = Flight(verdict.answer, role="error", src_mac=dev.mac,
+                          dst_mac=flight.src_mac)
+            self.pending.append(("wire", dev, note))
+        self._finish("dropped", f"dropped by {program.name} on {dev.name} in {ns.name}",
+                     flight)
+        return None
+
+    def _redirect(self, ns: Namespace, dev: Device, flight: Flight, mac: str):
+        """bpf_redirect(): straight out of `dev`, past routing and netfilter."""
+        flight.src_mac, flight.dst_mac = dev.mac, mac
+        return self._egress(ns, dev, flight)
+
+    def _egress(self, ns: Namespace, dev: Device, flight: Flight):
+        step = self._tc(ns, dev, "egress", flight)
+        return ("wire", dev, flight) if step == "pass" else step
 
     # locally generated packets
 
@@ -186,6 +259,8 @@ class Walker:
             self._hop(ns, flight, "route", f"{pkt.dst} is an address of this namespace: "
                       "deliver locally", dev_in=dev.name, route=result.route.text())
             self._hooks(ns, flight, "INPUT", dev.name, None)
+            if flight.ipvs_forward:
+                return ("ipvs_xmit", ns, flight, dev.name)
             self._confirm(ns, flight)
             return ("deliver", ns, dev, flight)
         if result is not None and result.route.type == "broadcast":
@@ -281,7 +356,7 @@ class Walker:
         flight.src_mac, flight.dst_mac = dev.mac, mac
         self._hop(ns, flight, "xmit", f"send on {dev.name} to {nexthop} ({mac}; {how})",
                   dev_out=dev.name)
-        return ("wire", dev, flight)
+        return self._egress(ns, dev, flight)
 
     def _tunnel_xmit(self, ns: Namespace, dev: vxlan.Vxlan, flight: Flight,
                      nexthop: IPv4Address):
@@ -358,6 +433,9 @@ class Walker:
 
     def _rx(self, dev: Device, flight: Flight):
         ns = dev.namespace
+        step = self._tc(ns, dev, "ingress", flight)
+        if step != "pass":
+            return step
         if dev.master is not None:
             return ("bridge", dev.master, dev, flight)
         if dev.mac != flight.dst_mac:
@@ -419,6 +497,8 @@ class Walker:
             kind = "connected socket" if sock.remote else "listening socket"
             self._hop(ns, flight, "deliver", f"delivered to {sock.owner}'s {kind} "
                       f"{pkt.proto} {sock.address}:{sock.port}", dev_in=dev.name)
+            if sock.remote is not None:
+                self._socket_view(ns, flight, sock)
             self._deliver_done(ns, flight, sock.owner, sock.text())
             return None
         if pkt.proto == "udp":
@@ -439,6 +519,18 @@ class Walker:
         self._finish("rejected", f"nothing listening on {pkt.proto} port {pkt.dport} "
                      f"in {ns.name}", flight)
         return None
+
+    def _socket_view(self, ns: Namespace, flight: Flight, sock) -> None:
+        """What the application reads about its peer, through the cgroup's getpeername4
+        (TCP) or recvmsg4 (UDP) program when one is attached."""
+        hook = "recvmsg4" if sock.proto == "udp" else "getpeername4"
+        program = ns.cgroup.programs.get(hook) if ns.cgroup is not None else None
+        if program is None:
+            return
+        verdict = program.run(SockContext(ns, hook, flight.packet, sock.cookie,
+                                          self.network.clock, peer=sock.remote))
+        if verdict.entry is not None:  # a socket no program translated has nothing to show
+            self._bpf_hop(ns, flight, program, f"cgroup/{hook}", verdict)
 
     def _deliver_icmp(self, ns: Namespace, dev: Device, flight: Flight):
         pkt = flight.packet
@@ -542,6 +634,8 @@ class Walker:
                out_dev: str | None) -> None:
         nf = ns.netfilter
         for table in HOOK_TABLES[hook]:
+            if self._ipvs_hook(ns, flight, hook, table, in_dev, out_dev):
+                return  # IPVS took the packet: the rest of LOCAL_IN never sees it
             if table == "nat":
                 self._nat(ns, flight, hook, in_dev, out_dev)
                 continue
@@ -560,6 +654,7 @@ class Walker:
                 self._finish("rejected", f"rejected by {table}/{verdict.chain} in {ns.name}",
                              flight)
                 raise Stop
+        self._ipvs_hook(ns, flight, hook, None, in_dev, out_dev)
 
     def _meta(self, ns: Namespace, flight: Flight, in_dev, out_dev) -> PacketMeta:
         tracked = flight.tracked
@@ -571,7 +666,8 @@ class Walker:
                           ct_state="INVALID" if flight.invalid else tracked.state if tracked
                           else None, ct_status=status,
                           local_addresses=ns.local_addresses(), rng=self.network.rng,
-                          recent=ns.netfilter.recent, now=self.network.clock)
+                          recent=ns.netfilter.recent, now=self.network.clock,
+                          ipsets=ns.ipsets)
 
     def _rule_hop(self, ns, flight, table, hook, verdict, in_dev, out_dev, after=None,
                   conntrack: str | None = None) -> None:

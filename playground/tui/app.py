@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, Tree
 
+from playground.cluster.cilium_views import bpf_panel
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.lab import build_default_lab
 from playground.dataplanes import compare_line
@@ -202,7 +203,11 @@ class PlaygroundApp(App):
             self.query_one("#topology-scroll").display = not small  # v shows it again
 
     def _name_lab(self) -> None:
-        self.sub_title = f"CNI {self.cluster.cni.name} · {len(self.cluster.nodes())} nodes"
+        # the default mode goes unsaid, so only a lab that differs names its proxy
+        proxy = "" if self.cluster.proxy_mode == "iptables" else \
+            f" · kube-proxy {self.cluster.proxy_mode}"
+        self.sub_title = f"CNI {self.cluster.cni.name}{proxy} · {len(self.cluster.nodes())} nodes"
+        self.query_one("#inspector", Inspector).offer_ipvs(self.cluster.proxy_mode == "ipvs")
 
     # drawing
 
@@ -219,7 +224,8 @@ class PlaygroundApp(App):
         ns = self.cluster.network.namespaces.get(place) if place else None
         inspector = self.query_one("#inspector", Inspector)
         inspector.show(ns, iptables_date(self.cluster.network.clock), hop,
-                       self.output or describe(self.cluster, self.selected))
+                       self.output or describe(self.cluster, self.selected),
+                       bpf=bpf_panel(self.cluster, ns.name) if ns is not None else None)
         inspector.border_title = place or self.selected or ""
         position = f"{self.player.index + 1}/{len(hops)}" if hop else ""
         self.query_one("#detail", HopDetail).show(hop, position)
@@ -642,7 +648,7 @@ class PlaygroundApp(App):
              self.action_traffic),
             ("Compare dataplanes", "This packet through another CNI or proxy mode too, "
              "side by side (d)", self.action_compare),
-            ("New lab", "Start again, with the bridge or the ptp CNI (ctrl+n)",
+            ("New lab", "Start again, with the bridge, ptp, vxlan or cilium CNI (ctrl+n)",
              self.action_new_lab),
             ("Save the lab", "To its file, or ask for one (ctrl+s)", self.action_save),
             ("Save the lab as", "To a new file", self.action_save_as),

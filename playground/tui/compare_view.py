@@ -42,9 +42,13 @@ class CompareForm(FormScreen):
     FOCUS = "#dataplane"
 
     def fields(self) -> ComposeResult:
-        here = str(Dataplane.of(self.cluster))
+        current = Dataplane.of(self.cluster)
+        here = str(current)
         others = [spec for spec in choices() if spec != here] or [here]
-        yield field("dataplane", Select([(spec, spec) for spec in others], value=others[0],
+        # another CNI under the same kube-proxy mode changes the most a packet can show
+        first = next((spec for spec in others
+                      if Dataplane.parse(spec).proxy_mode == current.proxy_mode), others[0])
+        yield field("dataplane", Select([(spec, spec) for spec in others], value=first,
                                         allow_blank=False, id="dataplane"),
                     f"this lab runs {here}; a copy is built on the other")
 

@@ -7,9 +7,10 @@ from textual.suggester import Suggester
 from playground.cluster.cluster import Cluster
 from playground.cluster.dataplane import choices as dataplanes
 from playground.cni import PLUGINS
+from playground.proxy.ipvs_state import IPSETS
 
 TOP = ["kubectl", "trace", "reply", "traffic", "node", "ip", "iptables-save", "conntrack",
-       "sysctl", "lab", "compare", "bridge"]
+       "sysctl", "lab", "compare", "bridge", "cilium", "ipvsadm", "ipset"]
 FOLLOWING = {
     ("kubectl",): ["get", "run", "create", "expose", "scale", "delete", "apply", "set", "patch"],
     ("kubectl", "get"): ["pods", "nodes", "svc", "deployments", "ingress"],
@@ -29,6 +30,15 @@ FOLLOWING = {
     ("bridge",): ["fdb"],
     ("bridge", "fdb"): ["show"],
     ("conntrack",): ["-L"],
+    ("cilium",): ["bpf", "service"],
+    ("cilium", "bpf"): ["lb", "ct", "nat"],
+    ("cilium", "bpf", "lb"): ["list"],
+    ("cilium", "bpf", "ct"): ["list"],
+    ("cilium", "bpf", "ct", "list"): ["global"],
+    ("cilium", "bpf", "nat"): ["list"],
+    ("cilium", "service"): ["list"],
+    ("ipvsadm",): ["-Ln", "-Lnc"],
+    ("ipset",): ["list"],
     ("sysctl",): ["-w"],
     ("lab",): ["new"],
     ("compare",): dataplanes(),
@@ -39,7 +49,7 @@ FLAGS = {"kubectl": ["-o", "wide", "-A", "--image=", "--port=", "--replicas=", "
                    "--df"],
          "traffic": ["--count", "--port"],
          "iptables-save": ["-t", "nat", "filter", "-c"],
-         "lab": ["--cni", *PLUGINS, "--seed"]}
+         "lab": ["--cni", *PLUGINS, "--seed", "--proxy-mode", "iptables", "ipvs"]}
 
 
 def _names(cluster: Cluster, kind: str) -> list[str]:
@@ -76,6 +86,8 @@ def candidates(words: list[str], cluster: Cluster) -> list[str]:
     head = words[0]
     if head in ("trace", "traffic"):
         return _places(cluster) + FLAGS[head]
+    if words == ["ipset", "list"]:  # the selected node's sets are kube-proxy's
+        return [name for name, _type, _comment in IPSETS]
     if head == "node" and words[1:2] == ["remove"]:
         return _names(cluster, "node")
     if head == "kubectl" and len(words) >= 3:

@@ -14,10 +14,13 @@ def describe(cluster: Cluster, spec: str | None) -> str:
         node = cluster.api.peek("Node", "", rest)
         if node is None:
             return ""
+        notes = "".join(f"\n    {key}: {value}"
+                        for key, value in sorted(node.metadata.annotations.items()))
         return (f"Node {node.name}\n  InternalIP  {node.status.internal_ip}\n"
                 f"  ExternalIP  {node.status.external_ip}\n  PodCIDR     {node.spec.pod_cidr}\n"
                 f"  Roles       {node.roles}\n  Taints      "
-                + (", ".join(f"{t.key}:{t.effect}" for t in node.spec.taints) or "<none>"))
+                + (", ".join(f"{t.key}:{t.effect}" for t in node.spec.taints) or "<none>")
+                + (f"\n  Annotations{notes}" if notes else ""))
     if kind == "pod":
         pod = cluster.api.peek("Pod", namespace, name)
         if pod is None:

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from playground import cni
 from playground.cluster.cloud import INTERNET_HOST
 from playground.cluster.cluster import Cluster
+from playground.proxy.modes import PROXY_MODES
 from playground.shell import ShellError
 
 
@@ -334,11 +335,15 @@ class NewLabForm(FormScreen):
         yield Label("The current lab is replaced.", classes="form-note")
         yield field("CNI plugin", Select([(name, name) for name in sorted(cni.PLUGINS)],
                                           value="bridge", allow_blank=False, id="cni"))
+        yield field("kube-proxy mode", Select([(mode, mode) for mode in PROXY_MODES],
+                                               value="iptables", allow_blank=False,
+                                               id="proxy-mode"))
         yield field("random seed", Input("0", type="integer", id="seed"))
 
     def lines(self) -> list[str]:
         seed = _value(self, "#seed") or "0"
-        return [f"lab new --cni {_chosen(self, '#cni')} --seed {seed}"]
+        return [f"lab new --cni {_chosen(self, '#cni')} --seed {seed} "
+                f"--proxy-mode {_chosen(self, '#proxy-mode')}"]
 
 
 ADDABLE = [("n", "node", "Node: a machine that joins the node network"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.widgets import Input, Select
+from textual.widgets import Checkbox, Input, Select
 
 from playground.cluster.cluster import Cluster
 from playground.shell import ShellError
@@ -43,6 +43,10 @@ class SendForm(FormScreen):
                                        value="tcp", allow_blank=False, id="proto"))
         yield field("port", Input(placeholder="blank: the target's own port", id="port",
                                   type="integer"))
+        yield field("size", Input(placeholder="blank: a bare packet; bytes, e.g. 1500",
+                                  id="size", type="integer"))
+        yield Checkbox("don't fragment (DF): too big is dropped, not split", id="df",
+                       compact=True)
 
     def lines(self) -> list[str]:
         src = str(self.query_one("#src", Select).value)
@@ -51,4 +55,9 @@ class SendForm(FormScreen):
         port = self.query_one("#port", Input).value.strip()
         if port and not port.isdigit():
             raise ShellError("port must be a number")
-        return [f"trace {src} {dst} --proto {proto}" + (f" --port {port}" if port else "")]
+        size = self.query_one("#size", Input).value.strip()
+        if size and not size.isdigit():
+            raise ShellError("size must be a number of bytes")
+        line = f"trace {src} {dst} --proto {proto}" + (f" --port {port}" if port else "")
+        line += f" --size {size}" if size else ""
+        return [line + (" --df" if self.query_one("#df", Checkbox).value else "")]

@@ -13,6 +13,7 @@ from rich.text import Text
 from playground.net.link import Bridge, Ethernet, Veth
 from playground.net.network import Network
 from playground.net.trace import Hop
+from playground.net.vxlan import Vxlan
 
 PACKET = "●"
 HERE = "bold black on yellow"
@@ -88,10 +89,14 @@ def _node_box(ns, zoom: bool) -> Box:
     box = Box(Entry(ns.name.split("/", 1)[1], "", ns.name, spec=ns.name, style="bold"))
     pods: dict[str, tuple[Veth, object]] = {}
     for device in ns.devices.values():
-        if isinstance(device, Veth) and device.peer is not None and device.peer.namespace:
+        if isinstance(device, Veth) and device.peer is not None and device.peer.namespace \
+                and device.peer.namespace is not ns:
             pods[device.name] = (device, device.peer.namespace)
     for device in ns.devices.values():
-        if isinstance(device, Ethernet | Bridge):
+        # a veth pair inside the node (Cilium's cilium_host) shows as a device by its address
+        internal = isinstance(device, Veth) and device.name not in pods and \
+            ns.primary_address(device.name) is not None
+        if isinstance(device, Ethernet | Bridge | Vxlan) or internal:
             box.entries.append(Entry(device.name, _addresses(ns, device.name), ns.name,
                                      device.name, ns.name, "dim" if zoom else ""))
     ordered = sorted(pods.values(), key=lambda pair: pair[1].name)

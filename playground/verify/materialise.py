@@ -12,7 +12,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from playground.net.link import Bridge, Ethernet, Loopback, Veth
+from playground.net.link import Bridge, Dummy, Ethernet, Loopback, Veth
 from playground.net.netns import Namespace
 from playground.net.network import Network
 from playground.net.route import Route
@@ -80,7 +80,21 @@ class Plan:
         return "\n".join(head + [c.shell() for c in self.commands]) + "\n"
 
 
+def bpf_users(network: Network) -> list[str]:
+    """Namespaces whose packets eBPF programs handle: ip and iptables cannot build them."""
+    return [ns.name for ns in network.namespaces.values()
+            if ns.cgroup is not None or any(device.tc for device in ns.devices.values())]
+
+
 def plan(network: Network) -> Plan:
+    users = bpf_users(network)
+    if users:
+        raise ValueError(f"{users[0]} and {len(users) - 1} other namespaces run eBPF programs "
+                         "(the cilium CNI); the kernel check builds labs with ip, sysctl and "
+                         "iptables only and cannot load eBPF, so this lab cannot be checked "
+                         "or exported as a script (README: Fidelity)")
+    from playground.verify.ipvs_plan import ipvs_commands  # it builds on this module's Command
+
     namespaces = [linux_name(name) for name in network.namespaces]
     segments = [segment_namespace(name) for name in network.segments]
     commands = [Command(("ip", "netns", "add", name)) for name in namespaces + segments]
@@ -95,6 +109,7 @@ def plan(network: Network) -> Plan:
         commands += _addresses(name, ns)
         commands += _routes(name, ns)
         commands += _neighbours(name, ns)
+        commands += ipvs_commands(name, ns)  # before sysctl: ip_vs brings net.ipv4.vs.*
         commands.append(in_ns(name, "sysctl", "-q", "-w",
                               *(f"{key}={value}" for key, value in ns.sysctl.items())))
         if _has_rules(ns):
@@ -138,15 +153,15 @@ def _veths(network: Network) -> list[Command]:
 def _devices(name: str, ns: Namespace) -> list[Command]:
     commands = []
     for device in ns.devices.values():
-        if isinstance(device, Bridge):
-            commands.append(ip(name, "link", "add", device.name, "type", "bridge"))
+        if isinstance(device, Bridge | Dummy):
+            commands.append(ip(name, "link", "add", device.name, "type", device.kind))
         if isinstance(device, Vxlan):
             commands.append(ip(name, "link", "add", *vxlan_args(device)))
     for device in ns.devices.values():
         if isinstance(device, Loopback):
             commands.append(ip(name, "link", "set", device.name, "up"))
             continue
-        if not isinstance(device, Veth | Ethernet | Bridge | Vxlan):
+        if not isinstance(device, Veth | Ethernet | Bridge | Dummy | Vxlan):
             raise ValueError(f"{ns.name}: no Linux device for a {device.kind} ({device.name})")
         state = "up" if device.up else "down"
         commands.append(ip(name, "link", "set", device.name, "address", device.mac,

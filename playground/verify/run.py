@@ -12,6 +12,7 @@ from ipaddress import IPv4Address
 from playground.cluster.cluster import Cluster
 from playground.verify.cleanup import KernelLab
 from playground.verify.compare import Comparison, Observation, compare
+from playground.verify.ipvs_plan import ipvs_missing
 from playground.verify.kernel import (
     VerifyError,
     conntrack_entries,
@@ -28,10 +29,12 @@ PROBE_TIMEOUT = 1.0  # seconds a client waits; everything here is one machine's 
 
 def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c: None,
            lab: type[KernelLab] = KernelLab) -> list[Comparison]:
+    built = plan(cluster.network)  # first: a lab the kernel cannot build is refused as such
     reason = missing_requirements()
+    if reason is None and cluster.proxy_mode == "ipvs":
+        reason = ipvs_missing()
     if reason is not None:
         raise VerifyError(f"verify {reason}")
-    built = plan(cluster.network)
     model = copy.deepcopy(cluster.network)  # the lab itself stays as it was
     results = []
     with lab(built) as kernel:

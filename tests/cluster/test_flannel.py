@@ -94,5 +94,19 @@ async def test_a_packet_over_the_tunnel_mtu_with_df_gets_fragmentation_needed(vx
     assert trace.verdict == "dropped" and "fragmentation needed" in trace.reason
     home = [h for h in trace.hops if h.role == "error" and h.event == "deliver"]
     assert home and home[0].where == "internet"
-    assert "need to frag (mtu 1450)" in home[0].packet_before.summary()
+    error = home[0].packet_before
+    assert "need to frag (mtu 1450)" in error.summary()
+    lb_ip = A(vxlan_lab.find_service("shop").status.load_balancer_ips[0])
+    assert error.src == lb_ip and error.inner.dst == lb_ip, \
+        "conntrack treats the error as RELATED and undoes the DNAT in it"
+    assert any(h.role == "error" and h.event == "nat" for h in trace.hops)
     assert send(vxlan_lab, "internet", "lb/shop", size=1450, df=True).verdict == "delivered"
+
+
+async def test_an_annotation_that_is_not_a_lease_is_ignored(vxlan_lab):
+    from playground.cluster.controllers.flannel import lease_of
+
+    node = vxlan_lab.api.get("Node", "", "kind-worker2")
+    for bad in ('{"VNI":1,"VtepMAC":5}', "not json", '{"VNI":1,"VtepMAC":"zz:zz"}', "[]"):
+        node.metadata.annotations[BACKEND_DATA] = bad
+        assert lease_of(node) is None, bad

@@ -20,4 +20,4 @@ async def test_the_other_plugins_keep_the_full_mtu(lab):
 
 def test_every_plugin_says_who_routes_between_nodes():
     assert {name: plugin.routing for name, plugin in cni.PLUGINS.items()} == {
-        "bridge": "kindnet", "ptp": "kindnet", "vxlan": "flannel"}
+        "bridge": "kindnet", "ptp": "kindnet", "vxlan": "flannel", "cilium": "cilium"}

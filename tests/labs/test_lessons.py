@@ -51,3 +51,15 @@ async def test_the_broken_service_does_not_tick_until_it_selects_pods():
         assert tick(lesson, lab) == ["see-reject"]
     finally:
         await lab.close()
+
+
+async def test_the_cilium_lesson_wants_the_socket_translating_a_service():
+    """A pod-to-pod trace passes cil_sock4_connect too, but it translates nothing."""
+    lesson = BY_ID["cilium"]
+    lab = await lesson.start()
+    try:
+        await lab.run("trace pod/client pod/web-1")
+        await lab.run("reply")
+        assert tick(lesson, lab) == []
+    finally:
+        await lab.close()

@@ -33,11 +33,22 @@ EXPECTED = {
                                          "reply"),
     "pod-to-pod-across-nodes": lesson_tasks("pod-to-pod-across-nodes", "across", "reply"),
     "pod-to-service": lesson_tasks("pod-to-service", "dnat", "reply"),
+    "pod-to-service-ipvs": [
+        lambda lab: c.traced(lab, "pod/client", "svc/web", "delivered",
+                             lambda t: bool(t.events("ipvs"))),
+        lambda lab: lab.cluster.proxy_mode == "ipvs"],
     "egress": lesson_tasks("egress", "out", "back"),
     "loadbalancer": lesson_tasks("loadbalancer", "cluster", "local"),
     "ingress": lesson_tasks("ingress", "blog", "docs"),
     "broken-selector": lesson_tasks("broken-selector", "see-reject"),
     "missing-route": lesson_tasks("missing-route", "find"),
+    "cilium": [lambda lab: c.traced(lab, "pod/client", "svc/web", "delivered",
+                                    c.program_rewrote("cil_sock4_connect")),
+               lambda lab: c.replied(lab, "pod/client"),
+               lambda lab: c.traced(lab, "internet", "lb/shop-cluster", "delivered",
+                                    c.program_rewrote("cil_from_netdev")),
+               lambda lab: c.traced(lab, "internet", "lb/shop-local", "delivered",
+                                    c.program_rewrote("cil_from_netdev"))],
 }
 
 

@@ -109,8 +109,17 @@ async def test_choosing_a_hop_in_the_timeline_moves_the_packet():
         assert pilot.app.player.index == 3
 
 
-def footer_key(pilot, action: str):
+async def footer_key(pilot, action: str):
+    """The footer key for `action`, once the footer has stopped being rebuilt (focus and
+    bindings change it; a key fetched mid-rebuild is clicked where it no longer is)."""
     from textual.widgets._footer import FooterKey
+    keys = None
+    for _ in range(20):
+        await pilot.pause()
+        now = [(id(k), k.region) for k in pilot.app.query(FooterKey)]
+        if now == keys:
+            break
+        keys = now
     return next(k for k in pilot.app.query(FooterKey) if k.action == action)
 
 
@@ -119,14 +128,14 @@ async def test_a_newcomer_with_the_mouse_alone():
     every step a click."""
     async with app().run_test(size=(160, 48)) as pilot:
         await pilot.pause()
-        await pilot.click(footer_key(pilot, "add"))
+        await pilot.click(await footer_key(pilot, "add"))
         await pilot.pause()
         choices = pilot.app.screen.query_one("#add-choices")
         await pilot.click(choices, offset=(4, 3))  # the third line: Deployment
         await pilot.pause()
         await pilot.click("#submit")
         await pilot.pause()
-        await pilot.click(footer_key(pilot, "add"))
+        await pilot.click(await footer_key(pilot, "add"))
         await pilot.pause()
         await pilot.click(pilot.app.screen.query_one("#add-choices"), offset=(4, 4))  # Service
         await pilot.pause()
@@ -141,7 +150,7 @@ async def test_a_newcomer_with_the_mouse_alone():
         await pilot.click(tree, offset=(16, line - tree.scroll_offset.y + 1))  # on the name
         await pilot.pause()
         assert pilot.app.selected == "svc/default/shop"
-        await pilot.click(footer_key(pilot, "send"))
+        await pilot.click(await footer_key(pilot, "send"))
         await pilot.pause()
         await pilot.click("#submit")
         await pilot.pause()
@@ -149,7 +158,7 @@ async def test_a_newcomer_with_the_mouse_alone():
         assert player.traces[0].source == "internet"
         assert player.traces[0].delivered_to.namespace.startswith("pod/default/shop-")
         while "DNAT" not in (player.current.rule or ""):
-            await pilot.click(footer_key(pilot, "step"))
+            await pilot.click(await footer_key(pilot, "step"))
         await pilot.pause()
         assert pilot.app.query_one("#inspector").active == "iptables-tab"
         assert "-j DNAT --to-destination" in pilot.app.query_one("#inspector").lit_rule

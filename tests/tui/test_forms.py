@@ -1,6 +1,6 @@
 """Every building action through its form, by keys and by clicks: the model changes."""
 
-from textual.widgets import Checkbox, Input, Select, Static
+from textual.widgets import Checkbox, Input, Select, Static, TabbedContent
 
 from playground.tui.app import PlaygroundApp
 from playground.tui.forms import FormScreen
@@ -139,3 +139,35 @@ async def test_new_lab_switches_the_cni():
         assert pilot.app.cluster.cni.name == "ptp"
         assert "ptp" in pilot.app.sub_title
         assert "cni0" not in pilot.app.cluster.node_namespace("kind-worker").devices
+
+
+async def test_new_lab_with_cilium_shows_the_bpf_tab_instead_of_iptables():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await fill(pilot, cni="cilium")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert pilot.app.cluster.cni.name == "cilium"
+        tabs = pilot.app.query_one("#inspector").query_one(TabbedContent)
+        assert tabs.get_tab("bpf-tab").display and not tabs.get_tab("iptables-tab").display
+        assert "cil_from_netdev" in str(pilot.app.query_one("#bpf", Static).render())
+
+
+async def test_new_lab_in_ipvs_mode_offers_the_ipvs_tab():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        inspector = pilot.app.query_one("#inspector")
+        assert not inspector.with_ipvs
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await fill(pilot, proxy_mode="ipvs")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert pilot.app.cluster.proxy_mode == "ipvs"
+        assert "kube-proxy ipvs" in pilot.app.sub_title
+        assert inspector.with_ipvs
+        inspector.active = "ipvs-tab"
+        await pilot.pause()
+        assert "# ipvsadm -Ln" in str(inspector.query_one("#ipvs").render())

@@ -93,6 +93,22 @@ class TestPackets:
 
         assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
 
+    def test_cilium_trace_paused_on_the_socket_lb_hop(self, snap_compare):
+        """A Cilium lab, pod to Service: the first hop is cil_sock4_connect choosing the
+        backend at connect time; the inspector shows the BPF tab with that frontend lit."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await command(pilot, "trace pod/client svc/web")
+            player = pilot.app.player
+            while player.current.program is None or \
+                    not player.current.program.startswith("cil_sock4_connect"):
+                await pilot.press("right")
+            await pilot.pause()
+
+        cilium = PlaygroundApp(cni="cilium", autoplay=False)
+        assert snap_compare(cilium, terminal_size=(160, 48), run_before=run_before)
+
     def test_routes_tab_on_the_forward_hop(self, snap_compare):
         """Across nodes: the node route that sent the packet to the other node, lit."""
 
@@ -118,6 +134,33 @@ class TestPackets:
 
         assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
 
+    def test_vxlan_trace_paused_on_the_encapsulate_hop(self, snap_compare):
+        """A vxlan lab, pod to pod across nodes, stepped to where flannel.1 wraps the packet:
+        the outer header around the inner one, the Tunnel tab lighting the entries used."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await command(pilot, "trace pod/client pod/web-1")
+            while pilot.app.player.current.event != "encapsulate":
+                await pilot.press("right")
+            await pilot.pause()
+
+        assert snap_compare(PlaygroundApp(cni="vxlan", autoplay=False),
+                            terminal_size=(160, 48), run_before=run_before)
+
+    def test_send_form_with_size_and_df(self, snap_compare):
+        """s, then a size and DF: the command the form will run, in an 80x24 terminal."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await pilot.press("s")
+            await pilot.pause()
+            pilot.app.screen.query_one("#size", Input).value = "1500"
+            await pilot.click("#df")
+            await pilot.pause()
+
+        assert snap_compare(app(), terminal_size=(80, 24), run_before=run_before)
+
     def test_conntrack_after_a_reply(self, snap_compare):
         """The reply traced back; the conntrack tab of the client's node."""
 
@@ -130,6 +173,22 @@ class TestPackets:
             pilot.app.follow_packet = False
             pilot.app.refresh_view()
             pilot.app.query_one("#inspector").active = "conntrack-tab"
+            await pilot.pause()
+
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+
+class TestIpvs:
+    def test_ipvs_tab_on_the_scheduling_hop(self, snap_compare):
+        """An IPVS lab: pod to Service stepped to the hop where IPVS chose a real server;
+        the IPVS tab lights the virtual service, the real server and the connection."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await command(pilot, "lab new --proxy-mode ipvs")
+            await command(pilot, "trace pod/client svc/web")
+            while pilot.app.player.current.event != "ipvs":
+                await pilot.press("right")
             await pilot.pause()
 
         assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)

@@ -8,6 +8,7 @@ and writes the route, the neighbour entry and the forwarding entry that reach it
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
@@ -28,6 +29,7 @@ BACKEND_TYPE = PREFIX + "backend-type"
 PUBLIC_IP = PREFIX + "public-ip"
 SUBNET_MANAGER = PREFIX + "kube-subnet-manager"
 MASQ = '-m comment --comment "flanneld masq"'
+MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,8 @@ def lease_of(node) -> Lease | None:
     notes = node.metadata.annotations
     try:
         mac = json.loads(notes[BACKEND_DATA])["VtepMAC"]
+        if not isinstance(mac, str) or not MAC.fullmatch(mac):
+            return None
         return Lease(IPv4Network(node.spec.pod_cidr), mac, IPv4Address(notes[PUBLIC_IP]))
     except (KeyError, TypeError, ValueError):
         return None

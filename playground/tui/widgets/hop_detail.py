@@ -17,6 +17,8 @@ def _parts(packet: Packet) -> list[tuple[str, str]]:
     if packet.proto == "icmp":
         parts = [("", f"{packet.src}"), (" → ", f"{packet.dst}"),
                  ("  icmp ", f"type {packet.icmp_type} code {packet.icmp_code}")]
+        if packet.mtu:  # "fragmentation needed" says what fits
+            parts.append(("  mtu ", str(packet.mtu)))
     else:
         parts = [("", f"{packet.src}"), (":", f"{packet.sport}"), (" → ", f"{packet.dst}"),
                  (":", f"{packet.dport}"), (f"  {packet.proto} ", packet.flags or "-")]
@@ -40,6 +42,15 @@ def packet_lines(before: Packet, after: Packet) -> Text:
     return text
 
 
+def inner_line(outer: Packet) -> Text:
+    """The packet an outer header carries, labelled with its tunnel."""
+    text = Text(f"VXLAN vni {outer.vni} ", "dim")
+    for glue, value in _parts(outer.payload):
+        text.append(glue, "dim")
+        text.append(value)
+    return text
+
+
 class HopDetail(Static):
     hop: Hop | None = None
 
@@ -55,14 +66,23 @@ class HopDetail(Static):
         grid.add_row("hop", f"{position}  {hop.where}  [{hop.event}]")
         grid.add_row("why", hop.detail)
         grid.add_row("packet", packet_lines(hop.packet_before, hop.packet_after))
+        outer = hop.packet_after if hop.packet_after.payload else hop.packet_before
+        if outer.payload is not None:  # a tunnel's packet: the one it carries
+            grid.add_row("inside", inner_line(outer))
         if hop.dev_in or hop.dev_out:
             grid.add_row("devices", " → ".join(d for d in (hop.dev_in, hop.dev_out) if d))
         if hop.route:
             grid.add_row("route", hop.route)
-        if hop.rule:
-            grid.add_row("rule", Text(hop.rule, "bold yellow"))
+        if hop.rule:  # an IPVS hop's rule is its connection entry, as ipvsadm -Lnc prints it
+            grid.add_row("ipvs conn" if hop.event == "ipvs" else "rule",
+                         Text(hop.rule, "bold yellow"))
+        if hop.rule and hop.table:
             grid.add_row("chain", f"{hop.table} / {hop.chain}  ({hop.rules_walked} rules "
                                   "walked)")
         if hop.conntrack:
             grid.add_row("conntrack", hop.conntrack)
+        if hop.program:
+            grid.add_row("program", Text(hop.program, "bold yellow"))
+        if hop.map_entry:
+            grid.add_row("map", hop.map_entry)
         self.update(grid)

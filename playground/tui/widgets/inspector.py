@@ -10,8 +10,10 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
+from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
 from playground.net.netns import Namespace
 from playground.net.trace import Hop
+from playground.net.vxlan import Vxlan
 
 LIT = "bold black on yellow"
 PASSED = "yellow"
@@ -35,6 +37,85 @@ def lit_lines(text: str, strong: set[str], weak: set[str]) -> tuple[Text, int | 
     return out, first
 
 
+def entry_keys(map_entry: str | None) -> list[str]:
+    """The keys a hop's map entries name (a frontend, a flow), to find them in a dump."""
+    keys = []
+    for part in (map_entry or "").split("; "):
+        words = part.split(" ", 1)
+        if len(words) == 2 and words[0].startswith("cilium_"):
+            key = words[1]
+            for cut in (" expires=", " → ", " XLATE_"):
+                key = key.split(cut)[0]
+            keys.append(key)
+    return keys
+
+
+def lit_entries(text: str, keys: list[str]) -> tuple[Text, int | None]:
+    """The BPF dump with the lines of the deciding entries lit; the first such line."""
+    out = Text()
+    first = None
+    for number, line in enumerate(text.splitlines()):
+        if keys and any(line.startswith(key + " ") or line == key for key in keys):
+            out.append(line, LIT)
+            first = number if first is None else first
+        else:
+            out.append(line)
+        out.append("\n")
+    return out, first
+
+
+def ipvs_text(ns: Namespace, hop: Hop | None) -> tuple[Text, int | None]:
+    """`ipvsadm -Ln`, `ipvsadm -Lnc` and `ipset list` of a namespace; for an IPVS hop, its
+    virtual service, real server and connection entry lit."""
+    if ns.ipvs is None:
+        return Text(f"(no IPVS in {ns.name})\n"), None
+    now_listing = ns.ipvs.listing()
+    conns = ns.ipvs.connection_listing()
+    text = (f"# ipvsadm -Ln    ({ns.name})\n{now_listing}\n# ipvsadm -Lnc\n{conns}\n"
+            f"# ipset list\n{ns.ipset_list()}")
+    strong: set[str] = set()
+    if hop is not None and hop.event == "ipvs":
+        request = hop.packet_before.dst != hop.packet_after.dst
+        client = hop.packet_before if request else hop.packet_after
+        virtual = f"{client.dst}:{client.dport}" if request else f"{client.src}:{client.sport}"
+        real = hop.packet_after if request else hop.packet_before
+        real_at = f"{real.dst}:{real.dport}" if request else f"{real.src}:{real.sport}"
+        block = None
+        for line in now_listing.splitlines():
+            if not line.startswith("  ->"):
+                block = line
+            if block and block.split()[1:2] == [virtual] and (
+                    line is block or line.split()[1:2] == [real_at]):
+                strong.add(line)
+        source = f"{client.src}:{client.sport}" if request else f"{client.dst}:{client.dport}"
+        strong |= {line for line in conns.splitlines()
+                   if line.split()[3:6] == [source, virtual, real_at]}
+    return lit_lines(text, strong, set())
+
+
+def tunnel_listing(ns: Namespace, hop: Hop | None) -> tuple[str, set[str]]:
+    """Each VXLAN device with its neighbour and forwarding entries; the lines the hop used."""
+    parts, used = [], set()
+    for device in [d for d in ns.devices.values() if isinstance(d, Vxlan)]:
+        name = device.name
+        parts += [f"# ip -d link show {name}    ({ns.name})", ip_link_show(ns, name, True),
+                  f"# ip neigh show dev {name}", ip_neigh_show(ns, name),
+                  f"# bridge fdb show dev {name}", bridge_fdb_show(ns, name)]
+        if hop is None or hop.dev_out != name and hop.dev_in != name:
+            continue
+        if hop.event == "encapsulate":
+            remote = hop.packet_after.dst
+            for mac, where in device.fdb.items():
+                if where == remote:
+                    used.add(f"{mac} dst {remote} self permanent")
+                    used |= {line for line in ip_neigh_show(ns, name).splitlines()
+                             if f" lladdr {mac} " in line}
+        elif hop.event == "decapsulate":
+            used |= {line for line in ip_link_show(ns, name, True).splitlines()
+                     if line.startswith("    vxlan id ")}
+    return "\n".join(part.rstrip("\n") for part in parts if part) + "\n", used
+
+
 class Inspector(Vertical):
     """Routes, iptables and conntrack of one namespace; follows the packet when tracing."""
 
@@ -51,12 +132,32 @@ class Inspector(Vertical):
         yield Input(placeholder="search this tab (enter: next match, escape: close)",
                     id="search", compact=True)
         with TabbedContent(id="tabs"):
-            for tab, title in (("routes", "Routes"), ("iptables", "iptables"),
-                               ("conntrack", "conntrack"), ("object", "Object")):
+            for tab, title in (("routes", "Routes"), ("iptables", "iptables"), ("bpf", "BPF"),
+                               ("conntrack", "conntrack"), ("ipvs", "IPVS"), ("tunnel", "Tunnel"),
+                               ("object", "Object")):
                 with TabPane(title, id=f"{tab}-tab"), VerticalScroll(id=f"{tab}-scroll"):
                     yield Static(id=tab, markup=False)
 
     lit_rule: str | None = None  # the iptables line lit for the current hop
+    with_ipvs = True  # whether the IPVS tab is offered: only in labs whose kube-proxy uses it
+
+    def on_mount(self) -> None:
+        self.offer_ipvs(False)
+        self.query_one(TabbedContent).hide_tab("bpf-tab")
+        self.query_one(TabbedContent).hide_tab("tunnel-tab")  # until a node has a tunnel
+
+    def offer_ipvs(self, offered: bool) -> None:
+        """Show the IPVS tab only for labs running kube-proxy in IPVS mode."""
+        if offered == self.with_ipvs:
+            return
+        self.with_ipvs = offered
+        tabs = self.query_one(TabbedContent)
+        if offered:
+            tabs.show_tab("ipvs-tab")
+        else:
+            if tabs.active == "ipvs-tab":
+                tabs.active = "routes-tab"
+            tabs.hide_tab("ipvs-tab")
 
     def show_output(self, output: str) -> None:
         """A command's answer, in the Object tab."""
@@ -71,14 +172,26 @@ class Inspector(Vertical):
     def active(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
+    def _dataplane(self, bpf: bool) -> None:
+        """A Cilium lab shows its BPF programs and maps where iptables would be."""
+        tabs = self.query_one(TabbedContent)
+        shown, hidden = ("bpf-tab", "iptables-tab") if bpf else ("iptables-tab", "bpf-tab")
+        if self.active == hidden:
+            self.active = shown
+        tabs.show_tab(shown)
+        tabs.hide_tab(hidden)
+
     def show(self, ns: Namespace | None, when: str, hop: Hop | None = None,
-             description: str = "") -> None:
+             description: str = "", bpf: str | None = None) -> None:
         self._set("object", Text(description or "(nothing selected)"))
+        self._dataplane(bpf is not None)
         if ns is None:
-            for name in ("routes", "iptables", "conntrack"):
+            for name in ("routes", "iptables", "conntrack", "ipvs"):
                 self._set(name, Text("(not a network namespace)"))
+            self._show_tunnel(None, None)
             return
         here = hop if hop is not None and hop.where == ns.name else None
+        tunnel_line = self._show_tunnel(ns, here)
         routes, route_line = lit_lines(f"# ip route    ({ns.name})\n" + ns.ip_route(),
                                        {here.route} if here and here.route else set(), set())
         self._set("routes", routes)
@@ -90,15 +203,45 @@ class Inspector(Vertical):
         listing = ns.conntrack.listing()
         conntrack = Text(listing + ns.conntrack.summary(len(ns.conntrack)) + "\n")
         self._set("conntrack", conntrack)
+        bpf_line = None
+        if bpf is not None:
+            painted, bpf_line = lit_entries(bpf, entry_keys(here.map_entry if here else None))
+            self._set("bpf", painted)
+        ipvs, ipvs_line = ipvs_text(ns, here)
+        self._set("ipvs", ipvs)
         if here is None:
             return
-        if here.rule and rule_line is not None:
+        if here.event == "bpf" and bpf is not None:
+            self.active = "bpf-tab"
+            if bpf_line is not None:
+                self._scroll("bpf", bpf_line)
+        elif here.event == "ipvs" and self.with_ipvs:
+            self.active = "ipvs-tab"
+            self._scroll("ipvs", ipvs_line or 0)
+        elif here.rule and rule_line is not None:
             self.active = "iptables-tab"
             self._scroll("iptables", rule_line)
         elif here.route and route_line is not None:
             self.active = "routes-tab"
         elif here.event in ("conntrack", "nat"):
             self.active = "conntrack-tab"
+        elif here.event in ("encapsulate", "decapsulate") and tunnel_line is not None:
+            self.active = "tunnel-tab"
+            self._scroll("tunnel", tunnel_line)
+
+    def _show_tunnel(self, ns: Namespace | None, here: Hop | None) -> int | None:
+        """The Tunnel tab shows only where there is a VXLAN device; its first lit line."""
+        tabs = self.query_one(TabbedContent)
+        if ns is None or not any(isinstance(d, Vxlan) for d in ns.devices.values()):
+            if self.active == "tunnel-tab":
+                self.active = "routes-tab"
+            tabs.hide_tab("tunnel-tab")
+            return None
+        tabs.show_tab("tunnel-tab")
+        listing, used = tunnel_listing(ns, here)
+        text, line = lit_lines(listing, used, set())
+        self._set("tunnel", text)
+        return line
 
     def _set(self, name: str, text: Text) -> None:
         self._texts[name] = text

@@ -11,9 +11,10 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from playground.tui.player import Run
 
-EVENT_STYLE = {"nat": "bold magenta", "netfilter": "magenta", "drop": "bold red",
-               "reject": "bold red", "deliver": "bold green", "icmp": "red",
-               "bridge": "cyan", "forward": "blue", "route": "blue"}
+EVENT_STYLE = {"nat": "bold magenta", "netfilter": "magenta", "ipvs": "magenta",
+               "drop": "bold red", "reject": "bold red", "deliver": "bold green", "icmp": "red",
+               "bridge": "cyan", "forward": "blue", "route": "blue", "bpf": "bold cyan",
+               "encapsulate": "bold yellow", "decapsulate": "bold yellow", "fragment": "yellow"}
 VERDICT_STYLE = {"delivered": "green", "dropped": "red", "rejected": "red"}
 
 

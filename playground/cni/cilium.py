@@ -1,0 +1,64 @@
+"""The `cilium` plugin: no bridge; each pod's host-side veth is an `lxc…` device with
+Cilium's programs on it, and the node reaches its pods through cilium_host and the
+endpoint map (native routing, kube-proxy replacement)."""
+
+from __future__ import annotations
+
+import hashlib
+from ipaddress import IPv4Address, IPv4Network
+
+from playground.cni.base import PodAttachment
+from playground.net.bpf.cilium import HOST_DEVICE, NET_DEVICE, CiliumDatapath, router_ip
+from playground.net.netns import Namespace
+from playground.net.network import Network
+from playground.net.route import Route
+
+
+def lxc_name(container_id: str) -> str:
+    """`lxc` + 12 hex digits, as Cilium names a pod's host-side veth."""
+    return "lxc" + hashlib.sha256(container_id.encode()).hexdigest()[:12]
+
+
+class CiliumPlugin:
+    name = "cilium"
+    replaces_kube_proxy = True
+    routing = "cilium"  # its own agent writes the routes to other nodes' pods
+
+    def __init__(self) -> None:
+        self.datapaths: dict[str, CiliumDatapath] = {}
+
+    def datapath(self, network: Network, node_ns: Namespace) -> CiliumDatapath:
+        """The node's maps and programs, made on first use by the plugin or the agent."""
+        known = self.datapaths.get(node_ns.name)
+        if known is None or known.ns is not node_ns:  # a node added again starts afresh
+            self.datapaths[node_ns.name] = CiliumDatapath(
+                node_ns, network.rng, node_ns.primary_address("eth0"))
+        return self.datapaths[node_ns.name]
+
+    def setup_node(self, network: Network, node_ns: Namespace, pod_cidr: IPv4Network) -> None:
+        node_ns.sysctl["net.ipv4.ip_forward"] = "1"
+        router = router_ip(pod_cidr)
+        network.add_veth(node_ns, HOST_DEVICE, node_ns, NET_DEVICE)
+        node_ns.add_address(HOST_DEVICE, f"{router}/32", scope="link")
+        node_ns.add_route(Route(IPv4Network(router), dev=HOST_DEVICE, proto="kernel",
+                                scope="link"))
+        node_ns.add_route(Route(pod_cidr, dev=HOST_DEVICE, via=router, proto="kernel",
+                                src=router))
+        self.datapath(network, node_ns).attach_node()
+
+    def add(self, network, node_ns, pod_ns, ip: IPv4Address, pod_cidr: IPv4Network,
+            container_id: str) -> PodAttachment:
+        router = router_ip(pod_cidr)
+        name = lxc_name(container_id)
+        pod_end, _host_end = network.add_veth(pod_ns, "eth0", node_ns, name)
+        pod_ns.add_address("eth0", f"{ip}/32")
+        pod_ns.add_route(Route(IPv4Network(router), dev="eth0", scope="link"))
+        pod_ns.add_route(Route(IPv4Network("0.0.0.0/0"), dev="eth0", via=router))
+        pod_ns.cgroup = node_ns.cgroup  # the pod's containers live in the node's cgroup tree
+        self.datapath(network, node_ns).add_endpoint(ip, name, pod_end.mac)
+        return PodAttachment(ip, name)
+
+    def delete(self, network, node_ns, pod_ns, attachment: PodAttachment) -> None:
+        self.datapath(network, node_ns).remove_endpoint(attachment.ip)
+        if attachment.host_veth in node_ns.devices:
+            node_ns.remove_device(attachment.host_veth)

@@ -1,0 +1,188 @@
+"""kube-proxy in IPVS mode: the tables a node gets (golden files written from the real
+proxier's names and ipvsadm's layout), and Service traffic through them."""
+
+from ipaddress import IPv4Address
+from pathlib import Path
+
+import pytest
+
+from playground.cluster.cluster import Cluster
+from playground.cluster.lab import build_default_lab
+from playground.cluster.objects import Container, ContainerPort
+from playground.cluster.service import ServicePort
+from playground.cluster.targets import send
+
+GOLDEN = Path(__file__).parent / "golden"
+A = IPv4Address
+
+
+async def small_cluster() -> Cluster:
+    cluster = Cluster(seed=1, proxy_mode="ipvs")
+    await cluster.start()
+    await cluster.add_node("n1", internal_ip="172.18.0.2", pod_cidr="10.244.1.0/24")
+    await cluster.add_node("n2", internal_ip="172.18.0.3", pod_cidr="10.244.2.0/24")
+    web = [Container("web", ports=[ContainerPort(8080, "http")])]
+    for name, node in (("web-a", "n1"), ("web-b", "n2"), ("web-c", "n2")):
+        await cluster.add_pod(name, web, labels={"app": "web"}, node_name=node)
+    await cluster.add_service("web", [ServicePort(80, "http", name="http")],
+                              selector={"app": "web"}, cluster_ip="10.96.100.10",
+                              session_affinity="ClientIP")
+    await cluster.add_service("edge", [ServicePort(80, "http", name="http", node_port=30080)],
+                              selector={"app": "web"}, cluster_ip="10.96.100.20",
+                              type="NodePort", external_traffic_policy="Local")
+    await cluster.add_service("dns", [ServicePort(53, 53, "UDP", "dns")],
+                              selector={"app": "none"}, cluster_ip="10.96.100.30")
+    return cluster
+
+
+@pytest.fixture
+async def ipvs_lab():
+    cluster = await build_default_lab(proxy_mode="ipvs")
+    yield cluster
+    await cluster.stop()
+
+
+@pytest.mark.parametrize("node", ["n1", "n2"])
+async def test_node_tables_match_the_golden_files(node):
+    cluster = await small_cluster()
+    ns = cluster.node_namespace(node)
+    views = {"ipvsadm": ns.ipvs.listing(), "ipset": ns.ipset_list(),
+             "iptables": ns.netfilter.save(["filter", "nat"], when="GOLDEN")}
+    await cluster.stop()
+    for kind, text in views.items():
+        expected = (GOLDEN / f"{node}-ipvs.{kind}").read_text()
+        assert text.splitlines() == expected.splitlines(), kind
+
+
+async def test_kube_ipvs0_holds_every_service_address_and_stays_down(ipvs_lab):
+    ns = ipvs_lab.node_namespace("kind-worker")
+    dummy = ns.device("kube-ipvs0")
+    assert dummy.kind == "dummy" and not dummy.up
+    held = {str(a.interface) for a in ns.addresses if a.dev == "kube-ipvs0"}
+    assert {"10.96.0.1/32", "10.96.0.10/32"} <= held
+    assert ns.sysctl["net.ipv4.vs.conntrack"] == "1"
+    await ipvs_lab.delete_service("web")
+    web_ip = {str(a.interface) for a in ns.addresses if a.dev == "kube-ipvs0"} ^ held
+    assert len(web_ip) == 1 and not ns.is_local(A(web_ip.pop().split("/")[0]))
+
+
+async def test_pod_to_service_is_scheduled_by_ipvs_and_the_reply_comes_back(ipvs_lab):
+    service_ip = A(ipvs_lab.find_service("web").spec.cluster_ip)
+    trace = send(ipvs_lab, "pod/client", "svc/web")
+    assert trace.verdict == "delivered"
+    hop = next(h for h in trace.hops if h.event == "ipvs")
+    assert hop.where == "node/kind-worker" and f"{service_ip}:80" in hop.detail
+    assert hop.packet_after.dst == trace.delivered_packet.dst
+    assert not [h for h in trace.hops if h.rule and "DNAT" in h.rule], "no iptables DNAT"
+    assert trace.delivered_packet.src == A("10.244.1.2"), "a pod's source is kept"
+    reply = ipvs_lab.network.reply(trace)
+    assert reply.verdict == "delivered" and reply.delivered_to.namespace == "pod/default/client"
+    assert reply.delivered_packet.src == service_ip
+    ns = ipvs_lab.node_namespace("kind-worker")
+    assert f"{service_ip}:80" in ns.ipvs.connection_listing(ipvs_lab.network.clock)
+    assert f"dst={service_ip} sport=" in ns.conntrack.listing()
+
+
+async def test_round_robin_alternates_and_a_flow_stays_on_its_real_server(ipvs_lab):
+    chosen = [send(ipvs_lab, "pod/client", "svc/web").delivered_to.namespace for _ in range(4)]
+    assert chosen[0] != chosen[1] and chosen[:2] == chosen[2:]
+
+
+async def test_a_node_reaching_a_service_is_masqueraded(ipvs_lab):
+    trace = send(ipvs_lab, "node/kind-worker", "svc/web")
+    assert trace.verdict == "delivered"
+    assert trace.delivered_packet.src == A("172.18.0.2")
+    assert ipvs_lab.network.reply(trace).verdict == "delivered"
+
+
+async def test_a_service_without_endpoints_answers_port_unreachable(ipvs_lab):
+    await ipvs_lab.add_service("empty", [ServicePort(80, name="http")],
+                               selector={"app": "none"})
+    trace = send(ipvs_lab, "pod/client", "svc/empty")
+    assert trace.verdict == "rejected"
+    assert "no real server" in next(h.detail for h in trace.hops if h.event == "ipvs")
+
+
+async def test_a_service_ip_refuses_ports_it_does_not_serve(ipvs_lab):
+    trace = send(ipvs_lab, "pod/client", "svc/web", port=10250)
+    assert trace.verdict == "rejected"
+    assert any(h.chain == "KUBE-IPVS-FILTER" for h in trace.hops if h.event == "netfilter")
+
+
+async def test_session_affinity_is_ipvs_persistence(ipvs_lab):
+    await ipvs_lab.add_service("sticky", [ServicePort(80, "http", name="http")],
+                               selector={"app": "web"}, session_affinity="ClientIP")
+    ns = ipvs_lab.node_namespace("kind-worker")
+    vip = ipvs_lab.find_service("sticky").spec.cluster_ip
+    assert f"TCP  {vip}:80 rr persistent 10800" in ns.ipvs.listing()
+    chosen = {send(ipvs_lab, "pod/client", "svc/sticky").delivered_to.namespace
+              for _ in range(4)}
+    assert len(chosen) == 1
+    assert "NONE        10.244.1.2:0 " in ns.ipvs.connection_listing(ipvs_lab.network.clock)
+
+
+async def test_nodeport_from_the_internet_is_masqueraded_and_answered(ipvs_lab):
+    await ipvs_lab.add_service("web-np", [ServicePort(80, "http", name="http",
+                                                      node_port=30080)],
+                               selector={"app": "web"}, type="NodePort")
+    ns = ipvs_lab.node_namespace("kind-worker")
+    assert "TCP  172.18.0.2:30080 rr" in ns.ipvs.listing()
+    public = ipvs_lab.api.get("Node", "", "kind-worker").status.external_ip
+    trace = send(ipvs_lab, "internet", public, port=30080)
+    assert trace.verdict == "delivered"
+    assert trace.delivered_packet.src in (A("172.18.0.2"), A("10.244.1.1"))
+    reply = ipvs_lab.network.reply(trace)
+    assert reply.verdict == "delivered" and reply.delivered_to.namespace == "internet"
+    assert (reply.delivered_packet.src, reply.delivered_packet.sport) == (A(public), 30080)
+
+
+async def test_load_balancer_cluster_policy_hides_the_client(ipvs_lab):
+    await ipvs_lab.add_service("shop", [ServicePort(80, "http", name="http")],
+                               selector={"app": "web"}, type="LoadBalancer")
+    trace = send(ipvs_lab, "internet", "lb/shop")
+    assert trace.verdict == "delivered" and trace.events("ipvs")
+    assert trace.delivered_packet.src != A("203.0.113.100")
+    reply = ipvs_lab.network.reply(trace)
+    assert reply.verdict == "delivered" and reply.delivered_packet.src == A("198.51.100.10")
+
+
+async def test_load_balancer_local_policy_keeps_the_client_ip(ipvs_lab):
+    await ipvs_lab.add_deployment("solo", [Container("solo", ports=[ContainerPort(80, "http")])])
+    await ipvs_lab.add_service("solo", [ServicePort(80, "http", name="http")],
+                               selector={"app": "solo"}, type="LoadBalancer",
+                               external_traffic_policy="Local")
+    for _ in range(3):
+        trace = send(ipvs_lab, "internet", "lb/solo")
+        assert trace.verdict == "delivered"
+        assert trace.delivered_packet.src == A("203.0.113.100")
+        assert ipvs_lab.network.reply(trace).verdict == "delivered"
+
+
+async def test_local_policy_node_without_endpoint_has_no_real_server(ipvs_lab):
+    await ipvs_lab.add_deployment("solo", [Container("solo", ports=[ContainerPort(80, "http")])])
+    await ipvs_lab.add_service("solo", [ServicePort(80, "http", name="http", node_port=31000)],
+                               selector={"app": "solo"}, type="NodePort",
+                               external_traffic_policy="Local")
+    solo = next(p for p in ipvs_lab.pods() if p.name.startswith("solo-"))
+    other = "kind-worker2" if solo.spec.node_name == "kind-worker" else "kind-worker"
+    public = ipvs_lab.api.get("Node", "", other).status.external_ip
+    trace = send(ipvs_lab, "internet", public, port=31000)
+    assert trace.verdict == "rejected"
+
+
+async def test_source_ranges_drop_other_clients(ipvs_lab):
+    await ipvs_lab.add_service("admin", [ServicePort(80, "http", name="http")],
+                               selector={"app": "web"}, type="LoadBalancer",
+                               load_balancer_source_ranges=["192.0.2.0/24"])
+    trace = send(ipvs_lab, "internet", "lb/admin")
+    assert trace.verdict == "dropped"
+    assert any(h.chain == "KUBE-SOURCE-RANGES-FIREWALL" for h in trace.hops)
+
+
+async def test_same_seed_same_traces():
+    runs = []
+    for _ in range(2):
+        cluster = await build_default_lab(seed=5, proxy_mode="ipvs")
+        runs.append([send(cluster, "pod/client", "svc/web").to_dict() for _ in range(3)])
+        await cluster.stop()
+    assert runs[0] == runs[1]
