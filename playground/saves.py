@@ -8,7 +8,8 @@ A lab file is one msgpack map, keys in this order:
     settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
               rng, uids, resource_version (where the lab's clock, random source and counters
               stood, so it goes on the same way); proxy_mode (kube-proxy's mode, written
-              only when it is not iptables, so older files and iptables labs agree)
+              only when it is not iptables, so older files and iptables labs agree) and
+              cluster_cidr (the pods' range, written only when it is not 10.244.0.0/16)
     objects   the API objects (the desired state), as plain maps
     history   the replayable commands (traces, replies, traffic, ip route, sysctl)
     lesson    the guided lab in progress and its ticked tasks, or nothing
@@ -31,7 +32,7 @@ from typing import Any
 
 import msgpack
 
-from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError, check_cluster_cidr
 from playground.cluster.codec import DecodeError, decode_object, encode
 from playground.cluster.restore import (
     ClusterSettings,
@@ -48,8 +49,8 @@ from playground.shell import Shell, ShellError, ShellResult
 FORMAT = "k8s-playground-lab"
 VERSION = 1
 SUFFIX = ".k8slab"
-MAX_LAB_BYTES = 16 * 1024 * 1024
-MAX_OBJECTS = 20_000
+MAX_LAB_BYTES = 256 * 1024 * 1024  # the 5,000-node envelope is about 60 MiB
+MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
 MAX_LAYOUT = 64
 MAX_TEXT = 4_096
@@ -58,8 +59,9 @@ CHUNK = 64 * 1024
 KEYS = ("format", "version", "settings", "objects", "history", "lesson", "layout")
 SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "bridges", "clock", "rng", "uids",
                 "resource_version")
-OPTIONAL_SETTING_KEYS = ("proxy_mode",)
+OPTIONAL_SETTING_KEYS = ("proxy_mode", "cluster_cidr")
 CNIS = tuple(PLUGINS)
+
 
 # version N -> a function turning a version-N document into a version-(N+1) one
 MIGRATIONS: dict[int, Any] = {}
@@ -141,6 +143,8 @@ def lab_document(lab: Lab) -> dict:
                 "resource_version": cluster.api.resource_version}
     if cluster.proxy_mode != "iptables":
         settings["proxy_mode"] = cluster.proxy_mode
+    if cluster.cluster_cidr != CLUSTER_CIDR:
+        settings["cluster_cidr"] = str(cluster.cluster_cidr)
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -410,6 +414,13 @@ def _check_settings(settings: Any) -> None:
             raise LabFileError(f"settings.{key}: expected a whole number 0 or more")
     if not _is_int(settings["node_cidr_mask"]) or not 17 <= settings["node_cidr_mask"] <= 28:
         raise LabFileError("settings.node_cidr_mask: expected a prefix length from 17 to 28")
+    cidr = settings.get("cluster_cidr", str(CLUSTER_CIDR))
+    if not isinstance(cidr, str) or len(cidr) > 18:
+        raise LabFileError("settings.cluster_cidr: expected a network such as 10.244.0.0/16")
+    try:
+        check_cluster_cidr(cidr, settings["node_cidr_mask"])
+    except ClusterError as error:
+        raise LabFileError(f"settings.cluster_cidr: {error}") from None
     _check_clock(settings["clock"], "settings.clock")
     _check_rng(settings["rng"], "settings.rng")
     bridges = settings["bridges"]
@@ -468,8 +479,8 @@ async def build_lab(document: dict, progress: Progress | None = None) -> Lab:
     try:
         cluster = await restore_cluster(ClusterSettings(
             settings["cni"], settings["seed"], settings["node_cidr_mask"],
-            list(settings["bridges"]), settings.get("proxy_mode", "iptables")), objects,
-        progress)
+            list(settings["bridges"]), settings.get("proxy_mode", "iptables"),
+            settings.get("cluster_cidr", str(CLUSTER_CIDR))), objects, progress)
     except ClusterError as error:
         raise LabFileError(f"objects: {error}") from None
     lesson = document["lesson"]

@@ -94,6 +94,34 @@ def test_a_layout_of_the_wrong_types_is_refused(lab):
         Lab(lab, layout={"pane": ["a", "list"]})
 
 
+async def test_a_lab_with_a_bigger_cluster_cidr_keeps_it_and_its_node_subnets(tmp_path):
+    from playground.cluster.cluster import Cluster
+    cluster = Cluster(cluster_cidr="10.128.0.0/9")
+    await cluster.start()
+    await cluster.add_node("a")
+    await cluster.add_pod("p", [Container("c")])
+    path = tmp_path / "big.k8slab"
+    await save_lab(Lab(cluster), path)
+    loaded = await load_lab(path)
+    assert str(loaded.cluster.cluster_cidr) == "10.128.0.0/9"
+    assert loaded.cluster.nodes()[0].spec.pod_cidr == "10.128.0.0/24"
+    assert loaded.cluster.pods()[0].status.pod_ip == "10.128.0.2"
+    await loaded.close()
+    await cluster.stop()
+
+
+async def test_a_default_lab_writes_no_cluster_cidr_and_loads_with_the_default(lab, tmp_path):
+    import msgpack
+    document = msgpack.unpackb(pack_lab(Lab(lab)))
+    assert "cluster_cidr" not in document["settings"]   # older files read the same way
+    path = tmp_path / "old.k8slab"
+    path.write_bytes(msgpack.packb(document, use_bin_type=True))
+    loaded = await load_lab(path)
+    assert str(loaded.cluster.cluster_cidr) == "10.244.0.0/16"
+    assert len(loaded.cluster.pods()) == len(lab.pods())
+    await loaded.close()
+
+
 async def test_an_ipvs_lab_comes_back_in_ipvs_mode_and_older_files_are_iptables(tmp_path):
     import msgpack
 

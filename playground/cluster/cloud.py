@@ -68,6 +68,8 @@ class CloudController(Controller):
         self.api, self.network = api, network
         self.public_ips: dict[str, IPv4Address] = {}
         self.lb_routes: dict[str, list[Route]] = {}
+        self.balanced: set[str] = set()   # LoadBalancer Services, by key
+        self.ready: dict[str, IPv4Address] = {}   # the nodes a load balancer may send to
 
     def start(self) -> None:
         self.follow(self.api.watch("Node"), self.on_node)
@@ -103,7 +105,17 @@ class CloudController(Controller):
             current = self.api.get("Node", "", node.name)
             current.status.external_ip = str(public)
             self.api.update(current)
-        self._program_all()
+        if event.type == "DELETED" or not (node.status.ready and node.status.internal_ip):
+            now = None
+        else:
+            now = IPv4Address(node.status.internal_ip)
+        if self.ready.get(node.name) != now:   # every load balancer's nodes change with it
+            ready = {name: ip for name, ip in self.ready.items() if name != node.name}
+            if now is not None:
+                ready[node.name] = now
+            self.ready = dict(sorted(ready.items()))
+            for key in sorted(self.balanced):
+                self._program(key)
 
     # load balancers
 
@@ -117,10 +129,13 @@ class CloudController(Controller):
                 current.status.load_balancer_ips = [address]
                 self.api.update(current)
                 return  # the update comes back as an event and is programmed then
-        self._program_all()
+        self._program(service.key)
 
     def on_slice(self, event: Event) -> None:
-        self._program_all()
+        """Only a Local policy load balancer follows where the endpoints run."""
+        key = event.object.service
+        if key in self.balanced:
+            self._program(key)
 
     def _free_lb_ip(self) -> str | None:
         taken = {ip for s in self.api.list("Service") for ip in s.status.load_balancer_ips}
@@ -134,34 +149,38 @@ class CloudController(Controller):
     def _targets(self, service) -> list[tuple[str, IPv4Address]]:
         """The nodes a load balancer sends to: all ready ones, or with the Local policy only
         those with a ready endpoint (what the health-check node port would report)."""
-        nodes = [(n.name, IPv4Address(n.status.internal_ip)) for n in self.api.list("Node")
-                 if n.status.ready and n.status.internal_ip]
+        nodes = list(self.ready.items())
         if service.spec.external_traffic_policy != "Local":
             return nodes
         slice_ = self.api.peek("EndpointSlice", service.metadata.namespace, service.name)
         local = {e.node_name for e in slice_.endpoints if e.ready} if slice_ else set()
         return [(name, ip) for name, ip in nodes if name in local]
 
-    def _program_all(self) -> None:
+    def _program(self, key: str) -> None:
+        """Replace one Service's load balancer routes with what it needs now."""
         balancer = self.network.namespace(LB_NAMESPACE)
-        for routes in self.lb_routes.values():
-            for route in routes:
-                try:
-                    balancer.main.delete(route.prefix)
-                except RouteError:
-                    pass
-        self.lb_routes = {}
-        for service in self.api.list("Service"):
-            if service.spec.type != "LoadBalancer":
-                continue
-            hops = tuple(Nexthop(ip, "eth0") for _name, ip in self._targets(service))
-            routes = []
-            for address in service.status.load_balancer_ips:
-                prefix = IPv4Network(address)
-                if hops:
-                    route = Route(prefix, proto="static", nexthops=hops)
-                else:  # no healthy node: the cloud LB has nowhere to send it
-                    route = Route(prefix, type="unreachable", proto="static")
+        for route in self.lb_routes.pop(key, []):
+            try:
+                balancer.main.delete(route.prefix)
+            except RouteError:
+                pass
+        namespace, _, name = key.partition("/")
+        service = self.api.peek("Service", namespace, name)
+        if service is None or service.spec.type != "LoadBalancer":
+            self.balanced.discard(key)
+            return
+        self.balanced.add(key)
+        hops = tuple(Nexthop(ip, "eth0") for _name, ip in self._targets(service))
+        routes = []
+        for address in service.status.load_balancer_ips:
+            prefix = IPv4Network(address)
+            if hops:
+                route = Route(prefix, proto="static", nexthops=hops)
+            else:  # no healthy node: the cloud LB has nowhere to send it
+                route = Route(prefix, type="unreachable", proto="static")
+            try:
                 balancer.add_route(route)
-                routes.append(route)
-            self.lb_routes[service.key] = routes
+            except RouteError:
+                continue  # another Service's route holds the address until it lets go
+            routes.append(route)
+        self.lb_routes[key] = routes

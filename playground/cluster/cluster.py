@@ -17,10 +17,9 @@ from playground.cluster.controllers.endpoints import EndpointsController
 from playground.cluster.controllers.flannel import FlannelAgent
 from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
 from playground.cluster.controllers.nodeipam import NodeIpamController
-from playground.cluster.controllers.routes import NodeRouteAgent
+from playground.cluster.controllers.routes import NodeRouteAgent, NodeRoutes
 from playground.cluster.controllers.scheduler import Scheduler
 from playground.cluster.deployment import (
-    OWNER_ANNOTATION,
     Deployment,
     DeploymentController,
     validate_deployment,
@@ -64,7 +63,9 @@ from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Route
 from playground.proxy.cilium import CiliumAgent
+from playground.proxy.iptables import KubeProxy
 from playground.proxy.modes import proxy_class
+from playground.proxy.service_table import ServiceTable
 
 NODE_NETWORK = IPv4Network("172.18.0.0/16")
 CLUSTER_CIDR = IPv4Network("10.244.0.0/16")
@@ -86,6 +87,27 @@ class ClusterError(ValueError):
     """One line saying what was wrong; nothing was changed."""
 
 
+def check_cluster_cidr(text: str, node_cidr_mask: int) -> IPv4Network:
+    """The pod address range of the whole cluster, split into one subnet per node."""
+    try:
+        cidr = IPv4Network(text)
+    except ValueError:
+        raise ClusterError(f"cluster CIDR {text!r} is not an IPv4 network such as "
+                           f"{CLUSTER_CIDR}") from None
+    if not 8 <= cidr.prefixlen <= 24:
+        raise ClusterError(f"cluster CIDR {cidr}: expected a prefix length from 8 to 24")
+    if not cidr.is_private:
+        raise ClusterError(f"cluster CIDR {cidr}: expected a private range (RFC 1918)")
+    for name, other in (("node network", NODE_NETWORK), ("service range", SERVICE_CIDR),
+                        ("load balancer pool", LB_POOL)):
+        if cidr.overlaps(other):
+            raise ClusterError(f"cluster CIDR {cidr} overlaps the {name} {other}")
+    if not cidr.prefixlen < node_cidr_mask <= 30:
+        raise ClusterError(f"cluster CIDR {cidr}: the per-node mask /{node_cidr_mask} must be "
+                           f"longer than /{cidr.prefixlen} and at most /30")
+    return cidr
+
+
 def docker_mac(ip: IPv4Address) -> str:
     """Docker derives a container's MAC from its IP; kind nodes are Docker containers."""
     octets = ip.packed
@@ -94,12 +116,13 @@ def docker_mac(ip: IPv4Address) -> str:
 
 class Cluster:
     def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24,
-                 proxy_mode: str = "iptables") -> None:
+                 proxy_mode: str = "iptables", cluster_cidr: str = str(CLUSTER_CIDR)) -> None:
         try:
             self.cni = cni_plugins.plugin(cni)
             self.proxy_class = proxy_class(proxy_mode)
         except ValueError as error:
             raise ClusterError(str(error)) from None
+        self.cluster_cidr = check_cluster_cidr(cluster_cidr, node_cidr_mask)
         if replaces_kube_proxy(cni) and proxy_mode != "iptables":
             raise ClusterError(f"the {cni} CNI replaces kube-proxy, so it has no proxy mode: "
                                f"drop --proxy-mode {proxy_mode}")
@@ -107,10 +130,12 @@ class Cluster:
         self.seed = seed
         self.network = Network(seed)
         self.api = ApiServer(clock=lambda: self.network.clock)
-        self.allocator = NodeCidrAllocator(CLUSTER_CIDR, node_cidr_mask)
+        self.allocator = NodeCidrAllocator(self.cluster_cidr, node_cidr_mask)
         self.node_agents: dict[str, list] = {}
         self.controllers: list = []
         self.node_ips: dict[str, IPv4Address] = {}
+        self._node_ip_cursor = int(NODE_NETWORK.network_address) + 2
+        self._used_ips: set[IPv4Address] = set()
         self.started = False
 
     # lifecycle
@@ -128,8 +153,12 @@ class Cluster:
         self.endpoints = EndpointsController(self.api)
         self.deployments = DeploymentController(self.api, self.network.rng)
         self.cloud = CloudController(self.api, self.network)
+        self.service_table = ServiceTable(self.api, self.cluster_cidr)
+        self.node_routes = NodeRoutes(self.api, self.network)
         self.controllers = [self.node_ipam, self.scheduler, self.endpoints, self.deployments,
-                            self.cloud]
+                            self.cloud, self.node_routes]
+        if self.proxy_class is KubeProxy and not getattr(self.cni, "replaces_kube_proxy", False):
+            self.controllers.append(self.service_table)
         for controller in self.controllers:
             controller.start()
         await self.settle()
@@ -159,9 +188,11 @@ class Cluster:
     # nodes
 
     def _free_node_ip(self) -> IPv4Address:
-        taken = set(self.node_ips.values()) | {LB_INSIDE}
-        for ip in NODE_NETWORK.hosts():
-            if ip > NODE_NETWORK.network_address + 1 and ip not in taken:
+        # lowest free address first; every address below the cursor is taken
+        for value in range(self._node_ip_cursor, int(NODE_NETWORK.broadcast_address)):
+            ip = IPv4Address(value)
+            if ip not in self._used_ips and ip != LB_INSIDE:
+                self._node_ip_cursor = value
                 return ip
         raise ClusterError(f"no address left on the node network {NODE_NETWORK}")
 
@@ -184,7 +215,7 @@ class Cluster:
                                             NODE_NETWORK.broadcast_address):
             raise ClusterError(f"node {name}: InternalIP {ip} must be a free host address of "
                                f"{NODE_NETWORK} other than the gateway")
-        if ip in self.node_ips.values() or ip == LB_INSIDE:
+        if ip in self._used_ips or ip == LB_INSIDE:
             raise ClusterError(f"node {name}: InternalIP {ip} is already used by another node")
         if pod_cidr is not None:
             cidr = IPv4Network(pod_cidr)
@@ -214,7 +245,7 @@ class Cluster:
             raise ClusterError(f'node "{node.name}" already exists')
         ip = IPv4Address(node.status.internal_ip)
         if ip not in NODE_NETWORK or ip <= NODE_NETWORK.network_address + 1 or \
-                ip in (NODE_NETWORK.broadcast_address, LB_INSIDE) or ip in self.node_ips.values():
+                ip in (NODE_NETWORK.broadcast_address, LB_INSIDE) or ip in self._used_ips:
             raise ClusterError(f"node {node.name}: InternalIP {ip} is not a free host address "
                                f"of {NODE_NETWORK}")
         try:
@@ -238,6 +269,7 @@ class Cluster:
             for proto, port, owner in CONTROL_PLANE_PORTS:
                 ns.bind(proto, port, owner)
         self.node_ips[name] = ip
+        self._used_ips.add(ip)
         kubelet = Kubelet(self.api, self.network, name, self.cni)
         self.node_agents[name] = [kubelet, *self._network_agents(name, ns)]
         for agent in self.node_agents[name]:
@@ -247,10 +279,17 @@ class Cluster:
         """Who routes to other nodes' pods and serves Services on a node: kindnet's route
         agent and kube-proxy, or the Cilium agent, which replaces both."""
         if getattr(self.cni, "replaces_kube_proxy", False):
-            return [CiliumAgent(self.api, self.network, name, ns, CLUSTER_CIDR, self.cni)]
-        routes = ROUTE_AGENTS[self.cni.routing](self.api, self.network, name, ns.name,
-                                                CLUSTER_CIDR)
-        return [routes, self.proxy_class(self.api, name, ns, CLUSTER_CIDR)]
+            return [CiliumAgent(self.api, self.network, name, ns, self.cluster_cidr, self.cni)]
+        if self.cni.routing == "kindnet":   # the routes to other nodes' pods, held once
+            routes = NodeRouteAgent(self.api, self.network, name, ns.name, self.cluster_cidr,
+                                    self.node_routes)
+        else:
+            routes = ROUTE_AGENTS[self.cni.routing](self.api, self.network, name, ns.name,
+                                                    self.cluster_cidr)
+        if self.proxy_class is KubeProxy:   # iptables mode: the cluster's one service table
+            return [routes, KubeProxy(self.api, name, ns, self.cluster_cidr,
+                                      self.service_table)]
+        return [routes, self.proxy_class(self.api, name, ns, self.cluster_cidr)]
 
     async def remove_node(self, name: str) -> None:
         if self.api.peek("Node", "", name) is None:
@@ -266,7 +305,8 @@ class Cluster:
         ns_name = node_namespace_name(name)
         if ns_name in self.network.namespaces:
             self.network.remove_namespace(ns_name)
-        self.node_ips.pop(name, None)
+        self._used_ips.discard(self.node_ips.pop(name, None))
+        self._node_ip_cursor = int(NODE_NETWORK.network_address) + 2
         self.allocator.release(name)
 
     # pods
@@ -341,8 +381,7 @@ class Cluster:
         return self.api.get("Deployment", namespace, name)
 
     def owned_pods(self, deployment: Deployment) -> list[Pod]:
-        return [p for p in self.pods(deployment.metadata.namespace)
-                if p.metadata.annotations.get(OWNER_ANNOTATION) == deployment.key]
+        return self.api.indexed("Pod", "owner", (deployment.metadata.namespace, deployment.key))
 
     async def delete_deployment(self, name: str, namespace: str = "default") -> None:
         await self._delete("Deployment", namespace, name)
@@ -413,12 +452,14 @@ class Cluster:
 
     # services
 
-    def _taken_cluster_ips(self) -> set[str]:
-        return {s.spec.cluster_ip for s in self.api.list("Service")}
+    def _taken_cluster_ips(self):
+        """The cluster IPs in use (from the API server's index: 10,000 Services are not
+        listed for each new one)."""
+        return self.api.indexes.get(("Service", "cluster_ip"), {}).keys()
 
     def _taken_node_ports(self) -> dict[int, str]:
-        return {p.node_port: s.key for s in self.api.list("Service") for p in s.spec.ports
-                if p.node_port}
+        index = self.api.indexes.get(("Service", "node_port"), {})
+        return {port: "/".join(min(keys)) for port, keys in index.items() if keys}
 
     async def add_service(self, name: str, ports: list[ServicePort], namespace: str = "default",
                           selector: dict[str, str] | None = None, type: str = "ClusterIP",

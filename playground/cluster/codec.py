@@ -7,6 +7,7 @@ and missing fields are refused, and every error names the field's path.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from typing import Any
@@ -25,14 +26,31 @@ class DecodeError(ValueError):
     """A value of the wrong shape; the message starts with the field's path."""
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def encode(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj):
-        return {f.name: encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    cls = obj.__class__
+    if cls in _PLAIN:
+        return obj
+    names = _field_names(cls)
+    if names is not None:   # plain values are most fields: no call for them
+        plain = _PLAIN
+        return {name: value if (value := getattr(obj, name)).__class__ in plain
+                else encode(value) for name in names}
     if isinstance(obj, list):
         return [encode(item) for item in obj]
     if isinstance(obj, dict):
         return {key: encode(value) for key, value in obj.items()}
     return obj
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """A record type's field names in order, worked out once (None for other types)."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def decode_object(data: Any, where: str) -> Any:
@@ -101,11 +119,16 @@ def _type_name(kind: Any) -> str:
     return kind.__name__
 
 
+@functools.cache
+def _shape(kind: type) -> tuple[dict, dict]:
+    """A record type's field types and fields, worked out once per type."""
+    return typing.get_type_hints(kind), {f.name: f for f in dataclasses.fields(kind)}
+
+
 def _decode_record(kind: type, value: Any, where: str) -> Any:
     if not isinstance(value, dict):
         raise DecodeError(f"{where}: expected a map, got {_name(value)}")
-    hints = typing.get_type_hints(kind)
-    fields = {f.name: f for f in dataclasses.fields(kind)}
+    hints, fields = _shape(kind)
     unknown = [key for key in value if key not in fields]
     if unknown:
         raise DecodeError(f"{where}: unknown field {unknown[0]!r}")

@@ -69,8 +69,7 @@ class DeploymentController(Controller):
         self.follow(self.api.watch("Deployment"), self.on_deployment)
 
     def owned(self, deployment: Deployment) -> list[Pod]:
-        return [p for p in self.api.list("Pod", deployment.metadata.namespace)
-                if p.metadata.annotations.get(OWNER_ANNOTATION) == deployment.key]
+        return self.api.indexed("Pod", "owner", (deployment.metadata.namespace, deployment.key))
 
     def on_deployment(self, event: Event) -> None:
         deployment = event.object

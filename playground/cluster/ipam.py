@@ -16,6 +16,7 @@ class NodeCidrAllocator:
         self.cluster_cidr = cluster_cidr
         self.node_mask = node_mask
         self.taken: dict[IPv4Network, str] = {}
+        self.free_from = 0
 
     def occupy(self, cidr: IPv4Network, node: str) -> None:
         if not cidr.subnet_of(self.cluster_cidr):
@@ -26,9 +27,15 @@ class NodeCidrAllocator:
         self.taken[cidr] = node
 
     def allocate(self, node: str) -> IPv4Network:
-        for cidr in self.cluster_cidr.subnets(new_prefix=self.node_mask):
+        size = 1 << (32 - self.node_mask)
+        first = int(self.cluster_cidr.network_address)
+        count = self.cluster_cidr.num_addresses // size
+        # below `free_from` every subnet is taken, so the search starts there
+        for index in range(self.free_from, count):
+            cidr = IPv4Network((first + index * size, self.node_mask))
             if cidr not in self.taken:
                 self.taken[cidr] = node
+                self.free_from = index + 1
                 return cidr
         raise PoolExhausted(
             f"node {node}: no pod CIDR left: all {len(self.taken)} /{self.node_mask} ranges of "
@@ -37,6 +44,7 @@ class NodeCidrAllocator:
 
     def release(self, node: str) -> None:
         self.taken = {cidr: owner for cidr, owner in self.taken.items() if owner != node}
+        self.free_from = 0
 
 
 class HostLocalIpam:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import yaml
 
-from playground.cluster.cluster import CLUSTER_CIDR, Cluster
+from playground.cluster.cluster import Cluster
 from playground.cluster.deployment import OWNER_ANNOTATION
 from playground.cluster.ingress import CONTROLLER_NAMESPACE, IngressBackend
 from playground.cluster.service import SERVICE_CIDR
@@ -40,7 +40,7 @@ def kind_config(cluster: Cluster) -> str:
     # kind's config wants the control plane first; kind names nodes in this order
     nodes.sort(key=lambda n: n["role"] != "control-plane")
     config = {"kind": "Cluster", "apiVersion": "kind.x-k8s.io/v1alpha4", "name": KIND_CLUSTER,
-              "networking": {"podSubnet": str(CLUSTER_CIDR),
+              "networking": {"podSubnet": str(cluster.cluster_cidr),
                              "serviceSubnet": str(SERVICE_CIDR)},
               "nodes": nodes}
     cilium = getattr(cluster.cni, "replaces_kube_proxy", False)

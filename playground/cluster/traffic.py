@@ -81,5 +81,7 @@ def _service_rules(cluster: Cluster, trace) -> list[str]:
                           if text.split()[1].startswith(("KUBE-SVC-", "KUBE-SVL-"))), None)
     if service_chain is None:
         return []
-    chain = ns.netfilter.chain("nat", service_chain)
-    return [f"[{r.packets}:{r.bytes}] {r.text(service_chain)}" for r in chain.rules]
+    nf = ns.netfilter
+    chain = nf.chain("nat", service_chain)
+    return ["[{}:{}] ".format(*nf.rule_counters(chain, r)) + r.text(service_chain)
+            for r in chain.rules]

@@ -63,10 +63,13 @@ def resolve(ns: Namespace, dev: Device, ip: IPv4Address) -> tuple[str, str] | No
 def wire_receiver(dev: Device, dst_mac: str) -> Device | None:
     """Which device takes a unicast frame put on `dev`'s wire (a veth's peer, or the
     segment member owning the MAC, as a learning switch would pick)."""
-    peers = dev.wire_peers()
     if isinstance(dev, Veth):
+        peers = dev.wire_peers()
         return peers[0] if peers else None
-    return next((peer for peer in peers if peer.mac == dst_mac), None)
+    segment = getattr(dev, "segment", None)
+    if segment is not None:
+        return segment.receiver(dev, dst_mac)
+    return next((peer for peer in dev.wire_peers() if peer.mac == dst_mac), None)
 
 
 def flood_target(bridge: Bridge, ingress: Device | None, dst_mac: str) -> Device | None:

@@ -105,14 +105,24 @@ class Segment:
 
     name: str
     devices: list[Ethernet] = field(default_factory=list)
+    # who has which MAC, in attach order: a unicast frame finds its receiver without a
+    # look at each of 5,000 nodes (a switch's MAC table does the same)
+    by_mac: dict[str, list[Ethernet]] = field(default_factory=dict, repr=False)
 
     def attach(self, device: Ethernet) -> None:
         device.segment = self
         self.devices.append(device)
+        self.by_mac.setdefault(device.mac, []).append(device)
 
     def detach(self, device: Ethernet) -> None:
         self.devices.remove(device)
+        holders = self.by_mac.get(device.mac, [])
+        if device in holders:
+            holders.remove(device)
         device.segment = None
+
+    def receiver(self, sender: Device, mac: str) -> Ethernet | None:
+        return next((d for d in self.by_mac.get(mac, ()) if d is not sender), None)
 
 
 def veth_pair(name: str, peer_name: str, seed: str) -> tuple[Veth, Veth]:

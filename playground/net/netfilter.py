@@ -14,15 +14,18 @@ COMMIT for iptables-restore, with the message the real tool prints.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import random
 import re
 import shlex
 import string
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Network
 
+from playground.net.chains import Chains
 from playground.net.packet import PROTO_NUMBERS, Packet
 
 TABLES = ("raw", "mangle", "nat", "filter")
@@ -192,6 +195,11 @@ def _port_range(text: str) -> tuple[int, int]:
 
 def _networks(text: str) -> list[IPv4Network]:
     """`-s`/`-d` values: ADDR[/LEN or /MASK], comma separated; host bits are cleared."""
+    return list(_parse_networks(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_networks(text: str) -> tuple[IPv4Network, ...]:
     found = []
     for part in text.split(","):
         address, slash, mask = part.partition("/")
@@ -209,7 +217,7 @@ def _networks(text: str) -> list[IPv4Network]:
                 except ValueError:
                     raise _param(f"invalid mask `{mask}' specified") from None
         found.append(IPv4Network((base, prefix), strict=False))
-    return found
+    return tuple(found)
 
 
 def _interface(text: str) -> str:
@@ -975,6 +983,11 @@ class Chain:
     rules: list[Rule] = field(default_factory=list)
     packets: int = 0
     bytes: int = 0
+    shared: bool = False   # held once for many tables: its counters live per table
+    version: int = 0       # bumped on every change of `rules`, for the index
+    _index: DstIndex | None = field(default=None, repr=False, compare=False)
+    _text: tuple[int, str] | None = field(default=None, repr=False, compare=False)
+    _header: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def builtin(self) -> bool:
@@ -984,22 +997,91 @@ class Chain:
         return Chain(self.name, self.policy, [r.clone() for r in self.rules],
                      self.packets, self.bytes)
 
+    def changed(self) -> None:
+        self.version += 1
+
+    def header(self) -> str:
+        """A user chain's `:NAME - [0:0]` line, made once per name."""
+        if self._header is None or self._header[0] != self.name:
+            self._header = (self.name, f":{self.name} - [0:0]\n")
+        return self._header[1]
+
+    def save_text(self) -> str:
+        """The chain's iptables-save lines (no counters), kept until the chain changes: a
+        shared chain is rendered once for every table that shows it."""
+        if self._text is None or self._text[0] != self.version:
+            name = self.name
+            self._text = (self.version, "".join(rule.text(name) + "\n" for rule in self.rules))
+        return self._text[1]
+
+    def index(self) -> DstIndex | None:
+        """Where each destination's rules are, for a long chain (None for a short one)."""
+        if len(self.rules) < INDEX_MIN_RULES:
+            return None
+        if self._index is None or self._index.version != self.version:
+            self._index = DstIndex(self.rules, self.version)
+        return self._index
+
+
+INDEX_MIN_RULES = 32
+
+
+def _chain_name(chain: Chain) -> str:
+    return chain.name
+
+
+class DstIndex:
+    """The positions of the rules that could match a destination address: those for that
+    exact /32 and those that name no single destination. Every other rule fails on its
+    -d before any match runs (the kernel checks the IP header first), so skipping it
+    changes nothing but the time taken; the skipped rules still count as walked."""
+
+    __slots__ = ("version", "by_dst", "wild")
+
+    def __init__(self, rules: list[Rule], version: int) -> None:
+        self.version = version
+        self.by_dst: dict[int, list[int]] = {}
+        self.wild: list[int] = []
+        for position, rule in enumerate(rules):
+            dst = rule.dst
+            if dst is not None and dst.prefixlen == 32 and not rule.dst_inv:
+                self.by_dst.setdefault(int(dst.network_address), []).append(position)
+            else:
+                self.wild.append(position)
+
+    def next_candidate(self, dst: int, start: int) -> int | None:
+        """The first position at or after `start` whose rule might match `dst`."""
+        best = None
+        for positions in (self.by_dst.get(dst), self.wild):
+            if positions:
+                at = bisect_left(positions, start)
+                if at < len(positions) and (best is None or positions[at] < best):
+                    best = positions[at]
+        return best
+
 
 @dataclass(slots=True)
 class Table:
     """Chains in kernel order: built-ins first, then user chains as they were created."""
 
     name: str
-    chains: dict[str, Chain] = field(default_factory=dict)
+    chains: Chains = field(default_factory=Chains)
 
     @classmethod
     def fresh(cls, name: str) -> Table:
-        return cls(name, {chain: Chain(chain, "ACCEPT") for chain in BUILTIN_CHAINS[name]})
+        return cls(name, Chains({chain: Chain(chain, "ACCEPT")
+                                 for chain in BUILTIN_CHAINS[name]}))
 
     def ordered(self) -> list[Chain]:
         """The order iptables-save uses: built-ins, then user chains by name."""
-        users = sorted((c for c in self.chains.values() if not c.builtin), key=lambda c: c.name)
-        return [c for c in self.chains.values() if c.builtin] + users
+        chains = self.chains
+        users = [c for c in chains.own.values() if not c.builtin]
+        if chains.shared is not None:   # already sorted: sorting the two runs is linear
+            skip = chains.own.keys() | chains.hidden
+            layer = chains.shared.chains
+            users += [layer[name] for name in chains.shared.sorted_names() if name not in skip]
+        users.sort(key=_chain_name)
+        return [c for c in chains.own.values() if c.builtin] + users
 
     def references(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -1010,7 +1092,8 @@ class Table:
         return counts
 
     def clone(self) -> Table:
-        return Table(self.name, {name: c.clone() for name, c in self.chains.items()})
+        return Table(self.name, self.chains.layered(
+            {name: c.clone() for name, c in self.chains.own.items()}))
 
 
 @dataclass(slots=True)
@@ -1284,6 +1367,12 @@ class _ArgvParser:
         srcs, dsts = self.srcs or [None], self.dsts or [None]
         if cmd.op == "R" and len(srcs) * len(dsts) > 1:
             raise _param("Replacement rule does not specify a unique address")
+        if len(srcs) == 1 and len(dsts) == 1:   # one rule: it can keep the parsed matches
+            base.src, base.dst, base.matches = srcs[0], dsts[0], list(self.matches)
+            if self.counters:
+                base.packets, base.bytes = self.counters
+            cmd.rules.append(base)
+            return cmd
         for src in srcs:
             for dst in dsts:
                 rule = replace(base, src=src, dst=dst,
@@ -1299,8 +1388,14 @@ def _nat_drop() -> IptablesError:
                   "therefore inhibited.")
 
 
+_PLAIN_LINE = re.compile(r'[ \t\n]*(?:(?:"[^"\\]*"|[^ \t\n"\\]+)(?:[ \t\n]+|$))*')
+_PLAIN_ARG = re.compile(r'"([^"\\]*)"|([^ \t\n"\\]+)')
+
+
 def _restore_args(line: str) -> list[str]:
     """Split a rule line as iptables-restore does: double quotes, backslash inside them."""
+    if _PLAIN_LINE.fullmatch(line):   # whole words and whole quoted words: a regex will do
+        return [quoted or word for quoted, word in _PLAIN_ARG.findall(line)]
     args: list[str] = []
     buffer: list[str] = []
     quoted = escaped = False
@@ -1335,20 +1430,79 @@ def _restore_args(line: str) -> list[str]:
 # ---------------------------------------------------------------------------- netfilter
 
 
+class _Tables(dict):
+    """A namespace's tables, each made on first use: most pods never get a rule, and an
+    unused table is all empty built-in chains with an ACCEPT policy."""
+
+    def __missing__(self, name: str) -> Table:
+        if name not in TABLES:
+            raise KeyError(name)
+        table = self[name] = Table.fresh(name)
+        return table
+
+    def values(self):
+        return [self[name] for name in TABLES]
+
+    def items(self):
+        return [(name, self[name]) for name in TABLES]
+
+
 class Netfilter:
     """The four IPv4 tables of one network namespace."""
 
-    __slots__ = ("tables", "generation", "recent")
+    __slots__ = ("tables", "generation", "recent", "counts", "_saved")
 
     def __init__(self) -> None:
-        self.tables: dict[str, Table] = {name: Table.fresh(name) for name in TABLES}
+        self.tables: dict[str, Table] = _Tables()
         self.generation = 0   # bumped on every change, for callers that cache
         self.recent: dict[str, dict] = {}  # xt_recent's lists, per namespace as in the kernel
+        self.counts: dict[int, list] = {}  # this table's counters of shared rules: [rule, p, b]
+        self._saved: tuple | None = None   # the last iptables-save text, and what it showed
+
+    def share(self, table: str, shared) -> None:
+        """Show a layer of shared chains (SharedChains) in one table."""
+        self.table(table).chains.shared = shared
+        self.generation += 1
+
+    def rule_counters(self, chain: Chain, rule: Rule) -> tuple[int, int]:
+        """A rule's packets and bytes as this namespace counted them."""
+        if not chain.shared:
+            return rule.packets, rule.bytes
+        entry = self.counts.get(id(rule))
+        return (entry[1], entry[2]) if entry is not None and entry[0] is rule else (0, 0)
+
+    def _count(self, chain: Chain, rule: Rule, size: int) -> None:
+        if not chain.shared:
+            rule.packets += 1
+            rule.bytes += size
+            return
+        entry = self.counts.get(id(rule))
+        if entry is None or entry[0] is not rule:
+            entry = self.counts[id(rule)] = [rule, 0, 0]
+        entry[1] += 1
+        entry[2] += size
+
+    def _writable(self, table: Table, name: str) -> Chain:
+        """The chain to change in this table: a shared one is copied here first, with the
+        counters this namespace has for it."""
+        chain = table.chains[name]
+        if chain.shared:
+            copy = table.chains.writable(name)
+            for old, new in zip(chain.rules, copy.rules, strict=True):
+                new.packets, new.bytes = self.rule_counters(chain, old)
+            chain = copy
+        chain.changed()
+        return chain
 
     def table(self, name: str) -> Table:
-        if name not in self.tables:
+        if name not in TABLES:
             raise _no_table(name)
         return self.tables[name]
+
+    def has_rules(self, table: str, chain: str) -> bool:
+        """Whether a built-in chain holds any rule (without making an unused table)."""
+        made = self.tables.get(table)
+        return made is not None and bool(made.chains.own[chain].rules)
 
     def chain(self, table: str, name: str) -> Chain:
         chain = self.table(table).chains.get(name)
@@ -1358,8 +1512,9 @@ class Netfilter:
 
     def copy(self) -> Netfilter:
         other = Netfilter()
-        other.tables = {name: table.clone() for name, table in self.tables.items()}
+        other.tables = _Tables({name: table.clone() for name, table in self.tables.items()})
         other.generation = self.generation
+        other.counts = {key: list(entry) for key, entry in self.counts.items()}
         return other
 
     def rule_count(self, table: str | None = None) -> int:
@@ -1368,7 +1523,8 @@ class Netfilter:
 
     def zero_counters(self) -> None:
         for table in self.tables.values():
-            _zero(table.chains.values())
+            _zero(table.chains.own.values())
+        self.counts.clear()
 
     # --------------------------------------------------------------- iptables
 
@@ -1400,16 +1556,22 @@ class Netfilter:
             self._delete_chains(table, cmd.chain)
         elif op == "F":
             for chain in self._chains(table, cmd.chain):
-                chain.rules.clear()
+                if chain.rules:
+                    self._writable(table, chain.name).rules.clear()
         elif op == "Z":
             chains = self._chains(table, cmd.chain)
             if cmd.rulenum is not None:
                 rules = chains[0].rules
                 if cmd.rulenum > len(rules):
                     raise _kernel("Index of counter too big")
+                rules = self._writable(table, chains[0].name).rules
                 rules[cmd.rulenum - 1].packets = rules[cmd.rulenum - 1].bytes = 0
             else:
-                _zero(chains)
+                _zero(c for c in chains if not c.shared)
+                for chain in chains:
+                    if chain.shared:
+                        for rule in chain.rules:
+                            self.counts.pop(id(rule), None)
         elif op == "P":
             chain = self.chain(cmd.table, cmd.chain)
             if not chain.builtin:
@@ -1427,6 +1589,8 @@ class Netfilter:
             _resolve_target(table, rule)
         chain = self.chain(table.name, cmd.chain)
         rules, op, number = chain.rules, cmd.op, cmd.rulenum
+        if op != "C":
+            rules = self._writable(table, cmd.chain).rules
         if op == "C":
             if any(_find(rules, rule) is None for rule in cmd.rules):
                 raise _kernel("Bad rule (does a matching rule exist in that chain?)")
@@ -1476,7 +1640,7 @@ class Netfilter:
     @staticmethod
     def _delete_chains(table: Table, name: str | None) -> None:
         if name is None:
-            names = sorted(c.name for c in table.chains.values() if not c.builtin)
+            names = sorted(name for name, c in table.chains.items() if not c.builtin)
         elif name not in table.chains:
             raise _kernel(_ENOENT)
         elif table.chains[name].builtin:
@@ -1492,8 +1656,7 @@ class Netfilter:
         for chain_name in names:
             del table.chains[chain_name]
 
-    @staticmethod
-    def _rename(table: Table, old: str, new: str) -> None:
+    def _rename(self, table: Table, old: str, new: str) -> None:
         if old not in table.chains:
             raise _kernel(_ENOENT)
         if table.chains[old].builtin:
@@ -1501,11 +1664,18 @@ class Netfilter:
         _check_chain_name(new)
         if new in table.chains:
             raise _kernel("File exists")
-        table.chains = {(new if name == old else name): chain
-                        for name, chain in table.chains.items()}
-        table.chains[new].name = new
-        for chain in table.chains.values():
-            for rule in chain.rules:
+        chains = table.chains
+        renamed = chains[old].clone() if chains[old].shared else chains[old]
+        renamed.name, renamed.shared = new, False
+        renamed.changed()
+        own = {(new if name == old else name): chain for name, chain in chains.own.items()}
+        own.setdefault(new, renamed)
+        del chains[old]
+        chains.own = own
+        chains.version += 1
+        for name in [n for n, c in chains.items()
+                     if any(r.target is not None and r.target.name == old for r in c.rules)]:
+            for rule in self._writable(table, name).rules:
                 if rule.target is not None and rule.target.name == old:
                     rule.target = replace(rule.target, name=new)
                     rule._spec = None
@@ -1533,15 +1703,17 @@ class Netfilter:
                         raise _param("no table specified")
                     current = work.table(line[1:].strip())
                     if not noflush:
-                        for chain in list(current.chains.values()):
-                            chain.rules.clear()
+                        for name, chain in list(current.chains.items()):
                             if not chain.builtin:
-                                del current.chains[chain.name]
+                                del current.chains[name]
+                            elif chain.rules:
+                                chain.rules.clear()
+                                chain.changed()
                 elif line == "COMMIT":
                     _validate(current)
                     current = None
                 elif line.startswith(":"):
-                    _restore_chain(current, line, number, noflush, counters)
+                    _restore_chain(work, current, line, number, noflush, counters)
                 else:
                     found = _COUNTERS.match(line)
                     if found:
@@ -1556,7 +1728,8 @@ class Netfilter:
                 raise IptablesError(f"iptables-restore: line {number} failed") from error
         if current is not None:
             raise IptablesError(f"iptables-restore: COMMIT expected at line {len(lines) + 1}")
-        self.tables = work.tables
+        self.tables = _Tables(work.tables)
+        self.counts = work.counts
         self.generation += 1
 
     def save(self, tables: Iterable[str] | None = None, counters: bool = False,
@@ -1566,24 +1739,34 @@ class Netfilter:
             names = [n for n in SAVE_ORDER if n in ("filter", "nat") or self._in_use(n)]
         else:
             names = list(tables)
-        out: list[str] = []
+        stamp = (tuple(names), when, self.generation,   # policy counters print without -c
+                 tuple((self.table(n).chains.stamp, tuple((c.packets, c.bytes) for c in
+                        self.table(n).chains.own.values() if c.builtin)) for n in names))
+        if not counters and self._saved is not None and self._saved[0] == stamp:
+            return self._saved[1]
+        out: list[str] = []   # pieces that each end with a newline
         for name in names:
             table = self.table(name)
             chains = table.ordered()
-            out.append(f"# Generated by iptables-save v{VERSION} on {when}")
-            out.append(f"*{name}")
+            out.append(f"# Generated by iptables-save v{VERSION} on {when}\n*{name}\n")
             for chain in chains:
                 if chain.builtin:
-                    out.append(f":{chain.name} {chain.policy} [{chain.packets}:{chain.bytes}]")
+                    out.append(f":{chain.name} {chain.policy} "
+                               f"[{chain.packets}:{chain.bytes}]\n")
                 else:
-                    out.append(f":{chain.name} - [0:0]")
+                    out.append(chain.header())
             for chain in chains:
-                for rule in chain.rules:
-                    prefix = f"[{rule.packets}:{rule.bytes}] " if counters else ""
-                    out.append(prefix + rule.text(chain.name))
-            out.append("COMMIT")
-            out.append(f"# Completed on {when}")
-        return "".join(line + "\n" for line in out)
+                if counters:
+                    for rule in chain.rules:
+                        packets, size = self.rule_counters(chain, rule)
+                        out.append(f"[{packets}:{size}] " + rule.text(chain.name) + "\n")
+                elif chain.rules:
+                    out.append(chain.save_text())
+            out.append(f"COMMIT\n# Completed on {when}\n")
+        text = "".join(out)
+        if not counters:
+            self._saved = (stamp, text)
+        return text
 
     def _in_use(self, name: str) -> bool:
         return any(c.rules or not c.builtin or c.policy != "ACCEPT"
@@ -1601,8 +1784,17 @@ class Netfilter:
         walked = 0
         stack: list[tuple[Chain, int]] = []   # where a RETURN resumes
         current, index = start, 0
+        dst = int(pkt.dst)
         while True:
-            if index >= len(current.rules):
+            size = len(current.rules)
+            if index < size:
+                lookup = current.index()
+                if lookup is not None:   # skip rules whose -d cannot match, counting them
+                    candidate = lookup.next_candidate(dst, index)
+                    target_index = size if candidate is None else candidate
+                    walked += target_index - index
+                    index = target_index
+            if index >= size:
                 if current.builtin or not stack:
                     break
                 current, index = stack.pop()
@@ -1612,8 +1804,7 @@ class Netfilter:
             index += 1
             if not rule.match_packet(pkt, meta):
                 continue
-            rule.packets += 1
-            rule.bytes += pkt.length
+            self._count(current, rule, pkt.length)
             matched.append((current.name, index, rule.text(current.name)))
             target = rule.target
             if target is None:
@@ -1642,6 +1833,15 @@ class Netfilter:
         start.bytes += pkt.length
         return Verdict(start.policy, table, start.name, None, None,
                        matched=matched, rules_walked=walked)
+
+
+def parse_rule(table: str, chain: str, spec: str) -> Rule:
+    """One rule from its iptables-save text (without `-A CHAIN`), as iptables-restore
+    reads it; the caller vouches that its target exists."""
+    cmd = _ArgvParser(_restore_args(f"-A {chain} {spec}"), in_restore=True).run()
+    if len(cmd.rules) != 1:
+        raise _param(f"`{spec}' is not one rule")
+    return cmd.rules[0]
 
 
 def _zero(chains: Iterable[Chain]) -> None:
@@ -1716,7 +1916,7 @@ def _validate(table: Table) -> None:
                 raise _kernel(_EINVAL)
 
 
-def _restore_chain(table: Table, line: str, number: int, noflush: bool,
+def _restore_chain(nf: Netfilter, table: Table, line: str, number: int, noflush: bool,
                    counters: bool) -> None:
     """`:NAME POLICY [p:b]`: set a built-in's policy, or create (or flush) a user chain."""
     parts = line[1:].split()
@@ -1744,7 +1944,8 @@ def _restore_chain(table: Table, line: str, number: int, noflush: bool,
     if chain is not None:
         if not noflush:
             raise _param(f"error creating chain '{name}':File exists")
-        chain.rules.clear()
+        if chain.rules:
+            nf._writable(table, name).rules.clear()
         return
     _check_chain_name(name)
     table.chains[name] = Chain(name)

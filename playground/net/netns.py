@@ -296,9 +296,12 @@ class Namespace:
 
     @property
     def tracks_connections(self) -> bool:
-        nat = self.netfilter.table("nat").chains.values()
-        return self.force_conntrack or any(chain.rules for chain in nat) or (
-            self.ipvs is not None and self.sysctl.get("net.ipv4.vs.conntrack") == "1")
+        if self.force_conntrack:
+            return True
+        if self.ipvs is not None and self.sysctl.get("net.ipv4.vs.conntrack") == "1":
+            return True
+        made = self.netfilter.tables.get("nat")
+        return made is not None and any(chain.rules for chain in made.chains.values())
 
     def ip_route(self) -> str:
         return self.main.show()

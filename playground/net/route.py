@@ -79,25 +79,57 @@ class Route:
 
 
 class RouteTable:
-    """Routes indexed by prefix length so a lookup tries at most 33 dicts."""
+    """Routes indexed by prefix length so a lookup tries at most 33 dicts.
+
+    A table may also show a shared layer (`share`): routes many namespaces hold alike, such
+    as every node's route to every other node's pod CIDR, kept once. The table hides its
+    own entry in that layer and any shared route deleted here; its own routes come first.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self._by_len: dict[int, dict[int, list[Route]]] = {}
-        self.generation = 0
+        self._generation = 0
+        self.shared: RouteTable | None = None
+        self.hidden: set[Route] = set()   # shared routes deleted in this table
+
+    @property
+    def generation(self) -> int:
+        return self._generation + (self.shared.generation if self.shared is not None else 0)
+
+    @generation.setter
+    def generation(self, value: int) -> None:
+        self._generation = value - (self.shared.generation if self.shared is not None else 0)
+
+    def share(self, shared: RouteTable, hide: Route | None = None) -> None:
+        self.shared = shared
+        if hide is not None:
+            self.hidden.add(hide)
+        self._generation += 1
+
+    def _visible_shared(self) -> list[Route]:
+        if self.shared is None:
+            return []
+        return [r for r in self.shared.routes() if r not in self.hidden]
 
     def __len__(self) -> int:
-        return sum(len(rs) for d in self._by_len.values() for rs in d.values())
+        own = sum(len(rs) for d in self._by_len.values() for rs in d.values())
+        return own + len(self._visible_shared())
 
     def routes(self) -> list[Route]:
         """In the order the kernel dumps them: by network address, longer prefix first."""
         everything = [r for d in self._by_len.values() for rs in d.values() for r in rs]
+        everything += self._visible_shared()
         return sorted(
             everything,
             key=lambda r: (int(r.prefix.network_address), -r.prefix.prefixlen, r.metric),
         )
 
     def add(self, route: Route) -> None:
+        if self.shared is not None and any(
+                r.metric == route.metric and r not in self.hidden
+                for r in self.shared._bucket(route.prefix)):
+            raise RouteError("RTNETLINK answers: File exists")
         bucket = self._by_len.setdefault(route.prefix.prefixlen, {}).setdefault(
             int(route.prefix.network_address), []
         )
@@ -107,6 +139,9 @@ class RouteTable:
         bucket.append(route)
         bucket.sort(key=lambda r: r.metric)
         self.generation += 1
+
+    def _bucket(self, prefix: IPv4Network) -> list[Route]:
+        return self._by_len.get(prefix.prefixlen, {}).get(int(prefix.network_address), [])
 
     def delete(self, prefix: IPv4Network, **match) -> Route:
         key = int(prefix.network_address)
@@ -118,6 +153,12 @@ class RouteTable:
                     del self._by_len[prefix.prefixlen][key]
                 self.generation += 1
                 return route
+        for route in self.shared._bucket(prefix) if self.shared is not None else []:
+            if route not in self.hidden and all(getattr(route, key) == value
+                                                for key, value in match.items()):
+                self.hidden.add(route)   # gone here; the other namespaces keep it
+                self.generation += 1
+                return route
         raise RouteError("RTNETLINK answers: No such process")
 
     def delete_dev(self, dev: str) -> None:
@@ -126,15 +167,17 @@ class RouteTable:
             self.delete(route.prefix, dev=dev, metric=route.metric)
 
     def lookup(self, dst: IPv4Address) -> Route | None:
+        """Longest prefix first; at equal length an own route before a shared one."""
         value = int(dst)
-        for length in sorted(self._by_len, reverse=True):
-            bucket = self._by_len[length]
-            if not bucket:
-                continue
+        shared = self.shared._by_len if self.shared is not None else {}
+        for length in sorted(self._by_len.keys() | shared.keys(), reverse=True):
             mask = (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF if length else 0
-            routes = bucket.get(value & mask)
+            routes = self._by_len.get(length, {}).get(value & mask)
             if routes:
                 return routes[0]
+            for route in shared.get(length, {}).get(value & mask, ()):
+                if route not in self.hidden:
+                    return route
         return None
 
     def show(self) -> str:

@@ -651,7 +651,7 @@ class Walker(IpvsSteps):
             if table == "nat":
                 self._nat(ns, flight, hook, in_dev, out_dev)
                 continue
-            if not nf.chain(table, hook).rules:
+            if not nf.has_rules(table, hook):
                 continue
             meta = self._meta(ns, flight, in_dev, out_dev)
             verdict = nf.run_chain(table, hook, flight.packet, meta)
@@ -716,7 +716,7 @@ class Walker(IpvsSteps):
         entry = flight.tracked.entry
         nf = ns.netfilter
         entry.nat_done.add(manip)
-        if not nf.chain("nat", hook).rules:
+        if not nf.has_rules("nat", hook):
             return
         pkt = flight.packet
         meta = self._meta(ns, flight, in_dev, out_dev)

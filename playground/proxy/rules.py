@@ -108,7 +108,7 @@ def node_rules(services: list[Service], slices: dict[str, list[EndpointSlice]], 
               'requiring SNAT" -j MASQUERADE --random-fully')
     for service in sorted(services, key=lambda s: s.key):
         for port in service.spec.ports:
-            _service_port(rules, service, port,
+            service_port_rules(rules, service, port,
                           backends_for(service, port, slices.get(service.key, [])),
                           node, cluster_cidr)
     rules.add("nat", "KUBE-SERVICES", '-m comment --comment "kubernetes service nodeports; '
@@ -117,7 +117,7 @@ def node_rules(services: list[Service], slices: dict[str, list[EndpointSlice]], 
     return rules
 
 
-def _service_port(rules: NodeRules, service: Service, port: ServicePort,
+def service_port_rules(rules: NodeRules, service: Service, port: ServicePort,
                   backends: list[Backend], node: str, cluster_cidr: IPv4Network) -> None:
     name = service.port_name(port)
     proto = port.protocol.lower()

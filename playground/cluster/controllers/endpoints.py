@@ -32,6 +32,7 @@ class EndpointsController(Controller):
     def __init__(self, api: ApiServer) -> None:
         super().__init__()
         self.api = api
+        self.listing: dict[str, set[str]] = {}   # pod key -> Services whose slice lists it
 
     def start(self) -> None:
         self.follow(self.api.watch("Service"), self.on_service)
@@ -46,15 +47,29 @@ class EndpointsController(Controller):
 
     def on_pod(self, event: Event) -> None:
         pod = event.object
-        for service in self.api.list("Service", pod.metadata.namespace):
-            if selects(service, pod) or self._lists(service, pod):
-                self.sync(service.metadata.namespace, service.name)
+        namespace = pod.metadata.namespace
+        # a Service selecting the pod has one of its labels as its first selector pair
+        candidates = {s.name for k, v in pod.metadata.labels.items()
+                      for s in self.api.indexed("Service", "selector", (namespace, k, v))}
+        candidates |= self.listing.get(pod.key, set())
+        for name in sorted(candidates):
+            service = self.api.peek("Service", namespace, name)
+            if service is not None and (selects(service, pod) or self._lists(service, pod)):
+                self.sync(namespace, name)
 
     def _lists(self, service: Service, pod: Pod) -> bool:
-        current = self.api.peek("EndpointSlice", service.metadata.namespace, service.name)
-        return current is not None and any(e.target == pod.key for e in current.endpoints)
+        return service.name in self.listing.get(pod.key, ())
+
+    def _remember(self, name: str, current, endpoints: list) -> None:
+        for endpoint in current.endpoints if current is not None else ():
+            self.listing.get(endpoint.target, set()).discard(name)
+        for endpoint in endpoints:
+            self.listing.setdefault(endpoint.target, set()).add(name)
 
     def _delete(self, namespace: str, name: str) -> None:
+        current = self.api.peek("EndpointSlice", namespace, name)
+        if current is not None:
+            self._remember(name, current, [])
         try:
             self.api.delete("EndpointSlice", namespace, name)
         except NotFound:
@@ -64,7 +79,8 @@ class EndpointsController(Controller):
         service = self.api.peek("Service", namespace, name)
         if service is None or not service.spec.selector:
             return
-        pods = [p for p in self.api.list("Pod", namespace)
+        first = sorted(service.spec.selector.items())[0]
+        pods = [p for p in self.api.indexed("Pod", "label", (namespace, *first))
                 if selects(service, p) and p.status.phase == "Running" and p.status.pod_ip]
         # kube-proxy wants one port number per slice port; pods that disagree are left out
         ports, endpoints = [], []
@@ -79,6 +95,7 @@ class EndpointsController(Controller):
                                            labels={"kubernetes.io/service-name": name}),
                                 service=service.key, endpoints=endpoints, ports=ports)
         current = self.api.peek("EndpointSlice", namespace, name)
+        self._remember(name, current, endpoints)
         if current is None:
             self.api.create(desired)
         elif (current.endpoints, current.ports) != (desired.endpoints, desired.ports):

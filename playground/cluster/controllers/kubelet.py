@@ -39,8 +39,8 @@ class Kubelet(Controller):
         return self.network.namespace(node_namespace_name(self.node))
 
     def start(self) -> None:
-        self.follow(self.api.watch("Node", lambda n: n.name == self.node), self.on_node)
-        self.follow(self.api.watch("Pod", lambda p: p.spec.node_name == self.node), self.on_pod)
+        self.follow(self.api.watch("Node", node=self.node), self.on_node)
+        self.follow(self.api.watch("Pod", node=self.node), self.on_pod)
 
     def on_node(self, event: Event) -> None:
         node = event.object

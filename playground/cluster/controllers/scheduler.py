@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
 from playground.cluster.objects import Node, Pod
@@ -13,10 +15,43 @@ class Scheduler(Controller):
     def __init__(self, api: ApiServer) -> None:
         super().__init__()
         self.api = api
+        # (pods on the node, node name), pushed again on every change of either; an entry
+        # whose count is no longer the node's is stale and skipped, so the top is the least
+        # loaded node without a scan of all of them
+        self.heap: list[tuple[int, str]] = []
 
     def start(self) -> None:
+        self.api.index_listeners.setdefault(("Pod", "node"), []).append(self._load_changed)
+        for node in self.api.list("Node"):
+            self._load_changed(node.name)
         self.follow(self.api.watch("Pod"), self.on_pod)
         self.follow(self.api.watch("Node"), self.on_node)
+
+    def _load_changed(self, node: str | None) -> None:
+        if node is None:
+            return
+        heapq.heappush(self.heap, (self.api.indexed_count("Pod", "node", node), node))
+        if len(self.heap) > 8 * self.api.count("Node") + 1024:   # mostly stale: start afresh
+            count = self.api.indexed_count
+            self.heap = [(count("Pod", "node", n.name), n.name) for n in self.api.list("Node")]
+            heapq.heapify(self.heap)
+
+    def _least_loaded(self, pod: Pod):
+        """The ready node that tolerates the pod with the fewest pods, then by name."""
+        aside, chosen = [], None
+        while self.heap:
+            count, name = self.heap[0]
+            node = self.api.peek("Node", "", name)
+            if node is None or count != self.api.indexed_count("Pod", "node", name):
+                heapq.heappop(self.heap)   # stale, or the node is gone
+                continue
+            if node.status.ready and untolerated(pod, node) is None:
+                chosen = node
+                break
+            aside.append(heapq.heappop(self.heap))
+        for entry in aside:
+            heapq.heappush(self.heap, entry)
+        return chosen
 
     def on_pod(self, event: Event) -> None:
         if event.type != "DELETED" and event.object.spec.node_name is None:
@@ -25,6 +60,7 @@ class Scheduler(Controller):
     def on_node(self, event: Event) -> None:
         if event.type == "DELETED":
             return
+        self._load_changed(event.object.name)
         for pod in self.api.list("Pod"):
             if pod.spec.node_name is None:
                 self.schedule(pod.metadata.namespace, pod.name)
@@ -33,19 +69,14 @@ class Scheduler(Controller):
         pod = self.api.peek("Pod", namespace, name)
         if pod is None or pod.spec.node_name is not None:
             return
-        nodes = [n for n in self.api.list("Node") if n.status.ready]
-        fits = [n for n in nodes if untolerated(pod, n) is None]
+        chosen = self._least_loaded(pod)
         pod = self.api.get("Pod", namespace, name)
-        if not fits:
+        if chosen is None:
+            nodes = [n for n in self.api.list("Node") if n.status.ready]
             pod.status.reason = "Unschedulable"
             pod.status.message = unschedulable_message(pod, nodes)
             self.api.update(pod)
             return
-        load = {n.name: 0 for n in fits}
-        for other in self.api.list("Pod"):
-            if other.spec.node_name in load:
-                load[other.spec.node_name] += 1
-        chosen = min(fits, key=lambda n: (load[n.name], n.name))
         pod.spec.node_name = chosen.name
         pod.status.reason = pod.status.message = ""
         self.api.update(pod)

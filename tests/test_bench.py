@@ -1,0 +1,22 @@
+"""`python -m playground.bench --quick`: one JSON line per figure and size, with the keys the
+issue asks for (CI runs it; it checks that it runs, not how fast)."""
+
+from __future__ import annotations
+
+import json
+
+from playground import bench
+
+KEYS = {"figure", "nodes", "pods", "services", "seconds", "peak_rss_mb"}
+
+
+def test_quick_prints_every_figure_for_every_size_as_json(capsys):
+    bench.main(["--quick", "--traces", "3"])
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert all(set(record) >= KEYS for record in records)
+    figures = [record["figure"] for record in records]
+    for figure in ("build", "trace", "scale_settle", "show_iptables", "save", "load"):
+        assert figures.count(figure) == len(bench.QUICK)
+    growth = [record for record in records if record["figure"] == "trace_growth"]
+    assert len(growth) == len(bench.QUICK) - 1 and growth[0]["ratio"] > 0
+    assert {record["nodes"] for record in records} == {size.nodes for size in bench.QUICK}
