@@ -127,7 +127,10 @@ async def test_the_tree_of_a_big_lab_is_filled_when_opened(big_lab_file, monkeyp
         assert len(labels) < 60
         pod = pod_on(app, "node-0012")
         app.select(f"pod/{pod}")
-        await pilot.pause()
+        for _ in range(20):  # the branch fills, then the cursor moves after a refresh
+            await pilot.pause()
+            if tree.cursor_node is not None and tree.cursor_node.data == f"pod/{pod}":
+                break
         assert tree.cursor_node.data == f"pod/{pod}"
         assert tree.cursor_node.parent.data == "node/node-0012"
         assert tree.cursor_node.parent.parent.is_expanded

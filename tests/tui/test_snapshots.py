@@ -3,10 +3,17 @@ and the cursor does not blink, so the pictures are stable."""
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 
 from playground.tui.app import PlaygroundApp
 from playground.tui.loading import LoadingScreen
+
+
+@pytest.fixture(autouse=True)
+def steady_cursors(monkeypatch):
+    """Every text box keeps its cursor lit: one caught mid-blink made a picture differ."""
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
 
 
 def app() -> PlaygroundApp:
