@@ -146,11 +146,26 @@ async def figure_load(bench: Bench) -> dict:
     return {"seconds": elapsed}
 
 
+async def figure_ui_first_frame(bench: Bench) -> dict:
+    """The app opening the saved lab: its first frame (a progress bar while it loads)."""
+    from playground.tui.bench_ui import measure_ui  # the app only for the app's figures
+
+    first, key = await measure_ui(str(bench.lab_path))
+    bench.found["ui_key"] = key["seconds"]
+    return {"seconds": first["seconds"]}
+
+
+async def figure_ui_key(bench: Bench) -> dict:
+    """Once loaded, a key press to the next frame (the app's CPU time, median)."""
+    return {"seconds": bench.found["ui_key"]}
+
+
 Figure = Callable[[Bench], Awaitable[dict | None]]
 FIGURES: list[tuple[str, Figure]] = [
     ("trace", figure_trace), ("trace_growth", figure_trace_growth),
     ("scale_settle", figure_scale_settle), ("show_iptables", figure_show_iptables),
     ("save", figure_save), ("load", figure_load),
+    ("ui_first_frame", figure_ui_first_frame), ("ui_key", figure_ui_key),
 ]
 
 

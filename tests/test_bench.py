@@ -15,7 +15,8 @@ def test_quick_prints_every_figure_for_every_size_as_json(capsys):
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert all(set(record) >= KEYS for record in records)
     figures = [record["figure"] for record in records]
-    for figure in ("build", "trace", "scale_settle", "show_iptables", "save", "load"):
+    for figure in ("build", "trace", "scale_settle", "show_iptables", "save", "load",
+                   "ui_first_frame", "ui_key"):
         assert figures.count(figure) == len(bench.QUICK)
     growth = [record for record in records if record["figure"] == "trace_growth"]
     assert len(growth) == len(bench.QUICK) - 1 and growth[0]["ratio"] > 0

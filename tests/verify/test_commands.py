@@ -1,6 +1,7 @@
 """`k8s-playground verify` and `export --shell` from the command line."""
 
 from playground.cli import main
+from playground.verify.materialise import PREFIX
 
 
 def test_verify_prints_a_row_per_probe_and_a_summary(kernel, capsys):
@@ -36,5 +37,5 @@ def test_export_shell_writes_the_commands_of_a_lab_file(tmp_path, capsys):
     assert main(["export", str(path), "--shell"]) == 0
     script = capsys.readouterr().out
     assert script.startswith("#!/bin/sh\n")
-    assert "ip netns add kpv-node_kind-worker\n" in script
+    assert f"ip netns add {PREFIX}node_kind-worker\n" in script
     assert main(["export", str(path), "--shell", "--yaml"]) == 2
