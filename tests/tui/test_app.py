@@ -1,20 +1,9 @@
 """The app driven by keys, as a learner uses it: the model changes as expected."""
 
+from driving import app, command
 from textual.widgets import Input, Static
 
-from playground.tui.app import PlaygroundApp
 from playground.tui.widgets.text_pane import TextPane
-
-
-def app() -> PlaygroundApp:
-    return PlaygroundApp(autoplay=False)
-
-
-async def command(pilot, line: str) -> None:
-    await pilot.press("colon")
-    pilot.app.query_one("#command", Input).value = line
-    await pilot.press("enter")
-    await pilot.pause()
 
 
 async def test_selecting_a_pod_shows_its_routes():

@@ -1,29 +1,9 @@
 """The compare mode driven by keys: the packet on screen, sent again on another dataplane."""
 
-from textual.widgets import Input, Static
+from driving import app, command, until_compared
+from textual.widgets import Static
 
-from playground.tui.app import PlaygroundApp
 from playground.tui.compare_view import CompareForm, CompareScreen
-
-
-def app() -> PlaygroundApp:
-    return PlaygroundApp(autoplay=False)
-
-
-async def command(pilot, line: str) -> None:
-    await pilot.press("colon")
-    pilot.app.query_one("#command", Input).value = line
-    await pilot.press("enter")
-    await pilot.pause()
-
-
-async def until_compared(pilot) -> CompareScreen:
-    for _ in range(200):
-        if isinstance(pilot.app.screen, CompareScreen):
-            await pilot.pause()
-            return pilot.app.screen
-        await pilot.pause(0.05)
-    raise AssertionError("the compare view did not open")
 
 
 async def test_compare_opens_on_the_hop_on_screen_and_steps_both_sides():

@@ -1,14 +1,10 @@
 """Every building action through its form, by keys and by clicks: the model changes."""
 
+from driving import app
 from textual.widgets import Checkbox, Input, Select, Static, TabbedContent
 
-from playground.tui.app import PlaygroundApp
 from playground.tui.forms import FormScreen
 from playground.tui.widgets.text_pane import TextPane
-
-
-def app() -> PlaygroundApp:
-    return PlaygroundApp(autoplay=False)
 
 
 async def fill(pilot, **values) -> None:

@@ -1,17 +1,13 @@
 """Saving, opening and restoring labs in the app, and doing every guided lab in it."""
 
 import pytest
+from driving import app
 from lesson_solutions import SOLUTIONS
 from textual.widgets import Input, Static
 
 from playground.labs.catalogue import LESSONS
 from playground.saves import load_lab, pending_recovery
-from playground.tui.app import PlaygroundApp
 from playground.tui.lab_files import RestoreDialog, SaveDialog
-
-
-def app() -> PlaygroundApp:
-    return PlaygroundApp(autoplay=False)
 
 
 async def test_save_as_then_open_brings_the_lab_back(tmp_path):

@@ -4,6 +4,7 @@ and the cursor does not blink, so the pictures are stable."""
 from pathlib import Path
 
 import pytest
+from driving import app, command, until_compared
 from textual.widgets import Input
 
 from playground.tui.app import PlaygroundApp
@@ -16,20 +17,9 @@ def steady_cursors(monkeypatch):
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
 
 
-def app() -> PlaygroundApp:
-    return PlaygroundApp(autoplay=False)
-
-
 async def ready(pilot) -> None:
     await pilot.pause()
     pilot.app.query_one("#command", Input).cursor_blink = False
-
-
-async def command(pilot, line: str) -> None:
-    await pilot.press("colon")
-    pilot.app.query_one("#command", Input).value = line
-    await pilot.press("enter")
-    await pilot.pause()
 
 
 async def until_dnat(pilot) -> None:
@@ -294,14 +284,10 @@ class TestBigLab:
 
 async def compared(pilot, line: str) -> None:
     """Trace, then compare, and wait for the compare view (the clone takes a moment)."""
-    from playground.tui.compare_view import CompareScreen
-
     await ready(pilot)
     await command(pilot, line)
     await command(pilot, "compare ptp")
-    while not isinstance(pilot.app.screen, CompareScreen):
-        await pilot.pause(0.05)
-    await pilot.pause()
+    await until_compared(pilot)
 
 
 class TestCompare:
