@@ -104,6 +104,10 @@ def _key(obj) -> tuple[str, str, str]:
     return obj.kind, obj.metadata.namespace, obj.metadata.name
 
 
+def creation_order(obj) -> tuple:
+    return obj.metadata.created_at, obj.metadata.uid
+
+
 def _node_of(obj) -> str | None:
     """The node a field-selected watch follows: a Node's name, a Pod's spec.nodeName."""
     if obj.kind == "Node":
@@ -277,20 +281,21 @@ class ApiServer:
 
     def watch(self, kind: str, predicate: Callable[[Any], bool] | None = None,
               node: str | None = None) -> Watch:
-        """A watch that first replays the current objects as ADDED, like list-then-watch;
-        `node` selects one node's objects (fieldSelector spec.nodeName or metadata.name)."""
+        """A watch that first replays the current objects as ADDED, like list-then-watch, in
+        the order they were made (so an agent started late does what it would have done all
+        along); `node` selects one node's objects (fieldSelector spec.nodeName or metadata.name)."""
         watch = Watch(self, kind, predicate, node)
         self.watches.append(watch)
         if node is None:
             self._watching.setdefault(kind, []).append(watch)
-            current = self.list(kind)
+            current = sorted(self.list(kind), key=creation_order)
         else:
             self._by_node.setdefault((kind, node), []).append(watch)
             if kind == "Node":
                 found = self.peek("Node", "", node)
                 current = [found] if found is not None else []
             else:
-                current = self.indexed(kind, "node", node)
+                current = sorted(self.indexed(kind, "node", node), key=creation_order)
         for obj in current:
             watch.offer(Event("ADDED", clone(obj)))
         return watch
