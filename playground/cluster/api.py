@@ -227,15 +227,14 @@ class ApiServer:
         self._notify(obj.kind, Event("ADDED", obj))
         return clone(obj)
 
-    def restore(self, obj):
-        """Put back an object saved earlier, keeping its uid, age and resourceVersion."""
+    def restore(self, obj) -> None:
+        """Put back an object saved earlier, keeping its uid, age and resourceVersion; the
+        object is the store's from now on (a loaded lab's objects are fresh from the file)."""
         key = _key(obj)
         if key in self.objects:
             raise AlreadyExists(f'{obj.kind.lower()} "{key[1]}/{key[2]}" already exists')
-        obj = clone(obj)
         self._store(key, obj)
         self._notify(obj.kind, Event("ADDED", obj))
-        return clone(obj)
 
     def update(self, obj):
         key = _key(obj)

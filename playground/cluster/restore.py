@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from playground.cluster.api import clone
 from playground.cluster.cloud import LB_POOL
 from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError, check_cluster_cidr
 from playground.cluster.deployment import validate_deployment
@@ -249,6 +248,7 @@ async def _replay(cluster: Cluster, objects: list, bridges: list[str],
     rest = [obj for kind in ("Namespace", "Service", "EndpointSlice", "Pod", "Deployment")
             for obj in by_kind[kind]]
     bridged = set(bridges)
+    saved_versions = [(obj, obj.metadata.resource_version) for obj in objects]
     steps = by_kind["Node"] + rest
     for done, obj in enumerate(steps):
         if done % PACE == 0:
@@ -256,7 +256,7 @@ async def _replay(cluster: Cluster, objects: list, bridges: list[str],
             if cluster.api.pace:
                 await asyncio.sleep(0)
         if obj.kind == "Node":   # asleep: its machine and pods are built when first needed
-            cluster.restore_node(clone(obj), obj.name in bridged)
+            cluster.restore_node(obj, obj.name in bridged)
         else:
             cluster.api.restore(obj)
             if obj.kind == "Pod":
@@ -264,7 +264,7 @@ async def _replay(cluster: Cluster, objects: list, bridges: list[str],
     progress("controllers", 0, 0)
     await cluster.settle()
     for ingress in by_kind["Ingress"]:
-        cluster.api.restore(clone(ingress))
+        cluster.api.restore(ingress)
     await cluster.settle()
     cluster.watch_sleepers()
     for pod in by_kind["Pod"]:
@@ -272,7 +272,7 @@ async def _replay(cluster: Cluster, objects: list, bridges: list[str],
         if now is None or now.status.phase != "Running" or now.status.pod_ip != pod.status.pod_ip:
             why = now.status.message if now is not None else "it was deleted"
             raise ClusterError(f"pod {pod.key} could not be started again: {why or 'unknown'}")
-    for obj in objects:  # the controllers' updates bumped them; put the saved versions back
+    for obj, version in saved_versions:  # the controllers' updates bumped some: put back
         stored = cluster.api.peek(obj.kind, obj.metadata.namespace, obj.metadata.name)
         if stored is not None:
-            stored.metadata.resource_version = obj.metadata.resource_version
+            stored.metadata.resource_version = version
