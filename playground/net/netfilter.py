@@ -1383,6 +1383,36 @@ class _ArgvParser:
         return cmd
 
 
+def _parse_command(argv: list[str]) -> _Command:
+    if argv and argv[0] == "iptables":
+        argv = argv[1:]
+    return _ArgvParser(argv, in_restore=False).run()
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_command(text: str) -> _Command:
+    """A command line parsed once: every node runs the same agents' commands. Only copies
+    made by _fresh_rules ever reach a table."""
+    try:
+        argv = shlex.split(text)
+    except ValueError as error:
+        raise IptablesError(f"iptables: {error}") from None
+    cmd = _parse_command(argv)
+    for rule in cmd.rules:
+        rule.spec()   # rendered once, kept by every copy
+    return cmd
+
+
+def _fresh_rules(cmd: _Command) -> _Command:
+    """The command with rules of its own: a table counts packets on its rules."""
+    rules = []
+    for rule in cmd.rules:
+        copy_ = rule.clone()
+        copy_._spec = rule._spec
+        rules.append(copy_)
+    return replace(cmd, rules=rules)
+
+
 def _nat_drop() -> IptablesError:
     return _param("The \"nat\" table is not intended for filtering, the use of DROP is "
                   "therefore inhibited.")
@@ -1530,14 +1560,8 @@ class Netfilter:
 
     def iptables(self, argv: list[str] | str) -> None:
         """Run one iptables command (the arguments after the word `iptables`)."""
-        if isinstance(argv, str):
-            try:
-                argv = shlex.split(argv)
-            except ValueError as error:
-                raise IptablesError(f"iptables: {error}") from None
-        if argv and argv[0] == "iptables":
-            argv = argv[1:]
-        cmd = _ArgvParser(argv, in_restore=False).run()
+        cmd = _fresh_rules(_parsed_command(argv)) if isinstance(argv, str) \
+            else _parse_command(argv)
         self._execute(cmd, validate=True)
         self.generation += 1
 

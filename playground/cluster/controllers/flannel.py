@@ -111,9 +111,8 @@ class FlannelAgent(Controller):
                   BACKEND_TYPE: "vxlan", SUBNET_MANAGER: "true", PUBLIC_IP: str(local)}
         notes = node.metadata.annotations
         if any(notes.get(key) != value for key, value in wanted.items()):
-            current = self.api.get("Node", "", self.node)
-            current.metadata.annotations.update(wanted)
-            self.api.update(current)
+            self.api.change("Node", "", self.node,
+                            lambda current: current.metadata.annotations.update(wanted))
 
     def catch_up(self) -> None:
         """Nodes that published before flannel.1 existed here."""

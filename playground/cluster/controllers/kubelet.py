@@ -50,9 +50,7 @@ class Kubelet(Controller):
         self.ipam = HostLocalIpam(cidr)
         self.cni.setup_node(self.network, self.node_ns, cidr)
         if not node.status.ready:   # a node woken from a saved lab is Ready already
-            current = self.api.get("Node", "", self.node)
-            current.status.ready = True
-            self.api.update(current)
+            self.api.change("Node", "", self.node, _mark_ready)
 
     def on_pod(self, event: Event) -> None:
         pod = event.object
@@ -103,7 +101,12 @@ class Kubelet(Controller):
         if current is None or all(getattr(current.status, key) == value
                                   for key, value in fields.items()):
             return   # as a real kubelet, no write when the status says so already
-        current = self.api.get("Pod", pod.metadata.namespace, pod.name)
-        for key, value in fields.items():
-            setattr(current.status, key, value)
-        self.api.update(current)
+
+        def set_fields(current: Pod) -> None:
+            for key, value in fields.items():
+                setattr(current.status, key, value)
+        self.api.change("Pod", pod.metadata.namespace, pod.name, set_fields)
+
+
+def _mark_ready(node) -> None:
+    node.status.ready = True

@@ -77,16 +77,19 @@ class Scheduler(Controller):
             self.pending.discard((namespace, name))
             return
         chosen = self._least_loaded(pod)
-        pod = self.api.get("Pod", namespace, name)
         if chosen is None:
             nodes = [n for n in self.api.list("Node") if n.status.ready]
-            pod.status.reason = "Unschedulable"
-            pod.status.message = unschedulable_message(pod, nodes)
-            self.api.update(pod)
+            message = unschedulable_message(pod, nodes)
+
+            def unschedulable(pod: Pod) -> None:
+                pod.status.reason, pod.status.message = "Unschedulable", message
+            self.api.change("Pod", namespace, name, unschedulable)
             return
-        pod.spec.node_name = chosen.name
-        pod.status.reason = pod.status.message = ""
-        self.api.update(pod)
+
+        def bind(pod: Pod) -> None:
+            pod.spec.node_name = chosen.name
+            pod.status.reason = pod.status.message = ""
+        self.api.change("Pod", namespace, name, bind)
         self.pending.discard((namespace, name))
 
 
