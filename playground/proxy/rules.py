@@ -23,7 +23,8 @@ MASQ_MARK = "0x4000/0x4000"
 
 def chain_hash(*parts: str) -> str:
     digest = hashlib.sha256("".join(parts).encode()).digest()
-    return base64.b32encode(digest).decode()[:16]
+    # base32 turns each 5 bytes into 8 characters: the first 10 bytes give the first 16
+    return base64.b32encode(digest[:10]).decode()
 
 
 @cache
@@ -92,7 +93,7 @@ def backends_for(service: Service, port: ServicePort,
         for endpoint in slice_.endpoints:
             if endpoint.ready:
                 found.append(Backend(endpoint.address, numbers[0], endpoint.node_name))
-    return sorted(found, key=lambda b: (tuple(int(x) for x in b.ip.split(".")), b.port))
+    return sorted(found, key=lambda b: (tuple(map(int, b.ip.split("."))), b.port))
 
 
 def node_rules(services: list[Service], slices: dict[str, list[EndpointSlice]], node: str,

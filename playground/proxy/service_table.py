@@ -17,6 +17,7 @@ from playground.cluster.controllers.base import Controller
 from playground.cluster.service import EndpointSlice, Service
 from playground.net.chains import SharedChains
 from playground.net.netfilter import Chain, Rule, parse_rule
+from playground.net.saved_chain import SavedChain
 from playground.proxy.rules import NodeRules, backends_for, node_rules, service_port_rules
 
 TABLES = ("nat", "filter")
@@ -199,14 +200,13 @@ class ServiceTable(Controller):
         for name, lines in new.items():
             if old.get(name) == lines and name in old:
                 continue
-            rules = [self.rule(table, name, line) for line in lines]
             aggregate = self.aggregates.get((table, name))
             if aggregate is not None:
-                aggregate.put(key, rules)
+                aggregate.put(key, [self.rule(table, name, line) for line in lines])
                 shared.changed(name)
                 changed.add(name)
-            else:
-                shared.set(name, Chain(name, rules=rules))
+            else:   # a Service's own chain: parsed when first walked, most never are
+                shared.set(name, SavedChain(table, name, lines))
         return changed
 
     def node_chains(self, node: str) -> dict[str, dict[str, Chain]]:
@@ -221,11 +221,11 @@ class ServiceTable(Controller):
                 for name, lines in mine.items():
                     if theirs.get(name) == lines:
                         continue
-                    rules = [self.rule(table, name, line) for line in lines]
                     if (table, name) in self.aggregates:
-                        overrides.setdefault((table, name), {})[key] = rules
+                        overrides.setdefault((table, name), {})[key] = [
+                            self.rule(table, name, line) for line in lines]
                     else:
-                        own[table][name] = Chain(name, rules=rules, shared=True)
+                        own[table][name] = SavedChain(table, name, lines, shared=True)
                 for name in theirs.keys() - mine.keys():
                     if (table, name) in self.aggregates:
                         overrides.setdefault((table, name), {})[key] = []
