@@ -97,6 +97,7 @@ class ServiceTable(Controller):
         self.proxies: dict[str, object] = {}
         self.copies: dict[tuple[str, str], set[str]] = {}   # nodes with their own aggregate
         self.aggregates: dict[tuple[str, str], Aggregate] = {}
+        self.dirty: set[str] = set()   # Services whose events wait for the end of a burst
         base = node_rules([], {}, "", cluster_cidr)
         for table in TABLES:
             for name, lines in getattr(base, table).items():
@@ -126,7 +127,7 @@ class ServiceTable(Controller):
             self.services.pop(service.key, None)
         else:
             self.services[service.key] = service
-        self.sync(service.key)
+        self._changed(service.key)
 
     def on_slice(self, event: Event) -> None:
         slice_ = event.object
@@ -138,8 +139,18 @@ class ServiceTable(Controller):
                 del self.slices[slice_.service]
         else:
             group[where] = slice_
-        self.sync(slice_.service)
         self._forget_stale_udp(slice_.service)
+        self._changed(slice_.service)
+
+    def _changed(self, key: str) -> None:
+        """Sync each changed Service once per burst of events, when the last one is handled
+        (so settled still means synced); a Service's chains only depend on its final state."""
+        self.dirty.add(key)
+        if self.burst_goes_on(len(self.dirty)):
+            return
+        keys, self.dirty = sorted(self.dirty), set()
+        for key in keys:
+            self.sync(key)
 
     # rules
 
