@@ -29,7 +29,7 @@ class SavedChain(Chain):
 
     def __init__(self, table: str, name: str, lines: list[str], shared: bool = False) -> None:
         Chain.__init__(self, name, shared=shared)
-        self._table, self._lines = table, list(lines)
+        self._table, self._lines = table, lines   # the caller never changes them after
         self._targets: list[str | None] | None = None
 
     @property

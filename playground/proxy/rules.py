@@ -35,7 +35,7 @@ def probability(index: int, count: int) -> str:
     return f"{kept / 0x80000000:.11f}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Backend:
     ip: str
     port: int
