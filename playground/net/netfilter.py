@@ -216,7 +216,7 @@ def _parse_networks(text: str) -> tuple[IPv4Network, ...]:
                     prefix = IPv4Network(f"0.0.0.0/{mask}").prefixlen
                 except ValueError:
                     raise _param(f"invalid mask `{mask}' specified") from None
-        found.append(IPv4Network((base, prefix), strict=False))
+        found.append(IPv4Network((int(base), prefix), strict=False))  # int: no re-parse
     return tuple(found)
 
 

@@ -29,7 +29,7 @@ class SavedChain(Chain):
 
     def __init__(self, table: str, name: str, lines: list[str], shared: bool = False) -> None:
         Chain.__init__(self, name, shared=shared)
-        self._table, self._lines = table, lines   # the caller never changes them after
+        self._table, self._lines = table, lines   # kept, not copied: the caller lets go
         self._targets: list[str | None] | None = None
 
     @property
@@ -44,6 +44,16 @@ class SavedChain(Chain):
     def rules(self, rules: list[Rule]) -> None:
         _RULES.__set__(self, rules)
         self._lines = self._targets = None
+
+    def replace(self, start: int, stop: int, lines: list[str]) -> None:
+        """Put `lines` in place of the rules from start to stop: as text while the chain is
+        unparsed, parsed once it is."""
+        if self._lines is not None:
+            self._lines[start:stop] = lines
+            self._targets = None
+        else:
+            _RULES.__get__(self, Chain)[start:stop] = [self._parse(line) for line in lines]
+        self.changed()
 
     def _parse(self, line: str) -> Rule:
         rule = parse_rule(self._table, self.name, line)

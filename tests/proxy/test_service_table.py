@@ -114,6 +114,10 @@ async def run(sequence: list[tuple], burst: int = 1) -> None:
             for node in NODES:
                 shown = namespaces[node].netfilter.save(("nat", "filter"))
                 assert shown == from_scratch(api, node), node
+        if start // burst % 2:   # as a walk would: later changes then splice parsed rules
+            for layer in table.shared.values():
+                for chain in layer.chains.values():
+                    assert chain.rules is not None
     for proxy in proxies:
         await proxy.stop()
     await table.stop()
