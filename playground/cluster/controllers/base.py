@@ -19,6 +19,15 @@ class Controller:
         self.handlers: list = []
         self.errors: list[str] = []
 
+    def burst_goes_on(self, waiting: int) -> bool:
+        """Whether a handler may leave `waiting` keys of work to the last event of a burst
+        (as client-go's work queue folds repeated keys): yes while an event still waits on
+        a watch, unless a screen draws progress (pace) and that many keys are waiting."""
+        if all(watch.queue.empty() for watch in self.watches):
+            return False
+        pace = self.watches[0].server.pace
+        return not pace or waiting < pace
+
     def follow(self, watch: Watch, handler) -> None:
         self.watches.append(watch)
         self.handlers.append(handler)
