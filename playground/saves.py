@@ -33,7 +33,8 @@ from typing import Any
 import msgpack
 
 from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError, check_cluster_cidr
-from playground.cluster.codec import DecodeError, decode_object, encode
+from playground.cluster.codec import DecodeError
+from playground.cluster.columns import check_tables, decode_tables, encode_tables, tables_from_maps
 from playground.cluster.restore import (
     ClusterSettings,
     Progress,
@@ -47,7 +48,7 @@ from playground.proxy.modes import PROXY_MODES
 from playground.shell import Shell, ShellError, ShellResult
 
 FORMAT = "k8s-playground-lab"
-VERSION = 1
+VERSION = 2
 SUFFIX = ".k8slab"
 MAX_LAB_BYTES = 256 * 1024 * 1024  # the 5,000-node envelope is about 60 MiB
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
@@ -63,8 +64,19 @@ OPTIONAL_SETTING_KEYS = ("proxy_mode", "cluster_cidr")
 CNIS = tuple(PLUGINS)
 
 
+def _from_version_1(document: dict) -> dict:
+    """Version 1 kept each object as its own map; version 2 keeps a table per kind."""
+    if "objects" in document:
+        _check_list(document["objects"], "objects", MAX_OBJECTS)
+        try:
+            document["objects"] = tables_from_maps(document["objects"])
+        except DecodeError as error:
+            raise LabFileError(str(error)) from None
+    return {**document, "version": 2}
+
+
 # version N -> a function turning a version-N document into a version-(N+1) one
-MIGRATIONS: dict[int, Any] = {}
+MIGRATIONS: dict[int, Any] = {1: _from_version_1}
 
 
 class LabFileError(ValueError):
@@ -149,7 +161,7 @@ def lab_document(lab: Lab) -> dict:
         "format": FORMAT,
         "version": VERSION,
         "settings": settings,
-        "objects": [encode(obj) for obj in saved_objects(cluster)],
+        "objects": encode_tables(saved_objects(cluster)),
         "history": [{"line": a.line, "selected": a.selected, "clock": float(a.clock),
                      "rng": list(a.rng[1]) if a.rng else None} for a in lab.history],
         "lesson": {"id": lab.lesson.lesson, "done": list(lab.lesson.done)}
@@ -363,7 +375,10 @@ def parse_document(data: bytes) -> dict:
     if missing:
         raise LabFileError(f"the field {missing[0]!r} is missing")
     _check_settings(document["settings"])
-    _check_list(document["objects"], "objects", MAX_OBJECTS)
+    try:
+        check_tables(document["objects"], "objects", MAX_OBJECTS)
+    except DecodeError as error:
+        raise LabFileError(str(error)) from None
     _check_list(document["history"], "history", MAX_HISTORY)
     for index, entry in enumerate(document["history"]):
         _check_action(entry, f"history[{index}]")
@@ -466,15 +481,18 @@ def _rng_state(words: list[int]) -> tuple:
     return (3, tuple(words), None)
 
 
+def decode_objects(document: dict) -> list:
+    """A checked document's API objects, every value checked; LabFileError otherwise."""
+    try:
+        return decode_tables(document["objects"])
+    except DecodeError as error:
+        raise LabFileError(str(error)) from None
+
+
 async def build_lab(document: dict, progress: Progress | None = None) -> Lab:
     """A new Lab from a checked document; LabFileError if its objects or history fail.
     `progress` hears how far it is (restore_cluster says how)."""
-    objects = []
-    for index, data in enumerate(document["objects"]):
-        try:
-            objects.append(decode_object(data, f"objects[{index}]"))
-        except DecodeError as error:
-            raise LabFileError(str(error)) from None
+    objects = decode_objects(document)
     settings = document["settings"]
     try:
         cluster = await restore_cluster(ClusterSettings(
