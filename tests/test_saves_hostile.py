@@ -1,7 +1,7 @@
 """Broken and hostile lab files: each gives one clear line naming the problem, and the lab
 already open stays exactly as it was. The object cases are written as version-1 files (an
-object a map), which load through the migration; tests/test_saves_tables.py breaks the
-tables of version 2."""
+object a map), which load through the migration; TABLES breaks the tables of version 2
+(tests/cluster/test_columns.py has every way a table can break)."""
 
 from __future__ import annotations
 
@@ -127,6 +127,38 @@ def version_1(document: dict, lab: Lab) -> dict:
             "objects": [encode(obj) for obj in saved_objects(lab.cluster)]}
 
 
+def pod_columns(document: dict) -> dict:
+    return document["objects"]["Pod"]["columns"]
+
+
+def version_2(change):
+    def build(document: dict) -> bytes:
+        document = copy.deepcopy(document)
+        document.update(version=2, history=[])
+        change(document)
+        return msgpack.packb(document, use_bin_type=True)
+    return build
+
+
+TABLES = {
+    "objects not tables": (version_2(lambda d: d.update(objects=[])),
+                           "objects: expected a map of kinds, got list"),
+    "more objects than allowed": (
+        version_2(lambda d: d["objects"]["Pod"].update(count=saves.MAX_OBJECTS + 1)),
+        f"objects: more than the {saves.MAX_OBJECTS} objects allowed"),
+    "an unknown kind": (version_2(lambda d: d["objects"].update(Secret={})),
+                        "objects.Secret: 'Secret' is not a kind a lab holds"),
+    "a column too short": (version_2(lambda d: pod_columns(d)["metadata.name"].pop()),
+                           "objects.Pod.metadata.name: expected"),
+    "a value of the wrong type": (
+        version_2(lambda d: pod_columns(d).update({"spec.node_name": {"same": 5}})),
+        "objects.Pod[0].spec.node_name: expected str or nothing, got int"),
+    "an invalid object": (
+        version_2(lambda d: pod_columns(d)["metadata.name"].__setitem__(0, "Bad_Name")),
+        "pod name 'Bad_Name' is invalid"),
+}
+
+
 @pytest.fixture
 async def open_lab(lab):
     """A lab the user has open, with some history, to be left untouched."""
@@ -135,12 +167,14 @@ async def open_lab(lab):
     return opened
 
 
-@pytest.mark.parametrize("case", CORPUS, ids=str)
+@pytest.mark.parametrize("case", [*CORPUS, *TABLES], ids=str)
 async def test_a_bad_file_gets_one_clear_line_and_the_open_lab_is_untouched(
         case, open_lab, tmp_path):
-    make, expected = CORPUS[case]
+    make, expected = CORPUS[case] if case in CORPUS else TABLES[case]
     before = pack_lab(open_lab)
-    document = version_1(msgpack.unpackb(before), open_lab)
+    document = msgpack.unpackb(before)
+    if case in CORPUS:
+        document = version_1(document, open_lab)
     path = tmp_path / "bad.k8slab"
     path.write_bytes(make(document))
     with pytest.raises(LabFileError) as error:
