@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 import types
 import typing
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from itertools import repeat
 from typing import Any
 
 from playground.cluster.codec import KINDS, DecodeError, decode, encode
+from playground.cluster.gc_pause import gc_paused
 
 _SCALARS = {str: (str,), int: (int,), float: (float, int), bool: (bool,),
             type(None): (type(None),)}
@@ -85,19 +84,6 @@ def _fields(record: type) -> dict[str, dataclasses.Field]:
     return {field.name: field for field in dataclasses.fields(record)}
 
 
-@contextmanager
-def _without_gc() -> Iterator[None]:
-    """Hundreds of thousands of new objects, none of them cyclic: a collection pass over
-    the whole heap now and then would cost more than the work itself."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 # writing
 
 def encode_tables(objects: Iterable) -> dict[str, dict]:
@@ -105,7 +91,7 @@ def encode_tables(objects: Iterable) -> dict[str, dict]:
     groups: dict[str, list] = {}
     for obj in objects:
         groups.setdefault(obj.kind, []).append(obj)
-    with _without_gc():
+    with gc_paused():
         return {kind: _encode_table(KINDS[kind], group) for kind, group in groups.items()}
 
 
@@ -212,7 +198,7 @@ def decode_tables(tables: Any, where: str = "objects") -> list:
     first thing wrong. Counts are not limited here (see check_tables)."""
     check_tables(tables, where)
     objects: list = []
-    with _without_gc():
+    with gc_paused():
         for name, table in tables.items():
             objects += _decode_table(KINDS[name], table, f"{where}.{name}")
     return objects

@@ -17,6 +17,7 @@ from playground.cluster.api import clone
 from playground.cluster.cloud import LB_POOL
 from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError, check_cluster_cidr
 from playground.cluster.deployment import validate_deployment
+from playground.cluster.gc_pause import gc_paused
 from playground.cluster.ingress import backends_of, validate_ingress
 from playground.cluster.objects import ValidationError, validate_name, validate_pod
 from playground.cluster.service import NODE_PORT_RANGE, validate_service
@@ -61,6 +62,11 @@ def _derived(peek, endpoint_slice) -> bool:
 
 def check_objects(objects: list, cluster_cidr: IPv4Network = CLUSTER_CIDR) -> None:
     """Everything the API server and the allocators would refuse, before building anything."""
+    with gc_paused():
+        _check_objects(objects, cluster_cidr)
+
+
+def _check_objects(objects: list, cluster_cidr: IPv4Network) -> None:
     seen: set[tuple[str, str, str]] = set()
     by_kind: dict[str, list] = {kind: [] for kind in RESTORE_ORDER}
     for obj in objects:
