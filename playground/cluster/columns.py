@@ -24,6 +24,8 @@ from collections.abc import Iterable, Iterator
 from itertools import repeat
 from typing import Any
 
+import msgpack
+
 from playground.cluster.codec import KINDS, DecodeError, decode, encode
 from playground.cluster.gc_pause import gc_paused
 
@@ -125,19 +127,26 @@ def _encode_column(leaf: Leaf, values: list) -> Any:
     number = dict.fromkeys(keys)
     if len(number) > 1 and len(number) * 4 > len(values) and leaf.scalars is not None:
         return values
-    # built backwards, each key keeps the value of its first row
-    first = dict(zip(reversed(keys), reversed(values), strict=True))
-    distinct = [first[key] for key in number]
+    distinct, rows = _distinct(values, keys, number)
     if len(distinct) == 1 and _is_default(leaf, distinct[0]):
         return None
-    encoded = [encode(value) for value in distinct]
-    if len(encoded) == 1:
-        return {"same": encoded[0]}
-    if not encoded:
-        return []
+    return _shared([encode(value) for value in distinct], rows)
+
+
+def _distinct(values: list, keys: list, number: dict) -> tuple[list, list[int]]:
+    """The values of distinct keys, in order of first use, and each row's index into them;
+    `number` is dict.fromkeys(keys), and becomes key -> index."""
+    first = dict(zip(reversed(keys), reversed(values), strict=True))  # the first use wins
+    distinct = [first[key] for key in number]
     for position, key in enumerate(number):
         number[key] = position
-    return {"values": encoded, "rows": list(map(number.__getitem__, keys))}
+    return distinct, list(map(number.__getitem__, keys))
+
+
+def _shared(values: list, rows: list[int]) -> Any:
+    if len(values) == 1:
+        return {"same": values[0]}
+    return {"values": values, "rows": rows} if values else []
 
 
 def _is_default(leaf: Leaf, value: Any) -> bool:
@@ -331,7 +340,12 @@ def tables_from_maps(objects: list, where: str = "objects") -> dict[str, dict]:
     """Objects written one map each (lab files of version 1) as tables, with plain columns.
     Their shape is checked here, in the words and paths of codec.decode_object; the values
     are checked when the tables are read."""
-    rows: dict[str, list[dict]] = {}
+    with gc_paused():
+        return _tables_from_maps(objects, where)
+
+
+def _tables_from_maps(objects: list, where: str) -> dict[str, dict]:
+    rows: dict[str, list[list]] = {}
     for index, data in enumerate(objects):
         here = f"{where}[{index}]"
         if not isinstance(data, dict):
@@ -341,39 +355,60 @@ def tables_from_maps(objects: list, where: str = "objects") -> dict[str, dict]:
             shown = kind if isinstance(kind, str) else _name(kind)
             raise DecodeError(f"{here}: kind {shown!r} is not one a lab holds "
                               f"({', '.join(KINDS)})")
-        row: dict[str, Any] = {}
-        _spread(KINDS[kind], data, here, "", row, top=True)
+        row = [_ABSENT] * len(layout(KINDS[kind]))
+        _spread(*_plan(KINDS[kind], KINDS[kind], ""), data, here, row)
         rows.setdefault(kind, []).append(row)
     tables = {}
     for kind, group in rows.items():
         columns = {}
-        for leaf in layout(KINDS[kind]):
-            if any(leaf.path in row for row in group):
-                fill = encode(leaf.factory() if leaf.factory is not _MISSING else leaf.default)
-                columns[leaf.path] = [row.get(leaf.path, fill) for row in group]
+        for leaf, values in zip(layout(KINDS[kind]), zip(*group, strict=True), strict=True):
+            absent = values.count(_ABSENT)
+            if absent == len(values):
+                continue
+            fill = encode(leaf.factory() if leaf.factory is not _MISSING else leaf.default)
+            column = [fill if value is _ABSENT else value for value in values] \
+                if absent else list(values)
+            if leaf.scalars is None:  # msgpack's bytes tell 1, 1.0 and True apart
+                keys = list(map(msgpack.packb, column))
+                column = _shared(*_distinct(column, keys, dict.fromkeys(keys)))
+            columns[leaf.path] = column
         tables[kind] = {"count": len(group), "columns": columns}
     return tables
 
 
-def _spread(record: type, data: Any, where: str, prefix: str, row: dict, top: bool = False):
+_ABSENT = object()  # a field a version-1 map left out
+
+
+@functools.cache
+def _plan(kind: type, record: type, prefix: str) -> tuple[tuple, frozenset[str]]:
+    """How to spread a map of `record` (at `prefix` in a `kind`): per field its name, whether
+    it is required, the plan of the record it holds, and its column's place in the layout."""
+    places = {leaf.path: place for place, leaf in enumerate(layout(kind))}
+    steps = []
+    for field in dataclasses.fields(record):
+        hint, path = _hints(record)[field.name], prefix + field.name
+        inner = _plan(kind, hint, path + ".") if dataclasses.is_dataclass(hint) else None
+        required = field.default is _MISSING and field.default_factory is _MISSING
+        steps.append((field.name, required, inner, places.get(path)))
+    return tuple(steps), frozenset(_fields(record))
+
+
+def _spread(steps: tuple, names: frozenset[str], data: Any, where: str, row: list) -> None:
+    """A version-1 map's values into `row`, its shape checked (in codec's words)."""
     if not isinstance(data, dict):
         raise DecodeError(f"{where}: expected a map, got {_name(data)}")
-    fields = _fields(record)
-    unknown = [key for key in data if key not in fields]
-    if unknown:
-        raise DecodeError(f"{where}: unknown field {unknown[0]!r}")
-    hints = _hints(record)
-    for name, field in fields.items():
-        here = f"{where}.{name}"
-        if name not in data:
-            if field.default is _MISSING and field.default_factory is _MISSING:
-                raise DecodeError(f"{here}: is required")
-        elif top and name == "kind":
-            continue  # the kind chose the record
-        elif dataclasses.is_dataclass(hints[name]):
-            _spread(hints[name], data[name], here, f"{prefix}{name}.", row)
-        else:
-            row[prefix + name] = data[name]
+    if not data.keys() <= names:
+        unknown = next(key for key in data if key not in names)
+        raise DecodeError(f"{where}: unknown field {unknown!r}")
+    for name, required, inner, place in steps:
+        value = data.get(name, _ABSENT)
+        if value is _ABSENT:
+            if required:
+                raise DecodeError(f"{where}.{name}: is required")
+        elif inner is not None:
+            _spread(*inner, value, f"{where}.{name}", row)
+        elif place is not None:  # not the kind, which chose the record
+            row[place] = value
 
 
 def _name(value: Any) -> str:
