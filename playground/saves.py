@@ -4,16 +4,22 @@ so that no file, however broken or hostile, can hurt the lab already open.
 A lab file is one msgpack map, keys in this order:
 
     format    "k8s-playground-lab"
-    version   1
+    version   2
     settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
               rng, uids, resource_version (where the lab's clock, random source and counters
               stood, so it goes on the same way); proxy_mode (kube-proxy's mode, written
               only when it is not iptables, so older files and iptables labs agree) and
               cluster_cidr (the pods' range, written only when it is not 10.244.0.0/16)
-    objects   the API objects (the desired state), as plain maps
+    objects   the API objects (the desired state): a table per kind (Namespace, Node,
+              Service, EndpointSlice, Pod, Deployment, Ingress), a column per field, a value
+              many objects share (a Deployment's containers, a node's name) written once
+              and defaults left out; playground/cluster/columns.py says how
     history   the replayable commands (traces, replies, traffic, ip route, sysctl)
     lesson    the guided lab in progress and its ticked tasks, or nothing
     layout    a small map of the app's own settings (str to str, int or bool)
+
+Version 1 kept each object as its own map ({"kind": "Pod", "metadata": {...}, ...}); such
+files load through MIGRATIONS, which turns them into tables.
 
 Loading checks everything, replays the objects into a fresh cluster, lets the controllers
 converge, replays the history, and only then hands back the new Lab.
@@ -50,7 +56,7 @@ from playground.shell import Shell, ShellError, ShellResult
 FORMAT = "k8s-playground-lab"
 VERSION = 2
 SUFFIX = ".k8slab"
-MAX_LAB_BYTES = 256 * 1024 * 1024  # the 5,000-node envelope is about 60 MiB
+MAX_LAB_BYTES = 256 * 1024 * 1024  # the 5,000-node envelope is about 13 MiB (80 in version 1)
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
 MAX_LAYOUT = 64
