@@ -332,15 +332,16 @@ class ApiServer:
         return len(self.by_kind.get(kind, ()))
 
     def watch(self, kind: str, predicate: Callable[[Any], bool] | None = None,
-              node: str | None = None) -> Watch:
+              node: str | None = None, replay: bool = True) -> Watch:
         """A watch that first replays the current objects as ADDED, like list-then-watch, in
         the order they were made (so an agent started late does what it would have done all
-        along); `node` selects one node's objects (fieldSelector spec.nodeName or metadata.name)."""
+        along); `node` selects one node's objects (fieldSelector spec.nodeName or metadata.name).
+        Without `replay`, only what changes from now on (the caller listed what it needs)."""
         watch = Watch(self, kind, predicate, node)
         self.watches.append(watch)
         if node is None:
             self._watching.setdefault(kind, []).append(watch)
-            current = sorted(self.list(kind), key=creation_order)
+            current = sorted(self.list(kind), key=creation_order) if replay else []
         else:
             self._by_node.setdefault((kind, node), []).append(watch)
             if kind == "Node":
@@ -348,6 +349,7 @@ class ApiServer:
                 current = [found] if found is not None else []
             else:
                 current = sorted(self.indexed(kind, "node", node), key=creation_order)
+            current = current if replay else []
         for obj in current:
             watch.offer(Event("ADDED", obj))
         return watch
