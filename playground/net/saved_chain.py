@@ -85,6 +85,12 @@ class SavedChain(Chain):
             self._targets = [target_of(line) for line in self._lines]
         return self._targets
 
+    def uses_module(self, name: str) -> bool:
+        if self._lines is None:
+            return Chain.uses_module(self, name)
+        wanted = f"-m {name} "   # in a quoted comment too, at worst: then it is parsed
+        return any(wanted in line for line in self._lines) and Chain.uses_module(self, name)
+
     def save_text(self) -> str:
         if self._lines is None:
             return Chain.save_text(self)

@@ -103,3 +103,13 @@ def test_a_deep_copy_keeps_the_text_unparsed_and_shows_the_same() -> None:
     assert twin.save(["nat"]) == nf.save(["nat"])
     assert send(twin).rule_text() == send(restored_node()).rule_text()
     assert chain.parsed and not shared.chains["KUBE-SVC-WEB"].parsed
+
+
+def test_ipset_references_count_a_saved_set_rule_and_leave_the_others_unparsed() -> None:
+    from playground.net.ipset import set_references
+
+    nf, shared = shared_node()
+    shared.set("KUBE-LB", SavedChain("nat", "KUBE-LB", [
+        "-m set --match-set KUBE-LOAD-BALANCER dst,dst -j KUBE-MARK-MASQ"]))
+    assert set_references(nf) == {"KUBE-LOAD-BALANCER": 1}
+    assert not shared.chains["KUBE-SVC-WEB"].parsed and not shared.chains["KUBE-SEP-ONE"].parsed
