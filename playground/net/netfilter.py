@@ -1721,8 +1721,7 @@ class Netfilter:
         del chains[old]
         chains.own = own
         chains.version += 1
-        for name in [n for n, c in chains.items()
-                     if any(r.target is not None and r.target.name == old for r in c.rules)]:
+        for name in [n for n, c in chains.items() if old in c.target_names()]:
             for rule in self._writable(table, name).rules:
                 if rule.target is not None and rule.target.name == old:
                     rule.target = replace(rule.target, name=new)
