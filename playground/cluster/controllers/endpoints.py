@@ -115,6 +115,6 @@ class EndpointsController(Controller):
         if current is None:
             self.api.create(desired)
         elif (current.endpoints, current.ports) != (desired.endpoints, desired.ports):
-            current = self.api.get("EndpointSlice", namespace, name)
-            current.endpoints, current.ports = desired.endpoints, desired.ports
-            self.api.update(current)
+            def edit(stored: EndpointSlice) -> None:
+                stored.endpoints, stored.ports = endpoints, ports
+            self.api.change("EndpointSlice", namespace, name, edit)
