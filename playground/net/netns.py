@@ -61,7 +61,7 @@ class RouteResult:
 def _address_routes(dev: str, cidr: str, scope: str) -> tuple[Address, tuple, tuple]:
     """An address with the local and main routes the kernel adds for it, worked out once
     per distinct address (every namespace's lo has the same); all are immutable."""
-    interface = IPv4Interface(cidr)
+    interface = _interface(cidr)
     ip, net = interface.ip, interface.network
     host = IPv4Network((int(ip), 32))
     local = [Route(host, dev=dev, type="local", proto="kernel", scope="host", src=ip)]
@@ -73,6 +73,20 @@ def _address_routes(dev: str, cidr: str, scope: str) -> tuple[Address, tuple, tu
     if net.prefixlen < 32 and dev != "lo":
         main = (Route(net, dev=dev, proto="kernel", scope="link", src=ip),)
     return Address(interface, dev, scope), tuple(local), main
+
+
+def _interface(cidr: str) -> IPv4Interface:
+    """IPv4Interface(cidr), three times faster for the usual ADDRESS/LENGTH; anything else
+    (and every error) is left to ipaddress."""
+    text, slash, length = cidr.partition("/")
+    if slash and length.isascii() and length.isdigit() and int(length) <= 32:
+        try:
+            ip = IPv4Address(text)
+        except ValueError:
+            pass
+        else:
+            return IPv4Interface((int(ip), int(length)))
+    return IPv4Interface(cidr)
 
 
 class Namespace:
