@@ -4,16 +4,22 @@ so that no file, however broken or hostile, can hurt the lab already open.
 A lab file is one msgpack map, keys in this order:
 
     format    "k8s-playground-lab"
-    version   1
+    version   2
     settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
               rng, uids, resource_version (where the lab's clock, random source and counters
               stood, so it goes on the same way); proxy_mode (kube-proxy's mode, written
               only when it is not iptables, so older files and iptables labs agree) and
               cluster_cidr (the pods' range, written only when it is not 10.244.0.0/16)
-    objects   the API objects (the desired state), as plain maps
+    objects   the API objects (the desired state): a table per kind (Namespace, Node,
+              Service, EndpointSlice, Pod, Deployment, Ingress), a column per field, a value
+              many objects share (a Deployment's containers, a node's name) written once
+              and defaults left out; playground/cluster/columns.py says how
     history   the replayable commands (traces, replies, traffic, ip route, sysctl)
     lesson    the guided lab in progress and its ticked tasks, or nothing
     layout    a small map of the app's own settings (str to str, int or bool)
+
+Version 1 kept each object as its own map ({"kind": "Pod", "metadata": {...}, ...}); such
+files load through MIGRATIONS, which turns them into tables.
 
 Loading checks everything, replays the objects into a fresh cluster, lets the controllers
 converge, replays the history, and only then hands back the new Lab.
@@ -33,7 +39,8 @@ from typing import Any
 import msgpack
 
 from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError, check_cluster_cidr
-from playground.cluster.codec import DecodeError, decode_object, encode
+from playground.cluster.codec import DecodeError
+from playground.cluster.columns import check_tables, decode_tables, encode_tables, tables_from_maps
 from playground.cluster.restore import (
     ClusterSettings,
     Progress,
@@ -47,9 +54,9 @@ from playground.proxy.modes import PROXY_MODES
 from playground.shell import Shell, ShellError, ShellResult
 
 FORMAT = "k8s-playground-lab"
-VERSION = 1
+VERSION = 2
 SUFFIX = ".k8slab"
-MAX_LAB_BYTES = 256 * 1024 * 1024  # the 5,000-node envelope is about 60 MiB
+MAX_LAB_BYTES = 256 * 1024 * 1024  # the 5,000-node envelope is about 13 MiB (80 in version 1)
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
 MAX_LAYOUT = 64
@@ -63,8 +70,19 @@ OPTIONAL_SETTING_KEYS = ("proxy_mode", "cluster_cidr")
 CNIS = tuple(PLUGINS)
 
 
+def _from_version_1(document: dict) -> dict:
+    """Version 1 kept each object as its own map; version 2 keeps a table per kind."""
+    if "objects" in document:
+        _check_list(document["objects"], "objects", MAX_OBJECTS)
+        try:
+            document["objects"] = tables_from_maps(document["objects"])
+        except DecodeError as error:
+            raise LabFileError(str(error)) from None
+    return {**document, "version": 2}
+
+
 # version N -> a function turning a version-N document into a version-(N+1) one
-MIGRATIONS: dict[int, Any] = {}
+MIGRATIONS: dict[int, Any] = {1: _from_version_1}
 
 
 class LabFileError(ValueError):
@@ -149,7 +167,7 @@ def lab_document(lab: Lab) -> dict:
         "format": FORMAT,
         "version": VERSION,
         "settings": settings,
-        "objects": [encode(obj) for obj in saved_objects(cluster)],
+        "objects": encode_tables(saved_objects(cluster)),
         "history": [{"line": a.line, "selected": a.selected, "clock": float(a.clock),
                      "rng": list(a.rng[1]) if a.rng else None} for a in lab.history],
         "lesson": {"id": lab.lesson.lesson, "done": list(lab.lesson.done)}
@@ -363,7 +381,10 @@ def parse_document(data: bytes) -> dict:
     if missing:
         raise LabFileError(f"the field {missing[0]!r} is missing")
     _check_settings(document["settings"])
-    _check_list(document["objects"], "objects", MAX_OBJECTS)
+    try:
+        check_tables(document["objects"], "objects", MAX_OBJECTS)
+    except DecodeError as error:
+        raise LabFileError(str(error)) from None
     _check_list(document["history"], "history", MAX_HISTORY)
     for index, entry in enumerate(document["history"]):
         _check_action(entry, f"history[{index}]")
@@ -466,15 +487,18 @@ def _rng_state(words: list[int]) -> tuple:
     return (3, tuple(words), None)
 
 
+def decode_objects(document: dict) -> list:
+    """A checked document's API objects, every value checked; LabFileError otherwise."""
+    try:
+        return decode_tables(document["objects"])
+    except DecodeError as error:
+        raise LabFileError(str(error)) from None
+
+
 async def build_lab(document: dict, progress: Progress | None = None) -> Lab:
     """A new Lab from a checked document; LabFileError if its objects or history fail.
     `progress` hears how far it is (restore_cluster says how)."""
-    objects = []
-    for index, data in enumerate(document["objects"]):
-        try:
-            objects.append(decode_object(data, f"objects[{index}]"))
-        except DecodeError as error:
-            raise LabFileError(str(error)) from None
+    objects = decode_objects(document)
     settings = document["settings"]
     try:
         cluster = await restore_cluster(ClusterSettings(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from playground.cluster.objects import Container
@@ -147,3 +149,18 @@ async def test_an_ipvs_lab_comes_back_in_ipvs_mode_and_older_files_are_iptables(
         assert msgpack.unpackb(pack_lab(iptables))["settings"].get("proxy_mode") is None
     finally:
         await iptables.close()
+
+
+async def test_a_version_1_file_loads_into_the_lab_its_version_2_file_holds():
+    """tests/data/version-1.k8slab is saves/pod-to-service.k8slab as version 1 wrote it
+    (each object its own map); it migrates to the same lab, saved the same way again."""
+    tests = Path(__file__).parent
+    old = await load_lab(tests / "data" / "version-1.k8slab")
+    new = await load_lab(tests.parent / "saves" / "pod-to-service.k8slab")
+    try:
+        assert saved_objects(old.cluster) == saved_objects(new.cluster)
+        assert pack_lab(old) == pack_lab(new)
+        assert await outputs(old) == await outputs(new)
+    finally:
+        await old.close()
+        await new.close()

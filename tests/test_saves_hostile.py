@@ -1,5 +1,7 @@
 """Broken and hostile lab files: each gives one clear line naming the problem, and the lab
-already open stays exactly as it was."""
+already open stays exactly as it was. The object cases are written as version-1 files (an
+object a map), which load through the migration; TABLES breaks the tables of version 2
+(tests/cluster/test_columns.py has every way a table can break)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import msgpack
 import pytest
 
 from playground import saves
+from playground.cluster.codec import encode
+from playground.cluster.restore import saved_objects
 from playground.saves import Lab, LabFileError, load_lab, pack_lab
 
 
@@ -56,7 +60,7 @@ def set_in(path: str, value):
 CORPUS = {
     "wrong magic": (lambda d: b"apiVersion: v1\nkind: Pod\n", "not a lab file"),
     "another format": (mutated(lambda d: d.update(format="k8s-lab")), "not a lab file"),
-    "newer version": (set_in("version", 2), "newer k8s-playground"),
+    "newer version": (set_in("version", saves.VERSION + 1), "newer k8s-playground"),
     "version zero": (set_in("version", 0), "version 0 is not a lab file version"),
     "truncated": (lambda d: msgpack.packb(d)[:5000], "truncated"),
     "trailing bytes": (lambda d: msgpack.packb(d) + b"\x00", "bytes after the end"),
@@ -117,6 +121,44 @@ CORPUS = {
 }
 
 
+def version_1(document: dict, lab: Lab) -> dict:
+    """The lab as a version-1 file had it: each object its own map (and no history)."""
+    return {**document, "version": 1, "history": [],
+            "objects": [encode(obj) for obj in saved_objects(lab.cluster)]}
+
+
+def pod_columns(document: dict) -> dict:
+    return document["objects"]["Pod"]["columns"]
+
+
+def version_2(change):
+    def build(document: dict) -> bytes:
+        document = copy.deepcopy(document)
+        document.update(version=2, history=[])
+        change(document)
+        return msgpack.packb(document, use_bin_type=True)
+    return build
+
+
+TABLES = {
+    "objects not tables": (version_2(lambda d: d.update(objects=[])),
+                           "objects: expected a map of kinds, got list"),
+    "more objects than allowed": (
+        version_2(lambda d: d["objects"]["Pod"].update(count=saves.MAX_OBJECTS + 1)),
+        f"objects: more than the {saves.MAX_OBJECTS} objects allowed"),
+    "an unknown kind": (version_2(lambda d: d["objects"].update(Secret={})),
+                        "objects.Secret: 'Secret' is not a kind a lab holds"),
+    "a column too short": (version_2(lambda d: pod_columns(d)["metadata.name"].pop()),
+                           "objects.Pod.metadata.name: expected"),
+    "a value of the wrong type": (
+        version_2(lambda d: pod_columns(d).update({"spec.node_name": {"same": 5}})),
+        "objects.Pod[0].spec.node_name: expected str or nothing, got int"),
+    "an invalid object": (
+        version_2(lambda d: pod_columns(d)["metadata.name"].__setitem__(0, "Bad_Name")),
+        "pod name 'Bad_Name' is invalid"),
+}
+
+
 @pytest.fixture
 async def open_lab(lab):
     """A lab the user has open, with some history, to be left untouched."""
@@ -125,13 +167,14 @@ async def open_lab(lab):
     return opened
 
 
-@pytest.mark.parametrize("case", CORPUS, ids=str)
+@pytest.mark.parametrize("case", [*CORPUS, *TABLES], ids=str)
 async def test_a_bad_file_gets_one_clear_line_and_the_open_lab_is_untouched(
         case, open_lab, tmp_path):
-    make, expected = CORPUS[case]
+    make, expected = CORPUS[case] if case in CORPUS else TABLES[case]
     before = pack_lab(open_lab)
     document = msgpack.unpackb(before)
-    document["history"] = []
+    if case in CORPUS:
+        document = version_1(document, open_lab)
     path = tmp_path / "bad.k8slab"
     path.write_bytes(make(document))
     with pytest.raises(LabFileError) as error:

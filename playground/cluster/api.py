@@ -141,6 +141,10 @@ def _key(obj) -> tuple[str, str, str]:
     return obj.kind, obj.metadata.namespace, obj.metadata.name
 
 
+def creation_order(obj) -> tuple:
+    return obj.metadata.created_at, obj.metadata.uid
+
+
 def _node_of(obj) -> str | None:
     """The node a field-selected watch follows: a Node's name, a Pod's spec.nodeName."""
     if obj.kind == "Node":
@@ -260,15 +264,14 @@ class ApiServer:
         self._notify(obj.kind, Event("ADDED", obj))
         return clone(obj)
 
-    def restore(self, obj):
-        """Put back an object saved earlier, keeping its uid, age and resourceVersion."""
+    def restore(self, obj) -> None:
+        """Put back an object saved earlier, keeping its uid, age and resourceVersion; the
+        object is the store's from now on (a loaded lab's objects are fresh from the file)."""
         key = _key(obj)
         if key in self.objects:
             raise AlreadyExists(f'{obj.kind.lower()} "{key[1]}/{key[2]}" already exists')
-        obj = clone(obj)
         self._store(key, obj)
         self._notify(obj.kind, Event("ADDED", obj))
-        return clone(obj)
 
     def update(self, obj):
         key = _key(obj)
@@ -329,21 +332,24 @@ class ApiServer:
         return len(self.by_kind.get(kind, ()))
 
     def watch(self, kind: str, predicate: Callable[[Any], bool] | None = None,
-              node: str | None = None) -> Watch:
-        """A watch that first replays the current objects as ADDED, like list-then-watch;
-        `node` selects one node's objects (fieldSelector spec.nodeName or metadata.name)."""
+              node: str | None = None, replay: bool = True) -> Watch:
+        """A watch that first replays the current objects as ADDED, like list-then-watch, in
+        the order they were made (so an agent started late does what it would have done all
+        along); `node` selects one node's objects (fieldSelector spec.nodeName or metadata.name).
+        Without `replay`, only what changes from now on (the caller listed what it needs)."""
         watch = Watch(self, kind, predicate, node)
         self.watches.append(watch)
         if node is None:
             self._watching.setdefault(kind, []).append(watch)
-            current = self.list(kind)
+            current = sorted(self.list(kind), key=creation_order) if replay else []
         else:
             self._by_node.setdefault((kind, node), []).append(watch)
             if kind == "Node":
                 found = self.peek("Node", "", node)
                 current = [found] if found is not None else []
             else:
-                current = self.indexed(kind, "node", node)
+                current = sorted(self.indexed(kind, "node", node), key=creation_order)
+            current = current if replay else []
         for obj in current:
             watch.offer(Event("ADDED", obj))
         return watch

@@ -182,16 +182,27 @@ def requested_ip(pod: Pod) -> IPv4Address | None:
                               f"list with one IPv4 address, like '[\"10.244.1.7\"]'") from None
 
 
-def validate_pod(pod: Pod) -> None:
-    validate_name("namespace", pod.metadata.namespace)
-    requested_ip(pod)
+def validate_pod(pod: Pod, valid: set | None = None) -> None:
+    """`valid`, when checking many pods, remembers what passed: namespaces, and container
+    lists by identity (pods read from one lab file share them)."""
+    namespace, containers = pod.metadata.namespace, pod.spec.containers
+    if valid is None or namespace not in valid:
+        validate_name("namespace", namespace)
+    if FIXED_IP_ANNOTATION in pod.metadata.annotations:
+        requested_ip(pod)
     validate_name("pod", pod.name, subdomain=True)
-    where = f"pod {pod.key}"
-    if not pod.spec.containers:
+    if valid is None or id(containers) not in valid:
+        validate_containers(f"pod {pod.key}", containers)
+    if valid is not None:
+        valid.update((namespace, id(containers)))
+
+
+def validate_containers(where: str, containers: list[Container]) -> None:
+    if not containers:
         raise ValidationError(f"{where}: spec.containers must have at least one container")
     names: set[str] = set()
     claimed: dict[tuple[int, str], str] = {}
-    for container in pod.spec.containers:
+    for container in containers:
         validate_name("container", container.name)
         if container.name in names:
             raise ValidationError(f"{where}: two containers are named {container.name!r}")

@@ -74,6 +74,11 @@ class FlannelAgent(Controller):
     def start(self) -> None:
         self.follow(self.api.watch("Node"), self.on_node)
 
+    @staticmethod
+    def published(node) -> bool:
+        """Whether the Node already carries this agent's lease (a lab saved with flannel)."""
+        return lease_of(node) is not None
+
     def on_node(self, event: Event) -> None:
         node = event.object
         if node.name == self.node:

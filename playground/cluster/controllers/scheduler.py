@@ -19,18 +19,25 @@ class Scheduler(Controller):
         # whose count is no longer the node's is stale and skipped, so the top is the least
         # loaded node without a scan of all of them
         self.heap: list[tuple[int, str]] = []
+        self.pending: set[tuple[str, str]] = set()   # pods no node could take yet
+        self.touched: set[str] = set()   # nodes whose pod count changed since the last look
 
     def start(self) -> None:
         self.api.index_listeners.setdefault(("Pod", "node"), []).append(self._load_changed)
         for node in self.api.list("Node"):
             self._load_changed(node.name)
-        self.follow(self.api.watch("Pod"), self.on_pod)
+        # only pods waiting for a node (a bound pod never comes back to the scheduler)
+        self.follow(self.api.watch("Pod", lambda pod: pod.spec.node_name is None), self.on_pod)
         self.follow(self.api.watch("Node"), self.on_node)
 
     def _load_changed(self, node: str | None) -> None:
-        if node is None:
-            return
-        heapq.heappush(self.heap, (self.api.indexed_count("Pod", "node", node), node))
+        if node is not None:   # looked at when a pod is next scheduled, not per pod stored
+            self.touched.add(node)
+
+    def _push_touched(self) -> None:
+        for node in self.touched:   # the heap orders them, whatever the order pushed
+            heapq.heappush(self.heap, (self.api.indexed_count("Pod", "node", node), node))
+        self.touched.clear()
         if len(self.heap) > 8 * self.api.count("Node") + 1024:   # mostly stale: start afresh
             count = self.api.indexed_count
             self.heap = [(count("Pod", "node", n.name), n.name) for n in self.api.list("Node")]
@@ -38,6 +45,7 @@ class Scheduler(Controller):
 
     def _least_loaded(self, pod: Pod):
         """The ready node that tolerates the pod with the fewest pods, then by name."""
+        self._push_touched()
         aside, chosen = [], None
         while self.heap:
             count, name = self.heap[0]
@@ -54,20 +62,26 @@ class Scheduler(Controller):
         return chosen
 
     def on_pod(self, event: Event) -> None:
-        if event.type != "DELETED" and event.object.spec.node_name is None:
-            self.schedule(event.object.metadata.namespace, event.object.name)
+        pod = event.object
+        key = (pod.metadata.namespace, pod.name)
+        if event.type != "DELETED" and pod.spec.node_name is None:
+            self.pending.add(key)
+            self.schedule(*key)
+        else:
+            self.pending.discard(key)
 
     def on_node(self, event: Event) -> None:
+        """A node joined or changed: the pods waiting for one may fit now."""
         if event.type == "DELETED":
             return
         self._load_changed(event.object.name)
-        for pod in self.api.list("Pod"):
-            if pod.spec.node_name is None:
-                self.schedule(pod.metadata.namespace, pod.name)
+        for key in sorted(self.pending):
+            self.schedule(*key)
 
     def schedule(self, namespace: str, name: str) -> None:
         pod = self.api.peek("Pod", namespace, name)
         if pod is None or pod.spec.node_name is not None:
+            self.pending.discard((namespace, name))
             return
         chosen = self._least_loaded(pod)
         if chosen is None:
@@ -83,6 +97,7 @@ class Scheduler(Controller):
             pod.spec.node_name = chosen.name
             pod.status.reason = pod.status.message = ""
         self.api.change("Pod", namespace, name, bind)
+        self.pending.discard((namespace, name))
 
 
 def untolerated(pod: Pod, node: Node):
