@@ -65,6 +65,12 @@ def decode_object(data: Any, where: str) -> Any:
     return decode(KINDS[kind], data, where)
 
 
+def key_path(where: str, key: Any) -> str:
+    """A map entry's path; a key that would break the one-line message is quoted."""
+    return f"{where}.{key}" if isinstance(key, str) and key.isprintable() else \
+        f"{where}[{key!r}]"
+
+
 def _name(value: Any) -> str:
     return "nothing" if value is None else type(value).__name__
 
@@ -87,7 +93,7 @@ def decode(kind: Any, value: Any, where: str) -> Any:
         if not isinstance(value, dict):
             raise DecodeError(f"{where}: expected a map, got {_name(value)}")
         _, item = typing.get_args(kind)
-        return {key: decode(item, v, f"{where}.{key}") for key, v in value.items()}
+        return {key: decode(item, v, key_path(where, key)) for key, v in value.items()}
     if dataclasses.is_dataclass(kind):
         return _decode_record(kind, value, where)
     if not _fits(kind, value):

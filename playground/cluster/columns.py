@@ -26,7 +26,7 @@ from typing import Any
 
 import msgpack
 
-from playground.cluster.codec import KINDS, DecodeError, decode, encode
+from playground.cluster.codec import KINDS, DecodeError, decode, encode, key_path
 from playground.cluster.gc_pause import gc_paused
 
 _SCALARS = {str: (str,), int: (int,), float: (float, int), bool: (bool,),
@@ -219,7 +219,7 @@ def check_tables(tables: Any, where: str = "objects", limit: int | None = None) 
         raise DecodeError(f"{where}: expected a map of kinds, got {_name(tables)}")
     total = 0
     for name, table in tables.items():
-        here = f"{where}.{name}"
+        here = key_path(where, name)
         if name not in KINDS:
             raise DecodeError(f"{here}: {name!r} is not a kind a lab holds "
                               f"({', '.join(KINDS)})")

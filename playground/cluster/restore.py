@@ -72,7 +72,9 @@ def _check_objects(objects: list, cluster_cidr: IPv4Network) -> None:
     for obj in objects:
         key = (obj.kind, obj.metadata.namespace, obj.metadata.name)
         if key in seen:
-            raise ClusterError(f"{obj.kind} {key[1]}/{key[2]} is listed twice")
+            shown = f"{key[1]}/{key[2]}"
+            raise ClusterError(f"{obj.kind} {shown if shown.isprintable() else repr(shown)} "
+                               "is listed twice")
         seen.add(key)
         by_kind[obj.kind].append(obj)
     try:
@@ -92,6 +94,7 @@ def _check_objects(objects: list, cluster_cidr: IPv4Network) -> None:
 def _check_nodes(nodes: list, cluster_cidr: IPv4Network) -> None:
     cidrs: list[tuple[IPv4Network, str]] = []
     for node in nodes:
+        validate_name("node", node.name, subdomain=True)
         if node.spec.pod_cidr is None or node.status.internal_ip is None:
             raise ClusterError(f"node {node.name}: needs spec.podCIDR and an InternalIP")
         try:
@@ -168,6 +171,8 @@ def _in(address: str, network: IPv4Network) -> bool:
 def _check_slices(slices: list, services: list) -> None:
     with_selector = {s.key for s in services if s.spec.selector}
     for endpoint_slice in slices:
+        validate_name("namespace", endpoint_slice.metadata.namespace)
+        validate_name("endpointslice", endpoint_slice.metadata.name, subdomain=True)
         where = f"endpointslice {endpoint_slice.metadata.namespace}/{endpoint_slice.metadata.name}"
         if endpoint_slice.service in with_selector:
             raise ClusterError(f"{where}: the endpoints of {endpoint_slice.service} are kept "

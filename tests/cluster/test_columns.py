@@ -160,6 +160,11 @@ BROKEN = {
                   "objects.Pod: expected a map of count and columns"),
     "unknown kind": (lambda t: t.update(Secret={"count": 0, "columns": {}}),
                      "objects.Secret: 'Secret' is not a kind a lab holds"),
+    "a kind that would break the line": (lambda t: t.update({"Pod\nx": {}}),
+                                         "objects['Pod\\nx']: 'Pod\\nx' is not a kind"),
+    "a map key that would break the line": (
+        lambda t: pods(t)["metadata.labels"]["values"][0].update({"a\nb": 1}),
+        "objects.Pod[0].metadata.labels['a\\nb']: expected str, got int"),
     "count not a number": (lambda t: t["Pod"].update(count=True),
                            "objects.Pod.count: expected a whole number"),
     "negative count": (lambda t: t["Pod"].update(count=-1),

@@ -1,4 +1,5 @@
-"""Saved nodes are checked before anything is built: overlapping pod CIDRs name both nodes."""
+"""Saved objects are checked before anything is built: overlapping pod CIDRs name both
+nodes, and a name read from a file is checked before any message shows it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 from playground.cluster.cluster import ClusterError
 from playground.cluster.objects import Node, NodeSpec, NodeStatus, ObjectMeta
 from playground.cluster.restore import check_objects
+from playground.cluster.service import EndpointSlice
 
 
 def node(name: str, cidr: str, ip: str) -> Node:
@@ -24,3 +26,15 @@ def test_disjoint_node_cidrs_pass_and_an_overlap_names_the_later_node_and_the_ea
     with pytest.raises(ClusterError, match="node n0: pod CIDR 10.244.0.0/24 overlaps "
                                            "10.244.0.0/16 of node wide"):
         check_objects([wide, *nodes])
+
+
+def test_names_from_a_file_are_checked_and_never_break_the_one_line_message():
+    with pytest.raises(ClusterError, match="node name 'n\\\\n1' is invalid"):
+        check_objects([node("n\n1", "10.244.0.0/24", "172.18.0.2")])
+    twice = node("a\nb", "10.244.0.0/24", "172.18.0.2")
+    with pytest.raises(ClusterError) as error:
+        check_objects([twice, twice])
+    assert str(error.value) == "Node '/a\\nb' is listed twice"
+    lost = EndpointSlice(ObjectMeta("Web_1", "default"), "default/web")
+    with pytest.raises(ClusterError, match="endpointslice name 'Web_1' is invalid"):
+        check_objects([lost])
