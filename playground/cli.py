@@ -254,6 +254,7 @@ async def export_lab(args) -> int:
     lab = await load_lab(args.file)
     try:
         if args.shell:
+            lab.cluster.wake_all()
             print(plan(lab.cluster.network).script(), end="")
             return 0
         config_path = args.kind_config or str(Path(args.file).with_name("kind-config.yaml"))

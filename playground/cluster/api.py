@@ -79,29 +79,70 @@ class Watch:
 
 
 _ATOMS = frozenset({str, int, float, bool, type(None), bytes, IPv4Address, IPv4Network})
+_COPIERS: dict[type, Callable[[Any], Any]] = {}
 
 
 def clone(value):
     """A deep copy of an API object, several times faster than copy.deepcopy: the objects
     are trees of dataclasses, lists, dicts and immutable values."""
-    cls = value.__class__
-    if cls in _ATOMS:
-        return value
-    if cls is list:
-        return [clone(item) for item in value]
-    if cls is dict:
-        return {key: clone(item) for key, item in value.items()}
-    if cls is tuple:
-        return tuple(clone(item) for item in value)
-    if hasattr(cls, "__dataclass_fields__") and hasattr(value, "__dict__"):
-        made = cls.__new__(cls)
-        made.__dict__.update({key: clone(item) for key, item in value.__dict__.items()})
-        return made
-    return copy.deepcopy(value)
+    copier = _COPIERS.get(value.__class__)
+    if copier is None:
+        copier = _copier_for(value.__class__)
+    return copier(value)
+
+
+def _same(value):
+    return value
+
+
+def _copy_list(value: list) -> list:
+    return [x if x.__class__ in _ATOMS else clone(x) for x in value]
+
+
+def _copy_dict(value: dict) -> dict:
+    for item in value.values():
+        if item.__class__ not in _ATOMS:
+            return {k: x if x.__class__ in _ATOMS else clone(x) for k, x in value.items()}
+    return value.copy()   # labels and annotations: strings only
+
+
+def _copy_tuple(value: tuple) -> tuple:
+    return tuple([x if x.__class__ in _ATOMS else clone(x) for x in value])
+
+
+def _copier_for(cls: type) -> Callable[[Any], Any]:
+    """A copier written for one dataclass, its fields named in the code (no loop over the
+    instance's __dict__, no call for an immutable field)."""
+    names = list(getattr(cls, "__dataclass_fields__", ()))
+    if not names or "__slots__" in cls.__dict__ or cls.__new__ is not object.__new__:
+        copier = copy.deepcopy
+    else:
+        fields = ", ".join(f"{name!r}: x if (x := d[{name!r}]).__class__ in atoms else clone(x)"
+                           for name in names)
+        scope = {"atoms": _ATOMS, "clone": clone, "new": object.__new__, "cls": cls,
+                 "generic": copy.deepcopy}
+        exec(f"def copier(value):\n"
+             f"    d = value.__dict__\n"
+             f"    if len(d) != {len(names)}:\n"   # an attribute beyond the fields
+             f"        return generic(value)\n"
+             f"    made = new(cls)\n"
+             f"    made.__dict__.update({{{fields}}})\n"
+             f"    return made\n", scope)
+        copier = scope["copier"]
+    _COPIERS[cls] = copier
+    return copier
+
+
+_COPIERS.update({atom: _same for atom in _ATOMS})
+_COPIERS.update({list: _copy_list, dict: _copy_dict, tuple: _copy_tuple})
 
 
 def _key(obj) -> tuple[str, str, str]:
     return obj.kind, obj.metadata.namespace, obj.metadata.name
+
+
+def creation_order(obj) -> tuple:
+    return obj.metadata.created_at, obj.metadata.uid
 
 
 def _node_of(obj) -> str | None:
@@ -192,16 +233,16 @@ class ApiServer:
         obj.metadata.resource_version = self.resource_version
 
     def _notify(self, kind: str, event: Event) -> None:
-        """Each watcher gets the event; they share one copy (handlers only read it)."""
+        """Each watcher gets the event with the stored object itself: handlers only read it,
+        and the store never changes an object in place (an update stores a new one)."""
         watches = list(self._watching.get(kind, ()))
         node = _node_of(event.object)
         if node is not None:
             watches += self._by_node.get((kind, node), ())
         if not watches:
             return
-        shared = Event(event.type, clone(event.object))
         for watch in watches:
-            watch.offer(shared)
+            watch.offer(event)
 
     def _unwatch(self, watch: Watch) -> None:
         group = self._watching.get(watch.kind, []) if watch.node is None else \
@@ -223,15 +264,14 @@ class ApiServer:
         self._notify(obj.kind, Event("ADDED", obj))
         return clone(obj)
 
-    def restore(self, obj):
-        """Put back an object saved earlier, keeping its uid, age and resourceVersion."""
+    def restore(self, obj) -> None:
+        """Put back an object saved earlier, keeping its uid, age and resourceVersion; the
+        object is the store's from now on (a loaded lab's objects are fresh from the file)."""
         key = _key(obj)
         if key in self.objects:
             raise AlreadyExists(f'{obj.kind.lower()} "{key[1]}/{key[2]}" already exists')
-        obj = clone(obj)
         self._store(key, obj)
         self._notify(obj.kind, Event("ADDED", obj))
-        return clone(obj)
 
     def update(self, obj):
         key = _key(obj)
@@ -243,14 +283,30 @@ class ApiServer:
         self._notify(obj.kind, Event("MODIFIED", obj))
         return clone(obj)
 
+    def change(self, kind: str, namespace: str, name: str, edit: Callable[[Any], None]) -> None:
+        """get, edit, update in one: `edit` changes a copy of the stored object, which is
+        then stored; one copy instead of the three get and update make."""
+        obj = self.objects.get((kind, namespace, name))
+        if obj is None:
+            where = f"{namespace}/" if namespace else ""
+            raise NotFound(f'{kind.lower()} "{where}{name}" not found')
+        obj = clone(obj)
+        edit(obj)
+        if _key(obj) != (kind, namespace, name):
+            raise ValueError(f"{kind.lower()} {namespace}/{name}: an edit cannot rename it")
+        self._bump(obj)
+        self._store((kind, namespace, name), obj)
+        self._notify(kind, Event("MODIFIED", obj))
+
     def delete(self, kind: str, namespace: str, name: str):
         obj = self._drop((kind, namespace, name))
         if obj is None:
             where = f"{namespace}/" if namespace else ""
             raise NotFound(f'{kind.lower()} "{where}{name}" not found')
+        obj = clone(obj)   # watchers may still hold the stored version
         self._bump(obj)
         self._notify(kind, Event("DELETED", obj))
-        return obj
+        return clone(obj)
 
     def get(self, kind: str, namespace: str, name: str):
         obj = self.objects.get((kind, namespace, name))
@@ -277,20 +333,21 @@ class ApiServer:
 
     def watch(self, kind: str, predicate: Callable[[Any], bool] | None = None,
               node: str | None = None) -> Watch:
-        """A watch that first replays the current objects as ADDED, like list-then-watch;
-        `node` selects one node's objects (fieldSelector spec.nodeName or metadata.name)."""
+        """A watch that first replays the current objects as ADDED, like list-then-watch, in
+        the order they were made (so an agent started late does what it would have done all
+        along); `node` selects one node's objects (fieldSelector spec.nodeName or metadata.name)."""
         watch = Watch(self, kind, predicate, node)
         self.watches.append(watch)
         if node is None:
             self._watching.setdefault(kind, []).append(watch)
-            current = self.list(kind)
+            current = sorted(self.list(kind), key=creation_order)
         else:
             self._by_node.setdefault((kind, node), []).append(watch)
             if kind == "Node":
                 found = self.peek("Node", "", node)
                 current = [found] if found is not None else []
             else:
-                current = self.indexed(kind, "node", node)
+                current = sorted(self.indexed(kind, "node", node), key=creation_order)
         for obj in current:
-            watch.offer(Event("ADDED", clone(obj)))
+            watch.offer(Event("ADDED", obj))
         return watch

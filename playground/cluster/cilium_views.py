@@ -43,7 +43,7 @@ def bpf_panel(cluster: Cluster, ns_name: str) -> str | None:
     datapaths = getattr(cluster.cni, "datapaths", None)
     if datapaths is None:
         return None
-    ns = cluster.network.namespaces.get(ns_name)
+    ns = cluster.network.find(ns_name)
     if ns is None:
         return None
     parts = [f"# bpftool net show; bpftool cgroup tree    ({ns_name})\n" + listing(ns)]

@@ -102,9 +102,9 @@ class CloudController(Controller):
                         f"\"vpc-nat: {node.name}\" -j DNAT --to-destination {private}")
             nf.iptables(f"-t nat -A POSTROUTING -s {private}/32 -o eth1 -m comment "
                         f"--comment \"vpc-nat: {node.name}\" -j SNAT --to-source {public}")
-            current = self.api.get("Node", "", node.name)
-            current.status.external_ip = str(public)
-            self.api.update(current)
+            def publish(current) -> None:
+                current.status.external_ip = str(public)
+            self.api.change("Node", "", node.name, publish)
         if event.type == "DELETED" or not (node.status.ready and node.status.internal_ip):
             now = None
         else:
@@ -125,9 +125,9 @@ class CloudController(Controller):
                 and not service.status.load_balancer_ips:
             address = service.spec.load_balancer_ip or self._free_lb_ip()
             if address is not None:
-                current = self.api.get("Service", service.metadata.namespace, service.name)
-                current.status.load_balancer_ips = [address]
-                self.api.update(current)
+                def assign(current) -> None:
+                    current.status.load_balancer_ips = [address]
+                self.api.change("Service", service.metadata.namespace, service.name, assign)
                 return  # the update comes back as an event and is programmed then
         self._program(service.key)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from playground import cni as cni_plugins
@@ -15,7 +17,11 @@ from playground.cluster.api import AlreadyExists, ApiServer, NotFound
 from playground.cluster.cloud import LB_INSIDE, LB_POOL, CloudController, build_outside
 from playground.cluster.controllers.endpoints import EndpointsController
 from playground.cluster.controllers.flannel import FlannelAgent
-from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
+from playground.cluster.controllers.kubelet import (
+    Kubelet,
+    node_namespace_name,
+    pod_namespace_name,
+)
 from playground.cluster.controllers.nodeipam import NodeIpamController
 from playground.cluster.controllers.routes import NodeRouteAgent, NodeRoutes
 from playground.cluster.controllers.scheduler import Scheduler
@@ -60,7 +66,7 @@ from playground.cluster.service import (
 )
 from playground.net.link import Ethernet
 from playground.net.netns import NetError
-from playground.net.network import Network
+from playground.net.network import Network, Sleeper
 from playground.net.route import Route
 from playground.proxy.cilium import CiliumAgent
 from playground.proxy.iptables import KubeProxy
@@ -81,6 +87,16 @@ CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
 def replaces_kube_proxy(cni: str) -> bool:
     """Whether this CNI serves Services itself (Cilium), so no kube-proxy runs."""
     return getattr(cni_plugins.PLUGINS.get(cni), "replaces_kube_proxy", False)
+
+
+@dataclass(frozen=True)
+class SleepingNode:
+    """What building a loaded node later needs: its address, its role, whether its bridge
+    outlived its pods."""
+
+    ip: IPv4Address
+    control_plane: bool
+    bridge: bool
 
 
 class ClusterError(ValueError):
@@ -136,6 +152,8 @@ class Cluster:
         self.node_ips: dict[str, IPv4Address] = {}
         self._node_ip_cursor = int(NODE_NETWORK.network_address) + 2
         self._used_ips: set[IPv4Address] = set()
+        self.sleeping: dict[str, SleepingNode] = {}   # a loaded lab's nodes not built yet
+        self.network.waker = self.wake
         self.started = False
 
     # lifecycle
@@ -233,8 +251,8 @@ class Cluster:
             raise ClusterError(message)
         return self.api.get("Node", "", name)
 
-    async def restore_node(self, node: Node) -> None:
-        """Bring back a saved node with its name, addresses, pod CIDR, labels and taints."""
+    def _check_restored_node(self, node: Node) -> tuple[IPv4Address, bool]:
+        """A saved node's address and whether it is a control plane; takes its pod CIDR."""
         try:
             validate_node(node)
         except ValidationError as error:
@@ -252,11 +270,78 @@ class Cluster:
             self.allocator.occupy(IPv4Network(node.spec.pod_cidr), node.name)
         except ValueError as error:
             raise ClusterError(f"node {node.name}: {error}") from None
-        control_plane = "node-role.kubernetes.io/control-plane" in node.metadata.labels
-        self._build_machine(node.name, ip, control_plane)
-        node.status.ready, node.status.external_ip = False, None  # the controllers say so again
+        return ip, "node-role.kubernetes.io/control-plane" in node.metadata.labels
+
+    # a loaded lab's nodes: built the first time anything needs them
+
+    def restore_node(self, node: Node, bridge: bool) -> None:
+        """Bring back a saved node with its name, addresses, pod CIDR, labels and taints; its
+        machine, agents and pods are built when something first needs them (a packet, a
+        view, a new pod), so a 5,000-node lab opens in seconds and what anyone looks at is
+        what a node that never slept would show."""
+        ip, control_plane = self._check_restored_node(node)
+        node.status.external_ip = None   # the cloud controller gives it again
+        self.node_ips[node.name] = ip
+        self._used_ips.add(ip)
+        self.sleeping[node.name] = SleepingNode(ip, control_plane, bridge)
+        self.network.asleep[node_namespace_name(node.name)] = Sleeper(node.name, str(ip))
+        segment = self.network.segment(SEGMENT)
+        segment.sleepers[ip] = segment.sleepers[docker_mac(ip)] = \
+            functools.partial(self.wake, node.name)
         self.api.restore(node)
-        await self.settle()
+        published = getattr(ROUTE_AGENTS.get(self.cni.routing), "published", None)
+        if published is not None and not published(node):
+            self.wake(node.name)   # other nodes need what its agent writes into the Node
+
+    def sleep_pod(self, pod: Pod) -> None:
+        """A restored pod on a sleeping node: its namespace is built with the node."""
+        if pod.spec.node_name in self.sleeping:
+            self.network.asleep[pod_namespace_name(pod)] = Sleeper(pod.spec.node_name)
+
+    def watch_sleepers(self) -> None:
+        """From now on a pod placed on (or removed from) a sleeping node wakes it, as its
+        kubelet must run it."""
+        self.api.index_listeners.setdefault(("Pod", "node"), []).append(self._pod_moved)
+
+    def _pod_moved(self, node_name) -> None:
+        if node_name in self.sleeping:
+            self.api.tracker.add()   # settle() waits for the wake like for any event
+            asyncio.get_running_loop().call_soon(self._wake_counted, node_name)
+
+    def _wake_counted(self, name: str) -> None:
+        try:
+            self.wake(name)
+        finally:
+            self.api.tracker.done()
+
+    def wake(self, name: str) -> None:
+        """Build a sleeping node now: its machine and agents, which wire its pods at the
+        addresses they had; nothing about it differs from a node that never slept."""
+        sleeper = self.sleeping.pop(name, None)
+        if sleeper is None:
+            return
+        segment = self.network.segment(SEGMENT)
+        segment.sleepers.pop(sleeper.ip, None)
+        segment.sleepers.pop(docker_mac(sleeper.ip), None)
+        self.network.asleep.pop(node_namespace_name(name), None)
+        for pod in self.api.indexed("Pod", "node", name):
+            self.network.asleep.pop(pod_namespace_name(pod), None)
+        self._build_machine(name, sleeper.ip, sleeper.control_plane)
+        kubelet, *others = self.node_agents[name]
+        kubelet.drain_first()   # the node joins (its pod CIDR), then its agents set up, then
+        for agent in others:    # its pods start, as when it first joined
+            agent.drain()
+        if sleeper.bridge and hasattr(self.cni, "ensure_bridge"):
+            node = self.api.peek("Node", "", name)
+            self.cni.ensure_bridge(self.network.namespace(node_namespace_name(name)),
+                                   IPv4Network(node.spec.pod_cidr))
+        for agent in (kubelet, *others):
+            agent.drain()
+
+    def wake_all(self) -> None:
+        """Build every sleeping node (for what needs the whole dataplane: verify, export)."""
+        for name in sorted(self.sleeping):
+            self.wake(name)
 
     def _build_machine(self, name: str, ip: IPv4Address, control_plane: bool) -> None:
         """The node VM itself: its eth0 on the node network and its own processes."""
@@ -294,6 +379,7 @@ class Cluster:
     async def remove_node(self, name: str) -> None:
         if self.api.peek("Node", "", name) is None:
             raise ClusterError(f'node "{name}" not found')
+        self.wake(name)   # its pods' teardown runs through its kubelet
         for pod in self.api.list("Pod"):
             if pod.spec.node_name == name:
                 self.api.delete("Pod", pod.metadata.namespace, pod.name)
@@ -600,5 +686,20 @@ class Cluster:
         for ns in self.network.namespaces.values():
             if any(a.ip == ip and a.dev != "lo" for a in ns.addresses):
                 return ns.name
-        return None
+        return self._sleeping_owner(ip)
+
+    def _sleeping_owner(self, ip: IPv4Address) -> str | None:
+        """The sleeping node or pod holding an address, woken to answer for it."""
+        if not self.sleeping:
+            return None
+        node = next((n for n, s in self.sleeping.items() if s.ip == ip), None)
+        pod = None if node else next(
+            (p for p in self.api.list("Pod") if p.status.pod_ip == str(ip)
+             and p.spec.node_name in self.sleeping), None)
+        if pod is not None:
+            node = pod.spec.node_name
+        if node is None:
+            return None
+        self.wake(node)
+        return pod_namespace_name(pod) if pod is not None else node_namespace_name(node)
 

@@ -80,14 +80,16 @@ class DeploymentController(Controller):
                 self.api.delete("Pod", pod.metadata.namespace, pod.name)
             except NotFound:
                 pass
-        prefix = f"{deployment.name}-{deployment.template_hash()}"
+        template_hash = deployment.template_hash()
+        prefix = f"{deployment.name}-{template_hash}"
         for _ in range(wanted - len(pods)):
             name = self._fresh_name(deployment.metadata.namespace, prefix)
             labels = dict(deployment.template_labels)
-            labels["pod-template-hash"] = deployment.template_hash()
+            labels["pod-template-hash"] = template_hash
             meta = ObjectMeta(name, deployment.metadata.namespace, labels=labels,
                               annotations={OWNER_ANNOTATION: deployment.key})
-            self.api.create(Pod(meta, PodSpec(copy.deepcopy(deployment.containers))))
+            # create stores its own copy, containers included
+            self.api.create(Pod(meta, PodSpec(deployment.containers)))
 
     def _fresh_name(self, namespace: str, prefix: str) -> str:
         while True:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from playground.cluster.api import clone
 from playground.cluster.cloud import LB_POOL
 from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError, check_cluster_cidr
 from playground.cluster.deployment import validate_deployment
@@ -37,10 +36,14 @@ class ClusterSettings:
 
 
 def nodes_with_bridge(cluster: Cluster) -> list[str]:
-    """The bridge plugin makes cni0 on a node's first pod and never removes it."""
+    """The bridge plugin makes cni0 on a node's first pod and never removes it (a sleeping
+    node has one if it had one, or once its pods are wired)."""
+    if not hasattr(cluster.cni, "ensure_bridge"):
+        return []
     return [node.name for node in cluster.nodes()
-            if hasattr(cluster.cni, "ensure_bridge") and "cni0" in
-            cluster.node_namespace(node.name).devices]
+            if (sleeper := cluster.sleeping.get(node.name)) is not None and
+            (sleeper.bridge or cluster.api.indexed_count("Pod", "node", node.name))
+            or sleeper is None and "cni0" in cluster.node_namespace(node.name).devices]
 
 
 def saved_objects(cluster: Cluster) -> list:
@@ -269,35 +272,34 @@ async def _replay(cluster: Cluster, objects: list, bridges: list[str],
                   progress: Progress) -> None:
     by_kind = {kind: sorted((o for o in objects if o.kind == kind), key=_creation_order)
                for kind in RESTORE_ORDER}
-    for done, node in enumerate(by_kind["Node"]):  # one at a time: each node's agents see
-        progress("nodes", done, len(by_kind["Node"]))  # the same order
-        await cluster.restore_node(clone(node))
-        if node.name in bridges and hasattr(cluster.cni, "ensure_bridge"):
-            cluster.cni.ensure_bridge(cluster.node_namespace(node.name),
-                                      IPv4Network(node.spec.pod_cidr))
     rest = [obj for kind in ("Namespace", "Service", "EndpointSlice", "Pod", "Deployment")
             for obj in by_kind[kind]]
-    for done, obj in enumerate(rest):
+    bridged = set(bridges)
+    saved_versions = [(obj, obj.metadata.resource_version) for obj in objects]
+    steps = by_kind["Node"] + rest
+    for done, obj in enumerate(steps):
         if done % PACE == 0:
-            progress("objects", done, len(rest))
+            progress("objects", done, len(steps))
             if cluster.api.pace:
                 await asyncio.sleep(0)
-        obj = clone(obj)
-        if obj.kind == "Pod":  # the kubelet starts it again, at the address it had
-            obj.status.phase, obj.status.host_ip = "Pending", None
-            obj.status.reason = obj.status.message = ""
-        cluster.api.restore(obj)
+        if obj.kind == "Node":   # asleep: its machine and pods are built when first needed
+            cluster.restore_node(obj, obj.name in bridged)
+        else:
+            cluster.api.restore(obj)
+            if obj.kind == "Pod":
+                cluster.sleep_pod(obj)
     progress("controllers", 0, 0)
     await cluster.settle()
     for ingress in by_kind["Ingress"]:
-        cluster.api.restore(clone(ingress))
+        cluster.api.restore(ingress)
     await cluster.settle()
+    cluster.watch_sleepers()
     for pod in by_kind["Pod"]:
         now = cluster.api.peek("Pod", pod.metadata.namespace, pod.name)
         if now is None or now.status.phase != "Running" or now.status.pod_ip != pod.status.pod_ip:
             why = now.status.message if now is not None else "it was deleted"
             raise ClusterError(f"pod {pod.key} could not be started again: {why or 'unknown'}")
-    for obj in objects:  # the controllers' updates bumped them; put the saved versions back
+    for obj, version in saved_versions:  # the controllers' updates bumped some: put back
         stored = cluster.api.peek(obj.kind, obj.metadata.namespace, obj.metadata.name)
         if stored is not None:
-            stored.metadata.resource_version = obj.metadata.resource_version
+            stored.metadata.resource_version = version

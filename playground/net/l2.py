@@ -45,6 +45,9 @@ def resolve(ns: Namespace, dev: Device, ip: IPv4Address) -> tuple[str, str] | No
     cached = ns.neighbours.get(ip)
     if cached is not None and cached[1] == dev.name:
         return cached[0], "neighbour cache"
+    segment = getattr(dev, "segment", None)
+    if segment is not None:   # a node still asleep on the wire is built before it answers
+        segment.wake(ip)
     for device, path in _endpoints(dev):
         owner = device.namespace
         # arp_ignore=0: a host answers for any address it owns, on any of its devices

@@ -216,7 +216,7 @@ def _parse_networks(text: str) -> tuple[IPv4Network, ...]:
                     prefix = IPv4Network(f"0.0.0.0/{mask}").prefixlen
                 except ValueError:
                     raise _param(f"invalid mask `{mask}' specified") from None
-        found.append(IPv4Network((base, prefix), strict=False))
+        found.append(IPv4Network((int(base), prefix), strict=False))  # int: no re-parse
     return tuple(found)
 
 
@@ -1000,6 +1000,15 @@ class Chain:
     def changed(self) -> None:
         self.version += 1
 
+    @property
+    def parsed(self) -> bool:
+        """Whether the rules exist as Rule objects (a SavedChain may hold only its text)."""
+        return True
+
+    def target_names(self) -> list[str | None]:
+        """Each rule's -j/-g name (None for none): what the loop check and -X look at."""
+        return [r.target.name if r.target is not None else None for r in self.rules]
+
     def header(self) -> str:
         """A user chain's `:NAME - [0:0]` line, made once per name."""
         if self._header is None or self._header[0] != self.name:
@@ -1086,9 +1095,9 @@ class Table:
     def references(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for chain in self.chains.values():
-            for rule in chain.rules:
-                if rule.target is not None and rule.target.is_chain:
-                    counts[rule.target.name] = counts.get(rule.target.name, 0) + 1
+            for name in chain.target_names():
+                if name is not None and name not in _TARGETS:
+                    counts[name] = counts.get(name, 0) + 1
         return counts
 
     def clone(self) -> Table:
@@ -1383,9 +1392,50 @@ class _ArgvParser:
         return cmd
 
 
+def _parse_command(argv: list[str]) -> _Command:
+    if argv and argv[0] == "iptables":
+        argv = argv[1:]
+    return _ArgvParser(argv, in_restore=False).run()
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_command(text: str) -> _Command:
+    """A command line parsed once: every node runs the same agents' commands. Only copies
+    made by _fresh_rules ever reach a table."""
+    try:
+        argv = shell_words(text)
+    except ValueError as error:
+        raise IptablesError(f"iptables: {error}") from None
+    cmd = _parse_command(argv)
+    for rule in cmd.rules:
+        rule.spec()   # rendered once, kept by every copy
+    return cmd
+
+
+def _fresh_rules(cmd: _Command) -> _Command:
+    """The command with rules of its own: a table counts packets on its rules."""
+    rules = []
+    for rule in cmd.rules:
+        copy_ = rule.clone()
+        copy_._spec = rule._spec
+        rules.append(copy_)
+    return replace(cmd, rules=rules)
+
+
 def _nat_drop() -> IptablesError:
     return _param("The \"nat\" table is not intended for filtering, the use of DROP is "
                   "therefore inhibited.")
+
+
+_SHELL_WORD = re.compile(r'(?:[^ \t\r\n"]+|"[^"]*")+')
+
+
+def shell_words(text: str) -> list[str]:
+    """shlex.split, without its character-at-a-time loop for a line with neither single
+    quotes nor backslashes (then a double quote only opens or closes a quoted part)."""
+    if "'" in text or "\\" in text or text.count('"') % 2:
+        return shlex.split(text)
+    return [word.replace('"', "") for word in _SHELL_WORD.findall(text)]
 
 
 _PLAIN_LINE = re.compile(r'[ \t\n]*(?:(?:"[^"\\]*"|[^ \t\n"\\]+)(?:[ \t\n]+|$))*')
@@ -1530,14 +1580,8 @@ class Netfilter:
 
     def iptables(self, argv: list[str] | str) -> None:
         """Run one iptables command (the arguments after the word `iptables`)."""
-        if isinstance(argv, str):
-            try:
-                argv = shlex.split(argv)
-            except ValueError as error:
-                raise IptablesError(f"iptables: {error}") from None
-        if argv and argv[0] == "iptables":
-            argv = argv[1:]
-        cmd = _ArgvParser(argv, in_restore=False).run()
+        cmd = _fresh_rules(_parsed_command(argv)) if isinstance(argv, str) \
+            else _parse_command(argv)
         self._execute(cmd, validate=True)
         self.generation += 1
 
@@ -1569,7 +1613,7 @@ class Netfilter:
             else:
                 _zero(c for c in chains if not c.shared)
                 for chain in chains:
-                    if chain.shared:
+                    if chain.shared and chain.parsed:   # unparsed: nothing counted yet
                         for rule in chain.rules:
                             self.counts.pop(id(rule), None)
         elif op == "P":
@@ -1756,11 +1800,13 @@ class Netfilter:
                 else:
                     out.append(chain.header())
             for chain in chains:
-                if counters:
+                if counters and not chain.parsed:   # never walked, so every counter is 0
+                    out += ["[0:0] " + line for line in chain.save_text().splitlines(True)]
+                elif counters:
                     for rule in chain.rules:
                         packets, size = self.rule_counters(chain, rule)
                         out.append(f"[{packets}:{size}] " + rule.text(chain.name) + "\n")
-                elif chain.rules:
+                elif not chain.parsed or chain.rules:
                     out.append(chain.save_text())
             out.append(f"COMMIT\n# Completed on {when}\n")
         text = "".join(out)
@@ -1889,9 +1935,9 @@ def _needs_validation(rule: Rule) -> bool:
 def _validate(table: Table) -> None:
     """What the kernel checks on loading a table: no jump loop reachable from a hook, and
     each hook-limited target only reachable from the hooks it supports."""
-    edges = {name: [r.target.name for r in chain.rules
-                    if r.target is not None and r.target.is_chain]
-             for name, chain in table.chains.items()}
+    targets = {name: chain.target_names() for name, chain in table.chains.items()}
+    edges = {name: [target for target in names if target is not None and target not in _TARGETS]
+             for name, names in targets.items()}
     hooks: dict[str, set[str]] = {}
     for hook in BUILTIN_CHAINS[table.name]:
         state = {hook: 1}   # 1: on the current path, 2: done
@@ -1909,9 +1955,9 @@ def _validate(table: Table) -> None:
                 state[following] = 1
                 hooks.setdefault(following, set()).add(hook)
                 stack.append((following, iter(edges[following])))
-    for name, chain in table.chains.items():
-        for rule in chain.rules:
-            place = _TARGET_PLACES.get(rule.target.name) if rule.target else None
+    for name, names in targets.items():
+        for target in names:
+            place = _TARGET_PLACES.get(target) if target else None
             if place and not hooks.get(name, set()) <= place[1]:
                 raise _kernel(_EINVAL)
 

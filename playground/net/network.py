@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from ipaddress import IPv4Address
+from typing import NamedTuple
 
 from playground.net.link import Ethernet, Segment, Veth, veth_pair
 from playground.net.netns import Namespace, NetError
@@ -14,20 +16,52 @@ from playground.net.walk import Walker, echo_reply_for
 EPHEMERAL_PORTS = range(32768, 61000)  # net.ipv4.ip_local_port_range default
 
 
+class Sleeper(NamedTuple):
+    """A namespace not built yet: the key that wakes it (its node) and, for a host on the
+    node network, its address there (what a picture of the lab shows before it wakes)."""
+
+    key: str
+    address: str = ""
+
+
 class Network:
     def __init__(self, seed: int = 0) -> None:
         self.namespaces: dict[str, Namespace] = {}
+        # namespaces not built yet (a loaded lab's nodes and pods): name -> what builds them
+        self.asleep: dict[str, Sleeper] = {}
+        self.waker: Callable[[str], None] | None = None
         self.segments: dict[str, Segment] = {}
         self.rng = random.Random(seed)
         self.clock = 0.0
         self.generation = 0
         self.cookies = 0
 
+    def __getstate__(self) -> dict:
+        """A copy (the kernel check's model) builds nothing: it has no way to wake."""
+        return {**self.__dict__, "waker": None}
+
     def namespace(self, name: str) -> Namespace:
-        try:
-            return self.namespaces[name]
-        except KeyError:
-            raise NetError(f"no namespace named {name}") from None
+        ns = self.find(name)
+        if ns is None:
+            raise NetError(f"no namespace named {name}")
+        return ns
+
+    def find(self, name: str) -> Namespace | None:
+        """The namespace of that name, built first if it was still asleep; None if none."""
+        ns = self.namespaces.get(name)
+        if ns is None and name in self.asleep:
+            self.wake(self.asleep[name].key)
+            ns = self.namespaces.get(name)
+        return ns
+
+    def wake(self, sleeper: str) -> None:
+        """Build what is asleep under this key (a node and its pods) now."""
+        if self.waker is not None:
+            self.waker(sleeper)
+
+    def names(self) -> list[str]:
+        """Every namespace's name, built or still asleep."""
+        return [*self.namespaces, *(n for n in self.asleep if n not in self.namespaces)]
 
     def add_namespace(self, name: str) -> Namespace:
         if name in self.namespaces:

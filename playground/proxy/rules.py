@@ -1,15 +1,19 @@
 """The rules kube-proxy (iptables mode) writes for one node, as iptables argument strings.
 
 Chain names, comments, marks and the order of rules follow the real proxier; see
-../shared/reference/kube-proxy.md. This module only computes text: applying it is the
-proxy controller's job.
+../shared/reference/kube-proxy.md. Each rule is written the way iptables-save prints it
+back (kube-proxy's `--probability 0.5000000000` reads back as 0.50000000000), so the service
+table can show a chain it has not parsed yet. This module only computes text: applying it is
+the proxy controller's job.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import math
 from dataclasses import dataclass, field
+from functools import cache
 from ipaddress import IPv4Network
 
 from playground.cluster.service import EndpointSlice, Service, ServicePort
@@ -19,15 +23,19 @@ MASQ_MARK = "0x4000/0x4000"
 
 def chain_hash(*parts: str) -> str:
     digest = hashlib.sha256("".join(parts).encode()).digest()
-    return base64.b32encode(digest).decode()[:16]
+    # base32 turns each 5 bytes into 8 characters: the first 10 bytes give the first 16
+    return base64.b32encode(digest[:10]).decode()
 
 
+@cache
 def probability(index: int, count: int) -> str:
-    """kube-proxy writes 1/(n-i) with ten decimals."""
-    return f"{1 / (count - index):.10f}"
+    """kube-proxy writes 1/(n-i) with ten decimals; the kernel keeps it in 31 bits and
+    iptables-save prints that back with eleven."""
+    kept = math.floor(float(f"{1 / (count - index):.10f}") * 0x80000000 + 0.5)
+    return f"{kept / 0x80000000:.11f}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Backend:
     ip: str
     port: int
@@ -85,7 +93,7 @@ def backends_for(service: Service, port: ServicePort,
         for endpoint in slice_.endpoints:
             if endpoint.ready:
                 found.append(Backend(endpoint.address, numbers[0], endpoint.node_name))
-    return sorted(found, key=lambda b: (tuple(int(x) for x in b.ip.split(".")), b.port))
+    return sorted(found, key=lambda b: (tuple(map(int, b.ip.split("."))), b.port))
 
 
 def node_rules(services: list[Service], slices: dict[str, list[EndpointSlice]], node: str,
@@ -216,7 +224,8 @@ def _choose(rules: NodeRules, chain: str, name: str, proto: str,
             target = f"{backend.ip}:{backend.port}"
             sep = f"KUBE-SEP-{chain_hash(name, proto, target)}"
             rules.add("nat", chain, f"-m comment --comment \"{name} -> {target}\" -m recent "
-                      f"--name {sep} --rcheck --seconds {STICKY_SECONDS} --reap -j {sep}")
+                      f"--rcheck --seconds {STICKY_SECONDS} --reap --name {sep} "
+                      f"--mask 255.255.255.255 --rsource -j {sep}")
     for index, backend in enumerate(backends):
         target = f"{backend.ip}:{backend.port}"
         sep = f"KUBE-SEP-{chain_hash(name, proto, target)}"
@@ -229,6 +238,7 @@ def _choose(rules: NodeRules, chain: str, name: str, proto: str,
         if sep not in rules.nat:
             rules.add("nat", sep, f"-s {backend.ip}/32 -m comment --comment \"{name}\" "
                       "-j KUBE-MARK-MASQ")
-            remember = f"-m recent --name {sep} --set " if sticky else ""
+            remember = (f"-m recent --set --name {sep} --mask 255.255.255.255 --rsource "
+                        if sticky else "")
             rules.add("nat", sep, f"-p {proto} -m comment --comment \"{name}\" {remember}"
                       f"-m {proto} -j DNAT --to-destination {target}")

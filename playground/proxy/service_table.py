@@ -9,7 +9,6 @@ rewrite the chains of Services that changed. Each node's KubeProxy adds what is 
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.api import ApiServer, Event
@@ -17,6 +16,8 @@ from playground.cluster.controllers.base import Controller
 from playground.cluster.service import EndpointSlice, Service
 from playground.net.chains import SharedChains
 from playground.net.netfilter import Chain, Rule, parse_rule
+from playground.net.saved_chain import SavedChain
+from playground.proxy.aggregate import Aggregate
 from playground.proxy.rules import NodeRules, backends_for, node_rules, service_port_rules
 
 TABLES = ("nat", "filter")
@@ -26,56 +27,6 @@ def needs_locality(service: Service) -> bool:
     spec = service.spec
     return spec.internal_traffic_policy == "Local" or (
         spec.type in ("NodePort", "LoadBalancer") and spec.external_traffic_policy == "Local")
-
-
-class Aggregate:
-    """A chain every Service adds rules to (KUBE-SERVICES, KUBE-NODEPORTS, ...): fixed rules
-    at its head (or tail), then each Service's rules in the order of the Service keys."""
-
-    def __init__(self, chain: Chain, head: list[Rule], tail: list[Rule]) -> None:
-        self.chain, self.head, self.tail = chain, head, tail
-        self.keys: list[str] = []
-        self.parts: dict[str, list[Rule]] = {}
-        # where each key's rules start; right for the first `known` keys (Services are
-        # mostly added in key order, so keeping this is cheap)
-        self.starts: list[int] = []
-        self.known = 0
-        chain.rules = head + tail
-
-    def offset(self, position: int) -> int:
-        starts = self.starts
-        del starts[self.known:]
-        at = starts[-1] + len(self.parts[self.keys[len(starts) - 1]]) if starts \
-            else len(self.head)
-        while len(starts) <= position and len(starts) < len(self.keys):
-            starts.append(at)
-            at += len(self.parts[self.keys[len(starts) - 1]])
-        self.known = len(starts)
-        return starts[position] if position < len(starts) else at
-
-    def put(self, key: str, rules: list[Rule]) -> None:
-        old = self.parts.get(key, [])
-        position = bisect_left(self.keys, key)
-        start = self.offset(position)
-        self.chain.rules[start:start + len(old)] = rules
-        if rules:
-            if key not in self.parts:
-                self.keys.insert(position, key)
-            self.parts[key] = rules
-        elif key in self.parts:
-            del self.parts[key]
-            self.keys.pop(position)
-        if len(old) != len(rules) or not old or not rules:
-            self.known = min(self.known, position + 1 if old and rules else position)
-        self.chain.changed()
-
-    def render(self, overrides: dict[str, list[Rule]]) -> list[Rule]:
-        """The chain's rules with some Services' parts replaced (one node's view)."""
-        keys = sorted(set(self.keys) | set(overrides))
-        rules = list(self.head)
-        for key in keys:
-            rules.extend(overrides[key] if key in overrides else self.parts[key])
-        return rules + self.tail
 
 
 class ServiceTable(Controller):
@@ -96,16 +47,15 @@ class ServiceTable(Controller):
         self.proxies: dict[str, object] = {}
         self.copies: dict[tuple[str, str], set[str]] = {}   # nodes with their own aggregate
         self.aggregates: dict[tuple[str, str], Aggregate] = {}
+        self.dirty: set[str] = set()   # Services whose events wait for the end of a burst
         base = node_rules([], {}, "", cluster_cidr)
         for table in TABLES:
             for name, lines in getattr(base, table).items():
-                rules = [self.rule(table, name, line) for line in lines]
                 # only KUBE-SERVICES ends with a fixed rule (the jump to KUBE-NODEPORTS)
-                head, tail = ([], rules) if name == "KUBE-SERVICES" and table == "nat" \
-                    else (rules, [])
-                chain = Chain(name)
-                self.aggregates[(table, name)] = Aggregate(chain, head, tail)
-                self.shared[table].set(name, chain)
+                head, tail = ([], lines) if name == "KUBE-SERVICES" and table == "nat" \
+                    else (lines, [])
+                aggregate = self.aggregates[(table, name)] = Aggregate(table, name, head, tail)
+                self.shared[table].set(name, aggregate.chain)
 
     def start(self) -> None:
         self.follow(self.api.watch("Service"), self.on_service)
@@ -125,7 +75,7 @@ class ServiceTable(Controller):
             self.services.pop(service.key, None)
         else:
             self.services[service.key] = service
-        self.sync(service.key)
+        self._changed(service.key)
 
     def on_slice(self, event: Event) -> None:
         slice_ = event.object
@@ -137,8 +87,18 @@ class ServiceTable(Controller):
                 del self.slices[slice_.service]
         else:
             group[where] = slice_
-        self.sync(slice_.service)
         self._forget_stale_udp(slice_.service)
+        self._changed(slice_.service)
+
+    def _changed(self, key: str) -> None:
+        """Sync each changed Service once per burst of events, when the last one is handled
+        (so settled still means synced); a Service's chains only depend on its final state."""
+        self.dirty.add(key)
+        if self.burst_goes_on(len(self.dirty)):
+            return
+        keys, self.dirty = sorted(self.dirty), set()
+        for key in keys:
+            self.sync(key)
 
     # rules
 
@@ -199,14 +159,13 @@ class ServiceTable(Controller):
         for name, lines in new.items():
             if old.get(name) == lines and name in old:
                 continue
-            rules = [self.rule(table, name, line) for line in lines]
             aggregate = self.aggregates.get((table, name))
             if aggregate is not None:
-                aggregate.put(key, rules)
+                aggregate.put(key, lines)
                 shared.changed(name)
                 changed.add(name)
-            else:
-                shared.set(name, Chain(name, rules=rules))
+            else:   # a Service's own chain: parsed when first walked, most never are
+                shared.set(name, SavedChain(table, name, lines))
         return changed
 
     def node_chains(self, node: str) -> dict[str, dict[str, Chain]]:
@@ -221,11 +180,11 @@ class ServiceTable(Controller):
                 for name, lines in mine.items():
                     if theirs.get(name) == lines:
                         continue
-                    rules = [self.rule(table, name, line) for line in lines]
                     if (table, name) in self.aggregates:
-                        overrides.setdefault((table, name), {})[key] = rules
+                        overrides.setdefault((table, name), {})[key] = [
+                            self.rule(table, name, line) for line in lines]
                     else:
-                        own[table][name] = Chain(name, rules=rules, shared=True)
+                        own[table][name] = SavedChain(table, name, lines, shared=True)
                 for name in theirs.keys() - mine.keys():
                     if (table, name) in self.aggregates:
                         overrides.setdefault((table, name), {})[key] = []

@@ -258,7 +258,7 @@ class PlaygroundApp(App):
         hop = self.player.current
         hops = self.player.hops
         place = hop.where if hop and self.follow_packet else spec_namespace(self.selected or "")
-        ns = self.cluster.network.namespaces.get(place) if place else None
+        ns = self.cluster.network.find(place) if place else None
         inspector = self.query_one("#inspector", Inspector)
         inspector.show(ns, iptables_date(self.cluster.network.clock), hop,
                        self.output or describe(self.cluster, self.selected),

@@ -12,9 +12,8 @@ from textual.widgets import Label, ProgressBar
 
 STEPS = {
     "reading": "reading the file",
-    "nodes": "nodes joining the cluster",
-    "objects": "objects back into the API server",
-    "controllers": "controllers converging: scheduler, kubelets, endpoints, kube-proxy",
+    "objects": "nodes, pods and Services back into the API server",
+    "controllers": "controllers converging: endpoints, kube-proxy's service table, the cloud",
     "commands": "sending the lab's packets again",
 }
 

@@ -118,8 +118,9 @@ def boxes(network: Network, zoom: bool,
           with_nodes: bool = True) -> tuple[list[Box], list[Box]]:
     """(outside boxes, node boxes), in a stable order."""
     outside, nodes = [], []
-    if with_nodes:
-        names = [n for n in network.namespaces if not n.startswith("pod/")]
+    if with_nodes:   # a small lab is drawn whole: its sleeping nodes are built for it
+        names = [n for n in network.names() if not n.startswith("pod/")
+                 and network.find(n) is not None]
     else:  # a big lab: the few hosts on the networks, not a scan of every pod
         names = list({d.namespace.name for segment in network.segments.values()
                       for d in segment.devices if d.namespace is not None

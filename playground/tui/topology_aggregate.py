@@ -7,6 +7,7 @@ this picture stays a few screens tall at any size and still shows where the pack
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from playground.net.link import Bridge, Ethernet, Veth
@@ -34,6 +35,13 @@ def census(network: Network) -> list[NodeSummary]:
             pods = sum(1 for d in ns.devices.values()
                        if isinstance(d, Veth) and d.peer is not None and d.peer.namespace)
             found.append(NodeSummary(name, _addresses(ns, "eth0"), pods))
+    # a loaded lab's nodes not built yet: counted from what will be built with them
+    sleeping = {name: sleeper.address for name, sleeper in network.asleep.items()
+                if name.startswith("node/")}
+    if sleeping:
+        pods = Counter(f"node/{s.key}" for name, s in network.asleep.items()
+                       if name.startswith("pod/"))
+        found += [NodeSummary(name, address, pods[name]) for name, address in sleeping.items()]
     return sorted(found, key=lambda n: n.place)
 
 
@@ -43,6 +51,9 @@ def node_of(network: Network, place: str | None) -> str | None:
         return None
     if place.startswith("node/"):
         return place
+    sleeper = network.asleep.get(place)
+    if sleeper is not None:
+        return f"node/{sleeper.key}"
     ns = network.namespaces.get(place)
     eth0 = ns.devices.get("eth0") if ns is not None and place.startswith("pod/") else None
     if isinstance(eth0, Veth) and eth0.peer is not None and eth0.peer.namespace:
@@ -56,8 +67,8 @@ def focus_nodes(network: Network, marks: Marks) -> list[str]:
     wanted += sorted(node_of(network, p) for p in marks.visited if node_of(network, p))
     kept: list[str] = []
     for node in wanted:
-        if node is not None and node not in kept and node in network.namespaces:
-            kept.append(node)
+        if node is not None and node not in kept and network.find(node) is not None:
+            kept.append(node)   # drawn whole, so built if it was still asleep
     return kept[:FOCUS_BOXES]
 
 

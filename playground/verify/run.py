@@ -29,6 +29,7 @@ PROBE_TIMEOUT = 1.0  # seconds a client waits; everything here is one machine's 
 
 def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c: None,
            lab: type[KernelLab] = KernelLab) -> list[Comparison]:
+    cluster.wake_all()   # the kernel gets every node and pod, so the model needs them too
     built = plan(cluster.network)  # first: a lab the kernel cannot build is refused as such
     reason = missing_requirements()
     if reason is None and cluster.proxy_mode == "ipvs":

@@ -1,15 +1,19 @@
 """iptables as the model parses, saves, restores and evaluates it."""
 
 import random
+import shlex
 from ipaddress import IPv4Address
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from playground.net.netfilter import (
     IptablesError,
     Netfilter,
     PacketMeta,
     save_string,
+    shell_words,
 )
 from playground.net.packet import Packet, icmp_echo, tcp_syn, udp_datagram
 
@@ -889,3 +893,15 @@ def test_recent_remembers_sources_for_a_while():
     assert verdict(200) == "ACCEPT", "reaped after 60 seconds, then set again"
     assert "-m recent --rcheck --seconds 60 --reap --name X --mask 255.255.255.255 --rsource" \
         in nf.save()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='ab -"\t\n\r\x0b', max_size=30) | st.text(alphabet='a "\'\\', max_size=12))
+def test_shell_words_splits_as_shlex_does(text):
+    try:
+        expected = shlex.split(text)
+    except ValueError:
+        with pytest.raises(ValueError):
+            shell_words(text)
+        return
+    assert shell_words(text) == expected

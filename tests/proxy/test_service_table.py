@@ -95,7 +95,9 @@ def from_scratch(api: ApiServer, node: str) -> str:
     return nf.save(("nat", "filter"))
 
 
-async def run(sequence: list[tuple]) -> None:
+async def run(sequence: list[tuple], burst: int = 1) -> None:
+    """Apply the events `burst` at a time (queued together, as a burst the table folds),
+    and compare every node with a full rebuild whenever the table has settled."""
     api = ApiServer()
     table = ServiceTable(api, CIDR)
     table.start()
@@ -103,13 +105,19 @@ async def run(sequence: list[tuple]) -> None:
     proxies = [KubeProxy(api, node, namespaces[node], CIDR, table) for node in NODES]
     for proxy in proxies:
         proxy.start()
-    for event in sequence:
-        apply(api, event)
+    for start in range(0, len(sequence), burst):
+        for event in sequence[start:start + burst]:
+            apply(api, event)
         await api.tracker.wait_idle()
         await asyncio.sleep(0)
-    for node in NODES:
-        shown = namespaces[node].netfilter.save(("nat", "filter"))
-        assert shown == from_scratch(api, node), node
+        if burst > 1 or start + burst >= len(sequence):
+            for node in NODES:
+                shown = namespaces[node].netfilter.save(("nat", "filter"))
+                assert shown == from_scratch(api, node), node
+        if start // burst % 2:   # as a walk would: later changes then splice parsed rules
+            for layer in table.shared.values():
+                for chain in layer.chains.values():
+                    assert chain.rules is not None
     for proxy in proxies:
         await proxy.stop()
     await table.stop()
@@ -119,6 +127,12 @@ async def run(sequence: list[tuple]) -> None:
 @given(events)
 def test_incremental_updates_equal_a_full_rebuild_on_every_node(sequence):
     asyncio.run(run(sequence))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events, st.integers(2, 12))
+def test_bursts_of_events_folded_per_service_equal_a_full_rebuild(sequence, burst):
+    asyncio.run(run(sequence, burst))
 
 
 async def test_a_node_with_a_local_endpoint_has_its_own_chain_and_the_others_share_one():
@@ -139,4 +153,22 @@ async def test_a_node_with_a_local_endpoint_has_its_own_chain_and_the_others_sha
     assert tables["n1"]["KUBE-SERVICES"] is tables["n2"]["KUBE-SERVICES"]
     for proxy in proxies:
         await proxy.stop()
+    await table.stop()
+
+
+async def test_a_burst_of_events_for_one_service_syncs_it_once_and_settles_synced():
+    api = ApiServer()
+    table = ServiceTable(api, CIDR)
+    table.start()
+    synced: list[str] = []
+    sync = table.sync
+    table.sync = lambda key: (synced.append(key), sync(key))
+    api.create(service("alpha", "ClusterIP", False, False, False))
+    api.create(endpoint_slice("alpha", [(2, "n1")]))
+    api.update(endpoint_slice("alpha", [(2, "n1"), (3, "n2")]))
+    await api.tracker.wait_idle()
+    assert synced == ["default/alpha"]
+    chain = next(c for name, c in table.shared["nat"].chains.items()
+                 if name.startswith("KUBE-SVC-"))
+    assert "10.244.2.3:8080" in chain.save_text()
     await table.stop()

@@ -47,7 +47,7 @@ async def test_opening_a_big_lab_shows_its_progress_then_the_lab(big_lab_file, m
         assert not isinstance(app.screen, LoadingScreen) and app.check_action("send", ())
         assert len(app.cluster.nodes()) == 23 and app.path == big_lab_file
     order = list(dict.fromkeys(steps))
-    assert order == ["reading", "nodes", "objects", "controllers", "commands"]
+    assert order == ["reading", "objects", "controllers", "commands"]
 
 
 async def test_a_file_that_fails_to_load_ends_the_app_with_one_line(tmp_path):

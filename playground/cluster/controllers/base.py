@@ -16,27 +16,57 @@ class Controller:
     def __init__(self) -> None:
         self.tasks: list[asyncio.Task] = []
         self.watches: list[Watch] = []
+        self.handlers: list = []
         self.errors: list[str] = []
+
+    def burst_goes_on(self, waiting: int) -> bool:
+        """Whether a handler may leave `waiting` keys of work to the last event of a burst
+        (as client-go's work queue folds repeated keys): yes while an event still waits on
+        a watch, unless a screen draws progress (pace) and that many keys are waiting."""
+        if all(watch.queue.empty() for watch in self.watches):
+            return False
+        pace = self.watches[0].server.pace
+        return not pace or waiting < pace
 
     def follow(self, watch: Watch, handler) -> None:
         self.watches.append(watch)
+        self.handlers.append(handler)
         self.tasks.append(asyncio.create_task(self._loop(watch, handler)))
 
     async def _loop(self, watch: Watch, handler) -> None:
         handled = 0
         while True:
-            event: Event = await watch.next()
-            try:
-                handler(event)
-            except Exception as error:  # a controller keeps running, as in a real cluster
-                log.exception("%s failed on %s", self.name, event.type)
-                self.errors.append(f"{self.name}: {error}")
-            finally:
-                watch.done()
+            self._handle(watch, handler, await watch.next())
             handled += 1
             pace = watch.server.pace
             if pace and handled % pace == 0:
                 await asyncio.sleep(0)  # a queue of thousands would freeze a UI drawing a bar
+
+    def drain(self) -> None:
+        """Handle every event already queued, now: a node built on demand must be whole
+        before the packet that needed it goes on."""
+        busy = True
+        while busy:
+            busy = False
+            for watch, handler in zip(self.watches, self.handlers, strict=True):
+                while not watch.queue.empty():
+                    busy = True
+                    self._handle(watch, handler, watch.queue.get_nowait())
+
+    def drain_first(self) -> None:
+        """Handle the events queued on the first watch only (a kubelet's own Node)."""
+        watch, handler = self.watches[0], self.handlers[0]
+        while not watch.queue.empty():
+            self._handle(watch, handler, watch.queue.get_nowait())
+
+    def _handle(self, watch: Watch, handler, event: Event) -> None:
+        try:
+            handler(event)
+        except Exception as error:  # a controller keeps running, as in a real cluster
+            log.exception("%s failed on %s", self.name, event.type)
+            self.errors.append(f"{self.name}: {error}")
+        finally:
+            watch.done()
 
     async def stop(self) -> None:
         for task in self.tasks:

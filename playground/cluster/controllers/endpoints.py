@@ -33,6 +33,7 @@ class EndpointsController(Controller):
         super().__init__()
         self.api = api
         self.listing: dict[str, set[str]] = {}   # pod key -> Services whose slice lists it
+        self.dirty: set[tuple[str, str]] = set()   # Services to sync at the end of a burst
 
     def start(self) -> None:
         self.follow(self.api.watch("Service"), self.on_service)
@@ -43,7 +44,8 @@ class EndpointsController(Controller):
         if event.type == "DELETED":
             self._delete(service.metadata.namespace, service.name)
         else:
-            self.sync(service.metadata.namespace, service.name)
+            self.dirty.add((service.metadata.namespace, service.name))
+        self._flush()
 
     def on_pod(self, event: Event) -> None:
         pod = event.object
@@ -55,7 +57,17 @@ class EndpointsController(Controller):
         for name in sorted(candidates):
             service = self.api.peek("Service", namespace, name)
             if service is not None and (selects(service, pod) or self._lists(service, pod)):
-                self.sync(namespace, name)
+                self.dirty.add((namespace, name))
+        self._flush()
+
+    def _flush(self) -> None:
+        """Sync each Service once per burst of events, when the last one is handled (so
+        settled still means synced): a slice only depends on the pods as they are now."""
+        if self.burst_goes_on(len(self.dirty)):
+            return
+        keys, self.dirty = sorted(self.dirty), set()
+        for namespace, name in keys:
+            self.sync(namespace, name)
 
     def _lists(self, service: Service, pod: Pod) -> bool:
         return service.name in self.listing.get(pod.key, ())

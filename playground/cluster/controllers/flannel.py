@@ -74,6 +74,11 @@ class FlannelAgent(Controller):
     def start(self) -> None:
         self.follow(self.api.watch("Node"), self.on_node)
 
+    @staticmethod
+    def published(node) -> bool:
+        """Whether the Node already carries this agent's lease (a lab saved with flannel)."""
+        return lease_of(node) is not None
+
     def on_node(self, event: Event) -> None:
         node = event.object
         if node.name == self.node:
@@ -106,9 +111,8 @@ class FlannelAgent(Controller):
                   BACKEND_TYPE: "vxlan", SUBNET_MANAGER: "true", PUBLIC_IP: str(local)}
         notes = node.metadata.annotations
         if any(notes.get(key) != value for key, value in wanted.items()):
-            current = self.api.get("Node", "", self.node)
-            current.metadata.annotations.update(wanted)
-            self.api.update(current)
+            self.api.change("Node", "", self.node,
+                            lambda current: current.metadata.annotations.update(wanted))
 
     def catch_up(self) -> None:
         """Nodes that published before flannel.1 existed here."""

@@ -49,9 +49,8 @@ class Kubelet(Controller):
         cidr = IPv4Network(node.spec.pod_cidr)
         self.ipam = HostLocalIpam(cidr)
         self.cni.setup_node(self.network, self.node_ns, cidr)
-        current = self.api.get("Node", "", self.node)
-        current.status.ready = True
-        self.api.update(current)
+        if not node.status.ready:   # a node woken from a saved lab is Ready already
+            self.api.change("Node", "", self.node, _mark_ready)
 
     def on_pod(self, event: Event) -> None:
         pod = event.object
@@ -97,11 +96,17 @@ class Kubelet(Controller):
 
     def _set_status(self, pod: Pod, **fields) -> None:
         current = self.api.peek("Pod", pod.metadata.namespace, pod.name)
-        if current is None:
-            return
-        current = self.api.get("Pod", pod.metadata.namespace, pod.name)
-        for key, value in fields.items():
-            setattr(current.status, key, value)
-        current.status.reason = fields.get("reason", "")
-        current.status.message = fields.get("message", "")
-        self.api.update(current)
+        fields.setdefault("reason", "")
+        fields.setdefault("message", "")
+        if current is None or all(getattr(current.status, key) == value
+                                  for key, value in fields.items()):
+            return   # as a real kubelet, no write when the status says so already
+
+        def set_fields(current: Pod) -> None:
+            for key, value in fields.items():
+                setattr(current.status, key, value)
+        self.api.change("Pod", pod.metadata.namespace, pod.name, set_fields)
+
+
+def _mark_ready(node) -> None:
+    node.status.ready = True

@@ -31,7 +31,7 @@ class NodeIpamController(Controller):
         except PoolExhausted as error:
             self.failures[node.name] = str(error)
             return
-        current = self.api.get("Node", "", node.name)
-        current.spec.pod_cidr = str(cidr)
-        self.api.update(current)
+        def give(current) -> None:
+            current.spec.pod_cidr = str(cidr)
+        self.api.change("Node", "", node.name, give)
 

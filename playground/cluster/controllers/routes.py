@@ -63,7 +63,11 @@ class NodeRouteAgent(Controller):
     def start(self) -> None:
         self.install_masquerade()
         if self.shared is not None:
-            self.network.namespace(self.ns_name).main.share(self.shared.table)
+            main = self.network.namespace(self.ns_name).main
+            main.share(self.shared.table)
+            own = self.shared.installed.get(self.node)
+            if own is not None:   # a node built after its Node object (a loaded lab's)
+                main.hidden.add(own)
         else:   # on its own (in tests): install the routes itself
             self.follow(self.api.watch("Node", lambda n: n.name != self.node), self.on_node)
 

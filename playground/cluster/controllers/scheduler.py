@@ -19,6 +19,7 @@ class Scheduler(Controller):
         # whose count is no longer the node's is stale and skipped, so the top is the least
         # loaded node without a scan of all of them
         self.heap: list[tuple[int, str]] = []
+        self.pending: set[tuple[str, str]] = set()   # pods no node could take yet
 
     def start(self) -> None:
         self.api.index_listeners.setdefault(("Pod", "node"), []).append(self._load_changed)
@@ -54,32 +55,42 @@ class Scheduler(Controller):
         return chosen
 
     def on_pod(self, event: Event) -> None:
-        if event.type != "DELETED" and event.object.spec.node_name is None:
-            self.schedule(event.object.metadata.namespace, event.object.name)
+        pod = event.object
+        key = (pod.metadata.namespace, pod.name)
+        if event.type != "DELETED" and pod.spec.node_name is None:
+            self.pending.add(key)
+            self.schedule(*key)
+        else:
+            self.pending.discard(key)
 
     def on_node(self, event: Event) -> None:
+        """A node joined or changed: the pods waiting for one may fit now."""
         if event.type == "DELETED":
             return
         self._load_changed(event.object.name)
-        for pod in self.api.list("Pod"):
-            if pod.spec.node_name is None:
-                self.schedule(pod.metadata.namespace, pod.name)
+        for key in sorted(self.pending):
+            self.schedule(*key)
 
     def schedule(self, namespace: str, name: str) -> None:
         pod = self.api.peek("Pod", namespace, name)
         if pod is None or pod.spec.node_name is not None:
+            self.pending.discard((namespace, name))
             return
         chosen = self._least_loaded(pod)
-        pod = self.api.get("Pod", namespace, name)
         if chosen is None:
             nodes = [n for n in self.api.list("Node") if n.status.ready]
-            pod.status.reason = "Unschedulable"
-            pod.status.message = unschedulable_message(pod, nodes)
-            self.api.update(pod)
+            message = unschedulable_message(pod, nodes)
+
+            def unschedulable(pod: Pod) -> None:
+                pod.status.reason, pod.status.message = "Unschedulable", message
+            self.api.change("Pod", namespace, name, unschedulable)
             return
-        pod.spec.node_name = chosen.name
-        pod.status.reason = pod.status.message = ""
-        self.api.update(pod)
+
+        def bind(pod: Pod) -> None:
+            pod.spec.node_name = chosen.name
+            pod.status.reason = pod.status.message = ""
+        self.api.change("Pod", namespace, name, bind)
+        self.pending.discard((namespace, name))
 
 
 def untolerated(pod: Pod, node: Node):

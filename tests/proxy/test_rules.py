@@ -1,0 +1,70 @@
+"""Every rule kube-proxy's rules module writes is already in iptables-save's own spelling:
+parsing it and printing it back gives the same text (the service table relies on it to
+show chains it has not parsed)."""
+
+from __future__ import annotations
+
+import itertools
+from ipaddress import IPv4Network
+
+from playground.cluster.objects import ObjectMeta
+from playground.cluster.service import (
+    Endpoint,
+    EndpointPort,
+    EndpointSlice,
+    Service,
+    ServicePort,
+    ServiceSpec,
+)
+from playground.net.netfilter import parse_rule
+from playground.proxy.rules import node_rules, probability
+
+CIDR = IPv4Network("10.244.0.0/16")
+
+
+def every_kind() -> tuple[list[Service], dict[str, list[EndpointSlice]]]:
+    """One Service per combination of the settings that change the rules' shapes."""
+    services, slices = [], {}
+    combos = itertools.product(("ClusterIP", "NodePort", "LoadBalancer"), ("Cluster", "Local"),
+                               ("Cluster", "Local"), ("None", "ClientIP"), ("TCP", "UDP"),
+                               ([], ["192.0.2.0/24"]), (0, 1, 3))
+    for index, (kind, external, internal, affinity, proto, ranges, count) in \
+            enumerate(combos, start=1):
+        name = f"s{index}"
+        node_port = 30000 + 2 * index if kind != "ClusterIP" else None
+        ports = [ServicePort(80, 8080, proto, "http", node_port),
+                 ServicePort(443, 8443, proto, "https", node_port and node_port + 1)]
+        spec = ServiceSpec(ports, {"app": name}, kind, f"10.96.{index // 250}.{index % 250 + 1}",
+                           session_affinity=affinity, external_traffic_policy=external,
+                           internal_traffic_policy=internal,
+                           load_balancer_source_ranges=ranges)
+        service = Service(ObjectMeta(name, "ns"), spec)
+        if kind == "LoadBalancer":
+            service.status.load_balancer_ips = [f"203.0.113.{index % 250}"]
+        services.append(service)
+        endpoints = [Endpoint(f"10.244.{node}.{index % 250}", True, f"n{node}")
+                     for node in range(count)]
+        slices[service.key] = [EndpointSlice(
+            ObjectMeta(name, "ns"), service.key, endpoints,
+            [EndpointPort(8080, proto, "http"), EndpointPort(8443, proto, "https")])]
+    return services, slices
+
+
+def test_every_rule_reads_back_as_written() -> None:
+    services, slices = every_kind()
+    checked = 0
+    for node in ("", "n0"):
+        rules = node_rules(services, slices, node, CIDR)
+        for table in ("nat", "filter"):
+            for chain, lines in getattr(rules, table).items():
+                for line in lines:
+                    assert parse_rule(table, chain, line).spec() == line
+                    checked += 1
+    assert checked > 5000
+
+
+def test_probability_is_what_the_kernel_keeps() -> None:
+    # 1/15 is kept as round(2**31 / 15) = 143165577, which iptables-save prints this way
+    assert probability(0, 15) == "0.06666666688"
+    assert probability(1, 3) == "0.50000000000"
+    assert probability(0, 3) == "0.33333333349"
