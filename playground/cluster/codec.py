@@ -1,4 +1,5 @@
-"""API objects to plain data (maps, lists, strings, numbers) and back, checking every field.
+"""Values of API objects' fields to plain data (maps, lists, strings, numbers) and back,
+checking every field; columns.py lays whole objects out as tables of such values.
 
 Reading trusts nothing: each value is checked against the field's declared type, unknown
 and missing fields are refused, and every error names the field's path.
@@ -51,18 +52,6 @@ def _field_names(cls: type) -> tuple[str, ...] | None:
     if not dataclasses.is_dataclass(cls):
         return None
     return tuple(f.name for f in dataclasses.fields(cls))
-
-
-def decode_object(data: Any, where: str) -> Any:
-    """One API object; its `kind` says which."""
-    if not isinstance(data, dict):
-        raise DecodeError(f"{where}: expected a map, got {_name(data)}")
-    kind = data.get("kind")
-    if kind not in KINDS:
-        shown = kind if isinstance(kind, str) else _name(kind)
-        raise DecodeError(f"{where}: kind {shown!r} is not one a lab holds "
-                          f"({', '.join(KINDS)})")
-    return decode(KINDS[kind], data, where)
 
 
 def key_path(where: str, key: Any) -> str:
@@ -146,6 +135,4 @@ def _decode_record(kind: type, value: Any, where: str) -> Any:
                 raise DecodeError(f"{where}.{name}: is required")
             continue
         given[name] = decode(hints[name], value[name], f"{where}.{name}")
-    if "kind" in fields and given.get("kind", fields["kind"].default) != fields["kind"].default:
-        raise DecodeError(f"{where}.kind: expected {fields['kind'].default}")
     return kind(**given)

@@ -335,8 +335,8 @@ def _plain_items(hint: Any) -> tuple[frozenset[type], type] | None:
 
 def tables_from_maps(objects: list, where: str = "objects") -> dict[str, dict]:
     """Objects written one map each (lab files of version 1) as tables. Their shape is
-    checked here, in the words and paths of codec.decode_object; the values are checked
-    when the tables are read."""
+    checked here, in the words and paths version 1 used (objects[7].spec: ...); the values
+    are checked when the tables are read."""
     with gc_paused():
         return _tables_from_maps(objects, where)
 
