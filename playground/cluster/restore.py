@@ -181,13 +181,13 @@ def _check_slices(slices: list, services: list) -> None:
             raise ClusterError(f"{where}: the endpoints of {endpoint_slice.service} are kept "
                                "by its selector, not saved")
         for endpoint in endpoint_slice.endpoints:
-            if not _in(endpoint.address, IPv4Network("0.0.0.0/0")):
+            if _address(endpoint.address) is None:
                 raise ClusterError(f"{where}: endpoint {endpoint.address!r} is not an IPv4 "
                                    "address")
         for port in endpoint_slice.ports:
             if not 1 <= port.port <= 65535 or port.protocol not in ("TCP", "UDP"):
-                raise ClusterError(f"{where}: port {port.port}/{port.protocol} is not a TCP "
-                                   "or UDP port")
+                raise ClusterError(f"{where}: port {port.port}/{port.protocol!r} is not a "
+                                   "TCP or UDP port")
 
 
 def _check_pods(pods: list, nodes: list) -> None:
@@ -231,8 +231,10 @@ def _check_ingresses(ingresses: list, services: list) -> None:
             service = known.get(f"{ingress.metadata.namespace}/{backend.service}")
             if service is None or not any(p.port == backend.port or p.name == backend.port
                                           for p in service.spec.ports):
-                raise ClusterError(f"ingress {ingress.key}: backend {backend.service}:"
-                                   f"{backend.port} is not a port of a Service of the lab")
+                shown = f"{backend.service}:{backend.port}"
+                raise ClusterError(f"ingress {ingress.key}: backend "
+                                   f"{shown if shown.isprintable() else repr(shown)} is not a "
+                                   "port of a Service of the lab")
 
 
 Progress = Callable[[str, int, int], None]  # (what, done, of how many; 0: not known)

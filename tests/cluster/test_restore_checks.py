@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from playground.cluster.cluster import ClusterError
+from playground.cluster.ingress import Ingress, IngressBackend
 from playground.cluster.objects import Node, NodeSpec, NodeStatus, ObjectMeta
 from playground.cluster.restore import check_objects
-from playground.cluster.service import EndpointSlice
+from playground.cluster.service import Endpoint, EndpointPort, EndpointSlice
 
 
 def node(name: str, cidr: str, ip: str) -> Node:
@@ -38,3 +39,19 @@ def test_names_from_a_file_are_checked_and_never_break_the_one_line_message():
     lost = EndpointSlice(ObjectMeta("Web_1", "default"), "default/web")
     with pytest.raises(ClusterError, match="endpointslice name 'Web_1' is invalid"):
         check_objects([lost])
+
+
+def test_a_backend_or_protocol_read_from_a_file_is_quoted_when_it_would_break_the_line():
+    odd = Ingress(ObjectMeta("shop", "default"), default_backend=IngressBackend("web\nx", 80))
+    with pytest.raises(ClusterError) as error:
+        check_objects([odd])
+    assert str(error.value) == ("ingress default/shop: backend 'web\\nx:80' is not a port of "
+                                "a Service of the lab")
+    ports = EndpointSlice(ObjectMeta("db", "default"), "default/db",
+                          [Endpoint("10.0.0.9")], [EndpointPort(5432, "TCP\nUDP")])
+    with pytest.raises(ClusterError) as error:
+        check_objects([ports])
+    assert "\n" not in str(error.value) and "port 5432/'TCP\\nUDP'" in str(error.value)
+    address = EndpointSlice(ObjectMeta("db", "default"), "default/db", [Endpoint("10.0.0.09")])
+    with pytest.raises(ClusterError, match="endpoint '10.0.0.09' is not an IPv4 address"):
+        check_objects([address])
