@@ -1,4 +1,5 @@
-"""API objects to plain data (maps, lists, strings, numbers) and back, checking every field.
+"""Values of API objects' fields to plain data (maps, lists, strings, numbers) and back,
+checking every field; columns.py lays whole objects out as tables of such values.
 
 Reading trusts nothing: each value is checked against the field's declared type, unknown
 and missing fields are refused, and every error names the field's path.
@@ -53,16 +54,10 @@ def _field_names(cls: type) -> tuple[str, ...] | None:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
-def decode_object(data: Any, where: str) -> Any:
-    """One API object; its `kind` says which."""
-    if not isinstance(data, dict):
-        raise DecodeError(f"{where}: expected a map, got {_name(data)}")
-    kind = data.get("kind")
-    if kind not in KINDS:
-        shown = kind if isinstance(kind, str) else _name(kind)
-        raise DecodeError(f"{where}: kind {shown!r} is not one a lab holds "
-                          f"({', '.join(KINDS)})")
-    return decode(KINDS[kind], data, where)
+def key_path(where: str, key: Any) -> str:
+    """A map entry's path; a key that would break the one-line message is quoted."""
+    return f"{where}.{key}" if isinstance(key, str) and key.isprintable() else \
+        f"{where}[{key!r}]"
 
 
 def _name(value: Any) -> str:
@@ -87,7 +82,7 @@ def decode(kind: Any, value: Any, where: str) -> Any:
         if not isinstance(value, dict):
             raise DecodeError(f"{where}: expected a map, got {_name(value)}")
         _, item = typing.get_args(kind)
-        return {key: decode(item, v, f"{where}.{key}") for key, v in value.items()}
+        return {key: decode(item, v, key_path(where, key)) for key, v in value.items()}
     if dataclasses.is_dataclass(kind):
         return _decode_record(kind, value, where)
     if not _fits(kind, value):
@@ -140,6 +135,4 @@ def _decode_record(kind: type, value: Any, where: str) -> Any:
                 raise DecodeError(f"{where}.{name}: is required")
             continue
         given[name] = decode(hints[name], value[name], f"{where}.{name}")
-    if "kind" in fields and given.get("kind", fields["kind"].default) != fields["kind"].default:
-        raise DecodeError(f"{where}.kind: expected {fields['kind'].default}")
     return kind(**given)

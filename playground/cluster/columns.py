@@ -10,8 +10,9 @@ written as codec.encode writes them. A column is one of
     {"values": [v0, v1, ...], "rows": [i]}  the distinct values, and per object an index
 
 and a column left out means every object has the field's default. Reading checks each
-distinct value once, and objects given one value share what it decodes to: like the API
-server's stored objects, decoded objects are cloned before anyone changes them.
+distinct value once, and objects given one value share what it decodes to (a Deployment's
+pods, one containers list): that is safe because the API server never changes a stored
+object in place, an edit is made on a copy.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 
 import msgpack
 
-from playground.cluster.codec import KINDS, DecodeError, decode, encode
+from playground.cluster.codec import KINDS, DecodeError, decode, encode, key_path
 from playground.cluster.gc_pause import gc_paused
 
 _SCALARS = {str: (str,), int: (int,), float: (float, int), bool: (bool,),
@@ -45,10 +46,6 @@ class Leaf:
     factory: Any      # _MISSING, or what makes a fresh default
     scalars: frozenset[type] | None  # the classes a value may have; None: lists, maps...
 
-    @property
-    def required(self) -> bool:
-        return self.default is _MISSING and self.factory is _MISSING
-
 
 @functools.cache
 def layout(kind: type) -> tuple[Leaf, ...]:
@@ -57,7 +54,7 @@ def layout(kind: type) -> tuple[Leaf, ...]:
 
 
 def _leaves(record: type, prefix: str, top: bool = False) -> Iterator[Leaf]:
-    hints = typing.get_type_hints(record)
+    hints = _hints(record)
     for field in dataclasses.fields(record):
         if top and field.name == "kind":
             continue
@@ -219,7 +216,7 @@ def check_tables(tables: Any, where: str = "objects", limit: int | None = None) 
         raise DecodeError(f"{where}: expected a map of kinds, got {_name(tables)}")
     total = 0
     for name, table in tables.items():
-        here = f"{where}.{name}"
+        here = key_path(where, name)
         if name not in KINDS:
             raise DecodeError(f"{here}: {name!r} is not a kind a lab holds "
                               f"({', '.join(KINDS)})")
@@ -337,8 +334,8 @@ def _plain_items(hint: Any) -> tuple[frozenset[type], type] | None:
 
 
 def tables_from_maps(objects: list, where: str = "objects") -> dict[str, dict]:
-    """Objects written one map each (lab files of version 1) as tables, with plain columns.
-    Their shape is checked here, in the words and paths of codec.decode_object; the values
+    """Objects written one map each (lab files of version 1) as tables. Their shape is
+    checked here, in the words and paths version 1 used (objects[7].spec: ...); the values
     are checked when the tables are read."""
     with gc_paused():
         return _tables_from_maps(objects, where)
@@ -424,7 +421,7 @@ def _builder(kind: type):
 
     def call(record: type, top: bool) -> str:
         names[record.__name__] = record
-        hints, args = typing.get_type_hints(record), []
+        hints, args = _hints(record), []
         for field in dataclasses.fields(record):
             if top and field.name == "kind":
                 args.append(repr(field.default))

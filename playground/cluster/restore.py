@@ -75,7 +75,9 @@ def _check_objects(objects: list, cluster_cidr: IPv4Network) -> None:
     for obj in objects:
         key = (obj.kind, obj.metadata.namespace, obj.metadata.name)
         if key in seen:
-            raise ClusterError(f"{obj.kind} {key[1]}/{key[2]} is listed twice")
+            shown = f"{key[1]}/{key[2]}"
+            raise ClusterError(f"{obj.kind} {shown if shown.isprintable() else repr(shown)} "
+                               "is listed twice")
         seen.add(key)
         by_kind[obj.kind].append(obj)
     try:
@@ -95,6 +97,7 @@ def _check_objects(objects: list, cluster_cidr: IPv4Network) -> None:
 def _check_nodes(nodes: list, cluster_cidr: IPv4Network) -> None:
     cidrs: list[tuple[IPv4Network, str]] = []
     for node in nodes:
+        validate_name("node", node.name, subdomain=True)
         if node.spec.pod_cidr is None or node.status.internal_ip is None:
             raise ClusterError(f"node {node.name}: needs spec.podCIDR and an InternalIP")
         try:
@@ -171,18 +174,20 @@ def _in(address: str, network: IPv4Network) -> bool:
 def _check_slices(slices: list, services: list) -> None:
     with_selector = {s.key for s in services if s.spec.selector}
     for endpoint_slice in slices:
+        validate_name("namespace", endpoint_slice.metadata.namespace)
+        validate_name("endpointslice", endpoint_slice.metadata.name, subdomain=True)
         where = f"endpointslice {endpoint_slice.metadata.namespace}/{endpoint_slice.metadata.name}"
         if endpoint_slice.service in with_selector:
             raise ClusterError(f"{where}: the endpoints of {endpoint_slice.service} are kept "
                                "by its selector, not saved")
         for endpoint in endpoint_slice.endpoints:
-            if not _in(endpoint.address, IPv4Network("0.0.0.0/0")):
+            if _address(endpoint.address) is None:
                 raise ClusterError(f"{where}: endpoint {endpoint.address!r} is not an IPv4 "
                                    "address")
         for port in endpoint_slice.ports:
             if not 1 <= port.port <= 65535 or port.protocol not in ("TCP", "UDP"):
-                raise ClusterError(f"{where}: port {port.port}/{port.protocol} is not a TCP "
-                                   "or UDP port")
+                raise ClusterError(f"{where}: port {port.port}/{port.protocol!r} is not a "
+                                   "TCP or UDP port")
 
 
 def _check_pods(pods: list, nodes: list) -> None:
@@ -226,8 +231,10 @@ def _check_ingresses(ingresses: list, services: list) -> None:
             service = known.get(f"{ingress.metadata.namespace}/{backend.service}")
             if service is None or not any(p.port == backend.port or p.name == backend.port
                                           for p in service.spec.ports):
-                raise ClusterError(f"ingress {ingress.key}: backend {backend.service}:"
-                                   f"{backend.port} is not a port of a Service of the lab")
+                shown = f"{backend.service}:{backend.port}"
+                raise ClusterError(f"ingress {ingress.key}: backend "
+                                   f"{shown if shown.isprintable() else repr(shown)} is not a "
+                                   "port of a Service of the lab")
 
 
 Progress = Callable[[str, int, int], None]  # (what, done, of how many; 0: not known)

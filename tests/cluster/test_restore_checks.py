@@ -1,12 +1,15 @@
-"""Saved nodes are checked before anything is built: overlapping pod CIDRs name both nodes."""
+"""Saved objects are checked before anything is built: overlapping pod CIDRs name both
+nodes, and a name read from a file is checked before any message shows it."""
 
 from __future__ import annotations
 
 import pytest
 
 from playground.cluster.cluster import ClusterError
+from playground.cluster.ingress import Ingress, IngressBackend
 from playground.cluster.objects import Node, NodeSpec, NodeStatus, ObjectMeta
 from playground.cluster.restore import check_objects
+from playground.cluster.service import Endpoint, EndpointPort, EndpointSlice
 
 
 def node(name: str, cidr: str, ip: str) -> Node:
@@ -24,3 +27,31 @@ def test_disjoint_node_cidrs_pass_and_an_overlap_names_the_later_node_and_the_ea
     with pytest.raises(ClusterError, match="node n0: pod CIDR 10.244.0.0/24 overlaps "
                                            "10.244.0.0/16 of node wide"):
         check_objects([wide, *nodes])
+
+
+def test_names_from_a_file_are_checked_and_never_break_the_one_line_message():
+    with pytest.raises(ClusterError, match="node name 'n\\\\n1' is invalid"):
+        check_objects([node("n\n1", "10.244.0.0/24", "172.18.0.2")])
+    twice = node("a\nb", "10.244.0.0/24", "172.18.0.2")
+    with pytest.raises(ClusterError) as error:
+        check_objects([twice, twice])
+    assert str(error.value) == "Node '/a\\nb' is listed twice"
+    lost = EndpointSlice(ObjectMeta("Web_1", "default"), "default/web")
+    with pytest.raises(ClusterError, match="endpointslice name 'Web_1' is invalid"):
+        check_objects([lost])
+
+
+def test_a_backend_or_protocol_read_from_a_file_is_quoted_when_it_would_break_the_line():
+    odd = Ingress(ObjectMeta("shop", "default"), default_backend=IngressBackend("web\nx", 80))
+    with pytest.raises(ClusterError) as error:
+        check_objects([odd])
+    assert str(error.value) == ("ingress default/shop: backend 'web\\nx:80' is not a port of "
+                                "a Service of the lab")
+    ports = EndpointSlice(ObjectMeta("db", "default"), "default/db",
+                          [Endpoint("10.0.0.9")], [EndpointPort(5432, "TCP\nUDP")])
+    with pytest.raises(ClusterError) as error:
+        check_objects([ports])
+    assert "\n" not in str(error.value) and "port 5432/'TCP\\nUDP'" in str(error.value)
+    address = EndpointSlice(ObjectMeta("db", "default"), "default/db", [Endpoint("10.0.0.09")])
+    with pytest.raises(ClusterError, match="endpoint '10.0.0.09' is not an IPv4 address"):
+        check_objects([address])
