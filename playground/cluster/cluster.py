@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import functools
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
@@ -197,6 +198,7 @@ class Cluster:
                 await self.settle()
 
     async def stop(self) -> None:
+        gc.unfreeze()   # whatever of this lab is garbage can be collected now
         for agents in self.node_agents.values():
             for agent in agents:
                 await agent.stop()
@@ -210,6 +212,9 @@ class Cluster:
             await self.api.tracker.wait_idle()
             await asyncio.sleep(0)
             if self.api.tracker.pending == 0:
+                # what the change built is the lab's for good: out of the cycle collector's
+                # way, which would otherwise walk every node and pod again and again
+                gc.freeze()
                 return
 
     def _attach_to_node_network(self, ns, ip: IPv4Address) -> None:

@@ -276,6 +276,11 @@ class TestBigLab:
             pod = next(p.key for p in pilot.app.cluster.pods()
                        if p.spec.node_name == "node-0012")
             pilot.app.select(f"pod/{pod}")
+            tree = pilot.app.query_one("#objects")
+            for _ in range(20):  # the branch fills, then the cursor moves after a refresh
+                await pilot.pause()
+                if tree.cursor_node is not None and tree.cursor_node.data == f"pod/{pod}":
+                    break
             await pilot.pause()
 
         opening = PlaygroundApp(path=big_lab_file, load=big_lab_file, autoplay=False)
