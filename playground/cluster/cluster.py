@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import gc
 import functools
+import gc
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 

@@ -32,7 +32,7 @@ class KubeProxy(Controller):
             nf.share(table, self.table.shared[table])
         for table, chain, rule in reversed(BASE_JUMPS):
             if not self._has(table, chain, rule):
-                nf.iptables(f"-t {table} -I {chain} 1 {rule}")
+                nf.iptables(f"-t {table} -I {chain} 1 {rule}", check_table=False)
         self.table.proxies[self.node] = self
         if self.own_table:
             self.table.start()

@@ -126,15 +126,15 @@ class FlannelAgent(Controller):
         """flanneld's masquerade rules: pods keep their addresses inside the cluster CIDR
         and leave it as the node; Service traffic kube-proxy marked is left to it."""
         nf, cluster = self.ns.netfilter, self.cluster_cidr
-        nf.iptables("-t nat -N FLANNEL-POSTRTG")
-        nf.iptables(f"-t nat -A POSTROUTING {MASQ} -j FLANNEL-POSTRTG")
+        nf.iptables("-t nat -N FLANNEL-POSTRTG", check_table=False)
+        nf.iptables(f"-t nat -A POSTROUTING {MASQ} -j FLANNEL-POSTRTG", check_table=False)
         for rule in (f"-m mark --mark 0x4000/0x4000 {MASQ} -j RETURN",
                      f"-s {subnet} -d {cluster} {MASQ} -j RETURN",
                      f"-s {cluster} -d {subnet} {MASQ} -j RETURN",
                      f"! -s {cluster} -d {subnet} {MASQ} -j RETURN",
                      f"-s {cluster} ! -d 224.0.0.0/4 {MASQ} -j MASQUERADE --random-fully",
                      f"! -s {cluster} -d {cluster} {MASQ} -j MASQUERADE --random-fully"):
-            nf.iptables(f"-t nat -A FLANNEL-POSTRTG {rule}")
+            nf.iptables(f"-t nat -A FLANNEL-POSTRTG {rule}", check_table=False)
 
     # other nodes
 

@@ -75,15 +75,17 @@ class NodeRouteAgent(Controller):
         """kindnet's masq agent: pods reaching anything outside the cluster CIDR leave as
         the node's IP."""
         nf = self.network.namespace(self.ns_name).netfilter
-        nf.iptables("-t nat -N KIND-MASQ-AGENT")
-        nf.iptables("-t nat -A POSTROUTING -m addrtype ! --dst-type LOCAL -m comment --comment "
-                    "\"kind-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination "
-                    "traffic to our custom KIND-MASQ-AGENT chain\" -j KIND-MASQ-AGENT")
-        nf.iptables(f"-t nat -A KIND-MASQ-AGENT -d {self.cluster_cidr} -m comment --comment "
-                    "\"kind-masq-agent: local traffic is not subject to MASQUERADE\" -j RETURN")
-        nf.iptables("-t nat -A KIND-MASQ-AGENT -m comment --comment \"kind-masq-agent: "
-                    "outbound traffic is subject to MASQUERADE (must be last in chain)\" "
-                    "-j MASQUERADE")
+        for command in (
+                "-t nat -N KIND-MASQ-AGENT",
+                "-t nat -A POSTROUTING -m addrtype ! --dst-type LOCAL -m comment --comment "
+                "\"kind-masq-agent: ensure nat POSTROUTING directs all non-LOCAL destination "
+                "traffic to our custom KIND-MASQ-AGENT chain\" -j KIND-MASQ-AGENT",
+                f"-t nat -A KIND-MASQ-AGENT -d {self.cluster_cidr} -m comment --comment "
+                "\"kind-masq-agent: local traffic is not subject to MASQUERADE\" -j RETURN",
+                "-t nat -A KIND-MASQ-AGENT -m comment --comment \"kind-masq-agent: "
+                "outbound traffic is subject to MASQUERADE (must be last in chain)\" "
+                "-j MASQUERADE"):
+            nf.iptables(command, check_table=False)
 
     def on_node(self, event: Event) -> None:
         node = event.object
