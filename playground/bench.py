@@ -146,6 +146,16 @@ async def figure_load(bench: Bench) -> dict:
     return {"seconds": elapsed}
 
 
+async def figure_load_trace(bench: Bench) -> dict:
+    """The first trace once loaded: it builds the two sleeping nodes it crosses (the load
+    leaves every node's machine to be built when first needed)."""
+    cluster_ip = bench.cluster.find_service("bench-server").spec.cluster_ip
+    asleep = len(bench.cluster.sleeping)
+    seconds = trace_once(bench.cluster, cluster_ip)
+    return {"seconds": seconds, "woken": asleep - len(bench.cluster.sleeping),
+            "again": trace_once(bench.cluster, cluster_ip)}
+
+
 async def figure_ui_first_frame(bench: Bench) -> dict:
     """The app opening the saved lab: its first frame (a progress bar while it loads)."""
     from playground.tui.bench_ui import measure_ui  # the app only for the app's figures
@@ -164,7 +174,7 @@ Figure = Callable[[Bench], Awaitable[dict | None]]
 FIGURES: list[tuple[str, Figure]] = [
     ("trace", figure_trace), ("trace_growth", figure_trace_growth),
     ("scale_settle", figure_scale_settle), ("show_iptables", figure_show_iptables),
-    ("save", figure_save), ("load", figure_load),
+    ("save", figure_save), ("load", figure_load), ("load_trace", figure_load_trace),
     ("ui_first_frame", figure_ui_first_frame), ("ui_key", figure_ui_key),
 ]
 
@@ -174,7 +184,7 @@ def line(figure: str, size: Size, cluster: Cluster, seconds: float, **extra) -> 
               "services": cluster.api.count("Service")}
     record = {"figure": figure, **counts, "seconds": round(seconds, 6),
               "peak_rss_mb": round(peak_rss_mb(), 1)}
-    record.update({k: round(v, 3) if isinstance(v, float) else v for k, v in extra.items()})
+    record.update({k: round(v, 6) if isinstance(v, float) else v for k, v in extra.items()})
     return json.dumps(record)
 
 

@@ -16,8 +16,10 @@ def test_quick_prints_every_figure_for_every_size_as_json(capsys):
     assert all(set(record) >= KEYS for record in records)
     figures = [record["figure"] for record in records]
     for figure in ("build", "trace", "scale_settle", "show_iptables", "save", "load",
-                   "ui_first_frame", "ui_key"):
+                   "load_trace", "ui_first_frame", "ui_key"):
         assert figures.count(figure) == len(bench.QUICK)
+    first_traces = [record for record in records if record["figure"] == "load_trace"]
+    assert all(record["woken"] == 2 for record in first_traces)  # client's and server's
     growth = [record for record in records if record["figure"] == "trace_growth"]
     assert len(growth) == len(bench.QUICK) - 1 and growth[0]["ratio"] > 0
     assert {record["nodes"] for record in records} == {size.nodes for size in bench.QUICK}

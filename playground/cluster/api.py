@@ -186,17 +186,28 @@ class ApiServer:
         self.pace = 0  # > 0: controllers let the event loop run every this many events
 
     def _store(self, key: tuple[str, str, str], obj) -> None:
+        kind, short = key[0], key[1:]   # a load stores 175,000 objects: few lookups each
         old = self.objects.get(key)
         if old is not None:
             self._unindex(key, old)
         self.objects[key] = obj
-        self.by_kind.setdefault(key[0], {})[key[1:]] = obj
-        self._sorted.pop(key[0], None)
-        for name, values in INDEXES.get(key[0], {}).items():
-            index = self.indexes.setdefault((key[0], name), {})
+        store = self.by_kind.get(kind)
+        if store is None:
+            store = self.by_kind[kind] = {}
+        store[short] = obj
+        self._sorted.pop(kind, None)
+        for name, values in INDEXES.get(kind, {}).items():
+            index = self.indexes.get((kind, name))
+            if index is None:
+                index = self.indexes[(kind, name)] = {}
+            listeners = self.index_listeners.get((kind, name), ())
             for value in values(obj):
-                index.setdefault(value, set()).add(key[1:])
-                for listener in self.index_listeners.get((key[0], name), ()):
+                keys = index.get(value)
+                if keys is None:
+                    index[value] = {short}
+                else:
+                    keys.add(short)
+                for listener in listeners:
                     listener(value)
 
     def _drop(self, key: tuple[str, str, str]):
@@ -332,15 +343,16 @@ class ApiServer:
         return len(self.by_kind.get(kind, ()))
 
     def watch(self, kind: str, predicate: Callable[[Any], bool] | None = None,
-              node: str | None = None) -> Watch:
+              node: str | None = None, replay: bool = True) -> Watch:
         """A watch that first replays the current objects as ADDED, like list-then-watch, in
         the order they were made (so an agent started late does what it would have done all
-        along); `node` selects one node's objects (fieldSelector spec.nodeName or metadata.name)."""
+        along); `node` selects one node's objects (fieldSelector spec.nodeName or metadata.name).
+        Without `replay`, only what changes from now on (the caller listed what it needs)."""
         watch = Watch(self, kind, predicate, node)
         self.watches.append(watch)
         if node is None:
             self._watching.setdefault(kind, []).append(watch)
-            current = sorted(self.list(kind), key=creation_order)
+            current = sorted(self.list(kind), key=creation_order) if replay else []
         else:
             self._by_node.setdefault((kind, node), []).append(watch)
             if kind == "Node":
@@ -348,6 +360,7 @@ class ApiServer:
                 current = [found] if found is not None else []
             else:
                 current = sorted(self.indexed(kind, "node", node), key=creation_order)
+            current = current if replay else []
         for obj in current:
             watch.offer(Event("ADDED", obj))
         return watch

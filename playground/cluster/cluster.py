@@ -155,10 +155,14 @@ class Cluster:
         self.sleeping: dict[str, SleepingNode] = {}   # a loaded lab's nodes not built yet
         self.network.waker = self.wake
         self.started = False
+        self.held: list = []
 
     # lifecycle
 
-    async def start(self) -> None:
+    async def start(self, derived_later: bool = False) -> None:
+        """Start the control plane; with `derived_later` (a lab being loaded) the controllers
+        of derived state, EndpointSlices and kube-proxy's table, wait for start_derived, so
+        they see every object at once and sync each Service once."""
         if self.started:
             return
         self.started = True
@@ -177,9 +181,20 @@ class Cluster:
                             self.cloud, self.node_routes]
         if self.proxy_class is KubeProxy and not getattr(self.cni, "replaces_kube_proxy", False):
             self.controllers.append(self.service_table)
+        self.held = [self.endpoints, self.service_table] if derived_later else []
         for controller in self.controllers:
-            controller.start()
+            if controller not in self.held:
+                controller.start()
         await self.settle()
+
+    async def start_derived(self) -> None:
+        """Start the held controllers, one after the other (kube-proxy, as the real one,
+        waits for the EndpointSlices to be there before its first sync)."""
+        held, self.held = self.held, []
+        for controller in held:
+            if controller in self.controllers:
+                controller.start()
+                await self.settle()
 
     async def stop(self) -> None:
         for agents in self.node_agents.values():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from dataclasses import dataclass, field
 
@@ -50,8 +49,9 @@ def validate_deployment(deployment: Deployment) -> None:
         raise ValidationError(f"{where}: spec.selector must name at least one label")
     if any(deployment.template_labels.get(k) != v for k, v in deployment.selector.items()):
         raise ValidationError(f"{where}: spec.template labels must match spec.selector")
+    # validate_pod only reads the containers: the probe can share them
     probe = Pod(ObjectMeta("probe", deployment.metadata.namespace),
-                PodSpec(copy.deepcopy(deployment.containers)))
+                PodSpec(list(deployment.containers)))
     validate_pod(probe)
 
 

@@ -56,6 +56,7 @@ class HostLocalIpam:
         self.first = subnet.network_address + 2
         self.last = subnet.broadcast_address - 1
         self.leases: dict[IPv4Address, str] = {}
+        self.free_from = int(self.first)   # every address below it is leased
 
     def allocate(self, owner: str, wanted: IPv4Address | None = None) -> IPv4Address:
         if wanted is not None:
@@ -67,12 +68,15 @@ class HostLocalIpam:
                                     f"{self.leases[wanted]}")
             self.leases[wanted] = owner
             return wanted
-        address = self.first
-        while address <= self.last:
+        value, last = self.free_from, int(self.last)
+        while value <= last:
+            address = IPv4Address(value)
             if address not in self.leases:
                 self.leases[address] = owner
+                self.free_from = value + 1
                 return address
-            address += 1
+            value += 1
+        self.free_from = value
         raise PoolExhausted(
             f"failed to allocate for range 0: no IP addresses available in range set: "
             f"{self.subnet.network_address + 1}-{self.last}"
@@ -80,3 +84,4 @@ class HostLocalIpam:
 
     def release(self, owner: str) -> None:
         self.leases = {ip: who for ip, who in self.leases.items() if who != owner}
+        self.free_from = int(self.first)

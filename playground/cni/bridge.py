@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cni.base import PodAttachment, host_veth_name
@@ -11,6 +12,12 @@ from playground.net.network import Network
 from playground.net.route import Route
 
 BRIDGE = "cni0"
+
+
+@functools.lru_cache(maxsize=1024)
+def _default_route(pod_cidr: IPv4Network) -> Route:
+    """A pod's default route via the bridge: the same immutable route for a node's pods."""
+    return Route(IPv4Network("0.0.0.0/0"), dev="eth0", via=pod_cidr.network_address + 1)
 
 
 class BridgePlugin:
@@ -42,8 +49,7 @@ class BridgePlugin:
         pod_end.mtu = host_end.mtu = bridge.mtu
         bridge.enslave(host_end, hairpin=True)  # kubelet's hairpin mode, so a pod can reach itself
         pod_ns.add_address("eth0", f"{ip}/{pod_cidr.prefixlen}")
-        pod_ns.add_route(Route(IPv4Network("0.0.0.0/0"), dev="eth0",
-                               via=pod_cidr.network_address + 1))
+        pod_ns.add_route(_default_route(pod_cidr))
         return PodAttachment(ip, name)
 
     def delete(self, network, node_ns, pod_ns, attachment: PodAttachment) -> None:

@@ -1,4 +1,4 @@
-"""Write saves/: one lab file per scenario, built from code.
+"""Write saves/: one lab file per scenario, built from code, and the crowd of Services.
 
 Run `python -m playground.labs.make_saves`. The files are committed; a test checks that
 this script still makes them byte for byte.
@@ -10,7 +10,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from playground.labs.scenarios import SCENARIOS
+from playground.labs.scenarios import SCENARIOS, crowd_manifest
 from playground.saves import SUFFIX, pack_lab, write_atomically
 
 SAVES = Path("saves")  # run from the repository's root, as the README says
@@ -31,7 +31,9 @@ async def make(folder: Path) -> list[Path]:
         path = folder / f"{scenario.id}{SUFFIX}"
         write_atomically(path, await lab_bytes(scenario), keep_backup=False)
         written.append(path)
-    return written
+    crowd = folder / "service-crowd.yaml"
+    write_atomically(crowd, crowd_manifest().encode(), keep_backup=False)
+    return [*written, crowd]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -81,6 +81,17 @@ async def _ten_services(cluster: Cluster) -> None:
 
 
 CROWD_START = 7  # Services the service-crowd lab adds to the default lab's three
+CROWD_MORE = 9_990  # and saves/service-crowd.yaml adds: 10,000 in all
+
+
+def crowd_manifest(count: int = CROWD_MORE) -> str:
+    """saves/service-crowd.yaml: Services named to sort before web, all on the echo pod."""
+    header = (f"# {count:,} more Services in front of web (their names sort before it): with "
+              "the lab's ten,\n# 10,000, the most Kubernetes is documented to handle. For "
+              "the iptables-at-scale\n# guided lab: kubectl apply -f saves/service-crowd.yaml\n")
+    service = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: crowd-{:04d}\nspec:\n"
+               "  selector:\n    app: echo\n  ports:\n  - port: 80\n    targetPort: 80\n")
+    return header + "---\n".join(service.format(number) for number in range(count))
 
 SCENARIOS = [
     Scenario("flat-network", "The flat network",

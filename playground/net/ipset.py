@@ -114,6 +114,8 @@ def set_references(netfilter) -> dict[str, int]:
     counts: dict[str, int] = {}
     for table in netfilter.tables.values():
         for chain in table.chains.values():
+            if not chain.uses_module("set"):   # kube-proxy's unparsed chains stay unparsed
+                continue
             for rule in chain.rules:
                 for match in rule.matches:
                     name = getattr(match, "set_name", None)

@@ -1009,6 +1009,10 @@ class Chain:
         """Each rule's -j/-g name (None for none): what the loop check and -X look at."""
         return [r.target.name if r.target is not None else None for r in self.rules]
 
+    def uses_module(self, name: str) -> bool:
+        """Whether some rule loads the match module `name` (`-m set`, ...)."""
+        return any(match.name == name for rule in self.rules for match in rule.matches)
+
     def header(self) -> str:
         """A user chain's `:NAME - [0:0]` line, made once per name."""
         if self._header is None or self._header[0] != self.name:
@@ -1717,8 +1721,7 @@ class Netfilter:
         del chains[old]
         chains.own = own
         chains.version += 1
-        for name in [n for n, c in chains.items()
-                     if any(r.target is not None and r.target.name == old for r in c.rules)]:
+        for name in [n for n, c in chains.items() if old in c.target_names()]:
             for rule in self._writable(table, name).rules:
                 if rule.target is not None and rule.target.name == old:
                     rule.target = replace(rule.target, name=new)

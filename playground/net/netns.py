@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zlib
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
@@ -54,6 +55,38 @@ class RouteResult:
     dev: str | None
     gateway: IPv4Address | None
     src: IPv4Address | None
+
+
+@functools.lru_cache(maxsize=1024)
+def _address_routes(dev: str, cidr: str, scope: str) -> tuple[Address, tuple, tuple]:
+    """An address with the local and main routes the kernel adds for it, worked out once
+    per distinct address (every namespace's lo has the same); all are immutable."""
+    interface = _interface(cidr)
+    ip, net = interface.ip, interface.network
+    host = IPv4Network((int(ip), 32))
+    local = [Route(host, dev=dev, type="local", proto="kernel", scope="host", src=ip)]
+    if net.prefixlen < 31:
+        broadcast = int(ip) | (0xFFFFFFFF >> net.prefixlen)
+        local.append(Route(IPv4Network((broadcast, 32)), dev=dev, type="broadcast",
+                           proto="kernel", scope="link", src=ip))
+    main = ()
+    if net.prefixlen < 32 and dev != "lo":
+        main = (Route(net, dev=dev, proto="kernel", scope="link", src=ip),)
+    return Address(interface, dev, scope), tuple(local), main
+
+
+def _interface(cidr: str) -> IPv4Interface:
+    """IPv4Interface(cidr), three times faster for the usual ADDRESS/LENGTH; anything else
+    (and every error) is left to ipaddress."""
+    text, slash, length = cidr.partition("/")
+    if slash and length.isascii() and length.isdigit() and int(length) <= 32:
+        try:
+            ip = IPv4Address(text)
+        except ValueError:
+            pass
+        else:
+            return IPv4Interface((int(ip), int(length)))
+    return IPv4Interface(cidr)
 
 
 class Namespace:
@@ -120,21 +153,15 @@ class Namespace:
 
     def add_address(self, dev: str, cidr: str, scope: str = "global") -> Address:
         self.device(dev)
-        interface = IPv4Interface(cidr)
+        address, local_routes, main_routes = _address_routes(dev, cidr, scope)
+        interface = address.interface
         if any(a.interface == interface and a.dev == dev for a in self.addresses):
             raise NetError("RTNETLINK answers: File exists")
-        address = Address(interface, dev, scope)
         self.addresses.append(address)
-        ip, net = interface.ip, interface.network
-        local_route = Route(IPv4Network(ip), dev=dev, type="local", proto="kernel",
-                            scope="host", src=ip)
-        self._add_quietly(self.local, local_route)
-        if net.prefixlen < 31:
-            self._add_quietly(self.local, Route(
-                IPv4Network(net.broadcast_address), dev=dev, type="broadcast",
-                proto="kernel", scope="link", src=ip))
-        if net.prefixlen < 32 and dev != "lo":
-            self._add_quietly(self.main, Route(net, dev=dev, proto="kernel", scope="link", src=ip))
+        for route in local_routes:
+            self._add_quietly(self.local, route)
+        for route in main_routes:
+            self._add_quietly(self.main, route)
         return address
 
     def remove_address(self, dev: str, cidr: str) -> None:

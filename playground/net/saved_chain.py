@@ -45,6 +45,18 @@ class SavedChain(Chain):
         _RULES.__set__(self, rules)
         self._lines = self._targets = None
 
+    def __getstate__(self) -> dict:
+        """A copy (verify deep-copies the network) stays unparsed if this one is."""
+        state = {name: getattr(self, name) for name in Chain.__slots__ if name != "rules"}
+        state["rules"] = _RULES.__get__(self, Chain)
+        state.update(_lines=self._lines, _table=self._table, _targets=self._targets)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        _RULES.__set__(self, state.pop("rules"))
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
     def replace(self, start: int, stop: int, lines: list[str]) -> None:
         """Put `lines` in place of the rules from start to stop: as text while the chain is
         unparsed, parsed once it is."""
@@ -72,6 +84,12 @@ class SavedChain(Chain):
         if self._targets is None:
             self._targets = [target_of(line) for line in self._lines]
         return self._targets
+
+    def uses_module(self, name: str) -> bool:
+        if self._lines is None:
+            return Chain.uses_module(self, name)
+        wanted = f"-m {name} "   # in a quoted comment too, at worst: then it is parsed
+        return any(wanted in line for line in self._lines) and Chain.uses_module(self, name)
 
     def save_text(self) -> str:
         if self._lines is None:

@@ -10,7 +10,7 @@ import pytest
 from playground.labs import checks as c
 from playground.labs.catalogue import BY_ID
 from playground.labs.make_saves import lab_bytes
-from playground.labs.scenarios import SCENARIOS
+from playground.labs.scenarios import SCENARIOS, crowd_manifest
 from playground.saves import SUFFIX, load_lab
 
 SAVES = Path(__file__).resolve().parents[2] / "saves"  # the committed labs
@@ -56,6 +56,11 @@ EXPECTED = {
 def test_every_scenario_has_a_file_and_an_expectation():
     assert set(EXPECTED) == {s.id for s in SCENARIOS}
     assert {p.name for p in SAVES.glob(f"*{SUFFIX}")} == {f"{s.id}{SUFFIX}" for s in SCENARIOS}
+
+
+def test_the_script_makes_the_committed_crowd_of_services():
+    text = (SAVES / "service-crowd.yaml").read_text()
+    assert text == crowd_manifest() and text.count("kind: Service") == 9_990
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)

@@ -5,6 +5,7 @@ rules are parsed."""
 from __future__ import annotations
 
 from ipaddress import IPv4Address
+from random import Random
 
 import pytest
 
@@ -52,7 +53,7 @@ def restored_node() -> Netfilter:
 
 def send(nf: Netfilter):
     packet = tcp_syn(IPv4Address("10.244.9.9"), IPv4Address("10.96.0.1"), 40000, 80)
-    return nf.run_chain("nat", "OUTPUT", packet, PacketMeta(out_dev="eth0"))
+    return nf.run_chain("nat", "OUTPUT", packet, PacketMeta(out_dev="eth0", rng=Random(7)))
 
 
 def test_saves_like_a_restored_table_before_and_after_a_walk() -> None:
@@ -90,3 +91,25 @@ def test_the_target_is_read_after_any_quoted_comment() -> None:
     assert target_of("-p tcp -m tcp -j DNAT --to-destination 10.0.0.1:80") == "DNAT"
     assert target_of("-g KUBE-FW-X") == "KUBE-FW-X"
     assert target_of("-m mark --mark 0x1") is None
+
+
+def test_a_deep_copy_keeps_the_text_unparsed_and_shows_the_same() -> None:
+    import copy
+
+    nf, shared = shared_node()
+    twin = copy.deepcopy(nf)
+    chain = twin.table("nat").chains["KUBE-SVC-WEB"]
+    assert not chain.parsed and not shared.chains["KUBE-SVC-WEB"].parsed
+    assert twin.save(["nat"]) == nf.save(["nat"])
+    assert send(twin).rule_text() == send(restored_node()).rule_text()
+    assert chain.parsed and not shared.chains["KUBE-SVC-WEB"].parsed
+
+
+def test_ipset_references_count_a_saved_set_rule_and_leave_the_others_unparsed() -> None:
+    from playground.net.ipset import set_references
+
+    nf, shared = shared_node()
+    shared.set("KUBE-LB", SavedChain("nat", "KUBE-LB", [
+        "-m set --match-set KUBE-LOAD-BALANCER dst,dst -j KUBE-MARK-MASQ"]))
+    assert set_references(nf) == {"KUBE-LOAD-BALANCER": 1}
+    assert not shared.chains["KUBE-SVC-WEB"].parsed and not shared.chains["KUBE-SEP-ONE"].parsed

@@ -36,8 +36,12 @@ class EndpointsController(Controller):
         self.dirty: set[tuple[str, str]] = set()   # Services to sync at the end of a burst
 
     def start(self) -> None:
-        self.follow(self.api.watch("Service"), self.on_service)
-        self.follow(self.api.watch("Pod"), self.on_pod)
+        """Sync every Service there is (a loaded lab's: each once), then follow changes."""
+        self.follow(self.api.watch("Service", replay=False), self.on_service)
+        self.follow(self.api.watch("Pod", replay=False), self.on_pod)
+        self.dirty = {(s.metadata.namespace, s.name) for s in self.api.list("Service")
+                      if s.spec.selector}
+        self._flush()
 
     def on_service(self, event: Event) -> None:
         service = event.object
@@ -111,6 +115,6 @@ class EndpointsController(Controller):
         if current is None:
             self.api.create(desired)
         elif (current.endpoints, current.ports) != (desired.endpoints, desired.ports):
-            current = self.api.get("EndpointSlice", namespace, name)
-            current.endpoints, current.ports = desired.endpoints, desired.ports
-            self.api.update(current)
+            def edit(stored: EndpointSlice) -> None:
+                stored.endpoints, stored.ports = endpoints, ports
+            self.api.change("EndpointSlice", namespace, name, edit)

@@ -20,18 +20,24 @@ class Scheduler(Controller):
         # loaded node without a scan of all of them
         self.heap: list[tuple[int, str]] = []
         self.pending: set[tuple[str, str]] = set()   # pods no node could take yet
+        self.touched: set[str] = set()   # nodes whose pod count changed since the last look
 
     def start(self) -> None:
         self.api.index_listeners.setdefault(("Pod", "node"), []).append(self._load_changed)
         for node in self.api.list("Node"):
             self._load_changed(node.name)
-        self.follow(self.api.watch("Pod"), self.on_pod)
+        # only pods waiting for a node (a bound pod never comes back to the scheduler)
+        self.follow(self.api.watch("Pod", lambda pod: pod.spec.node_name is None), self.on_pod)
         self.follow(self.api.watch("Node"), self.on_node)
 
     def _load_changed(self, node: str | None) -> None:
-        if node is None:
-            return
-        heapq.heappush(self.heap, (self.api.indexed_count("Pod", "node", node), node))
+        if node is not None:   # looked at when a pod is next scheduled, not per pod stored
+            self.touched.add(node)
+
+    def _push_touched(self) -> None:
+        for node in self.touched:   # the heap orders them, whatever the order pushed
+            heapq.heappush(self.heap, (self.api.indexed_count("Pod", "node", node), node))
+        self.touched.clear()
         if len(self.heap) > 8 * self.api.count("Node") + 1024:   # mostly stale: start afresh
             count = self.api.indexed_count
             self.heap = [(count("Pod", "node", n.name), n.name) for n in self.api.list("Node")]
@@ -39,6 +45,7 @@ class Scheduler(Controller):
 
     def _least_loaded(self, pod: Pod):
         """The ready node that tolerates the pod with the fewest pods, then by name."""
+        self._push_touched()
         aside, chosen = [], None
         while self.heap:
             count, name = self.heap[0]
