@@ -56,7 +56,7 @@ from playground.shell import Shell, ShellError, ShellResult
 FORMAT = "k8s-playground-lab"
 VERSION = 2
 SUFFIX = ".k8slab"
-MAX_LAB_BYTES = 256 * 1024 * 1024  # the 5,000-node envelope is about 13 MiB (80 in version 1)
+MAX_LAB_BYTES = 256 * 1024 * 1024  # the 5,000-node envelope is about 18 MB (80 in version 1)
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
 MAX_LAYOUT = 64

@@ -113,18 +113,31 @@ def _reader(kind: type):
                     f"    return list(zip(*[({fields},) for o in objects]))\n", {}, "read")
 
 
+# fields that differ from object to object by nature: written as they are, without first
+# looking for values to share (a pass over 150,000 scattered strings each)
+DISTINCT = frozenset({"metadata.name", "metadata.uid", "metadata.resource_version",
+                      "status.pod_ip", "spec.cluster_ip", "spec.pod_cidr",
+                      "status.internal_ip"})
+_TEXT = frozenset({str, type(None)})
+
+
 def _encode_column(leaf: Leaf, values: list) -> Any:
     """The smallest form of a column; None when every value is the field's default."""
+    if leaf.path in DISTINCT and len(values) > 1:
+        return values
     if leaf.scalars is None:
         keys = _freezer(leaf.hint)(values)
-    elif len({value.__class__ for value in values} - {str, type(None)}) > 1:
+    elif not leaf.scalars <= _TEXT and len({value.__class__ for value in values} - _TEXT) > 1:
         return values  # 1, 1.0 and True are equal keys: keep mixed numbers as they are
     else:
         keys = values
     number = dict.fromkeys(keys)
     if len(number) > 1 and len(number) * 4 > len(values) and leaf.scalars is not None:
         return values
-    distinct, rows = _distinct(values, keys, number)
+    if leaf.scalars is None:
+        distinct, rows = _distinct(values, keys, number)
+    else:  # the keys are the values, each kept as first seen
+        distinct, rows = list(number), _numbered(keys, number)
     if len(distinct) == 1 and _is_default(leaf, distinct[0]):
         return None
     return _shared([encode(value) for value in distinct], rows)
@@ -133,11 +146,15 @@ def _encode_column(leaf: Leaf, values: list) -> Any:
 def _distinct(values: list, keys: list, number: dict) -> tuple[list, list[int]]:
     """The values of distinct keys, in order of first use, and each row's index into them;
     `number` is dict.fromkeys(keys), and becomes key -> index."""
-    first = dict(zip(reversed(keys), reversed(values), strict=True))  # the first use wins
-    distinct = [first[key] for key in number]
+    rows = _numbered(keys, number)
+    first = dict(zip(reversed(rows), range(len(rows) - 1, -1, -1), strict=True))
+    return [values[first[index]] for index in range(len(number))], rows
+
+
+def _numbered(keys: list, number: dict) -> list[int]:
     for position, key in enumerate(number):
         number[key] = position
-    return distinct, list(map(number.__getitem__, keys))
+    return list(map(number.__getitem__, keys))
 
 
 def _shared(values: list, rows: list[int]) -> Any:
