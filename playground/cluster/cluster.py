@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import functools
 import gc
-from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from playground import cni as cni_plugins
@@ -18,11 +16,7 @@ from playground.cluster.api import AlreadyExists, ApiServer, NotFound
 from playground.cluster.cloud import LB_INSIDE, LB_POOL, CloudController, build_outside
 from playground.cluster.controllers.endpoints import EndpointsController
 from playground.cluster.controllers.flannel import FlannelAgent
-from playground.cluster.controllers.kubelet import (
-    Kubelet,
-    node_namespace_name,
-    pod_namespace_name,
-)
+from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
 from playground.cluster.controllers.nodeipam import NodeIpamController
 from playground.cluster.controllers.routes import NodeRouteAgent, NodeRoutes
 from playground.cluster.controllers.scheduler import Scheduler
@@ -65,9 +59,10 @@ from playground.cluster.service import (
     ServiceSpec,
     validate_service,
 )
+from playground.cluster.sleeping import SleepingNode, SleepingNodes
 from playground.net.link import Ethernet
 from playground.net.netns import NetError
-from playground.net.network import Network, Sleeper
+from playground.net.network import Network
 from playground.net.route import Route
 from playground.proxy.cilium import CiliumAgent
 from playground.proxy.iptables import KubeProxy
@@ -88,16 +83,6 @@ CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
 def replaces_kube_proxy(cni: str) -> bool:
     """Whether this CNI serves Services itself (Cilium), so no kube-proxy runs."""
     return getattr(cni_plugins.PLUGINS.get(cni), "replaces_kube_proxy", False)
-
-
-@dataclass(frozen=True)
-class SleepingNode:
-    """What building a loaded node later needs: its address, its role, whether its bridge
-    outlived its pods."""
-
-    ip: IPv4Address
-    control_plane: bool
-    bridge: bool
 
 
 class ClusterError(ValueError):
@@ -131,7 +116,7 @@ def docker_mac(ip: IPv4Address) -> str:
     return "02:42:" + ":".join(f"{b:02x}" for b in octets)
 
 
-class Cluster:
+class Cluster(SleepingNodes):
     def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24,
                  proxy_mode: str = "iptables", cluster_cidr: str = str(CLUSTER_CIDR)) -> None:
         try:
@@ -155,6 +140,7 @@ class Cluster:
         self._used_ips: set[IPv4Address] = set()
         self.sleeping: dict[str, SleepingNode] = {}   # a loaded lab's nodes not built yet
         self.network.waker = self.wake
+        self.node_segment = self.network.segment(SEGMENT)
         self.started = False
         self.held: list = []
 
@@ -292,76 +278,11 @@ class Cluster:
             raise ClusterError(f"node {node.name}: {error}") from None
         return ip, "node-role.kubernetes.io/control-plane" in node.metadata.labels
 
-    # a loaded lab's nodes: built the first time anything needs them
-
-    def restore_node(self, node: Node, bridge: bool) -> None:
-        """Bring back a saved node with its name, addresses, pod CIDR, labels and taints; its
-        machine, agents and pods are built when something first needs them (a packet, a
-        view, a new pod), so a 5,000-node lab opens in seconds and what anyone looks at is
-        what a node that never slept would show."""
-        ip, control_plane = self._check_restored_node(node)
-        node.status.external_ip = None   # the cloud controller gives it again
-        self.node_ips[node.name] = ip
-        self._used_ips.add(ip)
-        self.sleeping[node.name] = SleepingNode(ip, control_plane, bridge)
-        self.network.asleep[node_namespace_name(node.name)] = Sleeper(node.name, str(ip))
-        segment = self.network.segment(SEGMENT)
-        segment.sleepers[ip] = segment.sleepers[docker_mac(ip)] = \
-            functools.partial(self.wake, node.name)
-        self.api.restore(node)
+    def agents_published(self, node: Node) -> bool:
+        """Whether a Node already carries what its agents write into it (flannel's lease),
+        so the other nodes can do without them while it sleeps."""
         published = getattr(ROUTE_AGENTS.get(self.cni.routing), "published", None)
-        if published is not None and not published(node):
-            self.wake(node.name)   # other nodes need what its agent writes into the Node
-
-    def sleep_pod(self, pod: Pod) -> None:
-        """A restored pod on a sleeping node: its namespace is built with the node."""
-        if pod.spec.node_name in self.sleeping:
-            self.network.asleep[pod_namespace_name(pod)] = Sleeper(pod.spec.node_name)
-
-    def watch_sleepers(self) -> None:
-        """From now on a pod placed on (or removed from) a sleeping node wakes it, as its
-        kubelet must run it."""
-        self.api.index_listeners.setdefault(("Pod", "node"), []).append(self._pod_moved)
-
-    def _pod_moved(self, node_name) -> None:
-        if node_name in self.sleeping:
-            self.api.tracker.add()   # settle() waits for the wake like for any event
-            asyncio.get_running_loop().call_soon(self._wake_counted, node_name)
-
-    def _wake_counted(self, name: str) -> None:
-        try:
-            self.wake(name)
-        finally:
-            self.api.tracker.done()
-
-    def wake(self, name: str) -> None:
-        """Build a sleeping node now: its machine and agents, which wire its pods at the
-        addresses they had; nothing about it differs from a node that never slept."""
-        sleeper = self.sleeping.pop(name, None)
-        if sleeper is None:
-            return
-        segment = self.network.segment(SEGMENT)
-        segment.sleepers.pop(sleeper.ip, None)
-        segment.sleepers.pop(docker_mac(sleeper.ip), None)
-        self.network.asleep.pop(node_namespace_name(name), None)
-        for pod in self.api.indexed("Pod", "node", name):
-            self.network.asleep.pop(pod_namespace_name(pod), None)
-        self._build_machine(name, sleeper.ip, sleeper.control_plane)
-        kubelet, *others = self.node_agents[name]
-        kubelet.drain_first()   # the node joins (its pod CIDR), then its agents set up, then
-        for agent in others:    # its pods start, as when it first joined
-            agent.drain()
-        if sleeper.bridge and hasattr(self.cni, "ensure_bridge"):
-            node = self.api.peek("Node", "", name)
-            self.cni.ensure_bridge(self.network.namespace(node_namespace_name(name)),
-                                   IPv4Network(node.spec.pod_cidr))
-        for agent in (kubelet, *others):
-            agent.drain()
-
-    def wake_all(self) -> None:
-        """Build every sleeping node (for what needs the whole dataplane: verify, export)."""
-        for name in sorted(self.sleeping):
-            self.wake(name)
+        return published is None or published(node)
 
     def _build_machine(self, name: str, ip: IPv4Address, control_plane: bool) -> None:
         """The node VM itself: its eth0 on the node network and its own processes."""
@@ -706,20 +627,4 @@ class Cluster:
         for ns in self.network.namespaces.values():
             if any(a.ip == ip and a.dev != "lo" for a in ns.addresses):
                 return ns.name
-        return self._sleeping_owner(ip)
-
-    def _sleeping_owner(self, ip: IPv4Address) -> str | None:
-        """The sleeping node or pod holding an address, woken to answer for it."""
-        if not self.sleeping:
-            return None
-        node = next((n for n, s in self.sleeping.items() if s.ip == ip), None)
-        pod = None if node else next(
-            (p for p in self.api.list("Pod") if p.status.pod_ip == str(ip)
-             and p.spec.node_name in self.sleeping), None)
-        if pod is not None:
-            node = pod.spec.node_name
-        if node is None:
-            return None
-        self.wake(node)
-        return pod_namespace_name(pod) if pod is not None else node_namespace_name(node)
-
+        return self.sleeping_owner(ip)

@@ -109,7 +109,8 @@ class Segment:
     # who has which MAC, in attach order: a unicast frame finds its receiver without a
     # look at each of 5,000 nodes (a switch's MAC table does the same)
     by_mac: dict[str, list[Ethernet]] = field(default_factory=dict, repr=False)
-    # members not built yet, by their IP address and MAC: each is built when first needed
+    # members not built yet, by IP address: ARP for one builds it (no frame reaches its MAC
+    # before that: a loaded lab starts with empty neighbour caches)
     sleepers: dict[object, Callable[[], None]] = field(default_factory=dict, repr=False)
 
     def attach(self, device: Ethernet) -> None:
@@ -125,14 +126,13 @@ class Segment:
         device.segment = None
 
     def wake(self, key: object) -> None:
-        """Build the sleeping member that answers to this address or MAC, if there is one."""
+        """Build the sleeping member that answers to this address, if there is one."""
         if self.sleepers:
             build = self.sleepers.get(key)
             if build is not None:
                 build()
 
     def receiver(self, sender: Device, mac: str) -> Ethernet | None:
-        self.wake(mac)
         return next((d for d in self.by_mac.get(mac, ()) if d is not sender), None)
 
 
