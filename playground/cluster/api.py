@@ -261,19 +261,22 @@ class ApiServer:
         if watch in group:
             group.remove(watch)
 
-    def create(self, obj):
+    def create(self, obj, handed_over: bool = False):
+        """Store a new object and return a copy of it; `handed_over`: the caller made it
+        for the store and keeps no hold on it (a controller's), so no copy either way."""
         key = _key(obj)
         if key in self.objects:
             where = f"{key[1]}/" if key[1] else ""
             raise AlreadyExists(f'{obj.kind.lower()} "{where}{key[2]}" already exists')
-        obj = clone(obj)
+        if not handed_over:
+            obj = clone(obj)
         self.uid_counter += 1
         obj.metadata.uid = f"{self.uid_counter:08x}-0000-4000-8000-{self.uid_counter:012x}"
         obj.metadata.created_at = self.clock()
         self._bump(obj)
         self._store(key, obj)
         self._notify(obj.kind, Event("ADDED", obj))
-        return clone(obj)
+        return None if handed_over else clone(obj)
 
     def restore(self, obj) -> None:
         """Put back an object saved earlier, keeping its uid, age and resourceVersion; the

@@ -70,6 +70,7 @@ class CloudController(Controller):
         self.lb_routes: dict[str, list[Route]] = {}
         self.balanced: set[str] = set()   # LoadBalancer Services, by key
         self.ready: dict[str, IPv4Address] = {}   # the nodes a load balancer may send to
+        self.ready_sorted: list[tuple[str, IPv4Address]] | None = None   # ready, by name
 
     def start(self) -> None:
         self.follow(self.api.watch("Node"), self.on_node)
@@ -90,7 +91,8 @@ class CloudController(Controller):
                             f"\"vpc-nat: {node.name}\" -j DNAT --to-destination {private}")
                 nf.iptables(f"-t nat -D POSTROUTING -s {private}/32 -o eth1 -m comment "
                             f"--comment \"vpc-nat: {node.name}\" -j SNAT --to-source {public}")
-        elif node.name not in self.public_ips and node.status.internal_ip:
+        elif node.name not in self.public_ips and node.status.internal_ip \
+                and len(self.public_ips) < len(PUBLIC_NODE_IPS):
             taken = set(self.public_ips.values())
             public = next((ip for ip in PUBLIC_NODE_IPS if ip not in taken), None)
             if public is None:
@@ -110,10 +112,11 @@ class CloudController(Controller):
         else:
             now = IPv4Address(node.status.internal_ip)
         if self.ready.get(node.name) != now:   # every load balancer's nodes change with it
-            ready = {name: ip for name, ip in self.ready.items() if name != node.name}
-            if now is not None:
-                ready[node.name] = now
-            self.ready = dict(sorted(ready.items()))
+            if now is None:
+                self.ready.pop(node.name, None)
+            else:
+                self.ready[node.name] = now
+            self.ready_sorted = None
             for key in sorted(self.balanced):
                 self._program(key)
 
@@ -149,7 +152,9 @@ class CloudController(Controller):
     def _targets(self, service) -> list[tuple[str, IPv4Address]]:
         """The nodes a load balancer sends to: all ready ones, or with the Local policy only
         those with a ready endpoint (what the health-check node port would report)."""
-        nodes = list(self.ready.items())
+        if self.ready_sorted is None:   # by name, made again only when a node changed
+            self.ready_sorted = sorted(self.ready.items())
+        nodes = list(self.ready_sorted)
         if service.spec.external_traffic_policy != "Local":
             return nodes
         slice_ = self.api.peek("EndpointSlice", service.metadata.namespace, service.name)

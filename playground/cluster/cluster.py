@@ -190,6 +190,8 @@ class Cluster(SleepingNodes):
                 await agent.stop()
         for controller in self.controllers:
             await controller.stop()
+        for _ in range(2):   # the cancelled tasks' last callbacks: then nothing waiting in
+            await asyncio.sleep(0)   # the event loop holds on to the lab
 
     async def settle(self) -> None:
         """Return once every controller has handled every event; a second of lab time passes."""

@@ -88,8 +88,9 @@ class DeploymentController(Controller):
             labels["pod-template-hash"] = template_hash
             meta = ObjectMeta(name, deployment.metadata.namespace, labels=labels,
                               annotations={OWNER_ANNOTATION: deployment.key})
-            # create stores its own copy, containers included
-            self.api.create(Pod(meta, PodSpec(deployment.containers)))
+            # the pods share the stored Deployment's containers: the store never edits an
+            # object in place
+            self.api.create(Pod(meta, PodSpec(deployment.containers)), handed_over=True)
 
     def _fresh_name(self, namespace: str, prefix: str) -> str:
         while True:

@@ -68,3 +68,18 @@ def test_probability_is_what_the_kernel_keeps() -> None:
     assert probability(0, 15) == "0.06666666688"
     assert probability(1, 3) == "0.50000000000"
     assert probability(0, 3) == "0.33333333349"
+
+
+def test_chain_hash_is_kube_proxys_base32_of_the_sha256():
+    import base64
+    import hashlib
+    import random
+
+    from playground.proxy.rules import chain_hash
+
+    rng = random.Random(7)
+    for _ in range(2_000):
+        parts = (f"ns-{rng.randrange(99)}/svc:{rng.randrange(9)}", rng.choice(["tcp", "udp"]),
+                 f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}:80")
+        digest = hashlib.sha256("".join(parts).encode()).digest()
+        assert chain_hash(*parts) == base64.b32encode(digest[:10]).decode()

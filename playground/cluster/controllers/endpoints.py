@@ -113,7 +113,7 @@ class EndpointsController(Controller):
         current = self.api.peek("EndpointSlice", namespace, name)
         self._remember(name, current, endpoints)
         if current is None:
-            self.api.create(desired)
+            self.api.create(desired, handed_over=True)
         elif (current.endpoints, current.ports) != (desired.endpoints, desired.ports):
             def edit(stored: EndpointSlice) -> None:
                 stored.endpoints, stored.ports = endpoints, ports
