@@ -28,6 +28,7 @@ class SleepingNode:
     ip: IPv4Address
     control_plane: bool
     bridge: bool
+    pods: Sleeper   # what its pods' namespaces wait on (one for all: 150,000 pods)
 
 
 class SleepingNodes:
@@ -40,7 +41,7 @@ class SleepingNodes:
         node.status.external_ip = None   # the cloud controller gives it again
         self.node_ips[node.name] = ip
         self._used_ips.add(ip)
-        self.sleeping[node.name] = SleepingNode(ip, control_plane, bridge)
+        self.sleeping[node.name] = SleepingNode(ip, control_plane, bridge, Sleeper(node.name))
         self.network.asleep[node_namespace_name(node.name)] = Sleeper(node.name, str(ip))
         self.node_segment.sleepers[ip] = functools.partial(self.wake, node.name)
         self.api.restore(node)
@@ -49,8 +50,9 @@ class SleepingNodes:
 
     def sleep_pod(self, pod: Pod) -> None:
         """A restored pod on a sleeping node: its namespace is built with the node."""
-        if pod.spec.node_name in self.sleeping:
-            self.network.asleep[pod_namespace_name(pod)] = Sleeper(pod.spec.node_name)
+        sleeper = self.sleeping.get(pod.spec.node_name)
+        if sleeper is not None:
+            self.network.asleep[pod_namespace_name(pod)] = sleeper.pods
 
     def watch_sleepers(self) -> None:
         """From now on a pod placed on (or removed from) a sleeping node wakes it, as its
