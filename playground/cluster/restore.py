@@ -273,8 +273,12 @@ def _creation_order(obj) -> tuple:
 
 async def _replay(cluster: Cluster, objects: list, bridges: list[str],
                   progress: Progress) -> None:
-    by_kind = {kind: sorted((o for o in objects if o.kind == kind), key=_creation_order)
-               for kind in RESTORE_ORDER}
+    by_kind: dict[str, list] = {kind: [] for kind in RESTORE_ORDER}
+    for obj in objects:
+        by_kind[obj.kind].append(obj)
+    for kind, found in by_kind.items():   # the controllers see them as they first came;
+        if kind != "Pod":                 # pods are all bound, so no controller acts on
+            found.sort(key=_creation_order)   # them now, and 150,000 need no sorting
     rest = [obj for kind in ("Namespace", "Service", "EndpointSlice", "Pod", "Deployment")
             for obj in by_kind[kind]]
     bridged = set(bridges)
