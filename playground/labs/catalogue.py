@@ -197,8 +197,8 @@ LESSONS = (
         "again: the same lookup now walks past thousands of rules, for the first packet of "
         "every connection, and every change rewrites that table. So big clusters move to "
         "IPVS (the kernel finds the Service in a hash table), nftables (verdict maps) or "
-        "eBPF (Cilium looks it up in a BPF map before netfilter). The line under the title "
-        "keeps both counts side by side.",
+        "eBPF (Cilium looks it up in a BPF map before netfilter). The Now: line under the "
+        "tasks keeps both counts side by side.",
         "service-crowd",
         (Task("ten", "With 10 Services, send from pod/client to svc/web and note how many "
               "rules it walked to its DNAT.",
