@@ -142,7 +142,9 @@ def _key(obj) -> tuple[str, str, str]:
 
 
 def creation_order(obj) -> tuple:
-    return obj.metadata.created_at, obj.metadata.uid
+    """The order objects were made in (a saved lab's, as it was when saved)."""
+    meta = obj.metadata
+    return meta.created_at, meta.uid, meta.namespace, meta.name
 
 
 def _node_of(obj) -> str | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
+from playground.cluster.api import creation_order
 from playground.cluster.cloud import LB_POOL
 from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError, check_cluster_cidr
 from playground.cluster.deployment import validate_deployment
@@ -40,10 +41,14 @@ def nodes_with_bridge(cluster: Cluster) -> list[str]:
     node has one if it had one, or once its pods are wired)."""
     if not hasattr(cluster.cni, "ensure_bridge"):
         return []
-    return [node.name for node in cluster.nodes()
-            if (sleeper := cluster.sleeping.get(node.name)) is not None and
-            (sleeper.bridge or cluster.api.indexed_count("Pod", "node", node.name))
-            or sleeper is None and "cni0" in cluster.node_namespace(node.name).devices]
+    return [node.name for node in cluster.nodes() if _has_bridge(cluster, node.name)]
+
+
+def _has_bridge(cluster: Cluster, node: str) -> bool:
+    sleeper = cluster.sleeping.get(node)
+    if sleeper is None:
+        return "cni0" in cluster.node_namespace(node).devices
+    return sleeper.bridge or cluster.api.indexed_count("Pod", "node", node) > 0
 
 
 def saved_objects(cluster: Cluster) -> list:
@@ -267,10 +272,6 @@ def _quiet(what: str, done: int, total: int) -> None:
     pass
 
 
-def _creation_order(obj) -> tuple:
-    return (obj.metadata.created_at, obj.metadata.uid, obj.metadata.namespace, obj.metadata.name)
-
-
 async def _replay(cluster: Cluster, objects: list, bridges: list[str],
                   progress: Progress) -> None:
     by_kind: dict[str, list] = {kind: [] for kind in RESTORE_ORDER}
@@ -278,7 +279,7 @@ async def _replay(cluster: Cluster, objects: list, bridges: list[str],
         by_kind[obj.kind].append(obj)
     for kind, found in by_kind.items():   # the controllers see them as they first came;
         if kind != "Pod":                 # pods are all bound, so no controller acts on
-            found.sort(key=_creation_order)   # them now, and 150,000 need no sorting
+            found.sort(key=creation_order)   # them now, and 150,000 need no sorting
     rest = [obj for kind in ("Namespace", "Service", "EndpointSlice", "Pod", "Deployment")
             for obj in by_kind[kind]]
     bridged = set(bridges)

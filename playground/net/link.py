@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ class Segment:
     by_mac: dict[str, list[Ethernet]] = field(default_factory=dict, repr=False)
     # members not built yet, by IP address: ARP for one builds it (no frame reaches its MAC
     # before that: a loaded lab starts with empty neighbour caches)
-    sleepers: dict[object, Callable[[], None]] = field(default_factory=dict, repr=False)
+    sleepers: dict[IPv4Address, Callable[[], None]] = field(default_factory=dict, repr=False)
 
     def attach(self, device: Ethernet) -> None:
         device.segment = self
@@ -125,10 +126,10 @@ class Segment:
             holders.remove(device)
         device.segment = None
 
-    def wake(self, key: object) -> None:
+    def wake(self, address: IPv4Address) -> None:
         """Build the sleeping member that answers to this address, if there is one."""
         if self.sleepers:
-            build = self.sleepers.get(key)
+            build = self.sleepers.get(address)
             if build is not None:
                 build()
 

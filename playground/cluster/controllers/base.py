@@ -45,19 +45,20 @@ class Controller:
     def drain(self) -> None:
         """Handle every event already queued, now: a node built on demand must be whole
         before the packet that needed it goes on."""
-        busy = True
-        while busy:
-            busy = False
-            for watch, handler in zip(self.watches, self.handlers, strict=True):
-                while not watch.queue.empty():
-                    busy = True
-                    self._handle(watch, handler, watch.queue.get_nowait())
+        while any([self._drain(watch, handler)   # every watch in turn, then again while
+                   for watch, handler in zip(self.watches, self.handlers, strict=True)]):
+            pass                                   # a handler queued more on one of them
 
     def drain_first(self) -> None:
         """Handle the events queued on the first watch only (a kubelet's own Node)."""
-        watch, handler = self.watches[0], self.handlers[0]
+        self._drain(self.watches[0], self.handlers[0])
+
+    def _drain(self, watch: Watch, handler) -> bool:
+        """Handle what is queued on one watch; whether there was anything."""
+        found = not watch.queue.empty()
         while not watch.queue.empty():
             self._handle(watch, handler, watch.queue.get_nowait())
+        return found
 
     def _handle(self, watch: Watch, handler, event: Event) -> None:
         try:
