@@ -5,8 +5,8 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
+from golden_lab import small_cluster
 
-from playground.cluster.cluster import Cluster
 from playground.cluster.lab import build_default_lab
 from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.service import ServicePort
@@ -14,25 +14,6 @@ from playground.cluster.targets import send
 
 GOLDEN = Path(__file__).parent / "golden"
 A = IPv4Address
-
-
-async def small_cluster() -> Cluster:
-    cluster = Cluster(seed=1, proxy_mode="ipvs")
-    await cluster.start()
-    await cluster.add_node("n1", internal_ip="172.18.0.2", pod_cidr="10.244.1.0/24")
-    await cluster.add_node("n2", internal_ip="172.18.0.3", pod_cidr="10.244.2.0/24")
-    web = [Container("web", ports=[ContainerPort(8080, "http")])]
-    for name, node in (("web-a", "n1"), ("web-b", "n2"), ("web-c", "n2")):
-        await cluster.add_pod(name, web, labels={"app": "web"}, node_name=node)
-    await cluster.add_service("web", [ServicePort(80, "http", name="http")],
-                              selector={"app": "web"}, cluster_ip="10.96.100.10",
-                              session_affinity="ClientIP")
-    await cluster.add_service("edge", [ServicePort(80, "http", name="http", node_port=30080)],
-                              selector={"app": "web"}, cluster_ip="10.96.100.20",
-                              type="NodePort", external_traffic_policy="Local")
-    await cluster.add_service("dns", [ServicePort(53, 53, "UDP", "dns")],
-                              selector={"app": "none"}, cluster_ip="10.96.100.30")
-    return cluster
 
 
 @pytest.fixture
@@ -44,7 +25,7 @@ async def ipvs_lab():
 
 @pytest.mark.parametrize("node", ["n1", "n2"])
 async def test_node_tables_match_the_golden_files(node):
-    cluster = await small_cluster()
+    cluster = await small_cluster("ipvs", web_affinity="ClientIP")
     ns = cluster.node_namespace(node)
     views = {"ipvsadm": ns.ipvs.listing(), "ipset": ns.ipset_list(),
              "iptables": ns.netfilter.save(["filter", "nat"], when="GOLDEN")}

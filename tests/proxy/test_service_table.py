@@ -95,16 +95,22 @@ def from_scratch(api: ApiServer, node: str) -> str:
     return nf.save(("nat", "filter"))
 
 
-async def run(sequence: list[tuple], burst: int = 1) -> None:
-    """Apply the events `burst` at a time (queued together, as a burst the table folds),
-    and compare every node with a full rebuild whenever the table has settled."""
-    api = ApiServer()
+def started(api: ApiServer) -> tuple[ServiceTable, dict[str, Namespace], list[KubeProxy]]:
+    """The shared table and a kube-proxy on every node, running."""
     table = ServiceTable(api, CIDR)
     table.start()
     namespaces = {node: Namespace(f"node/{node}") for node in NODES}
     proxies = [KubeProxy(api, node, namespaces[node], CIDR, table) for node in NODES]
     for proxy in proxies:
         proxy.start()
+    return table, namespaces, proxies
+
+
+async def run(sequence: list[tuple], burst: int = 1) -> None:
+    """Apply the events `burst` at a time (queued together, as a burst the table folds),
+    and compare every node with a full rebuild whenever the table has settled."""
+    api = ApiServer()
+    table, namespaces, proxies = started(api)
     for start in range(0, len(sequence), burst):
         for event in sequence[start:start + burst]:
             apply(api, event)
@@ -137,12 +143,7 @@ def test_bursts_of_events_folded_per_service_equal_a_full_rebuild(sequence, burs
 
 async def test_a_node_with_a_local_endpoint_has_its_own_chain_and_the_others_share_one():
     api = ApiServer()
-    table = ServiceTable(api, CIDR)
-    table.start()
-    namespaces = {node: Namespace(f"node/{node}") for node in NODES}
-    proxies = [KubeProxy(api, node, namespaces[node], CIDR, table) for node in NODES]
-    for proxy in proxies:
-        proxy.start()
+    table, namespaces, proxies = started(api)
     api.create(service("alpha", "NodePort", True, False, False))
     api.create(endpoint_slice("alpha", [(2, "n1")]))
     await api.tracker.wait_idle()
