@@ -700,17 +700,19 @@ class Walker(IpvsSteps):
         entry = tracked.entry
         before = flight.packet
         if tracked.state == "RELATED":
-            flight.packet = related_rewrite(before, entry, tracked.direction, manip)
+            after = related_rewrite(before, entry, tracked.direction, manip)
         elif manip in entry.nat_done or entry.confirmed:
-            flight.packet = nat_rewrite(before, entry, tracked.direction, manip)
+            after = nat_rewrite(before, entry, tracked.direction, manip)
         else:
             self._nat_decide(ns, flight, hook, manip, in_dev, out_dev)
             return
-        if flight.packet != before:
+        if after != before:
             what = "destination" if manip == "DST" else "source"
+            # the hop records flight.packet as its before: rewrite only once it is recorded
             self._hop(ns, flight, "nat", f"conntrack rewrites the {what} back, as the entry "
-                      "says (the nat table is not consulted again)", after=flight.packet,
+                      "says (the nat table is not consulted again)", after=after,
                       conntrack=entry.text())
+            flight.packet = after
 
     def _nat_decide(self, ns, flight, hook, manip, in_dev, out_dev) -> None:
         entry = flight.tracked.entry

@@ -121,3 +121,26 @@ async def test_a_requested_load_balancer_ip_is_honoured_once(lab):
     with pytest.raises(ClusterError, match="not in the cloud's pool"):
         await lab.add_service("far", [ServicePort(80, name="http")], type="LoadBalancer",
                               load_balancer_ip="8.8.8.8")
+
+
+def un_nat_hops(trace):
+    return [h for h in trace.hops if h.role == "packet" and h.event == "nat"]
+
+
+def test_the_reply_from_a_service_pod_is_un_nated_to_the_service_address(lab):
+    service_ip = lab.api.get("Service", "default", "web").spec.cluster_ip
+    trace = send(lab, "pod/client", "svc/web")
+    reply = lab.network.reply(trace)
+    (hop,) = un_nat_hops(reply)
+    assert hop.packet_before.src == trace.delivered_packet.dst, "the pod's own address arrives"
+    assert hop.packet_after.src == A(service_ip), "and leaves as the Service's"
+    assert reply.delivered_packet.src == A(service_ip)
+
+
+def test_the_egress_reply_shows_both_un_nat_rewrites(lab):
+    trace = send(lab, "pod/client", "internet")
+    reply = lab.network.reply(trace)
+    public = A(lab.api.get("Node", "", "kind-worker").status.external_ip)
+    pairs = [(h.where, h.packet_before.dst, h.packet_after.dst) for h in un_nat_hops(reply)]
+    assert pairs == [("vpc-gateway", public, A("172.18.0.2")),
+                     ("node/kind-worker", A("172.18.0.2"), A("10.244.1.2"))]
