@@ -14,17 +14,11 @@ from playground import cni
 from playground.cluster.cilium_views import cilium_view
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
+from playground.cluster.kinds import LISTED, kubectl_kind
 from playground.cluster.lab import build_default_lab
 from playground.cluster.manifests import apply_files
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta
 from playground.cluster.service import ServicePort
-from playground.cluster.tables import (
-    deployments_table,
-    ingresses_table,
-    nodes_table,
-    pods_table,
-    services_table,
-)
 from playground.cluster.targets import follow_ingress, resolve, send
 from playground.cluster.traffic import generate
 from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
@@ -241,20 +235,10 @@ class Shell:
         parser.add_argument("--show-labels", action="store_true")
         args = parser.parse_args(words)
         namespace = None if args.all_namespaces else args.namespace
-        kind = KINDS.get(args.kind)
-        wide = args.output == "wide"
-        if kind == "pod":
-            return pods_table(self.cluster, namespace, wide, args.show_labels)
-        if kind == "node":
-            return nodes_table(self.cluster, wide)
-        if kind == "service":
-            return services_table(self.cluster, namespace, wide)
-        if kind == "deployment":
-            return deployments_table(self.cluster, namespace)
-        if kind == "ingress":
-            return ingresses_table(self.cluster, namespace)
-        raise ShellError(f"kubectl get: unknown kind {args.kind!r} (pods, nodes, svc, "
-                         "deployments, ingress)")
+        kind = kubectl_kind(args.kind)
+        if kind is None or kind.table is None:
+            raise ShellError(f"kubectl get: unknown kind {args.kind!r} ({', '.join(LISTED)})")
+        return kind.table(self.cluster, namespace, args.output == "wide", args.show_labels)
 
     async def _run(self, words: list[str]) -> ShellResult:
         parser = _Parser(prog="kubectl run", add_help=False)
