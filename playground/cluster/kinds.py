@@ -14,6 +14,7 @@ from playground.cluster import saved_checks, tables
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.ingress import Ingress
 from playground.cluster.objects import KubeNamespace, Node, Pod
+from playground.cluster.replicaset import ReplicaSet, validate_replica_set
 from playground.cluster.service import EndpointSlice, Service
 
 # when a restore puts a kind back: nodes first (asleep), then the objects the controllers
@@ -46,10 +47,15 @@ KINDS: tuple[Kind, ...] = (   # in restore order
     Kind("EndpointSlice", EndpointSlice, check=saved_checks.check_slices),
     Kind("Pod", Pod, ("pod", "pods", "po"), apply=manifests.apply_pod,
          table=tables.pods_table, check=saved_checks.check_pods),
+    Kind("ReplicaSet", ReplicaSet, ("replicaset", "replicasets", "rs"),
+         resource="replicaset.apps",
+         table=lambda cluster, namespace, wide, labels: tables.replicasets_table(
+             cluster, namespace, wide),
+         check=saved_checks.each(validate_replica_set)),
     Kind("Deployment", Deployment, ("deployment", "deployments", "deploy"),
          resource="deployment.apps", apply=manifests.apply_deployment,
          table=lambda cluster, namespace, wide, labels: tables.deployments_table(
-             cluster, namespace),
+             cluster, namespace, wide),
          check=saved_checks.each(validate_deployment)),
     Kind("Ingress", Ingress, ("ingress", "ingresses", "ing"),
          resource="ingress.networking.k8s.io", apply=manifests.apply_ingress,
