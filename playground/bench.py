@@ -23,7 +23,8 @@ from pathlib import Path
 from playground.cluster.cluster import Cluster
 from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.service import ServicePort
-from playground.saves import Lab, load_lab, save_lab
+from playground.saves import load_lab, save_lab
+from playground.session.lab import Lab
 
 BENCH_CIDR = "10.128.0.0/9"  # room for 32,768 nodes of /24
 
