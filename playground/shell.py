@@ -40,10 +40,12 @@ COMMANDS = [
     "kubectl set selector service NAME k=v[,k=v]",
     "kubectl patch service NAME -p '{\"spec\":{\"externalTrafficPolicy\":\"Local\"}}'",
     "kubectl scale deployment NAME --replicas=N",
+    "kubectl set image deployment/NAME CONTAINER=IMAGE",
+    "kubectl rollout status|history|undo deployment/NAME [--to-revision=N]",
     "kubectl delete pod|deployment|service|ingress|node NAME",
     "node add NAME [--control-plane]",
     "lab new [--cni " + "|".join(cni.PLUGINS) + "] [--seed N] [--proxy-mode iptables|ipvs]",
-    "kubectl get pods|nodes|svc|deployments|ingress [-o wide] [-A] [--show-labels]",
+    "kubectl get pods|nodes|svc|deployments|rs|ingress [-o wide] [-A] [--show-labels]",
     "kubectl apply -f FILE",
     "trace SRC DST [--port N] [--proto tcp|udp|icmp] [--host H] [--path P]",
     "reply",
@@ -220,10 +222,11 @@ class Shell:
             return ShellResult(self._get(rest))
         handler = {"run": self._run, "create": self._create, "expose": self._expose,
                    "scale": self._scale, "delete": self._delete, "apply": self._apply,
-                   "set": self._set, "patch": self._patch}.get(verb)
+                   "set": self._set, "patch": self._patch,
+                   "rollout": self._rollout}.get(verb)
         if handler is None:
             raise ShellError(f"kubectl {verb}: not supported here (run, create, expose, set "
-                             "selector, patch, scale, delete, get, apply)")
+                             "selector|image, patch, scale, rollout, delete, get, apply)")
         return await handler(rest)
 
     def _get(self, words: list[str]) -> str:
@@ -328,8 +331,11 @@ class Shell:
                            created=f"ing/{args.namespace}/{args.name}")
 
     async def _set(self, words: list[str]) -> ShellResult:
+        if words and words[0] == "image":
+            return await self._set_image(words[1:])
         if not words or words[0] != "selector":
-            raise ShellError("kubectl set: only `kubectl set selector service NAME k=v` here")
+            raise ShellError("kubectl set: `kubectl set selector service NAME k=v` or "
+                             "`kubectl set image deployment/NAME CONTAINER=IMAGE`")
         parser = _Parser(prog="kubectl set selector", add_help=False)
         parser.add_argument("target", nargs="+")
         parser.add_argument("-n", "--namespace", default="default")
@@ -340,6 +346,49 @@ class Shell:
             raise ShellError("kubectl set selector: only Services here")
         await self.cluster.update_service(name, args.namespace, selector=_labels(selector))
         return ShellResult(f"service/{name} selector updated\n", changed=True)
+
+    async def _set_image(self, words: list[str]) -> ShellResult:
+        parser = _Parser(prog="kubectl set image", add_help=False)
+        parser.add_argument("target", nargs="+")
+        parser.add_argument("-n", "--namespace", default="default")
+        args = parser.parse_args(words)
+        split = 1 if "/" in args.target[0] else 2
+        kind, name = _kind_and_name(args.target[:split])
+        pairs = args.target[split:]
+        if kind != "deployment":
+            raise ShellError("kubectl set image: only deployments here")
+        images = {}
+        for pair in pairs:
+            container, sep, image = pair.partition("=")
+            if not sep or not container or not image:
+                raise ShellError(f"kubectl set image: {pair!r}: write CONTAINER=IMAGE")
+            images[container] = image
+        if not images:
+            raise ShellError("kubectl set image: at least one image update is required")
+        await self.cluster.set_image(name, images, args.namespace)
+        return ShellResult(f"deployment.apps/{name} image updated\n", changed=True)
+
+    async def _rollout(self, words: list[str]) -> ShellResult:
+        if not words or words[0] not in ("status", "history", "undo"):
+            raise ShellError("kubectl rollout: status, history or undo")
+        parser = _Parser(prog=f"kubectl rollout {words[0]}", add_help=False)
+        parser.add_argument("target", nargs="+")
+        parser.add_argument("-n", "--namespace", default="default")
+        parser.add_argument("-w", "--watch", default="true", choices=["true", "false"])
+        parser.add_argument("--to-revision", type=int, default=0)
+        args = parser.parse_args(words[1:])
+        kind, name = _kind_and_name(args.target)
+        if kind != "deployment":
+            raise ShellError(f"kubectl rollout {words[0]}: only deployments here")
+        if words[0] == "status":
+            return ShellResult(await self.cluster.rollout_status(
+                name, args.namespace, watch=args.watch == "true"), changed=True)
+        if words[0] == "history":
+            return ShellResult(self.cluster.rollout_history(name, args.namespace))
+        if args.to_revision < 0:
+            raise ShellError("kubectl rollout undo: --to-revision must be 0 or more")
+        return ShellResult(await self.cluster.rollout_undo(name, args.namespace,
+                                                           args.to_revision), changed=True)
 
     async def _patch(self, words: list[str]) -> ShellResult:
         parser = _Parser(prog="kubectl patch", add_help=False)

@@ -143,7 +143,6 @@ class PodStatus:
     host_ip: str | None = None
     reason: str = ""
     message: str = ""
-    started_at: float = 0.0   # lab time the kubelet had its containers running
 
 
 @dataclass

@@ -16,6 +16,7 @@ from playground.cluster.api import creation_order
 from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError, check_cluster_cidr
 from playground.cluster.gc_pause import gc_paused
 from playground.cluster.kinds import AFTER_DERIVED, KINDS, NODES, OBJECTS, RESTORE_ORDER
+from playground.cluster.legacy import adopt_legacy_pods
 from playground.cluster.objects import ValidationError
 
 
@@ -27,6 +28,7 @@ class ClusterSettings:
     bridges: list[str] = field(default_factory=list)  # nodes whose bridge outlived its pods
     proxy_mode: str = "iptables"
     cluster_cidr: str = str(CLUSTER_CIDR)
+    clock: float = 0.0   # the lab time it was saved at, where the workload controllers go on
 
 
 def nodes_with_bridge(cluster: Cluster) -> list[str]:
@@ -95,6 +97,7 @@ async def restore_cluster(settings: ClusterSettings, objects: list,
     if they cannot all come back. With `progress`, it is told how far the replay is and the
     event loop runs now and then, so a screen can show it."""
     cidr = check_cluster_cidr(settings.cluster_cidr, settings.node_cidr_mask)
+    objects = adopt_legacy_pods(objects)
     check_objects(objects, cidr)
     cluster = Cluster(settings.cni, settings.seed, settings.node_cidr_mask,
                       proxy_mode=settings.proxy_mode, cluster_cidr=str(cidr))
@@ -102,7 +105,7 @@ async def restore_cluster(settings: ClusterSettings, objects: list,
         with gc_paused():   # many new objects, none in a cycle (a 5,000-node load: 20)
             await cluster.start(derived_later=True)
             cluster.api.pace = PACE if progress is not None else 0
-            await _replay(cluster, objects, settings.bridges, progress or _quiet)
+            await _replay(cluster, objects, settings, progress or _quiet)
     except BaseException:
         await cluster.stop()
         raise
@@ -115,7 +118,7 @@ def _quiet(what: str, done: int, total: int) -> None:
     pass
 
 
-async def _replay(cluster: Cluster, objects: list, bridges: list[str],
+async def _replay(cluster: Cluster, objects: list, settings: ClusterSettings,
                   progress: Progress) -> None:
     by_kind: dict[str, list] = {kind: [] for kind in RESTORE_ORDER}
     for obj in objects:
@@ -124,7 +127,7 @@ async def _replay(cluster: Cluster, objects: list, bridges: list[str],
         if kind != "Pod":                 # pods are all bound, so no controller acts on
             found.sort(key=creation_order)   # them now, and 150,000 need no sorting
     rest = [obj for kind in KINDS if kind.restore == OBJECTS for obj in by_kind[kind.name]]
-    bridged = set(bridges)
+    bridged = set(settings.bridges)
     saved_versions = [(obj, obj.metadata.resource_version) for obj in objects]
     steps = [obj for kind in KINDS if kind.restore == NODES for obj in by_kind[kind.name]] + rest
     for done, obj in enumerate(steps):
@@ -152,6 +155,9 @@ async def _replay(cluster: Cluster, objects: list, bridges: list[str],
         if now is None or now.status.phase != "Running" or now.status.pod_ip != pod.status.pod_ip:
             why = now.status.message if now is not None else "it was deleted"
             raise ClusterError(f"pod {pod.key} could not be started again: {why or 'unknown'}")
+    if settings.clock:   # the workload controllers go on from the time the lab was saved
+        cluster.network.clock = settings.clock
+    await cluster.start_workloads()
     for obj, version in saved_versions:  # the controllers' updates bumped some: put back
         stored = cluster.api.peek(obj.kind, obj.metadata.namespace, obj.metadata.name)
         if stored is not None:

@@ -40,6 +40,8 @@ class DeploymentController(Controller):
     def start(self) -> None:
         self.follow(self.api.watch("Deployment"), self.on_deployment)
         self.follow(self.api.watch("ReplicaSet", replay=False), self.on_replica_set)
+        self.follow(self.api.watch("Pod", lambda pod: pod.metadata.owner_references != [],
+                                   replay=False), self.on_pod)
 
     def on_deployment(self, event: Event) -> None:
         if event.type != "DELETED":
@@ -49,6 +51,19 @@ class DeploymentController(Controller):
         ref = event.object.metadata.controller_ref()
         if ref is not None and ref.kind == "Deployment":
             self.sync(event.object.metadata.namespace, ref.name)
+
+    def on_pod(self, event: Event) -> None:
+        """deletePod: a Recreate waits for the last old pod to be gone."""
+        ref = event.object.metadata.controller_ref()
+        if event.type != "DELETED" or ref is None or ref.kind != "ReplicaSet":
+            return
+        namespace = event.object.metadata.namespace
+        rs = self.api.peek("ReplicaSet", namespace, ref.name)
+        owner = rs.metadata.controller_ref() if rs is not None else None
+        if owner is not None and owner.kind == "Deployment":
+            deployment = self.api.peek("Deployment", namespace, owner.name)
+            if deployment is not None and deployment.strategy == "Recreate":
+                self.sync(namespace, owner.name)
 
     def sync(self, namespace: str, name: str) -> None:
         deployment = self.api.peek("Deployment", namespace, name)
@@ -172,7 +187,9 @@ class DeploymentController(Controller):
                   old: list[ReplicaSet]) -> None:
         for rs in old:
             self._scale(rs, 0)
-        if any(rs.status.replicas for rs in old):   # wait for the old pods to be gone
+        if any(rs.status.replicas or any(p.status.phase not in ("Failed", "Succeeded")
+                                         for p in owned_by(self.api, "Pod", rs))
+               for rs in old):   # oldPodsRunning: terminating ones too
             return
         self._scale(new, deployment.replicas)
 

@@ -77,10 +77,8 @@ class Kubelet(Controller):
             return
         self.attachments[pod.key] = attachment
         node = self.api.peek("Node", "", self.node)
-        started = pod.status.started_at if pod.status.phase == "Running" else \
-            self.network.clock   # a restored pod keeps the time it first started
         self._set_status(pod, phase="Running", pod_ip=str(attachment.ip),
-                         host_ip=node.status.internal_ip if node else None, started_at=started)
+                         host_ip=node.status.internal_ip if node else None)
 
     def _undo(self, pod: Pod, pod_ns) -> None:
         attachment = self.attachments.pop(pod.key, None)

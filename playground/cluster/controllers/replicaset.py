@@ -11,9 +11,9 @@ from playground.cluster.objects import ObjectMeta, OwnerReference, Pod, PodSpec
 from playground.cluster.replicaset import ReplicaSet, random_suffix
 from playground.cluster.timers import LabTimers
 
-# a running pod counts as available a lab second after it started (its containers come up
-# in that second), so a rollout moves one step per settle, as on a real cluster it moves
-# as fast as new pods start
+# a running pod counts as available a lab second after it was made (its containers come up
+# in that second: the lab's kubelet starts a pod as it is bound), so a rollout moves one
+# step per settle, as on a real cluster it moves as fast as new pods start
 STARTUP_SECONDS = 1.0
 PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
 
@@ -21,7 +21,7 @@ PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
 def available(pod: Pod, now: float, min_ready_seconds: int) -> bool:
     """podutil.IsPodAvailable, with the lab's start-up second."""
     return pod.ready and not pod.terminating and \
-        now >= pod.status.started_at + max(min_ready_seconds, STARTUP_SECONDS)
+        now >= pod.metadata.created_at + max(min_ready_seconds, STARTUP_SECONDS)
 
 
 def active(pod: Pod) -> bool:
@@ -60,7 +60,7 @@ def deletion_order(pods: list[Pod]) -> list[Pod]:
     return sorted(pods, key=lambda p: (p.spec.node_name is not None,
                                        PHASE_RANK.get(p.status.phase, 0), p.ready,
                                        -on_node[p.spec.node_name] if p.spec.node_name else 0,
-                                       -p.status.started_at, -p.metadata.created_at,
+                                       -p.metadata.created_at,
                                        p.name))
 
 
@@ -117,7 +117,7 @@ class ReplicaSetController(Controller):
         ready = [p for p in pods if p.ready]
         count = sum(available(p, now, rs.min_ready_seconds) for p in pods)
         if count < len(ready):   # look again when the next one becomes available
-            due = min(p.status.started_at + max(rs.min_ready_seconds, STARTUP_SECONDS)
+            due = min(p.metadata.created_at + max(rs.min_ready_seconds, STARTUP_SECONDS)
                       for p in ready if not available(p, now, rs.min_ready_seconds))
             key = (rs.metadata.namespace, rs.name, due)
             if key not in self.waiting:
