@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from playground import cni
 from playground.cluster.cilium_views import cilium_view
 from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.controllers.node_lifecycle import TOLERATION_SECONDS
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.kinds import LISTED, kubectl_kind
 from playground.cluster.lab import build_default_lab
@@ -44,6 +45,8 @@ COMMANDS = [
     "kubectl rollout status|history|undo deployment/NAME [--to-revision=N]",
     "kubectl delete pod|deployment|service|ingress|node NAME",
     "node add NAME [--control-plane]",
+    "node remove|delete|ready|notready NAME",
+    "sleep SECONDS   (lab time passes: grace periods, evictions)",
     "lab new [--cni " + "|".join(cni.PLUGINS) + "] [--seed N] [--proxy-mode iptables|ipvs]",
     "kubectl get pods|nodes|svc|deployments|rs|ingress [-o wide] [-A] [--show-labels]",
     "kubectl apply -f FILE",
@@ -196,6 +199,8 @@ class Shell:
                 return await self._node(words[1:])
             if words[0] == "lab":
                 return await self._lab(words[1:])
+            if words[0] == "sleep":
+                return await self._sleep(words[1:])
             handler = {"trace": self._trace, "reply": self._reply, "traffic": self._traffic,
                        "ip": self._ip, "iptables-save": self._iptables_save,
                        "conntrack": self._conntrack, "sysctl": self._sysctl,
@@ -404,7 +409,7 @@ class Shell:
 
     async def _node(self, words: list[str]) -> ShellResult:
         parser = _Parser(prog="node", add_help=False)
-        parser.add_argument("verb", choices=["add", "remove"])
+        parser.add_argument("verb", choices=["add", "remove", "delete", "ready", "notready"])
         parser.add_argument("name")
         parser.add_argument("--control-plane", action="store_true")
         args = parser.parse_args(words)
@@ -413,8 +418,20 @@ class Shell:
             return ShellResult(f"node/{node.name} joined: {node.status.internal_ip}, pod CIDR "
                                f"{node.spec.pod_cidr}\n", changed=True,
                                created=f"node/{node.name}")
+        if args.verb in ("ready", "notready"):
+            await self.cluster.mark_node(args.name, args.verb == "ready")
+            shown = "Ready" if args.verb == "ready" else "NotReady; its pods are evicted " \
+                f"after {TOLERATION_SECONDS} s of lab time (sleep N)"
+            return ShellResult(f"node/{args.name} is {shown}\n", changed=True)
         await self.cluster.remove_node(args.name)
         return ShellResult(f'node "{args.name}" removed\n', changed=True)
+
+    async def _sleep(self, words: list[str]) -> ShellResult:
+        parser = _Parser(prog="sleep", add_help=False)
+        parser.add_argument("seconds", type=float)
+        args = parser.parse_args(words)
+        await self.cluster.advance(args.seconds)
+        return ShellResult(f"{args.seconds:g} s of lab time passed\n", changed=True)
 
     async def _lab(self, words: list[str]) -> ShellResult:
         parser = _Parser(prog="lab", add_help=False)

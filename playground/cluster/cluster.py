@@ -322,12 +322,8 @@ class Cluster(SleepingNodes, Workloads):
         if self.api.peek("Node", "", name) is None:
             raise ClusterError(f'node "{name}" not found')
         self.wake(name)   # its pods' teardown runs through its kubelet
-        for pod in self.api.list("Pod"):
-            if pod.spec.node_name == name:
-                self.api.delete("Pod", pod.metadata.namespace, pod.name)
-        await self.settle()
-        self.api.delete("Node", "", name)
-        await self.settle()
+        self.api.delete("Node", "", name)   # the pod GC deletes its pods; their ReplicaSets
+        await self.settle()                 # make new ones on the nodes that are left
         for agent in self.node_agents.pop(name, []):
             await agent.stop()
         ns_name = node_namespace_name(name)

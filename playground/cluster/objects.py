@@ -79,11 +79,15 @@ class Container:
     ports: list[ContainerPort] = field(default_factory=list)
 
 
+NOT_READY_TAINT = "node.kubernetes.io/not-ready"
+
+
 @dataclass
 class Taint:
     key: str
     value: str = ""
     effect: str = "NoSchedule"
+    time_added: float | None = None   # lab time a NoExecute taint was added
 
 
 @dataclass

@@ -9,6 +9,7 @@ from playground.cluster.controllers.deployment import (
     replica_sets_of,
 )
 from playground.cluster.controllers.garbage import GarbageCollector
+from playground.cluster.controllers.node_lifecycle import NodeLifecycleController
 from playground.cluster.controllers.replicaset import (
     ReplicaSetController,
     delete_gracefully,
@@ -32,7 +33,8 @@ class Workloads:
                                                            self.timers, clock)
         self.deployment_controller = DeploymentController(self.api)
         return [self.replica_set_controller, self.deployment_controller,
-                GarbageCollector(self.api, clock), PodTermination(self.api, self.timers, clock)]
+                GarbageCollector(self.api, clock), PodTermination(self.api, self.timers, clock),
+                NodeLifecycleController(self.api, self.timers, clock)]
 
     def _lab_time(self) -> float:
         return self.network.clock
@@ -243,3 +245,28 @@ class Workloads:
             if due > self.network.clock + 1:
                 self.network.clock = due - 1   # settle() adds the last second
             await self.settle()
+
+    # nodes and time
+
+    async def mark_node(self, name: str, ready: bool) -> None:
+        """The node's kubelet reports it Ready or NotReady (its Ready condition)."""
+        if self.api.peek("Node", "", name) is None:
+            raise ClusterError(f'node "{name}" not found')
+
+        def edit(node) -> None:
+            node.status.ready = ready
+        self.api.change("Node", "", name, edit)
+        await self.settle()
+
+    async def advance(self, seconds: float) -> None:
+        """Let `seconds` of lab time pass, settling at every timer due on the way."""
+        if not 1 <= seconds <= 86_400:
+            raise ClusterError("sleep: give a number of seconds from 1 to 86400")
+        target = self.network.clock + seconds
+        while (due := self.timers.next_due()) is not None and due <= target:
+            self.network.clock = max(self.network.clock, due - 1)
+            await self.settle()
+        if self.network.clock < target:
+            self.network.clock = target - 1
+            await self.settle()
+
