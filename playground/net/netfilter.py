@@ -74,6 +74,8 @@ _TARGET_OPTIONS: dict[str, dict[str, int]] = {
     "DNAT": {"--to-destination": 1, "--random": 0, "--persistent": 0},
     "SNAT": {"--to-source": 1, "--random": 0, "--random-fully": 0, "--persistent": 0},
     "MASQUERADE": {"--to-ports": 1, "--random": 0, "--random-fully": 0},
+    "NOTRACK": {},
+    "CT": {"--notrack": 0},
 }
 _TARGETS = _STANDARD | set(_TARGET_OPTIONS)
 # Where the kernel accepts a target: (table, hooks the chain may be reached from).
@@ -82,6 +84,8 @@ _TARGET_PLACES = {
     "SNAT": ("nat", frozenset({"INPUT", "POSTROUTING"})),
     "MASQUERADE": ("nat", frozenset({"POSTROUTING"})),
     "REJECT": ("filter", frozenset({"INPUT", "FORWARD", "OUTPUT"})),
+    "NOTRACK": ("raw", frozenset({"PREROUTING", "OUTPUT"})),
+    "CT": ("raw", frozenset({"PREROUTING", "OUTPUT"})),
 }
 _PROTOCOLS = {"all": 0, "icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "dccp": 33, "gre": 47,
               "esp": 50, "ah": 51, "sctp": 132, "udplite": 136}
@@ -801,6 +805,7 @@ class Target:
     random: bool = False
     random_fully: bool = False
     persistent: bool = False
+    notrack: bool = False   # CT --notrack
 
     @property
     def is_chain(self) -> bool:
@@ -812,6 +817,8 @@ class Target:
             return f"--set-xmark 0x{self.mark:x}/0x{self.mask:x}"
         if name == "REJECT":
             return f"--reject-with {self.reject_with}"
+        if name == "CT":
+            return "--notrack" if self.notrack else ""
         parts = []
         if name in ("DNAT", "SNAT"):
             where = str(self.to_address) if self.to_address else ""
@@ -867,6 +874,8 @@ def _build_target(name: str, opts: dict[str, str | None], rule: Rule) -> Target:
         mark, mask = {"--and-mark": (0, ~value & _MASK32), "--or-mark": (value, value),
                       "--xor-mark": (value, 0)}[option]
         return Target(name, mark=mark, mask=mask)
+    if name in ("NOTRACK", "CT"):
+        return Target(name, **flags)
     if name == "MASQUERADE":
         ports = _nat_ports(opts["--to-ports"]) if opts.get("--to-ports") else None
         if ports and not ports_ok:
@@ -1867,6 +1876,11 @@ class Netfilter:
                 current, index = stack.pop()
             elif name == "MARK":
                 meta.mark = ((meta.mark & ~target.mask) ^ target.mark) & _MASK32
+            elif name == "NOTRACK" or target.notrack:
+                if meta.ct_state is None:   # a packet conntrack already has keeps its entry
+                    meta.ct_state = "UNTRACKED"
+            elif name == "CT":
+                pass   # a conntrack template with nothing set: no effect here
             elif name in _TERMINAL:
                 return Verdict(name, table, current.name, rule, index,
                                to_address=target.to_address,
