@@ -225,3 +225,22 @@ def test_ct_notrack_in_raw_output_and_what_conntrack_sees_first():
     tracked = world.send("router", "192.168.2.2", "udp", 53)
     assert tracked.events("conntrack")
     assert [h.event for h in tracked.hops[:3]] == ["route", "netfilter", "conntrack"]
+
+
+def test_hops_keep_the_frames_macs_and_the_lab_time():
+    world = client_router_server()
+    world.advance(12.5)
+    trace = world.send("client", "192.168.2.2", "tcp", 80)
+    client, router = world.namespace("client"), world.namespace("router")
+    sent = next(h for h in trace.hops if h.event == "xmit" and h.where == "client")
+    assert (sent.src_mac, sent.dst_mac) == (client.device("eth0").mac,
+                                            router.device("lan").mac)
+    got = next(h for h in trace.hops if h.event == "recv" and h.where == "router")
+    assert (got.src_mac, got.dst_mac) == (sent.src_mac, sent.dst_mac)
+    onward = next(h for h in trace.hops if h.event == "xmit" and h.where == "router")
+    assert onward.src_mac == router.device("wan").mac
+    assert trace.hops[0].src_mac is None  # a packet made here has no frame yet
+    assert {h.time for h in trace.hops} == {12.5}
+    data = onward.to_dict()
+    assert (data["src_mac"], data["dst_mac"], data["time"]) == (
+        onward.src_mac, onward.dst_mac, 12.5)
