@@ -120,7 +120,7 @@ def ipvs_xmit(walk: Walk, ns: Namespace, flight: Flight, in_dev: str) -> Step:
         walk.finish("unreachable", f"no route to {pkt.dst} in {ns.name}", flight)
         return END
     forwarded = pkt.with_(ttl=pkt.ttl - 1)  # it came from another host: a router's hop
-    walk.hop(ns, flight, "route", "IPVS sends the packet to the real server: "
+    walk.hop(ns, flight, "forward", "IPVS sends the packet to the real server: "
              + walk.route_sentence(result, pkt.dst) + f"; TTL {pkt.ttl}→{pkt.ttl - 1}, "
              "then OUTPUT and POSTROUTING", after=forwarded, dev_out=result.dev,
              route=result.route.text())

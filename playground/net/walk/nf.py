@@ -179,19 +179,32 @@ def _nat_decide(walk: Walk, ns, flight, hook, manip, in_dev, out_dev) -> None:
     meta = packet_meta(walk, ns, flight, in_dev, out_dev)
     verdict = nf.run_chain("nat", hook, pkt, meta)
     flight.mark = meta.mark
-    after = pkt
+    after, note = pkt, ""
     if verdict.action in ("DNAT", "SNAT", "MASQUERADE"):
         address, port = verdict.to_address, verdict.to_port
         if verdict.action == "MASQUERADE":
             address = _masquerade_address(ns, out_dev, pkt)
         if manip == "SRC":
             port = _free_source_port(walk, ns, entry, address, port, verdict.random_fully)
-        ns.conntrack.bind_nat(entry, manip, address, port)
-        after = nat_rewrite(pkt, entry, ORIGINAL, manip)
+        if _unchanged(pkt, manip, address, port):
+            # nf_nat_setup_info: a translation to the tuple the flow already has sets no
+            # NAT status and rewrites nothing
+            what = "source" if manip == "SRC" else "destination"
+            note = f"; the {what} is already {address}, so nothing changes"
+        else:
+            ns.conntrack.bind_nat(entry, manip, address, port)
+            after = nat_rewrite(pkt, entry, ORIGINAL, manip)
     binding = entry.text() if after != pkt else None  # the entry now holds the NAT
     rule_hop(walk, ns, flight, "nat", hook, verdict, in_dev, out_dev, after=after,
-             conntrack=binding)
+             conntrack=binding, note=note)
     flight.packet = after
+
+
+def _unchanged(pkt: Packet, manip: str, address, port: int | None) -> bool:
+    if manip == "SRC":
+        return address == pkt.src and (port is None or pkt.proto == "icmp"
+                                       or port == pkt.sport)
+    return address == pkt.dst and (port is None or pkt.proto == "icmp" or port == pkt.dport)
 
 
 def _masquerade_address(ns: Namespace, out_dev: str, pkt: Packet) -> IPv4Address:
