@@ -282,10 +282,14 @@ class Namespace:
         return self.ipvs
 
     def own_hooks(self) -> HookTable:
-        """This namespace's hook table, to register in (nf_register_net_hooks)."""
+        """This namespace's own hook table (a copy of the shared one the first time)."""
         if self.hooks.shared:
             self.hooks = self.hooks.copy()
         return self.hooks
+
+    def register_hook(self, hook: str, priority: int, name: str, fn) -> None:
+        """nf_register_net_hook: run `fn` at `hook` in this namespace, by `priority`."""
+        self.own_hooks().register(hook, priority, name, fn)
 
     def ipset_list(self, name: str | None = None) -> str:
         """`ipset list [NAME]`, with each set's references from this namespace's rules."""

@@ -175,7 +175,7 @@ def test_a_hook_registered_at_a_priority_runs_in_its_place():
     def policy_queue(walk, ns, flight, hook, in_dev, out_dev):
         seen.append((hook, [h.event for h in walk.trace.hops if h.where == ns.name]))
 
-    router.own_hooks().register("FORWARD", -10, "policy queue", policy_queue)
+    router.register_hook("FORWARD", -10, "policy queue", policy_queue)
     mark_everything(router)
     world.send("client", "192.168.2.2", "tcp", 80)
     hook, before = seen[0]
@@ -244,3 +244,20 @@ def test_hops_keep_the_frames_macs_and_the_lab_time():
     data = onward.to_dict()
     assert (data["src_mac"], data["dst_mac"], data["time"]) == (
         onward.src_mac, onward.dst_mac, 12.5)
+
+
+def test_a_registered_hook_can_end_the_walk_with_its_verdict():
+    from playground.net.walk.context import END
+
+    world = client_router_server()
+
+    def deny(walk, ns, flight, hook, in_dev, out_dev):
+        walk.hop(ns, flight, "drop", "a policy engine denies the flow", dev_in=in_dev)
+        walk.finish("dropped", f"denied in {ns.name}", flight)
+        return END
+
+    world.namespace("router").register_hook("FORWARD", 10, "policy", deny)
+    trace = world.send("client", "192.168.2.2", "tcp", 80)
+    assert trace.verdict == "dropped" and trace.reason == "denied in router"
+    assert trace.hops[-1].detail == "a policy engine denies the flow"
+    assert "server" not in trace.path()

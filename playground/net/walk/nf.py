@@ -70,8 +70,7 @@ def conntrack_in(walk: Walk, ns: Namespace, flight: Flight, hook, in_dev, out_de
              "the packet leaves the stack", conntrack=entry.original.text())
 
 
-def confirm(walk: Walk, ns: Namespace, flight: Flight, hook=None, in_dev=None,
-            out_dev=None) -> None:
+def confirm(walk: Walk, ns: Namespace, flight: Flight, hook, in_dev, out_dev) -> None:
     """nf_conntrack_confirm, last at POSTROUTING and INPUT: a new entry joins the table."""
     tracked = flight.tracked
     if tracked is None or tracked.entry.confirmed or tracked.state != "NEW":
