@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Select, Static
 
 from playground.cluster.dataplane import Dataplane, choices
-from playground.dataplanes import Comparison
+from playground.dataplanes import SideBySide
 from playground.net.align import DIFFERS, ONLY_LEFT, ONLY_RIGHT, SAME, Row, outcome
 from playground.net.align_text import GUTTER, devices
 from playground.net.trace import Hop, Trace
@@ -87,7 +87,7 @@ class CompareScreen(ModalScreen):
                 Binding("left,p", "step(-1)", "Back", key_display="←"),
                 Binding("d", "next_difference", "Next difference")]
 
-    def __init__(self, comparison: Comparison, hop: Hop | None = None) -> None:
+    def __init__(self, comparison: SideBySide, hop: Hop | None = None) -> None:
         super().__init__()
         self.comparison = comparison
         rows = comparison.rows
