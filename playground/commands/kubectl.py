@@ -372,6 +372,7 @@ def object_of(*kind_names: str):
 
 GET_KINDS = [kind.spellings[0] for kind in KIND_LIST if kind.table is not None]
 
+TITLE = "On the API objects, as kubectl does"
 COMMANDS = (
     Command("kubectl run", "NAME --image=IMAGE [--port=N] [--labels=k=v] "
             "[--overrides='{\"spec\":{\"nodeName\":\"NODE\"}}']",

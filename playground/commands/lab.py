@@ -41,6 +41,7 @@ async def lab_new(shell, call: Call) -> ShellResult:
                        f"in {args.proxy_mode} mode\n", changed=True, replaced=True)
 
 
+TITLE = "The lab as a whole"
 COMMANDS = (
     Command("node add", "NAME [--control-plane]", "a new node joins the node network",
             node_add, complete=positional([], then=choices("--control-plane"))),

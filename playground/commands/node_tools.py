@@ -139,6 +139,7 @@ def _with(*adders):
 
 NODE_OR_POD, NODE = "node/NAME or pod/NAME", "node/NAME"
 
+TITLE = "On the selected node or pod"
 COMMANDS = (
     Command("ip route", "[show]", "the routing table", ip_route, selection=True,
             aliases=ROUTE, cli=Cli("routes", "`ip route` of a node or pod", lambda a: [],

@@ -66,6 +66,7 @@ def places_then(*flags: str):
     return complete
 
 
+TITLE = "Packets"
 COMMANDS = (
     Command("trace", "SRC DST [--port N] [--proto tcp|udp|icmp] [--host H] [--path P] "
             "[--size BYTES] [--df]", "send a packet and step through every hop", trace,
