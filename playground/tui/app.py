@@ -208,7 +208,7 @@ class PlaygroundApp(App):
             box.remember(action.line)
         for action in lab.history:
             if action.traces:
-                self.player.load(action.traces, action.line)
+                self.player.load(action.traces, action.line, action.legs)
         self._reload_timeline()
         layout = lab.layout
         self.selected = str(layout.get("selected", "node/kind-worker"))
@@ -385,7 +385,7 @@ class PlaygroundApp(App):
             if result.replaced:
                 self._take_lab(Lab(self.lab.shell.cluster))  # a new lab, history and all
             if result.traces:
-                self.play(result.traces, line)
+                self.play(result.traces, line, result.legs)
             if result.output and not result.traces:
                 self.output = result.output
             if result.changed:
@@ -536,8 +536,8 @@ class PlaygroundApp(App):
 
     # packets
 
-    def play(self, traces, label: str = "") -> None:
-        self.player.load(traces, label)
+    def play(self, traces, label: str = "", legs=None) -> None:
+        self.player.load(traces, label, legs)
         self.follow_packet = True
         self._reload_timeline()
         self.refresh_view()

@@ -51,7 +51,8 @@ class CommandInput(Input):
             self._cycle, at = self.matches(self.value), 0
             if not self._cycle:
                 return
-        self.value = self._cycled = self._cycle[at]
+        self._cycled = self._cycle[at]  # first: setting the value asks if it was typed
+        self.value = self._cycled
         self.cursor_position = len(self.value)
         self._show_candidates(at)
 
