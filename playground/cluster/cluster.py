@@ -33,7 +33,6 @@ from playground.cluster.ingress import (
     validate_ingress,
 )
 from playground.cluster.ipam import NodeCidrAllocator
-from playground.cluster.recipe import Wiring
 from playground.cluster.objects import (
     Container,
     ContainerPort,
@@ -51,6 +50,8 @@ from playground.cluster.objects import (
     validate_node,
     validate_pod,
 )
+from playground.cluster.recipe import Wiring
+from playground.cluster.routing import ROUTINGS
 from playground.cluster.service import (
     NODE_PORT_RANGE,
     SERVICE_CIDR,
@@ -60,7 +61,6 @@ from playground.cluster.service import (
     validate_service,
 )
 from playground.cluster.sleeping import SleepingNode, SleepingNodes
-from playground.cni.routing import ROUTINGS
 from playground.net.link import Ethernet
 from playground.net.netns import NetError
 from playground.net.network import Network

@@ -47,18 +47,3 @@ class Recipe:
     def node_agents(self, node: str, ns: Namespace) -> list:
         """The agents this recipe runs on one node, started when the node is built."""
         return []
-
-
-class Registry(dict):
-    """Recipes (or plugins) by the name a user writes; an unknown name gets one line."""
-
-    def __init__(self, what: str, entries: dict[str, type]) -> None:
-        super().__init__(entries)
-        self.what = what
-
-    def find(self, name: str) -> type:
-        try:
-            return self[name]
-        except (KeyError, TypeError):
-            raise ValueError(f"unknown {self.what} {name!r}: choose one of "
-                             f"{', '.join(self)}") from None

@@ -1,10 +1,10 @@
 """CNI plugins, chosen per cluster by name (a new plugin: its module and one line here)."""
 
-from playground.cluster.recipe import Registry
 from playground.cni.bridge import BridgePlugin
 from playground.cni.cilium import CiliumPlugin, CiliumTunnelPlugin
 from playground.cni.ptp import PtpPlugin
 from playground.cni.vxlan import VxlanPlugin
+from playground.registry import Registry
 
 PLUGINS = Registry("CNI plugin", {"bridge": BridgePlugin, "ptp": PtpPlugin,
                                   "vxlan": VxlanPlugin, "cilium": CiliumPlugin,

@@ -2,8 +2,8 @@
 traffic to the nodes, chosen per cluster by name (a new provider: its module and one line
 here)."""
 
-from playground.cluster.recipe import Registry
 from playground.lb.cloud import CloudProvider
+from playground.registry import Registry
 
 PROVIDERS = Registry("load-balancer provider", {"cloud": CloudProvider})
 DEFAULT_PROVIDER = "cloud"

@@ -3,11 +3,12 @@ module and one line in PROXY_MODES)."""
 
 from __future__ import annotations
 
-from playground.cluster.recipe import Recipe, Registry, Wiring
+from playground.cluster.recipe import Recipe, Wiring
 from playground.net.netns import Namespace
 from playground.proxy.iptables import KubeProxy
 from playground.proxy.ipvs import IpvsProxy
 from playground.proxy.service_table import ServiceTable
+from playground.registry import Registry
 
 
 class IptablesMode(Recipe):

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from playground.cluster.controllers.flannel import FlannelAgent
 from playground.cluster.controllers.routes import NodeRouteAgent, NodeRoutes
-from playground.cluster.recipe import Recipe, Registry, Wiring
+from playground.cluster.recipe import Recipe, Wiring
 from playground.net.netns import Namespace
 from playground.proxy.cilium import CiliumAgent
+from playground.registry import Registry
 
 
 class Routing(Recipe):
