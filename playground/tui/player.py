@@ -21,7 +21,8 @@ def decision(leg: Leg, before: Trace) -> Decision:
     """At the proxy the packet before was delivered to: which rule matched, which backend.
     The request is not changed by choosing, so the hop's packet is the one that arrived."""
     where, packet = before.delivered_to.namespace, before.delivered_packet
-    hop = Hop(1, where, "ingress", f"{leg.why} → backend {leg.service}", packet, packet)
+    # numbered 0: it comes before hop 1 of the connection the proxy then opens
+    hop = Hop(0, where, "ingress", f"{leg.why} → backend {leg.service}", packet, packet)
     return Decision(where, packet, [hop], "delivered", leg.why)
 
 

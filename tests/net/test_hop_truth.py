@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from playground.cluster.cluster import ClusterError
 from playground.cluster.lab import build_default_lab
+from playground.cluster.legs import send
 from playground.cluster.service import ServicePort
-from playground.cluster.targets import send
 
 DATAPLANES = [(cni, mode) for cni in ("bridge", "ptp", "vxlan") for mode in ("iptables", "ipvs")]
 DATAPLANES += [("cilium", "iptables"), ("cilium-vxlan", "iptables")]
