@@ -128,11 +128,13 @@ class Cluster(SleepingNodes, Workloads):
         self.api = ApiServer(clock=lambda: self.network.clock)
         self.timers = LabTimers()   # what is due on the lab clock; settle() runs it
         wiring = Wiring(self.api, self.network, self.cluster_cidr, self.cni)
-        # the dataplane's recipes, asked for their controllers and node agents
-        self.lb = lb_recipe(wiring)
+        # the dataplane's recipes, asked for their controllers and node agents: who routes
+        # to other nodes' pods, who serves Services (none beside a CNI that does), who
+        # balances load from outside
         self.routing = routing(wiring)
         self.proxy = None if self.cni.replaces_kube_proxy else proxy_recipe(wiring)
-        self.recipes = [self.lb, self.routing] + ([self.proxy] if self.proxy else [])
+        self.lb = lb_recipe(wiring)
+        self.recipes = [r for r in (self.routing, self.proxy, self.lb) if r is not None]
         self.allocator = NodeCidrAllocator(self.cluster_cidr, node_cidr_mask)
         self.node_agents: dict[str, list] = {}
         self.controllers: list = []
@@ -300,11 +302,8 @@ class Cluster(SleepingNodes, Workloads):
         self.node_ips[name] = ip
         self._used_ips.add(ip)
         kubelet = Kubelet(self.api, self.network, name, self.cni)
-        # who routes to other nodes' pods, then who serves Services (kindnet's route agent
-        # and kube-proxy, or the Cilium agent alone, which replaces both)
-        self.node_agents[name] = [kubelet, *self.routing.node_agents(name, ns),
-                                  *(self.proxy.node_agents(name, ns) if self.proxy else []),
-                                  *self.lb.node_agents(name, ns)]
+        self.node_agents[name] = [kubelet, *(agent for recipe in self.recipes
+                                             for agent in recipe.node_agents(name, ns))]
         for agent in self.node_agents[name]:
             agent.start()
 
