@@ -50,8 +50,8 @@ from playground.cluster.restore import (
     saved_objects,
 )
 from playground.cni import PLUGINS
+from playground.commands.table import replayed, replayed_names
 from playground.proxy.modes import PROXY_MODES
-from playground.session.journal import is_replayable
 from playground.session.lab import Lab, LessonProgress
 from playground.session.layout import MAX_TEXT, LabFileError, check_layout
 from playground.shell import ShellError
@@ -413,9 +413,9 @@ def _check_action(entry: Any, where: str) -> None:
         words = shlex.split(line)
     except ValueError:
         words = []
-    if not is_replayable(words):
-        raise LabFileError(f"{where}: {line!r} is not a command a lab replays (trace, reply, "
-                           "traffic, ip route add/del, sysctl -w)")
+    if not replayed(words):
+        raise LabFileError(f"{where}: {line!r} is not a command a lab replays ("
+                           + ", ".join(replayed_names()) + ")")
     _check_clock(entry["clock"], f"{where}.clock")
     if entry["rng"] is not None:
         _check_rng(entry["rng"], f"{where}.rng")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
+from playground.cluster.events import EventLog
+
 
 class NotFound(KeyError):
     pass
@@ -190,6 +192,7 @@ class ApiServer:
         self._by_node: dict[tuple[str, str], list[Watch]] = {}
         self.tracker = WorkTracker()
         self.pace = 0  # > 0: controllers let the event loop run every this many events
+        self.events = EventLog(clock)   # what controllers failed to do, one line each
 
     def _store(self, key: tuple[str, str, str], obj) -> None:
         kind, short = key[0], key[1:]   # a load stores 175,000 objects: few lookups each

@@ -43,7 +43,7 @@ def kind_config(cluster: Cluster) -> str:
               "networking": {"podSubnet": str(cluster.cluster_cidr),
                              "serviceSubnet": str(SERVICE_CIDR)},
               "nodes": nodes}
-    cilium = getattr(cluster.cni, "replaces_kube_proxy", False)
+    cilium = cluster.cni.replaces_kube_proxy
     wiring = "kindnet and kube-proxy are left out for it" if cilium else \
         "kind's own kindnet wires pods with ptp"
     head = (f"# kind config for the lab's {len(nodes)} nodes (the lab used the "
