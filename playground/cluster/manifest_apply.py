@@ -103,14 +103,27 @@ async def apply_pod(cluster: Cluster, doc: ManifestDoc) -> None:
 
 
 async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
+    """A new Deployment, or a change to one there (kubectl apply): a new template rolls out."""
     name, namespace = _meta(doc)
     selector = doc.labels("spec.selector.matchLabels")
     labels = doc.labels("spec.template.metadata.labels")
     if selector and any(labels.get(k) != v for k, v in selector.items()):
         doc.fail("spec.template.metadata.labels", "must match spec.selector.matchLabels")
-    await cluster.add_deployment(name, _containers(doc, "spec.template.spec.containers"),
-                                 replicas=doc.get("spec.replicas", int, 1),
-                                 labels=labels or None, namespace=namespace)
+    containers = _containers(doc, "spec.template.spec.containers")
+    spec = {"replicas": doc.get("spec.replicas", int, 1),
+            "strategy": doc.get("spec.strategy.type", str, "RollingUpdate"),
+            "max_surge": doc.get("spec.strategy.rollingUpdate.maxSurge", (int, str), "25%"),
+            "max_unavailable": doc.get("spec.strategy.rollingUpdate.maxUnavailable", (int, str),
+                                       "25%"),
+            "min_ready_seconds": doc.get("spec.minReadySeconds", int, 0),
+            "revision_history_limit": doc.get("spec.revisionHistoryLimit", int, 10)}
+    if cluster.api.peek("Deployment", namespace, name) is None:
+        await cluster.add_deployment(name, containers, labels=labels or None,
+                                     namespace=namespace, selector=selector or None, **spec)
+    else:
+        await cluster.update_deployment(name, namespace, containers=containers,
+                                        labels=labels or {"app": name},
+                                        selector=selector or labels or {"app": name}, **spec)
 
 
 async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:

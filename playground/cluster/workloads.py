@@ -51,10 +51,11 @@ class Workloads:
 
     async def add_deployment(self, name: str, containers: list[Container], replicas: int = 1,
                              labels: dict[str, str] | None = None,
-                             namespace: str = "default", **spec) -> Deployment:
+                             namespace: str = "default", selector: dict[str, str] | None = None,
+                             **spec) -> Deployment:
         labels = dict(labels or {"app": name})
-        deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(labels), labels,
-                                containers, **spec)
+        deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(selector or labels),
+                                labels, containers, **spec)
         self._check_deployment(deployment)
         if self.api.peek("Deployment", namespace, name) is not None:
             raise ClusterError(f'deployment "{namespace}/{name}" already exists')
@@ -91,6 +92,7 @@ class Workloads:
     async def update_deployment(self, name: str, namespace: str = "default",
                                 containers: list[Container] | None = None,
                                 labels: dict[str, str] | None = None,
+                                selector: dict[str, str] | None = None,
                                 **spec) -> Deployment:
         """A new pod template or spec (kubectl set image, patch, apply): the controller rolls
         it out; this returns after the first step, as kubectl returns at once."""
@@ -100,6 +102,8 @@ class Workloads:
             changed.containers = containers
         if labels is not None:
             changed.template_labels = dict(labels)
+        if selector is not None:
+            changed.selector = dict(selector)
         for key, value in spec.items():
             setattr(changed, key, value)
         if changed.selector != current.selector:
