@@ -69,6 +69,9 @@ class Workloads:
         except ValidationError as error:
             raise ClusterError(str(error)) from None
 
+    def find_deployment(self, name: str, namespace: str = "default") -> Deployment:
+        return self._deployment(name, namespace)
+
     def _deployment(self, name: str, namespace: str) -> Deployment:
         current = self.api.peek("Deployment", namespace, name)
         if current is None:
