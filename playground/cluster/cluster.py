@@ -54,6 +54,7 @@ from playground.cluster.service import (
     Service,
     ServicePort,
     ServiceSpec,
+    refuse_external_policy,
     validate_service,
 )
 from playground.cluster.sleeping import SleepingNode, SleepingNodes
@@ -344,6 +345,7 @@ class Cluster(SleepingNodes, Workloads):
             validate_pod(pod)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
+        self.check_namespace(namespace)
         if node_name is not None and self.api.peek("Node", "", node_name) is None:
             raise ClusterError(f'pod {pod.key}: spec.nodeName "{node_name}" is not a node')
         try:
@@ -368,6 +370,7 @@ class Cluster(SleepingNodes, Workloads):
         except ValidationError as error:
             raise ClusterError(str(error)) from None
         namespace = ingress.metadata.namespace
+        self.check_namespace(namespace)
         if self.api.peek("Ingress", namespace, ingress.name) is not None:
             raise ClusterError(f'ingress "{ingress.key}" already exists')
         for backend in backends_of(ingress):
@@ -425,6 +428,7 @@ class Cluster(SleepingNodes, Workloads):
             validate_service(service)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
+        self.check_namespace(namespace)
         if self.api.peek("Service", namespace, name) is not None:
             raise ClusterError(f'service "{namespace}/{name}" already exists')
         taken = self._taken_cluster_ips()
@@ -496,6 +500,7 @@ class Cluster(SleepingNodes, Workloads):
         for field_name, value in changes.items():
             setattr(service.spec, field_name, value)
         try:
+            refuse_external_policy(service, changes.get("external_traffic_policy"))
             validate_service(service)
         except ValidationError as error:
             raise ClusterError(str(error)) from None

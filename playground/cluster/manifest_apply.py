@@ -9,7 +9,10 @@ from typing import Any
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta, Toleration
+from playground.cluster.replicaset import random_suffix
 from playground.cluster.service import ServicePort
+
+MAX_GENERATED_PREFIX = 58   # names.SimpleNameGenerator: 63 less the 5 random characters
 
 
 class ManifestError(ClusterError):
@@ -59,10 +62,15 @@ class ManifestDoc:
         return {key: str(value) for key, value in found.items()}
 
 
-def _meta(doc: ManifestDoc) -> tuple[str, str]:
+def _meta(doc: ManifestDoc, cluster: Cluster) -> tuple[str, str]:
+    """The name (or one made from metadata.generateName, as the API server makes it: the
+    prefix, at most 58 characters, and 5 random ones) and the namespace."""
     name = doc.get("metadata.name", str)
+    prefix = doc.get("metadata.generateName", str)
+    if not name and prefix:
+        name = prefix[:MAX_GENERATED_PREFIX] + random_suffix(cluster.network.rng)
     if not name:
-        doc.fail("metadata.name", "is required")
+        doc.fail("metadata.name", "Required value: name or generateName is required")
     return name, doc.get("metadata.namespace", str, "default")
 
 
@@ -87,12 +95,12 @@ def _containers(doc: ManifestDoc, path: str, node: Any = None) -> list[Container
 
 
 async def apply_namespace(cluster: Cluster, doc: ManifestDoc) -> None:
-    name, _ = _meta(doc)
+    name, _ = _meta(doc, cluster)
     await cluster.add_namespace(name)
 
 
 async def apply_pod(cluster: Cluster, doc: ManifestDoc) -> None:
-    name, namespace = _meta(doc)
+    name, namespace = _meta(doc, cluster)
     tolerations = [Toleration(doc.get("key", str, "", t), doc.get("operator", str, "Exists", t),
                               doc.get("effect", str, "", t))
                    for t in doc.get("spec.tolerations", list, [])]
@@ -104,7 +112,7 @@ async def apply_pod(cluster: Cluster, doc: ManifestDoc) -> None:
 
 async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
     """A new Deployment, or a change to one there (kubectl apply): a new template rolls out."""
-    name, namespace = _meta(doc)
+    name, namespace = _meta(doc, cluster)
     selector = doc.labels("spec.selector.matchLabels")
     labels = doc.labels("spec.template.metadata.labels")
     if selector and any(labels.get(k) != v for k, v in selector.items()):
@@ -127,7 +135,11 @@ async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
 
 
 async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:
-    name, namespace = _meta(doc)
+    name, namespace = _meta(doc, cluster)
+    given = doc.get("spec.externalTrafficPolicy", str)
+    if given is not None and doc.get("spec.type", str, "ClusterIP") == "ClusterIP":
+        doc.fail("spec.externalTrafficPolicy", f'Invalid value: "{given}": may only be set for '
+                 "externally-accessible services")
     ports = []
     for where, port in doc.entries("spec.ports"):
         number = doc.get("port", int, None, port, where)
@@ -158,7 +170,7 @@ def _backend(doc: ManifestDoc, node: Any, at: str) -> IngressBackend:
 
 
 async def apply_ingress(cluster: Cluster, doc: ManifestDoc) -> None:
-    name, namespace = _meta(doc)
+    name, namespace = _meta(doc, cluster)
     rules = []
     for here, rule in doc.entries("spec.rules"):
         paths = []

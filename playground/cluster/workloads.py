@@ -21,6 +21,7 @@ from playground.cluster.errors import ClusterError
 from playground.cluster.objects import Container, ObjectMeta, Pod, ValidationError
 from playground.cluster.replicaset import ReplicaSet, without_hash
 
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 ROLLOUT_SETTLES = 600   # kubectl rollout status gives up after this many lab seconds here
 
 
@@ -68,6 +69,14 @@ class Workloads:
             validate_deployment(deployment)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
+        self.check_namespace(deployment.metadata.namespace)
+
+    def check_namespace(self, namespace: str) -> None:
+        """The NamespaceLifecycle admission plugin: no object in a namespace that is not
+        there (the API server makes the system namespaces itself)."""
+        if namespace not in SYSTEM_NAMESPACES and \
+                self.api.peek("Namespace", "", namespace) is None:
+            raise ClusterError(f'namespaces "{namespace}" not found')
 
     def find_deployment(self, name: str, namespace: str = "default") -> Deployment:
         return self._deployment(name, namespace)
