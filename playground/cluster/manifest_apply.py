@@ -8,7 +8,13 @@ from typing import Any
 
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
-from playground.cluster.objects import Container, ContainerPort, ObjectMeta, Toleration
+from playground.cluster.objects import (
+    Container,
+    ContainerPort,
+    LabelSelectorRequirement,
+    ObjectMeta,
+    Toleration,
+)
 from playground.cluster.replicaset import random_suffix
 from playground.cluster.service import ServicePort
 
@@ -110,13 +116,25 @@ async def apply_pod(cluster: Cluster, doc: ManifestDoc) -> None:
                           node_name=doc.get("spec.nodeName", str), tolerations=tolerations)
 
 
+def _expressions(doc: ManifestDoc, path: str) -> list[LabelSelectorRequirement]:
+    found = []
+    for where, item in doc.entries(path):
+        key = doc.get("key", str, None, item, where)
+        if key is None:
+            doc.fail(f"{where}.key", "Required value")
+        values = doc.get("values", list, [], item, where)
+        if not all(isinstance(v, str) for v in values):
+            doc.fail(f"{where}.values", "expected a list of strings")
+        found.append(LabelSelectorRequirement(key, doc.get("operator", str, "", item, where),
+                                              list(values)))
+    return found
+
+
 async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
     """A new Deployment, or a change to one there (kubectl apply): a new template rolls out."""
     name, namespace = _meta(doc, cluster)
     selector = doc.labels("spec.selector.matchLabels")
     labels = doc.labels("spec.template.metadata.labels")
-    if selector and any(labels.get(k) != v for k, v in selector.items()):
-        doc.fail("spec.template.metadata.labels", "must match spec.selector.matchLabels")
     containers = _containers(doc, "spec.template.spec.containers")
     spec = {"replicas": doc.get("spec.replicas", int, 1),
             "strategy": doc.get("spec.strategy.type", str, "RollingUpdate"),
@@ -124,7 +142,8 @@ async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
             "max_unavailable": doc.get("spec.strategy.rollingUpdate.maxUnavailable", (int, str),
                                        "25%"),
             "min_ready_seconds": doc.get("spec.minReadySeconds", int, 0),
-            "revision_history_limit": doc.get("spec.revisionHistoryLimit", int, 10)}
+            "revision_history_limit": doc.get("spec.revisionHistoryLimit", int, 10),
+            "selector_expressions": _expressions(doc, "spec.selector.matchExpressions")}
     if cluster.api.peek("Deployment", namespace, name) is None:
         await cluster.add_deployment(name, containers, labels=labels or None,
                                      namespace=namespace, selector=selector or None, **spec)

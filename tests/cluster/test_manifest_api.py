@@ -116,3 +116,51 @@ spec: {externalTrafficPolicy: Local, ports: [{port: 80}]}
     with pytest.raises(ShellError, match="may only be set for externally-accessible"):
         await Shell(lab).run("kubectl patch svc inside -p "
                              "'{\"spec\":{\"externalTrafficPolicy\":\"Local\"}}'")
+
+
+SELECTED = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: shop}
+    matchExpressions:
+    - {key: tier, operator: In, values: [web, edge]}
+    - {key: canary, operator: DoesNotExist}
+  template:
+    metadata: {labels: {app: shop, tier: TIER}}
+    spec: {containers: [{name: shop, image: nginx}]}
+"""
+
+
+async def test_match_expressions_select_and_show_as_kubectl_shows_them(lab, tmp_path):
+    await apply_files(lab, [manifest(tmp_path, SELECTED.replace("TIER", "web"))])
+    (rs,) = lab.replica_sets("default")
+    assert [e.operator for e in rs.selector_expressions] == ["In", "DoesNotExist"]
+    from playground.cluster.tables import replicasets_table
+    selector = replicasets_table(lab, "default", True).splitlines()[1].split("   ")[-1]
+    hash_ = rs.metadata.labels["pod-template-hash"]
+    # sorted by key, as labels.Selector prints itself
+    assert selector.strip() == f"app=shop,!canary,pod-template-hash={hash_},tier in (edge,web)"
+    assert len(lab.owned_pods(lab.api.peek("Deployment", "default", "shop"))) == 2
+
+
+@pytest.mark.parametrize("change,message", [
+    ("TIER", "`selector` does not match template `labels`"),
+    ("operator: In, values: [web, edge]", "matchExpressions[0].operator: Invalid value: "
+                                          "\"Near\": not a valid selector operator"),
+    ("operator: DoesNotExist}", "matchExpressions[1].values: Forbidden: may not be "
+                                "specified when `operator` is 'Exists' or 'DoesNotExist'"),
+])
+async def test_bad_selectors_are_refused_with_the_field(lab, tmp_path, change, message):
+    text = SELECTED.replace("TIER", "web")
+    if change == "TIER":
+        text = SELECTED.replace("TIER", "db")
+    elif "In," in change:
+        text = text.replace(change, "operator: Near, values: [web]")
+    else:
+        text = text.replace(change, "operator: DoesNotExist, values: [x]}")
+    with pytest.raises(ClusterError, match=re.escape(message)):
+        await apply_files(lab, [manifest(tmp_path, text)])
