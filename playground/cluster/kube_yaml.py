@@ -102,11 +102,17 @@ def _pod(pod, node_names: dict[str, str]) -> dict:
     spec: dict = {"containers": _containers(pod.spec.containers)}
     if pod.spec.node_name in node_names:
         spec["nodeName"] = node_names[pod.spec.node_name]
-    if pod.spec.tolerations:
-        spec["tolerations"] = [{k: v for k, v in (("key", t.key), ("operator", t.operator),
-                                                  ("effect", t.effect)) if v}
-                               for t in pod.spec.tolerations]
+    _scheduling(spec, pod.spec.node_selector, pod.spec.tolerations)
     return {"apiVersion": "v1", "kind": "Pod", "metadata": _meta(pod), "spec": spec}
+
+
+def _scheduling(spec: dict, node_selector: dict, tolerations: list) -> None:
+    if node_selector:
+        spec["nodeSelector"] = dict(node_selector)
+    if tolerations:
+        spec["tolerations"] = [{k: v for k, v in (("key", t.key), ("operator", t.operator),
+                                                  ("value", t.value), ("effect", t.effect)) if v}
+                               for t in tolerations]
 
 
 def _selector(workload) -> dict:
@@ -126,7 +132,13 @@ def _deployment(deployment) -> dict:
             "spec": {"replicas": deployment.replicas,
                      "selector": _selector(deployment),
                      "template": {"metadata": {"labels": dict(deployment.template_labels)},
-                                  "spec": {"containers": _containers(deployment.containers)}}}}
+                                  "spec": _template_spec(deployment)}}}
+
+
+def _template_spec(workload) -> dict:
+    spec: dict = {"containers": _containers(workload.containers)}
+    _scheduling(spec, workload.node_selector, workload.tolerations)
+    return spec
 
 
 def _service(service) -> dict:

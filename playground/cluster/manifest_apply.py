@@ -107,13 +107,22 @@ async def apply_namespace(cluster: Cluster, doc: ManifestDoc) -> None:
 
 async def apply_pod(cluster: Cluster, doc: ManifestDoc) -> None:
     name, namespace = _meta(doc, cluster)
-    tolerations = [Toleration(doc.get("key", str, "", t), doc.get("operator", str, "Exists", t),
-                              doc.get("effect", str, "", t))
-                   for t in doc.get("spec.tolerations", list, [])]
     await cluster.add_pod(name, _containers(doc, "spec.containers"), namespace=namespace,
                           labels=doc.labels("metadata.labels"),
                           annotations=doc.labels("metadata.annotations"),
-                          node_name=doc.get("spec.nodeName", str), tolerations=tolerations)
+                          node_name=doc.get("spec.nodeName", str),
+                          tolerations=_tolerations(doc, "spec.tolerations"),
+                          node_selector=doc.labels("spec.nodeSelector"))
+
+
+def _tolerations(doc: ManifestDoc, path: str) -> list[Toleration]:
+    found = []
+    for where, item in doc.entries(path):
+        value = doc.get("value", str, "", item, where)
+        operator = doc.get("operator", str, "Equal" if value else "Exists", item, where)
+        found.append(Toleration(doc.get("key", str, "", item, where), operator,
+                                doc.get("effect", str, "", item, where), value))
+    return found
 
 
 def _expressions(doc: ManifestDoc, path: str) -> list[LabelSelectorRequirement]:
@@ -143,7 +152,9 @@ async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
                                        "25%"),
             "min_ready_seconds": doc.get("spec.minReadySeconds", int, 0),
             "revision_history_limit": doc.get("spec.revisionHistoryLimit", int, 10),
-            "selector_expressions": _expressions(doc, "spec.selector.matchExpressions")}
+            "selector_expressions": _expressions(doc, "spec.selector.matchExpressions"),
+            "node_selector": doc.labels("spec.template.spec.nodeSelector"),
+            "tolerations": _tolerations(doc, "spec.template.spec.tolerations")}
     if cluster.api.peek("Deployment", namespace, name) is None:
         await cluster.add_deployment(name, containers, labels=labels or None,
                                      namespace=namespace, selector=selector or None, **spec)

@@ -19,7 +19,7 @@ from playground.cluster.controllers.termination import PodTermination
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.errors import ClusterError
 from playground.cluster.objects import Container, ObjectMeta, Pod, ValidationError
-from playground.cluster.replicaset import ReplicaSet, without_hash
+from playground.cluster.replicaset import ReplicaSet, same_template, without_hash
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 ROLLOUT_SETTLES = 600   # kubectl rollout status gives up after this many lab seconds here
@@ -227,12 +227,13 @@ class Workloads:
         target = found.get(to_revision)
         if target is None:
             raise ClusterError(f"unable to find specified revision {to_revision} in history")
-        labels = without_hash(target.template_labels)
-        if labels == deployment.template_labels and target.containers == deployment.containers:
+        if same_template(target, deployment):
             return (f"deployment.apps/{name} skipped rollback (current template already "
                     f"matches revision {to_revision})\n")
         await self.update_deployment(name, namespace, containers=list(target.containers),
-                                     labels=labels)
+                                     labels=without_hash(target.template_labels),
+                                     node_selector=dict(target.node_selector),
+                                     tolerations=list(target.tolerations))
         return f"deployment.apps/{name} rolled back\n"
 
     # pods
