@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from playground.cluster import manifest_apply as manifests
 from playground.cluster import saved_checks, tables
+from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.ingress import Ingress
 from playground.cluster.objects import KubeNamespace, Node, Pod
@@ -57,6 +58,11 @@ KINDS: tuple[Kind, ...] = (   # in restore order
          table=lambda cluster, namespace, wide, labels: tables.deployments_table(
              cluster, namespace, wide),
          check=saved_checks.each(validate_deployment)),
+    Kind("DaemonSet", DaemonSet, ("daemonset", "daemonsets", "ds"), resource="daemonset.apps",
+         apply=manifests.apply_daemonset,
+         table=lambda cluster, namespace, wide, labels: tables.daemonsets_table(
+             cluster, namespace, wide),
+         check=saved_checks.each(validate_daemon_set)),
     Kind("Ingress", Ingress, ("ingress", "ingresses", "ing"),
          resource="ingress.networking.k8s.io", apply=manifests.apply_ingress,
          table=lambda cluster, namespace, wide, labels: tables.ingresses_table(

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.daemonset import DaemonSet
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.objects import (
     Container,
@@ -162,6 +163,18 @@ async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
         await cluster.update_deployment(name, namespace, containers=containers,
                                         labels=labels or {"app": name},
                                         selector=selector or labels or {"app": name}, **spec)
+
+
+async def apply_daemonset(cluster: Cluster, doc: ManifestDoc) -> None:
+    name, namespace = _meta(doc, cluster)
+    labels = doc.labels("spec.template.metadata.labels")
+    await cluster.add_daemon_set(DaemonSet(
+        ObjectMeta(name, namespace, labels=doc.labels("metadata.labels")),
+        doc.labels("spec.selector.matchLabels"), labels,
+        _containers(doc, "spec.template.spec.containers"),
+        _expressions(doc, "spec.selector.matchExpressions"),
+        doc.labels("spec.template.spec.nodeSelector"),
+        _tolerations(doc, "spec.template.spec.tolerations")))
 
 
 async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:

@@ -150,6 +150,22 @@ def replicasets_table(cluster: Cluster, namespace: str | None, wide: bool = Fals
                       header + ["CONTAINERS", "IMAGES", "SELECTOR"] if wide else header, row_of)
 
 
+def daemonsets_table(cluster: Cluster, namespace: str | None, wide: bool = False) -> str:
+    now = cluster.network.clock
+
+    def row_of(ds) -> list[str]:
+        s = ds.status
+        row = [ds.name, str(s.desired_number_scheduled), str(s.current_number_scheduled),
+               str(s.number_ready), str(s.updated_number_scheduled), str(s.number_available),
+               _pairs(ds.node_selector), human_age(now - ds.metadata.created_at)]
+        return row + _template_cells(ds) if wide else row
+
+    header = ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE",
+              "NODE SELECTOR", "AGE"]
+    return namespaced(cluster.api.list("DaemonSet", namespace), namespace,
+                      header + ["CONTAINERS", "IMAGES", "SELECTOR"] if wide else header, row_of)
+
+
 def ingresses_table(cluster: Cluster, namespace: str | None) -> str:
     ingresses = cluster.ingresses(namespace)
     if not ingresses:

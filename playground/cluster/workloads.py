@@ -3,6 +3,7 @@ and pod deletion, which is graceful on the lab clock."""
 
 from __future__ import annotations
 
+from playground.cluster.controllers.daemonset import DaemonSetController
 from playground.cluster.controllers.deployment import (
     DeploymentController,
     new_replica_set,
@@ -16,6 +17,7 @@ from playground.cluster.controllers.replicaset import (
     owned_by,
 )
 from playground.cluster.controllers.termination import PodTermination
+from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.errors import ClusterError
 from playground.cluster.objects import Container, ObjectMeta, Pod, ValidationError
@@ -34,6 +36,7 @@ class Workloads:
                                                            self.timers, clock)
         self.deployment_controller = DeploymentController(self.api)
         return [self.replica_set_controller, self.deployment_controller,
+                DaemonSetController(self.api, self.network.rng, self.timers, clock),
                 GarbageCollector(self.api, clock), PodTermination(self.api, self.timers, clock),
                 NodeLifecycleController(self.api, self.timers, clock)]
 
@@ -173,6 +176,28 @@ class Workloads:
         await self.settle()
         await self.finish_terminations()
         raise ClusterError(f"deployment {deployment.key}: pod {stuck[0].name} cannot run: {why}")
+
+    # daemon sets
+
+    async def add_daemon_set(self, daemon_set: DaemonSet) -> DaemonSet:
+        try:
+            validate_daemon_set(daemon_set)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        namespace, name = daemon_set.metadata.namespace, daemon_set.name
+        self.check_namespace(namespace)
+        if self.api.peek("DaemonSet", namespace, name) is not None:
+            raise ClusterError(f'daemonset "{namespace}/{name}" already exists')
+        self.api.create(daemon_set)
+        await self.settle()
+        return self.api.get("DaemonSet", namespace, name)
+
+    async def delete_daemon_set(self, name: str, namespace: str = "default") -> None:
+        if self.api.peek("DaemonSet", namespace, name) is None:
+            raise ClusterError(f'daemonset "{namespace}/{name}" not found')
+        self.api.delete("DaemonSet", namespace, name)
+        await self.settle()
+        await self.finish_terminations()
 
     # rollouts
 

@@ -45,6 +45,7 @@ DELETE = {
     "Node": lambda c, name, ns: c.remove_node(name),
     "Service": lambda c, name, ns: c.delete_service(name, ns),
     "Deployment": lambda c, name, ns: c.delete_deployment(name, ns),
+    "DaemonSet": lambda c, name, ns: c.delete_daemon_set(name, ns),
     "Ingress": lambda c, name, ns: c.delete_ingress(name, ns),
 }
 # what completion offers first, where kubectl users type another spelling than the plural
