@@ -17,6 +17,7 @@ from playground.cluster.ingress import Ingress
 from playground.cluster.objects import KubeNamespace, Node, Pod
 from playground.cluster.replicaset import ReplicaSet, validate_replica_set
 from playground.cluster.service import EndpointSlice, Service
+from playground.cluster.statefulset import StatefulSet, validate_stateful_set
 
 # when a restore puts a kind back: nodes first (asleep), then the objects the controllers
 # see as they first came, then what needs the derived state there (an Ingress, its LB)
@@ -63,6 +64,11 @@ KINDS: tuple[Kind, ...] = (   # in restore order
          table=lambda cluster, namespace, wide, labels: tables.daemonsets_table(
              cluster, namespace, wide),
          check=saved_checks.each(validate_daemon_set)),
+    Kind("StatefulSet", StatefulSet, ("statefulset", "statefulsets", "sts"),
+         resource="statefulset.apps", apply=manifests.apply_statefulset,
+         table=lambda cluster, namespace, wide, labels: tables.statefulsets_table(
+             cluster, namespace, wide),
+         check=saved_checks.each(validate_stateful_set)),
     Kind("Ingress", Ingress, ("ingress", "ingresses", "ing"),
          resource="ingress.networking.k8s.io", apply=manifests.apply_ingress,
          table=lambda cluster, namespace, wide, labels: tables.ingresses_table(

@@ -18,6 +18,7 @@ from playground.cluster.objects import (
 )
 from playground.cluster.replicaset import random_suffix
 from playground.cluster.service import ServicePort
+from playground.cluster.statefulset import StatefulSet
 
 MAX_GENERATED_PREFIX = 58   # names.SimpleNameGenerator: 63 less the 5 random characters
 
@@ -175,6 +176,19 @@ async def apply_daemonset(cluster: Cluster, doc: ManifestDoc) -> None:
         _expressions(doc, "spec.selector.matchExpressions"),
         doc.labels("spec.template.spec.nodeSelector"),
         _tolerations(doc, "spec.template.spec.tolerations")))
+
+
+async def apply_statefulset(cluster: Cluster, doc: ManifestDoc) -> None:
+    name, namespace = _meta(doc, cluster)
+    await cluster.add_stateful_set(StatefulSet(
+        ObjectMeta(name, namespace, labels=doc.labels("metadata.labels")),
+        doc.get("spec.replicas", int, 1), doc.get("spec.serviceName", str, ""),
+        doc.labels("spec.selector.matchLabels"), doc.labels("spec.template.metadata.labels"),
+        _containers(doc, "spec.template.spec.containers"),
+        _expressions(doc, "spec.selector.matchExpressions"),
+        doc.labels("spec.template.spec.nodeSelector"),
+        _tolerations(doc, "spec.template.spec.tolerations"),
+        doc.get("spec.podManagementPolicy", str, "OrderedReady")))
 
 
 async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:

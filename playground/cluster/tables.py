@@ -166,6 +166,19 @@ def daemonsets_table(cluster: Cluster, namespace: str | None, wide: bool = False
                       header + ["CONTAINERS", "IMAGES", "SELECTOR"] if wide else header, row_of)
 
 
+def statefulsets_table(cluster: Cluster, namespace: str | None, wide: bool = False) -> str:
+    now = cluster.network.clock
+
+    def row_of(sts) -> list[str]:
+        row = [sts.name, f"{sts.status.ready_replicas}/{sts.replicas}",
+               human_age(now - sts.metadata.created_at)]
+        return row + _template_cells(sts)[:2] if wide else row
+
+    header = ["NAME", "READY", "AGE"]
+    return namespaced(cluster.api.list("StatefulSet", namespace), namespace,
+                      header + ["CONTAINERS", "IMAGES"] if wide else header, row_of)
+
+
 def ingresses_table(cluster: Cluster, namespace: str | None) -> str:
     ingresses = cluster.ingresses(namespace)
     if not ingresses:

@@ -16,12 +16,14 @@ from playground.cluster.controllers.replicaset import (
     delete_gracefully,
     owned_by,
 )
+from playground.cluster.controllers.statefulset import StatefulSetController
 from playground.cluster.controllers.termination import PodTermination
 from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.errors import ClusterError
 from playground.cluster.objects import Container, ObjectMeta, Pod, ValidationError
 from playground.cluster.replicaset import ReplicaSet, same_template, without_hash
+from playground.cluster.statefulset import StatefulSet, validate_stateful_set
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 ROLLOUT_SETTLES = 600   # kubectl rollout status gives up after this many lab seconds here
@@ -37,6 +39,7 @@ class Workloads:
         self.deployment_controller = DeploymentController(self.api)
         return [self.replica_set_controller, self.deployment_controller,
                 DaemonSetController(self.api, self.network.rng, self.timers, clock),
+                StatefulSetController(self.api, clock),
                 GarbageCollector(self.api, clock), PodTermination(self.api, self.timers, clock),
                 NodeLifecycleController(self.api, self.timers, clock)]
 
@@ -196,6 +199,29 @@ class Workloads:
         if self.api.peek("DaemonSet", namespace, name) is None:
             raise ClusterError(f'daemonset "{namespace}/{name}" not found')
         self.api.delete("DaemonSet", namespace, name)
+        await self.settle()
+        await self.finish_terminations()
+
+    # stateful sets
+
+    async def add_stateful_set(self, stateful_set: StatefulSet) -> StatefulSet:
+        """Create one; returns once its pods have come up in order (each a settle)."""
+        try:
+            validate_stateful_set(stateful_set)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        namespace, name = stateful_set.metadata.namespace, stateful_set.name
+        self.check_namespace(namespace)
+        if self.api.peek("StatefulSet", namespace, name) is not None:
+            raise ClusterError(f'statefulset "{namespace}/{name}" already exists')
+        self.api.create(stateful_set)
+        await self.settle()
+        return self.api.get("StatefulSet", namespace, name)
+
+    async def delete_stateful_set(self, name: str, namespace: str = "default") -> None:
+        if self.api.peek("StatefulSet", namespace, name) is None:
+            raise ClusterError(f'statefulset "{namespace}/{name}" not found')
+        self.api.delete("StatefulSet", namespace, name)
         await self.settle()
         await self.finish_terminations()
 

@@ -46,6 +46,7 @@ DELETE = {
     "Service": lambda c, name, ns: c.delete_service(name, ns),
     "Deployment": lambda c, name, ns: c.delete_deployment(name, ns),
     "DaemonSet": lambda c, name, ns: c.delete_daemon_set(name, ns),
+    "StatefulSet": lambda c, name, ns: c.delete_stateful_set(name, ns),
     "Ingress": lambda c, name, ns: c.delete_ingress(name, ns),
 }
 # what completion offers first, where kubectl users type another spelling than the plural

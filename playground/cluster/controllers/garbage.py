@@ -1,6 +1,6 @@
 """The garbage collector: when an owner is deleted, its dependents go too (background
-propagation, kubectl delete's default): a Deployment's ReplicaSets, a ReplicaSet's or a
-DaemonSet's pods."""
+propagation, kubectl delete's default): a Deployment's ReplicaSets, a ReplicaSet's, a
+DaemonSet's or a StatefulSet's pods."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from playground.cluster.controllers.base import Controller
 from playground.cluster.controllers.replicaset import delete_gracefully
 
 OWNERS = {"Deployment": "ReplicaSet", "ReplicaSet": "Pod",   # owner kind -> dependents
-          "DaemonSet": "Pod"}
+          "DaemonSet": "Pod", "StatefulSet": "Pod"}
 
 
 class GarbageCollector(Controller):
