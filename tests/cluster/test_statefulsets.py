@@ -117,3 +117,27 @@ async def test_a_saved_lab_in_the_middle_of_a_scale_down_reopens_equal(lab, tmp_
         assert members(loaded.cluster) == ["db-0"]
     finally:
         await loaded.close()
+
+
+async def test_export_writes_daemon_and_stateful_sets_that_apply_again(lab, tmp_path):
+    from playground.cluster.daemonset import DaemonSet
+    from playground.cluster.kube_yaml import manifests
+    from playground.cluster.lab import build_default_lab
+    from playground.cluster.manifests import apply_files
+    await lab.add_stateful_set(db(2))
+    await lab.add_daemon_set(DaemonSet(ObjectMeta("agent", "default"), {"app": "agent"},
+                                       {"app": "agent"}, web("agent")))
+    import yaml
+    exported = [d for d in yaml.safe_load_all(manifests(lab))
+                if d["kind"] in ("StatefulSet", "DaemonSet")]   # the default lab has the rest
+    assert sorted(d["kind"] for d in exported) == ["DaemonSet", "StatefulSet"]
+    path = tmp_path / "export.yaml"
+    path.write_text(yaml.safe_dump_all(exported))
+    other = await build_default_lab()
+    try:
+        await apply_files(other, [str(path)])
+        assert other.api.peek("StatefulSet", "default", "db").replicas == 2
+        assert other.api.peek("DaemonSet", "default", "agent") is not None
+        assert members(other) == ["db-0", "db-1"]
+    finally:
+        await other.stop()
