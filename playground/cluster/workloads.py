@@ -218,6 +218,22 @@ class Workloads:
         await self.settle()
         return self.api.get("StatefulSet", namespace, name)
 
+    async def scale_stateful_set(self, name: str, replicas: int,
+                                 namespace: str = "default") -> StatefulSet:
+        """kubectl scale statefulset: returns when the members have come or gone, in order."""
+        if self.api.peek("StatefulSet", namespace, name) is None:
+            raise ClusterError(f'statefulset "{namespace}/{name}" not found')
+        if replicas < 0:
+            raise ClusterError(f"statefulset {namespace}/{name}: spec.replicas: must be greater "
+                               "than or equal to 0")
+
+        def edit(stored: StatefulSet) -> None:
+            stored.replicas = replicas
+        self.api.change("StatefulSet", namespace, name, edit)
+        await self.settle()
+        await self.finish_terminations()
+        return self.api.get("StatefulSet", namespace, name)
+
     async def delete_stateful_set(self, name: str, namespace: str = "default") -> None:
         if self.api.peek("StatefulSet", namespace, name) is None:
             raise ClusterError(f'statefulset "{namespace}/{name}" not found')

@@ -141,3 +141,15 @@ async def test_export_writes_daemon_and_stateful_sets_that_apply_again(lab, tmp_
         assert members(other) == ["db-0", "db-1"]
     finally:
         await other.stop()
+
+
+async def test_kubectl_scale_statefulset(lab):
+    await lab.add_stateful_set(db(1))
+    shell = Shell(lab)
+    assert (await shell.run("kubectl scale statefulset db --replicas=3")).output == \
+        "statefulset.apps/db scaled\n"
+    assert members(lab) == ["db-0", "db-1", "db-2"]
+    await shell.run("kubectl scale sts/db --replicas=1")
+    assert members(lab) == ["db-0"]
+    assert [p for p in lab.pods() if p.name.startswith("db-")] == [
+        lab.api.peek("Pod", "default", "db-0")]
