@@ -4,14 +4,15 @@ so that no file, however broken or hostile, can hurt the lab already open.
 A lab file is one msgpack map, keys in this order:
 
     format    "k8s-playground-lab"
-    version   2
+    version   3
     settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
               rng, uids, resource_version (where the lab's clock, random source and counters
               stood, so it goes on the same way); proxy_mode (kube-proxy's mode, written
               only when it is not iptables, so older files and iptables labs agree) and
               cluster_cidr (the pods' range, written only when it is not 10.244.0.0/16)
     objects   the API objects (the desired state): a table per kind (Namespace, Node,
-              Service, EndpointSlice, Pod, Deployment, Ingress), a column per field, a value
+              Service, EndpointSlice, Pod, ReplicaSet, Deployment, Ingress: the table of
+              kinds, cluster/kinds.py), a column per field, a value
               many objects share (a Deployment's containers, a node's name) written once
               and defaults left out; playground/cluster/columns.py says how
     history   the replayable commands (traces, replies, traffic, ip route, sysctl)
@@ -19,7 +20,8 @@ A lab file is one msgpack map, keys in this order:
     layout    a small map of the app's own settings (str to str, int or bool)
 
 Version 1 kept each object as its own map ({"kind": "Pod", "metadata": {...}, ...}); such
-files load through MIGRATIONS, which turns them into tables.
+files load through MIGRATIONS, which turns them into tables. Version 2 had no ReplicaSets:
+its Deployments' pods are given one on load.
 
 Loading checks everything, replays the objects into a fresh cluster, lets the controllers
 converge, replays the history, and only then hands back the new Lab.
@@ -32,13 +34,12 @@ import math
 import os
 import shlex
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import msgpack
 
-from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError, check_cluster_cidr
+from playground.cluster.cluster import CLUSTER_CIDR, ClusterError, check_cluster_cidr
 from playground.cluster.codec import DecodeError
 from playground.cluster.columns import check_tables, decode_tables, encode_tables, tables_from_maps
 from playground.cluster.restore import (
@@ -49,18 +50,18 @@ from playground.cluster.restore import (
     saved_objects,
 )
 from playground.cni import PLUGINS
-from playground.journal import Action, Journal, is_replayable
+from playground.commands.table import replayed, replayed_names
 from playground.proxy.modes import PROXY_MODES
-from playground.shell import Shell, ShellError, ShellResult
+from playground.session.lab import Lab, LessonProgress
+from playground.session.layout import MAX_TEXT, LabFileError, check_layout
+from playground.shell import ShellError
 
 FORMAT = "k8s-playground-lab"
-VERSION = 2
+VERSION = 3
 SUFFIX = ".k8slab"
 MAX_LAB_BYTES = 256 * 1024 * 1024  # the 5,000-node envelope is about 18 MB (80 in version 1)
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
-MAX_LAYOUT = 64
-MAX_TEXT = 4_096
 MT_STATE_WORDS = 625  # random.Random (Mersenne Twister): 624 words and a position
 CHUNK = 64 * 1024
 KEYS = ("format", "version", "settings", "objects", "history", "lesson", "layout")
@@ -81,70 +82,20 @@ def _from_version_1(document: dict) -> dict:
     return {**document, "version": 2}
 
 
+def _from_version_2(document: dict) -> dict:
+    """Version 3 has ReplicaSets, and Deployments lost two fields nothing ever set
+    (available, pod_names); version 2's pods are adopted on load (cluster/legacy.py)."""
+    objects = document.get("objects")
+    table = objects.get("Deployment") if isinstance(objects, dict) else None
+    columns = table.get("columns") if isinstance(table, dict) else None
+    if isinstance(columns, dict):
+        for gone in ("available", "pod_names"):
+            columns.pop(gone, None)
+    return {**document, "version": 3}
+
+
 # version N -> a function turning a version-N document into a version-(N+1) one
-MIGRATIONS: dict[int, Any] = {1: _from_version_1}
-
-
-class LabFileError(ValueError):
-    """One line: which file, and what is wrong with it."""
-
-
-@dataclass
-class LessonProgress:
-    lesson: str
-    done: list[str] = field(default_factory=list)
-
-
-class Lab:
-    """A cluster with what a learner did to it: the journal, a lesson's progress, the layout."""
-
-    def __init__(self, cluster: Cluster, lesson: LessonProgress | None = None,
-                 layout: dict[str, str | int | bool] | None = None) -> None:
-        self.cluster = cluster
-        self.shell = Shell(cluster)
-        self.journal = Journal()
-        self.lesson = lesson
-        self.layout = check_layout(dict(layout or {}), "layout")
-        self.skipped: list[str] = []  # journal lines a load could not run again
-        self.compared: list = []  # packets sent again on another dataplane, for the lessons
-
-    @property
-    def history(self) -> list[Action]:
-        return self.journal.actions
-
-    async def run(self, line: str, selected: str | None = None) -> ShellResult:
-        """Run a command-line command; the replayable ones go into the journal."""
-        try:
-            words = shlex.split(line)
-        except ValueError:
-            words = []
-        network = self.cluster.network
-        action = self.journal.begin(network.rng, network.clock) if is_replayable(words) else None
-        result = await self.shell.run(line, selected)
-        if action is not None:
-            node_tool = words[0] in ("ip", "sysctl")
-            traces = result.traces or ([result.trace] if result.trace else [])
-            self.journal.commit(action, line, selected if node_tool else None, network.rng,
-                                traces)
-        return result
-
-    async def close(self) -> None:
-        await self.cluster.stop()
-
-
-# layout and lesson
-
-def check_layout(layout: Any, where: str) -> dict[str, str | int | bool]:
-    if not isinstance(layout, dict) or len(layout) > MAX_LAYOUT:
-        raise LabFileError(f"{where}: expected a map of at most {MAX_LAYOUT} entries")
-    for key, value in layout.items():
-        if not isinstance(key, str) or len(key) > 64:
-            raise LabFileError(f"{where}: key {key!r} must be a string of at most 64 characters")
-        if not isinstance(value, (str, int, bool)) or isinstance(value, str) and \
-                len(value) > MAX_TEXT:
-            raise LabFileError(f"{where}.{key}: must be a short string, an integer or a "
-                               "boolean")
-    return layout
+MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2}
 
 
 # writing
@@ -462,9 +413,9 @@ def _check_action(entry: Any, where: str) -> None:
         words = shlex.split(line)
     except ValueError:
         words = []
-    if not is_replayable(words):
-        raise LabFileError(f"{where}: {line!r} is not a command a lab replays (trace, reply, "
-                           "traffic, ip route add/del, sysctl -w)")
+    if not replayed(words):
+        raise LabFileError(f"{where}: {line!r} is not a command a lab replays ("
+                           + ", ".join(replayed_names()) + ")")
     _check_clock(entry["clock"], f"{where}.clock")
     if entry["rng"] is not None:
         _check_rng(entry["rng"], f"{where}.rng")
@@ -504,7 +455,8 @@ async def build_lab(document: dict, progress: Progress | None = None) -> Lab:
         cluster = await restore_cluster(ClusterSettings(
             settings["cni"], settings["seed"], settings["node_cidr_mask"],
             list(settings["bridges"]), settings.get("proxy_mode", "iptables"),
-            settings.get("cluster_cidr", str(CLUSTER_CIDR))), objects, progress)
+            settings.get("cluster_cidr", str(CLUSTER_CIDR)), settings["clock"]), objects,
+            progress)
     except ClusterError as error:
         raise LabFileError(f"objects: {error}") from None
     lesson = document["lesson"]

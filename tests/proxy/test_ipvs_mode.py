@@ -8,9 +8,9 @@ import pytest
 from golden_lab import small_cluster
 
 from playground.cluster.lab import build_default_lab
+from playground.cluster.legs import send
 from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.service import ServicePort
-from playground.cluster.targets import send
 
 GOLDEN = Path(__file__).parent / "golden"
 A = IPv4Address
