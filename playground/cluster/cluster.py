@@ -76,7 +76,7 @@ CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
 
 def replaces_kube_proxy(cni: str) -> bool:
     """Whether the CNI of this name serves Services itself (Cilium), so no kube-proxy runs."""
-    plugin = cni_plugins.PLUGINS.get(cni) if isinstance(cni, str) else None
+    plugin = cni_plugins.PLUGINS.get(cni)
     return plugin is not None and plugin.replaces_kube_proxy
 
 
