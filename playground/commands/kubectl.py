@@ -19,16 +19,15 @@ from playground.cluster.tables import (
     pods_table,
     services_table,
 )
-from playground.commands.base import Call, Command, ShellError, ShellResult, choices, positional
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise ShellError(f"{self.prog}: {message}")
-
-
-def parser(prog: str) -> Parser:
-    return Parser(prog=prog, add_help=False)
+from playground.commands.base import (
+    Call,
+    Command,
+    ShellError,
+    ShellResult,
+    choices,
+    parser,
+    positional,
+)
 
 
 @dataclass(frozen=True)
