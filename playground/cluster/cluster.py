@@ -19,11 +19,7 @@ from playground.cluster.controllers.endpoints import EndpointsController
 from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
 from playground.cluster.controllers.nodeipam import NodeIpamController
 from playground.cluster.controllers.scheduler import Scheduler
-from playground.cluster.deployment import (
-    Deployment,
-    DeploymentController,
-    validate_deployment,
-)
+from playground.cluster.errors import ClusterError
 from playground.cluster.ingress import (
     CONTROLLER_LABELS,
     CONTROLLER_NAME,
@@ -61,6 +57,8 @@ from playground.cluster.service import (
     validate_service,
 )
 from playground.cluster.sleeping import SleepingNode, SleepingNodes
+from playground.cluster.timers import LabTimers
+from playground.cluster.workloads import Workloads
 from playground.net.link import Ethernet
 from playground.net.netns import NetError
 from playground.net.network import Network
@@ -80,10 +78,6 @@ def replaces_kube_proxy(cni: str) -> bool:
     """Whether the CNI of this name serves Services itself (Cilium), so no kube-proxy runs."""
     plugin = cni_plugins.PLUGINS.get(cni) if isinstance(cni, str) else None
     return plugin is not None and plugin.replaces_kube_proxy
-
-
-class ClusterError(ValueError):
-    """One line saying what was wrong; nothing was changed."""
 
 
 def check_cluster_cidr(text: str, node_cidr_mask: int) -> IPv4Network:
@@ -113,7 +107,7 @@ def docker_mac(ip: IPv4Address) -> str:
     return "02:42:" + ":".join(f"{b:02x}" for b in octets)
 
 
-class Cluster(SleepingNodes):
+class Cluster(SleepingNodes, Workloads):
     def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24,
                  proxy_mode: str = "iptables", cluster_cidr: str = str(CLUSTER_CIDR),
                  lb: str = lb_providers.DEFAULT_PROVIDER) -> None:
@@ -132,12 +126,15 @@ class Cluster(SleepingNodes):
         self.seed = seed
         self.network = Network(seed)
         self.api = ApiServer(clock=lambda: self.network.clock)
+        self.timers = LabTimers()   # what is due on the lab clock; settle() runs it
         wiring = Wiring(self.api, self.network, self.cluster_cidr, self.cni)
-        # the dataplane's recipes, asked for their controllers and node agents
-        self.lb = lb_recipe(wiring)
+        # the dataplane's recipes, asked for their controllers and node agents: who routes
+        # to other nodes' pods, who serves Services (none beside a CNI that does), who
+        # balances load from outside
         self.routing = routing(wiring)
         self.proxy = None if self.cni.replaces_kube_proxy else proxy_recipe(wiring)
-        self.recipes = [self.lb, self.routing] + ([self.proxy] if self.proxy else [])
+        self.lb = lb_recipe(wiring)
+        self.recipes = [r for r in (self.routing, self.proxy, self.lb) if r is not None]
         self.allocator = NodeCidrAllocator(self.cluster_cidr, node_cidr_mask)
         self.node_agents: dict[str, list] = {}
         self.controllers: list = []
@@ -166,14 +163,15 @@ class Cluster(SleepingNodes):
         self.node_ipam = NodeIpamController(self.api, self.allocator)
         self.scheduler = Scheduler(self.api)
         self.endpoints = EndpointsController(self.api)
-        self.deployments = DeploymentController(self.api, self.network.rng)
         derived = [c for recipe in self.recipes for c in recipe.derived_controllers()]
-        self.controllers = [self.node_ipam, self.scheduler, self.endpoints, self.deployments,
+        workloads = self._workload_controllers()
+        self.controllers = [self.node_ipam, self.scheduler, self.endpoints, *workloads,
                             *(c for recipe in self.recipes for c in recipe.controllers()),
                             *derived]
         self.held = [self.endpoints, *derived] if derived_later else []
+        self.held_workloads = workloads if derived_later else []   # see start_workloads
         for controller in self.controllers:
-            if controller not in self.held:
+            if controller not in self.held and controller not in self.held_workloads:
                 controller.start()
         await self.settle()
 
@@ -196,9 +194,12 @@ class Cluster(SleepingNodes):
         for _ in range(2):   # the cancelled tasks' last callbacks: then nothing waiting in
             await asyncio.sleep(0)   # the event loop holds on to the lab
 
-    async def settle(self) -> None:
-        """Return once every controller has handled every event; a second of lab time passes."""
-        self.network.clock += 1.0
+    async def settle(self, tick: bool = True) -> None:
+        """Return once every controller has handled every event; a second of lab time passes
+        (with `tick`) and what came due in it runs."""
+        if tick:
+            self.network.clock += 1.0
+            self.timers.fire(self.network.clock)
         while True:
             await self.api.tracker.wait_idle()
             await asyncio.sleep(0)
@@ -301,11 +302,8 @@ class Cluster(SleepingNodes):
         self.node_ips[name] = ip
         self._used_ips.add(ip)
         kubelet = Kubelet(self.api, self.network, name, self.cni)
-        # who routes to other nodes' pods, then who serves Services (kindnet's route agent
-        # and kube-proxy, or the Cilium agent alone, which replaces both)
-        self.node_agents[name] = [kubelet, *self.routing.node_agents(name, ns),
-                                  *(self.proxy.node_agents(name, ns) if self.proxy else []),
-                                  *self.lb.node_agents(name, ns)]
+        self.node_agents[name] = [kubelet, *(agent for recipe in self.recipes
+                                             for agent in recipe.node_agents(name, ns))]
         for agent in self.node_agents[name]:
             agent.start()
 
@@ -364,66 +362,6 @@ class Cluster(SleepingNodes):
             await self.settle()
             raise ClusterError(f"pod {pod.key} was not created: {why}")
         return created
-
-    async def delete_pod(self, name: str, namespace: str = "default") -> None:
-        await self._delete("Pod", namespace, name)
-
-    # deployments
-
-    async def add_deployment(self, name: str, containers: list[Container], replicas: int = 1,
-                             labels: dict[str, str] | None = None,
-                             namespace: str = "default") -> Deployment:
-        labels = dict(labels or {"app": name})
-        deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(labels), labels,
-                                containers)
-        try:
-            validate_deployment(deployment)
-        except ValidationError as error:
-            raise ClusterError(str(error)) from None
-        if self.api.peek("Deployment", namespace, name) is not None:
-            raise ClusterError(f'deployment "{namespace}/{name}" already exists')
-        self.api.create(deployment)
-        await self._converge(deployment, previous=None)
-        return self.api.get("Deployment", namespace, name)
-
-    async def scale(self, name: str, replicas: int, namespace: str = "default") -> Deployment:
-        current = self.api.peek("Deployment", namespace, name)
-        if current is None:
-            raise ClusterError(f'deployment "{namespace}/{name}" not found')
-        if replicas < 0:
-            raise ClusterError(f"deployment {current.key}: replicas must be 0 or more")
-        previous = current.replicas
-        current = self.api.get("Deployment", namespace, name)
-        current.replicas = replicas
-        self.api.update(current)
-        await self._converge(current, previous)
-        return self.api.get("Deployment", namespace, name)
-
-    def owned_pods(self, deployment: Deployment) -> list[Pod]:
-        return self.api.indexed("Pod", "owner", (deployment.metadata.namespace, deployment.key))
-
-    async def delete_deployment(self, name: str, namespace: str = "default") -> None:
-        await self._delete("Deployment", namespace, name)
-
-    async def _converge(self, deployment: Deployment, previous: int | None) -> None:
-        """Wait for the pods; if one cannot run, put the replica count back and say why."""
-        await self.settle()
-        owned = self.owned_pods(deployment)
-        stuck = [p for p in owned if p.status.phase != "Running"]
-        if not stuck:
-            return
-        why = stuck[0].status.message or "a pod could not be started"
-        if previous is None:
-            self.api.delete("Deployment", deployment.metadata.namespace, deployment.name)
-        else:
-            rollback = self.api.get("Deployment", deployment.metadata.namespace, deployment.name)
-            rollback.replicas = previous
-            self.api.update(rollback)
-        await self.settle()
-        raise ClusterError(f"deployment {deployment.key}: pod {stuck[0].name} cannot run: {why}")
-
-    def deployments_list(self, namespace: str | None = None) -> list[Deployment]:
-        return self.api.list("Deployment", namespace)
 
     # ingress
 

@@ -9,16 +9,11 @@ from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
+from playground.cluster.kinds import KINDS as API_KINDS
+from playground.cluster.kinds import Kind as ApiKind
 from playground.cluster.manifests import apply_files
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta
 from playground.cluster.service import ServicePort
-from playground.cluster.tables import (
-    deployments_table,
-    ingresses_table,
-    nodes_table,
-    pods_table,
-    services_table,
-)
 from playground.commands.base import (
     Call,
     Command,
@@ -32,7 +27,8 @@ from playground.commands.base import (
 
 @dataclass(frozen=True)
 class Kind:
-    """A kind as the `:` line spells it, lists it and deletes it."""
+    """A kind of the table of kinds (cluster/kinds.py) as the `:` line spells, lists and
+    deletes it."""
 
     name: str
     spellings: tuple[str, ...]  # the first is what completion offers after `kubectl get`
@@ -41,26 +37,32 @@ class Kind:
     delete: Callable[[Cluster, str, str], object] | None = None
 
 
-KIND_LIST = (
-    Kind("pod", ("pods", "pod", "po"), lambda c: [p.name for p in c.pods("default")],
-         lambda c, ns, a: pods_table(c, ns, a.output == "wide", a.show_labels),
-         lambda c, name, ns: c.delete_pod(name, ns)),
-    Kind("node", ("nodes", "node", "no"), lambda c: [n.name for n in c.nodes()],
-         lambda c, ns, a: nodes_table(c, a.output == "wide"),
-         lambda c, name, ns: c.remove_node(name)),
-    Kind("service", ("svc", "service", "services"),
-         lambda c: [s.name for s in c.services("default")],
-         lambda c, ns, a: services_table(c, ns, a.output == "wide"),
-         lambda c, name, ns: c.delete_service(name, ns)),
-    Kind("deployment", ("deployments", "deployment", "deploy"),
-         lambda c: [d.name for d in c.deployments_list("default")],
-         lambda c, ns, a: deployments_table(c, ns),
-         lambda c, name, ns: c.delete_deployment(name, ns)),
-    Kind("ingress", ("ingress", "ingresses", "ing"),
-         lambda c: [i.name for i in c.ingresses("default")],
-         lambda c, ns, a: ingresses_table(c, ns),
-         lambda c, name, ns: c.delete_ingress(name, ns)),
-)
+# the cluster's action behind `kubectl delete KIND NAME`, for the kinds it may delete
+DELETE = {
+    "Pod": lambda c, name, ns: c.delete_pod(name, ns),
+    "Node": lambda c, name, ns: c.remove_node(name),
+    "Service": lambda c, name, ns: c.delete_service(name, ns),
+    "Deployment": lambda c, name, ns: c.delete_deployment(name, ns),
+    "Ingress": lambda c, name, ns: c.delete_ingress(name, ns),
+}
+# what completion offers first, where kubectl users type another spelling than the plural
+OFFERED = {"Service": "svc", "Ingress": "ingress"}
+
+
+def _kind(api_kind: ApiKind) -> Kind:
+    namespaced = api_kind.name not in ("Node", "Namespace")
+    offered = OFFERED.get(api_kind.name, api_kind.names[1])
+    spellings = (offered, *(n for n in api_kind.names if n != offered))
+    table = api_kind.table
+    return Kind(
+        api_kind.name.lower(), spellings,
+        lambda c: [o.metadata.name for o in c.api.list(api_kind.name,
+                                                        "default" if namespaced else None)],
+        (lambda c, ns, a: table(c, ns, a.output == "wide", a.show_labels)) if table else None,
+        DELETE.get(api_kind.name))
+
+
+KIND_LIST = tuple(_kind(kind) for kind in API_KINDS if kind.names)
 KINDS = {spelling: kind for kind in KIND_LIST for spelling in kind.spellings}
 FLAGS = ("-o", "wide", "-A", "--image=", "--port=", "--replicas=", "--type=",
          "--target-port=", "--labels=", "--tcp=", "--rule=", "-n")
@@ -273,6 +275,54 @@ async def set_selector(shell, call: Call) -> ShellResult:
     return ShellResult(f"service/{name} selector updated\n", changed=True)
 
 
+async def set_image(shell, call: Call) -> ShellResult:
+    p = parser("kubectl set image")
+    p.add_argument("target", nargs="+")
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    split = 1 if "/" in args.target[0] else 2
+    kind, name = kind_and_name(args.target[:split])
+    if kind != "deployment":
+        raise ShellError("kubectl set image: only deployments here")
+    images = {}
+    for pair in args.target[split:]:
+        container, sep, image = pair.partition("=")
+        if not sep or not container or not image:
+            raise ShellError(f"kubectl set image: {pair}: write CONTAINER=IMAGE")
+        images[container] = image
+    if not images:
+        raise ShellError("kubectl set image: at least one image update is required")
+    await shell.cluster.set_image(name, images, args.namespace)
+    return ShellResult(f"deployment.apps/{name} image updated\n", changed=True)
+
+
+ROLLOUT_VERBS = ("status", "history", "undo")
+
+
+async def rollout(shell, call: Call) -> ShellResult:
+    words = call.args
+    if not words or words[0] not in ROLLOUT_VERBS:
+        raise ShellError("kubectl rollout: status, history or undo")
+    p = parser(f"kubectl rollout {words[0]}")
+    p.add_argument("target", nargs="+")
+    p.add_argument("-n", "--namespace", default="default")
+    p.add_argument("-w", "--watch", default="true", choices=["true", "false"])
+    p.add_argument("--to-revision", type=int, default=0)
+    args = p.parse_args(words[1:])
+    kind, name = kind_and_name(args.target)
+    if kind != "deployment":
+        raise ShellError(f"kubectl rollout {words[0]}: only deployments here")
+    if words[0] == "status":
+        return ShellResult(await shell.cluster.rollout_status(
+            name, args.namespace, watch=args.watch == "true"), changed=True)
+    if words[0] == "history":
+        return ShellResult(shell.cluster.rollout_history(name, args.namespace))
+    if args.to_revision < 0:
+        raise ShellError("kubectl rollout undo: --to-revision must be 0 or more")
+    return ShellResult(await shell.cluster.rollout_undo(name, args.namespace,
+                                                        args.to_revision), changed=True)
+
+
 async def patch(shell, call: Call) -> ShellResult:
     p = parser("kubectl patch")
     p.add_argument("target", nargs="+")
@@ -392,6 +442,12 @@ COMMANDS = (
             expose, complete=object_of("deployment", "pod")),
     Command("kubectl set selector", "service NAME k=v[,k=v]", "which pods a Service selects",
             set_selector, complete=object_of("service")),
+    Command("kubectl set image", "deployment/NAME CONTAINER=IMAGE",
+            "change a Deployment's image: a rollout", set_image,
+            complete=object_of("deployment")),
+    Command("kubectl rollout", "status|history|undo deployment/NAME [--to-revision=N]",
+            "follow, list or undo a Deployment's rollouts", rollout,
+            complete=positional(list(ROLLOUT_VERBS), then=flags)),
     Command("kubectl patch", "service NAME -p '{\"spec\":{\"externalTrafficPolicy\":"
             "\"Local\"}}'", "change a Service's policies or selector in place", patch,
             complete=object_of("service")),

@@ -42,7 +42,7 @@ def test_the_journal_replays_what_lives_in_the_dataplane_only():
 def test_a_line_no_command_fits_says_what_exists_there():
     assert not_found(["rm", "-rf"]).startswith("unknown command 'rm': try kubectl, node,")
     assert not_found(["kubectl", "frobnicate"]) == (
-        "kubectl frobnicate: not supported here (run, create, expose, set, patch, scale, "
+        "kubectl frobnicate: not supported here (run, create, expose, set, rollout, patch, scale, "
         "delete, get, apply)")
     assert not_found(["bridge", "fdb"]) == "bridge fdb: only `bridge fdb show [dev NAME]` " \
         "is modelled here"
@@ -55,23 +55,23 @@ def test_next_words_follow_the_table():
 
 
 async def test_a_new_command_is_one_entry(lab, monkeypatch):
-    """What the controllers' `kubectl rollout status` will be: one entry, and the shell,
+    """A command not in the table yet (`kubectl cordon`): one entry, and the shell,
     completion and help know it."""
     def status(shell, call):
-        return ShellResult(f"rollout of {' '.join(call.args)}\n")
+        return ShellResult(f"cordoned {' '.join(call.args)}\n")
 
-    entry = Command("kubectl rollout status", "deployment/NAME", "wait for a rollout", status)
+    entry = Command("kubectl cordon", "NODE", "mark a node unschedulable", status)
     monkeypatch.setattr(kubectl, "COMMANDS", (*kubectl.COMMANDS, entry))
     importlib.reload(table)  # the table gathers the families' entries when it is built
     try:
-        assert (await Shell(lab).run("kubectl rollout status deployment/web")).output == \
-            "rollout of deployment/web\n"
-        assert "rollout" in next_words(["kubectl"])
-        assert "kubectl rollout status deployment/NAME" in commands_text()
+        assert (await Shell(lab).run("kubectl cordon kind-worker")).output == \
+            "cordoned kind-worker\n"
+        assert "cordon" in next_words(["kubectl"])
+        assert "kubectl cordon NODE" in commands_text()
     finally:
         monkeypatch.undo()
         importlib.reload(table)
-    assert find(["kubectl", "rollout", "status"]) is None
+    assert find(["kubectl", "cordon"]) is None
 
 
 async def test_the_app_commands_are_refused_by_the_shell(lab):
