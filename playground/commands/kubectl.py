@@ -9,21 +9,20 @@ from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
+from playground.cluster.kinds import KINDS as API_KINDS
+from playground.cluster.kinds import Kind as ApiKind
 from playground.cluster.manifests import apply_files
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta
 from playground.cluster.service import ServicePort
-from playground.cluster.kinds import KINDS as API_KINDS
-from playground.cluster.kinds import Kind as ApiKind
-from playground.commands.base import Call, Command, ShellError, ShellResult, choices, positional
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise ShellError(f"{self.prog}: {message}")
-
-
-def parser(prog: str) -> Parser:
-    return Parser(prog=prog, add_help=False)
+from playground.commands.base import (
+    Call,
+    Command,
+    ShellError,
+    ShellResult,
+    choices,
+    parser,
+    positional,
+)
 
 
 @dataclass(frozen=True)

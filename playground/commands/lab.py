@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from playground import cni
 from playground.cluster.lab import build_default_lab
-from playground.commands.base import Call, Command, ShellResult, choices, positional
-from playground.commands.kubectl import KINDS, parser
+from playground.commands.base import Call, Command, ShellResult, choices, parser, positional
+from playground.commands.kubectl import KINDS
 from playground.proxy.modes import PROXY_MODES
 
 
