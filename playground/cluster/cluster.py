@@ -54,6 +54,7 @@ from playground.cluster.service import (
     Service,
     ServicePort,
     ServiceSpec,
+    refuse_external_policy,
     validate_service,
 )
 from playground.cluster.sleeping import SleepingNode, SleepingNodes
@@ -311,12 +312,8 @@ class Cluster(SleepingNodes, Workloads):
         if self.api.peek("Node", "", name) is None:
             raise ClusterError(f'node "{name}" not found')
         self.wake(name)   # its pods' teardown runs through its kubelet
-        for pod in self.api.list("Pod"):
-            if pod.spec.node_name == name:
-                self.api.delete("Pod", pod.metadata.namespace, pod.name)
-        await self.settle()
-        self.api.delete("Node", "", name)
-        await self.settle()
+        self.api.delete("Node", "", name)   # the pod GC deletes its pods; their ReplicaSets
+        await self.settle()                 # make new ones on the nodes that are left
         for agent in self.node_agents.pop(name, []):
             await agent.stop()
         ns_name = node_namespace_name(name)
@@ -348,6 +345,7 @@ class Cluster(SleepingNodes, Workloads):
             validate_pod(pod)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
+        self.check_namespace(namespace)
         if node_name is not None and self.api.peek("Node", "", node_name) is None:
             raise ClusterError(f'pod {pod.key}: spec.nodeName "{node_name}" is not a node')
         try:
@@ -372,6 +370,7 @@ class Cluster(SleepingNodes, Workloads):
         except ValidationError as error:
             raise ClusterError(str(error)) from None
         namespace = ingress.metadata.namespace
+        self.check_namespace(namespace)
         if self.api.peek("Ingress", namespace, ingress.name) is not None:
             raise ClusterError(f'ingress "{ingress.key}" already exists')
         for backend in backends_of(ingress):
@@ -429,6 +428,7 @@ class Cluster(SleepingNodes, Workloads):
             validate_service(service)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
+        self.check_namespace(namespace)
         if self.api.peek("Service", namespace, name) is not None:
             raise ClusterError(f'service "{namespace}/{name}" already exists')
         taken = self._taken_cluster_ips()
@@ -500,6 +500,7 @@ class Cluster(SleepingNodes, Workloads):
         for field_name, value in changes.items():
             setattr(service.spec, field_name, value)
         try:
+            refuse_external_policy(service, changes.get("external_traffic_policy"))
             validate_service(service)
         except ValidationError as error:
             raise ClusterError(str(error)) from None

@@ -109,10 +109,22 @@ def _pod(pod, node_names: dict[str, str]) -> dict:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": _meta(pod), "spec": spec}
 
 
+def _selector(workload) -> dict:
+    selector: dict = {}
+    if workload.selector:
+        selector["matchLabels"] = dict(workload.selector)
+    if workload.selector_expressions:
+        selector["matchExpressions"] = [
+            {"key": e.key, "operator": e.operator, **({"values": list(e.values)}
+                                                      if e.values else {})}
+            for e in workload.selector_expressions]
+    return selector
+
+
 def _deployment(deployment) -> dict:
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(deployment),
             "spec": {"replicas": deployment.replicas,
-                     "selector": {"matchLabels": dict(deployment.selector)},
+                     "selector": _selector(deployment),
                      "template": {"metadata": {"labels": dict(deployment.template_labels)},
                                   "spec": {"containers": _containers(deployment.containers)}}}}
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from playground.cluster.objects import (
     Container,
+    LabelSelectorRequirement,
     Named,
     ObjectMeta,
     Pod,
@@ -20,6 +21,7 @@ from playground.cluster.objects import (
     ValidationError,
     validate_name,
     validate_pod,
+    validate_selector,
 )
 
 # k8s.io/apimachinery/pkg/util/rand: no vowels (no words), no 0, 1, 3 (no look-alikes)
@@ -45,6 +47,7 @@ class ReplicaSet(Named):
     containers: list[Container]
     status: ReplicaSetStatus = field(default_factory=ReplicaSetStatus)
     min_ready_seconds: int = 0
+    selector_expressions: list[LabelSelectorRequirement] = field(default_factory=list)
     kind: str = "ReplicaSet"
 
     @property
@@ -108,7 +111,5 @@ def validate_replica_set(rs: ReplicaSet) -> None:
     where = f"replicaset {rs.key}"
     if rs.replicas < 0:
         raise ValidationError(f"{where}: spec.replicas: must be greater than or equal to 0")
-    if not rs.selector or any(rs.template_labels.get(k) != v for k, v in rs.selector.items()):
-        raise ValidationError(f"{where}: spec.template.metadata.labels: `selector` does not "
-                              "match template `labels`")
+    validate_selector(where, rs.selector, rs.selector_expressions, rs.template_labels)
     validate_pod(Pod(ObjectMeta("probe", rs.metadata.namespace), PodSpec(list(rs.containers))))
