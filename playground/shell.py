@@ -27,12 +27,14 @@ from playground.cluster.tables import (
 )
 from playground.cluster.targets import follow_ingress, resolve, send
 from playground.cluster.traffic import generate
+from playground.limits import MAX_PODS, MAX_TRAFFIC_COUNT, LimitError, check_command_line
 from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
 from playground.net.iproute import ip_route_change
 from playground.net.ipvsadm import ipset, ipvsadm
 from playground.net.netns import NetError
 from playground.net.route import RouteError
 from playground.net.trace import Trace
+from playground.numbers import PORT, SEED, NumberError, argument, port_or_name, whole
 from playground.proxy.modes import PROXY_MODES
 from playground.timefmt import iptables_date
 
@@ -66,6 +68,9 @@ KINDS = {"pod": "pod", "pods": "pod", "po": "pod", "deployment": "deployment",
          "deployments": "deployment", "deploy": "deployment", "service": "service",
          "services": "service", "svc": "service", "ingress": "ingress", "ingresses": "ingress",
          "ing": "ingress", "node": "node", "nodes": "node", "no": "node"}
+
+
+REPLICAS = argument(0, MAX_PODS)
 
 
 class ShellError(ValueError):
@@ -149,7 +154,7 @@ def _backend(text: str) -> IngressBackend:
     service, sep, port = text.rpartition(":")
     if not sep or not service or not port:
         raise ShellError(f"ingress backend {text!r}: write it as SERVICE:PORT")
-    return IngressBackend(service, int(port) if port.isdigit() else port)
+    return IngressBackend(service, port_or_name(port, f"ingress backend {text!r}"))
 
 
 def _ingress_rule(text: str) -> tuple[str | None, IngressPath]:
@@ -187,7 +192,10 @@ class Shell:
     async def run(self, line: str, selected: str | None = None) -> ShellResult:
         """Run one command; `selected` is the namespace (node or pod) node tools act on."""
         try:
+            check_command_line(line)
             words = shlex.split(line)
+        except LimitError as error:
+            raise ShellError(str(error)) from None
         except ValueError as error:
             raise ShellError(f"cannot read the command: {error}") from None
         if not words:
@@ -213,7 +221,7 @@ class Shell:
                             "ipvsadm", "ipset"):
                 return handler(words[1:], selected)
             return await handler(words[1:]) if words[0] == "traffic" else handler(words[1:])
-        except (ClusterError, NetError) as error:
+        except (ClusterError, NetError, NumberError, LimitError) as error:
             raise ShellError(str(error)) from None
 
     # kubectl
@@ -260,7 +268,7 @@ class Shell:
         parser = _Parser(prog="kubectl run", add_help=False)
         parser.add_argument("name")
         parser.add_argument("--image", required=True)
-        parser.add_argument("--port", type=int)
+        parser.add_argument("--port", type=PORT)
         parser.add_argument("--labels")
         parser.add_argument("--overrides")
         parser.add_argument("-n", "--namespace", default="default")
@@ -284,8 +292,8 @@ class Shell:
         parser = _Parser(prog="kubectl create deployment", add_help=False)
         parser.add_argument("name")
         parser.add_argument("--image", required=True)
-        parser.add_argument("--replicas", type=int, default=1)
-        parser.add_argument("--port", type=int)
+        parser.add_argument("--replicas", type=REPLICAS, default=1)
+        parser.add_argument("--port", type=PORT)
         parser.add_argument("-n", "--namespace", default="default")
         args = parser.parse_args(words[1:])
         ports = [ContainerPort(args.port)] if args.port else []
@@ -305,16 +313,17 @@ class Shell:
         parser = _Parser(prog=f"kubectl create service {words[0]}", add_help=False)
         parser.add_argument("name")
         parser.add_argument("--tcp", action="append", required=True, metavar="PORT[:TARGET]")
-        parser.add_argument("--node-port", type=int)
+        parser.add_argument("--node-port", type=argument(0, 65535))
         parser.add_argument("-n", "--namespace", default="default")
         args = parser.parse_args(words[1:])
         ports = []
         for item in args.tcp:
             port, _, target = item.partition(":")
-            if not port.isdigit() or (target and not target.isdigit()):
-                raise ShellError(f"--tcp {item!r}: write it as PORT or PORT:TARGETPORT")
+            number = whole(port, f"--tcp {item!r}: PORT", 1, 65535)
+            target_number = whole(target, f"--tcp {item!r}: TARGETPORT", 1, 65535) \
+                if target else number
             name = f"{port}-{target or port}" if len(args.tcp) > 1 else None
-            ports.append(ServicePort(int(port), int(target or port), "TCP", name=name,
+            ports.append(ServicePort(number, target_number, "TCP", name=name,
                                      node_port=args.node_port))
         # as kubectl does, the Service selects app=NAME; `kubectl set selector` changes it
         await self.cluster.add_service(args.name, ports, namespace=args.namespace,
@@ -387,7 +396,7 @@ class Shell:
         parser = _Parser(prog="lab", add_help=False)
         parser.add_argument("verb", choices=["new"])
         parser.add_argument("--cni", choices=sorted(cni.PLUGINS), default="bridge")
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--seed", type=SEED, default=0)
         parser.add_argument("--proxy-mode", choices=list(PROXY_MODES), default="iptables")
         args = parser.parse_args(words)
         fresh = await build_default_lab(cni=args.cni, seed=args.seed,
@@ -400,7 +409,7 @@ class Shell:
     async def _expose(self, words: list[str]) -> ShellResult:
         parser = _Parser(prog="kubectl expose", add_help=False)
         parser.add_argument("target", nargs="+")
-        parser.add_argument("--port", type=int, required=True)
+        parser.add_argument("--port", type=PORT, required=True)
         parser.add_argument("--target-port")
         parser.add_argument("--type", default="ClusterIP")
         parser.add_argument("--name")
@@ -419,7 +428,7 @@ class Shell:
         if selector is None:
             raise ShellError(f'{kind} "{name}" not found in namespace "{args.namespace}"')
         target = args.target_port
-        target = int(target) if target and target.isdigit() else target
+        target = port_or_name(target, "--target-port") if target else None
         service_name = args.name or name
         await self.cluster.add_service(
             service_name, [ServicePort(args.port, target or args.port, args.protocol.upper())],
@@ -430,7 +439,7 @@ class Shell:
     async def _scale(self, words: list[str]) -> ShellResult:
         parser = _Parser(prog="kubectl scale", add_help=False)
         parser.add_argument("target", nargs="+")
-        parser.add_argument("--replicas", type=int, required=True)
+        parser.add_argument("--replicas", type=REPLICAS, required=True)
         parser.add_argument("-n", "--namespace", default="default")
         args = parser.parse_args(words)
         kind, name = _kind_and_name(args.target)
@@ -468,11 +477,11 @@ class Shell:
         parser = _Parser(prog="trace", add_help=False)
         parser.add_argument("src")
         parser.add_argument("dst")
-        parser.add_argument("--port", type=int)
+        parser.add_argument("--port", type=PORT)
         parser.add_argument("--proto", choices=["tcp", "udp", "icmp"], default="tcp")
         parser.add_argument("--host", default="")
         parser.add_argument("--path", default="/")
-        parser.add_argument("--size", type=int)
+        parser.add_argument("--size", type=argument(0, 65535))
         parser.add_argument("--df", action="store_true")
         parser.add_argument("-n", "--namespace")
         args = parser.parse_args(words)
@@ -499,12 +508,10 @@ class Shell:
         parser = _Parser(prog="traffic", add_help=False)
         parser.add_argument("src")
         parser.add_argument("dst")
-        parser.add_argument("--count", type=int, default=100)
-        parser.add_argument("--port", type=int)
+        parser.add_argument("--count", type=argument(1, MAX_TRAFFIC_COUNT), default=100)
+        parser.add_argument("--port", type=PORT)
         parser.add_argument("-n", "--namespace")
         args = parser.parse_args(words)
-        if not 1 <= args.count <= 10000:
-            raise ShellError("traffic: --count must be between 1 and 10000")
         spread = generate(self.cluster, args.src, args.dst, args.count, port=args.port,
                           namespace=args.namespace)
         return ShellResult(spread.text())

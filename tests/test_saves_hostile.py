@@ -94,7 +94,7 @@ CORPUS = {
     "unknown object field": (mutated(lambda d: pod(d, "client")["spec"].update(hostNet=True)),
                              "unknown field 'hostNet'"),
     "invalid object": (mutated(lambda d: pod(d, "client")["metadata"].update(name="Bad_Name")),
-                       "pod name 'Bad_Name' is invalid"),
+                       'The Pod "Bad_Name" is invalid'),
     "pod outside its node's CIDR": (
         mutated(lambda d: pod(d, "client")["status"].update(pod_ip="10.244.9.9")),
         "is not an address of node kind-worker's pod CIDR"),
@@ -155,7 +155,7 @@ TABLES = {
         "objects.Pod[0].spec.node_name: expected str or nothing, got int"),
     "an invalid object": (
         version_2(lambda d: pod_columns(d)["metadata.name"].__setitem__(0, "Bad_Name")),
-        "pod name 'Bad_Name' is invalid"),
+        'The Pod "Bad_Name" is invalid'),
 }
 
 

@@ -19,7 +19,7 @@ from playground.cluster.controllers.flannel import FlannelAgent
 from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
 from playground.cluster.controllers.nodeipam import NodeIpamController
 from playground.cluster.controllers.routes import NodeRouteAgent, NodeRoutes
-from playground.cluster.controllers.scheduler import Scheduler
+from playground.cluster.controllers.scheduler import Scheduler, untolerated
 from playground.cluster.deployment import (
     Deployment,
     DeploymentController,
@@ -60,6 +60,7 @@ from playground.cluster.service import (
     validate_service,
 )
 from playground.cluster.sleeping import SleepingNode, SleepingNodes
+from playground.limits import LimitError, check_pod_total
 from playground.net.link import Ethernet
 from playground.net.netns import NetError
 from playground.net.network import Network
@@ -392,6 +393,7 @@ class Cluster(SleepingNodes):
             raise ClusterError(str(error)) from None
         if self.api.peek("Deployment", namespace, name) is not None:
             raise ClusterError(f'deployment "{namespace}/{name}" already exists')
+        self.check_room(deployment, replicas)
         self.api.create(deployment)
         await self._converge(deployment, previous=None)
         return self.api.get("Deployment", namespace, name)
@@ -402,12 +404,33 @@ class Cluster(SleepingNodes):
             raise ClusterError(f'deployment "{namespace}/{name}" not found')
         if replicas < 0:
             raise ClusterError(f"deployment {current.key}: replicas must be 0 or more")
+        self.check_room(current, replicas - len(self.owned_pods(current)))
         previous = current.replicas
         current = self.api.get("Deployment", namespace, name)
         current.replicas = replicas
         self.api.update(current)
         await self._converge(current, previous)
         return self.api.get("Deployment", namespace, name)
+
+    def check_room(self, deployment: Deployment, adding: int) -> None:
+        """Refuse, before anything changes, more pods than a lab holds or than the nodes its
+        pods may run on have addresses left for."""
+        if adding <= 0:
+            return
+        try:
+            check_pod_total(self.api.count("Pod"), adding)
+        except LimitError as error:
+            raise ClusterError(f"deployment {deployment.key}: {error}") from None
+        probe = Pod(ObjectMeta("probe", deployment.metadata.namespace),
+                    PodSpec(deployment.containers))
+        free = 0
+        for node in self.nodes():
+            if node.status.ready and node.spec.pod_cidr and untolerated(probe, node) is None:
+                size = IPv4Network(node.spec.pod_cidr).num_addresses - 3  # net, .1, broadcast
+                free += max(0, size - self.api.indexed_count("Pod", "node", node.name))
+        if adding > free:
+            raise ClusterError(f"deployment {deployment.key}: {adding} more pods do not fit: "
+                               f"the nodes they may run on have {free} pod addresses left")
 
     def owned_pods(self, deployment: Deployment) -> list[Pod]:
         return self.api.indexed("Pod", "owner", (deployment.metadata.namespace, deployment.key))
@@ -416,7 +439,9 @@ class Cluster(SleepingNodes):
         await self._delete("Deployment", namespace, name)
 
     async def _converge(self, deployment: Deployment, previous: int | None) -> None:
-        """Wait for the pods; if one cannot run, put the replica count back and say why."""
+        """Wait for the pods; if one cannot run, put the replica count back and say why (and
+        the random source where it was, so the lab goes on as if nothing was asked)."""
+        rng = self.network.rng.getstate()
         await self.settle()
         owned = self.owned_pods(deployment)
         stuck = [p for p in owned if p.status.phase != "Running"]
@@ -430,6 +455,7 @@ class Cluster(SleepingNodes):
             rollback.replicas = previous
             self.api.update(rollback)
         await self.settle()
+        self.network.rng.setstate(rng)
         raise ClusterError(f"deployment {deployment.key}: pod {stuck[0].name} cannot run: {why}")
 
     def deployments_list(self, namespace: str | None = None) -> list[Deployment]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from playground.cluster import validation
 from playground.cluster.api import ApiServer, Event, NotFound
 from playground.cluster.controllers.base import Controller
 from playground.cluster.objects import (
@@ -14,7 +15,6 @@ from playground.cluster.objects import (
     Pod,
     PodSpec,
     ValidationError,
-    validate_name,
     validate_pod,
 )
 
@@ -40,8 +40,12 @@ class Deployment(Named):
 
 
 def validate_deployment(deployment: Deployment) -> None:
-    validate_name("namespace", deployment.metadata.namespace)
-    validate_name("deployment", deployment.name)
+    meta = deployment.metadata
+    validation.check("Deployment", deployment.name, validation.meta_errors(
+        "Deployment", deployment.name, meta.namespace, meta.labels, meta.annotations)
+        + validation.selector_errors(deployment.selector, "spec.selector.matchLabels")
+        + validation.labels_errors(deployment.template_labels, "spec.template.metadata.labels")
+        + validation.container_errors(deployment.containers, "spec.template.spec.containers"))
     where = f"deployment {deployment.key}"
     if deployment.replicas < 0:
         raise ValidationError(f"{where}: replicas must be 0 or more")

@@ -6,6 +6,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from playground.net.netns import Namespace
 from playground.net.route import ROUTE_TYPES, SCOPES, Route, RouteError
+from playground.numbers import is_whole
 
 USAGE = ("Usage: ip route { add | del } [ TYPE ] PREFIX [ via ADDRESS ] [ dev STRING ] "
          "[ metric NUMBER ] [ onlink ]")
@@ -49,7 +50,7 @@ def _parse(words: list[str]) -> tuple[IPv4Network, dict]:
         if word in ("via", "src"):
             fields[word] = _address(value)
         elif word == "metric":
-            if not value.isdigit() or int(value) > 0xFFFFFFFF:
+            if not is_whole(value) or len(value) > 10 or int(value) > 0xFFFFFFFF:
                 raise RouteError('Error: "metric" value is invalid')
             fields["metric"] = int(value)
         elif word == "scope" and value not in SCOPES:
