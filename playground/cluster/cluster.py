@@ -77,6 +77,7 @@ SEGMENT = "kind"
 CONTROL_PLANE_TAINT = Taint("node-role.kubernetes.io/control-plane", "", "NoSchedule")
 # who routes between nodes' pod CIDRs, by the CNI plugin's `routing`
 ROUTE_AGENTS = {"kindnet": NodeRouteAgent, "flannel": FlannelAgent}
+BUILT_IN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
                        ("tcp", 2380, "etcd")]
 
@@ -341,6 +342,13 @@ class Cluster(SleepingNodes):
 
     # pods
 
+    def has_namespace(self, name: str) -> bool:
+        return name in BUILT_IN_NAMESPACES or self.api.peek("Namespace", "", name) is not None
+
+    def _require_namespace(self, name: str) -> None:
+        if not self.has_namespace(name):   # as the API server's NamespaceLifecycle admission
+            raise ClusterError(f'namespaces "{name}" not found')
+
     async def add_namespace(self, name: str) -> None:
         try:
             validate_name("namespace", name)
@@ -361,6 +369,7 @@ class Cluster(SleepingNodes):
             validate_pod(pod)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
+        self._require_namespace(namespace)
         if node_name is not None and self.api.peek("Node", "", node_name) is None:
             raise ClusterError(f'pod {pod.key}: spec.nodeName "{node_name}" is not a node')
         try:
@@ -391,6 +400,7 @@ class Cluster(SleepingNodes):
             validate_deployment(deployment)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
+        self._require_namespace(namespace)
         if self.api.peek("Deployment", namespace, name) is not None:
             raise ClusterError(f'deployment "{namespace}/{name}" already exists')
         self.check_room(deployment, replicas)
@@ -421,16 +431,20 @@ class Cluster(SleepingNodes):
             check_pod_total(self.api.count("Pod"), adding)
         except LimitError as error:
             raise ClusterError(f"deployment {deployment.key}: {error}") from None
-        probe = Pod(ObjectMeta("probe", deployment.metadata.namespace),
-                    PodSpec(deployment.containers))
+        free = self.free_pod_addresses(Pod(ObjectMeta("probe", deployment.metadata.namespace),
+                                           PodSpec(deployment.containers)))
+        if adding > free:
+            raise ClusterError(f"deployment {deployment.key}: {adding} more pods do not fit: "
+                               f"the nodes they may run on have {free} pod addresses left")
+
+    def free_pod_addresses(self, probe: Pod) -> int:
+        """Pod addresses left on the ready nodes that a pod like `probe` may run on."""
         free = 0
         for node in self.nodes():
             if node.status.ready and node.spec.pod_cidr and untolerated(probe, node) is None:
                 size = IPv4Network(node.spec.pod_cidr).num_addresses - 3  # net, .1, broadcast
                 free += max(0, size - self.api.indexed_count("Pod", "node", node.name))
-        if adding > free:
-            raise ClusterError(f"deployment {deployment.key}: {adding} more pods do not fit: "
-                               f"the nodes they may run on have {free} pod addresses left")
+        return free
 
     def owned_pods(self, deployment: Deployment) -> list[Pod]:
         return self.api.indexed("Pod", "owner", (deployment.metadata.namespace, deployment.key))
@@ -470,6 +484,7 @@ class Cluster(SleepingNodes):
         except ValidationError as error:
             raise ClusterError(str(error)) from None
         namespace = ingress.metadata.namespace
+        self._require_namespace(namespace)
         if self.api.peek("Ingress", namespace, ingress.name) is not None:
             raise ClusterError(f'ingress "{ingress.key}" already exists')
         for backend in backends_of(ingress):
@@ -527,6 +542,7 @@ class Cluster(SleepingNodes):
             validate_service(service)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
+        self._require_namespace(namespace)
         if self.api.peek("Service", namespace, name) is not None:
             raise ClusterError(f'service "{namespace}/{name}" already exists')
         taken = self._taken_cluster_ips()

@@ -1,7 +1,8 @@
 """Kubernetes YAML manifests applied to a lab: Namespace, Pod, Deployment, Service.
 
-Every problem is reported as `FILE: document N (Kind/name): what is wrong`; the kinds of
-a file are checked before anything of it is applied, and the first problem stops.
+Every problem is reported as `FILE: document N (Kind/name): what is wrong`. All the files
+given are read and checked whole before anything is applied, then applied whole
+(manifest_plan says how): the first problem stops, and the lab is left as it was.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from playground.cluster import validation
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
+from playground.cluster.kube_yaml import YamlError, load_all
+from playground.cluster.manifest_plan import Plan
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta, Toleration
 from playground.cluster.service import ServicePort
+from playground.limits import MAX_MANIFEST_BYTES, LimitError, read_bounded
 
 SUPPORTED = ("Namespace", "Pod", "Deployment", "Service", "Ingress")
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 
 class ManifestError(ClusterError):
@@ -69,21 +71,20 @@ class _Doc:
 
 
 def load_documents(path: str) -> list[tuple[str, dict]]:
-    file = Path(path)
     try:
-        if file.stat().st_size > MAX_MANIFEST_BYTES:
-            raise ManifestError(f"{path}: larger than {MAX_MANIFEST_BYTES // 1024 // 1024} MiB")
-        text = file.read_text(encoding="utf-8")
+        if Path(path).is_dir():
+            raise ManifestError(f"{path}: a folder, not a manifest")
+        text = read_bounded(path, MAX_MANIFEST_BYTES, "manifest").decode("utf-8")
+    except LimitError as error:
+        raise ManifestError(str(error)) from None
     except OSError as error:
-        raise ManifestError(f"{path}: cannot read it ({error.strerror})") from None
+        raise ManifestError(f"{path}: cannot read it ({error.strerror or error})") from None
     except UnicodeDecodeError:
         raise ManifestError(f"{path}: not UTF-8 text") from None
     try:
-        documents = list(yaml.safe_load_all(text))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ManifestError(f"{path}: not valid YAML{where}") from None
+        documents = load_all(text)
+    except YamlError as error:
+        raise ManifestError(f"{path}: not valid YAML: {error}") from None
     found = []
     for index, data in enumerate(documents, start=1):
         if data is None:
@@ -98,22 +99,29 @@ def load_documents(path: str) -> list[tuple[str, dict]]:
 
 
 async def apply_files(cluster: Cluster, paths: list[str]) -> None:
-    for path in paths:
-        documents = load_documents(path)
-        for where, data in documents:
-            kind = data.get("kind")
-            if kind not in SUPPORTED:
-                raise ManifestError(f"{where}: kind {kind!r} is not supported here "
-                                    f"(supported: {', '.join(SUPPORTED)})")
-        order = sorted(documents, key=lambda d: d[1]["kind"] != "Namespace")
-        for where, data in order:
-            doc = _Doc(where, data)
-            try:
-                await APPLY[data["kind"]](cluster, doc)
-            except ManifestError:
-                raise
-            except ClusterError as error:
-                raise ManifestError(f"{where}: {error}") from None
+    """Every document of every file checked, then all applied, or nothing and one line."""
+    if not paths:
+        return
+    documents = [document for path in paths for document in load_documents(path)]
+    for where, data in documents:
+        problem = validation.type_errors(data.get("apiVersion"), data.get("kind"), SUPPORTED)
+        if problem is not None:
+            raise ManifestError(f"{where}: {problem}")
+    plan = Plan(cluster)
+    for where, data in sorted(documents, key=lambda d: d[1]["kind"] != "Namespace"):
+        plan.where = where
+        try:
+            await APPLY[data["kind"]](plan, _Doc(where, data))
+        except ManifestError:
+            raise
+        except ClusterError as error:
+            raise ManifestError(str(error)) from None
+    what = ", ".join(paths)
+    try:
+        plan.check_room(what)
+        await plan.apply(what)
+    except ClusterError as error:
+        raise ManifestError(str(error)) from None
 
 
 def _meta(doc: _Doc) -> tuple[str, str]:
@@ -181,9 +189,15 @@ async def _service(cluster: Cluster, doc: _Doc) -> None:
                                  doc.get("protocol", str, "TCP", port, where),
                                  doc.get("name", str, None, port, where),
                                  doc.get("nodePort", int, None, port, where)))
+    kind = doc.get("spec.type", str, "ClusterIP")
+    try:  # given at all on a ClusterIP Service is refused; the model defaults it to Cluster
+        validation.check("Service", name, validation.policy_errors(
+            kind, doc.get("spec.externalTrafficPolicy", str)))
+    except validation.ValidationError as error:
+        raise ManifestError(f"{doc.where}: {error}") from None
     await cluster.add_service(
         name, ports, namespace=namespace, selector=doc.labels("spec.selector"),
-        type=doc.get("spec.type", str, "ClusterIP"), cluster_ip=doc.get("spec.clusterIP", str),
+        type=kind, cluster_ip=doc.get("spec.clusterIP", str),
         load_balancer_ip=doc.get("spec.loadBalancerIP", str),
         session_affinity=doc.get("spec.sessionAffinity", str, "None"),
         external_traffic_policy=doc.get("spec.externalTrafficPolicy", str, "Cluster"),

@@ -282,16 +282,20 @@ def tolerations_errors(tolerations: Iterable, path: str = "spec.tolerations") ->
 EXTERNAL_TYPES = ("NodePort", "LoadBalancer")
 
 
+def policy_errors(type: str, external_traffic_policy: str | None) -> list[FieldError]:
+    """externalTrafficPolicy, given at all, only on a Service reachable from outside."""
+    if external_traffic_policy is None or type in EXTERNAL_TYPES:
+        return []
+    return [FieldError("spec.externalTrafficPolicy", "Invalid value", external_traffic_policy,
+                       "may only be set for externally-accessible services")]
+
+
 def service_fields_errors(type: str, ports: Iterable, cluster_ip: str | None,
                           service_cidr: IPv4Network, external_traffic_policy: str | None,
                           load_balancer_source_ranges: list[str]) -> list[FieldError]:
     """What the per-type and per-port rules of a Service spec say. `external_traffic_policy`
     is None when the field was not given (a ClusterIP Service may not carry it at all)."""
-    errors: list[FieldError] = []
-    if external_traffic_policy is not None and type not in EXTERNAL_TYPES:
-        errors.append(FieldError("spec.externalTrafficPolicy", "Invalid value",
-                                 external_traffic_policy,
-                                 "may only be set for externally-accessible services"))
+    errors = policy_errors(type, external_traffic_policy)
     if load_balancer_source_ranges and type != "LoadBalancer":
         # the API server's own path, capital L and all
         errors.append(FieldError("spec.LoadBalancerSourceRanges", "Forbidden",
