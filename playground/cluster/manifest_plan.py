@@ -196,14 +196,16 @@ class Plan:
                 await step.create()
                 done.append(step)
         except ClusterError as error:
-            for step in reversed(done):
-                await _delete(cluster, step.kind, step.namespace, step.name)
-            if not had_controller:
+            failed = step
+            for created in reversed(done):
+                await _delete(cluster, created.kind, created.namespace, created.name)
+            if not had_controller:   # the first Ingress brought it up
                 for kind in ("Service", "Deployment"):
                     await _delete(cluster, kind, CONTROLLER_NAMESPACE, CONTROLLER_NAME)
+                await _delete(cluster, "Namespace", "", CONTROLLER_NAMESPACE)
             await cluster.settle()
             cluster.network.rng.setstate(rng)
-            raise ClusterError(f"{step.where}: {error} (nothing of {what} was applied)") \
+            raise ClusterError(f"{failed.where}: {error} (nothing of {what} was applied)") \
                 from None
 
 
