@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from playground import cni
+from playground.atomic_files import write_atomically
 from playground.cluster.cilium_views import VIEWS as CILIUM_VIEWS
 from playground.cluster.cilium_views import cilium_view
 from playground.cluster.cluster import Cluster, ClusterError
@@ -264,7 +265,7 @@ async def export_lab(args) -> int:
         config_path = args.kind_config or str(Path(args.file).with_name("kind-config.yaml"))
         text = manifests(lab.cluster)
         try:
-            Path(config_path).write_text(kind_config(lab.cluster), encoding="utf-8")
+            write_atomically(config_path, kind_config(lab.cluster).encode(), keep_backup=False)
         except OSError as error:
             raise ClusterError(f"{config_path}: cannot write the kind config "
                                f"({error.strerror})") from None

@@ -174,6 +174,7 @@ async def test_a_bad_file_gets_one_clear_line_and_the_open_lab_is_untouched(
     make, expected = CORPUS[case] if case in CORPUS else TABLES[case]
     before = pack_lab(open_lab)
     document = msgpack.unpackb(before)
+    del document["checksum"]  # the cases are files of versions 1 and 2, which had none
     if case in CORPUS:
         document = version_1(document, open_lab)
     path = tmp_path / "bad.k8slab"
