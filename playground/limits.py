@@ -16,7 +16,7 @@ MAX_YAML_ALIAS_NODES = 100_000  # values an alias may stand for, summed over a f
 MAX_PODS = 150_000  # pods in one lab: the 5,000-node envelope holds 150,000
 MAX_COMMAND_LINE = 4_096  # characters of one command line (a lab file's history line too)
 MAX_TRAFFIC_COUNT = 10_000  # connections of one `traffic` command
-MAX_REPLAY_PACKETS = 200_000  # packets a lab file's history may send again when it opens
+MAX_REPLAY_PACKETS = 50_000  # packets a lab file replays when it opens: about 30 s of CPU
 CHUNK = 64 * 1024
 
 

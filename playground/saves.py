@@ -34,6 +34,8 @@ import hashlib
 import math
 import os
 import shlex
+from collections import Counter
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,7 @@ from playground.atomic_files import remove_leftovers, write_atomically
 from playground.cluster.cluster import CLUSTER_CIDR, ClusterError, check_cluster_cidr
 from playground.cluster.codec import DecodeError
 from playground.cluster.columns import check_tables, decode_tables, encode_tables, tables_from_maps
+from playground.cluster.deployment import OWNER_ANNOTATION
 from playground.cluster.restore import (
     ClusterSettings,
     Progress,
@@ -51,7 +54,13 @@ from playground.cluster.restore import (
     saved_objects,
 )
 from playground.cni import PLUGINS
-from playground.limits import MAX_LAB_BYTES, MAX_REPLAY_PACKETS, LimitError, read_bounded
+from playground.limits import (
+    MAX_LAB_BYTES,
+    MAX_REPLAY_PACKETS,
+    LimitError,
+    check_pod_total,
+    read_bounded,
+)
 from playground.numbers import NumberError, whole
 from playground.proxy.modes import PROXY_MODES
 from playground.session.journal import is_replayable
@@ -476,10 +485,33 @@ def decode_objects(document: dict) -> list:
         raise LabFileError(str(error)) from None
 
 
+def check_room(objects: list) -> None:
+    """The pods the Deployments still want, against the lab's ceiling and the addresses the
+    saved nodes have left (a Deployment's pods tolerate no taint), before a cluster is built
+    to try."""
+    pods = [obj for obj in objects if obj.kind == "Pod"]
+    owned = Counter(p.metadata.annotations.get(OWNER_ANNOTATION) for p in pods)
+    placed = Counter(p.spec.node_name for p in pods)
+    missing = {d.key: d.replicas - owned[d.key] for d in objects if d.kind == "Deployment"}
+    wanted = sum(max(0, count) for count in missing.values())
+    try:
+        check_pod_total(len(pods), wanted)
+    except LimitError as error:
+        raise LabFileError(f"objects: {error}") from None
+    free = sum(max(0, IPv4Network(n.spec.pod_cidr).num_addresses - 3 - placed[n.name])
+               for n in objects if n.kind == "Node" and n.spec.pod_cidr and not any(
+                   t.effect in ("NoSchedule", "NoExecute") for t in n.spec.taints))
+    if wanted > free:
+        key = max(missing, key=missing.get)
+        raise LabFileError(f"objects: the Deployments want {wanted} more pods (deployment "
+                           f"{key} {missing[key]}) than the nodes have addresses for ({free})")
+
+
 async def build_lab(document: dict, progress: Progress | None = None) -> Lab:
     """A new Lab from a checked document; LabFileError if its objects or history fail.
     `progress` hears how far it is (restore_cluster says how)."""
     objects = decode_objects(document)
+    check_room(objects)
     settings = document["settings"]
     try:
         cluster = await restore_cluster(ClusterSettings(

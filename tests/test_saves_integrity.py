@@ -90,8 +90,8 @@ def test_a_history_over_the_replay_budget_is_refused_before_it_runs(packed):
              "clock": 5.0, "rng": None}
     document["history"] = [dict(entry) for _ in range(5000)]
     with pytest.raises(LabFileError, match=r"history: its 5000 commands would send 50000000 "
-                                           r"packets again, more than the 200000 .*\(the "
-                                           r"first 20 fit\)"):
+                                           r"packets again, more than the 50000 .*\(the "
+                                           r"first 5 fit\)"):
         parse_document(saves.pack_document(document))
 
 
@@ -134,3 +134,21 @@ def test_leftovers_of_dead_processes_go_and_live_ones_stay(tmp_path):
         path.write_bytes(b"")
     assert sorted(remove_leftovers(target)) == sorted(gone)
     assert alive.exists() and mine.exists()
+
+
+@pytest.mark.parametrize("replicas, message", [
+    (1_000_000, "objects: that makes 1000006 pods in the lab, more than the 150000"),
+    (600, "the Deployments want 598 more pods (deployment default/shop 598) than the nodes "
+          "have addresses for"),
+])
+async def test_replicas_past_the_lab_are_refused_before_the_cluster_is_built(
+        lab, tmp_path, replicas, message):
+    from playground.cluster.objects import Container
+
+    await lab.add_deployment("shop", [Container("c")], 2)
+    document = msgpack.unpackb(pack_lab(Lab(lab)))
+    document["objects"]["Deployment"]["columns"]["replicas"] = {"same": replicas}
+    path = tmp_path / "big.k8slab"
+    path.write_bytes(saves.pack_document(document))
+    with pytest.raises(LabFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        await load_lab(path)

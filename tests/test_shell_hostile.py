@@ -4,10 +4,10 @@ is exactly as it was (its objects, every namespace's tables, the random source).
 from __future__ import annotations
 
 import pytest
+from lab_state import lab_state
 
 from playground.limits import MAX_COMMAND_LINE, MAX_PODS
 from playground.shell import Shell, ShellError
-from lab_state import lab_state
 
 
 @pytest.fixture
