@@ -108,18 +108,24 @@ class _BoundedLoader(yaml.SafeLoader):
 
 def load_all(text: str) -> list:
     """Every document of a YAML stream, read within the limits; YamlError otherwise."""
-    loader = _BoundedLoader(text)
+    loader = None
     try:
+        loader = _BoundedLoader(text)  # its reader already refuses control characters
         documents = []
         while loader.check_data():
             documents.append(loader.get_data())
         return documents
+    except yaml.reader.ReaderError as error:
+        raise YamlError(f"character {error.position + 1}: unacceptable character "
+                        f"#x{error.character:04x}: special characters are not allowed") \
+            from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "not valid YAML"
         raise YamlError(f"{_line(mark)}{problem}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _nodes(cluster: Cluster) -> list:
