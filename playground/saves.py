@@ -272,9 +272,21 @@ def verify_checksum(data: bytes) -> bool:
         raise DamagedLabFile("the file is damaged: its checksum is missing")
     if hashlib.sha256(memoryview(data)[unpacker.tell():]).hexdigest() != \
             value.removeprefix(CHECKSUM):
+        if _truncated(data):
+            raise DamagedLabFile("the file ends early (truncated)")
         raise DamagedLabFile("the file is damaged: its contents do not match the checksum "
                              "written with them")
     return True
+
+
+def _truncated(data: bytes) -> bool:
+    """Whether the bytes stop inside the map: a cut file, not a changed one (the limits of
+    unpack hold for this look too)."""
+    try:
+        unpack(data)
+    except LabFileError as error:
+        return "truncated" in str(error)
+    return False
 
 
 def _refuse_ext(code: int, data: bytes):

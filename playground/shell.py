@@ -324,7 +324,7 @@ class Shell:
                 if target else number
             name = f"{port}-{target or port}" if len(args.tcp) > 1 else None
             ports.append(ServicePort(number, target_number, "TCP", name=name,
-                                     node_port=args.node_port))
+                                     node_port=args.node_port or None))
         # as kubectl does, the Service selects app=NAME; `kubectl set selector` changes it
         await self.cluster.add_service(args.name, ports, namespace=args.namespace,
                                        selector={"app": args.name}, type=types[words[0]])

@@ -108,13 +108,13 @@ class Plan:
         self._valid(lambda: validate_service(service))
         self._claim("Service", namespace, name)
         taken = self.cluster._taken_node_ports()
-        for port in service.spec.ports:
+        for index, port in enumerate(service.spec.ports):
             if port.node_port is None:
                 continue
             holder = taken.get(port.node_port) or self.node_ports.get(port.node_port)
             if holder is not None:
-                self._fail(f"spec.ports: Invalid value: {port.node_port}: provided port is "
-                           f"already allocated (to {holder})")
+                self._fail(f"spec.ports[{index}].nodePort: Invalid value: {port.node_port}: "
+                           f"provided port is already allocated (to {holder})")
             self.node_ports[port.node_port] = f"{namespace}/{name}"
         if cluster_ip is not None:
             holder = self.cluster_ips.get(cluster_ip) or (

@@ -302,6 +302,14 @@ def service_fields_errors(type: str, ports: Iterable, cluster_ip: str | None,
                                  detail="may only be used when `type` is 'LoadBalancer'"))
     for index, port in enumerate(ports):
         here = f"spec.ports[{index}]"
+        errors += _each(f"{here}.port", port.port, port_number(port.port))
+        if port.node_port is not None and type not in EXTERNAL_TYPES:
+            errors.append(FieldError(f"{here}.nodePort", "Forbidden",
+                                     detail=f"may not be used when `type` is '{type}'"))
+        elif port.node_port is not None and not 30000 <= port.node_port <= 32767:
+            errors.append(FieldError(f"{here}.nodePort", "Invalid value", port.node_port,
+                                     "provided port is not in the valid range. The range of "
+                                     "valid ports is 30000-32767"))
         if port.name:
             errors += _each(f"{here}.name", port.name, dns1123_label(port.name))
         target = port.target_port

@@ -99,7 +99,7 @@ OBJECTS = {
     "nodePort clash in the file": (
         [service("a", type="NodePort", ports=[{"port": 80, "nodePort": 30080}]),
          service("b", type="NodePort", ports=[{"port": 80, "nodePort": 30080}])],
-        "spec.ports: Invalid value: 30080: provided port is already allocated"),
+        "spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated"),
 }
 
 

@@ -93,7 +93,8 @@ async def test_service_errors_are_clear(lab):
         await lab.add_service("dup", [ServicePort(80)], cluster_ip="10.96.0.10")
     with pytest.raises(ClusterError, match="spec.type 'Headless' is not one of"):
         await lab.add_service("odd", [ServicePort(80)], type="Headless")
-    with pytest.raises(ClusterError, match="port 70000: must be between 1 and 65535"):
+    with pytest.raises(ClusterError, match=r"spec.ports\[0\].port: Invalid value: 70000: must "
+                                           "be between 1 and 65535, inclusive"):
         await lab.add_service("big", [ServicePort(70000)])
     await lab.add_service("np", [ServicePort(80, node_port=30080)], type="NodePort",
                           selector={"app": "web"})
