@@ -4,7 +4,7 @@ so that no file, however broken or hostile, can hurt the lab already open.
 A lab file is one msgpack map, keys in this order:
 
     format    "k8s-playground-lab"
-    version   3
+    version   4
     checksum  "sha256:" and the hex SHA-256 of every byte after this value (the rest of
               the map), checked before anything else of the file is decoded
     settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
@@ -13,7 +13,8 @@ A lab file is one msgpack map, keys in this order:
               only when it is not iptables, so older files and iptables labs agree) and
               cluster_cidr (the pods' range, written only when it is not 10.244.0.0/16)
     objects   the API objects (the desired state): a table per kind (Namespace, Node,
-              Service, EndpointSlice, Pod, Deployment, Ingress), a column per field, a value
+              Service, EndpointSlice, Pod, ReplicaSet, Deployment, Ingress: the table of
+              kinds, cluster/kinds.py), a column per field, a value
               many objects share (a Deployment's containers, a node's name) written once
               and defaults left out; playground/cluster/columns.py says how
     history   the replayable commands (traces, replies, traffic, ip route, sysctl)
@@ -21,7 +22,8 @@ A lab file is one msgpack map, keys in this order:
     layout    a small map of the app's own settings (str to str, int or bool)
 
 Version 1 kept each object as its own map ({"kind": "Pod", "metadata": {...}, ...}); such
-files load through MIGRATIONS, which turns them into tables. Version 2 had no checksum.
+files load through MIGRATIONS, which turns them into tables. Version 2 had no ReplicaSets:
+its Deployments' pods are given one on load. Version 3 had no checksum.
 
 Loading checks everything, replays the objects into a fresh cluster, lets the controllers
 converge, replays the history, and only then hands back the new Lab.
@@ -45,7 +47,7 @@ from playground.atomic_files import remove_leftovers, write_atomically
 from playground.cluster.cluster import CLUSTER_CIDR, ClusterError, check_cluster_cidr
 from playground.cluster.codec import DecodeError
 from playground.cluster.columns import check_tables, decode_tables, encode_tables, tables_from_maps
-from playground.cluster.deployment import OWNER_ANNOTATION
+from playground.cluster.legacy import OWNER_ANNOTATION
 from playground.cluster.restore import (
     ClusterSettings,
     Progress,
@@ -54,6 +56,7 @@ from playground.cluster.restore import (
     saved_objects,
 )
 from playground.cni import PLUGINS
+from playground.commands.table import replayed, replayed_names
 from playground.limits import (
     MAX_LAB_BYTES,
     MAX_REPLAY_PACKETS,
@@ -63,13 +66,12 @@ from playground.limits import (
 )
 from playground.numbers import NumberError, whole
 from playground.proxy.modes import PROXY_MODES
-from playground.session.journal import is_replayable
 from playground.session.lab import Lab, LessonProgress
 from playground.session.layout import MAX_TEXT, LabFileError, check_layout
 from playground.shell import ShellError
 
 FORMAT = "k8s-playground-lab"
-VERSION = 3
+VERSION = 4
 SUFFIX = ".k8slab"
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
@@ -95,11 +97,23 @@ def _from_version_1(document: dict) -> dict:
 
 
 def _from_version_2(document: dict) -> dict:
-    return {**document, "version": 3}  # the checksum, if any, was checked on the bytes
+    """Version 3 has ReplicaSets, and Deployments lost two fields nothing ever set
+    (available, pod_names); version 2's pods are adopted on load (cluster/legacy.py)."""
+    objects = document.get("objects")
+    table = objects.get("Deployment") if isinstance(objects, dict) else None
+    columns = table.get("columns") if isinstance(table, dict) else None
+    if isinstance(columns, dict):
+        for gone in ("available", "pod_names"):
+            columns.pop(gone, None)
+    return {**document, "version": 3}
+
+
+def _from_version_3(document: dict) -> dict:
+    return {**document, "version": 4}  # the checksum, if any, was checked on the bytes
 
 
 # version N -> a function turning a version-N document into a version-(N+1) one
-MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2}
+MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2, 3: _from_version_3}
 
 
 class DamagedLabFile(LabFileError):
@@ -149,6 +163,8 @@ def pack_document(document: dict) -> bytes:
         packer.pack(document["version"]) + packer.pack("checksum") + \
         packer.pack(CHECKSUM + hashlib.sha256(body).hexdigest())
     return head + body
+
+
 
 
 async def save_lab(lab: Lab, path: str | os.PathLike, keep_backup: bool = True) -> None:
@@ -289,6 +305,8 @@ def _truncated(data: bytes) -> bool:
     return False
 
 
+
+
 def _refuse_ext(code: int, data: bytes):
     raise LabFileError(f"it holds a msgpack extension value (type {code}), which lab files "
                        "never contain")
@@ -331,6 +349,7 @@ def parse_document(data: bytes) -> dict:
             raise DamagedLabFile("the file is damaged: it has a checksum its version "
                                  f"({document.get('version')!r}) never had")
         del document["checksum"]
+
     if document.get("format") != FORMAT:
         raise LabFileError(f"not a lab file (format is {document.get('format')!r})")
     version = document.get("version")
@@ -435,9 +454,9 @@ def _check_action(entry: Any, where: str) -> None:
         words = shlex.split(line)
     except ValueError:
         words = []
-    if not is_replayable(words):
-        raise LabFileError(f"{where}: {line!r} is not a command a lab replays (trace, reply, "
-                           "traffic, ip route add/del, sysctl -w)")
+    if not replayed(words):
+        raise LabFileError(f"{where}: {line!r} is not a command a lab replays ("
+                           + ", ".join(replayed_names()) + ")")
     _check_clock(entry["clock"], f"{where}.clock")
     if entry["rng"] is not None:
         _check_rng(entry["rng"], f"{where}.rng")
@@ -502,10 +521,11 @@ def check_room(objects: list) -> None:
     saved nodes have left (a Deployment's pods tolerate no taint), before a cluster is built
     to try."""
     pods = [obj for obj in objects if obj.kind == "Pod"]
-    owned = Counter(p.metadata.annotations.get(OWNER_ANNOTATION) for p in pods)
     placed = Counter(p.spec.node_name for p in pods)
-    missing = {d.key: d.replicas - owned[d.key] for d in objects if d.kind == "Deployment"}
-    wanted = sum(max(0, count) for count in missing.values())
+    owned = sum(1 for p in pods if p.metadata.controller_ref() is not None
+                or OWNER_ANNOTATION in p.metadata.annotations)  # version 2: an annotation
+    deployments = [d for d in objects if d.kind == "Deployment"]
+    wanted = max(0, sum(d.replicas for d in deployments) - owned)
     try:
         check_pod_total(len(pods), wanted)
     except LimitError as error:
@@ -514,9 +534,10 @@ def check_room(objects: list) -> None:
                for n in objects if n.kind == "Node" and n.spec.pod_cidr and not any(
                    t.effect in ("NoSchedule", "NoExecute") for t in n.spec.taints))
     if wanted > free:
-        key = max(missing, key=missing.get)
+        largest = max(deployments, key=lambda d: d.replicas)
         raise LabFileError(f"objects: the Deployments want {wanted} more pods (deployment "
-                           f"{key} {missing[key]}) than the nodes have addresses for ({free})")
+                           f"{largest.key} {largest.replicas} in all) than the nodes have "
+                           f"addresses for ({free})")
 
 
 async def build_lab(document: dict, progress: Progress | None = None) -> Lab:
@@ -529,7 +550,8 @@ async def build_lab(document: dict, progress: Progress | None = None) -> Lab:
         cluster = await restore_cluster(ClusterSettings(
             settings["cni"], settings["seed"], settings["node_cidr_mask"],
             list(settings["bridges"]), settings.get("proxy_mode", "iptables"),
-            settings.get("cluster_cidr", str(CLUSTER_CIDR))), objects, progress)
+            settings.get("cluster_cidr", str(CLUSTER_CIDR)), settings["clock"]), objects,
+            progress)
     except ClusterError as error:
         raise LabFileError(f"objects: {error}") from None
     lesson = document["lesson"]

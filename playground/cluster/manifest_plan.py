@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.controllers.deployment import replica_sets_of
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.ingress import (
     CONTROLLER_NAME,
@@ -89,15 +90,15 @@ class Plan:
 
     async def add_deployment(self, name: str, containers: list[Container], replicas: int = 1,
                              labels: dict[str, str] | None = None,
-                             namespace: str = "default") -> None:
+                             namespace: str = "default", **spec) -> None:
         chosen = dict(labels or {"app": name})
         deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(chosen), chosen,
-                                containers)
+                                containers, **spec)
         self._valid(lambda: validate_deployment(deployment))
         self._claim("Deployment", namespace, name)
         self.pods.append((Pod(ObjectMeta("probe", namespace), PodSpec(containers)), replicas))
         self._note("Deployment", namespace, name, lambda: self.cluster.add_deployment(
-            name, containers, replicas, labels=labels, namespace=namespace))
+            name, containers, replicas, labels=labels, namespace=namespace, **spec))
 
     async def add_service(self, name: str, ports: list[ServicePort], namespace: str = "default",
                           selector: dict[str, str] | None = None, type: str = "ClusterIP",
@@ -210,6 +211,16 @@ class Plan:
 
 
 async def _delete(cluster: Cluster, kind: str, namespace: str, name: str) -> None:
-    if cluster.api.peek(kind, namespace, name) is not None:
-        cluster.api.delete(kind, namespace, name)
-        await cluster.settle()
+    """Take back what this apply made, at once: a Deployment with its ReplicaSets and pods
+    (never started for anyone, so no grace period to wait out)."""
+    found = cluster.api.peek(kind, namespace, name)
+    if found is None:
+        return
+    doomed = [(kind, name)]
+    if kind == "Deployment":
+        doomed += [("ReplicaSet", rs.name) for rs in replica_sets_of(cluster.api, found)]
+        doomed += [("Pod", pod.name) for pod in cluster.owned_pods(found)]
+    for what, called in doomed:
+        if cluster.api.peek(what, namespace, called) is not None:
+            cluster.api.delete(what, namespace, called)
+    await cluster.settle()

@@ -14,6 +14,17 @@ __all__ = ["ValidationError"]
 
 
 @dataclass
+class OwnerReference:
+    """metadata.ownerReferences[]: who made the object (a ReplicaSet its pods), and so who
+    the garbage collector deletes it with."""
+
+    kind: str
+    name: str
+    uid: str
+    controller: bool = True
+
+
+@dataclass
 class ObjectMeta:
     name: str
     namespace: str = ""
@@ -23,6 +34,11 @@ class ObjectMeta:
     resource_version: int = 0
     created_at: float = 0.0
     deletion_requested: bool = False
+    owner_references: list[OwnerReference] = field(default_factory=list)
+    deletion_timestamp: float | None = None   # lab time the graceful deletion ends
+
+    def controller_ref(self) -> OwnerReference | None:
+        return next((ref for ref in self.owner_references if ref.controller), None)
 
 
 class Named:
@@ -105,11 +121,15 @@ class Node(Named):
         return ",".join(sorted(roles)) or "<none>"
 
 
+DEFAULT_GRACE_SECONDS = 30   # spec.terminationGracePeriodSeconds when not given
+
+
 @dataclass
 class PodSpec:
     containers: list[Container]
     node_name: str | None = None
     tolerations: list[Toleration] = field(default_factory=list)
+    termination_grace_period_seconds: int = DEFAULT_GRACE_SECONDS
 
 
 @dataclass
@@ -131,9 +151,19 @@ class Pod(Named):
     def ports(self) -> list[tuple[Container, ContainerPort]]:
         return [(c, p) for c in self.spec.containers for p in c.ports]
 
+    @property
+    def terminating(self) -> bool:
+        return self.metadata.deletion_timestamp is not None
+
+    @property
+    def ready(self) -> bool:
+        """The Ready condition: its containers run (the lab has no readiness probes)."""
+        return self.status.phase == "Running"
+
 
 KINDS = {"namespace": "Namespace", "pod": "Pod", "service": "Service", "node": "Node",
-         "deployment": "Deployment", "ingress": "Ingress", "endpointslice": "EndpointSlice"}
+         "deployment": "Deployment", "ingress": "Ingress", "endpointslice": "EndpointSlice",
+         "replicaset": "ReplicaSet"}
 
 
 def validate_name(kind: str, name: str, subdomain: bool = False) -> None:
