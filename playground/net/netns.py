@@ -16,7 +16,6 @@ from playground.net.netfilter import Netfilter
 from playground.net.route import Nexthop, Route, RouteError, RouteTable
 from playground.net.walk import ipvs as ipvs_hooks
 from playground.net.walk.nf import NEW_HOOKS
-from playground.numbers import is_whole
 
 ANY = IPv4Address("0.0.0.0")
 SCOPE_VALUES = {"global": 0, "link": 253, "host": 254}
@@ -277,7 +276,8 @@ class Namespace:
             raise NetError(f"sysctl: cannot stat /proc/sys/{key.replace('.', '/')}: "
                            f"not modelled here (known: {known})")
         low, high = SYSCTL_RANGES[key]
-        if not is_whole(value) or len(value) > 10 or not low <= int(value) <= high:
+        if not (value.isascii() and value.isdigit()) or len(value) > 10 or \
+                not low <= int(value) <= high:
             raise NetError(f'sysctl: setting key "{key}": Invalid argument (the model takes '
                            f"{low}-{high})")
         value = str(int(value))
