@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static, Tree
+from textual.widgets import DataTable, Header, Input, Static, Tree
 
 from playground.cluster.cilium_views import bpf_panel
 from playground.cluster.cluster import Cluster, ClusterError
@@ -43,6 +43,7 @@ from playground.tui.forms import (
     form_for,
 )
 from playground.tui.help import HelpScreen
+from playground.tui.layout import fit, show_topology
 from playground.tui.lab_files import LessonPicker, OpenDialog, RestoreDialog, SaveDialog
 from playground.tui.loading import LoadingScreen
 from playground.tui.player import Player
@@ -51,6 +52,7 @@ from playground.tui.topology import Marks
 from playground.tui.widgets.command_input import CommandInput
 from playground.tui.widgets.hop_detail import HopDetail
 from playground.tui.widgets.hop_filter import HopFilterBar
+from playground.tui.widgets.key_footer import KeyFooter
 from playground.tui.widgets.inspector import Inspector
 from playground.tui.widgets.lesson_pane import LessonPane
 from playground.tui.widgets.objects_tree import ObjectsTree, spec_namespace
@@ -58,7 +60,6 @@ from playground.tui.widgets.path_strip import PathStrip
 from playground.tui.widgets.timeline import HopFilter, Timeline, parse_key
 from playground.tui.widgets.topology_view import TopologyView
 
-SMALL = (110, 34)  # below this width or height the panes are packed tighter
 APP_COMMANDS = ("save", "open", "lesson", "compare")  # on the lab as a whole, not inside it
 
 
@@ -85,6 +86,10 @@ class PlaygroundApp(App):
         Binding("z", "zoom", "Zoom", show=False),
         Binding("f", "filter", "Filter hops", show=False),
         Binding("slash", "search", "Search", key_display="/", show=False),
+        Binding("left_square_bracket", "tab(-1)", "Previous tab", key_display="[", show=False),
+        Binding("right_square_bracket", "tab(1)", "Next tab", key_display="]", show=False),
+        *[Binding(str(n), f"tab_number({n})", f"Tab {n}", show=False) for n in range(1, 7)],
+        Binding("w", "wrap", "Wrap lines", show=False),
         Binding("ctrl+n", "new_lab", "New lab"),
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+o", "open", "Open", show=False),
@@ -131,6 +136,8 @@ class PlaygroundApp(App):
             with Vertical(id="right"):
                 with VerticalScroll(id="topology-scroll"):
                     yield TopologyView(id="topology")
+                yield Static(Text("topology hidden to make room: v shows it", "dim"),
+                             id="topology-note")
                 yield PathStrip(id="path")
                 yield Inspector(id="inspector")
         with Horizontal(id="bottom"):
@@ -143,7 +150,7 @@ class PlaygroundApp(App):
                                        "iptables-save -t nat   (Tab completes, ↑ history)",
                            id="command", suggester=CommandSuggester(lambda: self.cluster))
         yield Static(id="error")
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         for widget in ("#command", "#error", "#filter", "#search", "#lesson"):
@@ -151,7 +158,6 @@ class PlaygroundApp(App):
         self.query_one("#objects", ObjectsTree).border_title = "lab"
         self.query_one("#topology-scroll").border_title = "topology"
         self.query_one("#hops").border_title = "hops"
-        self.query_one("#detail-scroll").border_title = "hop"
         self._fit(self.size.width, self.size.height)
         self.sub_title = "loading the lab"
         if self.load is not None:  # the first frame now; the lab when it is built
@@ -232,12 +238,7 @@ class PlaygroundApp(App):
         self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
-        small = width < SMALL[0] or height < SMALL[1]
-        if small != self.screen.has_class("small"):
-            self.screen.set_class(small, "small")
-            self.query_one(Footer).compact = small
-            self.query_one("#objects", ObjectsTree).guide_depth = 2 if small else 4
-            self.query_one("#topology-scroll").display = not small  # v shows it again
+        fit(self, width, height)
 
     def _name_lab(self) -> None:
         # the default mode goes unsaid, so only a lab that differs names its proxy
@@ -625,9 +626,9 @@ class PlaygroundApp(App):
     # views
 
     def action_toggle_topology(self) -> None:
-        pane = self.query_one("#topology-scroll")
-        pane.display = not pane.display
-        if pane.display:
+        shown = not self.query_one("#topology-scroll").display
+        show_topology(self, shown)
+        if shown:
             self.query_one("#topology").focus()
 
     def action_zoom(self) -> None:
@@ -657,6 +658,16 @@ class PlaygroundApp(App):
         box.value, box.display = "", False
         self.query_one("#inspector", Inspector).find("")
         self.query_one("#objects").focus()
+
+    def action_tab(self, step: int) -> None:
+        self.query_one("#inspector", Inspector).switch(step)
+
+    def action_tab_number(self, number: int) -> None:
+        self.query_one("#inspector", Inspector).switch(number=number)
+
+    def action_wrap(self) -> None:
+        wrapped = self.query_one("#inspector", Inspector).toggle_wrap()
+        self.notify("long lines wrap" if wrapped else "long lines cut (the lit one wraps)")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -699,6 +710,10 @@ class PlaygroundApp(App):
             ("Filter the hops", "By node, event and verdict (f)", self.action_filter),
             ("Search the tab", "Find text in routes, rules or conntrack (/)",
              self.action_search),
+            ("Next tab", "Routes, iptables, conntrack ... (] or 1-6)", lambda: self.action_tab(1)),
+            ("Previous tab", "The tab before this one ([)", lambda: self.action_tab(-1)),
+            ("Wrap long lines", "Fold every line of the tabs to their width, or cut them (w)",
+             self.action_wrap),
             ("Step forward", "Move the packet one hop (→)", self.action_step),
             ("Step back", "Move the packet back one hop (←)", self.action_back),
             ("Play / pause", "Animate the packet (space)", self.action_play),
