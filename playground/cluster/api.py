@@ -15,7 +15,8 @@ from typing import Any
 
 
 class NotFound(KeyError):
-    pass
+    def __str__(self) -> str:  # the message as written: KeyError's own str() quotes it
+        return str(self.args[0]) if self.args else ""
 
 
 class AlreadyExists(ValueError):

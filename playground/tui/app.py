@@ -18,7 +18,7 @@ from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.lab import build_default_lab
 from playground.dataplanes import compare_line
 from playground.labs.catalogue import LESSONS
-from playground.labs.lesson import finished, tick
+from playground.labs.lesson import tick
 from playground.saves import (
     Lab,
     LabFileError,
@@ -44,6 +44,7 @@ from playground.tui.forms import (
 )
 from playground.tui.help import HelpScreen
 from playground.tui.layout import fit, show_topology
+from playground.tui.lesson_notices import LessonNotices
 from playground.tui.lab_files import LessonPicker, OpenDialog, RestoreDialog, SaveDialog
 from playground.tui.loading import LoadingScreen
 from playground.tui.player import Player
@@ -118,6 +119,7 @@ class PlaygroundApp(App):
         self.hop_filter = HopFilter()
         self.follow_packet = False  # the inspector shows the packet's namespace, not the cursor
         self.compared: CompareScreen | None = None  # made by the compare form, shown once it closes
+        self.notices = LessonNotices()
 
     @property
     def cluster(self) -> Cluster | None:
@@ -210,6 +212,7 @@ class PlaygroundApp(App):
         for action in lab.history:
             if action.traces:
                 self.player.load(action.traces, action.line)
+        self.notices = LessonNotices(seen_sent=self.player.sent)
         self._reload_timeline()
         layout = lab.layout
         self.selected = str(layout.get("selected", "node/kind-worker"))
@@ -217,16 +220,17 @@ class PlaygroundApp(App):
         if isinstance(layout.get("theme"), str) and layout["theme"] in self.available_themes:
             self.theme = layout["theme"]
         self.show_hint = False
-        self._show_lesson()
+        self.show_lesson()
         self.refresh_lab()
 
-    def _show_lesson(self) -> None:
+    def show_lesson(self) -> None:
         pane = self.query_one("#lesson", LessonPane)
         lesson = self.lesson
         pane.display = lesson is not None
         if lesson is not None:
             measured = lesson.measure(self.lab) if lesson.measure is not None else ""
-            pane.show(lesson, self.lab.lesson.done, self.show_hint, measured)
+            pane.show(lesson, self.notices.shown_done(self.lab.lesson.done), self.show_hint,
+                      measured)
 
     async def _restore(self, wanted: bool | None) -> None:
         if wanted:
@@ -398,12 +402,8 @@ class PlaygroundApp(App):
         """Tick the lesson's tasks, and keep a recovery copy of a changed lab."""
         lesson = self.lesson
         if lesson is not None:
-            for task_id in tick(lesson, self.lab):
-                self.notify(f"✓ {lesson.task(task_id).text}", title="task done")
-                self.show_hint = False
-            if finished(lesson, self.lab):
-                self.notify("every task is done", title=lesson.title)
-            self._show_lesson()
+            self.notices.ticked(self, lesson, tick(lesson, self.lab))
+            self.show_lesson()
         if self.dirty:
             self.lab.layout = self._layout()
             try:
@@ -516,7 +516,7 @@ class PlaygroundApp(App):
     def action_hint(self) -> None:
         if self.lesson is not None:
             self.show_hint = True
-            self._show_lesson()
+            self.show_lesson()
 
     async def action_quit(self) -> None:
         if not self.dirty:
@@ -589,6 +589,7 @@ class PlaygroundApp(App):
     def _moved(self) -> None:
         self.follow_packet = True
         self.refresh_view()
+        self.notices.moved(self, self.lesson)
 
     # building the lab
 
@@ -696,7 +697,7 @@ class PlaygroundApp(App):
              self.action_traffic),
             ("Compare dataplanes", "This packet through another CNI or proxy mode too, "
              "side by side (d)", self.action_compare),
-            ("New lab", "Start again, with the bridge, ptp, vxlan or cilium CNI (ctrl+n)",
+            ("New lab", "Start again: bridge, ptp, vxlan, cilium or cilium-vxlan CNI (ctrl+n)",
              self.action_new_lab),
             ("Save the lab", "To its file, or ask for one (ctrl+s)", self.action_save),
             ("Save the lab as", "To a new file", self.action_save_as),
