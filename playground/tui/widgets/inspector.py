@@ -48,6 +48,13 @@ def lit_styles(lines: list[str], strong: set[str],
     return styles, first
 
 
+def flow_of(entry: str) -> tuple[str, ...]:
+    """A conntrack line's two tuples (src=, dst=, sport=, dport= of each direction), which
+    stay the same while its state and timeout change."""
+    return tuple(word for word in entry.split()
+                 if word.split("=", 1)[0] in ("src", "dst", "sport", "dport"))
+
+
 def entry_keys(map_entry: str | None) -> list[str]:
     """The keys a hop's map entries name (a frontend, a flow), to find them in a dump."""
     keys = []
@@ -236,7 +243,10 @@ class Inspector(Vertical):
         rule_styles, rule_line = lit_styles(rules, strong, weak)
         self.lit_rule = rules[rule_line] if rule_line is not None else None
         self._set("iptables", rules, rule_styles, rule_line)
-        self._set("conntrack", ns.conntrack.listing() + ns.conntrack.summary(len(ns.conntrack)))
+        entries = (ns.conntrack.listing() + ns.conntrack.summary(len(ns.conntrack))).splitlines()
+        flow = flow_of(here.conntrack) if here and here.conntrack else ()
+        self._set("conntrack", entries, {n: LIT for n, line in enumerate(entries)
+                                         if flow and flow_of(line) == flow})
         bpf_line = None
         if bpf is not None:
             painted, bpf_line = lit_entries(bpf, entry_keys(here.map_entry if here else None))
