@@ -52,22 +52,28 @@ def inner_line(outer: Packet) -> Text:
 
 
 class HopDetail(Static):
-    """Inside a bordered pane, whose title names the hop: its number, place and event."""
+    """Inside a bordered pane, whose title names the hop: its number, place and event,
+    after the pane's own label (`hop`, or the dataplane it shows)."""
 
     hop: Hop | None = None
+
+    def __init__(self, label: str = "hop", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.label = label
 
     def _title(self, title: str) -> None:
         if self.parent is not None:
             self.parent.border_title = title
 
-    def show(self, hop: Hop | None, position: str = "") -> None:
+    def show(self, hop: Hop | None, position: str = "", empty: str = "") -> None:
+        """A hop, or with none the text `empty` (by default, how to send a packet)."""
         self.hop = hop
         if hop is None:
-            self._title("hop")
-            self.update(Text("No trace yet: press s to send a packet, or : and type\n"
-                             "trace pod/client svc/web", "dim"))
+            self._title(self.label)
+            self.update(Text(empty or "No trace yet: press s to send a packet, or : and "
+                             "type\ntrace pod/client svc/web", "dim"))
             return
-        self._title(f"hop {position} · {hop.where} · {hop.event}")
+        self._title(f"{self.label} {position} · {hop.where} · {hop.event}")
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
