@@ -43,7 +43,7 @@ from playground.tui.forms import (
     form_for,
 )
 from playground.tui.help import HelpScreen
-from playground.tui.layout import fit, show_topology
+from playground.tui.layout import fit, fit_tree, show_topology
 from playground.tui.lesson_notices import LessonNotices
 from playground.tui.lab_files import LessonPicker, OpenDialog, RestoreDialog, SaveDialog
 from playground.tui.loading import LoadingScreen
@@ -227,6 +227,7 @@ class PlaygroundApp(App):
         pane = self.query_one("#lesson", LessonPane)
         lesson = self.lesson
         pane.display = lesson is not None
+        fit_tree(self)
         if lesson is not None:
             measured = lesson.measure(self.lab) if lesson.measure is not None else ""
             pane.show(lesson, self.notices.shown_done(self.lab.lesson.done), self.show_hint,

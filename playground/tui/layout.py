@@ -24,8 +24,12 @@ def fit(app: App, width: int, height: int) -> None:
 
 
 def fit_tree(app: App, width: int | None = None) -> None:
-    """The tree as wide as its longest row, within its share of the terminal."""
+    """The tree as wide as its longest row, within its share of the terminal (of what the
+    lesson pane leaves, when a guided lab is open)."""
     width = width or app.size.width
+    lesson = app.query_one("#lesson")
+    if lesson.display:
+        width -= int(lesson.styles.width.value) if lesson.styles.width else 0
     tree = app.query_one("#objects")
     least = TREE_ROOM[app.screen.has_class("small")]
     wanted = tree.virtual_size.width + 3  # its borders and scroll bar
