@@ -89,7 +89,7 @@ class PlaygroundApp(App):
         Binding("slash", "search", "Search", key_display="/", show=False),
         Binding("left_square_bracket", "tab(-1)", "Previous tab", key_display="[", show=False),
         Binding("right_square_bracket", "tab(1)", "Next tab", key_display="]", show=False),
-        *[Binding(str(n), f"tab_number({n})", f"Tab {n}", show=False) for n in range(1, 7)],
+        *[Binding(str(n), f"tab(0, {n})", f"Tab {n}", show=False) for n in range(1, 7)],
         Binding("w", "wrap", "Wrap lines", show=False),
         Binding("ctrl+n", "new_lab", "New lab"),
         Binding("ctrl+s", "save", "Save"),
@@ -160,7 +160,7 @@ class PlaygroundApp(App):
         self.query_one("#objects", ObjectsTree).border_title = "lab"
         self.query_one("#topology-scroll").border_title = "topology"
         self.query_one("#hops").border_title = "hops"
-        self._fit(self.size.width, self.size.height)
+        fit(self, self.size.width, self.size.height)
         self.sub_title = "loading the lab"
         if self.load is not None:  # the first frame now; the lab when it is built
             self.run_worker(self._first_load(self.load))
@@ -240,10 +240,7 @@ class PlaygroundApp(App):
             discard_recovery()
 
     def on_resize(self, event: events.Resize) -> None:
-        self._fit(event.size.width, event.size.height)
-
-    def _fit(self, width: int, height: int) -> None:
-        fit(self, width, height)
+        fit(self, event.size.width, event.size.height)
 
     def _name_lab(self) -> None:
         # the default mode goes unsaid, so only a lab that differs names its proxy
@@ -661,11 +658,8 @@ class PlaygroundApp(App):
         self.query_one("#inspector", Inspector).find("")
         self.query_one("#objects").focus()
 
-    def action_tab(self, step: int) -> None:
-        self.query_one("#inspector", Inspector).switch(step)
-
-    def action_tab_number(self, number: int) -> None:
-        self.query_one("#inspector", Inspector).switch(number=number)
+    def action_tab(self, step: int, number: int = 0) -> None:
+        self.query_one("#inspector", Inspector).switch(step, number or None)
 
     def action_wrap(self) -> None:
         wrapped = self.query_one("#inspector", Inspector).toggle_wrap()

@@ -99,3 +99,45 @@ def test_the_hop_list_names_places_short():
     assert short_place("node/kind-worker") == "kind-worker"
     assert short_place("pod/default/client") == "client"
     assert short_place("internet") == "internet"
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_long_pod_name_never_squeezes_out_what_happened(size):
+    """Through an Ingress: the controller pod's long name is cut in `where`, with a mark,
+    and the hop pane names it whole."""
+    from lesson_solutions import SOLUTIONS
+    async with app().run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.app.run_line("lesson ingress")
+        await pilot.app.run_line(SOLUTIONS["ingress"]["blog"][0][0])
+        await pilot.pause()
+        timeline = pilot.app.query_one("#timeline")
+        columns = list(timeline.columns.values())
+        assert columns[3].width >= WHAT_ROOM
+        assert sum(c.get_render_width(timeline) for c in columns) \
+            <= timeline.scrollable_content_region.width
+        places = [str(timeline.get_row_at(n)[1]) for n in range(timeline.row_count)]
+        controller = [p for p in places if p.startswith("ingress-nginx-")]
+        assert controller and all(len(p) <= columns[1].width for p in places)
+        assert controller[0].endswith("…")  # cut, and marked so
+        hop = next(h for h in pilot.app.player.hops if "ingress-nginx-" in h.where)
+        pilot.app.player.jump(pilot.app.player.hops.index(hop))
+        pilot.app._moved()
+        await pilot.pause()
+        assert hop.where in pilot.app.query_one("#detail-scroll").border_title
+
+
+async def test_w_lets_the_selector_column_be_read_at_80x24():
+    async with app().run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await command(pilot, "kubectl get svc -o wide")
+        pane = pilot.app.query_one("#object", TextPane)
+        await pilot.pause()
+        last = max(pane.lines, key=len)
+        assert len(last) > pane.size.width and "SELECTOR" in pane.lines[0]
+        await pilot.press("w")
+        await pilot.pause()
+        rows = [pane.render_line(y).text.rstrip() for y in range(pane.size.height)]
+        header = pane.row_of(0) - pane.scroll_offset.y
+        assert "".join(row.removeprefix("↳ ") for row in rows[header:header + 3]).startswith(
+            pane.lines[0].rstrip())
