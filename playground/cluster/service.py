@@ -119,9 +119,10 @@ def validate_service(service: Service) -> None:
                               f"{', '.join(SERVICE_TYPES)}")
     if not spec.ports:
         raise ValidationError(f"{where}: spec.ports must list at least one port")
-    for policy_field in ("external_traffic_policy", "internal_traffic_policy"):
+    for policy_field, named in (("external_traffic_policy", "externalTrafficPolicy"),
+                                ("internal_traffic_policy", "internalTrafficPolicy")):
         if getattr(spec, policy_field) not in TRAFFIC_POLICIES:
-            raise ValidationError(f"{where}: {policy_field} must be Cluster or Local")
+            raise ValidationError(f"{where}: spec.{named} must be Cluster or Local")
     if spec.session_affinity not in ("None", "ClientIP"):
         raise ValidationError(f"{where}: sessionAffinity must be None or ClientIP")
     seen: set[tuple[int, str]] = set()
