@@ -37,6 +37,8 @@ from playground.net.packet import (
     PORT_UNREACHABLE,
     Packet,
 )
+from playground.net.redirect import send_redirect
+from playground.net.send_error import send_fails
 from playground.net.trace import Delivery, Hop, Trace
 
 if TYPE_CHECKING:
@@ -321,6 +323,7 @@ class Walker(IpvsSteps):
                   + f"; forward, TTL {pkt.ttl}→{pkt.ttl - 1}", after=forwarded,
                   dev_in=dev.name, dev_out=result.dev, route=result.route.text())
         flight.packet = forwarded
+        send_redirect(self, ns, dev, flight, result)
         self._hooks(ns, flight, "FORWARD", dev.name, result.dev)
         return ("post_routing", ns, flight, result, dev.name)
 
@@ -658,11 +661,13 @@ class Walker(IpvsSteps):
             flight.mark = meta.mark
             self._rule_hop(ns, flight, table, hook, verdict, in_dev, out_dev)
             if verdict.action == "DROP":
+                send_fails(self, ns, flight, hook, in_dev)
                 self._finish("dropped", f"dropped by {table}/{verdict.chain} in {ns.name}",
                              flight)
                 raise Stop
             if verdict.action == "REJECT":
                 self._reject(ns, flight, verdict.reject_with or "icmp-port-unreachable")
+                send_fails(self, ns, flight, hook, in_dev)
                 self._finish("rejected", f"rejected by {table}/{verdict.chain} in {ns.name}",
                              flight)
                 raise Stop
