@@ -23,7 +23,8 @@ from playground.net.ipvsadm import ipset, ipvsadm
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
 from playground.proxy.modes import PROXY_MODES
-from playground.saves import Lab, LabFileError, check_readable, is_lab_file, load_lab
+from playground.saves import LabFileError, check_readable, is_lab_file, load_lab
+from playground.session.lab import Lab
 from playground.timefmt import iptables_date
 from playground.verify.materialise import plan
 from playground.verify.run import verify_lab

@@ -14,7 +14,8 @@ from playground.cluster.cluster import ClusterError
 from playground.cluster.dataplane import Dataplane
 from playground.net.align import Row, align
 from playground.net.trace import Trace
-from playground.saves import Lab, LabFileError, build_lab, lab_document
+from playground.saves import LabFileError, build_lab, lab_document
+from playground.session.lab import Lab
 from playground.shell import ShellError
 
 

@@ -32,13 +32,12 @@ import math
 import os
 import shlex
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import msgpack
 
-from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError, check_cluster_cidr
+from playground.cluster.cluster import CLUSTER_CIDR, ClusterError, check_cluster_cidr
 from playground.cluster.codec import DecodeError
 from playground.cluster.columns import check_tables, decode_tables, encode_tables, tables_from_maps
 from playground.cluster.restore import (
@@ -49,9 +48,11 @@ from playground.cluster.restore import (
     saved_objects,
 )
 from playground.cni import PLUGINS
-from playground.journal import Action, Journal, is_replayable
 from playground.proxy.modes import PROXY_MODES
-from playground.shell import Shell, ShellError, ShellResult
+from playground.session.journal import is_replayable
+from playground.session.lab import Lab, LessonProgress
+from playground.session.layout import MAX_TEXT, LabFileError, check_layout
+from playground.shell import ShellError
 
 FORMAT = "k8s-playground-lab"
 VERSION = 2
@@ -59,8 +60,6 @@ SUFFIX = ".k8slab"
 MAX_LAB_BYTES = 256 * 1024 * 1024  # the 5,000-node envelope is about 18 MB (80 in version 1)
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
-MAX_LAYOUT = 64
-MAX_TEXT = 4_096
 MT_STATE_WORDS = 625  # random.Random (Mersenne Twister): 624 words and a position
 CHUNK = 64 * 1024
 KEYS = ("format", "version", "settings", "objects", "history", "lesson", "layout")
@@ -83,68 +82,6 @@ def _from_version_1(document: dict) -> dict:
 
 # version N -> a function turning a version-N document into a version-(N+1) one
 MIGRATIONS: dict[int, Any] = {1: _from_version_1}
-
-
-class LabFileError(ValueError):
-    """One line: which file, and what is wrong with it."""
-
-
-@dataclass
-class LessonProgress:
-    lesson: str
-    done: list[str] = field(default_factory=list)
-
-
-class Lab:
-    """A cluster with what a learner did to it: the journal, a lesson's progress, the layout."""
-
-    def __init__(self, cluster: Cluster, lesson: LessonProgress | None = None,
-                 layout: dict[str, str | int | bool] | None = None) -> None:
-        self.cluster = cluster
-        self.shell = Shell(cluster)
-        self.journal = Journal()
-        self.lesson = lesson
-        self.layout = check_layout(dict(layout or {}), "layout")
-        self.skipped: list[str] = []  # journal lines a load could not run again
-        self.compared: list = []  # packets sent again on another dataplane, for the lessons
-
-    @property
-    def history(self) -> list[Action]:
-        return self.journal.actions
-
-    async def run(self, line: str, selected: str | None = None) -> ShellResult:
-        """Run a command-line command; the replayable ones go into the journal."""
-        try:
-            words = shlex.split(line)
-        except ValueError:
-            words = []
-        network = self.cluster.network
-        action = self.journal.begin(network.rng, network.clock) if is_replayable(words) else None
-        result = await self.shell.run(line, selected)
-        if action is not None:
-            node_tool = words[0] in ("ip", "sysctl")
-            traces = result.traces or ([result.trace] if result.trace else [])
-            self.journal.commit(action, line, selected if node_tool else None, network.rng,
-                                traces)
-        return result
-
-    async def close(self) -> None:
-        await self.cluster.stop()
-
-
-# layout and lesson
-
-def check_layout(layout: Any, where: str) -> dict[str, str | int | bool]:
-    if not isinstance(layout, dict) or len(layout) > MAX_LAYOUT:
-        raise LabFileError(f"{where}: expected a map of at most {MAX_LAYOUT} entries")
-    for key, value in layout.items():
-        if not isinstance(key, str) or len(key) > 64:
-            raise LabFileError(f"{where}: key {key!r} must be a string of at most 64 characters")
-        if not isinstance(value, (str, int, bool)) or isinstance(value, str) and \
-                len(value) > MAX_TEXT:
-            raise LabFileError(f"{where}.{key}: must be a short string, an integer or a "
-                               "boolean")
-    return layout
 
 
 # writing

@@ -7,7 +7,8 @@ from playground.cluster.dataplane import Dataplane
 from playground.cluster.lab import build_default_lab
 from playground.dataplanes import clone_lab, compare_trace, find_action
 from playground.net.align import SAME
-from playground.saves import Lab, load_lab
+from playground.saves import load_lab
+from playground.session.lab import Lab
 
 
 @pytest.fixture

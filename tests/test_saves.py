@@ -9,9 +9,7 @@ import pytest
 from playground.cluster.objects import Container
 from playground.cluster.restore import saved_objects
 from playground.saves import (
-    Lab,
     LabFileError,
-    LessonProgress,
     autosave,
     discard_recovery,
     load_lab,
@@ -19,6 +17,7 @@ from playground.saves import (
     pending_recovery,
     save_lab,
 )
+from playground.session.lab import Lab, LessonProgress
 
 FOLLOW_UP = ["trace pod/client svc/web", "reply", "traffic pod/client svc/web --count 20",
              "trace pod/client internet", "reply"]

@@ -8,7 +8,8 @@ import subprocess
 import sys
 import textwrap
 
-from playground.saves import Lab, load_lab, save_lab
+from playground.saves import load_lab, save_lab
+from playground.session.lab import Lab
 
 # the child saves a lab in small chunks and stops for good after the first one
 CHILD = textwrap.dedent("""

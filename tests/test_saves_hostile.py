@@ -13,7 +13,8 @@ import pytest
 from playground import saves
 from playground.cluster.codec import encode
 from playground.cluster.restore import saved_objects
-from playground.saves import Lab, LabFileError, load_lab, pack_lab
+from playground.saves import LabFileError, load_lab, pack_lab
+from playground.session.lab import Lab
 
 
 def mutated(change):

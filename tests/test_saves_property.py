@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.restore import saved_objects
-from playground.saves import Lab, load_lab_bytes, pack_lab
+from playground.saves import load_lab_bytes, pack_lab
+from playground.session.lab import Lab
 from playground.shell import ShellError
 
 NAMES = ["a", "b", "c"]

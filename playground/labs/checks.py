@@ -8,7 +8,7 @@ from ipaddress import IPv4Address, IPv4Network
 from playground.cluster.cluster import ClusterError
 from playground.cluster.targets import resolve
 from playground.net.trace import Trace
-from playground.saves import Lab
+from playground.session.lab import Lab
 
 TracePredicate = Callable[[Trace], bool]
 

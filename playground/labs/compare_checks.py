@@ -8,7 +8,7 @@ from collections.abc import Callable
 from playground.dataplanes import Comparison
 from playground.labs.checks import address_of, place_of
 from playground.net.align import ONLY_LEFT, ONLY_RIGHT
-from playground.saves import Lab
+from playground.session.lab import Lab
 
 ComparisonPredicate = Callable[[Comparison], bool]
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from playground.labs.scenarios import BY_ID
-from playground.saves import Lab, LessonProgress
+from playground.session.lab import Lab, LessonProgress
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, Ing
 from playground.cluster.lab import build_default_lab, web
 from playground.cluster.objects import ObjectMeta
 from playground.cluster.service import ServicePort
-from playground.saves import Lab
+from playground.session.lab import Lab
 
 INGRESS_LB = "lb/ingress-nginx/ingress-nginx-controller"
 

@@ -20,7 +20,6 @@ from playground.dataplanes import compare_line
 from playground.labs.catalogue import LESSONS
 from playground.labs.lesson import finished, tick
 from playground.saves import (
-    Lab,
     LabFileError,
     autosave,
     discard_recovery,
@@ -28,6 +27,7 @@ from playground.saves import (
     pending_recovery,
     save_lab,
 )
+from playground.session.lab import Lab
 from playground.shell import ShellError
 from playground.timefmt import iptables_date
 from playground.tui.compare_view import CompareForm, CompareScreen, playing_trace

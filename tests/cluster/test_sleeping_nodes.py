@@ -8,7 +8,8 @@ from playground.cluster.lab import build_default_lab, web
 from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
 from playground.net.ipvsadm import ipvsadm
 from playground.net.netfilter import _validate
-from playground.saves import Lab, load_lab, save_lab
+from playground.saves import load_lab, save_lab
+from playground.session.lab import Lab
 
 DATAPLANES = [("bridge", "iptables"), ("ptp", "iptables"), ("vxlan", "iptables"),
               ("bridge", "ipvs"), ("cilium", "iptables"), ("cilium-vxlan", "iptables")]

@@ -3,7 +3,8 @@ import asyncio
 import pytest
 
 from playground.cluster.lab import build_default_lab, web
-from playground.saves import Lab, save_lab
+from playground.saves import save_lab
+from playground.session.lab import Lab
 
 BIG_NODES, BIG_PODS = 20, 200  # past every threshold of the app, built in seconds today
 

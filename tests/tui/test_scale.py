@@ -1,13 +1,11 @@
 """A big lab in the app: it opens behind a progress bar, the topology sums it up by group and
 zooms on what is selected, the tree and the tables never build every row."""
 
-import pytest
 from textual.app import App
 
 from playground.cli import main
 from playground.tui import topology_aggregate
 from playground.tui.app import PlaygroundApp
-from playground.tui.bench_ui import measure_ui
 from playground.tui.loading import LoadingScreen
 from playground.tui.widgets import objects_tree
 from playground.tui.widgets.text_pane import TextPane
@@ -153,12 +151,3 @@ async def test_a_long_text_is_drawn_a_screenful_at_a_time():
         shown = [pane.render_line(y).text for y in range(pane.size.height)]
         assert any("rule 99990" in line for line in shown)
         assert len(pane._cache) <= 2 * pane.size.height
-
-
-@pytest.mark.parametrize("figure", ["ui_first_frame", "ui_key"])
-async def test_the_ui_benchmark_reports_both_figures(figure):
-    figures = {f["figure"]: f for f in await measure_ui("saves/pod-to-service.k8slab",
-                                                       presses=1)}
-    assert set(figures[figure]) == {"figure", "nodes", "pods", "services", "seconds",
-                                    "peak_rss_mb"}
-    assert figures[figure]["nodes"] == 3 and figures[figure]["seconds"] > 0

@@ -24,7 +24,8 @@ def test_export_shell_writes_the_commands_of_a_lab_file(tmp_path, capsys):
     import asyncio
 
     from playground.cluster.lab import build_default_lab
-    from playground.saves import Lab, save_lab
+    from playground.saves import save_lab
+    from playground.session.lab import Lab
 
     path = tmp_path / "lab.k8slab"
 

@@ -1,11 +1,11 @@
-"""`python -m playground.bench --quick`: one JSON line per figure and size, with the keys the
+"""`python -m playground.tools.bench --quick`: one JSON line per figure and size, with the keys the
 issue asks for (CI runs it; it checks that it runs, not how fast)."""
 
 from __future__ import annotations
 
 import json
 
-from playground import bench
+from playground.tools import bench
 
 KEYS = {"figure", "nodes", "pods", "services", "seconds", "peak_rss_mb"}
 

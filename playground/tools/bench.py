@@ -1,4 +1,4 @@
-"""`python -m playground.bench`: what the model costs, one JSON line per figure and size.
+"""`python -m playground.tools.bench`: what the model costs, one JSON line per figure and size.
 
 Each size is built the way a user would build it (nodes, then a Deployment and a Service
 per Service slot), then every figure in FIGURES runs against it in order. A figure is one
@@ -23,7 +23,8 @@ from pathlib import Path
 from playground.cluster.cluster import Cluster
 from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.service import ServicePort
-from playground.saves import Lab, load_lab, save_lab
+from playground.saves import load_lab, save_lab
+from playground.session.lab import Lab
 
 BENCH_CIDR = "10.128.0.0/9"  # room for 32,768 nodes of /24
 
@@ -158,7 +159,7 @@ async def figure_load_trace(bench: Bench) -> dict:
 
 async def figure_ui_first_frame(bench: Bench) -> dict:
     """The app opening the saved lab: its first frame (a progress bar while it loads)."""
-    from playground.tui.bench_ui import measure_ui  # the app only for the app's figures
+    from playground.tools.bench_ui import measure_ui  # the app only for the app's figures
 
     first, key = await measure_ui(str(bench.lab_path))
     bench.found["ui_key"] = key["seconds"]
@@ -224,7 +225,7 @@ async def run(sizes: list[Size], traces: int, emit: Callable[[str], None] = prin
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m playground.bench",
+    parser = argparse.ArgumentParser(prog="python -m playground.tools.bench",
                                      description="Measure building, tracing, scaling, "
                                      "iptables-save, save and load; one JSON line each.")
     parser.add_argument("--quick", action="store_true", help="two tiny sizes (for CI)")

@@ -8,8 +8,8 @@
   CPU time, not wall-clock: Pilot waits for idleness by sleeping in steps, which adds about
   100 ms to any key, even an unbound one, and other processes on the machine add more.
 
-`python -m playground.tui.bench_ui FILE` prints both as JSON lines, in the shape of
-`python -m playground.bench`.
+`python -m playground.tools.bench_ui FILE` prints both as JSON lines, in the shape of
+`python -m playground.tools.bench`.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ async def measure_ui(path: str, size: tuple[int, int] = SIZE,
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m playground.tui.bench_ui LAB_FILE", file=sys.stderr)
+        print("usage: python -m playground.tools.bench_ui LAB_FILE", file=sys.stderr)
         return 2
     for figure in asyncio.run(measure_ui(args[0])):
         print(json.dumps(figure), flush=True)

@@ -9,9 +9,9 @@ import pytest
 
 from playground.labs import checks as c
 from playground.labs.catalogue import BY_ID
-from playground.labs.make_saves import lab_bytes
 from playground.labs.scenarios import SCENARIOS, crowd_manifest
 from playground.saves import SUFFIX, load_lab
+from playground.tools.make_saves import lab_bytes
 
 SAVES = Path(__file__).resolve().parents[2] / "saves"  # the committed labs
 

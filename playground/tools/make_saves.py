@@ -1,6 +1,6 @@
 """Write saves/: one lab file per scenario, built from code, and the crowd of Services.
 
-Run `python -m playground.labs.make_saves`. The files are committed; a test checks that
+Run `python -m playground.tools.make_saves`. The files are committed; a test checks that
 this script still makes them byte for byte.
 """
 

@@ -1,4 +1,4 @@
-"""`python -m playground.tui.screenshots`: regenerate the SVGs in screenshots/."""
+"""`python -m playground.tools.screenshots`: regenerate the SVGs in screenshots/."""
 
 from __future__ import annotations
 
