@@ -103,3 +103,20 @@ async def test_a_ptp_hairpin_redirect_is_made_and_dropped_by_nat(ptp_lab):
     assert trace.verdict == "delivered"
     assert not [h for h in trace.hops if h.role == "error" and h.where.startswith("pod/")], \
         "the pod never sees it"
+
+
+async def test_without_shared_media_a_ptp_node_sends_none_its_veth_is_a_slash_32(ptp_lab):
+    """The host end of a ptp veth holds only the gateway's /32: no subnet of it holds the pod
+    (checked in the kernel too: IcmpOutRedirects stays 0 with shared_media off)."""
+    from playground.cluster.targets import send
+
+    node = ptp_lab.node_namespace("kind-worker")
+    node.sysctl["net.ipv4.conf.all.shared_media"] = "0"
+    for dev in node.devices:
+        node.sysctl[f"net.ipv4.conf.{dev}.shared_media"] = "0"
+    for _ in range(40):
+        trace = send(ptp_lab, "pod/web-2", "svc/web", "tcp", None, None)
+        if trace.delivered_to.namespace == "pod/default/web-2":
+            break
+    assert trace.delivered_to.namespace == "pod/default/web-2"
+    assert not redirects(trace)
