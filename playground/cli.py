@@ -5,35 +5,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shlex
 import sys
 from pathlib import Path
 
 from playground import cni
-from playground.cluster.cilium_views import VIEWS as CILIUM_VIEWS
-from playground.cluster.cilium_views import cilium_view
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.kube_yaml import kind_config, manifests
-from playground.cluster.lab import build_default_lab
+from playground.cluster.legs import legs
 from playground.cluster.manifests import apply_files
 from playground.cluster.tables import nodes_table, pods_table
-from playground.cluster.targets import follow_ingress, resolve, send
 from playground.cluster.traffic import generate
-from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
-from playground.net.ipvsadm import ipset, ipvsadm
+from playground.commands.table import node_tools
+from playground.compare_cli import compare_traces
+from playground.headless import UsageError, lab_files, starting_lab, trace_request
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
 from playground.proxy.modes import PROXY_MODES
 from playground.saves import LabFileError, check_readable, is_lab_file, load_lab
 from playground.session.lab import Lab
-from playground.timefmt import iptables_date
+from playground.shell import Shell
 from playground.verify.materialise import plan
 from playground.verify.run import verify_lab
 
 EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    pass
 
 
 class Parser(argparse.ArgumentParser):
@@ -123,9 +118,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser("show", help="print a table of the lab in a real tool's format")
     what = show.add_subparsers(dest="what", parser_class=Parser, required=True)
-    routes = what.add_parser("routes", help="`ip route` of a node or pod")
-    routes.add_argument("target", help="node/NAME or pod/NAME")
-    lab_options(routes)
     nodes = what.add_parser("nodes", help="`kubectl get nodes`")
     nodes.add_argument("-o", "--output", choices=["wide"])
     lab_options(nodes, namespace=False)
@@ -133,42 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     pods.add_argument("-o", "--output", choices=["wide"])
     pods.add_argument("-A", "--all-namespaces", action="store_true")
     lab_options(pods)
-    iptables = what.add_parser("iptables", help="`iptables-save` of a node")
-    iptables.add_argument("target", help="node/NAME or pod/NAME")
-    iptables.add_argument("--table", choices=["raw", "mangle", "nat", "filter"])
-    iptables.add_argument("-c", "--counters", action="store_true")
-    lab_options(iptables)
-    conntrack = what.add_parser("conntrack", help="`conntrack -L` of a node")
-    conntrack.add_argument("target", help="node/NAME or pod/NAME")
-    lab_options(conntrack)
-    link = what.add_parser("link", help="`ip -d link show DEV` of a node's VXLAN device")
-    link.add_argument("target", help="node/NAME")
-    link.add_argument("device", nargs="?", default="flannel.1")
-    lab_options(link)
-    neigh = what.add_parser("neigh", help="`ip neigh show` of a node or pod")
-    neigh.add_argument("target", help="node/NAME or pod/NAME")
-    neigh.add_argument("--dev", help="only this device's entries")
-    lab_options(neigh)
-    fdb = what.add_parser("fdb", help="`bridge fdb show` of a node's VXLAN devices")
-    fdb.add_argument("target", help="node/NAME")
-    fdb.add_argument("--dev", help="only this device's entries")
-    lab_options(fdb)
-    cilium = what.add_parser("cilium", help="a Cilium node's BPF maps: "
-                             + ", ".join(CILIUM_VIEWS))
-    cilium.add_argument("target", help="node/NAME")
-    cilium.add_argument("view", nargs="+", metavar="WORDS",
-                        help="bpf lb list | bpf ct list global | bpf nat list | "
-                             "bpf tunnel list | service list")
-    lab_options(cilium)
-    ipvs = what.add_parser("ipvs", help="`ipvsadm -Ln` of a node (with --proxy-mode ipvs)")
-    ipvs.add_argument("target", help="node/NAME")
-    ipvs.add_argument("-c", "--connections", action="store_true",
-                      help="the connection entries, as `ipvsadm -Lnc`")
-    lab_options(ipvs)
-    ipsets = what.add_parser("ipset", help="`ipset list` of a node (with --proxy-mode ipvs)")
-    ipsets.add_argument("target", help="node/NAME")
-    ipsets.add_argument("name", nargs="?", help="one set only")
-    lab_options(ipsets)
+    for command in node_tools():  # every node tool of the `:` line, on a TARGET
+        tool = what.add_parser(command.cli.name, help=command.cli.help)
+        command.cli.arguments(tool)
+        lab_options(tool)
     return parser
 
 
@@ -178,16 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "labs":
             return asyncio.run(start_lesson(args.lesson)) if args.lesson else list_labs()
-        if args.command == "open" or args.command == "app" and _lab_files(args.filename):
+        if args.command == "open" or args.command == "app" and lab_files(args.filename):
             return asyncio.run(open_lab(args.file if args.command == "open"
-                                        else _lab_files(args.filename)[0]))
+                                        else lab_files(args.filename)[0]))
         if args.command in (None, "app"):
             return run_app(args)
         if args.command == "export":
             return asyncio.run(export_lab(args))
         if args.command == "trace" and (args.compare or args.width):
-            from playground.compare_cli import compare_traces
-
             return asyncio.run(compare_traces(args))
         return asyncio.run(run_command(args))
     except UsageError as error:
@@ -273,27 +231,8 @@ async def export_lab(args) -> int:
         await lab.close()
 
 
-def _lab_files(paths: list[str]) -> list[str]:
-    return [path for path in paths if is_lab_file(path)]
-
-
-async def _starting_cluster(args) -> Cluster:
-    return (await starting_lab(args)).cluster
-
-
-async def starting_lab(args) -> Lab:
-    """The lab file given with -f (at most one), else the default lab."""
-    labs = _lab_files(args.filename)
-    if len(labs) > 1:
-        raise ClusterError(f"-f: give at most one lab file (got {', '.join(labs)})")
-    if labs:
-        return await load_lab(labs[0])
-    return Lab(await build_default_lab(cni=args.cni, seed=args.seed,
-                                       proxy_mode=args.proxy_mode))
-
-
 async def run_command(args) -> int:
-    cluster = await _starting_cluster(args)
+    cluster = (await starting_lab(args)).cluster
     try:
         await apply_files(cluster, [f for f in args.filename if not is_lab_file(f)])
         for setting in args.sysctl:
@@ -308,31 +247,25 @@ async def run_command(args) -> int:
             print(generate(cluster, args.src, args.dst, args.count, args.proto, args.port,
                            args.namespace).text(), end="")
             return 0
-        return do_show(cluster, args)
+        return await do_show(cluster, args)
     finally:
         await cluster.stop()
 
 
 def do_trace(cluster: Cluster, args) -> int:
-    trace = send(cluster, args.src, args.dst, args.proto, args.port, args.namespace,
-                 size=args.size, df=args.df)
-    traces = [trace]
-    if args.reply:
-        if trace.verdict != "delivered":
-            raise ClusterError(f"there is no reply to trace: the packet was {trace.verdict} "
-                               f"({trace.reason})")
-        traces.append(cluster.network.reply(trace))
-    proxied = follow_ingress(cluster, trace, args.host, args.path)
+    sent = legs(cluster, trace_request(args))
+    proxied = next((leg for leg in sent if leg.role == "proxied"), None)
     if args.json:
-        data = traces[0].to_dict()
-        if args.reply:
-            data["reply"] = traces[1].to_dict()
-        if proxied is not None:
-            data["proxied"] = {"why": proxied.why, "service": proxied.service,
-                               "trace": proxied.trace.to_dict()}
+        data = sent[0].trace.to_dict()
+        for leg in sent[1:]:
+            if leg.role == "reply":
+                data["reply"] = leg.trace.to_dict()
+            else:
+                data["proxied"] = {"why": leg.why, "service": leg.service,
+                                   "trace": leg.trace.to_dict()}
         print(json.dumps(data, indent=2))
         return 0
-    print("\n".join(t.text() for t in traces), end="")
+    print("\n".join(leg.trace.text() for leg in sent if leg is not proxied), end="")
     if proxied is not None:
         print(f"\nthe ingress controller routes Host {args.host or '(none)'} {args.path} by "
               f"{proxied.why} and opens its own connection to {proxied.service}:\n")
@@ -340,44 +273,23 @@ def do_trace(cluster: Cluster, args) -> int:
     return 0
 
 
-def do_show(cluster: Cluster, args) -> int:
+async def do_show(cluster: Cluster, args) -> int:
     if args.what == "nodes":
         print(nodes_table(cluster, args.output == "wide"), end="")
-    elif args.what == "pods":
+        return 0
+    if args.what == "pods":
         namespace = None if args.all_namespaces else args.namespace or "default"
         print(pods_table(cluster, namespace, args.output == "wide"), end="")
-    else:
-        ns = namespace_of(cluster, args.target, args.namespace)
-        if args.what == "routes":
-            print(ns.ip_route(), end="")
-        elif args.what == "iptables":
-            tables = [args.table] if args.table else None
-            print(ns.netfilter.save(tables, counters=args.counters,
-                                    when=iptables_date(cluster.network.clock)), end="")
-        elif args.what == "conntrack":
-            print(ns.conntrack.listing(), end="")
-            print(ns.conntrack.summary(len(ns.conntrack)), file=sys.stderr)
-        elif args.what == "link":
-            print(ip_link_show(ns, args.device, details=True), end="")
-        elif args.what == "neigh":
-            print(ip_neigh_show(ns, args.dev), end="")
-        elif args.what == "fdb":
-            print(bridge_fdb_show(ns, args.dev), end="")
-        elif args.what == "cilium":
-            print(cilium_view(cluster, ns.name, args.view), end="")
-        elif args.what == "ipvs":
-            print(ipvsadm(ns, ["-Lnc" if args.connections else "-Ln"], cluster.network.clock),
-                  end="")
-        elif args.what == "ipset":
-            print(ipset(ns, ["list", *([args.name] if args.name else [])]), end="")
+        return 0
+    command = next(c for c in node_tools() if c.cli.name == args.what)
+    line = shlex.join([*command.words, *command.cli.words(args)])
+    output = (await Shell(cluster).run(line, args.target, args.namespace)).output
+    lines = output.splitlines(keepends=True)
+    cut = len(lines) - command.cli.stderr_lines
+    print("".join(lines[:cut]), end="")
+    if command.cli.stderr_lines:
+        print("".join(lines[cut:]), end="", file=sys.stderr)
     return 0
-
-
-def namespace_of(cluster: Cluster, spec: str, namespace: str | None = None):
-    target = resolve(cluster, spec, namespace)
-    if not target.namespace:
-        raise ClusterError(f"{spec}: no pod or node has the address {target.ip}")
-    return cluster.network.namespace(target.namespace)
 
 
 if __name__ == "__main__":

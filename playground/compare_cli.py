@@ -5,34 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 
-from playground.cli import UsageError, _lab_files, starting_lab
-from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.dataplane import Dataplane
+from playground.cluster.legs import legs
 from playground.cluster.manifests import apply_files
-from playground.cluster.targets import follow_ingress, send
-from playground.dataplanes import Comparison, clone_lab
+from playground.dataplanes import SideBySide, clone_lab
+from playground.headless import UsageError, lab_files, starting_lab, trace_request
 from playground.net.align_text import side_by_side
-from playground.net.trace import Trace
 
 MIN_WIDTH = 40
-
-
-def legs(cluster: Cluster, args) -> list[tuple[str, Trace]]:
-    """What `trace` sends: the packet, its answer with --reply, an ingress controller's own
-    connection; each with the line that introduces it."""
-    trace = send(cluster, args.src, args.dst, args.proto, args.port, args.namespace,
-                 size=args.size, df=args.df)
-    found = [("", trace)]
-    if args.reply:
-        if trace.verdict != "delivered":
-            raise ClusterError(f"there is no reply to trace: the packet was {trace.verdict} "
-                               f"({trace.reason})")
-        found.append(("the answer:", cluster.network.reply(trace)))
-    proxied = follow_ingress(cluster, trace, args.host, args.path)
-    if proxied is not None:
-        found.append((f"the ingress controller's own connection to {proxied.service}:",
-                      proxied.trace))
-    return found
 
 
 def row_dict(row, index_of) -> dict:
@@ -40,7 +20,7 @@ def row_dict(row, index_of) -> dict:
             "left": index_of(row.left), "right": index_of(row.right)}
 
 
-def as_json(comparisons: list[Comparison]) -> str:
+def as_json(comparisons: list[SideBySide]) -> str:
     first = comparisons[0]
     return json.dumps({
         "dataplanes": [str(first.left), str(first.right)],
@@ -62,24 +42,25 @@ async def compare_traces(args) -> int:
     clone = None
     try:
         await apply_files(lab.cluster, [f for f in args.filename if f not in
-                                        _lab_files(args.filename)])
+                                        lab_files(args.filename)])
         clone = await clone_lab(lab, plane)
         for cluster in (lab.cluster, clone.cluster):
             for setting in args.sysctl:
                 cluster.set_node_sysctl(setting)
-        left, right = legs(lab.cluster, args), legs(clone.cluster, args)
+        request = trace_request(args)
+        left, right = legs(lab.cluster, request), legs(clone.cluster, request)
         here = Dataplane.of(lab.cluster)
-        comparisons = [Comparison.of(here, plane, a, b, clone.skipped)
-                       for (_, a), (_, b) in zip(left, right, strict=False)]
+        comparisons = [SideBySide.of(here, plane, a.trace, b.trace, clone.skipped)
+                       for a, b in zip(left, right, strict=False)]
         if args.json:
             print(as_json(comparisons))
             return 0
         names = (str(here), str(plane))
         if names[0] == names[1]:
             names = (f"{names[0]} (this lab)", f"{names[1]} (a clone)")
-        for (title, _), comparison in zip(left, comparisons, strict=False):
-            if title:
-                print(f"\n{title}\n")
+        for leg, comparison in zip(left, comparisons, strict=False):
+            if leg.title:
+                print(f"\n{leg.title}\n")
             print(side_by_side(comparison.rows, comparison.left_trace,
                                comparison.right_trace, names, width), end="")
         if comparisons[0].caveat():

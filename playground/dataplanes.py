@@ -20,7 +20,7 @@ from playground.shell import ShellError
 
 
 @dataclass
-class Comparison:
+class SideBySide:
     """One packet through two dataplanes, lined up."""
 
     left: Dataplane
@@ -32,7 +32,7 @@ class Comparison:
 
     @classmethod
     def of(cls, left: Dataplane, right: Dataplane, left_trace: Trace, right_trace: Trace,
-           skipped: list[str] | tuple[str, ...] = ()) -> Comparison:
+           skipped: list[str] | tuple[str, ...] = ()) -> SideBySide:
         return cls(left, right, left_trace, right_trace, align(left_trace, right_trace),
                    tuple(skipped))
 
@@ -75,7 +75,7 @@ def find_action(lab: Lab, trace: Trace) -> tuple[int, int]:
     raise ClusterError("this packet is not in the lab's journal: send it again first")
 
 
-async def compare_trace(lab: Lab, trace: Trace, plane: Dataplane) -> Comparison:
+async def compare_trace(lab: Lab, trace: Trace, plane: Dataplane) -> SideBySide:
     """Send `trace`'s packet again, the same way, in a clone of the lab on `plane`."""
     number, leg = find_action(lab, trace)
     action = lab.history[number]
@@ -89,7 +89,7 @@ async def compare_trace(lab: Lab, trace: Trace, plane: Dataplane) -> Comparison:
         if leg >= len(traces):
             raise ClusterError(f"on {plane}, {action.line!r} sent {len(traces)} packets, "
                                f"not {leg + 1}")
-        comparison = Comparison.of(Dataplane.of(lab.cluster), plane, trace, traces[leg],
+        comparison = SideBySide.of(Dataplane.of(lab.cluster), plane, trace, traces[leg],
                                    clone.skipped)
     finally:
         await clone.close()
@@ -105,7 +105,7 @@ def last_packet(lab: Lab) -> Trace:
     raise ClusterError("nothing to compare: trace a packet first")
 
 
-async def compare_line(lab: Lab, line: str, trace: Trace | None = None) -> Comparison:
+async def compare_line(lab: Lab, line: str, trace: Trace | None = None) -> SideBySide:
     """`compare CNI[/PROXY_MODE]`: `trace` (else the last packet) on that dataplane too."""
     words = line.split()
     if len(words) != 2 or words[0] != "compare":

@@ -4,14 +4,15 @@ so that no file, however broken or hostile, can hurt the lab already open.
 A lab file is one msgpack map, keys in this order:
 
     format    "k8s-playground-lab"
-    version   2
+    version   3
     settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
               rng, uids, resource_version (where the lab's clock, random source and counters
               stood, so it goes on the same way); proxy_mode (kube-proxy's mode, written
               only when it is not iptables, so older files and iptables labs agree) and
               cluster_cidr (the pods' range, written only when it is not 10.244.0.0/16)
     objects   the API objects (the desired state): a table per kind (Namespace, Node,
-              Service, EndpointSlice, Pod, Deployment, Ingress), a column per field, a value
+              Service, EndpointSlice, Pod, ReplicaSet, Deployment, Ingress: the table of
+              kinds, cluster/kinds.py), a column per field, a value
               many objects share (a Deployment's containers, a node's name) written once
               and defaults left out; playground/cluster/columns.py says how
     history   the replayable commands (traces, replies, traffic, ip route, sysctl)
@@ -19,7 +20,8 @@ A lab file is one msgpack map, keys in this order:
     layout    a small map of the app's own settings (str to str, int or bool)
 
 Version 1 kept each object as its own map ({"kind": "Pod", "metadata": {...}, ...}); such
-files load through MIGRATIONS, which turns them into tables.
+files load through MIGRATIONS, which turns them into tables. Version 2 had no ReplicaSets:
+its Deployments' pods are given one on load.
 
 Loading checks everything, replays the objects into a fresh cluster, lets the controllers
 converge, replays the history, and only then hands back the new Lab.
@@ -48,14 +50,14 @@ from playground.cluster.restore import (
     saved_objects,
 )
 from playground.cni import PLUGINS
+from playground.commands.table import replayed, replayed_names
 from playground.proxy.modes import PROXY_MODES
-from playground.session.journal import is_replayable
 from playground.session.lab import Lab, LessonProgress
 from playground.session.layout import MAX_TEXT, LabFileError, check_layout
 from playground.shell import ShellError
 
 FORMAT = "k8s-playground-lab"
-VERSION = 2
+VERSION = 3
 SUFFIX = ".k8slab"
 MAX_LAB_BYTES = 256 * 1024 * 1024  # the 5,000-node envelope is about 18 MB (80 in version 1)
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
@@ -80,8 +82,20 @@ def _from_version_1(document: dict) -> dict:
     return {**document, "version": 2}
 
 
+def _from_version_2(document: dict) -> dict:
+    """Version 3 has ReplicaSets, and Deployments lost two fields nothing ever set
+    (available, pod_names); version 2's pods are adopted on load (cluster/legacy.py)."""
+    objects = document.get("objects")
+    table = objects.get("Deployment") if isinstance(objects, dict) else None
+    columns = table.get("columns") if isinstance(table, dict) else None
+    if isinstance(columns, dict):
+        for gone in ("available", "pod_names"):
+            columns.pop(gone, None)
+    return {**document, "version": 3}
+
+
 # version N -> a function turning a version-N document into a version-(N+1) one
-MIGRATIONS: dict[int, Any] = {1: _from_version_1}
+MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2}
 
 
 # writing
@@ -399,9 +413,9 @@ def _check_action(entry: Any, where: str) -> None:
         words = shlex.split(line)
     except ValueError:
         words = []
-    if not is_replayable(words):
-        raise LabFileError(f"{where}: {line!r} is not a command a lab replays (trace, reply, "
-                           "traffic, ip route add/del, sysctl -w)")
+    if not replayed(words):
+        raise LabFileError(f"{where}: {line!r} is not a command a lab replays ("
+                           + ", ".join(replayed_names()) + ")")
     _check_clock(entry["clock"], f"{where}.clock")
     if entry["rng"] is not None:
         _check_rng(entry["rng"], f"{where}.rng")
@@ -441,7 +455,8 @@ async def build_lab(document: dict, progress: Progress | None = None) -> Lab:
         cluster = await restore_cluster(ClusterSettings(
             settings["cni"], settings["seed"], settings["node_cidr_mask"],
             list(settings["bridges"]), settings.get("proxy_mode", "iptables"),
-            settings.get("cluster_cidr", str(CLUSTER_CIDR))), objects, progress)
+            settings.get("cluster_cidr", str(CLUSTER_CIDR)), settings["clock"]), objects,
+            progress)
     except ClusterError as error:
         raise LabFileError(f"objects: {error}") from None
     lesson = document["lesson"]

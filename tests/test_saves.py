@@ -163,3 +163,74 @@ async def test_a_version_1_file_loads_into_the_lab_its_version_2_file_holds():
     finally:
         await old.close()
         await new.close()
+
+
+async def test_a_lab_saved_in_the_middle_of_a_rollout_reopens_equal_and_goes_on_equal(
+        lab, tmp_path):
+    from playground.cluster.lab import web
+    from playground.cluster.service import ServicePort
+    from playground.cluster.tables import deployments_table, pods_table, replicasets_table
+    await lab.add_deployment("shop", web("shop"), replicas=4)
+    await lab.add_service("shop", [ServicePort(80, "http")], selector={"app": "shop"})
+    await lab.set_image("shop", {"shop": "nginx:2"})
+    await lab.settle()
+    original = Lab(lab)
+    assert len(lab.replica_sets("default")) == 2
+    assert any(p.terminating for p in lab.pods())
+
+    def seen(cluster) -> list[str]:
+        return [pods_table(cluster, None, True), replicasets_table(cluster, None, True),
+                deployments_table(cluster, None, True),
+                repr(cluster.api.peek("EndpointSlice", "default", "shop").endpoints)]
+
+    path = tmp_path / "rollout.k8slab"
+    await save_lab(original, path)
+    loaded = await load_lab(path)
+    try:
+        assert saved_objects(loaded.cluster) == saved_objects(lab)
+        assert seen(loaded.cluster) == seen(lab)
+        assert pack_lab(loaded) == pack_lab(original)
+        for _ in range(3):   # and the rollout goes on the same way, pod names and all
+            await lab.settle()
+            await loaded.cluster.settle()
+            assert seen(loaded.cluster) == seen(lab)
+        await lab.rollout_status("shop")
+        await loaded.cluster.rollout_status("shop")
+        await lab.finish_terminations()
+        await loaded.cluster.finish_terminations()
+        assert seen(loaded.cluster) == seen(lab)
+        assert saved_objects(loaded.cluster) == saved_objects(lab)
+    finally:
+        await loaded.close()
+
+
+async def test_a_version_2_file_gives_its_deployments_replicasets_and_keeps_every_pod():
+    """tests/data/version-2.k8slab is saves/ingress.k8slab as version 2 wrote it, before
+    ReplicaSets: three Deployments owned their pods through an annotation."""
+    import msgpack as packer
+
+    from playground.cluster.columns import decode_tables
+    from playground.cluster.tables import deployments_table
+    path = Path(__file__).parent / "data" / "version-2.k8slab"
+    saved = decode_tables(packer.unpackb(path.read_bytes())["objects"])
+    pods = {(p.metadata.namespace, p.name, p.status.pod_ip) for p in saved if p.kind == "Pod"}
+    lab = await load_lab(path)
+    try:
+        cluster = lab.cluster
+        assert {(p.metadata.namespace, p.name, p.status.pod_ip) for p in cluster.pods()} == pods
+        for deployment in cluster.deployments_list():
+            (rs,) = [r for r in cluster.replica_sets()
+                     if r.metadata.controller_ref().uid == deployment.metadata.uid]
+            owned = cluster.owned_pods(deployment)
+            assert len(owned) == deployment.replicas == rs.status.available_replicas
+            assert all("playground/owner" not in p.metadata.annotations for p in owned)
+            assert rs.name == f"{deployment.name}-{owned[0].metadata.labels['pod-template-hash']}"
+        before = saved_objects(cluster)
+        await cluster.settle()
+        assert saved_objects(cluster) == before   # nothing to roll out, nothing remade
+        table = deployments_table(cluster, None).splitlines()
+        for row in table[1:]:
+            ready, wanted = row.split()[2].split("/")
+            assert ready == wanted != "0"
+    finally:
+        await lab.close()

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
+from playground.cluster.events import EventLog
+
 
 class NotFound(KeyError):
     pass
@@ -158,12 +160,16 @@ def _labels_of(obj) -> list:
     return [(obj.metadata.namespace, k, v) for k, v in obj.metadata.labels.items()]
 
 
+def _owner_of(obj) -> list:
+    """(namespace, kind, name) of the object's controller (metadata.ownerReferences)."""
+    return [(obj.metadata.namespace, ref.kind, ref.name)
+            for ref in obj.metadata.owner_references if ref.controller]
+
+
 # Indexes the controllers look objects up by (as client-go's indexers): kind -> name -> keys
 INDEXES: dict[str, dict[str, Callable[[Any], list]]] = {
-    "Pod": {"node": lambda p: [p.spec.node_name], "label": _labels_of,
-            # deployment.OWNER_ANNOTATION (that module imports this one)
-            "owner": lambda p: [(p.metadata.namespace, a) for k, a in
-                                p.metadata.annotations.items() if k == "playground/owner"]},
+    "Pod": {"node": lambda p: [p.spec.node_name], "label": _labels_of, "owner": _owner_of},
+    "ReplicaSet": {"owner": _owner_of},
     "Service": {"selector": lambda s: [(s.metadata.namespace, k, v)
                                        for k, v in sorted(s.spec.selector.items())[:1]],
                 "cluster_ip": lambda s: [s.spec.cluster_ip] if s.spec.cluster_ip else [],
@@ -186,6 +192,7 @@ class ApiServer:
         self._by_node: dict[tuple[str, str], list[Watch]] = {}
         self.tracker = WorkTracker()
         self.pace = 0  # > 0: controllers let the event loop run every this many events
+        self.events = EventLog(clock)   # what controllers failed to do, one line each
 
     def _store(self, key: tuple[str, str, str], obj) -> None:
         kind, short = key[0], key[1:]   # a load stores 175,000 objects: few lookups each

@@ -12,19 +12,14 @@ import gc
 from ipaddress import IPv4Address, IPv4Network
 
 from playground import cni as cni_plugins
+from playground import lb as lb_providers
 from playground.cluster.api import AlreadyExists, ApiServer, NotFound
-from playground.cluster.cloud import LB_INSIDE, LB_POOL, CloudController, build_outside
+from playground.cluster.cloud import LB_INSIDE, LB_POOL, build_outside
 from playground.cluster.controllers.endpoints import EndpointsController
-from playground.cluster.controllers.flannel import FlannelAgent
 from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
 from playground.cluster.controllers.nodeipam import NodeIpamController
-from playground.cluster.controllers.routes import NodeRouteAgent, NodeRoutes
 from playground.cluster.controllers.scheduler import Scheduler
-from playground.cluster.deployment import (
-    Deployment,
-    DeploymentController,
-    validate_deployment,
-)
+from playground.cluster.errors import ClusterError
 from playground.cluster.ingress import (
     CONTROLLER_LABELS,
     CONTROLLER_NAME,
@@ -51,6 +46,8 @@ from playground.cluster.objects import (
     validate_node,
     validate_pod,
 )
+from playground.cluster.recipe import Wiring
+from playground.cluster.routing import ROUTINGS
 from playground.cluster.service import (
     NODE_PORT_RANGE,
     SERVICE_CIDR,
@@ -60,33 +57,27 @@ from playground.cluster.service import (
     validate_service,
 )
 from playground.cluster.sleeping import SleepingNode, SleepingNodes
+from playground.cluster.timers import LabTimers
+from playground.cluster.workloads import Workloads
 from playground.net.link import Ethernet
 from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Route
-from playground.proxy.cilium import CiliumAgent
-from playground.proxy.iptables import KubeProxy
-from playground.proxy.modes import proxy_class
-from playground.proxy.service_table import ServiceTable
+from playground.proxy.modes import PROXY_MODES
 
 NODE_NETWORK = IPv4Network("172.18.0.0/16")
 CLUSTER_CIDR = IPv4Network("10.244.0.0/16")
 GATEWAY_NAMESPACE = "vpc-gateway"
 SEGMENT = "kind"
 CONTROL_PLANE_TAINT = Taint("node-role.kubernetes.io/control-plane", "", "NoSchedule")
-# who routes between nodes' pod CIDRs, by the CNI plugin's `routing`
-ROUTE_AGENTS = {"kindnet": NodeRouteAgent, "flannel": FlannelAgent}
 CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
                        ("tcp", 2380, "etcd")]
 
 
 def replaces_kube_proxy(cni: str) -> bool:
-    """Whether this CNI serves Services itself (Cilium), so no kube-proxy runs."""
-    return getattr(cni_plugins.PLUGINS.get(cni), "replaces_kube_proxy", False)
-
-
-class ClusterError(ValueError):
-    """One line saying what was wrong; nothing was changed."""
+    """Whether the CNI of this name serves Services itself (Cilium), so no kube-proxy runs."""
+    plugin = cni_plugins.PLUGINS.get(cni) if isinstance(cni, str) else None
+    return plugin is not None and plugin.replaces_kube_proxy
 
 
 def check_cluster_cidr(text: str, node_cidr_mask: int) -> IPv4Network:
@@ -116,22 +107,34 @@ def docker_mac(ip: IPv4Address) -> str:
     return "02:42:" + ":".join(f"{b:02x}" for b in octets)
 
 
-class Cluster(SleepingNodes):
+class Cluster(SleepingNodes, Workloads):
     def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24,
-                 proxy_mode: str = "iptables", cluster_cidr: str = str(CLUSTER_CIDR)) -> None:
+                 proxy_mode: str = "iptables", cluster_cidr: str = str(CLUSTER_CIDR),
+                 lb: str = lb_providers.DEFAULT_PROVIDER) -> None:
         try:
             self.cni = cni_plugins.plugin(cni)
-            self.proxy_class = proxy_class(proxy_mode)
+            proxy_recipe = PROXY_MODES.find(proxy_mode)
+            routing = ROUTINGS.find(self.cni.routing)
+            lb_recipe = lb_providers.PROVIDERS.find(lb)
         except ValueError as error:
             raise ClusterError(str(error)) from None
         self.cluster_cidr = check_cluster_cidr(cluster_cidr, node_cidr_mask)
-        if replaces_kube_proxy(cni) and proxy_mode != "iptables":
+        if self.cni.replaces_kube_proxy and proxy_mode != "iptables":
             raise ClusterError(f"the {cni} CNI replaces kube-proxy, so it has no proxy mode: "
                                f"drop --proxy-mode {proxy_mode}")
         self.proxy_mode = proxy_mode
         self.seed = seed
         self.network = Network(seed)
         self.api = ApiServer(clock=lambda: self.network.clock)
+        self.timers = LabTimers()   # what is due on the lab clock; settle() runs it
+        wiring = Wiring(self.api, self.network, self.cluster_cidr, self.cni)
+        # the dataplane's recipes, asked for their controllers and node agents: who routes
+        # to other nodes' pods, who serves Services (none beside a CNI that does), who
+        # balances load from outside
+        self.routing = routing(wiring)
+        self.proxy = None if self.cni.replaces_kube_proxy else proxy_recipe(wiring)
+        self.lb = lb_recipe(wiring)
+        self.recipes = [r for r in (self.routing, self.proxy, self.lb) if r is not None]
         self.allocator = NodeCidrAllocator(self.cluster_cidr, node_cidr_mask)
         self.node_agents: dict[str, list] = {}
         self.controllers: list = []
@@ -160,17 +163,15 @@ class Cluster(SleepingNodes):
         self.node_ipam = NodeIpamController(self.api, self.allocator)
         self.scheduler = Scheduler(self.api)
         self.endpoints = EndpointsController(self.api)
-        self.deployments = DeploymentController(self.api, self.network.rng)
-        self.cloud = CloudController(self.api, self.network)
-        self.service_table = ServiceTable(self.api, self.cluster_cidr)
-        self.node_routes = NodeRoutes(self.api, self.network)
-        self.controllers = [self.node_ipam, self.scheduler, self.endpoints, self.deployments,
-                            self.cloud, self.node_routes]
-        if self.proxy_class is KubeProxy and not getattr(self.cni, "replaces_kube_proxy", False):
-            self.controllers.append(self.service_table)
-        self.held = [self.endpoints, self.service_table] if derived_later else []
+        derived = [c for recipe in self.recipes for c in recipe.derived_controllers()]
+        workloads = self._workload_controllers()
+        self.controllers = [self.node_ipam, self.scheduler, self.endpoints, *workloads,
+                            *(c for recipe in self.recipes for c in recipe.controllers()),
+                            *derived]
+        self.held = [self.endpoints, *derived] if derived_later else []
+        self.held_workloads = workloads if derived_later else []   # see start_workloads
         for controller in self.controllers:
-            if controller not in self.held:
+            if controller not in self.held and controller not in self.held_workloads:
                 controller.start()
         await self.settle()
 
@@ -193,9 +194,12 @@ class Cluster(SleepingNodes):
         for _ in range(2):   # the cancelled tasks' last callbacks: then nothing waiting in
             await asyncio.sleep(0)   # the event loop holds on to the lab
 
-    async def settle(self) -> None:
-        """Return once every controller has handled every event; a second of lab time passes."""
-        self.network.clock += 1.0
+    async def settle(self, tick: bool = True) -> None:
+        """Return once every controller has handled every event; a second of lab time passes
+        (with `tick`) and what came due in it runs."""
+        if tick:
+            self.network.clock += 1.0
+            self.timers.fire(self.network.clock)
         while True:
             await self.api.tracker.wait_idle()
             await asyncio.sleep(0)
@@ -283,8 +287,7 @@ class Cluster(SleepingNodes):
     def agents_published(self, node: Node) -> bool:
         """Whether a Node already carries what its agents write into it (flannel's lease),
         so the other nodes can do without them while it sleeps."""
-        published = getattr(ROUTE_AGENTS.get(self.cni.routing), "published", None)
-        return published is None or published(node)
+        return self.routing.published(node)
 
     def _build_machine(self, name: str, ip: IPv4Address, control_plane: bool) -> None:
         """The node VM itself: its eth0 on the node network and its own processes."""
@@ -299,25 +302,10 @@ class Cluster(SleepingNodes):
         self.node_ips[name] = ip
         self._used_ips.add(ip)
         kubelet = Kubelet(self.api, self.network, name, self.cni)
-        self.node_agents[name] = [kubelet, *self._network_agents(name, ns)]
+        self.node_agents[name] = [kubelet, *(agent for recipe in self.recipes
+                                             for agent in recipe.node_agents(name, ns))]
         for agent in self.node_agents[name]:
             agent.start()
-
-    def _network_agents(self, name: str, ns) -> list:
-        """Who routes to other nodes' pods and serves Services on a node: kindnet's route
-        agent and kube-proxy, or the Cilium agent, which replaces both."""
-        if getattr(self.cni, "replaces_kube_proxy", False):
-            return [CiliumAgent(self.api, self.network, name, ns, self.cluster_cidr, self.cni)]
-        if self.cni.routing == "kindnet":   # the routes to other nodes' pods, held once
-            routes = NodeRouteAgent(self.api, self.network, name, ns.name, self.cluster_cidr,
-                                    self.node_routes)
-        else:
-            routes = ROUTE_AGENTS[self.cni.routing](self.api, self.network, name, ns.name,
-                                                    self.cluster_cidr)
-        if self.proxy_class is KubeProxy:   # iptables mode: the cluster's one service table
-            return [routes, KubeProxy(self.api, name, ns, self.cluster_cidr,
-                                      self.service_table)]
-        return [routes, self.proxy_class(self.api, name, ns, self.cluster_cidr)]
 
     async def remove_node(self, name: str) -> None:
         if self.api.peek("Node", "", name) is None:
@@ -374,66 +362,6 @@ class Cluster(SleepingNodes):
             await self.settle()
             raise ClusterError(f"pod {pod.key} was not created: {why}")
         return created
-
-    async def delete_pod(self, name: str, namespace: str = "default") -> None:
-        await self._delete("Pod", namespace, name)
-
-    # deployments
-
-    async def add_deployment(self, name: str, containers: list[Container], replicas: int = 1,
-                             labels: dict[str, str] | None = None,
-                             namespace: str = "default") -> Deployment:
-        labels = dict(labels or {"app": name})
-        deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(labels), labels,
-                                containers)
-        try:
-            validate_deployment(deployment)
-        except ValidationError as error:
-            raise ClusterError(str(error)) from None
-        if self.api.peek("Deployment", namespace, name) is not None:
-            raise ClusterError(f'deployment "{namespace}/{name}" already exists')
-        self.api.create(deployment)
-        await self._converge(deployment, previous=None)
-        return self.api.get("Deployment", namespace, name)
-
-    async def scale(self, name: str, replicas: int, namespace: str = "default") -> Deployment:
-        current = self.api.peek("Deployment", namespace, name)
-        if current is None:
-            raise ClusterError(f'deployment "{namespace}/{name}" not found')
-        if replicas < 0:
-            raise ClusterError(f"deployment {current.key}: replicas must be 0 or more")
-        previous = current.replicas
-        current = self.api.get("Deployment", namespace, name)
-        current.replicas = replicas
-        self.api.update(current)
-        await self._converge(current, previous)
-        return self.api.get("Deployment", namespace, name)
-
-    def owned_pods(self, deployment: Deployment) -> list[Pod]:
-        return self.api.indexed("Pod", "owner", (deployment.metadata.namespace, deployment.key))
-
-    async def delete_deployment(self, name: str, namespace: str = "default") -> None:
-        await self._delete("Deployment", namespace, name)
-
-    async def _converge(self, deployment: Deployment, previous: int | None) -> None:
-        """Wait for the pods; if one cannot run, put the replica count back and say why."""
-        await self.settle()
-        owned = self.owned_pods(deployment)
-        stuck = [p for p in owned if p.status.phase != "Running"]
-        if not stuck:
-            return
-        why = stuck[0].status.message or "a pod could not be started"
-        if previous is None:
-            self.api.delete("Deployment", deployment.metadata.namespace, deployment.name)
-        else:
-            rollback = self.api.get("Deployment", deployment.metadata.namespace, deployment.name)
-            rollback.replicas = previous
-            self.api.update(rollback)
-        await self.settle()
-        raise ClusterError(f"deployment {deployment.key}: pod {stuck[0].name} cannot run: {why}")
-
-    def deployments_list(self, namespace: str | None = None) -> list[Deployment]:
-        return self.api.list("Deployment", namespace)
 
     # ingress
 
@@ -532,9 +460,9 @@ class Cluster(SleepingNodes):
                                "IPv4 address") from None
         if service.spec.type != "LoadBalancer":
             raise ClusterError(f"service {service.key}: loadBalancerIP needs type LoadBalancer")
-        if ip not in LB_POOL:
+        if ip not in self.lb.pool:
             raise ClusterError(f"service {service.key}: loadBalancerIP {ip} is not in the "
-                               f"cloud's pool {LB_POOL}")
+                               f"{self.lb.name}'s pool {self.lb.pool}")
         for other in self.api.list("Service"):
             if address in other.status.load_balancer_ips or \
                     other.spec.load_balancer_ip == address:

@@ -13,15 +13,6 @@ import types
 import typing
 from typing import Any
 
-from playground.cluster.deployment import Deployment
-from playground.cluster.ingress import Ingress
-from playground.cluster.objects import KubeNamespace, Node, Pod
-from playground.cluster.service import EndpointSlice, Service
-
-KINDS: dict[str, type] = {"Namespace": KubeNamespace, "Node": Node, "Service": Service,
-                          "EndpointSlice": EndpointSlice, "Pod": Pod,
-                          "Deployment": Deployment, "Ingress": Ingress}
-
 
 class DecodeError(ValueError):
     """A value of the wrong shape; the message starts with the field's path."""

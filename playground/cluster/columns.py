@@ -27,8 +27,9 @@ from typing import Any
 
 import msgpack
 
-from playground.cluster.codec import KINDS, DecodeError, decode, encode, key_path
+from playground.cluster.codec import DecodeError, decode, encode, key_path
 from playground.cluster.gc_pause import gc_paused
+from playground.cluster.kinds import RECORDS as KINDS
 
 _SCALARS = {str: (str,), int: (int,), float: (float, int), bool: (bool,),
             type(None): (type(None),)}

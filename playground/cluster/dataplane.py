@@ -10,17 +10,13 @@ from dataclasses import dataclass
 
 from playground import cni as cni_plugins
 from playground.cluster.cluster import Cluster, replaces_kube_proxy
+from playground.proxy.modes import PROXY_MODES
 
 DEFAULT_PROXY_MODE = "iptables"
 
 
 def proxy_modes() -> tuple[str, ...]:
-    """The kube-proxy modes a Cluster can run (`playground.proxy.modes`, once there is more
-    than one; until then kube-proxy runs iptables only)."""
-    try:
-        from playground.proxy.modes import PROXY_MODES
-    except ImportError:
-        return (DEFAULT_PROXY_MODE,)
+    """The kube-proxy modes a Cluster can run."""
     return tuple(PROXY_MODES)
 
 

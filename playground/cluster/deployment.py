@@ -1,12 +1,11 @@
-"""Deployment objects and the controller that keeps their replica count of pods."""
+"""Deployment objects and the checks the API server makes on them; the deployment controller
+(controllers/deployment.py) runs them through ReplicaSets."""
 
 from __future__ import annotations
 
-import hashlib
+import re
 from dataclasses import dataclass, field
 
-from playground.cluster.api import ApiServer, Event, NotFound
-from playground.cluster.controllers.base import Controller
 from playground.cluster.objects import (
     Container,
     Named,
@@ -17,9 +16,19 @@ from playground.cluster.objects import (
     validate_name,
     validate_pod,
 )
+from playground.cluster.replicaset import REVISION
 
-SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' safe name characters
-OWNER_ANNOTATION = "playground/owner"
+STRATEGIES = ("RollingUpdate", "Recreate")
+PERCENT = re.compile(r"^(0|[1-9][0-9]*)%$")
+
+
+@dataclass
+class DeploymentStatus:
+    replicas: int = 0
+    updated_replicas: int = 0
+    ready_replicas: int = 0
+    available_replicas: int = 0
+    unavailable_replicas: int = 0
 
 
 @dataclass
@@ -30,13 +39,46 @@ class Deployment(Named):
     template_labels: dict[str, str]
     containers: list[Container]
     kind: str = "Deployment"
-    available: int = 0
-    pod_names: list[str] = field(default_factory=list)
+    strategy: str = "RollingUpdate"
+    max_surge: int | str = "25%"
+    max_unavailable: int | str = "25%"
+    min_ready_seconds: int = 0
+    revision_history_limit: int = 10
+    status: DeploymentStatus = field(default_factory=DeploymentStatus)
 
-    def template_hash(self) -> str:
-        text = repr((sorted(self.template_labels.items()), self.containers))
-        digest = hashlib.sha256(text.encode()).digest()
-        return "".join(SUFFIX_ALPHABET[b % len(SUFFIX_ALPHABET)] for b in digest[:10])
+    @property
+    def revision(self) -> int:
+        text = self.metadata.annotations.get(REVISION, "0")
+        return int(text) if text.isdigit() else 0
+
+
+def scaled_value(value: int | str, total: int, round_up: bool) -> int:
+    """intstr.GetScaledValueFromIntOrPercent: a count, or a percentage of `total`."""
+    if isinstance(value, int):
+        return value
+    percent = int(value[:-1])
+    whole, rest = divmod(percent * total, 100)
+    return whole + (1 if round_up and rest else 0)
+
+
+def fenceposts(deployment: Deployment) -> tuple[int, int]:
+    """deploymentutil.ResolveFenceposts: maxSurge rounds up, maxUnavailable down, and both
+    0 would never move, so maxUnavailable becomes 1."""
+    surge = scaled_value(deployment.max_surge, deployment.replicas, True)
+    unavailable = scaled_value(deployment.max_unavailable, deployment.replicas, False)
+    if surge == 0 and unavailable == 0:
+        unavailable = 1
+    return surge, unavailable
+
+
+def _check_int_or_percent(where: str, path: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValidationError(f"{where}: {path}: must be an integer or a percentage")
+    if isinstance(value, int) and value < 0:
+        raise ValidationError(f"{where}: {path}: must be greater than or equal to 0")
+    if isinstance(value, str) and not PERCENT.match(value):
+        raise ValidationError(f"{where}: {path}: a valid percent string must be a numeric "
+                              "string followed by an ending '%' (e.g. '1%',  or '93%')")
 
 
 def validate_deployment(deployment: Deployment) -> None:
@@ -44,56 +86,32 @@ def validate_deployment(deployment: Deployment) -> None:
     validate_name("deployment", deployment.name)
     where = f"deployment {deployment.key}"
     if deployment.replicas < 0:
-        raise ValidationError(f"{where}: replicas must be 0 or more")
+        raise ValidationError(f"{where}: spec.replicas: must be greater than or equal to 0")
     if not deployment.selector:
         raise ValidationError(f"{where}: spec.selector must name at least one label")
     if any(deployment.template_labels.get(k) != v for k, v in deployment.selector.items()):
-        raise ValidationError(f"{where}: spec.template labels must match spec.selector")
+        raise ValidationError(f"{where}: spec.template.metadata.labels: `selector` does not "
+                              "match template `labels`")
+    if deployment.strategy not in STRATEGIES:
+        raise ValidationError(f"{where}: spec.strategy.type: Unsupported value: "
+                              f"\"{deployment.strategy}\": supported values: "
+                              "\"Recreate\", \"RollingUpdate\"")
+    for path, value in (("spec.strategy.rollingUpdate.maxSurge", deployment.max_surge),
+                        ("spec.strategy.rollingUpdate.maxUnavailable",
+                         deployment.max_unavailable)):
+        _check_int_or_percent(where, path, value)
+    if isinstance(deployment.max_unavailable, str) and int(deployment.max_unavailable[:-1]) > 100:
+        raise ValidationError(f"{where}: spec.strategy.rollingUpdate.maxUnavailable: must not "
+                              "be greater than 100%")
+    if scaled_value(deployment.max_surge, 100, True) == 0 and \
+            scaled_value(deployment.max_unavailable, 100, False) == 0:
+        raise ValidationError(f"{where}: spec.strategy.rollingUpdate.maxUnavailable: may not "
+                              "be 0 when `maxSurge` is 0")
+    for path, value in (("spec.minReadySeconds", deployment.min_ready_seconds),
+                        ("spec.revisionHistoryLimit", deployment.revision_history_limit)):
+        if value < 0:
+            raise ValidationError(f"{where}: {path}: must be greater than or equal to 0")
     # validate_pod only reads the containers: the probe can share them
     probe = Pod(ObjectMeta("probe", deployment.metadata.namespace),
                 PodSpec(list(deployment.containers)))
     validate_pod(probe)
-
-
-class DeploymentController(Controller):
-    """Creates and deletes pods (through the API) until each Deployment has its replicas."""
-
-    name = "deployment-controller"
-
-    def __init__(self, api: ApiServer, rng) -> None:
-        super().__init__()
-        self.api = api
-        self.rng = rng
-
-    def start(self) -> None:
-        self.follow(self.api.watch("Deployment"), self.on_deployment)
-
-    def owned(self, deployment: Deployment) -> list[Pod]:
-        return self.api.indexed("Pod", "owner", (deployment.metadata.namespace, deployment.key))
-
-    def on_deployment(self, event: Event) -> None:
-        deployment = event.object
-        pods = sorted(self.owned(deployment), key=lambda p: p.metadata.created_at)
-        wanted = 0 if event.type == "DELETED" else deployment.replicas
-        for pod in reversed(pods[wanted:]):  # the newest go first
-            try:
-                self.api.delete("Pod", pod.metadata.namespace, pod.name)
-            except NotFound:
-                pass
-        template_hash = deployment.template_hash()
-        prefix = f"{deployment.name}-{template_hash}"
-        for _ in range(wanted - len(pods)):
-            name = self._fresh_name(deployment.metadata.namespace, prefix)
-            labels = dict(deployment.template_labels)
-            labels["pod-template-hash"] = template_hash
-            meta = ObjectMeta(name, deployment.metadata.namespace, labels=labels,
-                              annotations={OWNER_ANNOTATION: deployment.key})
-            # the pods share the stored Deployment's containers: the store never edits an
-            # object in place
-            self.api.create(Pod(meta, PodSpec(deployment.containers)), handed_over=True)
-
-    def _fresh_name(self, namespace: str, prefix: str) -> str:
-        while True:
-            suffix = "".join(self.rng.choice(SUFFIX_ALPHABET) for _ in range(5))
-            if self.api.peek("Pod", namespace, f"{prefix}-{suffix}") is None:
-                return f"{prefix}-{suffix}"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import yaml
 
 from playground.cluster.cluster import Cluster
-from playground.cluster.deployment import OWNER_ANNOTATION
 from playground.cluster.ingress import CONTROLLER_NAMESPACE, IngressBackend
+from playground.cluster.replicaset import REVISION
 from playground.cluster.service import SERVICE_CIDR
 
 KIND_CLUSTER = "kind"
@@ -43,7 +43,7 @@ def kind_config(cluster: Cluster) -> str:
               "networking": {"podSubnet": str(cluster.cluster_cidr),
                              "serviceSubnet": str(SERVICE_CIDR)},
               "nodes": nodes}
-    cilium = getattr(cluster.cni, "replaces_kube_proxy", False)
+    cilium = cluster.cni.replaces_kube_proxy
     wiring = "kindnet and kube-proxy are left out for it" if cilium else \
         "kind's own kindnet wires pods with ptp"
     head = (f"# kind config for the lab's {len(nodes)} nodes (the lab used the "
@@ -69,7 +69,7 @@ def _meta(obj, with_namespace: bool = True) -> dict:
         meta["namespace"] = obj.metadata.namespace
     if obj.metadata.labels:
         meta["labels"] = dict(obj.metadata.labels)
-    annotations = {k: v for k, v in obj.metadata.annotations.items() if k != OWNER_ANNOTATION}
+    annotations = {k: v for k, v in obj.metadata.annotations.items() if k != REVISION}
     if annotations:
         meta["annotations"] = annotations
     return meta
@@ -171,7 +171,7 @@ def manifests(cluster: Cluster) -> str:
     lab_names = [n.name for n in _nodes(cluster)]
     node_names = dict(zip(lab_names, kind_node_names(cluster), strict=True))
     pods = [p for p in cluster.pods() if _exported(p)
-            and OWNER_ANNOTATION not in p.metadata.annotations]
+            and not p.metadata.owner_references]
     deployments = [d for d in cluster.deployments_list() if _exported(d)]
     services = [s for s in cluster.services() if _exported(s)]
     ingresses = [i for i in cluster.ingresses() if _exported(i)]

@@ -18,6 +18,17 @@ class ValidationError(ValueError):
 
 
 @dataclass
+class OwnerReference:
+    """metadata.ownerReferences[]: who made the object (a ReplicaSet its pods), and so who
+    the garbage collector deletes it with."""
+
+    kind: str
+    name: str
+    uid: str
+    controller: bool = True
+
+
+@dataclass
 class ObjectMeta:
     name: str
     namespace: str = ""
@@ -27,6 +38,11 @@ class ObjectMeta:
     resource_version: int = 0
     created_at: float = 0.0
     deletion_requested: bool = False
+    owner_references: list[OwnerReference] = field(default_factory=list)
+    deletion_timestamp: float | None = None   # lab time the graceful deletion ends
+
+    def controller_ref(self) -> OwnerReference | None:
+        return next((ref for ref in self.owner_references if ref.controller), None)
 
 
 class Named:
@@ -109,11 +125,15 @@ class Node(Named):
         return ",".join(sorted(roles)) or "<none>"
 
 
+DEFAULT_GRACE_SECONDS = 30   # spec.terminationGracePeriodSeconds when not given
+
+
 @dataclass
 class PodSpec:
     containers: list[Container]
     node_name: str | None = None
     tolerations: list[Toleration] = field(default_factory=list)
+    termination_grace_period_seconds: int = DEFAULT_GRACE_SECONDS
 
 
 @dataclass
@@ -134,6 +154,15 @@ class Pod(Named):
 
     def ports(self) -> list[tuple[Container, ContainerPort]]:
         return [(c, p) for c in self.spec.containers for p in c.ports]
+
+    @property
+    def terminating(self) -> bool:
+        return self.metadata.deletion_timestamp is not None
+
+    @property
+    def ready(self) -> bool:
+        """The Ready condition: its containers run (the lab has no readiness probes)."""
+        return self.status.phase == "Running"
 
 
 def validate_name(kind: str, name: str, subdomain: bool = False) -> None:

@@ -58,6 +58,8 @@ class Endpoint:
     ready: bool = True
     node_name: str | None = None
     target: str | None = None  # the pod, NS/NAME
+    serving: bool = True        # its pod is ready, terminating or not
+    terminating: bool = False   # its pod is being deleted (its grace period)
 
 
 @dataclass

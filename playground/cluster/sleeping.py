@@ -36,9 +36,9 @@ class SleepingNodes:
 
     def restore_node(self, node: Node, bridge: bool) -> None:
         """Bring back a saved node with its name, addresses, pod CIDR, labels and taints,
-        asleep; `bridge`: its cni0 outlived its pods."""
+        asleep (the cloud controller gives it its public IP again if it is still free);
+        `bridge`: its cni0 outlived its pods."""
         ip, control_plane = self._check_restored_node(node)
-        node.status.external_ip = None   # the cloud controller gives it again
         self.node_ips[node.name] = ip
         self._used_ips.add(ip)
         self.sleeping[node.name] = SleepingNode(ip, control_plane, bridge, Sleeper(node.name))

@@ -67,6 +67,8 @@ def pods_table(cluster: Cluster, namespace: str | None, wide: bool,
         status = pod.status.phase
         if not running and pod.spec.node_name:
             status = "ContainerCreating"
+        if pod.terminating:
+            status = "Terminating"
         row = [pod.name, f"{total if running else 0}/{total}", status, "0",
                human_age(now - pod.metadata.created_at)]
         if wide:
@@ -113,17 +115,37 @@ def services_table(cluster: Cluster, namespace: str | None, wide: bool = False) 
                       header + ["SELECTOR"] if wide else header, row_of)
 
 
-def deployments_table(cluster: Cluster, namespace: str | None) -> str:
+def deployments_table(cluster: Cluster, namespace: str | None, wide: bool = False) -> str:
     now = cluster.network.clock
 
     def row_of(deployment) -> list[str]:
-        owned = cluster.owned_pods(deployment)
-        ready = sum(p.status.phase == "Running" for p in owned)
-        return [deployment.name, f"{ready}/{deployment.replicas}", str(len(owned)), str(ready),
-                human_age(now - deployment.metadata.created_at)]
+        status = deployment.status
+        row = [deployment.name, f"{status.ready_replicas}/{deployment.replicas}",
+               str(status.updated_replicas), str(status.available_replicas),
+               human_age(now - deployment.metadata.created_at)]
+        return row + _template_cells(deployment) if wide else row
 
+    header = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
     return namespaced(cluster.deployments_list(namespace), namespace,
-                      ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], row_of)
+                      header + ["CONTAINERS", "IMAGES", "SELECTOR"] if wide else header, row_of)
+
+
+def _template_cells(workload) -> list[str]:
+    return [",".join(c.name for c in workload.containers),
+            ",".join(c.image for c in workload.containers), _pairs(workload.selector)]
+
+
+def replicasets_table(cluster: Cluster, namespace: str | None, wide: bool = False) -> str:
+    now = cluster.network.clock
+
+    def row_of(rs) -> list[str]:
+        row = [rs.name, str(rs.replicas), str(rs.status.replicas), str(rs.status.ready_replicas),
+               human_age(now - rs.metadata.created_at)]
+        return row + _template_cells(rs) if wide else row
+
+    header = ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
+    return namespaced(cluster.replica_sets(namespace), namespace,
+                      header + ["CONTAINERS", "IMAGES", "SELECTOR"] if wide else header, row_of)
 
 
 def ingresses_table(cluster: Cluster, namespace: str | None) -> str:

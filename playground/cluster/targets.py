@@ -1,5 +1,5 @@
 """Turn what a user types (pod/web-1, pod/app:sidecar, node/kind-worker, 10.244.1.3)
-into a place to send from or an address to send to."""
+into a place to send from or an address to send to; legs.py sends between them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from ipaddress import IPv4Address
 from playground.cluster.cloud import INTERNET_HOST, INTERNET_NAMESPACE
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.controllers.kubelet import pod_namespace_name
-from playground.cluster.ingress import choose, is_controller
 from playground.cluster.objects import Pod
 
 FORMS = ("pod/NAME[:CONTAINER], pod/NAMESPACE/NAME, node/NAME, svc/NAME[:PORT], "
@@ -117,55 +116,3 @@ def _service(cluster: Cluster, rest: str, spec: str, namespace: str | None) -> T
             raise ClusterError(f"service {service.key} has no port {port_text!r} ({ports})")
     return Target("", "", IPv4Address(service.spec.cluster_ip), spec, port=port,
                   protocols=declared)
-
-
-# the smallest IP length of each kind of packet: IPv4 header plus the bare L4 header
-SMALLEST = {"tcp": 40, "udp": 28, "icmp": 28}
-
-
-def send(cluster: Cluster, src: str, dst: str, proto: str = "tcp", port: int | None = None,
-         namespace: str | None = None, size: int | None = None, df: bool = False):
-    """Send from one target to another, as its container or process would; returns the Trace.
-    `size` is the IP length in bytes; `df` sets Don't Fragment."""
-    if port is not None and not 1 <= port <= 65535:
-        raise ClusterError(f"port {port} is out of range: use 1-65535")
-    if size is not None and not SMALLEST.get(proto, 20) <= size <= 65535:
-        raise ClusterError(f"size {size} is out of range: a {proto} packet is "
-                           f"{SMALLEST.get(proto, 20)}-65535 bytes")
-    source = resolve(cluster, src, namespace)
-    if not source.namespace:
-        raise ClusterError(f"{src}: no pod or node in the lab has the address {source.ip}; "
-                           "a packet needs a place to start from")
-    target = resolve(cluster, dst, namespace)
-    port = port if port is not None else target.default_port(proto)
-    owner = source.owner or (source.pod.spec.containers[0].name if source.pod else "process")
-    return cluster.network.send(source.namespace, target.ip, proto, port, owner=owner,
-                                size=size, df=df)
-
-
-@dataclass(frozen=True, slots=True)
-class ProxiedLeg:
-    """The ingress controller's own connection to the backend it chose."""
-
-    why: str
-    service: str
-    trace: object
-
-
-def follow_ingress(cluster: Cluster, trace, host: str, path: str) -> ProxiedLeg | None:
-    """If the trace ended in an ingress controller, route the request as it would and send
-    its second connection, from the controller pod to the backend Service."""
-    if trace.verdict != "delivered" or not trace.delivered_to.namespace.startswith("pod/"):
-        return None
-    _, namespace, name = trace.delivered_to.namespace.split("/")
-    pod = cluster.api.peek("Pod", namespace, name)
-    if pod is None or not is_controller(pod):
-        return None
-    route = choose(cluster.ingresses(), host, path)
-    if route is None:
-        raise ClusterError(f"no Ingress rule matches host {host!r} and path {path!r}: the "
-                           "controller would answer 404")
-    backend_ns = route.ingress.metadata.namespace
-    spec = f"svc/{backend_ns}/{route.backend.service}:{route.backend.port}"
-    leg = send(cluster, f"pod/{namespace}/{name}", spec)
-    return ProxiedLeg(route.why, spec, leg)

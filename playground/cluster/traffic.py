@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster
-from playground.cluster.targets import send
+from playground.cluster.legs import send
 
 
 @dataclass

@@ -21,7 +21,11 @@ class PodAttachment:
 
 class CniPlugin(Protocol):
     name: str
-    routing: str  # which node agent routes to other nodes' pods: "kindnet" or "flannel"
+    # which node agents route to other nodes' pods: a recipe of playground.cluster.routing
+    routing: str
+    # the plugin's own agents serve Services, so no kube-proxy runs beside it and a cluster
+    # with it takes no proxy mode (Cilium's kube-proxy replacement)
+    replaces_kube_proxy: bool
 
     def setup_node(self, network: Network, node_ns: Namespace, pod_cidr: IPv4Network) -> None:
         """Prepare the node once its pod CIDR is known."""

@@ -23,6 +23,7 @@ def _default_route(pod_cidr: IPv4Network) -> Route:
 class BridgePlugin:
     name = "bridge"
     routing = "kindnet"  # who routes to the other nodes' pod CIDRs
+    replaces_kube_proxy = False
 
     def mtu(self, node_ns: Namespace) -> int:
         """The MTU of cni0 and the pods' veths (the plugin's `mtu`, default the link's)."""

@@ -11,6 +11,7 @@ from playground.net.route import Route
 class PtpPlugin:
     name = "ptp"
     routing = "kindnet"
+    replaces_kube_proxy = False
 
     def setup_node(self, network, node_ns, pod_cidr: IPv4Network) -> None:
         node_ns.sysctl["net.ipv4.ip_forward"] = "1"

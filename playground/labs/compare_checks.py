@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playground.dataplanes import Comparison
+from playground.dataplanes import SideBySide
 from playground.labs.checks import address_of, place_of
 from playground.net.align import ONLY_LEFT, ONLY_RIGHT
 from playground.session.lab import Lab
 
-ComparisonPredicate = Callable[[Comparison], bool]
+ComparisonPredicate = Callable[[SideBySide], bool]
 
 
 def compared(lab: Lab, src: str, dst: str, plane: str,
@@ -25,13 +25,13 @@ def compared(lab: Lab, src: str, dst: str, plane: str,
 
 # conditions on one comparison
 
-def same_end(c: Comparison) -> bool:
+def same_end(c: SideBySide) -> bool:
     """Both walks delivered the packet to the same socket in the same place."""
     return c.left_trace.verdict == "delivered" and \
         c.left_trace.delivered_to == c.right_trace.delivered_to
 
 
-def delivered_on_both(c: Comparison) -> bool:
+def delivered_on_both(c: SideBySide) -> bool:
     """Both walks ended at a socket, not necessarily the same one (another dataplane may
     pick another endpoint)."""
     return c.left_trace.verdict == c.right_trace.verdict == "delivered"
@@ -50,7 +50,7 @@ def only_on_left(event: str, rewriting: bool = False) -> ComparisonPredicate:
                          and (r.left.rewrote or not rewriting) for r in c.rows)
 
 
-def same_translation(c: Comparison) -> bool:
+def same_translation(c: SideBySide) -> bool:
     """A nat rule rewrote the packet on both sides, by the same rule to the same address."""
     return any(r.paired and r.left.table == "nat" and r.left.rewrote and r.right.rewrote
                and "rule" not in r.differs and "rewrite" not in r.differs for r in c.rows)

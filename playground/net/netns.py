@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from playground.net.conntrack import Conntrack
+from playground.net.hooks import HookTable
 from playground.net.ipset import IpSets, set_references
 from playground.net.ipvs import Ipvs
 from playground.net.link import Bridge, Device, Loopback
 from playground.net.netfilter import Netfilter
 from playground.net.route import Nexthop, Route, RouteError, RouteTable
+from playground.net.walk import ipvs as ipvs_hooks
+from playground.net.walk.nf import NEW_HOOKS
 
 ANY = IPv4Address("0.0.0.0")
 SCOPE_VALUES = {"global": 0, "link": 253, "host": 254}
@@ -104,6 +107,7 @@ class Namespace:
         self.permanent_neighbours: set[IPv4Address] = set()  # `nud permanent`: never ARPed
         self.sockets: list[Socket] = []
         self.netfilter = Netfilter()
+        self.hooks: HookTable = NEW_HOOKS  # shared until this namespace registers its own
         self.conntrack = Conntrack()
         self.force_conntrack = False
         self.cgroup = None  # the cgroup v2 its processes run in, if BPF programs watch it
@@ -274,7 +278,18 @@ class Namespace:
         if self.ipvs is None:
             self.ipvs = Ipvs()
             self.sysctl.setdefault("net.ipv4.vs.conntrack", "0")
+            ipvs_hooks.register(self.own_hooks())
         return self.ipvs
+
+    def own_hooks(self) -> HookTable:
+        """This namespace's own hook table (a copy of the shared one the first time)."""
+        if self.hooks.shared:
+            self.hooks = self.hooks.copy()
+        return self.hooks
+
+    def register_hook(self, hook: str, priority: int, name: str, fn) -> None:
+        """nf_register_net_hook: run `fn` at `hook` in this namespace, by `priority`."""
+        self.own_hooks().register(hook, priority, name, fn)
 
     def ipset_list(self, name: str | None = None) -> str:
         """`ipset list [NAME]`, with each set's references from this namespace's rules."""

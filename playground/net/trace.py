@@ -29,7 +29,9 @@ class Hop:
     role: str = "packet"
     program: str | None = None  # the eBPF program that acted: name (section)
     map_entry: str | None = None  # the BPF map entry that decided
-
+    src_mac: str | None = None  # the frame's MACs as it crossed the device (None: no frame)
+    dst_mac: str | None = None
+    time: float = 0.0  # the lab clock (seconds) when the hop happened
 
     @property
     def rewrote(self) -> bool:
@@ -53,6 +55,9 @@ class Hop:
             "conntrack": self.conntrack,
             "program": self.program,
             "map_entry": self.map_entry,
+            "src_mac": self.src_mac,
+            "dst_mac": self.dst_mac,
+            "time": self.time,
             "packet_before": self.packet_before.to_dict(),
             "packet_after": self.packet_after.to_dict(),
         }

@@ -32,6 +32,7 @@ class IpvsProxy(Controller):
         self.name = f"kube-proxy/{node}"
         self.owned: dict[str, set[str]] = {"nat": set(), "filter": set()}
         self.udp_endpoints: set[str] = set()
+        self.synced_addresses: list[IPv4Address] | None = None   # NodePorts listen there
 
     def start(self) -> None:
         ns = self.ns
@@ -45,10 +46,26 @@ class IpvsProxy(Controller):
                 ns.ipsets.create(name, set_type, comment)
         self.follow(self.api.watch("Service"), self.on_change)
         self.follow(self.api.watch("EndpointSlice"), self.on_change)
+        # a pod wired here may have brought a new node address (cni0 on the first one)
+        self.follow(self.api.watch("Pod", node=self.node, replay=False), self.on_local_pod)
         self.sync()
 
     def on_change(self, event: Event) -> None:
         self.sync()
+
+    def on_local_pod(self, event: Event) -> None:
+        self.sync_if_addresses_changed()
+
+    def drain(self) -> None:
+        """Catch up now (a node built on demand); its pods were wired without an event."""
+        super().drain()
+        self.sync_if_addresses_changed()
+
+    def sync_if_addresses_changed(self) -> None:
+        """The proxier lists the node's addresses on every sync (its periodic one too), so a
+        NodePort comes to listen on an address the node gained since."""
+        if self.node_addresses() != self.synced_addresses:
+            self.sync()
 
     def node_addresses(self) -> list[IPv4Address]:
         """Where NodePorts listen: every address of the node but loopback and kube-ipvs0."""
@@ -58,7 +75,8 @@ class IpvsProxy(Controller):
         slices: dict[str, list] = {}
         for slice_ in self.api.list("EndpointSlice"):
             slices.setdefault(slice_.service, []).append(slice_)
-        state = node_state(self.api.list("Service"), slices, self.node, self.node_addresses(),
+        self.synced_addresses = self.node_addresses()
+        state = node_state(self.api.list("Service"), slices, self.node, self.synced_addresses,
                            self.cluster_cidr)
         self._addresses(state.addresses)
         self._servers(state.servers)

@@ -1,17 +1,42 @@
-"""The Service proxies a lab can run, by the name `--proxy-mode` takes."""
+"""The Service proxies a lab can run, by the name `--proxy-mode` takes (a new mode: its
+module and one line in PROXY_MODES)."""
 
 from __future__ import annotations
 
+from playground.cluster.recipe import Recipe, Wiring
+from playground.net.netns import Namespace
 from playground.proxy.iptables import KubeProxy
 from playground.proxy.ipvs import IpvsProxy
+from playground.proxy.service_table import ServiceTable
+from playground.registry import Registry
 
-PROXY_MODES = {"iptables": KubeProxy, "ipvs": IpvsProxy}
+
+class IptablesMode(Recipe):
+    """kube-proxy in iptables mode: the service chains computed once for the cluster (a
+    controller of derived state) and, on every node, the agent that shows them."""
+
+    name = "iptables"
+
+    def __init__(self, wiring: Wiring) -> None:
+        super().__init__(wiring)
+        self.table = ServiceTable(wiring.api, wiring.cluster_cidr)
+
+    def derived_controllers(self) -> list:
+        return [self.table]
+
+    def node_agents(self, node: str, ns: Namespace) -> list:
+        w = self.wiring
+        return [KubeProxy(w.api, node, ns, w.cluster_cidr, self.table)]
 
 
-def proxy_class(mode: str):
-    """The controller kube-proxy runs as on every node in this mode."""
-    try:
-        return PROXY_MODES[mode]
-    except KeyError:
-        raise ValueError(f"proxy mode {mode!r}: choose one of "
-                         f"{', '.join(PROXY_MODES)}") from None
+class IpvsMode(Recipe):
+    """kube-proxy in IPVS mode: every node's proxier syncs its own virtual servers."""
+
+    name = "ipvs"
+
+    def node_agents(self, node: str, ns: Namespace) -> list:
+        w = self.wiring
+        return [IpvsProxy(w.api, node, ns, w.cluster_cidr)]
+
+
+PROXY_MODES = Registry("proxy mode", {"iptables": IptablesMode, "ipvs": IpvsMode})

@@ -14,19 +14,6 @@ from dataclasses import dataclass, field
 
 from playground.net.trace import Trace
 
-PACKET_COMMANDS = ("trace", "reply", "traffic")
-NODE_COMMANDS = ("sysctl", "ip")
-
-
-def is_replayable(words: list[str]) -> bool:
-    """Commands whose effect lives in the dataplane, not in an API object."""
-    if not words:
-        return False
-    if words[0] == "ip":
-        return len(words) > 2 and words[1] in ("route", "r", "ro") and words[2] in (
-            "add", "del", "delete", "replace")
-    return words[0] in PACKET_COMMANDS or (words[0] == "sysctl" and "-w" in words)
-
 
 @dataclass
 class Action:
@@ -37,6 +24,7 @@ class Action:
     # the random state before it, always: a comparison sends the same packet again from it
     start: tuple | None = field(default=None, compare=False, repr=False)
     traces: list[Trace] = field(default_factory=list, compare=False, repr=False)
+    legs: list = field(default_factory=list, compare=False, repr=False)  # with what chose each
 
     @property
     def words(self) -> list[str]:
@@ -55,8 +43,9 @@ class Journal:
                       start=state)
 
     def commit(self, action: Action, line: str, selected: str | None, rng: random.Random,
-               traces: list[Trace]) -> None:
+               traces: list[Trace], legs: list | None = None) -> None:
         action.line, action.selected, action.traces = line, selected, traces
+        action.legs = list(legs or [])
         self.actions.append(action)
         self._rng_after_last = rng.getstate()
 

@@ -3,13 +3,13 @@ lives in the dataplane), a lesson's progress and the app's layout."""
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 
 from playground.cluster.cluster import Cluster
-from playground.session.journal import Action, Journal, is_replayable
+from playground.commands.table import find
+from playground.session.journal import Action, Journal
 from playground.session.layout import check_layout
-from playground.shell import Shell, ShellResult
+from playground.shell import Shell, ShellError, ShellResult, split
 
 
 @dataclass
@@ -38,17 +38,17 @@ class Lab:
     async def run(self, line: str, selected: str | None = None) -> ShellResult:
         """Run a command-line command; the replayable ones go into the journal."""
         try:
-            words = shlex.split(line)
-        except ValueError:
-            words = []
+            command = find(split(line))
+        except ShellError:
+            command = None  # the shell says why
         network = self.cluster.network
-        action = self.journal.begin(network.rng, network.clock) if is_replayable(words) else None
+        action = self.journal.begin(network.rng, network.clock) \
+            if command is not None and command.replayed else None
         result = await self.shell.run(line, selected)
         if action is not None:
-            node_tool = words[0] in ("ip", "sysctl")
             traces = result.traces or ([result.trace] if result.trace else [])
-            self.journal.commit(action, line, selected if node_tool else None, network.rng,
-                                traces)
+            self.journal.commit(action, line, selected if command.selection else None,
+                                network.rng, traces, result.legs)
         return result
 
     async def close(self) -> None:

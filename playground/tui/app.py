@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static, Tree
 from playground.cluster.cilium_views import bpf_panel
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.lab import build_default_lab
+from playground.commands.table import find
 from playground.dataplanes import compare_line
 from playground.labs.catalogue import LESSONS
 from playground.labs.lesson import finished, tick
@@ -31,7 +32,7 @@ from playground.session.lab import Lab
 from playground.shell import ShellError
 from playground.timefmt import iptables_date
 from playground.tui.compare_view import CompareForm, CompareScreen, playing_trace
-from playground.tui.completion import CommandSuggester
+from playground.tui.completion import CommandSuggester, matches
 from playground.tui.describe import describe
 from playground.tui.forms import (
     AddMenu,
@@ -45,6 +46,7 @@ from playground.tui.forms import (
 from playground.tui.help import HelpScreen
 from playground.tui.lab_files import LessonPicker, OpenDialog, RestoreDialog, SaveDialog
 from playground.tui.loading import LoadingScreen
+from playground.tui.palette import system_commands
 from playground.tui.player import Player
 from playground.tui.send import SendForm
 from playground.tui.topology import Marks
@@ -59,7 +61,6 @@ from playground.tui.widgets.timeline import HopFilter, Timeline, parse_key
 from playground.tui.widgets.topology_view import TopologyView
 
 SMALL = (110, 34)  # below this width or height the panes are packed tighter
-APP_COMMANDS = ("save", "open", "lesson", "compare")  # on the lab as a whole, not inside it
 
 
 class PlaygroundApp(App):
@@ -109,7 +110,6 @@ class PlaygroundApp(App):
         self.player = Player()
         self.selected: str | None = None
         self.output = ""  # the last command's answer, shown until the selection moves
-        self.history_at = 0
         self.hop_filter = HopFilter()
         self.follow_packet = False  # the inspector shows the packet's namespace, not the cursor
         self.compared: CompareScreen | None = None  # made by the compare form, shown once it closes
@@ -141,7 +141,9 @@ class PlaygroundApp(App):
                 yield HopDetail(id="detail")
         yield CommandInput(placeholder="kubectl get pods -o wide · trace pod/client svc/web · "
                                        "iptables-save -t nat   (Tab completes, ↑ history)",
-                           id="command", suggester=CommandSuggester(lambda: self.cluster))
+                           id="command", suggester=CommandSuggester(lambda: self.cluster),
+                           matches=lambda line: matches(line, self.cluster) if self.cluster
+                           else [])
         yield Static(id="error")
         yield Footer()
 
@@ -201,9 +203,12 @@ class PlaygroundApp(App):
     def _take_lab(self, lab: Lab) -> None:
         """Show this lab: its packets so far, its lesson, the layout it was saved with."""
         self.lab, self.player = lab, Player()
+        box = self.query_one("#command", CommandInput)
+        for action in lab.history:  # a loaded lab's journal, as if typed
+            box.remember(action.line)
         for action in lab.history:
             if action.traces:
-                self.player.load(action.traces, action.line)
+                self.player.load(action.traces, action.line, action.legs)
         self._reload_timeline()
         layout = lab.layout
         self.selected = str(layout.get("selected", "node/kind-worker"))
@@ -301,11 +306,17 @@ class PlaygroundApp(App):
     # the command line
 
     def action_command_line(self) -> None:
-        box = self.query_one("#command", Input)
+        box = self.query_one("#command", CommandInput)
         box.display = True
-        box.value = ""
-        self.history_at = len(self.lab.shell.history) if self.lab else 0
+        box.open()
         box.focus()
+
+    def type_command(self, text: str) -> None:
+        """The command line, open with this already typed (the palette's `:` commands)."""
+        self.action_command_line()
+        box = self.query_one("#command", CommandInput)
+        box.value = text
+        box.cursor_position = len(text)
 
     def on_key(self, event: events.Key) -> None:
         if event.key == "escape" and self.query_one("#search", Input).has_focus:
@@ -320,13 +331,6 @@ class PlaygroundApp(App):
             self.query_one("#error").display = False
             self.query_one("#objects").focus()
             event.stop()
-        elif event.key in ("up", "down") and self.lab.shell.history:
-            history = self.lab.shell.history
-            step = -1 if event.key == "up" else 1
-            self.history_at = max(0, min(len(history), self.history_at + step))
-            box.value = history[self.history_at] if self.history_at < len(history) else ""
-            box.cursor_position = len(box.value)
-            event.stop()
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "search":
@@ -338,6 +342,7 @@ class PlaygroundApp(App):
         line = event.value.strip()
         event.input.value = ""
         if line:
+            event.input.remember(line)  # failed or not, up brings it back
             await self.run_line(line)
         if not self.query_one("#error", Static).display:
             event.input.display = False
@@ -366,9 +371,9 @@ class PlaygroundApp(App):
 
     async def _run_lines(self, lines: list[str]) -> str | None:
         for line in lines:
-            words = line.split()
-            if words and words[0] in APP_COMMANDS:
-                problem = await self._app_command(words[0], line)
+            command = find(line.split())
+            if command is not None and command.run is None:  # on the lab as a whole
+                problem = await self._app_command(command.name, line)
                 if problem:
                     return problem
                 continue
@@ -380,7 +385,7 @@ class PlaygroundApp(App):
             if result.replaced:
                 self._take_lab(Lab(self.lab.shell.cluster))  # a new lab, history and all
             if result.traces:
-                self.play(result.traces, line)
+                self.play(result.traces, line, result.legs)
             if result.output and not result.traces:
                 self.output = result.output
             if result.changed:
@@ -531,8 +536,8 @@ class PlaygroundApp(App):
 
     # packets
 
-    def play(self, traces, label: str = "") -> None:
-        self.player.load(traces, label)
+    def play(self, traces, label: str = "", legs=None) -> None:
+        self.player.load(traces, label, legs)
         self.follow_packet = True
         self._reload_timeline()
         self.refresh_view()
@@ -663,46 +668,4 @@ class PlaygroundApp(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        commands = [
-            ("Send a packet", "Pick a source and a destination (s)", self.action_send),
-            ("Trace the reply", "Answer the last packet (r)", self.action_reply),
-            ("Command line", "kubectl, trace, ip route, iptables-save ... (:)",
-             self.action_command_line),
-            ("Add a node", "A machine joins the node network",
-             lambda: self.action_add_form("node")),
-            ("Add a pod", "One pod, on a node or the scheduler's choice",
-             lambda: self.action_add_form("pod")),
-            ("Add a Deployment", "Pods kept at a replica count",
-             lambda: self.action_add_form("deployment")),
-            ("Create a Service", "ClusterIP, NodePort or LoadBalancer",
-             lambda: self.action_add_form("service")),
-            ("Create an Ingress", "HTTP routing by host and path",
-             lambda: self.action_add_form("ingress")),
-            ("Delete the selected object", "Node, pod, Deployment, Service, Ingress (x)",
-             self.action_delete),
-            ("Scale a Deployment", "Change its replica count (c)", self.action_scale),
-            ("Run the traffic generator", "Many connections, counted per endpoint (t)",
-             self.action_traffic),
-            ("Compare dataplanes", "This packet through another CNI or proxy mode too, "
-             "side by side (d)", self.action_compare),
-            ("New lab", "Start again, with the bridge, ptp, vxlan or cilium CNI (ctrl+n)",
-             self.action_new_lab),
-            ("Save the lab", "To its file, or ask for one (ctrl+s)", self.action_save),
-            ("Save the lab as", "To a new file", self.action_save_as),
-            ("Open a lab", "A lab file, e.g. one of saves/ (ctrl+o)", self.action_open),
-            ("Guided labs", "A lesson with tasks that tick as you do them (ctrl+l)",
-             self.action_lessons),
-            ("Show a hint", "For the next task of the guided lab (h)", self.action_hint),
-            ("Show or hide the topology", "The drawn lab with the packet on it (v)",
-             self.action_toggle_topology),
-            ("Zoom the topology", "Show veths and bridge ports (z)", self.action_zoom),
-            ("Filter the hops", "By node, event and verdict (f)", self.action_filter),
-            ("Search the tab", "Find text in routes, rules or conntrack (/)",
-             self.action_search),
-            ("Step forward", "Move the packet one hop (→)", self.action_step),
-            ("Step back", "Move the packet back one hop (←)", self.action_back),
-            ("Play / pause", "Animate the packet (space)", self.action_play),
-            ("Help", "Keys and commands (?)", self.action_help),
-        ]
-        for title, help_text, callback in commands:
-            yield SystemCommand(title, help_text, callback)
+        yield from system_commands(self)

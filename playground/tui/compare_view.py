@@ -11,12 +11,12 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Select, Static
 
 from playground.cluster.dataplane import Dataplane, choices
-from playground.dataplanes import Comparison
+from playground.dataplanes import SideBySide
 from playground.net.align import DIFFERS, ONLY_LEFT, ONLY_RIGHT, SAME, Row, outcome
 from playground.net.align_text import GUTTER, devices
 from playground.net.trace import Hop, Trace
 from playground.tui.forms import FormScreen, _chosen, field
-from playground.tui.player import Player
+from playground.tui.player import Decision, Player
 from playground.tui.widgets.hop_detail import HopDetail
 
 STATUS_STYLE = {SAME: "", DIFFERS: "bold yellow", ONLY_LEFT: "bold cyan",
@@ -28,10 +28,12 @@ STATUS_WORDS = {SAME: "the same on both", DIFFERS: "taken differently",
 
 def playing_trace(player: Player) -> Trace | None:
     """The leg (packet, reply, proxied connection) the hop on screen belongs to."""
-    start = 0
+    start, chosen = 0, False
     for trace in player.traces:
-        if start <= player.index < start + len(trace.hops):
-            return trace
+        if chosen or start <= player.index < start + len(trace.hops):
+            if not isinstance(trace, Decision):
+                return trace
+            chosen = True  # on the choice of a leg: that leg
         start += len(trace.hops)
     return None
 
@@ -87,7 +89,7 @@ class CompareScreen(ModalScreen):
                 Binding("left,p", "step(-1)", "Back", key_display="←"),
                 Binding("d", "next_difference", "Next difference")]
 
-    def __init__(self, comparison: Comparison, hop: Hop | None = None) -> None:
+    def __init__(self, comparison: SideBySide, hop: Hop | None = None) -> None:
         super().__init__()
         self.comparison = comparison
         rows = comparison.rows

@@ -4,10 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from playground.cluster.legs import Leg
 from playground.net.trace import Hop, Trace
 
 SPEEDS = (2.0, 1.0, 0.5, 0.25, 0.1)  # seconds per hop
 KEPT_RUNS = 20  # older packets leave the timeline
+
+
+@dataclass(slots=True)
+class Decision(Trace):
+    """What chose where a leg goes (an Ingress rule), as a hop of its own where it was
+    chosen; a pause in the walk, not a packet of the journal."""
+
+
+def decision(leg: Leg, before: Trace) -> Decision:
+    """At the proxy the packet before was delivered to: which rule matched, which backend.
+    The request is not changed by choosing, so the hop's packet is the one that arrived."""
+    where, packet = before.delivered_to.namespace, before.delivered_packet
+    # numbered 0: it comes before hop 1 of the connection the proxy then opens
+    hop = Hop(0, where, "ingress", f"{leg.why} → backend {leg.service}", packet, packet)
+    return Decision(where, packet, [hop], "delivered", leg.why)
+
+
+def with_decisions(legs: list[Leg]) -> list[Trace]:
+    """The legs' traces, each chosen leg led by the hop that chose it."""
+    traces: list[Trace] = []
+    for leg in legs:
+        if leg.why and traces:
+            traces.append(decision(leg, traces[-1]))
+        traces.append(leg.trace)
+    return traces
 
 
 @dataclass
@@ -53,10 +79,12 @@ class Player:
     def seconds_per_hop(self) -> float:
         return SPEEDS[self.speed_index]
 
-    def load(self, traces: list[Trace], label: str = "") -> None:
-        """A new packet: it becomes the one that plays, from its first hop."""
+    def load(self, traces: list[Trace], label: str = "", legs: list[Leg] | None = None) -> None:
+        """A new packet: it becomes the one that plays, from its first hop. With `legs`, a
+        leg that something chose is led by a hop of that choice."""
         self.sent += 1
-        self.runs = [*self.runs, Run(self.sent, label, list(traces))][-KEPT_RUNS:]
+        shown = with_decisions(legs) if legs else list(traces)
+        self.runs = [*self.runs, Run(self.sent, label, shown)][-KEPT_RUNS:]
         self.run, self.index, self.playing = len(self.runs) - 1, 0, False
 
     def step(self) -> bool:

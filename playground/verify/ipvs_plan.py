@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from playground.net.netns import Namespace
-from playground.verify.materialise import Command, in_ns
+from playground.verify.command import Command, in_ns
 
 IPVS_TOOLS = ("ipvsadm", "ipset")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from dataclasses import dataclass
 
 from playground.net.link import Bridge, Dummy, Ethernet, Loopback, Veth
@@ -18,6 +17,8 @@ from playground.net.network import Network
 from playground.net.route import Route
 from playground.net.vxlan import Vxlan
 from playground.timefmt import iptables_date
+from playground.verify.command import Command, in_ns
+from playground.verify.ipvs_plan import ipvs_commands
 
 # Two runs at once (two checkouts testing) each need their own namespace names.
 PREFIX = os.environ.get("K8S_PLAYGROUND_VERIFY_PREFIX", "kpv-")
@@ -34,20 +35,6 @@ ASSUMED_SYSCTLS = ("net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_fi
                    "net.ipv4.icmp_ratelimit=0")
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
-    """One command line, with what it reads on standard input (iptables-restore's rules)."""
-
-    argv: tuple[str, ...]
-    stdin: str | None = None
-
-    def shell(self) -> str:
-        line = shlex.join(self.argv)
-        if self.stdin is None:
-            return line
-        return f"{line} <<'RULES'\n{self.stdin}RULES"
-
-
 def linux_name(model_name: str) -> str:
     """`pod/default/web-1` → `kpv-pod_default_web-1` (Kubernetes names never hold `_`)."""
     return PREFIX + model_name.replace("/", "_")
@@ -55,10 +42,6 @@ def linux_name(model_name: str) -> str:
 
 def segment_namespace(segment: str) -> str:
     return f"{PREFIX}segment_{segment}"
-
-
-def in_ns(ns: str, *argv: str, stdin: str | None = None) -> Command:
-    return Command(("ip", "netns", "exec", ns, *argv), stdin)
 
 
 def ip(ns: str, *argv: str) -> Command:
@@ -96,8 +79,6 @@ def plan(network: Network) -> Plan:
                          "(the cilium CNI); the kernel check builds labs with ip, sysctl and "
                          "iptables only and cannot load eBPF, so this lab cannot be checked "
                          "or exported as a script (README: Fidelity)")
-    from playground.verify.ipvs_plan import ipvs_commands  # it builds on this module's Command
-
     namespaces = [linux_name(name) for name in network.namespaces]
     segments = [segment_namespace(name) for name in network.segments]
     commands = [Command(("ip", "netns", "add", name)) for name in namespaces + segments]

@@ -10,7 +10,7 @@ import pytest
 
 from playground.cluster.codec import DecodeError, encode
 from playground.cluster.columns import decode_tables, encode_tables, tables_from_maps
-from playground.cluster.deployment import Deployment
+from playground.cluster.deployment import Deployment, DeploymentStatus
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.objects import (
     Container,
@@ -70,7 +70,7 @@ def objects() -> list:
         pod("client", "n1", "10.244.0.99", [Container("client", "curl")]),
         pod("tolerant", "n1", "10.244.0.98", deletion_requested=True),
         Deployment(ObjectMeta("web", "default"), 6, {"app": "web"}, {"app": "web"}, WEB,
-                   available=6, pod_names=["web-0"]),
+                   status=DeploymentStatus(6, 6, 6, 6)),
         Ingress(ObjectMeta("shop", "default"),
                 [IngressRule([IngressPath(IngressBackend("web", "http"), "/blog")], "a.test")],
                 IngressBackend("web", 80)),

@@ -5,8 +5,8 @@ import json
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.controllers.flannel import BACKEND_DATA, PUBLIC_IP
+from playground.cluster.legs import send
 from playground.cluster.objects import Container
-from playground.cluster.targets import send
 from playground.net.iplink import bridge_fdb_show, ip_neigh_show
 
 A = IPv4Address

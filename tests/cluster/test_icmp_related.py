@@ -2,9 +2,9 @@
 
 from ipaddress import IPv4Network
 
+from playground.cluster.legs import send
 from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.service import ServicePort
-from playground.cluster.targets import send
 
 
 async def test_an_error_about_a_masqueraded_flow_is_related_not_new(lab):

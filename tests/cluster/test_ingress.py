@@ -10,9 +10,9 @@ from playground.cluster.ingress import (
     IngressRule,
     choose,
 )
+from playground.cluster.legs import follow_ingress, send
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta
 from playground.cluster.service import ServicePort
-from playground.cluster.targets import follow_ingress, send
 
 
 def rule(host, *paths):

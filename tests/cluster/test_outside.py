@@ -2,9 +2,9 @@
 
 from ipaddress import IPv4Address
 
+from playground.cluster.legs import send
 from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.service import ServicePort
-from playground.cluster.targets import send
 
 A = IPv4Address
 

@@ -5,8 +5,8 @@ from ipaddress import IPv4Address
 import pytest
 
 from playground.cluster.cluster import ClusterError
+from playground.cluster.legs import send
 from playground.cluster.objects import Container, ContainerPort
-from playground.cluster.targets import send
 
 
 def test_default_lab_places_pods_as_documented(lab):

@@ -5,8 +5,8 @@ from ipaddress import IPv4Address
 import pytest
 
 from playground.cluster.cluster import ClusterError
+from playground.cluster.legs import send
 from playground.cluster.service import ServicePort
-from playground.cluster.targets import send
 
 A = IPv4Address
 

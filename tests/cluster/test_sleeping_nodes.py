@@ -7,7 +7,7 @@ import pytest
 from playground.cluster.lab import build_default_lab, web
 from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
 from playground.net.ipvsadm import ipvsadm
-from playground.net.netfilter import _validate
+from playground.net.netfilter.commands import validate_table
 from playground.saves import load_lab, save_lab
 from playground.session.lab import Lab
 
@@ -58,7 +58,7 @@ async def test_every_woken_node_and_pod_is_as_saved(cni, proxy_mode, tmp_path):
         for node in loaded.cluster.nodes():   # the agents' own rules skip the loop check:
             tables = loaded.cluster.node_namespace(node.name).netfilter.tables
             for table in tables.values():     # the whole table passes it all the same
-                _validate(table)
+                validate_table(table)
     finally:
         await loaded.close()
         await cluster.stop()

@@ -7,8 +7,8 @@ import pytest
 
 from playground.cluster.cilium_views import cilium_view
 from playground.cluster.lab import build_default_lab, web
+from playground.cluster.legs import send
 from playground.cluster.service import ServicePort
-from playground.cluster.targets import send
 from playground.net.packet import ICMP_DEST_UNREACH, PORT_UNREACHABLE
 
 A = IPv4Address

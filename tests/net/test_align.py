@@ -2,8 +2,8 @@
 
 from ipaddress import IPv4Address
 
+from playground.cluster.legs import send
 from playground.cluster.service import ServicePort
-from playground.cluster.targets import send
 from playground.net.align import (
     DIFFERS,
     ONLY_LEFT,

@@ -8,7 +8,7 @@ from ipaddress import IPv4Address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import playground.net.netfilter as netfilter
+import playground.net.netfilter.core as core
 from playground.net.chains import SharedChains
 from playground.net.netfilter import Chain, Netfilter, PacketMeta, parse_rule
 from playground.net.packet import tcp_syn
@@ -100,7 +100,7 @@ rule_lines = st.lists(st.one_of(
 def test_the_index_finds_the_rule_and_counts_the_rules_walked_as_a_plain_walk(
         lines, host, port):
     def walk(index_from: int):
-        netfilter.INDEX_MIN_RULES = index_from
+        core.INDEX_MIN_RULES = index_from
         nf = Netfilter()
         nf.restore("*filter\n:LONG - [0:0]\n-A OUTPUT -j LONG\n"
                    + "".join(f"-A LONG {line}\n" for line in lines) + "COMMIT\n")
@@ -109,8 +109,8 @@ def test_the_index_finds_the_rule_and_counts_the_rules_walked_as_a_plain_walk(
         return (verdict.action, verdict.chain, verdict.rule_index, verdict.matched,
                 verdict.rules_walked, nf.save(counters=True))
 
-    saved = netfilter.INDEX_MIN_RULES
+    saved = core.INDEX_MIN_RULES
     try:
         assert walk(1) == walk(10**9)
     finally:
-        netfilter.INDEX_MIN_RULES = saved
+        core.INDEX_MIN_RULES = saved

@@ -905,3 +905,28 @@ def test_shell_words_splits_as_shlex_does(text):
             shell_words(text)
         return
     assert shell_words(text) == expected
+
+
+def test_notrack_and_ct_targets_save_as_iptables_does_and_live_in_raw_only():
+    nf = Netfilter()
+    nf.iptables("-t raw -A PREROUTING -p udp --dport 53 -j NOTRACK")
+    nf.iptables("-t raw -A OUTPUT -m comment --comment x -j CT --notrack")
+    nf.iptables("-t raw -A OUTPUT -j CT")
+    assert nf.save(["raw"]).splitlines()[4:7] == [
+        "-A PREROUTING -p udp -m udp --dport 53 -j NOTRACK",
+        "-A OUTPUT -m comment --comment x -j CT --notrack",
+        "-A OUTPUT -j CT"]
+    for bad in ("-A INPUT -j NOTRACK", "-A INPUT -j CT --notrack"):
+        with pytest.raises(IptablesError, match="Invalid argument"):
+            nf.iptables(bad)
+    with pytest.raises(IptablesError, match='unknown option "--notrack"'):
+        nf.iptables("-t raw -A OUTPUT -j NOTRACK --notrack")
+
+
+def test_notrack_is_not_terminal_and_later_rules_see_untracked():
+    nf = Netfilter()
+    nf.iptables("-t raw -A PREROUTING -j NOTRACK")
+    nf.iptables("-t raw -A PREROUTING -m conntrack --ctstate UNTRACKED -j MARK --set-mark 0x7")
+    meta = PacketMeta()
+    verdict = nf.run_chain("raw", "PREROUTING", tcp_syn("10.0.0.1", "10.0.0.2", 1000, 80), meta)
+    assert verdict.action == "ACCEPT" and meta.ct_state == "UNTRACKED" and meta.mark == 7

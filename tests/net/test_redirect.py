@@ -87,7 +87,7 @@ def test_no_redirect_about_an_icmp_error():
 
 
 async def test_a_ptp_hairpin_redirect_is_made_and_dropped_by_nat(ptp_lab):
-    from playground.cluster.targets import send
+    from playground.cluster.legs import send
 
     for _ in range(40):
         trace = send(ptp_lab, "pod/web-2", "svc/web", "tcp", None, None)
@@ -108,7 +108,7 @@ async def test_a_ptp_hairpin_redirect_is_made_and_dropped_by_nat(ptp_lab):
 async def test_without_shared_media_a_ptp_node_sends_none_its_veth_is_a_slash_32(ptp_lab):
     """The host end of a ptp veth holds only the gateway's /32: no subnet of it holds the pod
     (checked in the kernel too: IcmpOutRedirects stays 0 with shared_media off)."""
-    from playground.cluster.targets import send
+    from playground.cluster.legs import send
 
     node = ptp_lab.node_namespace("kind-worker")
     node.sysctl["net.ipv4.conf.all.shared_media"] = "0"

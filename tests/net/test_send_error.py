@@ -2,7 +2,7 @@
 with EPERM; TCP's connect() is not told and waits for the REJECT's answer."""
 
 from playground.cluster.service import ServicePort
-from playground.cluster.targets import send
+from playground.cluster.legs import send
 
 
 async def test_udp_from_a_node_to_a_service_without_endpoints_fails_with_eperm(lab):
@@ -13,8 +13,10 @@ async def test_udp_from_a_node_to_a_service_without_endpoints_fails_with_eperm(l
     failed = [h for h in trace.hops if "EPERM" in h.detail]
     assert [(h.where, h.event, h.role) for h in failed] == [
         ("node/kind-worker", "drop", "packet")]
-    sent = next(h for h in trace.hops if h.event == "icmp")
-    assert sent.index < failed[0].index, "REJECT sends its answer, then the packet is dropped"
+    rule = next(h for h in trace.hops if h.event == "netfilter" and h.chain == "KUBE-SERVICES")
+    assert failed[0].index == rule.index + 1
+    assert [h.where for h in trace.hops if h.role == "error" and h.event == "deliver"] == [
+        "node/kind-worker"], "the REJECT's port unreachable still comes home"
     assert trace.to_dict()["errno"] == "EPERM"
 
 

@@ -3,7 +3,7 @@ the same hops, rule positions, rules walked and counters as a rule-by-rule walk.
 
 from __future__ import annotations
 
-import playground.net.netfilter as netfilter
+import playground.net.netfilter.core as core
 from playground.cluster.cluster import Cluster
 from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.service import ServicePort
@@ -12,7 +12,7 @@ WEB = [Container("web", ports=[ContainerPort(80)])]
 
 
 async def traces(index_from: int) -> tuple[list, str]:
-    netfilter.INDEX_MIN_RULES = index_from
+    core.INDEX_MIN_RULES = index_from
     cluster = Cluster(seed=3)
     await cluster.start()
     for name in ("a", "b"):
@@ -31,12 +31,12 @@ async def traces(index_from: int) -> tuple[list, str]:
 
 
 async def test_an_indexed_walk_reports_what_a_rule_by_rule_walk_does():
-    default = netfilter.INDEX_MIN_RULES
+    default = core.INDEX_MIN_RULES
     try:
         indexed = await traces(default)
         plain = await traces(10**9)
     finally:
-        netfilter.INDEX_MIN_RULES = default
+        core.INDEX_MIN_RULES = default
     assert indexed == plain
     walked = [hop["rules_walked"] for trace in indexed[0] for hop in trace["hops"]
               if hop["chain"] == "KUBE-SERVICES" or "KUBE-SERVICES" in str(hop["matched_rules"])]

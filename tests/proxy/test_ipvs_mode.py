@@ -8,9 +8,9 @@ import pytest
 from golden_lab import small_cluster
 
 from playground.cluster.lab import build_default_lab
+from playground.cluster.legs import send
 from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.service import ServicePort
-from playground.cluster.targets import send
 
 GOLDEN = Path(__file__).parent / "golden"
 A = IPv4Address
@@ -193,3 +193,46 @@ async def test_a_pod_sent_to_itself_is_masqueraded_by_the_loop_back_set(ipvs_lab
     assert itself.delivered_packet.src == A("10.244.1.1"), "the node's address, not its own"
     reply = ipvs_lab.network.reply(itself)
     assert reply.verdict == "delivered" and reply.delivered_to.namespace == "pod/default/web-2"
+
+
+def nodeport_servers(cluster, node: str, port: int) -> list[str]:
+    listing = cluster.node_namespace(node).ipvs.listing().splitlines()
+    return sorted(line.split()[1] for line in listing if line.endswith(" rr")
+                  and line.split()[1].endswith(f":{port}"))
+
+
+async def test_a_loaded_lab_serves_the_node_port_on_cni0_too(ipvs_lab):
+    """issue 22: after a save and load the virtual server on cni0's address was missing."""
+    from playground.cluster.restore import (
+        ClusterSettings,
+        nodes_with_bridge,
+        restore_cluster,
+        saved_objects,
+    )
+    await ipvs_lab.add_service("np", [ServicePort(80, "http", name="http", node_port=30080)],
+                               selector={"app": "web"}, type="NodePort")
+    before = nodeport_servers(ipvs_lab, "kind-worker", 30080)
+    assert before == ["10.244.1.1:30080", "172.18.0.2:30080"]
+    loaded = await restore_cluster(ClusterSettings(proxy_mode="ipvs",
+                                                   bridges=nodes_with_bridge(ipvs_lab)),
+                                   saved_objects(ipvs_lab))
+    try:
+        assert nodeport_servers(loaded, "kind-worker", 30080) == before
+        assert loaded.node_namespace("kind-worker").ipvs.listing() == \
+            ipvs_lab.node_namespace("kind-worker").ipvs.listing()
+    finally:
+        await loaded.stop()
+
+
+async def test_the_node_port_comes_to_cni0_when_a_pod_of_no_service_makes_it(ipvs_lab):
+    """The proxier lists the node's addresses on each sync: a bridge made by a pod no
+    Service selects still gets the NodePort."""
+    await ipvs_lab.add_node("extra")
+    await ipvs_lab.add_service("np", [ServicePort(80, "http", name="http", node_port=30080)],
+                               selector={"app": "web"}, type="NodePort")
+    node_ip = ipvs_lab.api.get("Node", "", "extra").status.internal_ip
+    assert nodeport_servers(ipvs_lab, "extra", 30080) == [f"{node_ip}:30080"]
+    await ipvs_lab.add_pod("loner", [Container("loner", "busybox")], node_name="extra")
+    bridge = ipvs_lab.node_namespace("extra").primary_address("cni0")
+    assert nodeport_servers(ipvs_lab, "extra", 30080) == sorted(
+        [f"{bridge}:30080", f"{node_ip}:30080"])

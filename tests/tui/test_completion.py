@@ -1,6 +1,8 @@
 """Tab completion of the `:` line: commands, their words, and the lab's own names."""
 
-from playground.tui.completion import complete
+from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
+from playground.cluster.objects import ObjectMeta
+from playground.tui.completion import complete, matches
 
 
 def test_cilium_views_complete_word_by_word(lab):
@@ -19,3 +21,23 @@ def test_ipvs_commands_complete(lab):
     assert complete("ipset list KUBE-CL", lab) == "ipset list KUBE-CLUSTER-IP"
     assert complete("lab new --proxy-mode ip", lab) == "lab new --proxy-mode iptables"
     assert complete("lab new --proxy-mode ipv", lab) == "lab new --proxy-mode ipvs"
+
+
+async def test_lb_completes_across_namespaces(lab):
+    await lab.add_ingress(Ingress(ObjectMeta("front", "default"), [
+        IngressRule([IngressPath(IngressBackend("web", 80), "/", "Prefix")], "web.example")]))
+    await lab.settle()
+    assert complete("trace internet lb/", lab) == \
+        "trace internet lb/ingress-nginx/ingress-nginx-controller"
+
+
+def test_a_container_completes_after_the_colon_only(lab):
+    assert matches("trace pod/app:s", lab) == ["trace pod/app:sidecar"]
+    assert matches("trace pod/app:", lab) == ["trace pod/app:app", "trace pod/app:sidecar"]
+    assert matches("trace pod/ap", lab) == ["trace pod/app"]
+
+
+def test_every_match_is_offered_in_order(lab):
+    assert matches("trace pod/web", lab) == ["trace pod/web-1", "trace pod/web-2"]
+    assert matches("kubectl delete pod w", lab) == ["kubectl delete pod web-1",
+                                                    "kubectl delete pod web-2"]

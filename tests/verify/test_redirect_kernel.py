@@ -7,7 +7,7 @@ import subprocess
 import sys
 from ipaddress import IPv4Address, IPv4Network
 
-from playground.cluster.targets import send
+from playground.cluster.legs import send
 from playground.net.link import Bridge, stable_mac
 from playground.net.network import Network
 from playground.net.route import Route

@@ -64,8 +64,10 @@ class Controller:
         try:
             handler(event)
         except Exception as error:  # a controller keeps running, as in a real cluster
-            log.exception("%s failed on %s", self.name, event.type)
+            log.debug("%s failed on %s", self.name, event.type, exc_info=True)
             self.errors.append(f"{self.name}: {error}")
+            watch.server.events.warn(self.name, _involved(event.object), "FailedSync",
+                                     f"{event.type} {error or type(error).__name__}")
         finally:
             watch.done()
 
@@ -79,3 +81,9 @@ class Controller:
                 pass
         for watch in self.watches:
             watch.close()
+
+
+def _involved(obj) -> str:
+    """An object as kubectl names it in an event: kind/name, with its namespace if it has one."""
+    meta = obj.metadata
+    return f"{obj.kind.lower()}/{meta.namespace + '/' if meta.namespace else ''}{meta.name}"

@@ -96,8 +96,11 @@ class EndpointsController(Controller):
         if service is None or not service.spec.selector:
             return
         first = sorted(service.spec.selector.items())[0]
+        # a terminating pod stays listed, not ready, until it is gone (as the EndpointSlice
+        # controller does since EndpointSliceTerminatingCondition)
         pods = [p for p in self.api.indexed("Pod", "label", (namespace, *first))
-                if selects(service, p) and p.status.phase == "Running" and p.status.pod_ip]
+                if selects(service, p) and p.status.pod_ip
+                and (p.status.phase == "Running" or p.terminating)]
         # kube-proxy wants one port number per slice port; pods that disagree are left out
         ports, endpoints = [], []
         for port in service.spec.ports:
@@ -106,7 +109,9 @@ class EndpointsController(Controller):
             if number is not None:
                 ports.append(EndpointPort(number, port.protocol, port.name))
         for pod in pods:
-            endpoints.append(Endpoint(pod.status.pod_ip, True, pod.spec.node_name, pod.key))
+            endpoints.append(Endpoint(pod.status.pod_ip, pod.ready and not pod.terminating,
+                                      pod.spec.node_name, pod.key, serving=pod.ready,
+                                      terminating=pod.terminating))
         desired = EndpointSlice(ObjectMeta(name, namespace,
                                            labels={"kubernetes.io/service-name": name}),
                                 service=service.key, endpoints=endpoints, ports=ports)

@@ -12,6 +12,7 @@ route's gateway, or the destination itself when the route has none.
 The redirect carries the flow's conntrack entry (icmp_send attaches it, RELATED), and
 NAT at OUTPUT drops a redirect whose flow it has rewritten or not yet finished with
 (nf_nat_icmp_reply_translation): a Service's hairpin makes one, but it never leaves.
+The forward step (walk/forward.py) asks these rules and walks what they decide.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from ipaddress import IPv4Address
 
     from playground.net.conntrack import Entry
-    from playground.net.link import Device
     from playground.net.netns import Namespace, RouteResult
 
 
@@ -54,29 +54,6 @@ def nat_drops(entry: Entry) -> bool:
     first packet, at FORWARD), or it rewrote an address (a redirect would name the wrong one)."""
     done = entry.confirmed or {"DST", "SRC"} <= entry.nat_done
     return not done or bool(entry.status & {"DST_NAT", "SRC_NAT"})
-
-
-def send_redirect(walker, ns: Namespace, dev: Device, flight, result: RouteResult) -> None:
-    """The forward step's redirect, if the kernel sends one: a hop of its own, then either
-    NAT's drop or the walk back to the sender."""
-    redirect = redirect_for(ns, dev.name, result, flight.packet)
-    if redirect is None:
-        return
-    from playground.net.walk import Flight, Tracked  # the walk imports this module first
-
-    tracked = flight.tracked
-    related = Tracked(tracked.entry, 1 - tracked.direction, "RELATED") if tracked else None
-    note = Flight(redirect, role="error", tracked=related)
-    walker._hop(ns, note, "icmp", f"the packet goes back out {dev.name}, the device it came "
-                f"in on, to a sender on that link (send_redirects is on): the kernel sends "
-                f"{redirect.summary()}", dev_in=dev.name, dev_out=dev.name)
-    if related is not None and nat_drops(related.entry):
-        walker._hop(ns, note, "drop", "nat OUTPUT drops the redirect: it is about a flow "
-                    "conntrack has NATed or not finished NATing (a redirect would name an "
-                    "address the sender never used); the sender never sees it",
-                    conntrack=related.entry.text())
-        return
-    walker.pending.append(("local_out", ns, note))
 
 
 def _conf(ns: Namespace, key: str, dev: str) -> bool:

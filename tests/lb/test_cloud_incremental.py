@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
-from playground.cluster.cloud import LB_NAMESPACE, LB_POOL, CloudController
+from playground.cluster.cloud import LB_NAMESPACE, LB_POOL
 from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.service import ServicePort
+from playground.lb.cloud import CloudController
 from playground.net.netns import Namespace
 from playground.net.network import Network
 

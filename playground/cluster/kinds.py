@@ -1,0 +1,77 @@
+"""The table of API kinds: each kind's record, its names in kubectl, how a manifest applies
+it, its `kubectl get` table, how a lab file's objects of it are checked, and where it comes
+in a restore. Manifests, lab files, restore and the shell read this table; a new kind is
+one entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from playground.cluster import manifest_apply as manifests
+from playground.cluster import saved_checks, tables
+from playground.cluster.deployment import Deployment, validate_deployment
+from playground.cluster.ingress import Ingress
+from playground.cluster.objects import KubeNamespace, Node, Pod
+from playground.cluster.replicaset import ReplicaSet, validate_replica_set
+from playground.cluster.service import EndpointSlice, Service
+
+# when a restore puts a kind back: nodes first (asleep), then the objects the controllers
+# see as they first came, then what needs the derived state there (an Ingress, its LB)
+NODES, OBJECTS, AFTER_DERIVED = "nodes", "objects", "after-derived"
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str                      # the API's kind, as in a manifest
+    record: type                   # the dataclass of its objects
+    names: tuple[str, ...] = ()    # what kubectl calls it: singular, plural, short names
+    resource: str = ""             # kubectl's resource name in its messages (deployment.apps)
+    apply: Callable | None = None  # a manifest document of it: (cluster, doc) -> None
+    table: Callable | None = None  # kubectl get: (cluster, namespace, wide, labels) -> str
+    check: Callable | None = None  # a lab file's objects of it: (found, saved, cidr) -> None
+    restore: str = OBJECTS
+
+
+KINDS: tuple[Kind, ...] = (   # in restore order
+    Kind("Namespace", KubeNamespace, ("namespace", "namespaces", "ns"),
+         apply=manifests.apply_namespace, check=saved_checks.check_namespaces),
+    Kind("Node", Node, ("node", "nodes", "no"),
+         table=lambda cluster, namespace, wide, labels: tables.nodes_table(cluster, wide),
+         check=saved_checks.check_nodes, restore=NODES),
+    Kind("Service", Service, ("service", "services", "svc"), apply=manifests.apply_service,
+         table=lambda cluster, namespace, wide, labels: tables.services_table(
+             cluster, namespace, wide),
+         check=saved_checks.check_services),
+    Kind("EndpointSlice", EndpointSlice, check=saved_checks.check_slices),
+    Kind("Pod", Pod, ("pod", "pods", "po"), apply=manifests.apply_pod,
+         table=tables.pods_table, check=saved_checks.check_pods),
+    Kind("ReplicaSet", ReplicaSet, ("replicaset", "replicasets", "rs"),
+         resource="replicaset.apps",
+         table=lambda cluster, namespace, wide, labels: tables.replicasets_table(
+             cluster, namespace, wide),
+         check=saved_checks.each(validate_replica_set)),
+    Kind("Deployment", Deployment, ("deployment", "deployments", "deploy"),
+         resource="deployment.apps", apply=manifests.apply_deployment,
+         table=lambda cluster, namespace, wide, labels: tables.deployments_table(
+             cluster, namespace, wide),
+         check=saved_checks.each(validate_deployment)),
+    Kind("Ingress", Ingress, ("ingress", "ingresses", "ing"),
+         resource="ingress.networking.k8s.io", apply=manifests.apply_ingress,
+         table=lambda cluster, namespace, wide, labels: tables.ingresses_table(
+             cluster, namespace),
+         check=saved_checks.check_ingresses, restore=AFTER_DERIVED),
+)
+
+BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}
+RECORDS: dict[str, type] = {kind.name: kind.record for kind in KINDS}
+RESTORE_ORDER: tuple[str, ...] = tuple(BY_NAME)
+KUBECTL: dict[str, Kind] = {name: kind for kind in KINDS for name in kind.names}
+APPLIED: tuple[str, ...] = tuple(kind.name for kind in KINDS if kind.apply is not None)
+LISTED: tuple[str, ...] = tuple(kind.names[1] for kind in KINDS if kind.table is not None)
+
+
+def kubectl_kind(word: str) -> Kind | None:
+    """The kind kubectl means by `pods`, `deploy`, `rs`, ..."""
+    return KUBECTL.get(word)

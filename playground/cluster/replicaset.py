@@ -1,0 +1,114 @@
+"""ReplicaSet objects, the pod template they share with Deployments, and its hash.
+
+The `pod-template-hash` label is made as Kubernetes' ComputeHash makes it
+(pkg/controller/controller_utils.go): the 32-bit FNV-1a hash of the printed pod template,
+its decimal digits mapped through SafeEncodeString onto the alphabet of generated names.
+Kubernetes prints its Go PodTemplateSpec (spew's %#v); the lab prints its own template in
+the same way, so a template's hash is stable here but not the one a real cluster shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from playground.cluster.objects import (
+    Container,
+    Named,
+    ObjectMeta,
+    Pod,
+    PodSpec,
+    ValidationError,
+    validate_name,
+    validate_pod,
+)
+
+# k8s.io/apimachinery/pkg/util/rand: no vowels (no words), no 0, 1, 3 (no look-alikes)
+NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+HASH_LABEL = "pod-template-hash"   # apps/v1 DefaultDeploymentUniqueLabelKey
+REVISION = "deployment.kubernetes.io/revision"
+FNV32_OFFSET, FNV32_PRIME = 0x811C9DC5, 0x01000193
+
+
+@dataclass
+class ReplicaSetStatus:
+    replicas: int = 0
+    ready_replicas: int = 0
+    available_replicas: int = 0
+
+
+@dataclass
+class ReplicaSet(Named):
+    metadata: ObjectMeta
+    replicas: int
+    selector: dict[str, str]
+    template_labels: dict[str, str]
+    containers: list[Container]
+    status: ReplicaSetStatus = field(default_factory=ReplicaSetStatus)
+    min_ready_seconds: int = 0
+    kind: str = "ReplicaSet"
+
+    @property
+    def revision(self) -> int:
+        text = self.metadata.annotations.get(REVISION, "0")
+        return int(text) if text.isdigit() else 0
+
+
+def fnv32a(data: bytes) -> int:
+    value = FNV32_OFFSET
+    for byte in data:
+        value = ((value ^ byte) * FNV32_PRIME) & 0xFFFFFFFF
+    return value
+
+
+def safe_encode(text: str) -> str:
+    """rand.SafeEncodeString: each character to the alphabet, by its code point."""
+    return "".join(NAME_ALPHABET[ord(char) % len(NAME_ALPHABET)] for char in text)
+
+
+def random_suffix(rng, length: int = 5) -> str:
+    """rand.String(5), what generateName appends: from the lab's seeded random source."""
+    return "".join(rng.choice(NAME_ALPHABET) for _ in range(length))
+
+
+def print_template(labels: dict[str, str], containers: list[Container]) -> str:
+    """The template as spew prints a Go value with %#v: type names, fields in order, map
+    keys sorted."""
+    shown_labels = " ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items()))
+    parts = []
+    for c in containers:
+        ports = " ".join(f'{{Name:"{p.name or ""}" ContainerPort:{p.container_port} '
+                         f'Protocol:"{p.protocol}"}}' for p in c.ports)
+        parts.append(f'{{Name:"{c.name}" Image:"{c.image}" Ports:[]ContainerPort{{{ports}}}}}')
+    return (f"PodTemplateSpec{{ObjectMeta:{{Labels:map[string]string{{{shown_labels}}}}} "
+            f"Spec:PodSpec{{Containers:[]Container{{{' '.join(parts)}}}}}}}")
+
+
+def template_hash(labels: dict[str, str], containers: list[Container],
+                  collisions: int | None = None) -> str:
+    data = print_template(labels, containers).encode()
+    if collisions is not None:   # as ComputeHash: the count's 8 little-endian bytes appended
+        data += collisions.to_bytes(8, "little")
+    return safe_encode(str(fnv32a(data)))
+
+
+def without_hash(labels: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in labels.items() if k != HASH_LABEL}
+
+
+def same_template(rs: ReplicaSet, labels: dict[str, str], containers: list[Container]) -> bool:
+    """EqualIgnoreHash: the ReplicaSet runs this template, whatever its hash label."""
+    return without_hash(rs.template_labels) == without_hash(labels) and \
+        rs.containers == containers
+
+
+
+def validate_replica_set(rs: ReplicaSet) -> None:
+    validate_name("namespace", rs.metadata.namespace)
+    validate_name("replicaset", rs.name, subdomain=True)
+    where = f"replicaset {rs.key}"
+    if rs.replicas < 0:
+        raise ValidationError(f"{where}: spec.replicas: must be greater than or equal to 0")
+    if not rs.selector or any(rs.template_labels.get(k) != v for k, v in rs.selector.items()):
+        raise ValidationError(f"{where}: spec.template.metadata.labels: `selector` does not "
+                              "match template `labels`")
+    validate_pod(Pod(ObjectMeta("probe", rs.metadata.namespace), PodSpec(list(rs.containers))))

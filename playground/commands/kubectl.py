@@ -1,0 +1,463 @@
+"""`kubectl` on the `:` line: the verbs a learner knows, on the lab's API objects."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from playground.cluster.cluster import Cluster
+from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
+from playground.cluster.manifests import apply_files
+from playground.cluster.objects import Container, ContainerPort, ObjectMeta
+from playground.cluster.service import ServicePort
+from playground.cluster.kinds import KINDS as API_KINDS
+from playground.cluster.kinds import Kind as ApiKind
+from playground.commands.base import Call, Command, ShellError, ShellResult, choices, positional
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise ShellError(f"{self.prog}: {message}")
+
+
+def parser(prog: str) -> Parser:
+    return Parser(prog=prog, add_help=False)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of the table of kinds (cluster/kinds.py) as the `:` line spells, lists and
+    deletes it."""
+
+    name: str
+    spellings: tuple[str, ...]  # the first is what completion offers after `kubectl get`
+    names: Callable[[Cluster], list[str]]  # the objects of the default namespace
+    table: Callable[[Cluster, str | None, argparse.Namespace], str] | None = None
+    delete: Callable[[Cluster, str, str], object] | None = None
+
+
+# the cluster's action behind `kubectl delete KIND NAME`, for the kinds it may delete
+DELETE = {
+    "Pod": lambda c, name, ns: c.delete_pod(name, ns),
+    "Node": lambda c, name, ns: c.remove_node(name),
+    "Service": lambda c, name, ns: c.delete_service(name, ns),
+    "Deployment": lambda c, name, ns: c.delete_deployment(name, ns),
+    "Ingress": lambda c, name, ns: c.delete_ingress(name, ns),
+}
+# what completion offers first, where kubectl users type another spelling than the plural
+OFFERED = {"Service": "svc", "Ingress": "ingress"}
+
+
+def _kind(api_kind: ApiKind) -> Kind:
+    namespaced = api_kind.name not in ("Node", "Namespace")
+    offered = OFFERED.get(api_kind.name, api_kind.names[1])
+    spellings = (offered, *(n for n in api_kind.names if n != offered))
+    table = api_kind.table
+    return Kind(
+        api_kind.name.lower(), spellings,
+        lambda c: [o.metadata.name for o in c.api.list(api_kind.name,
+                                                        "default" if namespaced else None)],
+        (lambda c, ns, a: table(c, ns, a.output == "wide", a.show_labels)) if table else None,
+        DELETE.get(api_kind.name))
+
+
+KIND_LIST = tuple(_kind(kind) for kind in API_KINDS if kind.names)
+KINDS = {spelling: kind for kind in KIND_LIST for spelling in kind.spellings}
+FLAGS = ("-o", "wide", "-A", "--image=", "--port=", "--replicas=", "--type=",
+         "--target-port=", "--labels=", "--tcp=", "--rule=", "-n")
+
+
+def _labels(text: str | None) -> dict[str, str]:
+    if not text:
+        return {}
+    labels = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ShellError(f"label {item!r}: write labels as key=value[,key=value]")
+        labels[key] = value
+    return labels
+
+
+def _node_override(text: str | None) -> str | None:
+    """kubectl run's --overrides, of which only spec.nodeName means anything here."""
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise ShellError('--overrides: write it as \'{"spec":{"nodeName":"NODE"}}\'') from None
+    spec = data.get("spec") if isinstance(data, dict) else None
+    if not isinstance(spec, dict) or set(data) != {"spec"} or set(spec) != {"nodeName"} \
+            or not isinstance(spec["nodeName"], str):
+        raise ShellError("--overrides: only spec.nodeName can be overridden here")
+    return spec["nodeName"]
+
+
+PATCHABLE = {"selector": "selector", "sessionAffinity": "session_affinity",
+             "externalTrafficPolicy": "external_traffic_policy",
+             "internalTrafficPolicy": "internal_traffic_policy",
+             "loadBalancerSourceRanges": "load_balancer_source_ranges"}
+
+
+def _service_patch(text: str) -> dict:
+    """A strategic merge patch of a Service's spec, limited to what may change in place."""
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise ShellError(f"kubectl patch: the patch is not JSON ({error})") from None
+    spec = data.get("spec") if isinstance(data, dict) else None
+    if not isinstance(spec, dict) or set(data) != {"spec"} or not spec:
+        raise ShellError('kubectl patch: write the patch as \'{"spec":{FIELD: VALUE}}\'')
+    changes = {}
+    for key, value in spec.items():
+        if key not in PATCHABLE:
+            raise ShellError(f"kubectl patch: spec.{key} cannot be patched here (only "
+                             + ", ".join(PATCHABLE) + ")")
+        wants = {"selector": dict, "loadBalancerSourceRanges": list}.get(key, str)
+        if not isinstance(value, wants):
+            raise ShellError(f"kubectl patch: spec.{key} must be a {wants.__name__}")
+        if wants is dict and not all(isinstance(v, str) for v in value.values()):
+            raise ShellError("kubectl patch: spec.selector values must be strings")
+        if wants is list and not all(isinstance(v, str) for v in value):
+            raise ShellError(f"kubectl patch: spec.{key} must be a list of CIDRs")
+        changes[PATCHABLE[key]] = value
+    return changes
+
+
+def _backend(text: str) -> IngressBackend:
+    service, sep, port = text.rpartition(":")
+    if not sep or not service or not port:
+        raise ShellError(f"ingress backend {text!r}: write it as SERVICE:PORT")
+    return IngressBackend(service, int(port) if port.isdigit() else port)
+
+
+def _ingress_rule(text: str) -> tuple[str | None, IngressPath]:
+    """kubectl's --rule=HOST/PATH=SERVICE:PORT; a path ending in * is a Prefix."""
+    where, sep, backend = text.partition("=")
+    if not sep or "/" not in where:
+        raise ShellError(f"--rule {text!r}: write it as HOST/PATH=SERVICE:PORT "
+                         "(end PATH with * for a prefix)")
+    host, _, path = where.partition("/")
+    path = "/" + path
+    kind = "Prefix" if path.endswith("*") else "Exact"
+    path = path.rstrip("*") or "/"
+    return host or None, IngressPath(_backend(backend), path, kind)
+
+
+def kind_and_name(words: list[str]) -> tuple[str, str]:
+    """`deployment web`, `deployment/web` or `deploy web`."""
+    if len(words) == 1 and "/" in words[0]:
+        words = words[0].split("/", 1)
+    if len(words) != 2:
+        raise ShellError("name the object as KIND NAME or KIND/NAME")
+    kind = KINDS.get(words[0])
+    if kind is None:
+        names = [k.name for k in KIND_LIST]
+        raise ShellError(f"unknown kind {words[0]!r}: use {', '.join(names[:-1])} or "
+                         f"{names[-1]}")
+    return kind.name, words[1]
+
+
+def get(shell, call: Call) -> ShellResult:
+    p = parser("kubectl get")
+    p.add_argument("kind")
+    p.add_argument("-o", "--output", choices=["wide"])
+    p.add_argument("-n", "--namespace", default="default")
+    p.add_argument("-A", "--all-namespaces", action="store_true")
+    p.add_argument("--show-labels", action="store_true")
+    args = p.parse_args(call.args)
+    kind = KINDS.get(args.kind)
+    if kind is None or kind.table is None:
+        listed = ", ".join(k.spellings[0] for k in KIND_LIST if k.table is not None)
+        raise ShellError(f"kubectl get: unknown kind {args.kind!r} ({listed})")
+    namespace = None if args.all_namespaces else args.namespace
+    return ShellResult(kind.table(shell.cluster, namespace, args))
+
+
+async def run(shell, call: Call) -> ShellResult:
+    p = parser("kubectl run")
+    p.add_argument("name")
+    p.add_argument("--image", required=True)
+    p.add_argument("--port", type=int)
+    p.add_argument("--labels")
+    p.add_argument("--overrides")
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    ports = [ContainerPort(args.port)] if args.port else []
+    labels = _labels(args.labels) or {"run": args.name}
+    await shell.cluster.add_pod(args.name, [Container(args.name, args.image, ports)],
+                                namespace=args.namespace, labels=labels,
+                                node_name=_node_override(args.overrides))
+    return ShellResult(f"pod/{args.name} created\n", changed=True,
+                       created=f"pod/{args.namespace}/{args.name}")
+
+
+async def create_deployment(shell, call: Call) -> ShellResult:
+    p = parser("kubectl create deployment")
+    p.add_argument("name")
+    p.add_argument("--image", required=True)
+    p.add_argument("--replicas", type=int, default=1)
+    p.add_argument("--port", type=int)
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    ports = [ContainerPort(args.port)] if args.port else []
+    # kubectl names the container after the image: registry/nginx:1.27 -> nginx
+    container = Container(args.image.rsplit("/", 1)[-1].split(":")[0].split("@")[0],
+                          args.image, ports)
+    await shell.cluster.add_deployment(args.name, [container], args.replicas,
+                                       namespace=args.namespace)
+    return ShellResult(f"deployment.apps/{args.name} created\n", changed=True,
+                       created=f"deploy/{args.namespace}/{args.name}")
+
+
+SERVICE_TYPES = {"clusterip": "ClusterIP", "nodeport": "NodePort",
+                 "loadbalancer": "LoadBalancer"}
+
+
+async def create_service(shell, call: Call) -> ShellResult:
+    words = call.args
+    if not words or words[0] not in SERVICE_TYPES:
+        raise ShellError("kubectl create service: clusterip, nodeport or loadbalancer")
+    p = parser(f"kubectl create service {words[0]}")
+    p.add_argument("name")
+    p.add_argument("--tcp", action="append", required=True, metavar="PORT[:TARGET]")
+    p.add_argument("--node-port", type=int)
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(words[1:])
+    ports = []
+    for item in args.tcp:
+        port, _, target = item.partition(":")
+        if not port.isdigit() or (target and not target.isdigit()):
+            raise ShellError(f"--tcp {item!r}: write it as PORT or PORT:TARGETPORT")
+        name = f"{port}-{target or port}" if len(args.tcp) > 1 else None
+        ports.append(ServicePort(int(port), int(target or port), "TCP", name=name,
+                                 node_port=args.node_port))
+    # as kubectl does, the Service selects app=NAME; `kubectl set selector` changes it
+    await shell.cluster.add_service(args.name, ports, namespace=args.namespace,
+                                    selector={"app": args.name}, type=SERVICE_TYPES[words[0]])
+    return ShellResult(f"service/{args.name} created\n", changed=True,
+                       created=f"svc/{args.namespace}/{args.name}")
+
+
+async def create_ingress(shell, call: Call) -> ShellResult:
+    p = parser("kubectl create ingress")
+    p.add_argument("name")
+    p.add_argument("--rule", action="append", default=[], metavar="HOST/PATH=SERVICE:PORT")
+    p.add_argument("--default-backend", metavar="SERVICE:PORT")
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    if not args.rule and not args.default_backend:
+        raise ShellError("kubectl create ingress: give at least one --rule or "
+                         "--default-backend")
+    rules: dict[str | None, IngressRule] = {}
+    for text in args.rule:
+        host, path = _ingress_rule(text)
+        rules.setdefault(host, IngressRule([], host)).paths.append(path)
+    default = _backend(args.default_backend) if args.default_backend else None
+    ingress = Ingress(ObjectMeta(args.name, args.namespace), list(rules.values()), default)
+    await shell.cluster.add_ingress(ingress)
+    return ShellResult(f"ingress.networking.k8s.io/{args.name} created\n", changed=True,
+                       created=f"ing/{args.namespace}/{args.name}")
+
+
+async def set_selector(shell, call: Call) -> ShellResult:
+    p = parser("kubectl set selector")
+    p.add_argument("target", nargs="+")
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    *target, selector = args.target
+    kind, name = kind_and_name(target)
+    if kind != "service":
+        raise ShellError("kubectl set selector: only Services here")
+    await shell.cluster.update_service(name, args.namespace, selector=_labels(selector))
+    return ShellResult(f"service/{name} selector updated\n", changed=True)
+
+
+async def set_image(shell, call: Call) -> ShellResult:
+    p = parser("kubectl set image")
+    p.add_argument("target", nargs="+")
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    split = 1 if "/" in args.target[0] else 2
+    kind, name = kind_and_name(args.target[:split])
+    if kind != "deployment":
+        raise ShellError("kubectl set image: only deployments here")
+    images = {}
+    for pair in args.target[split:]:
+        container, sep, image = pair.partition("=")
+        if not sep or not container or not image:
+            raise ShellError(f"kubectl set image: {pair}: write CONTAINER=IMAGE")
+        images[container] = image
+    if not images:
+        raise ShellError("kubectl set image: at least one image update is required")
+    await shell.cluster.set_image(name, images, args.namespace)
+    return ShellResult(f"deployment.apps/{name} image updated\n", changed=True)
+
+
+ROLLOUT_VERBS = ("status", "history", "undo")
+
+
+async def rollout(shell, call: Call) -> ShellResult:
+    words = call.args
+    if not words or words[0] not in ROLLOUT_VERBS:
+        raise ShellError("kubectl rollout: status, history or undo")
+    p = parser(f"kubectl rollout {words[0]}")
+    p.add_argument("target", nargs="+")
+    p.add_argument("-n", "--namespace", default="default")
+    p.add_argument("-w", "--watch", default="true", choices=["true", "false"])
+    p.add_argument("--to-revision", type=int, default=0)
+    args = p.parse_args(words[1:])
+    kind, name = kind_and_name(args.target)
+    if kind != "deployment":
+        raise ShellError(f"kubectl rollout {words[0]}: only deployments here")
+    if words[0] == "status":
+        return ShellResult(await shell.cluster.rollout_status(
+            name, args.namespace, watch=args.watch == "true"), changed=True)
+    if words[0] == "history":
+        return ShellResult(shell.cluster.rollout_history(name, args.namespace))
+    if args.to_revision < 0:
+        raise ShellError("kubectl rollout undo: --to-revision must be 0 or more")
+    return ShellResult(await shell.cluster.rollout_undo(name, args.namespace,
+                                                        args.to_revision), changed=True)
+
+
+async def patch(shell, call: Call) -> ShellResult:
+    p = parser("kubectl patch")
+    p.add_argument("target", nargs="+")
+    p.add_argument("-p", "--patch", required=True)
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    kind, name = kind_and_name(args.target)
+    if kind != "service":
+        raise ShellError("kubectl patch: only Services here")
+    await shell.cluster.update_service(name, args.namespace, **_service_patch(args.patch))
+    return ShellResult(f"service/{name} patched\n", changed=True)
+
+
+async def expose(shell, call: Call) -> ShellResult:
+    p = parser("kubectl expose")
+    p.add_argument("target", nargs="+")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--target-port")
+    p.add_argument("--type", default="ClusterIP")
+    p.add_argument("--name")
+    p.add_argument("--protocol", default="TCP")
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    kind, name = kind_and_name(args.target)
+    api = shell.cluster.api
+    if kind == "deployment":
+        found = api.peek("Deployment", args.namespace, name)
+        selector = dict(found.selector) if found else None
+    elif kind == "pod":
+        found = api.peek("Pod", args.namespace, name)
+        selector = dict(found.metadata.labels) if found else None
+    else:
+        raise ShellError("kubectl expose: expose a deployment or a pod")
+    if selector is None:
+        raise ShellError(f'{kind} "{name}" not found in namespace "{args.namespace}"')
+    target = args.target_port
+    target = int(target) if target and target.isdigit() else target
+    service_name = args.name or name
+    await shell.cluster.add_service(
+        service_name, [ServicePort(args.port, target or args.port, args.protocol.upper())],
+        namespace=args.namespace, selector=selector, type=args.type)
+    return ShellResult(f"service/{service_name} exposed\n", changed=True,
+                       created=f"svc/{args.namespace}/{service_name}")
+
+
+async def scale(shell, call: Call) -> ShellResult:
+    p = parser("kubectl scale")
+    p.add_argument("target", nargs="+")
+    p.add_argument("--replicas", type=int, required=True)
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    kind, name = kind_and_name(args.target)
+    if kind != "deployment":
+        raise ShellError("kubectl scale: only deployments scale here")
+    await shell.cluster.scale(name, args.replicas, args.namespace)
+    return ShellResult(f"deployment.apps/{name} scaled\n", changed=True)
+
+
+async def delete(shell, call: Call) -> ShellResult:
+    p = parser("kubectl delete")
+    p.add_argument("target", nargs="+")
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    kind, name = kind_and_name(args.target)
+    action = KINDS[kind].delete
+    if action is None:
+        raise ShellError(f"kubectl delete: {kind}s cannot be deleted here")
+    await action(shell.cluster, name, args.namespace)
+    shown = {"deployment": "deployment.apps"}.get(kind, kind)
+    return ShellResult(f'{shown} "{name}" deleted\n', changed=True)
+
+
+async def apply(shell, call: Call) -> ShellResult:
+    p = parser("kubectl apply")
+    p.add_argument("-f", "--filename", action="append", required=True)
+    args = p.parse_args(call.args)
+    await apply_files(shell.cluster, args.filename)
+    return ShellResult(f"applied {', '.join(args.filename)}\n", changed=True)
+
+
+# completion
+
+def flags(cluster: Cluster, args: list[str]) -> list[str]:
+    return list(FLAGS)
+
+
+def names_of_kind(cluster: Cluster, args: list[str]) -> list[str]:
+    """After KIND: the names of that kind's objects."""
+    kind = KINDS.get(args[-1]) if args else None
+    return kind.names(cluster) if kind is not None else []
+
+
+def object_of(*kind_names: str):
+    return positional(list(kind_names), names_of_kind, then=flags)
+
+
+GET_KINDS = [kind.spellings[0] for kind in KIND_LIST if kind.table is not None]
+
+TITLE = "On the API objects, as kubectl does"
+COMMANDS = (
+    Command("kubectl run", "NAME --image=IMAGE [--port=N] [--labels=k=v] "
+            "[--overrides='{\"spec\":{\"nodeName\":\"NODE\"}}']",
+            "a pod; --overrides puts it on that node", run, complete=flags),
+    Command("kubectl create deployment", "NAME --image=IMAGE [--replicas=N] [--port=N]",
+            "pods kept at a replica count", create_deployment, complete=flags,
+            aliases={"deployment": ("deploy",)}),
+    Command("kubectl create service", "clusterip|nodeport|loadbalancer NAME "
+            "--tcp=PORT[:TARGET]", "a Service selecting app=NAME (kubectl set selector "
+            "changes that)", create_service,
+            complete=positional(list(SERVICE_TYPES), then=flags),
+            aliases={"service": ("svc",)}),
+    Command("kubectl create ingress", "NAME --rule=HOST/PATH*=SERVICE:PORT",
+            "HTTP routing by host and path (* ends a prefix)", create_ingress,
+            complete=flags, aliases={"ingress": ("ing",)}),
+    Command("kubectl expose", "deployment NAME --port=N [--target-port=N] "
+            "[--type=LoadBalancer]", "a Service for a Deployment's or a pod's labels",
+            expose, complete=object_of("deployment", "pod")),
+    Command("kubectl set selector", "service NAME k=v[,k=v]", "which pods a Service selects",
+            set_selector, complete=object_of("service")),
+    Command("kubectl set image", "deployment/NAME CONTAINER=IMAGE",
+            "change a Deployment's image: a rollout", set_image,
+            complete=object_of("deployment")),
+    Command("kubectl rollout", "status|history|undo deployment/NAME [--to-revision=N]",
+            "follow, list or undo a Deployment's rollouts", rollout,
+            complete=positional(list(ROLLOUT_VERBS), then=flags)),
+    Command("kubectl patch", "service NAME -p '{\"spec\":{\"externalTrafficPolicy\":"
+            "\"Local\"}}'", "change a Service's policies or selector in place", patch,
+            complete=object_of("service")),
+    Command("kubectl scale", "deployment NAME --replicas=N", "change a replica count", scale,
+            complete=object_of("deployment")),
+    Command("kubectl delete", "pod|deployment|service|ingress|node NAME", "remove an object",
+            delete, complete=object_of("pod", "deployment", "service", "ingress", "node")),
+    Command("kubectl get", "|".join(GET_KINDS) + " [-o wide] [-A] [--show-labels]",
+            "list objects as kubectl does", get, complete=positional(GET_KINDS, then=flags)),
+    Command("kubectl apply", "-f FILE", "create the objects of a YAML manifest", apply,
+            complete=choices("-f")),
+)

@@ -1,0 +1,57 @@
+"""The lab as a whole on the `:` line: nodes joining and leaving, a new lab, and the app's
+own commands on lab files and lessons (the app runs those; the shell has no files)."""
+
+from __future__ import annotations
+
+from playground import cni
+from playground.cluster.lab import build_default_lab
+from playground.commands.base import Call, Command, ShellResult, choices, positional
+from playground.commands.kubectl import KINDS, parser
+from playground.proxy.modes import PROXY_MODES
+
+
+async def node_add(shell, call: Call) -> ShellResult:
+    p = parser("node add")
+    p.add_argument("name")
+    p.add_argument("--control-plane", action="store_true")
+    args = p.parse_args(call.args)
+    node = await shell.cluster.add_node(args.name, control_plane=args.control_plane)
+    return ShellResult(f"node/{node.name} joined: {node.status.internal_ip}, pod CIDR "
+                       f"{node.spec.pod_cidr}\n", changed=True, created=f"node/{node.name}")
+
+
+async def node_remove(shell, call: Call) -> ShellResult:
+    p = parser("node remove")
+    p.add_argument("name")
+    args = p.parse_args(call.args)
+    await shell.cluster.remove_node(args.name)
+    return ShellResult(f'node "{args.name}" removed\n', changed=True)
+
+
+async def lab_new(shell, call: Call) -> ShellResult:
+    p = parser("lab new")
+    p.add_argument("--cni", choices=sorted(cni.PLUGINS), default="bridge")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--proxy-mode", choices=list(PROXY_MODES), default="iptables")
+    args = p.parse_args(call.args)
+    fresh = await build_default_lab(cni=args.cni, seed=args.seed, proxy_mode=args.proxy_mode)
+    await shell.cluster.stop()
+    shell.cluster, shell.last = fresh, None
+    return ShellResult(f"a new default lab: CNI {args.cni}, seed {args.seed}, kube-proxy "
+                       f"in {args.proxy_mode} mode\n", changed=True, replaced=True)
+
+
+TITLE = "The lab as a whole"
+COMMANDS = (
+    Command("node add", "NAME [--control-plane]", "a new node joins the node network",
+            node_add, complete=positional([], then=choices("--control-plane"))),
+    Command("node remove", "NAME", "a node leaves, and its pods with it", node_remove,
+            complete=positional(lambda cluster, args: KINDS["node"].names(cluster))),
+    Command("lab new", "[--cni " + "|".join(cni.PLUGINS) + "] [--seed N] "
+            "[--proxy-mode " + "|".join(PROXY_MODES) + "]", "start again from the default lab",
+            lab_new, complete=choices("--cni", *cni.PLUGINS, "--seed", "--proxy-mode",
+                                      *PROXY_MODES)),
+    Command("save", "[FILE]", "save the lab (to its file, or FILE)", None),
+    Command("open", "FILE", "open a lab file, e.g. one of saves/", None),
+    Command("lesson", "ID", "start a guided lab (ctrl+l lists them)", None),
+)

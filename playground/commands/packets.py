@@ -1,0 +1,80 @@
+"""Packets on the `:` line: trace one, answer it, send many, compare dataplanes."""
+
+from __future__ import annotations
+
+from playground.cluster.cluster import Cluster
+from playground.cluster.dataplane import choices as dataplanes
+from playground.cluster.legs import TraceRequest, legs
+from playground.cluster.traffic import generate
+from playground.commands.base import Call, Command, ShellError, ShellResult, positional
+from playground.commands.kubectl import parser
+from playground.commands.places import places
+
+TRACE_FLAGS = ("--port", "--proto", "tcp", "udp", "icmp", "--host", "--path", "--size", "--df")
+TRAFFIC_FLAGS = ("--count", "--port")
+
+
+def trace(shell, call: Call) -> ShellResult:
+    p = parser("trace")
+    p.add_argument("src")
+    p.add_argument("dst")
+    p.add_argument("--port", type=int)
+    p.add_argument("--proto", choices=["tcp", "udp", "icmp"], default="tcp")
+    p.add_argument("--host", default="")
+    p.add_argument("--path", default="/")
+    p.add_argument("--size", type=int)
+    p.add_argument("--df", action="store_true")
+    p.add_argument("-n", "--namespace")
+    args = p.parse_args(call.args)
+    sent = legs(shell.cluster, TraceRequest(args.src, args.dst, args.proto, args.port,
+                                            args.namespace, args.size, args.df,
+                                            host=args.host, path=args.path))
+    shell.last = sent[0].trace
+    return ShellResult(sent[0].trace.text(), trace=sent[0].trace,
+                       traces=[leg.trace for leg in sent], legs=sent)
+
+
+def reply(shell, call: Call) -> ShellResult:
+    if call.args:
+        raise ShellError("reply takes no arguments: it answers the last trace")
+    if shell.last is None:
+        raise ShellError("nothing to reply to: trace a packet first")
+    if shell.last.verdict != "delivered":
+        raise ShellError(f"the last packet was {shell.last.verdict}: there is no reply")
+    answer = shell.cluster.network.reply(shell.last)
+    return ShellResult(answer.text(), trace=answer, traces=[answer])
+
+
+def traffic(shell, call: Call) -> ShellResult:
+    p = parser("traffic")
+    p.add_argument("src")
+    p.add_argument("dst")
+    p.add_argument("--count", type=int, default=100)
+    p.add_argument("--port", type=int)
+    p.add_argument("-n", "--namespace")
+    args = p.parse_args(call.args)
+    if not 1 <= args.count <= 10000:
+        raise ShellError("traffic: --count must be between 1 and 10000")
+    spread = generate(shell.cluster, args.src, args.dst, args.count, port=args.port,
+                      namespace=args.namespace)
+    return ShellResult(spread.text())
+
+
+def places_then(*flags: str):
+    def complete(cluster: Cluster, args: list[str]) -> list[str]:
+        return [*places(cluster), *flags]
+    return complete
+
+
+TITLE = "Packets"
+COMMANDS = (
+    Command("trace", "SRC DST [--port N] [--proto tcp|udp|icmp] [--host H] [--path P] "
+            "[--size BYTES] [--df]", "send a packet and step through every hop", trace,
+            replayed=True, complete=places_then(*TRACE_FLAGS)),
+    Command("reply", "", "trace the answer to the last packet", reply, replayed=True),
+    Command("traffic", "SRC svc/NAME [--count N]", "many connections, counted per endpoint",
+            traffic, replayed=True, complete=places_then(*TRAFFIC_FLAGS)),
+    Command("compare", "CNI[/PROXY_MODE]", "the packet on screen through a copy of the lab "
+            "on that dataplane too, side by side", None,
+            complete=positional(lambda cluster, args: dataplanes())),
+)

@@ -1,0 +1,126 @@
+"""The layers hold, checked on the import statements themselves (every one, also inside
+functions; `if TYPE_CHECKING:` blocks aside, as they never run):
+
+- nothing below the app (playground/tui, and the tools that drive it) imports Textual;
+- the dataplane (playground/net) imports nothing of the rest of the playground;
+- no import loop between modules of the control plane and its adapters;
+- the adapters (CNI plugins, proxy modes, load-balancer providers) never reach up to the
+  wiring that assembles a cluster from them.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent / "playground"
+WIRING = {"playground.cluster.cluster", "playground.cluster.routing"}
+ADAPTERS = ("playground.cni", "playground.proxy", "playground.lb")
+CONTROL_PLANE = ("playground.cluster", *ADAPTERS)
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@cache
+def modules() -> dict[str, Path]:
+    return {module_name(path): path for path in sorted(ROOT.rglob("*.py"))}
+
+
+def _type_checking(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def _walk(node: ast.AST):
+    for child in ast.iter_child_nodes(node):
+        if not _type_checking(child):
+            yield child
+            yield from _walk(child)
+
+
+@cache
+def imported(name: str) -> frozenset[str]:
+    """Every module name an import statement of `name` names: `from a import b` names a and,
+    if b is a module, a.b."""
+    path = modules()[name]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in _walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names
+                      if f"{base}.{alias.name}" in modules()}
+    return frozenset(found)
+
+
+def _inside(name: str, packages) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def test_the_parser_sees_the_imports_it_must():
+    """The checks below rest on this: a known import of each kind is found."""
+    assert "textual.app" in imported("playground.tui.app")
+    assert "playground.proxy.modes" in imported("playground.cluster.cluster")
+    assert "playground.cluster.recipe" in imported("playground.lb.cloud")
+
+
+# the developer tools (screenshots, the app's benchmark) drive the app: they sit above it
+ABOVE_THE_APP = ["playground.tui", "playground.tools"]
+
+
+@pytest.mark.parametrize("name", [m for m in modules() if not _inside(m, ABOVE_THE_APP)])
+def test_nothing_below_the_app_imports_textual(name):
+    assert not [m for m in imported(name) if _inside(m, ["textual"])]
+
+
+@pytest.mark.parametrize("name", [m for m in modules() if _inside(m, ["playground.net"])])
+def test_the_dataplane_knows_no_kubernetes(name):
+    above = [m for m in imported(name) if _inside(m, ["playground"])
+             and not _inside(m, ["playground.net"])]
+    assert not above, f"{name} imports {above}"
+
+
+def test_no_import_loop_in_the_control_plane_and_its_adapters():
+    graph = {name: {m for m in imported(name) if m in modules() and m != name
+                    and _inside(m, CONTROL_PLANE)}
+             for name in modules() if _inside(name, CONTROL_PLANE)}
+    loops = []
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            loops.append(path[path.index(name):] + [name])
+            return
+        if name in done:
+            return
+        for other in sorted(graph.get(name, ())):
+            visit(other, [*path, name])
+        done.add(name)
+    for name in sorted(graph):
+        visit(name, [])
+    assert not loops, " -> ".join(loops[0])
+
+
+@pytest.mark.parametrize("name", [m for m in modules() if _inside(m, ADAPTERS)])
+def test_adapters_never_reach_up_to_the_wiring(name):
+    assert not imported(name) & WIRING
+
+
+def test_only_the_wiring_of_the_control_plane_imports_the_proxies_and_providers():
+    """The kubelet runs the CNI plugins and the Dataplane spec names them; nothing else of
+    the control plane but its wiring knows which proxy or load balancer there is."""
+    reaching = {name for name in modules() if _inside(name, ["playground.cluster"])
+                and any(_inside(m, ["playground.proxy", "playground.lb"])
+                        for m in imported(name))}
+    assert reaching <= WIRING | {"playground.cluster.dataplane"}
