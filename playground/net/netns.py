@@ -92,6 +92,11 @@ def _interface(cidr: str) -> IPv4Interface:
     return IPv4Interface(cidr)
 
 
+# the sysctls the model reads, with the values the kernel accepts for them
+SYSCTL_RANGES = {"net.ipv4.ip_forward": (0, 1), "net.bridge.bridge-nf-call-iptables": (0, 1),
+                 "net.ipv4.vs.conntrack": (0, 1), "net.ipv4.fib_multipath_hash_policy": (0, 3)}
+
+
 class Namespace:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -267,10 +272,16 @@ class Namespace:
         key, sep, value = setting.partition("=")
         if not sep or not key or not value:
             raise NetError(f"sysctl {setting!r}: write it as KEY=VALUE")
-        if key not in self.sysctl:
-            known = ", ".join(sorted(self.sysctl))
+        if key not in self.sysctl or key not in SYSCTL_RANGES:
+            known = ", ".join(sorted(k for k in self.sysctl if k in SYSCTL_RANGES))
             raise NetError(f"sysctl: cannot stat /proc/sys/{key.replace('.', '/')}: "
                            f"not modelled here (known: {known})")
+        low, high = SYSCTL_RANGES[key]
+        if not (value.isascii() and value.isdigit()) or len(value) > 10 or \
+                not low <= int(value) <= high:
+            raise NetError(f'sysctl: setting key "{key}": Invalid argument (the model takes '
+                           f"{low}-{high})")
+        value = str(int(value))
         self.sysctl[key] = value
         return key, value
 
