@@ -34,8 +34,8 @@ BPF_TRANSLATIONS = ("picked", "keeps its backend", "gives the client", "reply of
 
 def must_rewrite(hop) -> bool | None:
     """True: the hop's event is a rewrite; False: it never changes the packet."""
-    if hop.event == "ipvs":   # IPVS sends the flow to a real server, unless it has none
-        return "no real server" not in hop.detail
+    if hop.event == "ipvs":  # scheduling or un-NAT; refusing a service with no real server not
+        return "no real server to send to" not in hop.detail
     if hop.event in REWRITING:
         return True
     if hop.event == "netfilter":
