@@ -350,10 +350,12 @@ class Cluster(SleepingNodes, Workloads):
     async def add_pod(self, name: str, containers: list[Container], namespace: str = "default",
                       labels: dict[str, str] | None = None, node_name: str | None = None,
                       tolerations: list[Toleration] | None = None,
-                      annotations: dict[str, str] | None = None) -> Pod:
+                      annotations: dict[str, str] | None = None,
+                      node_selector: dict[str, str] | None = None) -> Pod:
         pod = Pod(ObjectMeta(name, namespace, labels=dict(labels or {}),
                              annotations=dict(annotations or {})),
-                  PodSpec(containers, node_name=node_name, tolerations=list(tolerations or [])))
+                  PodSpec(containers, node_name=node_name, tolerations=list(tolerations or []),
+                          node_selector=dict(node_selector or {})))
         try:
             validate_pod(pod)
         except ValidationError as error:

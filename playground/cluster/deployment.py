@@ -14,6 +14,7 @@ from playground.cluster.objects import (
     ObjectMeta,
     Pod,
     PodSpec,
+    Toleration,
     ValidationError,
     validate_pod,
     validate_selector,
@@ -49,6 +50,8 @@ class Deployment(Named):
     revision_history_limit: int = 10
     status: DeploymentStatus = field(default_factory=DeploymentStatus)
     selector_expressions: list[LabelSelectorRequirement] = field(default_factory=list)
+    node_selector: dict[str, str] = field(default_factory=dict)   # the pod template's
+    tolerations: list[Toleration] = field(default_factory=list)
 
     @property
     def revision(self) -> int:
@@ -118,5 +121,5 @@ def validate_deployment(deployment: Deployment) -> None:
             raise ValidationError(f"{where}: {path}: must be greater than or equal to 0")
     # validate_pod only reads the containers: the probe can share them
     probe = Pod(ObjectMeta("probe", deployment.metadata.namespace),
-                PodSpec(list(deployment.containers)))
+                PodSpec(list(deployment.containers), tolerations=list(deployment.tolerations)))
     validate_pod(probe)

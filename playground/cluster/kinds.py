@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 from playground.cluster import manifest_apply as manifests
 from playground.cluster import saved_checks, tables
+from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.ingress import Ingress
 from playground.cluster.objects import KubeNamespace, Node, Pod
 from playground.cluster.replicaset import ReplicaSet, validate_replica_set
 from playground.cluster.service import EndpointSlice, Service
+from playground.cluster.statefulset import StatefulSet, validate_stateful_set
 
 # when a restore puts a kind back: nodes first (asleep), then the objects the controllers
 # see as they first came, then what needs the derived state there (an Ingress, its LB)
@@ -57,6 +59,16 @@ KINDS: tuple[Kind, ...] = (   # in restore order
          table=lambda cluster, namespace, wide, labels: tables.deployments_table(
              cluster, namespace, wide),
          check=saved_checks.each(validate_deployment)),
+    Kind("DaemonSet", DaemonSet, ("daemonset", "daemonsets", "ds"), resource="daemonset.apps",
+         apply=manifests.apply_daemonset,
+         table=lambda cluster, namespace, wide, labels: tables.daemonsets_table(
+             cluster, namespace, wide),
+         check=saved_checks.each(validate_daemon_set)),
+    Kind("StatefulSet", StatefulSet, ("statefulset", "statefulsets", "sts"),
+         resource="statefulset.apps", apply=manifests.apply_statefulset,
+         table=lambda cluster, namespace, wide, labels: tables.statefulsets_table(
+             cluster, namespace, wide),
+         check=saved_checks.each(validate_stateful_set)),
     Kind("Ingress", Ingress, ("ingress", "ingresses", "ing"),
          resource="ingress.networking.k8s.io", apply=manifests.apply_ingress,
          table=lambda cluster, namespace, wide, labels: tables.ingresses_table(

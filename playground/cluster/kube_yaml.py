@@ -211,11 +211,17 @@ def _pod(pod, node_names: dict[str, str]) -> dict:
     spec: dict = {"containers": _containers(pod.spec.containers)}
     if pod.spec.node_name in node_names:
         spec["nodeName"] = node_names[pod.spec.node_name]
-    if pod.spec.tolerations:
-        spec["tolerations"] = [{k: v for k, v in (("key", t.key), ("operator", t.operator),
-                                                  ("effect", t.effect)) if v}
-                               for t in pod.spec.tolerations]
+    _scheduling(spec, pod.spec.node_selector, pod.spec.tolerations)
     return {"apiVersion": "v1", "kind": "Pod", "metadata": _meta(pod), "spec": spec}
+
+
+def _scheduling(spec: dict, node_selector: dict, tolerations: list) -> None:
+    if node_selector:
+        spec["nodeSelector"] = dict(node_selector)
+    if tolerations:
+        spec["tolerations"] = [{k: v for k, v in (("key", t.key), ("operator", t.operator),
+                                                  ("value", t.value), ("effect", t.effect)) if v}
+                               for t in tolerations]
 
 
 def _selector(workload) -> dict:
@@ -235,7 +241,21 @@ def _deployment(deployment) -> dict:
             "spec": {"replicas": deployment.replicas,
                      "selector": _selector(deployment),
                      "template": {"metadata": {"labels": dict(deployment.template_labels)},
-                                  "spec": {"containers": _containers(deployment.containers)}}}}
+                                  "spec": _template_spec(deployment)}}}
+
+
+def _workload(workload, spec: dict) -> dict:
+    """A DaemonSet or StatefulSet: `spec` first, then its selector and template."""
+    return {"apiVersion": "apps/v1", "kind": workload.kind, "metadata": _meta(workload),
+            "spec": {**spec, "selector": _selector(workload),
+                     "template": {"metadata": {"labels": dict(workload.template_labels)},
+                                  "spec": _template_spec(workload)}}}
+
+
+def _template_spec(workload) -> dict:
+    spec: dict = {"containers": _containers(workload.containers)}
+    _scheduling(spec, workload.node_selector, workload.tolerations)
+    return spec
 
 
 def _service(service) -> dict:
@@ -288,19 +308,27 @@ def _ingress(ingress) -> dict:
 
 
 def manifests(cluster: Cluster) -> str:
-    """Namespaces, bare Pods, Deployments, Services and Ingresses, as one YAML stream."""
+    """Namespaces, bare Pods, Deployments, DaemonSets, StatefulSets, Services and Ingresses,
+    as one YAML stream."""
     lab_names = [n.name for n in _nodes(cluster)]
     node_names = dict(zip(lab_names, kind_node_names(cluster), strict=True))
     pods = [p for p in cluster.pods() if _exported(p)
             and not p.metadata.owner_references]
     deployments = [d for d in cluster.deployments_list() if _exported(d)]
+    daemon_sets = [d for d in cluster.api.list("DaemonSet") if _exported(d)]
+    stateful_sets = [d for d in cluster.api.list("StatefulSet") if _exported(d)]
     services = [s for s in cluster.services() if _exported(s)]
     ingresses = [i for i in cluster.ingresses() if _exported(i)]
-    used = {o.metadata.namespace for o in [*pods, *deployments, *services, *ingresses]}
+    used = {o.metadata.namespace for o in [*pods, *deployments, *daemon_sets, *stateful_sets,
+                                           *services, *ingresses]}
     documents = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
                  for name in sorted(used - set(SYSTEM_NAMESPACES))]
     documents += [_pod(p, node_names) for p in pods]
     documents += [_deployment(d) for d in deployments]
+    documents += [_workload(d, {}) for d in daemon_sets]
+    documents += [_workload(d, {"serviceName": d.service_name, "replicas": d.replicas,
+                                "podManagementPolicy": d.pod_management_policy})
+                  for d in stateful_sets]
     documents += [_service(s) for s in services]
     documents += [_ingress(i) for i in ingresses]
     head = "# The lab's objects, for a kind cluster made with the kind config written beside.\n"

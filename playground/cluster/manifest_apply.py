@@ -8,6 +8,7 @@ from typing import Any
 
 from playground.cluster import validation
 from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.daemonset import DaemonSet
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.objects import (
     Container,
@@ -18,6 +19,7 @@ from playground.cluster.objects import (
 )
 from playground.cluster.replicaset import random_suffix
 from playground.cluster.service import ServicePort
+from playground.cluster.statefulset import StatefulSet
 
 MAX_GENERATED_PREFIX = 58   # names.SimpleNameGenerator: 63 less the 5 random characters
 
@@ -108,13 +110,22 @@ async def apply_namespace(cluster: Cluster, doc: ManifestDoc) -> None:
 
 async def apply_pod(cluster: Cluster, doc: ManifestDoc) -> None:
     name, namespace = _meta(doc, cluster)
-    tolerations = [Toleration(doc.get("key", str, "", t), doc.get("operator", str, "Exists", t),
-                              doc.get("effect", str, "", t))
-                   for t in doc.get("spec.tolerations", list, [])]
     await cluster.add_pod(name, _containers(doc, "spec.containers"), namespace=namespace,
                           labels=doc.labels("metadata.labels"),
                           annotations=doc.labels("metadata.annotations"),
-                          node_name=doc.get("spec.nodeName", str), tolerations=tolerations)
+                          node_name=doc.get("spec.nodeName", str),
+                          tolerations=_tolerations(doc, "spec.tolerations"),
+                          node_selector=doc.labels("spec.nodeSelector"))
+
+
+def _tolerations(doc: ManifestDoc, path: str) -> list[Toleration]:
+    found = []
+    for where, item in doc.entries(path):
+        value = doc.get("value", str, "", item, where)
+        operator = doc.get("operator", str, "Equal" if value else "Exists", item, where)
+        found.append(Toleration(doc.get("key", str, "", item, where), operator,
+                                doc.get("effect", str, "", item, where), value))
+    return found
 
 
 def _expressions(doc: ManifestDoc, path: str) -> list[LabelSelectorRequirement]:
@@ -144,7 +155,9 @@ async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
                                        "25%"),
             "min_ready_seconds": doc.get("spec.minReadySeconds", int, 0),
             "revision_history_limit": doc.get("spec.revisionHistoryLimit", int, 10),
-            "selector_expressions": _expressions(doc, "spec.selector.matchExpressions")}
+            "selector_expressions": _expressions(doc, "spec.selector.matchExpressions"),
+            "node_selector": doc.labels("spec.template.spec.nodeSelector"),
+            "tolerations": _tolerations(doc, "spec.template.spec.tolerations")}
     if cluster.api.peek("Deployment", namespace, name) is None:
         await cluster.add_deployment(name, containers, labels=labels or None,
                                      namespace=namespace, selector=selector or None, **spec)
@@ -152,6 +165,31 @@ async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
         await cluster.update_deployment(name, namespace, containers=containers,
                                         labels=labels or {"app": name},
                                         selector=selector or labels or {"app": name}, **spec)
+
+
+async def apply_daemonset(cluster: Cluster, doc: ManifestDoc) -> None:
+    name, namespace = _meta(doc, cluster)
+    labels = doc.labels("spec.template.metadata.labels")
+    await cluster.add_daemon_set(DaemonSet(
+        ObjectMeta(name, namespace, labels=doc.labels("metadata.labels")),
+        doc.labels("spec.selector.matchLabels"), labels,
+        _containers(doc, "spec.template.spec.containers"),
+        _expressions(doc, "spec.selector.matchExpressions"),
+        doc.labels("spec.template.spec.nodeSelector"),
+        _tolerations(doc, "spec.template.spec.tolerations")))
+
+
+async def apply_statefulset(cluster: Cluster, doc: ManifestDoc) -> None:
+    name, namespace = _meta(doc, cluster)
+    await cluster.add_stateful_set(StatefulSet(
+        ObjectMeta(name, namespace, labels=doc.labels("metadata.labels")),
+        doc.get("spec.replicas", int, 1), doc.get("spec.serviceName", str, ""),
+        doc.labels("spec.selector.matchLabels"), doc.labels("spec.template.metadata.labels"),
+        _containers(doc, "spec.template.spec.containers"),
+        _expressions(doc, "spec.selector.matchExpressions"),
+        doc.labels("spec.template.spec.nodeSelector"),
+        _tolerations(doc, "spec.template.spec.tolerations"),
+        doc.get("spec.podManagementPolicy", str, "OrderedReady")))
 
 
 async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:

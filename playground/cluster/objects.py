@@ -158,11 +158,13 @@ class Toleration:
     key: str = ""
     operator: str = "Exists"
     effect: str = ""
+    value: str = ""   # with operator Equal
 
     def tolerates(self, taint: Taint) -> bool:
         key_ok = not self.key or self.key == taint.key
         effect_ok = not self.effect or self.effect == taint.effect
-        return key_ok and effect_ok
+        value_ok = self.operator != "Equal" or self.value == taint.value
+        return key_ok and effect_ok and value_ok
 
 
 @dataclass
@@ -201,6 +203,7 @@ class PodSpec:
     node_name: str | None = None
     tolerations: list[Toleration] = field(default_factory=list)
     termination_grace_period_seconds: int = DEFAULT_GRACE_SECONDS
+    node_selector: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -295,8 +298,25 @@ def validate_pod(pod: Pod, valid: set | None = None) -> None:
         requested_ip(pod)
     if valid is None or id(containers) not in valid:
         validate_containers(f"pod {pod.key}", containers)
+    validate_tolerations(f"pod {pod.key}", pod.spec.tolerations)
     if valid is not None:
         valid.update((namespace, id(containers)))
+
+
+def validate_tolerations(where: str, tolerations: list[Toleration]) -> None:
+    for index, toleration in enumerate(tolerations):
+        path = f"{where}: spec.tolerations[{index}]"
+        if toleration.operator not in ("Exists", "Equal"):
+            raise ValidationError(f"{path}.operator: Unsupported value: "
+                                  f"\"{toleration.operator}\": supported values: \"Equal\", "
+                                  "\"Exists\"")
+        if toleration.operator == "Exists" and toleration.value:
+            raise ValidationError(f"{path}.operator: Invalid value: \"{toleration.value}\": "
+                                  "value must be empty when `operator` is 'Exists'")
+        if toleration.effect not in ("", "NoSchedule", "PreferNoSchedule", "NoExecute"):
+            raise ValidationError(f"{path}.effect: Unsupported value: \"{toleration.effect}\": "
+                                  "supported values: \"NoSchedule\", \"PreferNoSchedule\", "
+                                  "\"NoExecute\"")
 
 
 def validate_containers(where: str, containers: list[Container]) -> None:

@@ -18,6 +18,7 @@ from playground.cluster.objects import (
     ObjectMeta,
     Pod,
     PodSpec,
+    Toleration,
     ValidationError,
     validate_name,
     validate_pod,
@@ -49,6 +50,8 @@ class ReplicaSet(Named):
     status: ReplicaSetStatus = field(default_factory=ReplicaSetStatus)
     min_ready_seconds: int = 0
     selector_expressions: list[LabelSelectorRequirement] = field(default_factory=list)
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: list[Toleration] = field(default_factory=list)
     kind: str = "ReplicaSet"
 
     @property
@@ -74,36 +77,54 @@ def random_suffix(rng, length: int = 5) -> str:
     return "".join(rng.choice(NAME_ALPHABET) for _ in range(length))
 
 
-def print_template(labels: dict[str, str], containers: list[Container]) -> str:
+def print_template(labels: dict[str, str], containers: list[Container],
+                   node_selector: dict[str, str] | None = None,
+                   tolerations: list[Toleration] | None = None) -> str:
     """The template as spew prints a Go value with %#v: type names, fields in order, map
-    keys sorted."""
+    keys sorted (fields left empty are left out, so a template without them hashes as it
+    did before the lab had them)."""
     shown_labels = " ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items()))
     parts = []
     for c in containers:
         ports = " ".join(f'{{Name:"{p.name or ""}" ContainerPort:{p.container_port} '
                          f'Protocol:"{p.protocol}"}}' for p in c.ports)
         parts.append(f'{{Name:"{c.name}" Image:"{c.image}" Ports:[]ContainerPort{{{ports}}}}}')
+    extra = ""
+    if node_selector:
+        shown = " ".join(f'"{k}":"{v}"' for k, v in sorted(node_selector.items()))
+        extra += f" NodeSelector:map[string]string{{{shown}}}"
+    if tolerations:
+        shown = " ".join(f'{{Key:"{t.key}" Operator:"{t.operator}" Value:"{t.value}" '
+                         f'Effect:"{t.effect}"}}' for t in tolerations)
+        extra += f" Tolerations:[]Toleration{{{shown}}}"
     return (f"PodTemplateSpec{{ObjectMeta:{{Labels:map[string]string{{{shown_labels}}}}} "
-            f"Spec:PodSpec{{Containers:[]Container{{{' '.join(parts)}}}}}}}")
+            f"Spec:PodSpec{{Containers:[]Container{{{' '.join(parts)}}}{extra}}}}}")
 
 
 def template_hash(labels: dict[str, str], containers: list[Container],
-                  collisions: int | None = None) -> str:
-    data = print_template(labels, containers).encode()
+                  collisions: int | None = None, node_selector: dict[str, str] | None = None,
+                  tolerations: list[Toleration] | None = None) -> str:
+    data = print_template(labels, containers, node_selector, tolerations).encode()
     if collisions is not None:   # as ComputeHash: the count's 8 little-endian bytes appended
         data += collisions.to_bytes(8, "little")
     return safe_encode(str(fnv32a(data)))
+
+
+def workload_hash(workload, collisions: int | None = None) -> str:
+    """The hash of a Deployment's (or ReplicaSet's) pod template."""
+    return template_hash(without_hash(workload.template_labels), workload.containers,
+                         collisions, workload.node_selector, workload.tolerations)
 
 
 def without_hash(labels: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in labels.items() if k != HASH_LABEL}
 
 
-def same_template(rs: ReplicaSet, labels: dict[str, str], containers: list[Container]) -> bool:
+def same_template(rs: ReplicaSet, workload) -> bool:
     """EqualIgnoreHash: the ReplicaSet runs this template, whatever its hash label."""
-    return without_hash(rs.template_labels) == without_hash(labels) and \
-        rs.containers == containers
-
+    return without_hash(rs.template_labels) == without_hash(workload.template_labels) and \
+        rs.containers == workload.containers and rs.node_selector == workload.node_selector \
+        and rs.tolerations == workload.tolerations
 
 
 def validate_replica_set(rs: ReplicaSet) -> None:
@@ -113,4 +134,5 @@ def validate_replica_set(rs: ReplicaSet) -> None:
     if rs.replicas < 0:
         raise ValidationError(f"{where}: spec.replicas: must be greater than or equal to 0")
     validate_selector(where, rs.selector, rs.selector_expressions, rs.template_labels)
-    validate_pod(Pod(ObjectMeta("probe", rs.metadata.namespace), PodSpec(list(rs.containers))))
+    validate_pod(Pod(ObjectMeta("probe", rs.metadata.namespace),
+                     PodSpec(list(rs.containers), tolerations=list(rs.tolerations))))

@@ -150,6 +150,35 @@ def replicasets_table(cluster: Cluster, namespace: str | None, wide: bool = Fals
                       header + ["CONTAINERS", "IMAGES", "SELECTOR"] if wide else header, row_of)
 
 
+def daemonsets_table(cluster: Cluster, namespace: str | None, wide: bool = False) -> str:
+    now = cluster.network.clock
+
+    def row_of(ds) -> list[str]:
+        s = ds.status
+        row = [ds.name, str(s.desired_number_scheduled), str(s.current_number_scheduled),
+               str(s.number_ready), str(s.updated_number_scheduled), str(s.number_available),
+               _pairs(ds.node_selector), human_age(now - ds.metadata.created_at)]
+        return row + _template_cells(ds) if wide else row
+
+    header = ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE",
+              "NODE SELECTOR", "AGE"]
+    return namespaced(cluster.api.list("DaemonSet", namespace), namespace,
+                      header + ["CONTAINERS", "IMAGES", "SELECTOR"] if wide else header, row_of)
+
+
+def statefulsets_table(cluster: Cluster, namespace: str | None, wide: bool = False) -> str:
+    now = cluster.network.clock
+
+    def row_of(sts) -> list[str]:
+        row = [sts.name, f"{sts.status.ready_replicas}/{sts.replicas}",
+               human_age(now - sts.metadata.created_at)]
+        return row + _template_cells(sts)[:2] if wide else row
+
+    header = ["NAME", "READY", "AGE"]
+    return namespaced(cluster.api.list("StatefulSet", namespace), namespace,
+                      header + ["CONTAINERS", "IMAGES"] if wide else header, row_of)
+
+
 def ingresses_table(cluster: Cluster, namespace: str | None) -> str:
     ingresses = cluster.ingresses(namespace)
     if not ingresses:

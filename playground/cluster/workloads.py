@@ -3,6 +3,7 @@ and pod deletion, which is graceful on the lab clock."""
 
 from __future__ import annotations
 
+from playground.cluster.controllers.daemonset import DaemonSetController
 from playground.cluster.controllers.deployment import (
     DeploymentController,
     new_replica_set,
@@ -15,11 +16,14 @@ from playground.cluster.controllers.replicaset import (
     delete_gracefully,
     owned_by,
 )
+from playground.cluster.controllers.statefulset import StatefulSetController
 from playground.cluster.controllers.termination import PodTermination
+from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.errors import ClusterError
 from playground.cluster.objects import Container, ObjectMeta, Pod, PodSpec, ValidationError
-from playground.cluster.replicaset import ReplicaSet, without_hash
+from playground.cluster.replicaset import ReplicaSet, same_template, without_hash
+from playground.cluster.statefulset import StatefulSet, validate_stateful_set
 from playground.limits import LimitError, check_pod_total
 
 ROLLOUT_SETTLES = 600   # kubectl rollout status gives up after this many lab seconds here
@@ -34,6 +38,8 @@ class Workloads:
                                                            self.timers, clock)
         self.deployment_controller = DeploymentController(self.api)
         return [self.replica_set_controller, self.deployment_controller,
+                DaemonSetController(self.api, self.network.rng, self.timers, clock),
+                StatefulSetController(self.api, clock),
                 GarbageCollector(self.api, clock), PodTermination(self.api, self.timers, clock),
                 NodeLifecycleController(self.api, self.timers, clock)]
 
@@ -195,6 +201,67 @@ class Workloads:
         self.network.rng.setstate(rng)
         raise ClusterError(f"deployment {deployment.key}: pod {stuck[0].name} cannot run: {why}")
 
+    # daemon sets
+
+    async def add_daemon_set(self, daemon_set: DaemonSet) -> DaemonSet:
+        try:
+            validate_daemon_set(daemon_set)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        namespace, name = daemon_set.metadata.namespace, daemon_set.name
+        self.check_namespace(namespace)
+        if self.api.peek("DaemonSet", namespace, name) is not None:
+            raise ClusterError(f'daemonset "{namespace}/{name}" already exists')
+        self.api.create(daemon_set)
+        await self.settle()
+        return self.api.get("DaemonSet", namespace, name)
+
+    async def delete_daemon_set(self, name: str, namespace: str = "default") -> None:
+        if self.api.peek("DaemonSet", namespace, name) is None:
+            raise ClusterError(f'daemonset "{namespace}/{name}" not found')
+        self.api.delete("DaemonSet", namespace, name)
+        await self.settle()
+        await self.finish_terminations()
+
+    # stateful sets
+
+    async def add_stateful_set(self, stateful_set: StatefulSet) -> StatefulSet:
+        """Create one; returns once its pods have come up in order (each a settle)."""
+        try:
+            validate_stateful_set(stateful_set)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        namespace, name = stateful_set.metadata.namespace, stateful_set.name
+        self.check_namespace(namespace)
+        if self.api.peek("StatefulSet", namespace, name) is not None:
+            raise ClusterError(f'statefulset "{namespace}/{name}" already exists')
+        self.api.create(stateful_set)
+        await self.settle()
+        return self.api.get("StatefulSet", namespace, name)
+
+    async def scale_stateful_set(self, name: str, replicas: int,
+                                 namespace: str = "default") -> StatefulSet:
+        """kubectl scale statefulset: returns when the members have come or gone, in order."""
+        if self.api.peek("StatefulSet", namespace, name) is None:
+            raise ClusterError(f'statefulset "{namespace}/{name}" not found')
+        if replicas < 0:
+            raise ClusterError(f"statefulset {namespace}/{name}: spec.replicas: must be greater "
+                               "than or equal to 0")
+
+        def edit(stored: StatefulSet) -> None:
+            stored.replicas = replicas
+        self.api.change("StatefulSet", namespace, name, edit)
+        await self.settle()
+        await self.finish_terminations()
+        return self.api.get("StatefulSet", namespace, name)
+
+    async def delete_stateful_set(self, name: str, namespace: str = "default") -> None:
+        if self.api.peek("StatefulSet", namespace, name) is None:
+            raise ClusterError(f'statefulset "{namespace}/{name}" not found')
+        self.api.delete("StatefulSet", namespace, name)
+        await self.settle()
+        await self.finish_terminations()
+
     # rollouts
 
     def rollout_state(self, deployment: Deployment) -> tuple[bool, str]:
@@ -248,12 +315,13 @@ class Workloads:
         target = found.get(to_revision)
         if target is None:
             raise ClusterError(f"unable to find specified revision {to_revision} in history")
-        labels = without_hash(target.template_labels)
-        if labels == deployment.template_labels and target.containers == deployment.containers:
+        if same_template(target, deployment):
             return (f"deployment.apps/{name} skipped rollback (current template already "
                     f"matches revision {to_revision})\n")
         await self.update_deployment(name, namespace, containers=list(target.containers),
-                                     labels=labels)
+                                     labels=without_hash(target.template_labels),
+                                     node_selector=dict(target.node_selector),
+                                     tolerations=list(target.tolerations))
         return f"deployment.apps/{name} rolled back\n"
 
     # pods

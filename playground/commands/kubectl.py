@@ -48,6 +48,8 @@ DELETE = {
     "Node": lambda c, name, ns: c.remove_node(name),
     "Service": lambda c, name, ns: c.delete_service(name, ns),
     "Deployment": lambda c, name, ns: c.delete_deployment(name, ns),
+    "DaemonSet": lambda c, name, ns: c.delete_daemon_set(name, ns),
+    "StatefulSet": lambda c, name, ns: c.delete_stateful_set(name, ns),
     "Ingress": lambda c, name, ns: c.delete_ingress(name, ns),
 }
 # what completion offers first, where kubectl users type another spelling than the plural
@@ -390,8 +392,11 @@ async def scale(shell, call: Call) -> ShellResult:
     p.add_argument("-n", "--namespace", default="default")
     args = p.parse_args(call.args)
     kind, name = kind_and_name(args.target)
+    if kind == "statefulset":
+        await shell.cluster.scale_stateful_set(name, args.replicas, args.namespace)
+        return ShellResult(f"statefulset.apps/{name} scaled\n", changed=True)
     if kind != "deployment":
-        raise ShellError("kubectl scale: only deployments scale here")
+        raise ShellError("kubectl scale: only deployments and statefulsets scale here")
     await shell.cluster.scale(name, args.replicas, args.namespace)
     return ShellResult(f"deployment.apps/{name} scaled\n", changed=True)
 
@@ -467,8 +472,8 @@ COMMANDS = (
             "\"Local\"}}'", "change a Service's policies or selector in place, or a "
             "Deployment's spec (a new template rolls out)", patch,
             complete=object_of("service", "deployment")),
-    Command("kubectl scale", "deployment NAME --replicas=N", "change a replica count", scale,
-            complete=object_of("deployment")),
+    Command("kubectl scale", "deployment|statefulset NAME --replicas=N",
+            "change a replica count", scale, complete=object_of("deployment", "statefulset")),
     Command("kubectl delete", "pod|deployment|service|ingress|node NAME", "remove an object",
             delete, complete=object_of("pod", "deployment", "service", "ingress", "node")),
     Command("kubectl get", "|".join(GET_KINDS) + " [-o wide] [-A] [--show-labels]",

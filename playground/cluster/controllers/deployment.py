@@ -15,7 +15,7 @@ from playground.cluster.replicaset import (
     REVISION,
     ReplicaSet,
     same_template,
-    template_hash,
+    workload_hash,
 )
 
 
@@ -26,8 +26,7 @@ def replica_sets_of(api: ApiServer, deployment: Deployment) -> list[ReplicaSet]:
 
 
 def new_replica_set(deployment: Deployment, found: list[ReplicaSet]) -> ReplicaSet | None:
-    return next((rs for rs in found if same_template(rs, deployment.template_labels,
-                                                     deployment.containers)), None)
+    return next((rs for rs in found if same_template(rs, deployment)), None)
 
 
 class DeploymentController(Controller):
@@ -86,7 +85,7 @@ class DeploymentController(Controller):
         namespace = deployment.metadata.namespace
         collisions = None
         while True:   # a name taken by another template: ComputeHash with a collision count
-            hash_ = template_hash(deployment.template_labels, deployment.containers, collisions)
+            hash_ = workload_hash(deployment, collisions)
             name = f"{deployment.name}-{hash_}"
             if self.api.peek("ReplicaSet", namespace, name) is None:
                 break
@@ -107,7 +106,9 @@ class DeploymentController(Controller):
         rs = ReplicaSet(meta, replicas, {**deployment.selector, HASH_LABEL: hash_},
                         {**deployment.template_labels, HASH_LABEL: hash_},
                         deployment.containers, min_ready_seconds=deployment.min_ready_seconds,
-                        selector_expressions=list(deployment.selector_expressions))
+                        selector_expressions=list(deployment.selector_expressions),
+                        node_selector=dict(deployment.node_selector),
+                        tolerations=list(deployment.tolerations))
         self.api.create(rs, handed_over=True)
         return self.api.peek("ReplicaSet", namespace, name)
 

@@ -1,5 +1,6 @@
 """The garbage collector: when an owner is deleted, its dependents go too (background
-propagation, kubectl delete's default): a Deployment's ReplicaSets, a ReplicaSet's pods."""
+propagation, kubectl delete's default): a Deployment's ReplicaSets, a ReplicaSet's, a
+DaemonSet's or a StatefulSet's pods."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from playground.cluster.api import ApiServer, Event, NotFound
 from playground.cluster.controllers.base import Controller
 from playground.cluster.controllers.replicaset import delete_gracefully
 
-OWNERS = {"Deployment": "ReplicaSet", "ReplicaSet": "Pod"}   # owner kind -> dependents
+OWNERS = {"Deployment": "ReplicaSet", "ReplicaSet": "Pod",   # owner kind -> dependents
+          "DaemonSet": "Pod", "StatefulSet": "Pod"}
 
 
 class GarbageCollector(Controller):

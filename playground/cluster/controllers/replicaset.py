@@ -110,7 +110,9 @@ class ReplicaSetController(Controller):
                                                            rs.metadata.uid)])
         # the pods share the stored ReplicaSet's containers: the store never edits an
         # object in place
-        self.api.create(Pod(meta, PodSpec(rs.containers)), handed_over=True)
+        spec = PodSpec(rs.containers, tolerations=list(rs.tolerations),
+                       node_selector=dict(rs.node_selector))
+        self.api.create(Pod(meta, spec), handed_over=True)
 
     def _update_status(self, rs: ReplicaSet, now: float) -> None:
         pods = [p for p in owned_by(self.api, "Pod", rs) if active(p)]

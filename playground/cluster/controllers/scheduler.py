@@ -53,7 +53,7 @@ class Scheduler(Controller):
             if node is None or count != self.api.indexed_count("Pod", "node", name):
                 heapq.heappop(self.heap)   # stale, or the node is gone
                 continue
-            if node.status.ready and untolerated(pod, node) is None:
+            if node.status.ready and untolerated(pod, node) is None and selected(pod, node):
                 chosen = node
                 break
             aside.append(heapq.heappop(self.heap))
@@ -87,6 +87,8 @@ class Scheduler(Controller):
         if chosen is None:
             nodes = [n for n in self.api.list("Node") if n.status.ready]
             message = unschedulable_message(pod, nodes)
+            if (pod.status.reason, pod.status.message) == ("Unschedulable", message):
+                return   # said already: writing it again would wake this watch again
 
             def unschedulable(pod: Pod) -> None:
                 pod.status.reason, pod.status.message = "Unschedulable", message
@@ -109,16 +111,26 @@ def untolerated(pod: Pod, node: Node):
     return None
 
 
+def selected(pod: Pod, node: Node) -> bool:
+    """spec.nodeSelector: every label it names, on the node."""
+    labels = node.metadata.labels
+    return all(labels.get(k) == v for k, v in pod.spec.node_selector.items())
+
+
 def unschedulable_message(pod: Pod, nodes: list[Node]) -> str:
-    """Worded like the scheduler's FailedScheduling event."""
+    """Worded like the scheduler's FailedScheduling event (its reasons sorted, as the
+    framework sorts them); each node counts for the first filter it fails."""
     if not nodes:
         return "0/0 nodes are available: no nodes are ready to run pods"
-    tainted: dict[str, int] = {}
+    reasons: dict[str, int] = {}
     for node in nodes:
         taint = untolerated(pod, node)
         if taint is not None:
-            text = f"{{{taint.key}: {taint.value}}}"
-            tainted[text] = tainted.get(text, 0) + 1
-    reasons = ", ".join(f"{count} node(s) had untolerated taint {text}"
-                        for text, count in sorted(tainted.items()))
-    return f"0/{len(nodes)} nodes are available: {reasons}."
+            text = f"had untolerated taint {{{taint.key}: {taint.value}}}"
+        elif not selected(pod, node):
+            text = "didn't match Pod's node affinity/selector"
+        else:
+            continue
+        reasons[text] = reasons.get(text, 0) + 1
+    shown = ", ".join(sorted(f"{count} node(s) {text}" for text, count in reasons.items()))
+    return f"0/{len(nodes)} nodes are available: {shown}."

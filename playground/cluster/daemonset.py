@@ -1,0 +1,55 @@
+"""DaemonSet objects: a pod template run once on every node it fits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from playground.cluster.objects import (
+    Container,
+    LabelSelectorRequirement,
+    Named,
+    ObjectMeta,
+    Pod,
+    PodSpec,
+    Toleration,
+    validate_name,
+    validate_pod,
+    validate_selector,
+)
+
+REVISION_LABEL = "controller-revision-hash"   # the template's hash on each pod
+# what the DaemonSet controller adds to its pods' tolerations (util.AddOrUpdateDaemonPodTolerations)
+DAEMON_TOLERATIONS = [Toleration("node.kubernetes.io/not-ready", "Exists", "NoExecute"),
+                      Toleration("node.kubernetes.io/unreachable", "Exists", "NoExecute"),
+                      Toleration("node.kubernetes.io/unschedulable", "Exists", "NoSchedule")]
+
+
+@dataclass
+class DaemonSetStatus:
+    desired_number_scheduled: int = 0
+    current_number_scheduled: int = 0
+    number_ready: int = 0
+    updated_number_scheduled: int = 0
+    number_available: int = 0
+
+
+@dataclass
+class DaemonSet(Named):
+    metadata: ObjectMeta
+    selector: dict[str, str]
+    template_labels: dict[str, str]
+    containers: list[Container]
+    selector_expressions: list[LabelSelectorRequirement] = field(default_factory=list)
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: list[Toleration] = field(default_factory=list)
+    status: DaemonSetStatus = field(default_factory=DaemonSetStatus)
+    kind: str = "DaemonSet"
+
+
+def validate_daemon_set(ds: DaemonSet) -> None:
+    validate_name("namespace", ds.metadata.namespace)
+    validate_name("daemonset", ds.name)
+    validate_selector(f"daemonset {ds.key}", ds.selector, ds.selector_expressions,
+                      ds.template_labels)
+    validate_pod(Pod(ObjectMeta("probe", ds.metadata.namespace),
+                     PodSpec(list(ds.containers), tolerations=list(ds.tolerations))))
