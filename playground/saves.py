@@ -44,7 +44,12 @@ from typing import Any
 import msgpack
 
 from playground.atomic_files import remove_leftovers, write_atomically
-from playground.cluster.cluster import CLUSTER_CIDR, ClusterError, check_cluster_cidr
+from playground.cluster.cluster import (
+    CLUSTER_CIDR,
+    ClusterError,
+    check_cluster_cidr,
+    replaces_kube_proxy,
+)
 from playground.cluster.codec import DecodeError
 from playground.cluster.columns import check_tables, decode_tables, encode_tables, tables_from_maps
 from playground.cluster.legacy import OWNER_ANNOTATION
@@ -416,8 +421,7 @@ def _check_settings(settings: Any) -> None:
     if settings.get("proxy_mode", "iptables") not in PROXY_MODES:
         raise LabFileError(f"settings.proxy_mode: {settings['proxy_mode']!r} is not one of "
                            f"{', '.join(PROXY_MODES)}")
-    if "proxy_mode" in settings and getattr(PLUGINS.get(settings["cni"]), "replaces_kube_proxy",
-                                            False):
+    if "proxy_mode" in settings and replaces_kube_proxy(settings["cni"]):
         raise LabFileError(f"settings.proxy_mode: the {settings['cni']} CNI replaces "
                            "kube-proxy and takes no proxy mode")
     if settings["cni"] not in CNIS:

@@ -30,6 +30,7 @@ from playground.cluster.ingress import (
 )
 from playground.cluster.ipam import NodeCidrAllocator
 from playground.cluster.objects import (
+    SYSTEM_NAMESPACES,
     Container,
     ContainerPort,
     KubeNamespace,
@@ -54,6 +55,7 @@ from playground.cluster.service import (
     Service,
     ServicePort,
     ServiceSpec,
+    refuse_external_policy,
     validate_service,
 )
 from playground.cluster.sleeping import SleepingNode, SleepingNodes
@@ -70,14 +72,13 @@ CLUSTER_CIDR = IPv4Network("10.244.0.0/16")
 GATEWAY_NAMESPACE = "vpc-gateway"
 SEGMENT = "kind"
 CONTROL_PLANE_TAINT = Taint("node-role.kubernetes.io/control-plane", "", "NoSchedule")
-BUILT_IN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
                        ("tcp", 2380, "etcd")]
 
 
 def replaces_kube_proxy(cni: str) -> bool:
     """Whether the CNI of this name serves Services itself (Cilium), so no kube-proxy runs."""
-    plugin = cni_plugins.PLUGINS.get(cni) if isinstance(cni, str) else None
+    plugin = cni_plugins.PLUGINS.get(cni)
     return plugin is not None and plugin.replaces_kube_proxy
 
 
@@ -312,12 +313,8 @@ class Cluster(SleepingNodes, Workloads):
         if self.api.peek("Node", "", name) is None:
             raise ClusterError(f'node "{name}" not found')
         self.wake(name)   # its pods' teardown runs through its kubelet
-        for pod in self.api.list("Pod"):
-            if pod.spec.node_name == name:
-                self.api.delete("Pod", pod.metadata.namespace, pod.name)
-        await self.settle()
-        self.api.delete("Node", "", name)
-        await self.settle()
+        self.api.delete("Node", "", name)   # the pod GC deletes its pods; their ReplicaSets
+        await self.settle()                 # make new ones on the nodes that are left
         for agent in self.node_agents.pop(name, []):
             await agent.stop()
         ns_name = node_namespace_name(name)
@@ -330,11 +327,7 @@ class Cluster(SleepingNodes, Workloads):
     # pods
 
     def has_namespace(self, name: str) -> bool:
-        return name in BUILT_IN_NAMESPACES or self.api.peek("Namespace", "", name) is not None
-
-    def _require_namespace(self, name: str) -> None:
-        if not self.has_namespace(name):   # as the API server's NamespaceLifecycle admission
-            raise ClusterError(f'namespaces "{name}" not found')
+        return name in SYSTEM_NAMESPACES or self.api.peek("Namespace", "", name) is not None
 
     def free_pod_addresses(self, probe: Pod) -> int:
         """Pod addresses left on the ready nodes that a pod like `probe` may run on."""
@@ -365,7 +358,7 @@ class Cluster(SleepingNodes, Workloads):
             validate_pod(pod)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
-        self._require_namespace(namespace)
+        self.check_namespace(namespace)
         if node_name is not None and self.api.peek("Node", "", node_name) is None:
             raise ClusterError(f'pod {pod.key}: spec.nodeName "{node_name}" is not a node')
         try:
@@ -390,7 +383,7 @@ class Cluster(SleepingNodes, Workloads):
         except ValidationError as error:
             raise ClusterError(str(error)) from None
         namespace = ingress.metadata.namespace
-        self._require_namespace(namespace)
+        self.check_namespace(namespace)
         if self.api.peek("Ingress", namespace, ingress.name) is not None:
             raise ClusterError(f'ingress "{ingress.key}" already exists')
         for backend in backends_of(ingress):
@@ -448,7 +441,7 @@ class Cluster(SleepingNodes, Workloads):
             validate_service(service)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
-        self._require_namespace(namespace)
+        self.check_namespace(namespace)
         if self.api.peek("Service", namespace, name) is not None:
             raise ClusterError(f'service "{namespace}/{name}" already exists')
         taken = self._taken_cluster_ips()
@@ -520,6 +513,7 @@ class Cluster(SleepingNodes, Workloads):
         for field_name, value in changes.items():
             setattr(service.spec, field_name, value)
         try:
+            refuse_external_policy(service, changes.get("external_traffic_policy"))
             validate_service(service)
         except ValidationError as error:
             raise ClusterError(str(error)) from None

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from playground.cluster import validation
 from playground.cluster.objects import (
     Container,
+    LabelSelectorRequirement,
     Named,
     ObjectMeta,
     Pod,
     PodSpec,
     ValidationError,
     validate_pod,
+    validate_selector,
 )
 from playground.cluster.replicaset import REVISION
 from playground.numbers import is_whole
@@ -46,6 +48,7 @@ class Deployment(Named):
     min_ready_seconds: int = 0
     revision_history_limit: int = 10
     status: DeploymentStatus = field(default_factory=DeploymentStatus)
+    selector_expressions: list[LabelSelectorRequirement] = field(default_factory=list)
 
     @property
     def revision(self) -> int:
@@ -92,11 +95,8 @@ def validate_deployment(deployment: Deployment) -> None:
     where = f"deployment {deployment.key}"
     if deployment.replicas < 0:
         raise ValidationError(f"{where}: spec.replicas: must be greater than or equal to 0")
-    if not deployment.selector:
-        raise ValidationError(f"{where}: spec.selector must name at least one label")
-    if any(deployment.template_labels.get(k) != v for k, v in deployment.selector.items()):
-        raise ValidationError(f"{where}: spec.template.metadata.labels: `selector` does not "
-                              "match template `labels`")
+    validate_selector(where, deployment.selector, deployment.selector_expressions,
+                      deployment.template_labels)
     if deployment.strategy not in STRATEGIES:
         raise ValidationError(f"{where}: spec.strategy.type: Unsupported value: "
                               f"\"{deployment.strategy}\": supported values: "

@@ -12,12 +12,12 @@ import yaml
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.ingress import CONTROLLER_NAMESPACE, IngressBackend
+from playground.cluster.objects import SYSTEM_NAMESPACES
 from playground.cluster.replicaset import REVISION
 from playground.cluster.service import SERVICE_CIDR
 from playground.limits import MAX_YAML_ALIAS_NODES, MAX_YAML_DEPTH
 
 KIND_CLUSTER = "kind"
-SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 
 
@@ -218,10 +218,22 @@ def _pod(pod, node_names: dict[str, str]) -> dict:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": _meta(pod), "spec": spec}
 
 
+def _selector(workload) -> dict:
+    selector: dict = {}
+    if workload.selector:
+        selector["matchLabels"] = dict(workload.selector)
+    if workload.selector_expressions:
+        selector["matchExpressions"] = [
+            {"key": e.key, "operator": e.operator, **({"values": list(e.values)}
+                                                      if e.values else {})}
+            for e in workload.selector_expressions]
+    return selector
+
+
 def _deployment(deployment) -> dict:
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(deployment),
             "spec": {"replicas": deployment.replicas,
-                     "selector": {"matchLabels": dict(deployment.selector)},
+                     "selector": _selector(deployment),
                      "template": {"metadata": {"labels": dict(deployment.template_labels)},
                                   "spec": {"containers": _containers(deployment.containers)}}}}
 

@@ -48,6 +48,7 @@ class Step:
     namespace: str
     name: str
     create: Callable[[], Awaitable]
+    undo: Callable[[], Awaitable] | None = None  # for a change to an object already there
 
 
 class Plan:
@@ -62,6 +63,16 @@ class Plan:
         self.node_ports: dict[int, str] = {}
         self.cluster_ips: dict[str, str] = {}
         self.pods: list[tuple[Pod, int]] = []  # a pod like those to come, and how many
+
+    @property
+    def api(self):
+        """The API server as the lab has it before this apply (what exists already)."""
+        return self.cluster.api
+
+    @property
+    def network(self):
+        """The lab's network: generateName draws its names from its random source."""
+        return self.cluster.network
 
     # the Cluster's methods, as the manifest readers call them
 
@@ -90,15 +101,44 @@ class Plan:
 
     async def add_deployment(self, name: str, containers: list[Container], replicas: int = 1,
                              labels: dict[str, str] | None = None,
-                             namespace: str = "default", **spec) -> None:
+                             namespace: str = "default", selector: dict[str, str] | None = None,
+                             **spec) -> None:
         chosen = dict(labels or {"app": name})
-        deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(chosen), chosen,
-                                containers, **spec)
+        deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(selector or chosen),
+                                chosen, containers, **spec)
         self._valid(lambda: validate_deployment(deployment))
         self._claim("Deployment", namespace, name)
         self.pods.append((Pod(ObjectMeta("probe", namespace), PodSpec(containers)), replicas))
         self._note("Deployment", namespace, name, lambda: self.cluster.add_deployment(
-            name, containers, replicas, labels=labels, namespace=namespace, **spec))
+            name, containers, replicas, labels=labels, namespace=namespace, selector=selector,
+            **spec))
+
+    async def update_deployment(self, name: str, namespace: str, containers: list[Container],
+                                labels: dict[str, str], selector: dict[str, str],
+                                **spec) -> None:
+        """kubectl apply of a Deployment that is there: checked now, rolled out at apply."""
+        key = ("Deployment", namespace, name)
+        if key in self.keys:
+            self._fail(f"Deployment {name} is given twice (first in {self.keys[key]})")
+        self.keys[key] = self.where
+        current = self.cluster.api.get("Deployment", namespace, name)
+        if dict(selector) != current.selector:
+            self._fail(f"deployment {current.key}: spec.selector: field is immutable")
+        changed = copy.deepcopy(current)
+        changed.containers, changed.template_labels = containers, dict(labels)
+        for field, value in spec.items():
+            setattr(changed, field, value)
+        self._valid(lambda: validate_deployment(changed))
+        before = {field: copy.deepcopy(getattr(current, field)) for field in spec}
+
+        async def undo() -> None:
+            await self.cluster.update_deployment(
+                name, namespace, containers=current.containers,
+                labels=current.template_labels, selector=current.selector, **before)
+
+        self.steps.append(Step(self.where, "Deployment", namespace, name, lambda: (
+            self.cluster.update_deployment(name, namespace, containers=containers,
+                                           labels=labels, selector=selector, **spec)), undo))
 
     async def add_service(self, name: str, ports: list[ServicePort], namespace: str = "default",
                           selector: dict[str, str] | None = None, type: str = "ClusterIP",
@@ -199,7 +239,10 @@ class Plan:
         except ClusterError as error:
             failed = step
             for created in reversed(done):
-                await _delete(cluster, created.kind, created.namespace, created.name)
+                if created.undo is not None:
+                    await created.undo()
+                else:
+                    await _delete(cluster, created.kind, created.namespace, created.name)
             if not had_controller:   # the first Ingress brought it up
                 for kind in ("Service", "Deployment"):
                     await _delete(cluster, kind, CONTROLLER_NAMESPACE, CONTROLLER_NAME)

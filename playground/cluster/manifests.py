@@ -41,11 +41,25 @@ def load_documents(path: str) -> list[tuple[str, dict]]:
             continue
         if not isinstance(data, dict):
             raise ManifestError(f"{path}: document {index}: expected a Kubernetes object")
-        kind = data.get("kind")
-        name = (data.get("metadata") or {}).get("name") if isinstance(
-            data.get("metadata"), dict) else None
-        found.append((f"{path}: document {index} ({kind}/{name})", data))
+        if data.get("kind") == "List":   # what kubectl get -o yaml prints: v1 List of items
+            items = data.get("items")
+            if not isinstance(items, list):
+                raise ManifestError(f"{path}: document {index} (List): items: expected a list")
+            for number, item in enumerate(items):
+                where = f"{path}: document {index} (List) items[{number}]"
+                if not isinstance(item, dict):
+                    raise ManifestError(f"{where}: expected a Kubernetes object")
+                found.append((f"{where} ({_named(item)})", item))
+            continue
+        found.append((f"{path}: document {index} ({_named(data)})", data))
     return found
+
+
+def _named(data: dict) -> str:
+    metadata = data.get("metadata")
+    name = metadata.get("name") or metadata.get("generateName") if isinstance(
+        metadata, dict) else None
+    return f"{data.get('kind')}/{name}"
 
 
 async def apply_files(cluster: Cluster, paths: list[str]) -> None:

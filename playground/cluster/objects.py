@@ -12,6 +12,73 @@ from playground.cluster.validation import ValidationError
 PROTOCOLS = validation.MODELLED_PROTOCOLS
 __all__ = ["ValidationError"]
 
+# the namespaces the API server makes itself
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+@dataclass
+class LabelSelectorRequirement:
+    """One of a label selector's matchExpressions."""
+
+    key: str
+    operator: str
+    values: list[str] = field(default_factory=list)
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        if self.operator == "In":
+            return labels.get(self.key) in self.values
+        if self.operator == "NotIn":
+            return self.key not in labels or labels[self.key] not in self.values
+        return (self.key in labels) == (self.operator == "Exists")
+
+
+def selector_matches(match_labels: dict[str, str], expressions: list[LabelSelectorRequirement],
+                     labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in match_labels.items()) and \
+        all(e.matches(labels) for e in expressions)
+
+
+def selector_text(match_labels: dict[str, str],
+                  expressions: list[LabelSelectorRequirement]) -> str:
+    """As kubectl shows a selector: requirements sorted by key, `k=v`, `k in (a,b)`, `k`,
+    `!k`."""
+    parts = [(k, f"{k}={v}") for k, v in match_labels.items()]
+    for e in expressions:
+        shown = {"In": f"{e.key} in ({','.join(sorted(e.values))})",
+                 "NotIn": f"{e.key} notin ({','.join(sorted(e.values))})",
+                 "Exists": e.key, "DoesNotExist": f"!{e.key}"}[e.operator]
+        parts.append((e.key, shown))
+    return ",".join(text for _key, text in sorted(parts)) or "<none>"
+
+
+def validate_selector(where: str, match_labels: dict[str, str],
+                      expressions: list[LabelSelectorRequirement],
+                      labels: dict[str, str]) -> None:
+    """A workload's spec.selector: not empty, well formed, and matching its template."""
+    if not match_labels and not expressions:
+        kind = where.split(" ", 1)[0]
+        raise ValidationError(f"{where}: spec.selector: Invalid value: \"{{}}\": empty "
+                              f"selector is invalid for {kind}")
+    for index, e in enumerate(expressions):
+        path = f"{where}: spec.selector.matchExpressions[{index}]"
+        if e.operator not in SELECTOR_OPERATORS:
+            raise ValidationError(f"{path}.operator: Invalid value: \"{e.operator}\": not a "
+                                  "valid selector operator")
+        if e.operator in ("In", "NotIn") and not e.values:
+            raise ValidationError(f"{path}.values: Required value: must be specified when "
+                                  "`operator` is 'In' or 'NotIn'")
+        if e.operator in ("Exists", "DoesNotExist") and e.values:
+            raise ValidationError(f"{path}.values: Forbidden: may not be specified when "
+                                  "`operator` is 'Exists' or 'DoesNotExist'")
+    if not selector_matches(match_labels, expressions, labels):
+        shown = ",".join(f'"{k}":"{v}"' for k, v in sorted(labels.items()))
+        raise ValidationError(f"{where}: spec.template.metadata.labels: Invalid value: "
+                              f"map[string]string{{{shown}}}: `selector` does not match "
+                              "template `labels`")
+
 
 @dataclass
 class OwnerReference:
@@ -75,11 +142,15 @@ class Container:
     ports: list[ContainerPort] = field(default_factory=list)
 
 
+NOT_READY_TAINT = "node.kubernetes.io/not-ready"
+
+
 @dataclass
 class Taint:
     key: str
     value: str = ""
     effect: str = "NoSchedule"
+    time_added: float | None = None   # lab time a NoExecute taint was added
 
 
 @dataclass

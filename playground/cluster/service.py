@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
@@ -79,6 +80,30 @@ class EndpointSlice:
     kind: str = "EndpointSlice"
 
 
+def port_name_problem(name: str) -> str | None:
+    """validation.IsValidPortName: what is wrong with a named port (an int-or-string given
+    as a string is a name, so "8080" in quotes is refused as the API server refuses it)."""
+    if len(name) > 15:
+        return "must be no more than 15 characters"
+    if not re.fullmatch(r"[-a-z0-9]+", name):
+        return "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"
+    if not re.search(r"[a-z]", name):
+        return "must contain at least one letter (a-z)"
+    if "--" in name:
+        return "must not contain consecutive hyphens"
+    if name.startswith("-") or name.endswith("-"):
+        return "must not begin or end with a hyphen"
+    return None
+
+
+def refuse_external_policy(service: Service, given: str | None) -> None:
+    """externalTrafficPolicy given for a Service reached only inside the cluster."""
+    if given is not None and service.spec.type == "ClusterIP":
+        raise ValidationError(f"service {service.key}: spec.externalTrafficPolicy: Invalid "
+                              f"value: \"{given}\": may only be set for externally-accessible "
+                              "services")
+
+
 def validate_service(service: Service) -> None:
     spec, meta = service.spec, service.metadata
     policy = spec.external_traffic_policy
@@ -94,9 +119,10 @@ def validate_service(service: Service) -> None:
                               f"{', '.join(SERVICE_TYPES)}")
     if not spec.ports:
         raise ValidationError(f"{where}: spec.ports must list at least one port")
-    for policy_field in ("external_traffic_policy", "internal_traffic_policy"):
+    for policy_field, named in (("external_traffic_policy", "externalTrafficPolicy"),
+                                ("internal_traffic_policy", "internalTrafficPolicy")):
         if getattr(spec, policy_field) not in TRAFFIC_POLICIES:
-            raise ValidationError(f"{where}: {policy_field} must be Cluster or Local")
+            raise ValidationError(f"{where}: spec.{named} must be Cluster or Local")
     if spec.session_affinity not in ("None", "ClientIP"):
         raise ValidationError(f"{where}: sessionAffinity must be None or ClientIP")
     seen: set[tuple[int, str]] = set()
@@ -118,6 +144,10 @@ def validate_service(service: Service) -> None:
         target = port.target_port
         if isinstance(target, int) and not 1 <= target <= 65535:
             raise ValidationError(f"{label}: targetPort {target} must be between 1 and 65535")
+        if isinstance(target, str) and (problem := port_name_problem(target)):
+            index = spec.ports.index(port)
+            raise ValidationError(f"{where}: spec.ports[{index}].targetPort: Invalid value: "
+                                  f"\"{target}\": {problem}")
         if port.node_port is not None:
             if spec.type == "ClusterIP":
                 raise ValidationError(f"{label}: nodePort needs type NodePort or LoadBalancer")

@@ -8,26 +8,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.deployment_patch import patch_changes
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.kinds import KINDS as API_KINDS
 from playground.cluster.kinds import Kind as ApiKind
 from playground.cluster.manifests import apply_files
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta
 from playground.cluster.service import ServicePort
-from playground.commands.base import Call, Command, ShellError, ShellResult, choices, positional
+from playground.commands.base import (
+    Call,
+    Command,
+    ShellError,
+    ShellResult,
+    choices,
+    parser,
+    positional,
+)
 from playground.limits import MAX_PODS
 from playground.numbers import PORT, argument, port_or_name, whole
 
 REPLICAS = argument(0, MAX_PODS)
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise ShellError(f"{self.prog}: {message}")
-
-
-def parser(prog: str) -> Parser:
-    return Parser(prog=prog, add_help=False)
 
 
 @dataclass(frozen=True)
@@ -336,8 +336,17 @@ async def patch(shell, call: Call) -> ShellResult:
     p.add_argument("-n", "--namespace", default="default")
     args = p.parse_args(call.args)
     kind, name = kind_and_name(args.target)
+    if kind == "deployment":
+        try:
+            data = json.loads(args.patch)
+        except ValueError as error:
+            raise ShellError(f"kubectl patch: the patch is not JSON ({error})") from None
+        current = shell.cluster.find_deployment(name, args.namespace)
+        await shell.cluster.update_deployment(name, args.namespace,
+                                              **patch_changes(current, data))
+        return ShellResult(f"deployment.apps/{name} patched\n", changed=True)
     if kind != "service":
-        raise ShellError("kubectl patch: only Services here")
+        raise ShellError("kubectl patch: only Services and Deployments here")
     await shell.cluster.update_service(name, args.namespace, **_service_patch(args.patch))
     return ShellResult(f"service/{name} patched\n", changed=True)
 
@@ -454,9 +463,10 @@ COMMANDS = (
     Command("kubectl rollout", "status|history|undo deployment/NAME [--to-revision=N]",
             "follow, list or undo a Deployment's rollouts", rollout,
             complete=positional(list(ROLLOUT_VERBS), then=flags)),
-    Command("kubectl patch", "service NAME -p '{\"spec\":{\"externalTrafficPolicy\":"
-            "\"Local\"}}'", "change a Service's policies or selector in place", patch,
-            complete=object_of("service")),
+    Command("kubectl patch", "service|deployment NAME -p '{\"spec\":{\"externalTrafficPolicy\":"
+            "\"Local\"}}'", "change a Service's policies or selector in place, or a "
+            "Deployment's spec (a new template rolls out)", patch,
+            complete=object_of("service", "deployment")),
     Command("kubectl scale", "deployment NAME --replicas=N", "change a replica count", scale,
             complete=object_of("deployment")),
     Command("kubectl delete", "pod|deployment|service|ingress|node NAME", "remove an object",

@@ -6,8 +6,7 @@ from playground.cluster.cluster import Cluster
 from playground.cluster.dataplane import choices as dataplanes
 from playground.cluster.legs import TraceRequest, legs
 from playground.cluster.traffic import generate
-from playground.commands.base import Call, Command, ShellError, ShellResult, positional
-from playground.commands.kubectl import parser
+from playground.commands.base import Call, Command, ShellError, ShellResult, parser, positional
 from playground.commands.places import places
 from playground.limits import MAX_TRAFFIC_COUNT
 from playground.numbers import PORT, argument
