@@ -89,6 +89,7 @@ def test_show_iptables_and_conntrack(capsys):
         (["trace", "pod/client", "pod/web-1", "--port", "\u0668\u0660"], "not a whole number"),
         (["traffic", "pod/client", "svc/web", "--count", "10001"], "out of range (1-10000)"),
         (["trace", "pod/client", "svc/web:8\u00b2"], "has no port"),
+        (["show", "nodes", "-f", "/dev/zero"], "more than 4 MiB, the most a manifest may hold"),
     (["trace", "pod/client", "svc/web:99"], "has no port '99'"),
     (["show", "routes", "node/nope"], 'node "nope" not found'),
     (["trace", "pod/client", "pod/web-1", "--cni", "flannel"], "invalid choice"),

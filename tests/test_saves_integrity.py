@@ -64,11 +64,11 @@ async def test_a_damaged_file_says_so_and_offers_the_backup(lab, packed, tmp_pat
         f"them; open {path}.bak or {recovery_path()} instead")
 
 
-async def test_files_of_version_2_without_a_checksum_still_open(lab, packed, tmp_path):
+async def test_files_of_version_3_without_a_checksum_still_open(lab, packed, tmp_path):
     document = msgpack.unpackb(packed)
     del document["checksum"]
     path = tmp_path / "old.k8slab"
-    path.write_bytes(msgpack.packb({**document, "version": 2}, use_bin_type=True))
+    path.write_bytes(msgpack.packb({**document, "version": 3}, use_bin_type=True))
     reopened = await load_lab(path)
     try:
         assert pack_lab(reopened) == packed
