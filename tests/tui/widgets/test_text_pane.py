@@ -53,3 +53,17 @@ async def test_scrolling_to_a_line_keeps_it_in_view_in_a_short_pane():
         pane.scroll_to_line(30)
         await pilot.pause()
         assert "line 30" in plain_rows(pane)
+
+
+async def test_a_scroll_asked_while_hidden_happens_once_the_pane_is_shown():
+    async with OnePane().run_test(size=(40, 10)) as pilot:
+        pane = pilot.app.query_one(TextPane)
+        pane.display = False
+        await pilot.pause()
+        pane.update([f"line {n}" for n in range(50)])
+        pane.scroll_to_line(30)
+        await pilot.pause()
+        pane.display = True
+        await pilot.pause()
+        await pilot.pause()
+        assert "line 30" in plain_rows(pane)
