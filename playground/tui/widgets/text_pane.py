@@ -80,8 +80,11 @@ class TextPane(ScrollView, can_focus=False):
         self._lay_out()
 
     def set_wrap(self, wrap: bool) -> None:
+        """Wrap every line or only the asked ones; the line at the top stays at the top."""
+        top, _ = self.line_at(self.scroll_offset.y)
         self.wrap = wrap
         self._lay_out()
+        self.scroll_to_line(top, above=0)
 
     def on_resize(self) -> None:
         self._lay_out()
