@@ -18,7 +18,7 @@ from playground.cluster.cloud import LB_INSIDE, LB_POOL, build_outside
 from playground.cluster.controllers.endpoints import EndpointsController
 from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
 from playground.cluster.controllers.nodeipam import NodeIpamController
-from playground.cluster.controllers.scheduler import Scheduler
+from playground.cluster.controllers.scheduler import Scheduler, untolerated
 from playground.cluster.errors import ClusterError
 from playground.cluster.ingress import (
     CONTROLLER_LABELS,
@@ -30,6 +30,7 @@ from playground.cluster.ingress import (
 )
 from playground.cluster.ipam import NodeCidrAllocator
 from playground.cluster.objects import (
+    SYSTEM_NAMESPACES,
     Container,
     ContainerPort,
     KubeNamespace,
@@ -54,6 +55,7 @@ from playground.cluster.service import (
     Service,
     ServicePort,
     ServiceSpec,
+    refuse_external_policy,
     validate_service,
 )
 from playground.cluster.sleeping import SleepingNode, SleepingNodes
@@ -76,7 +78,7 @@ CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
 
 def replaces_kube_proxy(cni: str) -> bool:
     """Whether the CNI of this name serves Services itself (Cilium), so no kube-proxy runs."""
-    plugin = cni_plugins.PLUGINS.get(cni) if isinstance(cni, str) else None
+    plugin = cni_plugins.PLUGINS.get(cni)
     return plugin is not None and plugin.replaces_kube_proxy
 
 
@@ -311,12 +313,8 @@ class Cluster(SleepingNodes, Workloads):
         if self.api.peek("Node", "", name) is None:
             raise ClusterError(f'node "{name}" not found')
         self.wake(name)   # its pods' teardown runs through its kubelet
-        for pod in self.api.list("Pod"):
-            if pod.spec.node_name == name:
-                self.api.delete("Pod", pod.metadata.namespace, pod.name)
-        await self.settle()
-        self.api.delete("Node", "", name)
-        await self.settle()
+        self.api.delete("Node", "", name)   # the pod GC deletes its pods; their ReplicaSets
+        await self.settle()                 # make new ones on the nodes that are left
         for agent in self.node_agents.pop(name, []):
             await agent.stop()
         ns_name = node_namespace_name(name)
@@ -327,6 +325,18 @@ class Cluster(SleepingNodes, Workloads):
         self.allocator.release(name)
 
     # pods
+
+    def has_namespace(self, name: str) -> bool:
+        return name in SYSTEM_NAMESPACES or self.api.peek("Namespace", "", name) is not None
+
+    def free_pod_addresses(self, probe: Pod) -> int:
+        """Pod addresses left on the ready nodes that a pod like `probe` may run on."""
+        free = 0
+        for node in self.nodes():
+            if node.status.ready and node.spec.pod_cidr and untolerated(probe, node) is None:
+                size = IPv4Network(node.spec.pod_cidr).num_addresses - 3  # net, .1, broadcast
+                free += max(0, size - self.api.indexed_count("Pod", "node", node.name))
+        return free
 
     async def add_namespace(self, name: str) -> None:
         try:
@@ -348,6 +358,7 @@ class Cluster(SleepingNodes, Workloads):
             validate_pod(pod)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
+        self.check_namespace(namespace)
         if node_name is not None and self.api.peek("Node", "", node_name) is None:
             raise ClusterError(f'pod {pod.key}: spec.nodeName "{node_name}" is not a node')
         try:
@@ -372,6 +383,7 @@ class Cluster(SleepingNodes, Workloads):
         except ValidationError as error:
             raise ClusterError(str(error)) from None
         namespace = ingress.metadata.namespace
+        self.check_namespace(namespace)
         if self.api.peek("Ingress", namespace, ingress.name) is not None:
             raise ClusterError(f'ingress "{ingress.key}" already exists')
         for backend in backends_of(ingress):
@@ -429,6 +441,7 @@ class Cluster(SleepingNodes, Workloads):
             validate_service(service)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
+        self.check_namespace(namespace)
         if self.api.peek("Service", namespace, name) is not None:
             raise ClusterError(f'service "{namespace}/{name}" already exists')
         taken = self._taken_cluster_ips()
@@ -500,6 +513,7 @@ class Cluster(SleepingNodes, Workloads):
         for field_name, value in changes.items():
             setattr(service.spec, field_name, value)
         try:
+            refuse_external_policy(service, changes.get("external_traffic_policy"))
             validate_service(service)
         except ValidationError as error:
             raise ClusterError(str(error)) from None

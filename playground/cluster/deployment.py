@@ -6,17 +6,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from playground.cluster import validation
 from playground.cluster.objects import (
     Container,
+    LabelSelectorRequirement,
     Named,
     ObjectMeta,
     Pod,
     PodSpec,
     ValidationError,
-    validate_name,
     validate_pod,
+    validate_selector,
 )
 from playground.cluster.replicaset import REVISION
+from playground.numbers import is_whole
 
 STRATEGIES = ("RollingUpdate", "Recreate")
 PERCENT = re.compile(r"^(0|[1-9][0-9]*)%$")
@@ -45,11 +48,12 @@ class Deployment(Named):
     min_ready_seconds: int = 0
     revision_history_limit: int = 10
     status: DeploymentStatus = field(default_factory=DeploymentStatus)
+    selector_expressions: list[LabelSelectorRequirement] = field(default_factory=list)
 
     @property
     def revision(self) -> int:
         text = self.metadata.annotations.get(REVISION, "0")
-        return int(text) if text.isdigit() else 0
+        return int(text) if is_whole(text) and len(text) < 19 else 0
 
 
 def scaled_value(value: int | str, total: int, round_up: bool) -> int:
@@ -76,22 +80,23 @@ def _check_int_or_percent(where: str, path: str, value) -> None:
         raise ValidationError(f"{where}: {path}: must be an integer or a percentage")
     if isinstance(value, int) and value < 0:
         raise ValidationError(f"{where}: {path}: must be greater than or equal to 0")
-    if isinstance(value, str) and not PERCENT.match(value):
+    if isinstance(value, str) and (len(value) > 12 or not PERCENT.match(value)):
         raise ValidationError(f"{where}: {path}: a valid percent string must be a numeric "
                               "string followed by an ending '%' (e.g. '1%',  or '93%')")
 
 
 def validate_deployment(deployment: Deployment) -> None:
-    validate_name("namespace", deployment.metadata.namespace)
-    validate_name("deployment", deployment.name)
+    meta = deployment.metadata
+    validation.check("Deployment", deployment.name, validation.meta_errors(
+        "Deployment", deployment.name, meta.namespace, meta.labels, meta.annotations)
+        + validation.selector_errors(deployment.selector, "spec.selector.matchLabels")
+        + validation.labels_errors(deployment.template_labels, "spec.template.metadata.labels")
+        + validation.container_errors(deployment.containers, "spec.template.spec.containers"))
     where = f"deployment {deployment.key}"
     if deployment.replicas < 0:
         raise ValidationError(f"{where}: spec.replicas: must be greater than or equal to 0")
-    if not deployment.selector:
-        raise ValidationError(f"{where}: spec.selector must name at least one label")
-    if any(deployment.template_labels.get(k) != v for k, v in deployment.selector.items()):
-        raise ValidationError(f"{where}: spec.template.metadata.labels: `selector` does not "
-                              "match template `labels`")
+    validate_selector(where, deployment.selector, deployment.selector_expressions,
+                      deployment.template_labels)
     if deployment.strategy not in STRATEGIES:
         raise ValidationError(f"{where}: spec.strategy.type: Unsupported value: "
                               f"\"{deployment.strategy}\": supported values: "

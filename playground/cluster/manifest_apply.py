@@ -6,10 +6,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from playground.cluster import validation
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
-from playground.cluster.objects import Container, ContainerPort, ObjectMeta, Toleration
+from playground.cluster.objects import (
+    Container,
+    ContainerPort,
+    LabelSelectorRequirement,
+    ObjectMeta,
+    Toleration,
+)
+from playground.cluster.replicaset import random_suffix
 from playground.cluster.service import ServicePort
+
+MAX_GENERATED_PREFIX = 58   # names.SimpleNameGenerator: 63 less the 5 random characters
 
 
 class ManifestError(ClusterError):
@@ -59,10 +69,15 @@ class ManifestDoc:
         return {key: str(value) for key, value in found.items()}
 
 
-def _meta(doc: ManifestDoc) -> tuple[str, str]:
+def _meta(doc: ManifestDoc, cluster: Cluster) -> tuple[str, str]:
+    """The name (or one made from metadata.generateName, as the API server makes it: the
+    prefix, at most 58 characters, and 5 random ones) and the namespace."""
     name = doc.get("metadata.name", str)
+    prefix = doc.get("metadata.generateName", str)
+    if not name and prefix:
+        name = prefix[:MAX_GENERATED_PREFIX] + random_suffix(cluster.network.rng)
     if not name:
-        doc.fail("metadata.name", "is required")
+        doc.fail("metadata.name", "Required value: name or generateName is required")
     return name, doc.get("metadata.namespace", str, "default")
 
 
@@ -87,12 +102,12 @@ def _containers(doc: ManifestDoc, path: str, node: Any = None) -> list[Container
 
 
 async def apply_namespace(cluster: Cluster, doc: ManifestDoc) -> None:
-    name, _ = _meta(doc)
+    name, _ = _meta(doc, cluster)
     await cluster.add_namespace(name)
 
 
 async def apply_pod(cluster: Cluster, doc: ManifestDoc) -> None:
-    name, namespace = _meta(doc)
+    name, namespace = _meta(doc, cluster)
     tolerations = [Toleration(doc.get("key", str, "", t), doc.get("operator", str, "Exists", t),
                               doc.get("effect", str, "", t))
                    for t in doc.get("spec.tolerations", list, [])]
@@ -102,19 +117,49 @@ async def apply_pod(cluster: Cluster, doc: ManifestDoc) -> None:
                           node_name=doc.get("spec.nodeName", str), tolerations=tolerations)
 
 
+def _expressions(doc: ManifestDoc, path: str) -> list[LabelSelectorRequirement]:
+    found = []
+    for where, item in doc.entries(path):
+        key = doc.get("key", str, None, item, where)
+        if key is None:
+            doc.fail(f"{where}.key", "Required value")
+        values = doc.get("values", list, [], item, where)
+        if not all(isinstance(v, str) for v in values):
+            doc.fail(f"{where}.values", "expected a list of strings")
+        found.append(LabelSelectorRequirement(key, doc.get("operator", str, "", item, where),
+                                              list(values)))
+    return found
+
+
 async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
-    name, namespace = _meta(doc)
+    """A new Deployment, or a change to one there (kubectl apply): a new template rolls out."""
+    name, namespace = _meta(doc, cluster)
     selector = doc.labels("spec.selector.matchLabels")
     labels = doc.labels("spec.template.metadata.labels")
-    if selector and any(labels.get(k) != v for k, v in selector.items()):
-        doc.fail("spec.template.metadata.labels", "must match spec.selector.matchLabels")
-    await cluster.add_deployment(name, _containers(doc, "spec.template.spec.containers"),
-                                 replicas=doc.get("spec.replicas", int, 1),
-                                 labels=labels or None, namespace=namespace)
+    containers = _containers(doc, "spec.template.spec.containers")
+    spec = {"replicas": doc.get("spec.replicas", int, 1),
+            "strategy": doc.get("spec.strategy.type", str, "RollingUpdate"),
+            "max_surge": doc.get("spec.strategy.rollingUpdate.maxSurge", (int, str), "25%"),
+            "max_unavailable": doc.get("spec.strategy.rollingUpdate.maxUnavailable", (int, str),
+                                       "25%"),
+            "min_ready_seconds": doc.get("spec.minReadySeconds", int, 0),
+            "revision_history_limit": doc.get("spec.revisionHistoryLimit", int, 10),
+            "selector_expressions": _expressions(doc, "spec.selector.matchExpressions")}
+    if cluster.api.peek("Deployment", namespace, name) is None:
+        await cluster.add_deployment(name, containers, labels=labels or None,
+                                     namespace=namespace, selector=selector or None, **spec)
+    else:
+        await cluster.update_deployment(name, namespace, containers=containers,
+                                        labels=labels or {"app": name},
+                                        selector=selector or labels or {"app": name}, **spec)
 
 
 async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:
-    name, namespace = _meta(doc)
+    name, namespace = _meta(doc, cluster)
+    given = doc.get("spec.externalTrafficPolicy", str)
+    if given is not None and doc.get("spec.type", str, "ClusterIP") == "ClusterIP":
+        doc.fail("spec.externalTrafficPolicy", f'Invalid value: "{given}": may only be set for '
+                 "externally-accessible services")
     ports = []
     for where, port in doc.entries("spec.ports"):
         number = doc.get("port", int, None, port, where)
@@ -124,9 +169,15 @@ async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:
                                  doc.get("protocol", str, "TCP", port, where),
                                  doc.get("name", str, None, port, where),
                                  doc.get("nodePort", int, None, port, where)))
+    kind = doc.get("spec.type", str, "ClusterIP")
+    try:  # given at all on a ClusterIP Service is refused; the model defaults it to Cluster
+        validation.check("Service", name, validation.policy_errors(
+            kind, doc.get("spec.externalTrafficPolicy", str)))
+    except validation.ValidationError as error:
+        raise ManifestError(f"{doc.where}: {error}") from None
     await cluster.add_service(
         name, ports, namespace=namespace, selector=doc.labels("spec.selector"),
-        type=doc.get("spec.type", str, "ClusterIP"), cluster_ip=doc.get("spec.clusterIP", str),
+        type=kind, cluster_ip=doc.get("spec.clusterIP", str),
         load_balancer_ip=doc.get("spec.loadBalancerIP", str),
         session_affinity=doc.get("spec.sessionAffinity", str, "None"),
         external_traffic_policy=doc.get("spec.externalTrafficPolicy", str, "Cluster"),
@@ -145,7 +196,7 @@ def _backend(doc: ManifestDoc, node: Any, at: str) -> IngressBackend:
 
 
 async def apply_ingress(cluster: Cluster, doc: ManifestDoc) -> None:
-    name, namespace = _meta(doc)
+    name, namespace = _meta(doc, cluster)
     rules = []
     for here, rule in doc.entries("spec.rules"):
         paths = []

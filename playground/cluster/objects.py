@@ -3,18 +3,81 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-PROTOCOLS = ("TCP", "UDP")
+from playground.cluster import validation
+from playground.cluster.validation import ValidationError
+
+PROTOCOLS = validation.MODELLED_PROTOCOLS
+__all__ = ["ValidationError"]
+
+# the namespaces the API server makes itself
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
-class ValidationError(ValueError):
-    """An object the API server would refuse; the message names the field."""
+SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+@dataclass
+class LabelSelectorRequirement:
+    """One of a label selector's matchExpressions."""
+
+    key: str
+    operator: str
+    values: list[str] = field(default_factory=list)
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        if self.operator == "In":
+            return labels.get(self.key) in self.values
+        if self.operator == "NotIn":
+            return self.key not in labels or labels[self.key] not in self.values
+        return (self.key in labels) == (self.operator == "Exists")
+
+
+def selector_matches(match_labels: dict[str, str], expressions: list[LabelSelectorRequirement],
+                     labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in match_labels.items()) and \
+        all(e.matches(labels) for e in expressions)
+
+
+def selector_text(match_labels: dict[str, str],
+                  expressions: list[LabelSelectorRequirement]) -> str:
+    """As kubectl shows a selector: requirements sorted by key, `k=v`, `k in (a,b)`, `k`,
+    `!k`."""
+    parts = [(k, f"{k}={v}") for k, v in match_labels.items()]
+    for e in expressions:
+        shown = {"In": f"{e.key} in ({','.join(sorted(e.values))})",
+                 "NotIn": f"{e.key} notin ({','.join(sorted(e.values))})",
+                 "Exists": e.key, "DoesNotExist": f"!{e.key}"}[e.operator]
+        parts.append((e.key, shown))
+    return ",".join(text for _key, text in sorted(parts)) or "<none>"
+
+
+def validate_selector(where: str, match_labels: dict[str, str],
+                      expressions: list[LabelSelectorRequirement],
+                      labels: dict[str, str]) -> None:
+    """A workload's spec.selector: not empty, well formed, and matching its template."""
+    if not match_labels and not expressions:
+        kind = where.split(" ", 1)[0]
+        raise ValidationError(f"{where}: spec.selector: Invalid value: \"{{}}\": empty "
+                              f"selector is invalid for {kind}")
+    for index, e in enumerate(expressions):
+        path = f"{where}: spec.selector.matchExpressions[{index}]"
+        if e.operator not in SELECTOR_OPERATORS:
+            raise ValidationError(f"{path}.operator: Invalid value: \"{e.operator}\": not a "
+                                  "valid selector operator")
+        if e.operator in ("In", "NotIn") and not e.values:
+            raise ValidationError(f"{path}.values: Required value: must be specified when "
+                                  "`operator` is 'In' or 'NotIn'")
+        if e.operator in ("Exists", "DoesNotExist") and e.values:
+            raise ValidationError(f"{path}.values: Forbidden: may not be specified when "
+                                  "`operator` is 'Exists' or 'DoesNotExist'")
+    if not selector_matches(match_labels, expressions, labels):
+        shown = ",".join(f'"{k}":"{v}"' for k, v in sorted(labels.items()))
+        raise ValidationError(f"{where}: spec.template.metadata.labels: Invalid value: "
+                              f"map[string]string{{{shown}}}: `selector` does not match "
+                              "template `labels`")
 
 
 @dataclass
@@ -79,11 +142,15 @@ class Container:
     ports: list[ContainerPort] = field(default_factory=list)
 
 
+NOT_READY_TAINT = "node.kubernetes.io/not-ready"
+
+
 @dataclass
 class Taint:
     key: str
     value: str = ""
     effect: str = "NoSchedule"
+    time_added: float | None = None   # lab time a NoExecute taint was added
 
 
 @dataclass
@@ -165,14 +232,15 @@ class Pod(Named):
         return self.status.phase == "Running"
 
 
+KINDS = {"namespace": "Namespace", "pod": "Pod", "service": "Service", "node": "Node",
+         "deployment": "Deployment", "ingress": "Ingress", "endpointslice": "EndpointSlice",
+         "replicaset": "ReplicaSet"}
+
+
 def validate_name(kind: str, name: str, subdomain: bool = False) -> None:
-    pattern = DNS1123_SUBDOMAIN if subdomain else DNS1123_LABEL
-    limit = 253 if subdomain else 63
-    if not name or len(name) > limit or not pattern.match(name):
-        raise ValidationError(
-            f"{kind} name {name!r} is invalid: use lowercase letters, digits and '-', "
-            f"starting and ending with a letter or digit (at most {limit} characters)"
-        )
+    """The object's name by its kind's rule (validation.NAME_RULES); `subdomain` is implied."""
+    api_kind = KINDS[kind]
+    validation.check(api_kind, name, validation.name_errors(api_kind, name))
 
 
 def validate_node(node: Node) -> None:
@@ -214,12 +282,17 @@ def requested_ip(pod: Pod) -> IPv4Address | None:
 def validate_pod(pod: Pod, valid: set | None = None) -> None:
     """`valid`, when checking many pods, remembers what passed: namespaces, and container
     lists by identity (pods read from one lab file share them)."""
-    namespace, containers = pod.metadata.namespace, pod.spec.containers
+    namespace, containers, meta = pod.metadata.namespace, pod.spec.containers, pod.metadata
+    errors = validation.name_errors("Pod", pod.name)
     if valid is None or namespace not in valid:
-        validate_name("namespace", namespace)
+        errors += validation.namespace_errors(namespace)
+    errors += validation.labels_errors(meta.labels) + validation.annotations_errors(
+        meta.annotations) + validation.tolerations_errors(pod.spec.tolerations)
+    if valid is None or id(containers) not in valid:
+        errors += validation.container_errors(containers)
+    validation.check("Pod", pod.name, errors)
     if FIXED_IP_ANNOTATION in pod.metadata.annotations:
         requested_ip(pod)
-    validate_name("pod", pod.name, subdomain=True)
     if valid is None or id(containers) not in valid:
         validate_containers(f"pod {pod.key}", containers)
     if valid is not None:
@@ -227,31 +300,10 @@ def validate_pod(pod: Pod, valid: set | None = None) -> None:
 
 
 def validate_containers(where: str, containers: list[Container]) -> None:
-    if not containers:
-        raise ValidationError(f"{where}: spec.containers must have at least one container")
-    names: set[str] = set()
+    """What the field rules (validation.container_errors) leave: a port taken twice."""
     claimed: dict[tuple[int, str], str] = {}
     for container in containers:
-        validate_name("container", container.name)
-        if container.name in names:
-            raise ValidationError(f"{where}: two containers are named {container.name!r}")
-        names.add(container.name)
         for port in container.ports:
-            if not 1 <= port.container_port <= 65535:
-                raise ValidationError(
-                    f"{where}: container {container.name} port {port.container_port} "
-                    "must be between 1 and 65535"
-                )
-            if port.protocol not in PROTOCOLS:
-                raise ValidationError(
-                    f"{where}: container {container.name} protocol {port.protocol!r} "
-                    "must be TCP or UDP"
-                )
-            if port.name is not None and (len(port.name) > 15 or not PORT_NAME.match(port.name)):
-                raise ValidationError(
-                    f"{where}: port name {port.name!r} must be a lowercase name of at most "
-                    "15 characters"
-                )
             key = (port.container_port, port.protocol)
             if key in claimed:
                 raise ValidationError(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from playground.cluster.objects import (
     Container,
+    LabelSelectorRequirement,
     Named,
     ObjectMeta,
     Pod,
@@ -20,7 +21,9 @@ from playground.cluster.objects import (
     ValidationError,
     validate_name,
     validate_pod,
+    validate_selector,
 )
+from playground.numbers import is_whole
 
 # k8s.io/apimachinery/pkg/util/rand: no vowels (no words), no 0, 1, 3 (no look-alikes)
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -45,12 +48,13 @@ class ReplicaSet(Named):
     containers: list[Container]
     status: ReplicaSetStatus = field(default_factory=ReplicaSetStatus)
     min_ready_seconds: int = 0
+    selector_expressions: list[LabelSelectorRequirement] = field(default_factory=list)
     kind: str = "ReplicaSet"
 
     @property
     def revision(self) -> int:
         text = self.metadata.annotations.get(REVISION, "0")
-        return int(text) if text.isdigit() else 0
+        return int(text) if is_whole(text) and len(text) < 19 else 0
 
 
 def fnv32a(data: bytes) -> int:
@@ -108,7 +112,5 @@ def validate_replica_set(rs: ReplicaSet) -> None:
     where = f"replicaset {rs.key}"
     if rs.replicas < 0:
         raise ValidationError(f"{where}: spec.replicas: must be greater than or equal to 0")
-    if not rs.selector or any(rs.template_labels.get(k) != v for k, v in rs.selector.items()):
-        raise ValidationError(f"{where}: spec.template.metadata.labels: `selector` does not "
-                              "match template `labels`")
+    validate_selector(where, rs.selector, rs.selector_expressions, rs.template_labels)
     validate_pod(Pod(ObjectMeta("probe", rs.metadata.namespace), PodSpec(list(rs.containers))))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from playground.cluster.objects import Named, ObjectMeta, ValidationError, validate_name
+from playground.cluster import validation
+from playground.cluster.objects import Named, ObjectMeta, ValidationError
 
 SERVICE_CIDR = IPv4Network("10.96.0.0/12")
 NODE_PORT_RANGE = range(30000, 32768)
@@ -78,11 +80,40 @@ class EndpointSlice:
     kind: str = "EndpointSlice"
 
 
+def port_name_problem(name: str) -> str | None:
+    """validation.IsValidPortName: what is wrong with a named port (an int-or-string given
+    as a string is a name, so "8080" in quotes is refused as the API server refuses it)."""
+    if len(name) > 15:
+        return "must be no more than 15 characters"
+    if not re.fullmatch(r"[-a-z0-9]+", name):
+        return "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"
+    if not re.search(r"[a-z]", name):
+        return "must contain at least one letter (a-z)"
+    if "--" in name:
+        return "must not contain consecutive hyphens"
+    if name.startswith("-") or name.endswith("-"):
+        return "must not begin or end with a hyphen"
+    return None
+
+
+def refuse_external_policy(service: Service, given: str | None) -> None:
+    """externalTrafficPolicy given for a Service reached only inside the cluster."""
+    if given is not None and service.spec.type == "ClusterIP":
+        raise ValidationError(f"service {service.key}: spec.externalTrafficPolicy: Invalid "
+                              f"value: \"{given}\": may only be set for externally-accessible "
+                              "services")
+
+
 def validate_service(service: Service) -> None:
-    validate_name("namespace", service.metadata.namespace)
-    validate_name("service", service.name)
+    spec, meta = service.spec, service.metadata
+    policy = spec.external_traffic_policy
+    validation.check("Service", service.name, validation.meta_errors(
+        "Service", service.name, meta.namespace, meta.labels, meta.annotations)
+        + validation.selector_errors(spec.selector, "spec.selector")
+        + validation.service_fields_errors(
+            spec.type, spec.ports, spec.cluster_ip, SERVICE_CIDR,
+            None if policy == "Cluster" else policy, spec.load_balancer_source_ranges))
     where = f"service {service.key}"
-    spec = service.spec
     if spec.type not in SERVICE_TYPES:
         raise ValidationError(f"{where}: spec.type {spec.type!r} is not one of "
                               f"{', '.join(SERVICE_TYPES)}")
@@ -113,6 +144,10 @@ def validate_service(service: Service) -> None:
         target = port.target_port
         if isinstance(target, int) and not 1 <= target <= 65535:
             raise ValidationError(f"{label}: targetPort {target} must be between 1 and 65535")
+        if isinstance(target, str) and (problem := port_name_problem(target)):
+            index = spec.ports.index(port)
+            raise ValidationError(f"{where}: spec.ports[{index}].targetPort: Invalid value: "
+                                  f"\"{target}\": {problem}")
         if port.node_port is not None:
             if spec.type == "ClusterIP":
                 raise ValidationError(f"{label}: nodePort needs type NodePort or LoadBalancer")

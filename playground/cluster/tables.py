@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.objects import selector_text
 
 KUBERNETES_VERSION = "v1.31.0"
 
@@ -132,7 +133,8 @@ def deployments_table(cluster: Cluster, namespace: str | None, wide: bool = Fals
 
 def _template_cells(workload) -> list[str]:
     return [",".join(c.name for c in workload.containers),
-            ",".join(c.image for c in workload.containers), _pairs(workload.selector)]
+            ",".join(c.image for c in workload.containers),
+            selector_text(workload.selector, workload.selector_expressions)]
 
 
 def replicasets_table(cluster: Cluster, namespace: str | None, wide: bool = False) -> str:

@@ -9,6 +9,7 @@ from playground.cluster.controllers.deployment import (
     replica_sets_of,
 )
 from playground.cluster.controllers.garbage import GarbageCollector
+from playground.cluster.controllers.node_lifecycle import NodeLifecycleController
 from playground.cluster.controllers.replicaset import (
     ReplicaSetController,
     delete_gracefully,
@@ -17,8 +18,9 @@ from playground.cluster.controllers.replicaset import (
 from playground.cluster.controllers.termination import PodTermination
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.errors import ClusterError
-from playground.cluster.objects import Container, ObjectMeta, Pod, ValidationError
+from playground.cluster.objects import Container, ObjectMeta, Pod, PodSpec, ValidationError
 from playground.cluster.replicaset import ReplicaSet, without_hash
+from playground.limits import LimitError, check_pod_total
 
 ROLLOUT_SETTLES = 600   # kubectl rollout status gives up after this many lab seconds here
 
@@ -32,7 +34,8 @@ class Workloads:
                                                            self.timers, clock)
         self.deployment_controller = DeploymentController(self.api)
         return [self.replica_set_controller, self.deployment_controller,
-                GarbageCollector(self.api, clock), PodTermination(self.api, self.timers, clock)]
+                GarbageCollector(self.api, clock), PodTermination(self.api, self.timers, clock),
+                NodeLifecycleController(self.api, self.timers, clock)]
 
     def _lab_time(self) -> float:
         return self.network.clock
@@ -49,13 +52,16 @@ class Workloads:
 
     async def add_deployment(self, name: str, containers: list[Container], replicas: int = 1,
                              labels: dict[str, str] | None = None,
-                             namespace: str = "default", **spec) -> Deployment:
+                             namespace: str = "default", selector: dict[str, str] | None = None,
+                             **spec) -> Deployment:
         labels = dict(labels or {"app": name})
-        deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(labels), labels,
-                                containers, **spec)
+        deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(selector or labels),
+                                labels, containers, **spec)
         self._check_deployment(deployment)
+        self.check_namespace(namespace)
         if self.api.peek("Deployment", namespace, name) is not None:
             raise ClusterError(f'deployment "{namespace}/{name}" already exists')
+        self.check_room(deployment, replicas)
         self.api.create(deployment)
         await self._converge(deployment, previous=None)
         return self.api.get("Deployment", namespace, name)
@@ -65,6 +71,16 @@ class Workloads:
             validate_deployment(deployment)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
+        self.check_namespace(deployment.metadata.namespace)
+
+    def check_namespace(self, namespace: str) -> None:
+        """The NamespaceLifecycle admission plugin: no object in a namespace that is not
+        there (the API server makes the system namespaces itself)."""
+        if not self.has_namespace(namespace):
+            raise ClusterError(f'namespaces "{namespace}" not found')
+
+    def find_deployment(self, name: str, namespace: str = "default") -> Deployment:
+        return self._deployment(name, namespace)
 
     def _deployment(self, name: str, namespace: str) -> Deployment:
         current = self.api.peek("Deployment", namespace, name)
@@ -77,6 +93,8 @@ class Workloads:
         if replicas < 0:
             raise ClusterError(f"deployment {current.key}: spec.replicas: must be greater than "
                            "or equal to 0")
+        self.check_room(current, replicas - len(
+            [p for p in self.owned_pods(current) if not p.terminating]))
         previous = current.replicas
 
         def edit(stored: Deployment) -> None:
@@ -89,6 +107,7 @@ class Workloads:
     async def update_deployment(self, name: str, namespace: str = "default",
                                 containers: list[Container] | None = None,
                                 labels: dict[str, str] | None = None,
+                                selector: dict[str, str] | None = None,
                                 **spec) -> Deployment:
         """A new pod template or spec (kubectl set image, patch, apply): the controller rolls
         it out; this returns after the first step, as kubectl returns at once."""
@@ -98,6 +117,8 @@ class Workloads:
             changed.containers = containers
         if labels is not None:
             changed.template_labels = dict(labels)
+        if selector is not None:
+            changed.selector = dict(selector)
         for key, value in spec.items():
             setattr(changed, key, value)
         if changed.selector != current.selector:
@@ -136,8 +157,25 @@ class Workloads:
         await self.settle()
         await self.finish_terminations()
 
+    def check_room(self, deployment: Deployment, adding: int) -> None:
+        """Refuse, before anything changes, more pods than a lab holds or than the nodes its
+        pods may run on have addresses left for."""
+        if adding <= 0:
+            return
+        try:
+            check_pod_total(self.api.count("Pod"), adding)
+        except LimitError as error:
+            raise ClusterError(f"deployment {deployment.key}: {error}") from None
+        free = self.free_pod_addresses(Pod(ObjectMeta("probe", deployment.metadata.namespace),
+                                           PodSpec(deployment.containers)))
+        if adding > free:
+            raise ClusterError(f"deployment {deployment.key}: {adding} more pods do not fit: "
+                               f"the nodes they may run on have {free} pod addresses left")
+
     async def _converge(self, deployment: Deployment, previous: int | None) -> None:
-        """Wait for the pods; if one cannot run, put the replica count back and say why."""
+        """Wait for the pods; if one cannot run, put the replica count back and say why (and
+        the random source where it was, so the lab goes on as if nothing was asked)."""
+        rng = self.network.rng.getstate()
         await self.settle()
         stored = self.api.peek("Deployment", deployment.metadata.namespace, deployment.name)
         owned = self.owned_pods(stored) if stored is not None else []
@@ -154,6 +192,7 @@ class Workloads:
                             rollback)
         await self.settle()
         await self.finish_terminations()
+        self.network.rng.setstate(rng)
         raise ClusterError(f"deployment {deployment.key}: pod {stuck[0].name} cannot run: {why}")
 
     # rollouts
@@ -243,3 +282,28 @@ class Workloads:
             if due > self.network.clock + 1:
                 self.network.clock = due - 1   # settle() adds the last second
             await self.settle()
+
+    # nodes and time
+
+    async def mark_node(self, name: str, ready: bool) -> None:
+        """The node's kubelet reports it Ready or NotReady (its Ready condition)."""
+        if self.api.peek("Node", "", name) is None:
+            raise ClusterError(f'node "{name}" not found')
+
+        def edit(node) -> None:
+            node.status.ready = ready
+        self.api.change("Node", "", name, edit)
+        await self.settle()
+
+    async def advance(self, seconds: float) -> None:
+        """Let `seconds` of lab time pass, settling at every timer due on the way."""
+        if not 1 <= seconds <= 86_400:
+            raise ClusterError("sleep: give a number of seconds from 1 to 86400")
+        target = self.network.clock + seconds
+        while (due := self.timers.next_due()) is not None and due <= target:
+            self.network.clock = max(self.network.clock, due - 1)
+            await self.settle()
+        if self.network.clock < target:
+            self.network.clock = target - 1
+            await self.settle()
+

@@ -4,9 +4,11 @@ own commands on lab files and lessons (the app runs those; the shell has no file
 from __future__ import annotations
 
 from playground import cni
+from playground.cluster.controllers.node_lifecycle import TOLERATION_SECONDS
 from playground.cluster.lab import build_default_lab
-from playground.commands.base import Call, Command, ShellResult, choices, positional
-from playground.commands.kubectl import KINDS, parser
+from playground.commands.base import Call, Command, ShellResult, choices, parser, positional
+from playground.commands.kubectl import KINDS
+from playground.numbers import SEED
 from playground.proxy.modes import PROXY_MODES
 
 
@@ -28,10 +30,31 @@ async def node_remove(shell, call: Call) -> ShellResult:
     return ShellResult(f'node "{args.name}" removed\n', changed=True)
 
 
+def node_condition(ready: bool):
+    """`node ready|notready NAME`: its kubelet reports the node Ready or NotReady."""
+    async def mark(shell, call: Call) -> ShellResult:
+        p = parser("node ready" if ready else "node notready")
+        p.add_argument("name")
+        args = p.parse_args(call.args)
+        await shell.cluster.mark_node(args.name, ready)
+        shown = "Ready" if ready else ("NotReady; its pods are evicted after "
+                                       f"{TOLERATION_SECONDS} s of lab time (sleep N)")
+        return ShellResult(f"node/{args.name} is {shown}\n", changed=True)
+    return mark
+
+
+async def sleep(shell, call: Call) -> ShellResult:
+    p = parser("sleep")
+    p.add_argument("seconds", type=float)
+    args = p.parse_args(call.args)
+    await shell.cluster.advance(args.seconds)
+    return ShellResult(f"{args.seconds:g} s of lab time passed\n", changed=True)
+
+
 async def lab_new(shell, call: Call) -> ShellResult:
     p = parser("lab new")
     p.add_argument("--cni", choices=sorted(cni.PLUGINS), default="bridge")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--proxy-mode", choices=list(PROXY_MODES), default="iptables")
     args = p.parse_args(call.args)
     fresh = await build_default_lab(cni=args.cni, seed=args.seed, proxy_mode=args.proxy_mode)
@@ -45,8 +68,16 @@ TITLE = "The lab as a whole"
 COMMANDS = (
     Command("node add", "NAME [--control-plane]", "a new node joins the node network",
             node_add, complete=positional([], then=choices("--control-plane"))),
-    Command("node remove", "NAME", "a node leaves, and its pods with it", node_remove,
+    Command("node remove", "NAME", "a node leaves; its Deployments' pods start elsewhere",
+            node_remove, complete=positional(lambda cluster, args: KINDS["node"].names(cluster)),
+            aliases={"remove": ("delete",)}),
+    Command("node notready", "NAME", "its kubelet reports NotReady: tainted, pods evicted "
+            f"after {TOLERATION_SECONDS} s", node_condition(False),
             complete=positional(lambda cluster, args: KINDS["node"].names(cluster))),
+    Command("node ready", "NAME", "its kubelet reports Ready again", node_condition(True),
+            complete=positional(lambda cluster, args: KINDS["node"].names(cluster))),
+    Command("sleep", "SECONDS", "let lab time pass (grace periods, evictions, rollouts)",
+            sleep),
     Command("lab new", "[--cni " + "|".join(cni.PLUGINS) + "] [--seed N] "
             "[--proxy-mode " + "|".join(PROXY_MODES) + "]", "start again from the default lab",
             lab_new, complete=choices("--cni", *cni.PLUGINS, "--seed", "--proxy-mode",

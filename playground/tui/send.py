@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
 from playground.cluster.cluster import Cluster
+from playground.numbers import is_whole
 from playground.shell import ShellError
 from playground.tui.forms import FormScreen, field, places
 from playground.tui.widgets.on_off import OnOff
@@ -57,10 +58,10 @@ class SendForm(FormScreen):
         dst = str(self.query_one("#dst", Select).value)
         proto = str(self.query_one("#proto", Select).value)
         port = self.query_one("#port", Input).value.strip()
-        if port and not port.isdigit():
+        if port and not is_whole(port):
             raise ShellError("port must be a number")
         size = self.query_one("#size", Input).value.strip()
-        if size and not size.isdigit():
+        if size and not is_whole(size):
             raise ShellError("size must be a number of bytes")
         line = f"trace {src} {dst} --proto {proto}" + (f" --port {port}" if port else "")
         line += f" --size {size}" if size else ""

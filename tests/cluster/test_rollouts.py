@@ -124,3 +124,22 @@ async def test_scaling_up_in_the_middle_of_a_rollout_keeps_the_surge(lab):
     assert total <= 4 + 1
     await lab.rollout_status("shop")
     assert sizes(lab)["2"] == (4, 4)
+
+
+async def test_kubectl_patch_of_the_template_rolls_out_and_bad_fields_are_named(lab):
+    shell = Shell(lab)
+    await shell.run("kubectl create deployment shop --image=nginx:1.27 --replicas=2")
+    out = (await shell.run("kubectl patch deployment shop -p '{\"spec\":{\"template\":{\"spec\""
+                           ":{\"containers\":[{\"name\":\"nginx\",\"image\":\"nginx:2\"}]}}}}'"))
+    assert out.output == "deployment.apps/shop patched\n"
+    assert sorted(rs.containers[0].image for rs in lab.replica_sets()) == ["nginx:1.27",
+                                                                           "nginx:2"]
+    await shell.run("kubectl patch deploy/shop -p '{\"spec\":{\"replicas\":3}}'")
+    assert lab.api.peek("Deployment", "default", "shop").replicas == 3
+    from playground.commands.base import ShellError
+    with pytest.raises(ShellError, match="spec.selector: field is immutable"):
+        await shell.run("kubectl patch deployment shop -p '{\"spec\":{\"selector\":{}}}'")
+    with pytest.raises(ShellError, match=r"spec.strategy.rollingUpdate.maxSurge: a valid "
+                                         "percent string"):
+        await shell.run("kubectl patch deployment shop -p '{\"spec\":{\"strategy\":"
+                        "{\"rollingUpdate\":{\"maxSurge\":\"x\"}}}}'")

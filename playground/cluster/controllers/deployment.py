@@ -106,7 +106,8 @@ class DeploymentController(Controller):
                                                            deployment.metadata.uid)])
         rs = ReplicaSet(meta, replicas, {**deployment.selector, HASH_LABEL: hash_},
                         {**deployment.template_labels, HASH_LABEL: hash_},
-                        deployment.containers, min_ready_seconds=deployment.min_ready_seconds)
+                        deployment.containers, min_ready_seconds=deployment.min_ready_seconds,
+                        selector_expressions=list(deployment.selector_expressions))
         self.api.create(rs, handed_over=True)
         return self.api.peek("ReplicaSet", namespace, name)
 

@@ -7,6 +7,7 @@ from ipaddress import IPv4Address, IPv4Network
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
 from playground.cluster.ipam import HostLocalIpam, PoolExhausted
+from playground.cluster.objects import NOT_READY_TAINT as NOT_READY
 from playground.cluster.objects import Pod, requested_ip
 from playground.cni.base import PodAttachment
 from playground.net.netns import NetError
@@ -49,7 +50,9 @@ class Kubelet(Controller):
         cidr = IPv4Network(node.spec.pod_cidr)
         self.ipam = HostLocalIpam(cidr)
         self.cni.setup_node(self.network, self.node_ns, cidr)
-        if not node.status.ready:   # a node woken from a saved lab is Ready already
+        # a node woken from a saved lab is Ready already, or was made NotReady (`node
+        # notready`, so tainted by the node lifecycle controller) and stays so
+        if not node.status.ready and not any(t.key == NOT_READY for t in node.spec.taints):
             self.api.change("Node", "", self.node, _mark_ready)
 
     def on_pod(self, event: Event) -> None:
