@@ -76,6 +76,7 @@ async def _play(app: PlaygroundApp, pilot, step: str) -> None:
 
 async def shoot(name: str, scene: Scene, folder: Path) -> Path:
     app = PlaygroundApp(autoplay=False)
+    app.animation_level = "none"  # a tab's underline caught sliding made pictures differ
     async with app.run_test(size=scene.size) as pilot:
         await pilot.pause()
         app.query_one("#command", Input).cursor_blink = False

@@ -80,11 +80,15 @@ class TextPane(ScrollView, can_focus=False):
         self._lay_out()
 
     def set_wrap(self, wrap: bool) -> None:
+        """Wrap every line or only the asked ones; the line at the top stays at the top."""
+        top, _ = self.line_at(self.scroll_offset.y)
         self.wrap = wrap
         self._lay_out()
+        self.scroll_to_line(top, above=0)
 
     def on_resize(self) -> None:
         self._lay_out()
+        self._scroll_wanted()
 
     def _lay_out(self) -> None:
         """Work out which lines fold onto more rows at this width, and the size to scroll."""
@@ -135,13 +139,20 @@ class TextPane(ScrollView, can_focus=False):
         self._cache.clear()
         self.refresh()
 
+    _wanted: tuple[int, int] | None = None  # a line to bring into view once laid out
+
     def scroll_to_line(self, number: int, above: int = 3) -> None:
         """Bring a line into view (a few lines below the top, fewer in a short pane), once
-        the pane has its size: a tab just switched to has none yet."""
-        def scroll() -> None:
-            room = min(above, self.size.height // 3)
-            self.scroll_to(y=max(0, self.row_of(number) - room), animate=False)
-        self.call_after_refresh(scroll)
+        the pane has its size: a tab just switched to has none yet, and gets it later."""
+        self._wanted = (number, above)
+        self.call_after_refresh(self._scroll_wanted)
+
+    def _scroll_wanted(self) -> None:
+        if self._wanted is None or not self.size.height:
+            return  # nothing asked, or not laid out yet: on_resize comes back here
+        (number, above), self._wanted = self._wanted, None
+        room = min(above, self.size.height // 3)
+        self.scroll_to(y=max(0, self.row_of(number) - room), animate=False)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset

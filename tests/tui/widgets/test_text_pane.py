@@ -53,3 +53,32 @@ async def test_scrolling_to_a_line_keeps_it_in_view_in_a_short_pane():
         pane.scroll_to_line(30)
         await pilot.pause()
         assert "line 30" in plain_rows(pane)
+
+
+async def test_a_scroll_asked_while_hidden_happens_once_the_pane_is_shown():
+    async with OnePane().run_test(size=(40, 10)) as pilot:
+        pane = pilot.app.query_one(TextPane)
+        pane.display = False
+        await pilot.pause()
+        pane.update([f"line {n}" for n in range(50)])
+        pane.scroll_to_line(30)
+        await pilot.pause()
+        pane.display = True
+        await pilot.pause()
+        await pilot.pause()
+        assert "line 30" in plain_rows(pane)
+
+
+async def test_wrapping_keeps_the_top_line_at_the_top():
+    async with OnePane().run_test(size=(20, 6)) as pilot:
+        pane = pilot.app.query_one(TextPane)
+        pane.update([f"line {n} " + "x" * 30 for n in range(40)])
+        await pilot.pause()
+        pane.scroll_to(y=25, animate=False)
+        await pilot.pause()
+        pane.set_wrap(True)
+        await pilot.pause()
+        assert plain_rows(pane)[0].startswith("line 25 ")
+        pane.set_wrap(False)
+        await pilot.pause()
+        assert plain_rows(pane)[0].startswith("line 25 ")
