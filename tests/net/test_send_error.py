@@ -1,8 +1,8 @@
 """A rule that drops a packet on its way out of its sender fails the send() of a UDP socket
 with EPERM; TCP's connect() is not told and waits for the REJECT's answer."""
 
-from playground.cluster.service import ServicePort
 from playground.cluster.legs import send
+from playground.cluster.service import ServicePort
 
 
 async def test_udp_from_a_node_to_a_service_without_endpoints_fails_with_eperm(lab):
