@@ -44,9 +44,9 @@ from playground.tui.forms import (
     form_for,
 )
 from playground.tui.help import HelpScreen
+from playground.tui.lab_files import LessonPicker, OpenDialog, RestoreDialog, SaveDialog
 from playground.tui.layout import fit, fit_tree, show_topology
 from playground.tui.lesson_notices import LessonNotices
-from playground.tui.lab_files import LessonPicker, OpenDialog, RestoreDialog, SaveDialog
 from playground.tui.loading import LoadingScreen
 from playground.tui.palette import system_commands
 from playground.tui.player import Player
@@ -55,14 +55,13 @@ from playground.tui.topology import Marks
 from playground.tui.widgets.command_input import CommandInput
 from playground.tui.widgets.hop_detail import HopDetail
 from playground.tui.widgets.hop_filter import HopFilterBar
-from playground.tui.widgets.key_footer import KeyFooter
 from playground.tui.widgets.inspector import Inspector
+from playground.tui.widgets.key_footer import KeyFooter
 from playground.tui.widgets.lesson_pane import LessonPane
 from playground.tui.widgets.objects_tree import ObjectsTree, spec_namespace
 from playground.tui.widgets.path_strip import PathStrip
 from playground.tui.widgets.timeline import HopFilter, Timeline, parse_key
 from playground.tui.widgets.topology_view import TopologyView
-
 
 
 class PlaygroundApp(App):

@@ -55,7 +55,8 @@ items:
 
 async def test_a_bad_list_item_is_named(lab, tmp_path):
     with pytest.raises(ClusterError, match=re.escape(
-            "document 1 (List) items[1] (Widget/x): no matches for kind \"Widget\" in version \"v1\"")):
+            'document 1 (List) items[1] (Widget/x): no matches for kind "Widget" in '
+            'version "v1"')):
         await apply_files(lab, [manifest(tmp_path, """
 apiVersion: v1
 kind: List

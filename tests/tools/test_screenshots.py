@@ -3,8 +3,8 @@
 import os
 from pathlib import Path
 
-from playground.tools.screenshots import SCENES, Scene, isolated
 from playground.saves import recovery_path
+from playground.tools.screenshots import SCENES, Scene, isolated
 
 
 def test_a_scene_never_sees_an_earlier_sessions_recovery_file(tmp_path):

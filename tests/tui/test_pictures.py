@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from playground.tools.screenshots import SCENES
-from playground.tui.forms import Dialog, DeleteForm
+from playground.tui.forms import DeleteForm, Dialog
 
 ROOT = Path(__file__).parents[2]
 SNAPSHOTS = sorted((ROOT / "tests" / "tui" / "__snapshots__").rglob("*.svg"))
