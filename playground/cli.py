@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from playground import cni
+from playground.atomic_files import write_atomically
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.kube_yaml import kind_config, manifests
 from playground.cluster.legs import legs
@@ -19,8 +20,10 @@ from playground.cluster.traffic import generate
 from playground.commands.table import node_tools
 from playground.compare_cli import compare_traces
 from playground.headless import UsageError, lab_files, starting_lab, trace_request
+from playground.limits import MAX_TRAFFIC_COUNT
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
+from playground.numbers import PORT, SEED, argument
 from playground.proxy.modes import PROXY_MODES
 from playground.saves import LabFileError, check_readable, is_lab_file, load_lab
 from playground.session.lab import Lab
@@ -29,6 +32,7 @@ from playground.verify.materialise import plan
 from playground.verify.run import verify_lab
 
 EXIT_USAGE = 2
+WIDTH = argument(0, 10_000)
 
 
 class Parser(argparse.ArgumentParser):
@@ -47,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     def lab_options(sub, namespace=True):
         sub.add_argument("--cni", choices=list(cni.PLUGINS), default="bridge",
                          help="CNI plugin of the lab (default: bridge)")
-        sub.add_argument("--seed", type=int, default=0, help="random seed of the lab")
+        sub.add_argument("--seed", type=SEED, default=0, help="random seed of the lab")
         sub.add_argument("--proxy-mode", choices=list(PROXY_MODES), default="iptables",
                          help="how kube-proxy implements Services (default: iptables)")
         sub.add_argument("-f", "--filename", action="append", default=[], metavar="FILE",
@@ -66,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     trace = commands.add_parser("trace", help="send a packet and print its path")
     trace.add_argument("src", help="pod/NAME[:CONTAINER], pod/NS/NAME, node/NAME or IP")
     trace.add_argument("dst", help="pod/NAME[:CONTAINER], pod/NS/NAME, node/NAME or IP")
-    trace.add_argument("--port", type=int, help="destination port (default: the target's "
+    trace.add_argument("--port", type=PORT, help="destination port (default: the target's "
                                                "first declared port, else 80)")
     trace.add_argument("--proto", choices=["tcp", "udp", "icmp"], default="tcp")
     trace.add_argument("--reply", action="store_true", help="also trace the answer back")
@@ -76,9 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--compare", metavar="CNI[/PROXY_MODE]",
                        help="send the same packet through the lab on this dataplane too and "
                             "print both side by side, e.g. --compare ptp")
-    trace.add_argument("--width", type=int, help="columns of the --compare output (default: "
+    trace.add_argument("--width", type=WIDTH, help="columns of the --compare output (default: "
                                                  "the terminal's; under 120 stacks them)")
-    trace.add_argument("--size", type=int, metavar="BYTES",
+    trace.add_argument("--size", type=argument(0, 65535), metavar="BYTES",
                        help="IP length of the packet (default: a bare SYN, datagram or ping)")
     trace.add_argument("--df", action="store_true",
                        help="set Don't Fragment: too big for a link means dropped, not split")
@@ -88,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "show how they spread")
     traffic.add_argument("src", help="where the connections start")
     traffic.add_argument("dst", help="svc/NAME[:PORT], lb/NAME or an address")
-    traffic.add_argument("--count", type=int, default=100)
-    traffic.add_argument("--port", type=int)
+    traffic.add_argument("--count", type=argument(1, MAX_TRAFFIC_COUNT), default=100)
+    traffic.add_argument("--port", type=PORT)
     traffic.add_argument("--proto", choices=["tcp", "udp"], default="tcp")
     lab_options(traffic)
 
@@ -219,7 +223,7 @@ async def export_lab(args) -> int:
         config_path = args.kind_config or str(Path(args.file).with_name("kind-config.yaml"))
         text = manifests(lab.cluster)
         try:
-            Path(config_path).write_text(kind_config(lab.cluster), encoding="utf-8")
+            write_atomically(config_path, kind_config(lab.cluster).encode(), keep_backup=False)
         except OSError as error:
             raise ClusterError(f"{config_path}: cannot write the kind config "
                                f"({error.strerror})") from None
@@ -242,8 +246,6 @@ async def run_command(args) -> int:
         if args.command == "verify":
             return verify_lab(cluster)
         if args.command == "traffic":
-            if args.count < 1:
-                raise ClusterError("--count must be at least 1")
             print(generate(cluster, args.src, args.dst, args.count, args.proto, args.port,
                            args.namespace).text(), end="")
             return 0

@@ -11,6 +11,19 @@ class Registry(dict):
         super().__init__(entries)
         self.what = what
 
+    def __contains__(self, name) -> bool:
+        """A name from a file may be anything, a map too: then it is simply not known."""
+        try:
+            return super().__contains__(name)
+        except TypeError:
+            return False
+
+    def get(self, name, default=None):
+        try:
+            return super().get(name, default)
+        except TypeError:
+            return default
+
     def find(self, name: str) -> type:
         try:
             return self[name]

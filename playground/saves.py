@@ -4,7 +4,9 @@ so that no file, however broken or hostile, can hurt the lab already open.
 A lab file is one msgpack map, keys in this order:
 
     format    "k8s-playground-lab"
-    version   3
+    version   4
+    checksum  "sha256:" and the hex SHA-256 of every byte after this value (the rest of
+              the map), checked before anything else of the file is decoded
     settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
               rng, uids, resource_version (where the lab's clock, random source and counters
               stood, so it goes on the same way); proxy_mode (kube-proxy's mode, written
@@ -21,7 +23,7 @@ A lab file is one msgpack map, keys in this order:
 
 Version 1 kept each object as its own map ({"kind": "Pod", "metadata": {...}, ...}); such
 files load through MIGRATIONS, which turns them into tables. Version 2 had no ReplicaSets:
-its Deployments' pods are given one on load.
+its Deployments' pods are given one on load. Version 3 had no checksum.
 
 Loading checks everything, replays the objects into a fresh cluster, lets the controllers
 converge, replays the history, and only then hands back the new Lab.
@@ -30,18 +32,27 @@ converge, replays the history, and only then hands back the new Lab.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 import os
 import shlex
-import tempfile
+from collections import Counter
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
 import msgpack
 
-from playground.cluster.cluster import CLUSTER_CIDR, ClusterError, check_cluster_cidr
+from playground.atomic_files import remove_leftovers, write_atomically
+from playground.cluster.cluster import (
+    CLUSTER_CIDR,
+    ClusterError,
+    check_cluster_cidr,
+    replaces_kube_proxy,
+)
 from playground.cluster.codec import DecodeError
 from playground.cluster.columns import check_tables, decode_tables, encode_tables, tables_from_maps
+from playground.cluster.legacy import OWNER_ANNOTATION
 from playground.cluster.restore import (
     ClusterSettings,
     Progress,
@@ -51,20 +62,28 @@ from playground.cluster.restore import (
 )
 from playground.cni import PLUGINS
 from playground.commands.table import replayed, replayed_names
+from playground.limits import (
+    MAX_LAB_BYTES,
+    MAX_REPLAY_PACKETS,
+    LimitError,
+    check_pod_total,
+    read_bounded,
+)
+from playground.numbers import NumberError, whole
 from playground.proxy.modes import PROXY_MODES
 from playground.session.lab import Lab, LessonProgress
 from playground.session.layout import MAX_TEXT, LabFileError, check_layout
 from playground.shell import ShellError
 
 FORMAT = "k8s-playground-lab"
-VERSION = 3
+VERSION = 4
 SUFFIX = ".k8slab"
-MAX_LAB_BYTES = 256 * 1024 * 1024  # the 5,000-node envelope is about 18 MB (80 in version 1)
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
 MT_STATE_WORDS = 625  # random.Random (Mersenne Twister): 624 words and a position
-CHUNK = 64 * 1024
 KEYS = ("format", "version", "settings", "objects", "history", "lesson", "layout")
+CHECKSUM = "sha256:"
+HEAD_BYTES = 160  # format, version and checksum, with room to spare
 SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "bridges", "clock", "rng", "uids",
                 "resource_version")
 OPTIONAL_SETTING_KEYS = ("proxy_mode", "cluster_cidr")
@@ -94,8 +113,16 @@ def _from_version_2(document: dict) -> dict:
     return {**document, "version": 3}
 
 
+def _from_version_3(document: dict) -> dict:
+    return {**document, "version": 4}  # the checksum, if any, was checked on the bytes
+
+
 # version N -> a function turning a version-N document into a version-(N+1) one
-MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2}
+MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2, 3: _from_version_3}
+
+
+class DamagedLabFile(LabFileError):
+    """The bytes do not match the checksum written with them: the file was damaged."""
 
 
 # writing
@@ -128,69 +155,21 @@ def lab_document(lab: Lab) -> dict:
 
 
 def pack_lab(lab: Lab) -> bytes:
-    return msgpack.packb(lab_document(lab), use_bin_type=True)
+    return pack_document(lab_document(lab))
 
 
-def write_atomically(path: str | os.PathLike, data: bytes, keep_backup: bool = True) -> None:
-    """Temp file in the same folder, written and fsynced, then renamed over the old file;
-    the old one is kept as PATH.bak first. A crash at any moment leaves a whole old file."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        os.fchmod(fd, _file_mode(target))
-        view = memoryview(data)
-        for start in range(0, len(data), CHUNK):
-            os.write(fd, view[start:start + CHUNK])
-        os.fsync(fd)
-        os.close(fd)
-        fd = -1
-        if keep_backup and target.exists():
-            _backup(target)
-        os.replace(temp, target)
-        _sync_folder(folder)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+def pack_document(document: dict) -> bytes:
+    """format and version first, then the checksum of the bytes that follow it."""
+    packer = msgpack.Packer(use_bin_type=True)
+    body = b"".join(packer.pack(key) + packer.pack(value) for key, value in document.items()
+                    if key not in ("format", "version"))
+    head = packer.pack_map_header(len(document) + 1) + packer.pack("format") + \
+        packer.pack(document["format"]) + packer.pack("version") + \
+        packer.pack(document["version"]) + packer.pack("checksum") + \
+        packer.pack(CHECKSUM + hashlib.sha256(body).hexdigest())
+    return head + body
 
 
-def _file_mode(target: Path) -> int:
-    """The old file's permissions, else what the umask gives a new file (mkstemp uses 0600)."""
-    try:
-        return target.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0o022)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def _backup(target: Path) -> None:
-    """PATH.bak becomes the old file, atomically too (a hard link, else a copy)."""
-    backup = target.with_name(target.name + ".bak")
-    staged = target.with_name(f".{target.name}.bak.tmp")
-    if staged.exists():
-        staged.unlink()
-    try:
-        os.link(target, staged)
-    except OSError:
-        staged.write_bytes(target.read_bytes())
-    os.replace(staged, backup)
-
-
-def _sync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # some systems cannot open a folder; the rename is still atomic
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 async def save_lab(lab: Lab, path: str | os.PathLike, keep_backup: bool = True) -> None:
@@ -222,7 +201,9 @@ async def autosave(lab: Lab) -> Path:
 
 
 def pending_recovery() -> Path | None:
+    """The recovery file, if the last run left one (its killed saves' leftovers go now)."""
     path = recovery_path()
+    remove_leftovers(path)
     return path if path.is_file() else None
 
 
@@ -265,17 +246,70 @@ def check_readable(path: str | os.PathLike) -> None:
 
 
 def read_document(path: str | os.PathLike) -> dict:
-    """The file's checked, migrated document; LabFileError naming the problem otherwise."""
+    """The file's checked, migrated document; LabFileError naming the problem otherwise.
+    The head is read first, so a device or a pipe that is no lab file costs nothing."""
     check_readable(path)
     try:
-        with open(path, "rb") as file:
-            data = file.read(MAX_LAB_BYTES + 1)
+        if not is_lab_file(path):
+            raise LabFileError(f"not a lab file (it does not start with the {FORMAT} header)")
+        data = read_bounded(path, MAX_LAB_BYTES, "lab file")
+    except LimitError as error:
+        raise LabFileError(str(error)) from None
     except OSError as error:
         raise LabFileError(f"{path}: cannot read it ({error.strerror or error})") from None
-    try:
-        return parse_document(data)
     except LabFileError as error:
         raise LabFileError(f"{path}: {error}") from None
+    try:
+        return parse_document(data)
+    except DamagedLabFile as error:
+        raise DamagedLabFile(f"{path}: {error}{_alternatives(Path(path))}") from None
+    except LabFileError as error:
+        raise LabFileError(f"{path}: {error}") from None
+
+
+def _alternatives(path: Path) -> str:
+    """Where the same lab may still be whole: its backup and the recovery file."""
+    found = [str(other) for other in (path.with_name(path.name + ".bak"), recovery_path())
+             if other.is_file() and other.resolve() != path.resolve()]
+    return f"; open {' or '.join(found)} instead" if found else ""
+
+
+def verify_checksum(data: bytes) -> bool:
+    """Whether the file carries a checksum (version 3 on), DamagedLabFile if it does not
+    match; a head too broken to tell is left to unpack, which names the problem."""
+    unpacker = msgpack.Unpacker(raw=False, max_buffer_size=HEAD_BYTES, max_bin_len=0,
+                                max_ext_len=0)
+    unpacker.feed(data[:HEAD_BYTES])
+    try:
+        unpacker.read_map_header()
+        entries = [unpacker.unpack() for _ in range(4)]
+        if entries[:3] != ["format", FORMAT, "version"] or not _is_int(entries[3]) or \
+                not 3 <= entries[3] <= VERSION:  # older: none; newer: parse_document says so
+            return False
+        key, value = unpacker.unpack(), unpacker.unpack()
+    except Exception:  # msgpack raises many kinds on broken bytes; unpack names them
+        return False
+    if key != "checksum" or not isinstance(value, str) or not value.startswith(CHECKSUM):
+        raise DamagedLabFile("the file is damaged: its checksum is missing")
+    if hashlib.sha256(memoryview(data)[unpacker.tell():]).hexdigest() != \
+            value.removeprefix(CHECKSUM):
+        if _truncated(data):
+            raise DamagedLabFile("the file ends early (truncated)")
+        raise DamagedLabFile("the file is damaged: its contents do not match the checksum "
+                             "written with them")
+    return True
+
+
+def _truncated(data: bytes) -> bool:
+    """Whether the bytes stop inside the map: a cut file, not a changed one (the limits of
+    unpack hold for this look too)."""
+    try:
+        unpack(data)
+    except LabFileError as error:
+        return "truncated" in str(error)
+    return False
+
+
 
 
 def _refuse_ext(code: int, data: bytes):
@@ -311,9 +345,16 @@ def unpack(data: bytes) -> Any:
 
 
 def parse_document(data: bytes) -> dict:
+    checked = verify_checksum(data)
     document = unpack(data)
     if not isinstance(document, dict):
         raise LabFileError("not a lab file (the top level is not a map)")
+    if "checksum" in document:
+        if not checked:  # only a damaged version byte can hide a checksum written
+            raise DamagedLabFile("the file is damaged: it has a checksum its version "
+                                 f"({document.get('version')!r}) never had")
+        del document["checksum"]
+
     if document.get("format") != FORMAT:
         raise LabFileError(f"not a lab file (format is {document.get('format')!r})")
     version = document.get("version")
@@ -339,6 +380,7 @@ def parse_document(data: bytes) -> dict:
     _check_list(document["history"], "history", MAX_HISTORY)
     for index, entry in enumerate(document["history"]):
         _check_action(entry, f"history[{index}]")
+    _check_replay_budget(document["history"])
     _check_lesson(document["lesson"])
     check_layout(document["layout"], "layout")
     return document
@@ -372,11 +414,14 @@ def _check_settings(settings: Any) -> None:
             key for key in settings if key not in OPTIONAL_SETTING_KEYS) != sorted(SETTING_KEYS):
         raise LabFileError(f"settings: expected a map of {', '.join(SETTING_KEYS)} "
                            f"(and optionally {', '.join(OPTIONAL_SETTING_KEYS)})")
+    for key in ("cni", "proxy_mode", "cluster_cidr"):
+        if key in settings and not isinstance(settings[key], str):
+            raise LabFileError(f"settings.{key}: expected a string, got "
+                               f"{type(settings[key]).__name__}")
     if settings.get("proxy_mode", "iptables") not in PROXY_MODES:
         raise LabFileError(f"settings.proxy_mode: {settings['proxy_mode']!r} is not one of "
                            f"{', '.join(PROXY_MODES)}")
-    if "proxy_mode" in settings and getattr(PLUGINS.get(settings["cni"]), "replaces_kube_proxy",
-                                            False):
+    if "proxy_mode" in settings and replaces_kube_proxy(settings["cni"]):
         raise LabFileError(f"settings.proxy_mode: the {settings['cni']} CNI replaces "
                            "kube-proxy and takes no proxy mode")
     if settings["cni"] not in CNIS:
@@ -421,6 +466,35 @@ def _check_action(entry: Any, where: str) -> None:
         _check_rng(entry["rng"], f"{where}.rng")
 
 
+def _packets(line: str) -> int:
+    """How many packets a history line sends again: a traffic command its --count."""
+    words = shlex.split(line)
+    if words[:1] != ["traffic"]:
+        return 1
+    for index, word in enumerate(words):
+        value = word.partition("=")[2] if word.startswith("--count=") else \
+            words[index + 1] if word == "--count" and index + 1 < len(words) else None
+        if value is not None:
+            try:
+                return whole(value, "--count")
+            except NumberError:
+                return 1  # the command itself refuses it when replayed
+    return 100
+
+
+def _check_replay_budget(history: list[dict]) -> None:
+    """Opening a lab sends its packets again: a file may not ask for more than the budget."""
+    total, fits = 0, None
+    for index, entry in enumerate(history):
+        total += _packets(entry["line"])
+        if total > MAX_REPLAY_PACKETS and fits is None:
+            fits = index
+    if fits is not None:
+        raise LabFileError(f"history: its {len(history)} commands would send {total} packets "
+                           f"again, more than the {MAX_REPLAY_PACKETS} a lab file may replay "
+                           f"when it opens (the first {fits} fit)")
+
+
 def _check_lesson(lesson: Any) -> None:
     if lesson is None:
         return
@@ -446,10 +520,35 @@ def decode_objects(document: dict) -> list:
         raise LabFileError(str(error)) from None
 
 
+def check_room(objects: list) -> None:
+    """The pods the Deployments still want, against the lab's ceiling and the addresses the
+    saved nodes have left (a Deployment's pods tolerate no taint), before a cluster is built
+    to try."""
+    pods = [obj for obj in objects if obj.kind == "Pod"]
+    placed = Counter(p.spec.node_name for p in pods)
+    owned = sum(1 for p in pods if p.metadata.controller_ref() is not None
+                or OWNER_ANNOTATION in p.metadata.annotations)  # version 2: an annotation
+    deployments = [d for d in objects if d.kind == "Deployment"]
+    wanted = max(0, sum(d.replicas for d in deployments) - owned)
+    try:
+        check_pod_total(len(pods), wanted)
+    except LimitError as error:
+        raise LabFileError(f"objects: {error}") from None
+    free = sum(max(0, IPv4Network(n.spec.pod_cidr).num_addresses - 3 - placed[n.name])
+               for n in objects if n.kind == "Node" and n.spec.pod_cidr and not any(
+                   t.effect in ("NoSchedule", "NoExecute") for t in n.spec.taints))
+    if wanted > free:
+        largest = max(deployments, key=lambda d: d.replicas)
+        raise LabFileError(f"objects: the Deployments want {wanted} more pods (deployment "
+                           f"{largest.key} {largest.replicas} in all) than the nodes have "
+                           f"addresses for ({free})")
+
+
 async def build_lab(document: dict, progress: Progress | None = None) -> Lab:
     """A new Lab from a checked document; LabFileError if its objects or history fail.
     `progress` hears how far it is (restore_cluster says how)."""
     objects = decode_objects(document)
+    check_room(objects)
     settings = document["settings"]
     try:
         cluster = await restore_cluster(ClusterSettings(
@@ -496,6 +595,7 @@ async def load_lab(path: str | os.PathLike, progress: Progress | None = None) ->
     """A new, started Lab from PATH; LabFileError naming the problem otherwise. Nothing the
     caller already has is touched: the lab is built aside and returned only when whole.
     With `progress`, the file is read in a thread and the build yields now and then."""
+    remove_leftovers(path)  # of a save of it that was killed
     if progress is not None:
         progress("reading", 0, 0)
         document = await asyncio.to_thread(read_document, path)

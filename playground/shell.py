@@ -13,15 +13,20 @@ from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.targets import resolve
 from playground.commands.base import Call, ShellError, ShellResult
 from playground.commands.table import find, not_found
+from playground.limits import LimitError, check_command_line
 from playground.net.netns import Namespace, NetError
 from playground.net.trace import Trace
+from playground.numbers import NumberError
 
 __all__ = ["Shell", "ShellError", "ShellResult", "split"]
 
 
 def split(line: str) -> list[str]:
     try:
+        check_command_line(line)
         return shlex.split(line)
+    except LimitError as error:
+        raise ShellError(str(error)) from None
     except ValueError as error:
         raise ShellError(f"cannot read the command: {error}") from None
 
@@ -47,7 +52,7 @@ class Shell:
         try:
             result = command.run(self, call)
             return await result if inspect.isawaitable(result) else result
-        except (ClusterError, NetError) as error:
+        except (ClusterError, NetError, NumberError, LimitError) as error:
             raise ShellError(str(error)) from None
 
     def namespace(self, call: Call) -> Namespace:

@@ -1,4 +1,5 @@
-"""A save killed half-way leaves the old file whole."""
+"""A save killed half-way leaves the old file whole, and its temporary file goes at the
+next save of the file (or when it is next opened)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from playground.session.lab import Lab
 # the child saves a lab in small chunks and stops for good after the first one
 CHILD = textwrap.dedent("""
     import asyncio, os, sys
-    from playground import saves
+    from playground import atomic_files, saves
     from playground.cluster.lab import build_default_lab
 
     real_write = os.write
@@ -27,7 +28,7 @@ CHILD = textwrap.dedent("""
     async def main():
         lab = saves.Lab(await build_default_lab(seed=7))
         await lab.run("trace pod/client svc/web")
-        saves.CHUNK = 512
+        atomic_files.CHUNK = 512
         os.write = write_then_stop
         await saves.save_lab(lab, sys.argv[1])
 
@@ -51,6 +52,8 @@ async def test_killing_a_save_half_way_leaves_the_old_file_intact(lab, tmp_path)
         child.stdout.close()
         child.stdin.close()
     assert child.returncode == -signal.SIGKILL
-    assert path.read_bytes() == old
+    assert path.read_bytes() == old and partial[0].exists()
+    await save_lab(Lab(lab), path)  # the next save of the file removes the killed one's
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     reloaded = await load_lab(path)
     await reloaded.close()

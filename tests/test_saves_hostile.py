@@ -95,7 +95,7 @@ CORPUS = {
     "unknown object field": (mutated(lambda d: pod(d, "client")["spec"].update(hostNet=True)),
                              "unknown field 'hostNet'"),
     "invalid object": (mutated(lambda d: pod(d, "client")["metadata"].update(name="Bad_Name")),
-                       "pod name 'Bad_Name' is invalid"),
+                       'The Pod "Bad_Name" is invalid'),
     "pod outside its node's CIDR": (
         mutated(lambda d: pod(d, "client")["status"].update(pod_ip="10.244.9.9")),
         "is not an address of node kind-worker's pod CIDR"),
@@ -156,7 +156,7 @@ TABLES = {
         "objects.Pod[0].spec.node_name: expected str or nothing, got int"),
     "an invalid object": (
         version_2(lambda d: pod_columns(d)["metadata.name"].__setitem__(0, "Bad_Name")),
-        "pod name 'Bad_Name' is invalid"),
+        'The Pod "Bad_Name" is invalid'),
 }
 
 
@@ -174,6 +174,7 @@ async def test_a_bad_file_gets_one_clear_line_and_the_open_lab_is_untouched(
     make, expected = CORPUS[case] if case in CORPUS else TABLES[case]
     before = pack_lab(open_lab)
     document = msgpack.unpackb(before)
+    del document["checksum"]  # the cases are files of versions 1 and 2, which had none
     if case in CORPUS:
         document = version_1(document, open_lab)
     path = tmp_path / "bad.k8slab"

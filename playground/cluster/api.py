@@ -17,7 +17,8 @@ from playground.cluster.events import EventLog
 
 
 class NotFound(KeyError):
-    pass
+    def __str__(self) -> str:  # the message as written: KeyError's own str() quotes it
+        return str(self.args[0]) if self.args else ""
 
 
 class AlreadyExists(ValueError):

@@ -18,7 +18,7 @@ from playground.cluster.cloud import LB_INSIDE, LB_POOL, build_outside
 from playground.cluster.controllers.endpoints import EndpointsController
 from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
 from playground.cluster.controllers.nodeipam import NodeIpamController
-from playground.cluster.controllers.scheduler import Scheduler
+from playground.cluster.controllers.scheduler import Scheduler, untolerated
 from playground.cluster.errors import ClusterError
 from playground.cluster.ingress import (
     CONTROLLER_LABELS,
@@ -30,6 +30,7 @@ from playground.cluster.ingress import (
 )
 from playground.cluster.ipam import NodeCidrAllocator
 from playground.cluster.objects import (
+    SYSTEM_NAMESPACES,
     Container,
     ContainerPort,
     KubeNamespace,
@@ -77,7 +78,7 @@ CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
 
 def replaces_kube_proxy(cni: str) -> bool:
     """Whether the CNI of this name serves Services itself (Cilium), so no kube-proxy runs."""
-    plugin = cni_plugins.PLUGINS.get(cni) if isinstance(cni, str) else None
+    plugin = cni_plugins.PLUGINS.get(cni)
     return plugin is not None and plugin.replaces_kube_proxy
 
 
@@ -324,6 +325,18 @@ class Cluster(SleepingNodes, Workloads):
         self.allocator.release(name)
 
     # pods
+
+    def has_namespace(self, name: str) -> bool:
+        return name in SYSTEM_NAMESPACES or self.api.peek("Namespace", "", name) is not None
+
+    def free_pod_addresses(self, probe: Pod) -> int:
+        """Pod addresses left on the ready nodes that a pod like `probe` may run on."""
+        free = 0
+        for node in self.nodes():
+            if node.status.ready and node.spec.pod_cidr and untolerated(probe, node) is None:
+                size = IPv4Network(node.spec.pod_cidr).num_addresses - 3  # net, .1, broadcast
+                free += max(0, size - self.api.indexed_count("Pod", "node", node.name))
+        return free
 
     async def add_namespace(self, name: str) -> None:
         try:

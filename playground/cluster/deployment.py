@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from playground.cluster import validation
 from playground.cluster.objects import (
     Container,
     LabelSelectorRequirement,
@@ -15,11 +16,11 @@ from playground.cluster.objects import (
     PodSpec,
     Toleration,
     ValidationError,
-    validate_name,
     validate_pod,
     validate_selector,
 )
 from playground.cluster.replicaset import REVISION
+from playground.numbers import is_whole
 
 STRATEGIES = ("RollingUpdate", "Recreate")
 PERCENT = re.compile(r"^(0|[1-9][0-9]*)%$")
@@ -55,7 +56,7 @@ class Deployment(Named):
     @property
     def revision(self) -> int:
         text = self.metadata.annotations.get(REVISION, "0")
-        return int(text) if text.isdigit() else 0
+        return int(text) if is_whole(text) and len(text) < 19 else 0
 
 
 def scaled_value(value: int | str, total: int, round_up: bool) -> int:
@@ -82,14 +83,18 @@ def _check_int_or_percent(where: str, path: str, value) -> None:
         raise ValidationError(f"{where}: {path}: must be an integer or a percentage")
     if isinstance(value, int) and value < 0:
         raise ValidationError(f"{where}: {path}: must be greater than or equal to 0")
-    if isinstance(value, str) and not PERCENT.match(value):
+    if isinstance(value, str) and (len(value) > 12 or not PERCENT.match(value)):
         raise ValidationError(f"{where}: {path}: a valid percent string must be a numeric "
                               "string followed by an ending '%' (e.g. '1%',  or '93%')")
 
 
 def validate_deployment(deployment: Deployment) -> None:
-    validate_name("namespace", deployment.metadata.namespace)
-    validate_name("deployment", deployment.name)
+    meta = deployment.metadata
+    validation.check("Deployment", deployment.name, validation.meta_errors(
+        "Deployment", deployment.name, meta.namespace, meta.labels, meta.annotations)
+        + validation.selector_errors(deployment.selector, "spec.selector.matchLabels")
+        + validation.labels_errors(deployment.template_labels, "spec.template.metadata.labels")
+        + validation.container_errors(deployment.containers, "spec.template.spec.containers"))
     where = f"deployment {deployment.key}"
     if deployment.replicas < 0:
         raise ValidationError(f"{where}: spec.replicas: must be greater than or equal to 0")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from playground.cluster.objects import Named, ObjectMeta, ValidationError, validate_name
+from playground.cluster import validation
+from playground.cluster.objects import Named, ObjectMeta, ValidationError
 
 CONTROLLER_NAMESPACE = "ingress-nginx"
 CONTROLLER_NAME = "ingress-nginx-controller"
@@ -53,8 +54,18 @@ class Route:
 
 
 def validate_ingress(ingress: Ingress) -> None:
-    validate_name("namespace", ingress.metadata.namespace)
-    validate_name("ingress", ingress.name)
+    meta = ingress.metadata
+    errors = validation.meta_errors("Ingress", ingress.name, meta.namespace, meta.labels,
+                                    meta.annotations)
+    for index, rule in enumerate(ingress.rules):
+        for number, path in enumerate(rule.paths):
+            errors += validation.backend_errors(path.backend.service, path.backend.port,
+                                                f"spec.rules[{index}].http.paths[{number}]"
+                                                ".backend")
+    if ingress.default_backend is not None:
+        errors += validation.backend_errors(ingress.default_backend.service,
+                                            ingress.default_backend.port, "spec.defaultBackend")
+    validation.check("Ingress", ingress.name, errors)
     where = f"ingress {ingress.key}"
     if not ingress.rules and ingress.default_backend is None:
         raise ValidationError(f"{where}: needs rules or a defaultBackend")

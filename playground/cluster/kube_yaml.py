@@ -1,4 +1,5 @@
-"""A lab as Kubernetes YAML for a real kind cluster, and the kind config with the same nodes.
+"""Kubernetes YAML: read with limits (depth, aliases, duplicate keys), and a lab written as
+YAML for a real kind cluster, with the kind config of the same nodes.
 
 What kind sets up by itself (the kubernetes and kube-dns Services, CoreDNS) and what only
 the playground models (its ingress controller) is left out; what the cluster assigns
@@ -11,12 +12,120 @@ import yaml
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.ingress import CONTROLLER_NAMESPACE, IngressBackend
+from playground.cluster.objects import SYSTEM_NAMESPACES
 from playground.cluster.replicaset import REVISION
 from playground.cluster.service import SERVICE_CIDR
+from playground.limits import MAX_YAML_ALIAS_NODES, MAX_YAML_DEPTH
 
 KIND_CLUSTER = "kind"
-SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+
+
+class YamlError(ValueError):
+    """YAML that cannot be read, or is over a limit; one line, with the line number."""
+
+
+def _line(mark) -> str:
+    return f"line {mark.line + 1}: " if mark is not None else ""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """The safe loader, refusing what would exhaust the stack or memory before it does:
+    nesting past MAX_YAML_DEPTH, aliases standing for more than MAX_YAML_ALIAS_NODES values
+    in all (counted before they are expanded), and a key given twice in one mapping."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.aliased = 0
+        self.sizes: dict[int, int] = {}
+        self.open: set[str] = set()  # anchors of the collections being read
+
+    def compose_sequence_node(self, anchor):
+        return self._holding(anchor, super().compose_sequence_node)
+
+    def compose_mapping_node(self, anchor):
+        return self._holding(anchor, super().compose_mapping_node)
+
+    def _holding(self, anchor, compose):
+        self.open.add(anchor)
+        try:
+            return compose(anchor)
+        finally:
+            self.open.discard(anchor)
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            if event.anchor in self.open:
+                raise YamlError(f"{_line(event.start_mark)}an alias refers to a value that "
+                                "holds it")
+            node = self.anchors.get(event.anchor)
+            if node is not None:
+                self.aliased += self._size(node)
+                if self.aliased > MAX_YAML_ALIAS_NODES:
+                    raise YamlError(f"{_line(event.start_mark)}document contains excessive "
+                                    f"aliasing (more than {MAX_YAML_ALIAS_NODES} values)")
+            return super().compose_node(parent, index)
+        self.depth += 1
+        if self.depth > MAX_YAML_DEPTH:
+            raise YamlError(f"{_line(self.peek_event().start_mark)}nested more than "
+                            f"{MAX_YAML_DEPTH} levels deep")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def _size(self, node) -> int:
+        """How many values the node stands for once every alias in it is expanded."""
+        known = self.sizes.get(id(node))
+        if known is not None:
+            return known
+        size = 1
+        if isinstance(node, yaml.SequenceNode):
+            size += sum(self._size(item) for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            size += sum(self._size(k) + self._size(v) for k, v in node.value)
+        self.sizes[id(node)] = size
+        return size
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark)
+            except TypeError:
+                raise YamlError(f"{_line(key_node.start_mark)}a mapping key must be a string "
+                                "or a number") from None
+            if first is not key_node.start_mark:
+                raise YamlError(f'{_line(key_node.start_mark)}mapping key "{key}" already '
+                                f"defined at line {first.line + 1}")
+        return super().construct_mapping(node, deep)
+
+
+def load_all(text: str) -> list:
+    """Every document of a YAML stream, read within the limits; YamlError otherwise."""
+    loader = None
+    try:
+        loader = _BoundedLoader(text)  # its reader already refuses control characters
+        documents = []
+        while loader.check_data():
+            documents.append(loader.get_data())
+        return documents
+    except yaml.reader.ReaderError as error:
+        raise YamlError(f"character {error.position + 1}: unacceptable character "
+                        f"#x{error.character:04x}: special characters are not allowed") \
+            from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise YamlError(f"{_line(mark)}{problem}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def _nodes(cluster: Cluster) -> list:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from playground.cluster import validation
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.daemonset import DaemonSet
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
@@ -206,9 +207,15 @@ async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:
                                  doc.get("protocol", str, "TCP", port, where),
                                  doc.get("name", str, None, port, where),
                                  doc.get("nodePort", int, None, port, where)))
+    kind = doc.get("spec.type", str, "ClusterIP")
+    try:  # given at all on a ClusterIP Service is refused; the model defaults it to Cluster
+        validation.check("Service", name, validation.policy_errors(
+            kind, doc.get("spec.externalTrafficPolicy", str)))
+    except validation.ValidationError as error:
+        raise ManifestError(f"{doc.where}: {error}") from None
     await cluster.add_service(
         name, ports, namespace=namespace, selector=doc.labels("spec.selector"),
-        type=doc.get("spec.type", str, "ClusterIP"), cluster_ip=doc.get("spec.clusterIP", str),
+        type=kind, cluster_ip=doc.get("spec.clusterIP", str),
         load_balancer_ip=doc.get("spec.loadBalancerIP", str),
         session_affinity=doc.get("spec.sessionAffinity", str, "None"),
         external_traffic_policy=doc.get("spec.externalTrafficPolicy", str, "Cluster"),

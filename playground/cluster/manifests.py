@@ -1,39 +1,40 @@
 """Kubernetes YAML manifests applied to a lab, each kind as the table of kinds says.
 
-Every problem is reported as `FILE: document N (Kind/name): what is wrong`; the kinds of
-a file are checked before anything of it is applied, and the first problem stops.
+Every problem is reported as `FILE: document N (Kind/name): what is wrong`. All the files
+given are read and checked whole before anything is applied, then applied whole
+(manifest_plan says how): the first problem stops, and the lab is left as it was.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
+from playground.cluster import validation
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.kinds import APPLIED, BY_NAME
+from playground.cluster.kube_yaml import YamlError, load_all
 from playground.cluster.manifest_apply import ManifestDoc, ManifestError
+from playground.cluster.manifest_plan import Plan
+from playground.limits import MAX_MANIFEST_BYTES, LimitError, read_bounded
 
 __all__ = ["ManifestError", "apply_files", "load_documents"]
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 
 def load_documents(path: str) -> list[tuple[str, dict]]:
-    file = Path(path)
     try:
-        if file.stat().st_size > MAX_MANIFEST_BYTES:
-            raise ManifestError(f"{path}: larger than {MAX_MANIFEST_BYTES // 1024 // 1024} MiB")
-        text = file.read_text(encoding="utf-8")
+        if Path(path).is_dir():
+            raise ManifestError(f"{path}: a folder, not a manifest")
+        text = read_bounded(path, MAX_MANIFEST_BYTES, "manifest").decode("utf-8")
+    except LimitError as error:
+        raise ManifestError(str(error)) from None
     except OSError as error:
-        raise ManifestError(f"{path}: cannot read it ({error.strerror})") from None
+        raise ManifestError(f"{path}: cannot read it ({error.strerror or error})") from None
     except UnicodeDecodeError:
         raise ManifestError(f"{path}: not UTF-8 text") from None
     try:
-        documents = list(yaml.safe_load_all(text))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ManifestError(f"{path}: not valid YAML{where}") from None
+        documents = load_all(text)
+    except YamlError as error:
+        raise ManifestError(f"{path}: not valid YAML: {error}") from None
     found = []
     for index, data in enumerate(documents, start=1):
         if data is None:
@@ -62,19 +63,26 @@ def _named(data: dict) -> str:
 
 
 async def apply_files(cluster: Cluster, paths: list[str]) -> None:
-    for path in paths:
-        documents = load_documents(path)
-        for where, data in documents:
-            kind = data.get("kind")
-            if kind not in APPLIED:
-                raise ManifestError(f"{where}: kind {kind!r} is not supported here "
-                                    f"(supported: {', '.join(APPLIED)})")
-        order = sorted(documents, key=lambda d: d[1]["kind"] != "Namespace")
-        for where, data in order:
-            doc = ManifestDoc(where, data)
-            try:
-                await BY_NAME[data["kind"]].apply(cluster, doc)
-            except ManifestError:
-                raise
-            except ClusterError as error:
-                raise ManifestError(f"{where}: {error}") from None
+    """Every document of every file checked, then all applied, or nothing and one line."""
+    if not paths:
+        return
+    documents = [document for path in paths for document in load_documents(path)]
+    for where, data in documents:
+        problem = validation.type_errors(data.get("apiVersion"), data.get("kind"), APPLIED)
+        if problem is not None:
+            raise ManifestError(f"{where}: {problem}")
+    plan = Plan(cluster)
+    for where, data in sorted(documents, key=lambda d: d[1]["kind"] != "Namespace"):
+        plan.where = where
+        try:
+            await BY_NAME[data["kind"]].apply(plan, ManifestDoc(where, data))
+        except ManifestError:
+            raise
+        except ClusterError as error:
+            raise ManifestError(str(error)) from None
+    what = ", ".join(paths)
+    try:
+        plan.check_room(what)
+        await plan.apply(what)
+    except ClusterError as error:
+        raise ManifestError(str(error)) from None

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-PROTOCOLS = ("TCP", "UDP")
+from playground.cluster import validation
+from playground.cluster.validation import ValidationError
 
+PROTOCOLS = validation.MODELLED_PROTOCOLS
+__all__ = ["ValidationError"]
 
-class ValidationError(ValueError):
-    """An object the API server would refuse; the message names the field."""
+# the namespaces the API server makes itself
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
@@ -236,14 +235,15 @@ class Pod(Named):
         return self.status.phase == "Running"
 
 
+KINDS = {"namespace": "Namespace", "pod": "Pod", "service": "Service", "node": "Node",
+         "deployment": "Deployment", "ingress": "Ingress", "endpointslice": "EndpointSlice",
+         "replicaset": "ReplicaSet", "daemonset": "DaemonSet", "statefulset": "StatefulSet"}
+
+
 def validate_name(kind: str, name: str, subdomain: bool = False) -> None:
-    pattern = DNS1123_SUBDOMAIN if subdomain else DNS1123_LABEL
-    limit = 253 if subdomain else 63
-    if not name or len(name) > limit or not pattern.match(name):
-        raise ValidationError(
-            f"{kind} name {name!r} is invalid: use lowercase letters, digits and '-', "
-            f"starting and ending with a letter or digit (at most {limit} characters)"
-        )
+    """The object's name by its kind's rule (validation.NAME_RULES); `subdomain` is implied."""
+    api_kind = KINDS[kind]
+    validation.check(api_kind, name, validation.name_errors(api_kind, name))
 
 
 def validate_node(node: Node) -> None:
@@ -285,12 +285,17 @@ def requested_ip(pod: Pod) -> IPv4Address | None:
 def validate_pod(pod: Pod, valid: set | None = None) -> None:
     """`valid`, when checking many pods, remembers what passed: namespaces, and container
     lists by identity (pods read from one lab file share them)."""
-    namespace, containers = pod.metadata.namespace, pod.spec.containers
+    namespace, containers, meta = pod.metadata.namespace, pod.spec.containers, pod.metadata
+    errors = validation.name_errors("Pod", pod.name)
     if valid is None or namespace not in valid:
-        validate_name("namespace", namespace)
+        errors += validation.namespace_errors(namespace)
+    errors += validation.labels_errors(meta.labels) + validation.annotations_errors(
+        meta.annotations) + validation.tolerations_errors(pod.spec.tolerations)
+    if valid is None or id(containers) not in valid:
+        errors += validation.container_errors(containers)
+    validation.check("Pod", pod.name, errors)
     if FIXED_IP_ANNOTATION in pod.metadata.annotations:
         requested_ip(pod)
-    validate_name("pod", pod.name, subdomain=True)
     if valid is None or id(containers) not in valid:
         validate_containers(f"pod {pod.key}", containers)
     validate_tolerations(f"pod {pod.key}", pod.spec.tolerations)
@@ -315,31 +320,10 @@ def validate_tolerations(where: str, tolerations: list[Toleration]) -> None:
 
 
 def validate_containers(where: str, containers: list[Container]) -> None:
-    if not containers:
-        raise ValidationError(f"{where}: spec.containers must have at least one container")
-    names: set[str] = set()
+    """What the field rules (validation.container_errors) leave: a port taken twice."""
     claimed: dict[tuple[int, str], str] = {}
     for container in containers:
-        validate_name("container", container.name)
-        if container.name in names:
-            raise ValidationError(f"{where}: two containers are named {container.name!r}")
-        names.add(container.name)
         for port in container.ports:
-            if not 1 <= port.container_port <= 65535:
-                raise ValidationError(
-                    f"{where}: container {container.name} port {port.container_port} "
-                    "must be between 1 and 65535"
-                )
-            if port.protocol not in PROTOCOLS:
-                raise ValidationError(
-                    f"{where}: container {container.name} protocol {port.protocol!r} "
-                    "must be TCP or UDP"
-                )
-            if port.name is not None and (len(port.name) > 15 or not PORT_NAME.match(port.name)):
-                raise ValidationError(
-                    f"{where}: port name {port.name!r} must be a lowercase name of at most "
-                    "15 characters"
-                )
             key = (port.container_port, port.protocol)
             if key in claimed:
                 raise ValidationError(

@@ -24,6 +24,7 @@ from playground.cluster.objects import (
     validate_pod,
     validate_selector,
 )
+from playground.numbers import is_whole
 
 # k8s.io/apimachinery/pkg/util/rand: no vowels (no words), no 0, 1, 3 (no look-alikes)
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -56,7 +57,7 @@ class ReplicaSet(Named):
     @property
     def revision(self) -> int:
         text = self.metadata.annotations.get(REVISION, "0")
-        return int(text) if text.isdigit() else 0
+        return int(text) if is_whole(text) and len(text) < 19 else 0
 
 
 def fnv32a(data: bytes) -> int:

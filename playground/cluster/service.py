@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
-from playground.cluster.objects import Named, ObjectMeta, ValidationError, validate_name
+from playground.cluster import validation
+from playground.cluster.objects import Named, ObjectMeta, ValidationError
 
 SERVICE_CIDR = IPv4Network("10.96.0.0/12")
 NODE_PORT_RANGE = range(30000, 32768)
@@ -104,18 +105,24 @@ def refuse_external_policy(service: Service, given: str | None) -> None:
 
 
 def validate_service(service: Service) -> None:
-    validate_name("namespace", service.metadata.namespace)
-    validate_name("service", service.name)
+    spec, meta = service.spec, service.metadata
+    policy = spec.external_traffic_policy
+    validation.check("Service", service.name, validation.meta_errors(
+        "Service", service.name, meta.namespace, meta.labels, meta.annotations)
+        + validation.selector_errors(spec.selector, "spec.selector")
+        + validation.service_fields_errors(
+            spec.type, spec.ports, spec.cluster_ip, SERVICE_CIDR,
+            None if policy == "Cluster" else policy, spec.load_balancer_source_ranges))
     where = f"service {service.key}"
-    spec = service.spec
     if spec.type not in SERVICE_TYPES:
         raise ValidationError(f"{where}: spec.type {spec.type!r} is not one of "
                               f"{', '.join(SERVICE_TYPES)}")
     if not spec.ports:
         raise ValidationError(f"{where}: spec.ports must list at least one port")
-    for policy_field in ("external_traffic_policy", "internal_traffic_policy"):
+    for policy_field, named in (("external_traffic_policy", "externalTrafficPolicy"),
+                                ("internal_traffic_policy", "internalTrafficPolicy")):
         if getattr(spec, policy_field) not in TRAFFIC_POLICIES:
-            raise ValidationError(f"{where}: {policy_field} must be Cluster or Local")
+            raise ValidationError(f"{where}: spec.{named} must be Cluster or Local")
     if spec.session_affinity not in ("None", "ClientIP"):
         raise ValidationError(f"{where}: sessionAffinity must be None or ClientIP")
     seen: set[tuple[int, str]] = set()

@@ -10,6 +10,7 @@ from playground.cluster.cloud import INTERNET_HOST, INTERNET_NAMESPACE
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.controllers.kubelet import pod_namespace_name
 from playground.cluster.objects import Pod
+from playground.numbers import is_whole
 
 FORMS = ("pod/NAME[:CONTAINER], pod/NAMESPACE/NAME, node/NAME, svc/NAME[:PORT], "
          "svc/NAMESPACE/NAME[:PORT], lb/NAME[:PORT], internet or an IPv4 address")
@@ -109,7 +110,7 @@ def _service(cluster: Cluster, rest: str, spec: str, namespace: str | None) -> T
         named = [p.port for p in service.spec.ports if p.name == port_text]
         if named:
             port = named[0]
-        elif port_text.isdigit() and any(p.port == int(port_text) for p in service.spec.ports):
+        elif is_whole(port_text) and any(p.port == int(port_text) for p in service.spec.ports):
             port = int(port_text)
         else:
             ports = ", ".join(f"{p.name or '-'}={p.port}" for p in service.spec.ports)

@@ -21,11 +21,11 @@ from playground.cluster.controllers.termination import PodTermination
 from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.errors import ClusterError
-from playground.cluster.objects import Container, ObjectMeta, Pod, ValidationError
+from playground.cluster.objects import Container, ObjectMeta, Pod, PodSpec, ValidationError
 from playground.cluster.replicaset import ReplicaSet, same_template, without_hash
 from playground.cluster.statefulset import StatefulSet, validate_stateful_set
+from playground.limits import LimitError, check_pod_total
 
-SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 ROLLOUT_SETTLES = 600   # kubectl rollout status gives up after this many lab seconds here
 
 
@@ -64,8 +64,10 @@ class Workloads:
         deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(selector or labels),
                                 labels, containers, **spec)
         self._check_deployment(deployment)
+        self.check_namespace(namespace)
         if self.api.peek("Deployment", namespace, name) is not None:
             raise ClusterError(f'deployment "{namespace}/{name}" already exists')
+        self.check_room(deployment, replicas)
         self.api.create(deployment)
         await self._converge(deployment, previous=None)
         return self.api.get("Deployment", namespace, name)
@@ -80,8 +82,7 @@ class Workloads:
     def check_namespace(self, namespace: str) -> None:
         """The NamespaceLifecycle admission plugin: no object in a namespace that is not
         there (the API server makes the system namespaces itself)."""
-        if namespace not in SYSTEM_NAMESPACES and \
-                self.api.peek("Namespace", "", namespace) is None:
+        if not self.has_namespace(namespace):
             raise ClusterError(f'namespaces "{namespace}" not found')
 
     def find_deployment(self, name: str, namespace: str = "default") -> Deployment:
@@ -98,6 +99,8 @@ class Workloads:
         if replicas < 0:
             raise ClusterError(f"deployment {current.key}: spec.replicas: must be greater than "
                            "or equal to 0")
+        self.check_room(current, replicas - len(
+            [p for p in self.owned_pods(current) if not p.terminating]))
         previous = current.replicas
 
         def edit(stored: Deployment) -> None:
@@ -160,8 +163,25 @@ class Workloads:
         await self.settle()
         await self.finish_terminations()
 
+    def check_room(self, deployment: Deployment, adding: int) -> None:
+        """Refuse, before anything changes, more pods than a lab holds or than the nodes its
+        pods may run on have addresses left for."""
+        if adding <= 0:
+            return
+        try:
+            check_pod_total(self.api.count("Pod"), adding)
+        except LimitError as error:
+            raise ClusterError(f"deployment {deployment.key}: {error}") from None
+        free = self.free_pod_addresses(Pod(ObjectMeta("probe", deployment.metadata.namespace),
+                                           PodSpec(deployment.containers)))
+        if adding > free:
+            raise ClusterError(f"deployment {deployment.key}: {adding} more pods do not fit: "
+                               f"the nodes they may run on have {free} pod addresses left")
+
     async def _converge(self, deployment: Deployment, previous: int | None) -> None:
-        """Wait for the pods; if one cannot run, put the replica count back and say why."""
+        """Wait for the pods; if one cannot run, put the replica count back and say why (and
+        the random source where it was, so the lab goes on as if nothing was asked)."""
+        rng = self.network.rng.getstate()
         await self.settle()
         stored = self.api.peek("Deployment", deployment.metadata.namespace, deployment.name)
         owned = self.owned_pods(stored) if stored is not None else []
@@ -178,6 +198,7 @@ class Workloads:
                             rollback)
         await self.settle()
         await self.finish_terminations()
+        self.network.rng.setstate(rng)
         raise ClusterError(f"deployment {deployment.key}: pod {stuck[0].name} cannot run: {why}")
 
     # daemon sets

@@ -37,6 +37,17 @@ class Call:
     namespace: str | None = None  # where bare names of the selection are looked up
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are one ShellError line, as everything on the `:` line."""
+
+    def error(self, message: str):
+        raise ShellError(f"{self.prog}: {message}")
+
+
+def parser(prog: str) -> Parser:
+    return Parser(prog=prog, add_help=False)
+
+
 Handler = Callable[[Any, Call], "ShellResult | Awaitable[ShellResult]"]
 Completer = Callable[["Cluster", list[str]], list[str]]
 

@@ -10,21 +10,24 @@ from dataclasses import dataclass
 from playground.cluster.cluster import Cluster
 from playground.cluster.deployment_patch import patch_changes
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
+from playground.cluster.kinds import KINDS as API_KINDS
+from playground.cluster.kinds import Kind as ApiKind
 from playground.cluster.manifests import apply_files
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta
 from playground.cluster.service import ServicePort
-from playground.cluster.kinds import KINDS as API_KINDS
-from playground.cluster.kinds import Kind as ApiKind
-from playground.commands.base import Call, Command, ShellError, ShellResult, choices, positional
+from playground.commands.base import (
+    Call,
+    Command,
+    ShellError,
+    ShellResult,
+    choices,
+    parser,
+    positional,
+)
+from playground.limits import MAX_PODS
+from playground.numbers import PORT, argument, port_or_name, whole
 
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise ShellError(f"{self.prog}: {message}")
-
-
-def parser(prog: str) -> Parser:
-    return Parser(prog=prog, add_help=False)
+REPLICAS = argument(0, MAX_PODS)
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ def _backend(text: str) -> IngressBackend:
     service, sep, port = text.rpartition(":")
     if not sep or not service or not port:
         raise ShellError(f"ingress backend {text!r}: write it as SERVICE:PORT")
-    return IngressBackend(service, int(port) if port.isdigit() else port)
+    return IngressBackend(service, port_or_name(port, f"ingress backend {text!r}"))
 
 
 def _ingress_rule(text: str) -> tuple[str | None, IngressPath]:
@@ -184,7 +187,7 @@ async def run(shell, call: Call) -> ShellResult:
     p = parser("kubectl run")
     p.add_argument("name")
     p.add_argument("--image", required=True)
-    p.add_argument("--port", type=int)
+    p.add_argument("--port", type=PORT)
     p.add_argument("--labels")
     p.add_argument("--overrides")
     p.add_argument("-n", "--namespace", default="default")
@@ -202,8 +205,8 @@ async def create_deployment(shell, call: Call) -> ShellResult:
     p = parser("kubectl create deployment")
     p.add_argument("name")
     p.add_argument("--image", required=True)
-    p.add_argument("--replicas", type=int, default=1)
-    p.add_argument("--port", type=int)
+    p.add_argument("--replicas", type=REPLICAS, default=1)
+    p.add_argument("--port", type=PORT)
     p.add_argument("-n", "--namespace", default="default")
     args = p.parse_args(call.args)
     ports = [ContainerPort(args.port)] if args.port else []
@@ -227,17 +230,18 @@ async def create_service(shell, call: Call) -> ShellResult:
     p = parser(f"kubectl create service {words[0]}")
     p.add_argument("name")
     p.add_argument("--tcp", action="append", required=True, metavar="PORT[:TARGET]")
-    p.add_argument("--node-port", type=int)
+    p.add_argument("--node-port", type=argument(0, 65535))
     p.add_argument("-n", "--namespace", default="default")
     args = p.parse_args(words[1:])
     ports = []
     for item in args.tcp:
         port, _, target = item.partition(":")
-        if not port.isdigit() or (target and not target.isdigit()):
-            raise ShellError(f"--tcp {item!r}: write it as PORT or PORT:TARGETPORT")
+        number = whole(port, f"--tcp {item!r}: PORT", 1, 65535)
+        target_number = whole(target, f"--tcp {item!r}: TARGETPORT", 1, 65535) \
+            if target else number
         name = f"{port}-{target or port}" if len(args.tcp) > 1 else None
-        ports.append(ServicePort(int(port), int(target or port), "TCP", name=name,
-                                 node_port=args.node_port))
+        ports.append(ServicePort(number, target_number, "TCP", name=name,
+                                 node_port=args.node_port or None))
     # as kubectl does, the Service selects app=NAME; `kubectl set selector` changes it
     await shell.cluster.add_service(args.name, ports, namespace=args.namespace,
                                     selector={"app": args.name}, type=SERVICE_TYPES[words[0]])
@@ -311,7 +315,7 @@ async def rollout(shell, call: Call) -> ShellResult:
     p.add_argument("target", nargs="+")
     p.add_argument("-n", "--namespace", default="default")
     p.add_argument("-w", "--watch", default="true", choices=["true", "false"])
-    p.add_argument("--to-revision", type=int, default=0)
+    p.add_argument("--to-revision", type=argument(0, 2**31 - 1), default=0)
     args = p.parse_args(words[1:])
     kind, name = kind_and_name(args.target)
     if kind != "deployment":
@@ -352,7 +356,7 @@ async def patch(shell, call: Call) -> ShellResult:
 async def expose(shell, call: Call) -> ShellResult:
     p = parser("kubectl expose")
     p.add_argument("target", nargs="+")
-    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--port", type=PORT, required=True)
     p.add_argument("--target-port")
     p.add_argument("--type", default="ClusterIP")
     p.add_argument("--name")
@@ -372,7 +376,7 @@ async def expose(shell, call: Call) -> ShellResult:
     if selector is None:
         raise ShellError(f'{kind} "{name}" not found in namespace "{args.namespace}"')
     target = args.target_port
-    target = int(target) if target and target.isdigit() else target
+    target = port_or_name(target, "--target-port") if target else None
     service_name = args.name or name
     await shell.cluster.add_service(
         service_name, [ServicePort(args.port, target or args.port, args.protocol.upper())],
@@ -384,7 +388,7 @@ async def expose(shell, call: Call) -> ShellResult:
 async def scale(shell, call: Call) -> ShellResult:
     p = parser("kubectl scale")
     p.add_argument("target", nargs="+")
-    p.add_argument("--replicas", type=int, required=True)
+    p.add_argument("--replicas", type=REPLICAS, required=True)
     p.add_argument("-n", "--namespace", default="default")
     args = p.parse_args(call.args)
     kind, name = kind_and_name(args.target)

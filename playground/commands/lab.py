@@ -6,8 +6,9 @@ from __future__ import annotations
 from playground import cni
 from playground.cluster.controllers.node_lifecycle import TOLERATION_SECONDS
 from playground.cluster.lab import build_default_lab
-from playground.commands.base import Call, Command, ShellResult, choices, positional
-from playground.commands.kubectl import KINDS, parser
+from playground.commands.base import Call, Command, ShellResult, choices, parser, positional
+from playground.commands.kubectl import KINDS
+from playground.numbers import SEED
 from playground.proxy.modes import PROXY_MODES
 
 
@@ -53,7 +54,7 @@ async def sleep(shell, call: Call) -> ShellResult:
 async def lab_new(shell, call: Call) -> ShellResult:
     p = parser("lab new")
     p.add_argument("--cni", choices=sorted(cni.PLUGINS), default="bridge")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--proxy-mode", choices=list(PROXY_MODES), default="iptables")
     args = p.parse_args(call.args)
     fresh = await build_default_lab(cni=args.cni, seed=args.seed, proxy_mode=args.proxy_mode)

@@ -14,9 +14,9 @@ from playground.commands.base import (
     ShellError,
     ShellResult,
     choices,
+    parser,
     positional,
 )
-from playground.commands.kubectl import parser
 from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
 from playground.net.iproute import ip_route_change
 from playground.net.ipvsadm import ipset, ipvsadm
@@ -63,7 +63,8 @@ def _link(call: Call) -> str:
 
 def ip_link(shell, call: Call) -> ShellResult:
     name = _link(call)
-    return ShellResult(ip_link_show(shell.namespace(call), name, call.words[1] != "link"))
+    details = call.words[1] in ("-d", "-details")
+    return ShellResult(ip_link_show(shell.namespace(call), name, details))
 
 
 def ip_neigh(shell, call: Call) -> ShellResult:

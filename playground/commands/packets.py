@@ -6,9 +6,10 @@ from playground.cluster.cluster import Cluster
 from playground.cluster.dataplane import choices as dataplanes
 from playground.cluster.legs import TraceRequest, legs
 from playground.cluster.traffic import generate
-from playground.commands.base import Call, Command, ShellError, ShellResult, positional
-from playground.commands.kubectl import parser
+from playground.commands.base import Call, Command, ShellError, ShellResult, parser, positional
 from playground.commands.places import places
+from playground.limits import MAX_TRAFFIC_COUNT
+from playground.numbers import PORT, argument
 
 TRACE_FLAGS = ("--port", "--proto", "tcp", "udp", "icmp", "--host", "--path", "--size", "--df")
 TRAFFIC_FLAGS = ("--count", "--port")
@@ -18,11 +19,11 @@ def trace(shell, call: Call) -> ShellResult:
     p = parser("trace")
     p.add_argument("src")
     p.add_argument("dst")
-    p.add_argument("--port", type=int)
+    p.add_argument("--port", type=PORT)
     p.add_argument("--proto", choices=["tcp", "udp", "icmp"], default="tcp")
     p.add_argument("--host", default="")
     p.add_argument("--path", default="/")
-    p.add_argument("--size", type=int)
+    p.add_argument("--size", type=argument(0, 65535))
     p.add_argument("--df", action="store_true")
     p.add_argument("-n", "--namespace")
     args = p.parse_args(call.args)
@@ -49,12 +50,10 @@ def traffic(shell, call: Call) -> ShellResult:
     p = parser("traffic")
     p.add_argument("src")
     p.add_argument("dst")
-    p.add_argument("--count", type=int, default=100)
-    p.add_argument("--port", type=int)
+    p.add_argument("--count", type=argument(1, MAX_TRAFFIC_COUNT), default=100)
+    p.add_argument("--port", type=PORT)
     p.add_argument("-n", "--namespace")
     args = p.parse_args(call.args)
-    if not 1 <= args.count <= 10000:
-        raise ShellError("traffic: --count must be between 1 and 10000")
     spread = generate(shell.cluster, args.src, args.dst, args.count, port=args.port,
                       namespace=args.namespace)
     return ShellResult(spread.text())

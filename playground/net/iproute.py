@@ -49,7 +49,8 @@ def _parse(words: list[str]) -> tuple[IPv4Network, dict]:
         if word in ("via", "src"):
             fields[word] = _address(value)
         elif word == "metric":
-            if not value.isdigit() or int(value) > 0xFFFFFFFF:
+            if not (value.isascii() and value.isdigit()) or len(value) > 10 or \
+                    int(value) > 0xFFFFFFFF:  # ASCII digits only: "5²" passes isdigit()
                 raise RouteError('Error: "metric" value is invalid')
             fields["metric"] = int(value)
         elif word == "scope" and value not in SCOPES:

@@ -92,6 +92,11 @@ def _interface(cidr: str) -> IPv4Interface:
     return IPv4Interface(cidr)
 
 
+# the sysctls the model reads, with the values the kernel accepts for them
+SYSCTL_RANGES = {"net.ipv4.ip_forward": (0, 1), "net.bridge.bridge-nf-call-iptables": (0, 1),
+                 "net.ipv4.vs.conntrack": (0, 1), "net.ipv4.fib_multipath_hash_policy": (0, 3)}
+
+
 class Namespace:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -105,7 +110,8 @@ class Namespace:
         }
         self.neighbours: dict[IPv4Address, tuple[str, str]] = {}
         self.permanent_neighbours: set[IPv4Address] = set()  # `nud permanent`: never ARPed
-        self.sockets: list[Socket] = []
+        self.sockets: list[Socket] = []  # only ever appended to (a process never closes one)
+        self._ports_taken: set[tuple[str, int]] | None = None  # made once sockets are many
         self.netfilter = Netfilter()
         self.hooks: HookTable = NEW_HOOKS  # shared until this namespace registers its own
         self.conntrack = Conntrack()
@@ -266,10 +272,16 @@ class Namespace:
         key, sep, value = setting.partition("=")
         if not sep or not key or not value:
             raise NetError(f"sysctl {setting!r}: write it as KEY=VALUE")
-        if key not in self.sysctl:
-            known = ", ".join(sorted(self.sysctl))
+        if key not in self.sysctl or key not in SYSCTL_RANGES:
+            known = ", ".join(sorted(k for k in self.sysctl if k in SYSCTL_RANGES))
             raise NetError(f"sysctl: cannot stat /proc/sys/{key.replace('.', '/')}: "
                            f"not modelled here (known: {known})")
+        low, high = SYSCTL_RANGES[key]
+        if not (value.isascii() and value.isdigit()) or len(value) > 10 or \
+                not low <= int(value) <= high:
+            raise NetError(f'sysctl: setting key "{key}": Invalid argument (the model takes '
+                           f"{low}-{high})")
+        value = str(int(value))
         self.sysctl[key] = value
         return key, value
 
@@ -307,17 +319,29 @@ class Namespace:
                     f"(held by {sock.owner})"
                 )
         sock = Socket(proto, address, port, owner)
-        self.sockets.append(sock)
+        self._add_socket(sock)
         return sock
 
     def connect(self, proto: str, local: IPv4Address, port: int, remote: IPv4Address,
                 remote_port: int, owner: str, cookie: int = 0) -> Socket:
         sock = Socket(proto, local, port, owner, (remote, remote_port), cookie)
-        self.sockets.append(sock)
+        self._add_socket(sock)
         return sock
 
+    def _add_socket(self, sock: Socket) -> None:
+        self.sockets.append(sock)
+        if self._ports_taken is not None:
+            self._ports_taken.add((sock.proto, sock.port))
+
     def port_in_use(self, proto: str, port: int) -> bool:
-        return any(s.proto == proto and s.port == port for s in self.sockets)
+        """Whether a socket holds the port; a client that opened many connections (every
+        trace is one) is answered from a set instead of a scan."""
+        taken = self._ports_taken
+        if taken is None:
+            if len(self.sockets) < 32:
+                return any(s.proto == proto and s.port == port for s in self.sockets)
+            taken = self._ports_taken = {(s.proto, s.port) for s in self.sockets}
+        return (proto, port) in taken
 
     def find_socket(self, proto: str, dst: IPv4Address, dport: int, src: IPv4Address,
                     sport: int) -> Socket | None:

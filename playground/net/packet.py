@@ -9,6 +9,7 @@ PROTO_NUMBERS = {"icmp": 1, "tcp": 6, "udp": 17}
 
 ICMP_ECHO_REPLY = 0
 ICMP_DEST_UNREACH = 3
+ICMP_REDIRECT = 5
 ICMP_ECHO_REQUEST = 8
 ICMP_TIME_EXCEEDED = 11
 
@@ -18,8 +19,10 @@ HOST_UNREACHABLE = 1
 PORT_UNREACHABLE = 3
 FRAG_NEEDED = 4
 ADMIN_PROHIBITED = 13
+REDIRECT_HOST = 1  # the code of a redirect for one destination host
 
-ICMP_ERROR_TYPES = frozenset({ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED})
+# The kinds the kernel never answers with an error of its own, and conntrack relates to a flow.
+ICMP_ERROR_TYPES = frozenset({ICMP_DEST_UNREACH, ICMP_REDIRECT, ICMP_TIME_EXCEEDED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,7 @@ class Packet:
     mtu: int = 0  # the next-hop MTU an ICMP "fragmentation needed" reports
     vni: int | None = None  # set on a VXLAN packet: the outer header around `payload`
     payload: Packet | None = None
+    gateway: IPv4Address | None = None  # set on an ICMP redirect: the better first hop
 
     def with_(self, **changes) -> Packet:
         return replace(self, **changes)
@@ -64,6 +68,8 @@ class Packet:
                 text += f" id {self.icmp_id}"
             if (self.icmp_type, self.icmp_code) == (ICMP_DEST_UNREACH, FRAG_NEEDED):
                 text += f" (mtu {self.mtu})"
+            if self.icmp_type == ICMP_REDIRECT and self.inner is not None:
+                text += f" {self.inner.dst} to host {self.gateway}"  # as tcpdump puts it
             if self.inner is not None:
                 text += f" [for {self.inner.summary()}]"
             return text + f" ttl {self.ttl}"
@@ -94,6 +100,8 @@ class Packet:
             data["df"] = True
         if self.mtu:
             data["mtu"] = self.mtu
+        if self.gateway is not None:
+            data["gateway"] = str(self.gateway)
         if self.payload is not None:
             data["vxlan"] = {"vni": self.vni}
             data["payload"] = self.payload.to_dict()
@@ -109,6 +117,7 @@ ICMP_NAMES = {
     (ICMP_DEST_UNREACH, PORT_UNREACHABLE): "port unreachable",
     (ICMP_DEST_UNREACH, FRAG_NEEDED): "need to frag",
     (ICMP_DEST_UNREACH, ADMIN_PROHIBITED): "host administratively prohibited",
+    (ICMP_REDIRECT, REDIRECT_HOST): "redirect",
 }
 
 

@@ -83,6 +83,7 @@ class Trace:
     reason: str = ""
     delivered_to: Delivery | None = None
     delivered_packet: Packet | None = None
+    errno: str | None = None  # what the sender's own call returned, when it failed (EPERM)
 
     def to_dict(self) -> dict:
         return {
@@ -95,7 +96,7 @@ class Trace:
                 self.delivered_packet.to_dict() if self.delivered_packet else None
             ),
             "hops": [hop.to_dict() for hop in self.hops],
-        }
+        } | ({"errno": self.errno} if self.errno else {})
 
     def events(self, event: str) -> list[Hop]:
         return [hop for hop in self.hops if hop.event == event]

@@ -46,14 +46,16 @@ class IpvsProxy(Controller):
                 ns.ipsets.create(name, set_type, comment)
         self.follow(self.api.watch("Service"), self.on_change)
         self.follow(self.api.watch("EndpointSlice"), self.on_change)
-        # a pod wired here may have brought a new node address (cni0 on the first one)
-        self.follow(self.api.watch("Pod", node=self.node, replay=False), self.on_local_pod)
+        # what the node's other agents do for its Node (flannel.1) or a pod wired here (cni0
+        # on the first) may give it an address, which the proxier sees at its next sync
+        self.follow(self.api.watch("Node", node=self.node, replay=False), self.on_local)
+        self.follow(self.api.watch("Pod", node=self.node, replay=False), self.on_local)
         self.sync()
 
     def on_change(self, event: Event) -> None:
         self.sync()
 
-    def on_local_pod(self, event: Event) -> None:
+    def on_local(self, event: Event) -> None:
         self.sync_if_addresses_changed()
 
     def drain(self) -> None:

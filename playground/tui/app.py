@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static, Tree
+from textual.widgets import DataTable, Header, Input, Static, Tree
 
 from playground.cluster.cilium_views import bpf_panel
 from playground.cluster.cluster import Cluster, ClusterError
@@ -19,7 +19,7 @@ from playground.cluster.lab import build_default_lab
 from playground.commands.table import find
 from playground.dataplanes import compare_line
 from playground.labs.catalogue import LESSONS
-from playground.labs.lesson import finished, tick
+from playground.labs.lesson import tick
 from playground.saves import (
     LabFileError,
     autosave,
@@ -45,6 +45,8 @@ from playground.tui.forms import (
 )
 from playground.tui.help import HelpScreen
 from playground.tui.lab_files import LessonPicker, OpenDialog, RestoreDialog, SaveDialog
+from playground.tui.layout import fit, fit_tree, show_topology
+from playground.tui.lesson_notices import LessonNotices
 from playground.tui.loading import LoadingScreen
 from playground.tui.palette import system_commands
 from playground.tui.player import Player
@@ -54,13 +56,12 @@ from playground.tui.widgets.command_input import CommandInput
 from playground.tui.widgets.hop_detail import HopDetail
 from playground.tui.widgets.hop_filter import HopFilterBar
 from playground.tui.widgets.inspector import Inspector
+from playground.tui.widgets.key_footer import KeyFooter
 from playground.tui.widgets.lesson_pane import LessonPane
 from playground.tui.widgets.objects_tree import ObjectsTree, spec_namespace
 from playground.tui.widgets.path_strip import PathStrip
 from playground.tui.widgets.timeline import HopFilter, Timeline, parse_key
 from playground.tui.widgets.topology_view import TopologyView
-
-SMALL = (110, 34)  # below this width or height the panes are packed tighter
 
 
 class PlaygroundApp(App):
@@ -86,6 +87,10 @@ class PlaygroundApp(App):
         Binding("z", "zoom", "Zoom", show=False),
         Binding("f", "filter", "Filter hops", show=False),
         Binding("slash", "search", "Search", key_display="/", show=False),
+        Binding("left_square_bracket", "tab(-1)", "Previous tab", key_display="[", show=False),
+        Binding("right_square_bracket", "tab(1)", "Next tab", key_display="]", show=False),
+        *[Binding(str(n), f"tab(0, {n})", f"Tab {n}", show=False) for n in range(1, 7)],
+        Binding("w", "wrap", "Wrap lines", show=False),
         Binding("ctrl+n", "new_lab", "New lab"),
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+o", "open", "Open", show=False),
@@ -113,6 +118,7 @@ class PlaygroundApp(App):
         self.hop_filter = HopFilter()
         self.follow_packet = False  # the inspector shows the packet's namespace, not the cursor
         self.compared: CompareScreen | None = None  # made by the compare form, shown once it closes
+        self.notices = LessonNotices()
 
     @property
     def cluster(self) -> Cluster | None:
@@ -131,6 +137,8 @@ class PlaygroundApp(App):
             with Vertical(id="right"):
                 with VerticalScroll(id="topology-scroll"):
                     yield TopologyView(id="topology")
+                yield Static(Text("topology hidden to make room: v shows it", "dim"),
+                             id="topology-note")
                 yield PathStrip(id="path")
                 yield Inspector(id="inspector")
         with Horizontal(id="bottom"):
@@ -145,7 +153,7 @@ class PlaygroundApp(App):
                            matches=lambda line: matches(line, self.cluster) if self.cluster
                            else [])
         yield Static(id="error")
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         for widget in ("#command", "#error", "#filter", "#search", "#lesson"):
@@ -153,8 +161,7 @@ class PlaygroundApp(App):
         self.query_one("#objects", ObjectsTree).border_title = "lab"
         self.query_one("#topology-scroll").border_title = "topology"
         self.query_one("#hops").border_title = "hops"
-        self.query_one("#detail-scroll").border_title = "hop"
-        self._fit(self.size.width, self.size.height)
+        fit(self, self.size.width, self.size.height)
         self.sub_title = "loading the lab"
         if self.load is not None:  # the first frame now; the lab when it is built
             self.run_worker(self._first_load(self.load))
@@ -209,6 +216,7 @@ class PlaygroundApp(App):
         for action in lab.history:
             if action.traces:
                 self.player.load(action.traces, action.line, action.legs)
+        self.notices = LessonNotices(seen_sent=self.player.sent)
         self._reload_timeline()
         layout = lab.layout
         self.selected = str(layout.get("selected", "node/kind-worker"))
@@ -216,16 +224,18 @@ class PlaygroundApp(App):
         if isinstance(layout.get("theme"), str) and layout["theme"] in self.available_themes:
             self.theme = layout["theme"]
         self.show_hint = False
-        self._show_lesson()
+        self.show_lesson()
         self.refresh_lab()
 
-    def _show_lesson(self) -> None:
+    def show_lesson(self) -> None:
         pane = self.query_one("#lesson", LessonPane)
         lesson = self.lesson
         pane.display = lesson is not None
+        fit_tree(self)
         if lesson is not None:
             measured = lesson.measure(self.lab) if lesson.measure is not None else ""
-            pane.show(lesson, self.lab.lesson.done, self.show_hint, measured)
+            pane.show(lesson, self.notices.shown_done(self.lab.lesson.done), self.show_hint,
+                      measured)
 
     async def _restore(self, wanted: bool | None) -> None:
         if wanted:
@@ -234,15 +244,7 @@ class PlaygroundApp(App):
             discard_recovery()
 
     def on_resize(self, event: events.Resize) -> None:
-        self._fit(event.size.width, event.size.height)
-
-    def _fit(self, width: int, height: int) -> None:
-        small = width < SMALL[0] or height < SMALL[1]
-        if small != self.screen.has_class("small"):
-            self.screen.set_class(small, "small")
-            self.query_one(Footer).compact = small
-            self.query_one("#objects", ObjectsTree).guide_depth = 2 if small else 4
-            self.query_one("#topology-scroll").display = not small  # v shows it again
+        fit(self, event.size.width, event.size.height)
 
     def _name_lab(self) -> None:
         # the default mode goes unsaid, so only a lab that differs names its proxy
@@ -402,12 +404,8 @@ class PlaygroundApp(App):
         """Tick the lesson's tasks, and keep a recovery copy of a changed lab."""
         lesson = self.lesson
         if lesson is not None:
-            for task_id in tick(lesson, self.lab):
-                self.notify(f"✓ {lesson.task(task_id).text}", title="task done")
-                self.show_hint = False
-            if finished(lesson, self.lab):
-                self.notify("every task is done", title=lesson.title)
-            self._show_lesson()
+            self.notices.ticked(self, lesson, tick(lesson, self.lab))
+            self.show_lesson()
         if self.dirty:
             self.lab.layout = self._layout()
             try:
@@ -520,7 +518,7 @@ class PlaygroundApp(App):
     def action_hint(self) -> None:
         if self.lesson is not None:
             self.show_hint = True
-            self._show_lesson()
+            self.show_lesson()
 
     async def action_quit(self) -> None:
         if not self.dirty:
@@ -593,6 +591,7 @@ class PlaygroundApp(App):
     def _moved(self) -> None:
         self.follow_packet = True
         self.refresh_view()
+        self.notices.moved(self, self.lesson)
 
     # building the lab
 
@@ -630,9 +629,9 @@ class PlaygroundApp(App):
     # views
 
     def action_toggle_topology(self) -> None:
-        pane = self.query_one("#topology-scroll")
-        pane.display = not pane.display
-        if pane.display:
+        shown = not self.query_one("#topology-scroll").display
+        show_topology(self, shown)
+        if shown:
             self.query_one("#topology").focus()
 
     def action_zoom(self) -> None:
@@ -662,6 +661,13 @@ class PlaygroundApp(App):
         box.value, box.display = "", False
         self.query_one("#inspector", Inspector).find("")
         self.query_one("#objects").focus()
+
+    def action_tab(self, step: int, number: int = 0) -> None:
+        self.query_one("#inspector", Inspector).switch(step, number or None)
+
+    def action_wrap(self) -> None:
+        wrapped = self.query_one("#inspector", Inspector).toggle_wrap()
+        self.notify("long lines wrap" if wrapped else "long lines cut (the lit one wraps)")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

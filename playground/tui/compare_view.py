@@ -112,7 +112,7 @@ class CompareScreen(ModalScreen):
             for side, name in (("left", left), ("right", right)):
                 with VerticalScroll(id=f"compare-{side}-scroll", classes="compare-side") as box:
                     box.border_title = name
-                    yield HopDetail(id=f"compare-{side}")
+                    yield HopDetail(name, id=f"compare-{side}")
         yield Static(id="compare-verdicts")
         yield Footer()
 
@@ -154,8 +154,7 @@ class CompareScreen(ModalScreen):
                                  ("right", row.right, self.comparison.right_trace)):
             detail = self.query_one(f"#compare-{side}", HopDetail)
             if hop is None:
-                detail.hop = None
-                detail.update(Text(f"{names[side]} has no step here", "dim"))
+                detail.show(None, empty=f"{names[side]} has no step here")
             else:
                 detail.show(hop, f"{hop.index}/{len(trace.hops)}")
 

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from playground import cni
@@ -17,6 +17,7 @@ from playground.cluster.cloud import INTERNET_HOST
 from playground.cluster.cluster import Cluster
 from playground.proxy.modes import PROXY_MODES
 from playground.shell import ShellError
+from playground.tui.widgets.on_off import OnOff
 
 
 def field(label: str, widget, hint: str = "") -> Vertical:
@@ -80,9 +81,15 @@ class Dialog(ModalScreen[None]):
     async def action_submit(self) -> None:
         problem = await self.attempt()
         if problem:
-            self.query_one(".form-error", Static).update(f"✗ {problem}")
+            self.show_error(problem)
         else:
             self.dismiss(None)
+
+    shown_error = ""  # the problem on screen, until the fields are changed to mend it
+
+    def show_error(self, problem: str) -> None:
+        self.shown_error = problem
+        self.query_one(".form-error", Static).update(f"✗ {problem}" if problem else "")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -132,11 +139,16 @@ class FormScreen(Dialog):
         self._preview()
 
     def _preview(self) -> None:
+        """The commands the form stands for; a problem shown goes once the fields mend it,
+        or becomes the problem they have now."""
+        problem = ""
         try:
             text = "\n".join(f": {line}" for line in self.lines())
-        except ShellError:
-            text = ""
+        except ShellError as error:
+            text, problem = "", str(error)
         self.query_one(".form-preview", Static).update(text)
+        if self.shown_error and problem != self.shown_error:
+            self.show_error(problem)
 
     async def attempt(self) -> str | None:
         try:
@@ -156,12 +168,12 @@ class AddNodeForm(FormScreen):
         while f"kind-worker{number}" in taken:
             number += 1
         yield field("name", Input(f"kind-worker{number}", id="name"))
-        yield Checkbox("control plane (tainted: ordinary pods stay off)", id="control-plane",
+        yield OnOff("control plane (tainted: ordinary pods stay off)", id="control-plane",
                        compact=True)
 
     def lines(self) -> list[str]:
         name = _need(_value(self, "#name"), "name")
-        plane = " --control-plane" if self.query_one("#control-plane", Checkbox).value else ""
+        plane = " --control-plane" if self.query_one("#control-plane", OnOff).value else ""
         return [f"node add {shlex.quote(name)}{plane}"]
 
 
@@ -265,7 +277,7 @@ class IngressForm(FormScreen):
         yield field("name", Input("front", id="name"))
         yield field("host", Input(placeholder="blank: any host", id="host"))
         yield field("path", Input("/", id="path"))
-        yield Checkbox("prefix match (else the path must match exactly)", True, id="prefix",
+        yield OnOff("prefix match (else the path must match exactly)", True, id="prefix",
                        compact=True)
         yield field("backend Service", Select(services, id="service",
                                                value=services[-1][1] if services
@@ -277,7 +289,7 @@ class IngressForm(FormScreen):
         path = _value(self, "#path") or "/"
         if not path.startswith("/"):
             raise ShellError("path must start with /")
-        star = "*" if self.query_one("#prefix", Checkbox).value else ""
+        star = "*" if self.query_one("#prefix", OnOff).value else ""
         service = _need(_chosen(self, "#service"), "backend Service")
         port = _need(_value(self, "#port"), "Service port")
         rule = f"{_value(self, '#host')}{path}{star}={service}:{port}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -105,8 +106,9 @@ class RestoreDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="form"):
             yield Label("Restore your last lab?", classes="form-title")
-            yield Label(f"The last session ended without saving. Its lab was kept in "
-                        f"{self.path}.", classes="form-note")
+            yield Label("The last session ended without saving. Its lab was kept in",
+                        classes="form-note")
+            yield Static(Text(str(self.path), "bold", overflow="fold"), classes="form-path")
             with Horizontal(classes="form-buttons"):
                 yield Button("Restore", variant="primary", id="restore")
                 yield Button("Start fresh", id="fresh")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Input, Select
+from textual.widgets import Input, Select
 
 from playground.cluster.cluster import Cluster
+from playground.numbers import is_whole
 from playground.shell import ShellError
 from playground.tui.forms import FormScreen, field, places
+from playground.tui.widgets.on_off import OnOff
 
 
 class SendForm(FormScreen):
@@ -19,24 +21,27 @@ class SendForm(FormScreen):
         super().__init__(cluster)
         self.selected = selected
 
-    def _defaults(self, targets: list[str]) -> tuple[str, str]:
-        """Towards what is selected; from the internet when that is a load balancer."""
+    def _defaults(self, sources: list[str], targets: list[str]) -> tuple[str, str]:
+        """Towards what is selected; from the internet when that is a load balancer. A
+        selected pod that is the usual source sends instead: never a pod to itself."""
         dst = "svc/default/web" if "svc/default/web" in targets else targets[0]
+        src = "pod/default/client"
         chosen = self.selected or ""
         if chosen.startswith("svc/"):
             lb = "lb/" + chosen[4:]
             dst = lb if lb in targets else chosen
-        elif chosen in targets and chosen.startswith("pod/"):
+        elif chosen in targets and chosen != src and chosen.startswith("pod/"):
             dst = chosen
-        src = "internet" if dst.startswith("lb/") else "pod/default/client"
+        if dst.startswith("lb/"):
+            src = "internet"
+        if src not in sources or src == dst:
+            src = next(spec for spec in sources if spec != dst)
         return src, dst
 
     def fields(self) -> ComposeResult:
         sources = places(self.cluster, False)
         targets = places(self.cluster, True)
-        src, dst = self._defaults([spec for _, spec in targets])
-        if src not in [spec for _, spec in sources]:
-            src = sources[0][1]
+        src, dst = self._defaults([spec for _, spec in sources], [spec for _, spec in targets])
         yield field("from", Select(sources, value=src, allow_blank=False, id="src"))
         yield field("to", Select(targets, value=dst, allow_blank=False, id="dst"))
         yield field("protocol", Select([("tcp", "tcp"), ("udp", "udp"), ("icmp", "icmp")],
@@ -45,7 +50,7 @@ class SendForm(FormScreen):
                                   type="integer"))
         yield field("size", Input(placeholder="blank: a bare packet; bytes, e.g. 1500",
                                   id="size", type="integer"))
-        yield Checkbox("don't fragment (DF): too big is dropped, not split", id="df",
+        yield OnOff("don't fragment (DF): too big is dropped, not split", id="df",
                        compact=True)
 
     def lines(self) -> list[str]:
@@ -53,11 +58,11 @@ class SendForm(FormScreen):
         dst = str(self.query_one("#dst", Select).value)
         proto = str(self.query_one("#proto", Select).value)
         port = self.query_one("#port", Input).value.strip()
-        if port and not port.isdigit():
+        if port and not is_whole(port):
             raise ShellError("port must be a number")
         size = self.query_one("#size", Input).value.strip()
-        if size and not size.isdigit():
+        if size and not is_whole(size):
             raise ShellError("size must be a number of bytes")
         line = f"trace {src} {dst} --proto {proto}" + (f" --port {port}" if port else "")
         line += f" --size {size}" if size else ""
-        return [line + (" --df" if self.query_one("#df", Checkbox).value else "")]
+        return [line + (" --df" if self.query_one("#df", OnOff).value else "")]

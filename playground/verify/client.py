@@ -39,6 +39,8 @@ def probe(proto: str, sport: int, dst: str, dport: int, timeout: float) -> dict:
         except OSError as error:
             if error.errno in UNREACHABLE:
                 return {"outcome": "unreachable"}
+            if error.errno == errno.EPERM:  # a netfilter rule dropped it on the way out
+                return {"outcome": "not-permitted"}
             return {"outcome": "error", "error": str(error)}
     if not data:
         return {"outcome": "refused"}  # closed without a word: a reset after the handshake

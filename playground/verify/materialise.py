@@ -27,9 +27,12 @@ if not re.fullmatch(r"[a-z][a-z0-9]{0,7}-", PREFIX):
                      "or digits and a final '-', like kpv-")
 SEGMENT_BRIDGE = "br0"
 # What the model takes for granted in every namespace, while a new Linux namespace may
-# inherit the host's values: no reverse-path filter, and ARP answered for any own address.
+# inherit the host's values: no reverse-path filter, ARP answered for any own address, and
+# no per-host ICMP rate limit (the model has none: an ICMP redirect would empty the budget a
+# later port unreachable to the same host needs, README: Fidelity).
 ASSUMED_SYSCTLS = ("net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
-                   "net.ipv4.conf.all.arp_ignore=0", "net.ipv4.conf.default.arp_ignore=0")
+                   "net.ipv4.conf.all.arp_ignore=0", "net.ipv4.conf.default.arp_ignore=0",
+                   "net.ipv4.icmp_ratelimit=0")
 
 
 def linux_name(model_name: str) -> str:

@@ -14,6 +14,8 @@ from ipaddress import IPv4Address
 
 from playground.net.conntrack import Tuple
 from playground.net.network import Network
+from playground.net.packet import ICMP_REDIRECT
+from playground.net.send_error import EPERM
 from playground.net.trace import Trace
 from playground.verify.probes import Probe
 
@@ -24,7 +26,7 @@ RESULTS = {"rejected": "refused", "unreachable": "unreachable", "dropped": "time
 
 @dataclass
 class Outcome:
-    result: str  # reached, refused, unreachable or timeout: what the client sees
+    result: str  # reached, refused, unreachable, not-permitted or timeout: what the client sees
     server: str | None  # the namespace whose socket answered
     peer: tuple[IPv4Address, int] | None  # the source the server saw
     entries: dict[str, list[tuple[Tuple, Tuple]]]  # conntrack (original, reply) per namespace
@@ -124,11 +126,14 @@ def _plain(network: Network) -> None:
 
 def _client_sees(trace: Trace, probe: Probe) -> str:
     """A refusal or an unreachable only reaches the client if the reset or ICMP error made
-    it home, or if the send failed in its own namespace; otherwise it waits in vain."""
+    it home, or if the send failed in its own namespace; otherwise it waits in vain. A
+    redirect that comes home tells the client nothing: it waits on."""
     if trace.verdict == "delivered":
         return "reached"
+    if trace.errno == EPERM:
+        return "not-permitted"
     answered = any(h.role != "packet" and h.event == "deliver" and h.where == probe.source
-                   for h in trace.hops)
+                   and h.packet_after.icmp_type != ICMP_REDIRECT for h in trace.hops)
     failed_here = [h.where for h in trace.hops if h.role == "packet"][-1:] == [probe.source]
     if answered or (failed_here and trace.verdict == "unreachable"):
         return RESULTS.get(trace.verdict, "timeout")

@@ -1,6 +1,8 @@
-"""What verify sends: every pod to every pod and to every Service port, each node to each
-Service port, the internet host to every NodePort and LoadBalancer IP, every pod out to the
-internet. The list is read from the lab, so a manifest's Services are probed too."""
+"""What verify sends: every pod to every pod and to every Service port (twice in a row where
+the Service has session affinity), each node to each Service port, each node and pod to every
+NodePort on its own node and on the next one, each pod to every LoadBalancer IP, the internet
+host to every NodePort and LoadBalancer IP, every pod out to the internet. The list is read
+from the lab, so a manifest's Services are probed too."""
 
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ class Probe:
 
     @property
     def label(self) -> str:
-        return f"{self.source_label} → {self.target_label} {self.proto}/{self.dport}"
+        again = " (again)" if self.kind.endswith(" again") else ""
+        return f"{self.source_label} → {self.target_label} {self.proto}/{self.dport}{again}"
 
 
 def probes(cluster: Cluster) -> list[Probe]:
@@ -43,9 +46,13 @@ def probes(cluster: Cluster) -> list[Probe]:
     service_ports = [(s, p) for s in services for p in s.spec.ports if s.spec.cluster_ip]
     for src in pods:
         for service, port in service_ports:
-            found.append(("pod→svc", pod_namespace_name(src), f"pod/{src.key}",
-                          f"svc/{service.key}", service.spec.cluster_ip,
-                          port.protocol.lower(), port.port))
+            probe = ("pod→svc", pod_namespace_name(src), f"pod/{src.key}",
+                     f"svc/{service.key}", service.spec.cluster_ip, port.protocol.lower(),
+                     port.port)
+            found.append(probe)
+            if service.spec.session_affinity == "ClientIP":
+                # right after the first: the same client must reach the same endpoint
+                found.append(("pod→svc again", *probe[1:]))
     nodes = sorted(cluster.nodes(), key=lambda n: n.name)
     for node in nodes:
         for service, port in service_ports:
@@ -61,6 +68,12 @@ def probes(cluster: Cluster) -> list[Probe]:
         for address in service.status.load_balancer_ips:
             found.append(("outside→lb", INTERNET_NAMESPACE, "internet", f"lb/{service.key}",
                           address, port.protocol.lower(), port.port))
+    found += _nodeports_from_inside(pods, nodes, service_ports)
+    for src in pods:
+        for service, port in service_ports:
+            for address in service.status.load_balancer_ips:
+                found.append(("pod→lb", pod_namespace_name(src), f"pod/{src.key}",
+                              f"lb/{service.key}", address, port.protocol.lower(), port.port))
     internet_port = next(s.port for s in cluster.network.namespace(INTERNET_NAMESPACE).sockets
                          if s.proto == "tcp")
     for src in pods:
@@ -70,6 +83,30 @@ def probes(cluster: Cluster) -> list[Probe]:
                   FIRST_SOURCE_PORT + index)
             for index, (kind, source, source_label, target_label, dst, proto, port)
             in enumerate(found)]
+
+
+def _nodeports_from_inside(pods, nodes, service_ports) -> list[tuple]:
+    """Each node and each pod to every NodePort on its own node and on the next node (by
+    name): one stays on the node, the other crosses the node network."""
+    found = []
+    by_name = {node.name: node for node in nodes}
+    names = list(by_name)
+    sources = [("node→nodeport", node_namespace_name(node.name), f"node/{node.name}",
+                node.name) for node in nodes]
+    sources += [("pod→nodeport", pod_namespace_name(pod), f"pod/{pod.key}", pod.spec.node_name)
+                for pod in pods if pod.spec.node_name in by_name]
+    for kind, source, label, home in sources:
+        at = names.index(home)
+        targets = [by_name[home]]
+        if len(names) > 1:
+            targets.append(by_name[names[(at + 1) % len(names)]])
+        for service, port in service_ports:
+            for node in targets:
+                if port.node_port and node.status.internal_ip:
+                    found.append((kind, source, label, f"node/{node.name}({service.key})",
+                                  node.status.internal_ip, port.protocol.lower(),
+                                  port.node_port))
+    return found
 
 
 def _first_port(pod) -> tuple[str, int]:

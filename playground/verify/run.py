@@ -24,7 +24,10 @@ from playground.verify.predict import predict
 from playground.verify.probes import Probe, listeners, probes
 from playground.verify.report import summary, table
 
-PROBE_TIMEOUT = 1.0  # seconds a client waits; everything here is one machine's memory
+# Seconds a client waits: everything here is one machine's memory, so an answer comes at once
+# or never. Halfway between TCP's first SYN retransmission (1 s) and its second (3 s), so the
+# outcome never depends on which of a retransmission and the deadline comes first.
+PROBE_TIMEOUT = 2.0
 
 
 def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c: None,

@@ -35,6 +35,7 @@ async def test_neither_name_nor_generate_name_is_refused(lab, tmp_path):
     with pytest.raises(ClusterError, match=r"document 1 \(Pod/None\): metadata.name: Required "
                                            "value: name or generateName is required"):
         await apply_files(lab, [manifest(tmp_path, """
+apiVersion: v1
 kind: Pod
 metadata: {labels: {a: b}}
 spec: {containers: [{name: c}]}
@@ -54,12 +55,14 @@ items:
 
 async def test_a_bad_list_item_is_named(lab, tmp_path):
     with pytest.raises(ClusterError, match=re.escape(
-            "document 1 (List) items[1] (Widget/x): kind 'Widget' is not supported")):
+            'document 1 (List) items[1] (Widget/x): no matches for kind "Widget" in '
+            'version "v1"')):
         await apply_files(lab, [manifest(tmp_path, """
+apiVersion: v1
 kind: List
 items:
-- {kind: Pod, metadata: {name: one}, spec: {containers: [{name: c}]}}
-- {kind: Widget, metadata: {name: x}}
+- {apiVersion: v1, kind: Pod, metadata: {name: one}, spec: {containers: [{name: c}]}}
+- {apiVersion: v1, kind: Widget, metadata: {name: x}}
 """)])
     assert lab.api.peek("Pod", "default", "one") is None   # nothing of the file applied
 
@@ -72,6 +75,7 @@ async def test_a_named_target_port_and_a_number_in_quotes(lab, tmp_path):
             'spec.ports[0].targetPort: Invalid value: "8080": must contain at least one '
             "letter (a-z)")):
         await apply_files(lab, [manifest(tmp_path, """
+apiVersion: v1
 kind: Service
 metadata: {name: quoted}
 spec: {selector: {app: shop}, ports: [{port: 80, targetPort: "8080"}]}
@@ -86,14 +90,17 @@ async def test_an_object_in_a_namespace_that_is_not_there_is_refused(lab, tmp_pa
             "Service": "spec: {ports: [{port: 80}]}"}[kind]
     with pytest.raises(ClusterError, match='namespaces "nowhere" not found'):
         await apply_files(lab, [manifest(tmp_path, f"""
+apiVersion: {"apps/v1" if kind == "Deployment" else "v1"}
 kind: {kind}
 metadata: {{name: x, namespace: nowhere}}
 {body}
 """)])
     await apply_files(lab, [manifest(tmp_path, f"""
+apiVersion: v1
 kind: Namespace
 metadata: {{name: nowhere}}
 ---
+apiVersion: {"apps/v1" if kind == "Deployment" else "v1"}
 kind: {kind}
 metadata: {{name: x, namespace: nowhere}}
 {body}
@@ -106,6 +113,7 @@ async def test_external_traffic_policy_on_a_cluster_ip_service_is_refused(lab, t
             'spec.externalTrafficPolicy: Invalid value: "Local": may only be set for '
             "externally-accessible services")):
         await apply_files(lab, [manifest(tmp_path, """
+apiVersion: v1
 kind: Service
 metadata: {name: inside}
 spec: {externalTrafficPolicy: Local, ports: [{port: 80}]}

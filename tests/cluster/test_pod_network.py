@@ -153,7 +153,7 @@ async def test_deleting_a_pod_removes_its_wiring(lab):
 
 
 async def test_invalid_names_are_refused(lab):
-    with pytest.raises(ClusterError, match="pod name 'Bad_Name' is invalid"):
+    with pytest.raises(ClusterError, match='The Pod "Bad_Name" is invalid: metadata.name'):
         await lab.add_pod("Bad_Name", [Container("c")])
 
 

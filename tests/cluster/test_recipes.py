@@ -91,3 +91,10 @@ async def test_a_new_provider_is_one_class_and_one_registration(monkeypatch):
         assert isinstance(speaker, Speaker) and speaker.node == "n1" and speaker.started
     finally:
         await cluster.stop()
+
+
+def test_a_name_of_the_wrong_type_is_simply_unknown():
+    """A lab file's settings may hold a map where a name belongs: no TypeError escapes."""
+    assert {"a": 1} not in PROXY_MODES and PROXY_MODES.get(["x"]) is None
+    with pytest.raises(ValueError, match="^unknown proxy mode"):
+        PROXY_MODES.find({"a": 1})

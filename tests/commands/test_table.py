@@ -77,3 +77,10 @@ async def test_a_new_command_is_one_entry(lab, monkeypatch):
 async def test_the_app_commands_are_refused_by_the_shell(lab):
     with pytest.raises(ShellError, match="a command of the app"):
         await Shell(lab).run("save my.k8slab")
+
+
+async def test_ip_link_shows_details_only_with_d(vxlan_lab):
+    shell = Shell(vxlan_lab)
+    plain = (await shell.run("ip l show flannel.1", "node/kind-worker")).output
+    detailed = (await shell.run("ip -d link show flannel.1", "node/kind-worker")).output
+    assert "vxlan id 1" in detailed and "vxlan id 1" not in plain

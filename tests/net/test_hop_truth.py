@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from playground.cluster.cluster import ClusterError
 from playground.cluster.lab import build_default_lab
 from playground.cluster.legs import send
+from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.service import ServicePort
 
 DATAPLANES = [(cni, mode) for cni in ("bridge", "ptp", "vxlan") for mode in ("iptables", "ipvs")]
@@ -33,6 +34,8 @@ BPF_TRANSLATIONS = ("picked", "keeps its backend", "gives the client", "reply of
 
 def must_rewrite(hop) -> bool | None:
     """True: the hop's event is a rewrite; False: it never changes the packet."""
+    if hop.event == "ipvs":  # scheduling or un-NAT; refusing a service with no real server not
+        return "no real server to send to" not in hop.detail
     if hop.event in REWRITING:
         return True
     if hop.event == "netfilter":
@@ -89,6 +92,10 @@ async def _build(cni: str, mode: str):
                               selector={"app": "web"}, type="NodePort")
     await cluster.add_service("shop", [ServicePort(80, "http", name="http")],
                               selector={"app": "web"}, type="LoadBalancer")
+    await cluster.add_deployment("solo", [Container("solo", ports=[ContainerPort(80, "http")])])
+    await cluster.add_service("solo", [ServicePort(80, "http", name="http")],
+                              selector={"app": "solo"}, type="LoadBalancer",
+                              external_traffic_policy="Local")
     await cluster.settle()
     return cluster
 
@@ -99,14 +106,16 @@ def flows():
                        st.sampled_from(("tcp", "udp", "icmp")), st.none())
     to_service = st.tuples(inside, st.sampled_from(("svc/web", "svc/kube-system/kube-dns",
                                                     "svc/kubernetes")),
-                           st.sampled_from(("tcp", "udp")), st.none())
+                           st.sampled_from(("tcp", "udp", "icmp")), st.none())
     out = st.tuples(st.sampled_from(PODS), st.just("internet"), st.sampled_from(("tcp", "icmp")),
                     st.none())
     node_port = st.tuples(st.just("internet"), st.sampled_from(NODES).map(lambda n: "public/" + n),
                           st.just("tcp"), st.just(NODE_PORT))
-    balancer = st.tuples(st.just("internet"), st.just("lb/shop"), st.just("tcp"), st.none())
-    hairpin = st.tuples(inside, st.sampled_from(("lb/shop",) + NODES_AS_TARGETS),
-                        st.just("tcp"), st.just(NODE_PORT))
+    balancer = st.tuples(st.just("internet"), st.sampled_from(("lb/shop", "lb/solo")),
+                         st.just("tcp"), st.none())
+    hairpin = st.one_of(
+        st.tuples(inside, st.sampled_from(("lb/shop", "lb/solo")), st.just("tcp"), st.none()),
+        st.tuples(inside, st.sampled_from(NODES_AS_TARGETS), st.just("tcp"), st.just(NODE_PORT)))
     return st.one_of(to_pod, to_service, out, node_port, balancer, hairpin)
 
 

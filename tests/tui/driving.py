@@ -26,3 +26,8 @@ async def until_compared(pilot) -> CompareScreen:
             return pilot.app.screen
         await pilot.pause()
     raise AssertionError("the compare view did not open")
+
+
+def screen_text(pilot) -> str:
+    """What the terminal shows now, as plain lines."""
+    return "\n".join(strip.text for strip in pilot.app.screen._compositor.render_strips())

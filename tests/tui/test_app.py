@@ -222,3 +222,27 @@ async def test_tab_completes_commands_and_names():
         await pilot.pause()
         await pilot.press("tab")
         assert box.value == "trace pod/client"
+
+
+async def test_the_reply_un_nat_hop_lights_the_source_it_gives_back():
+    from playground.tui.widgets.hop_detail import CHANGED, packet_lines
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await command(pilot, "trace pod/client svc/web")
+        await pilot.press("r")
+        await pilot.pause()
+        player = pilot.app.player
+        while player.current.event != "nat":
+            assert player.step()
+        pilot.app._moved()
+        await pilot.pause()
+        hop = pilot.app.query_one("#detail").hop
+        assert hop.packet_before.src != hop.packet_after.src
+        packet = packet_lines(hop.packet_before, hop.packet_after)
+        lit = {packet.plain[s.start:s.end] for s in packet.spans if s.style == CHANGED}
+        assert lit == {str(hop.packet_after.src)}
+        inspector = pilot.app.query_one("#inspector")
+        assert inspector.active == "conntrack-tab"
+        pane = inspector.pane("conntrack")
+        assert [pane.lines[n] for n in pane.line_styles][0].split()[4:6] == \
+            hop.conntrack.split()[4:6]  # the entry that rewrote it, lit

@@ -168,3 +168,44 @@ async def test_new_lab_in_ipvs_mode_offers_the_ipvs_tab():
         inspector.active = "ipvs-tab"
         await pilot.pause()
         assert "# ipvsadm -Ln" in inspector.query_one("#ipvs", TextPane).text
+
+
+async def test_a_field_error_goes_once_the_field_is_mended():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await add(pilot, "p")
+        await fill(pilot, name="")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        error = pilot.app.screen.query_one(".form-error", Static)
+        assert str(error.render()) == "✗ name is required"
+        await fill(pilot, image="")  # still wrong: the problem now first in line
+        assert str(error.render()) == "✗ name is required"
+        await fill(pilot, name="dbg", image="nginx")
+        assert str(error.render()) == ""
+
+
+async def test_send_with_the_client_selected_never_sends_it_to_itself():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        for selected in ("pod/default/client", "pod/default/web-1", "node/kind-worker"):
+            pilot.app.select(selected)
+            await pilot.press("s")
+            await pilot.pause()
+            src = pilot.app.screen.query_one("#src", Select).value
+            dst = pilot.app.screen.query_one("#dst", Select).value
+            assert src != dst, selected
+            assert selected in (src, dst) or selected.startswith("node/")
+            await pilot.press("escape")
+            await pilot.pause()
+
+
+async def test_checkboxes_read_on_or_off_in_plain_text():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        box = pilot.app.screen.query_one("#df", Checkbox)
+        assert str(box.render()).startswith("▐ ▌")
+        box.value = True
+        assert str(box.render()).startswith("▐✓▌")

@@ -69,6 +69,14 @@ async def test_a_clean_quit_leaves_nothing_to_restore():
     assert pending_recovery() is None
 
 
+async def watch_to_the_end(pilot) -> None:
+    player = pilot.app.player
+    if player.hops:
+        player.jump(len(player.hops) - 1)
+        pilot.app._moved()
+    await pilot.pause()
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
 async def test_each_guided_lab_is_done_in_the_app(lesson):
     async with app().run_test(size=(160, 48)) as pilot:
@@ -88,5 +96,37 @@ async def test_each_guided_lab_is_done_in_the_app(lesson):
                 await pilot.app.run_line(line)
                 assert not pilot.app.query_one("#error").display, line
             assert task.id in pilot.app.lab.lesson.done
+            await watch_to_the_end(pilot)  # its tick waits for the packet's last hop
         assert str(pane.render()).count("☑") == len(lesson.tasks)
         assert "All done" in str(pane.render())
+
+
+async def test_a_task_is_told_when_its_packet_arrives_and_all_done_once():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        told = []
+        pilot.app.notify = lambda message, **kw: told.append(message)
+        await pilot.app.run_line("lesson pod-to-service")
+        lesson = pilot.app.lesson
+        pane = pilot.app.query_one("#lesson-text", Static)
+        await pilot.app.run_line("trace pod/client svc/web")
+        first = lesson.tasks[0]
+        assert first.id in pilot.app.lab.lesson.done  # judged done when sent
+        assert not told and "☑" not in str(pane.render())  # told when the packet arrives
+        player = pilot.app.player
+        while player.index + 2 < len(player.hops):
+            await pilot.press("right")
+        assert not told
+        await pilot.press("right")
+        assert told == [f"✓ {first.text}"] and "☑" in str(pane.render())
+        for line in lesson_lines(lesson)[1:]:
+            await pilot.app.run_line(line)
+            await watch_to_the_end(pilot)
+        assert told.count("every task is done") == 1
+        await pilot.app.run_line("trace pod/client svc/web")
+        await watch_to_the_end(pilot)
+        assert told.count("every task is done") == 1
+
+
+def lesson_lines(lesson) -> list[str]:
+    return [line for task in lesson.tasks for line, _ in SOLUTIONS[lesson.id][task.id]]

@@ -91,6 +91,17 @@ class TestPackets:
 
         assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
 
+    def test_service_trace_paused_on_the_dnat_hop_small(self, snap_compare):
+        """The same hop in an 80x24 terminal: the lit rule wrapped in the iptables tab, the
+        hop list (where shortened, what happened kept) over the packet before and after."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await command(pilot, "trace pod/client svc/web")
+            await until_dnat(pilot)
+
+        assert snap_compare(app(), terminal_size=(80, 24), run_before=run_before)
+
     def test_cilium_trace_paused_on_the_socket_lb_hop(self, snap_compare):
         """A Cilium lab, pod to Service: the first hop is cil_sock4_connect choosing the
         backend at connect time; the inspector shows the BPF tab with that frontend lit."""
@@ -246,6 +257,9 @@ class TestLabFiles:
             await ready(pilot)
             await command(pilot, "lesson pod-to-service")
             await command(pilot, "trace pod/client svc/web")
+            player = pilot.app.player
+            while player.step():  # the tick waits for the packet's last hop
+                pilot.app._moved()
             await pilot.press("h")
             await pilot.pause()
 

@@ -61,6 +61,16 @@ async def test_the_seed_flows_match_the_kernel(kernel, cni):
         "refused"}
     sticky = found(results, "node→svc", target="svc/default/sticky")
     assert sticky and all(r.ok for r in sticky)
+    again = found(results, "pod→svc again", "pod/default/client", "svc/default/sticky")[0]
+    first = found(results, "pod→svc", "pod/default/client", "svc/default/sticky")[0]
+    assert again.observed.server == first.observed.server, "ClientIP affinity"
+    assert len(again.outcomes) == 1, "the model remembers the endpoint as the kernel does"
+    inside = found(results, "node→nodeport", "node/kind-worker")
+    assert {r.probe.target_label for r in inside} >= {"node/kind-worker(default/web-np)",
+                                                      "node/kind-worker2(default/web-np)"}
+    assert found(results, "pod→nodeport", "pod/default/client")
+    to_lb = found(results, "pod→lb", "pod/default/client", "lb/default/shop")[0]
+    assert to_lb.observed.result == "reached", "kube-proxy takes it before the cloud does"
 
 
 async def test_an_error_that_cannot_come_home_is_a_timeout_in_both(kernel):
@@ -77,3 +87,22 @@ async def test_an_error_that_cannot_come_home_is_a_timeout_in_both(kernel):
     assert [r.problems for r in results if not r.ok] == []
     lost = found(results, "pod→pod", "pod/default/client", "pod/default/web-1")[0]
     assert lost.observed.result == "timeout" and lost.closest.result == "timeout"
+
+
+async def test_a_hairpin_then_a_service_without_endpoints_from_the_same_pod(kernel):
+    """The probe order that flaked: a ptp hairpin's redirect spent the pod's ICMP budget,
+    and the port unreachable of the next probe was held back until the SYN came again."""
+    lab = await build_default_lab(cni="ptp")
+    try:
+        await lab.add_service("zz-empty", [ServicePort(80, name="http"),
+                                           ServicePort(53, protocol="UDP", name="dns")],
+                              selector={"app": "none"})
+        results = verify(lab)
+    finally:
+        await lab.stop()
+    assert [r.problems for r in results if not r.ok] == []
+    empty = found(results, "pod→svc", "pod/default/web-2", "svc/default/zz-empty")
+    assert {r.observed.result for r in empty} == {"refused"}
+    from_nodes = [r for r in found(results, "node→svc", target="svc/default/zz-empty")
+                  if r.probe.proto == "udp"]
+    assert from_nodes and {r.observed.result for r in from_nodes} == {"not-permitted"}

@@ -91,3 +91,10 @@ def test_vxlan_devices_and_their_entries_become_real_ones(vxlan_lab):
         in lines
     assert f"ip -n {node} route add 10.244.2.0/24 via 10.244.2.0 dev flannel.1 proto boot " \
         "scope global onlink" in lines
+
+
+def test_every_namespace_gets_the_settings_the_model_takes_for_granted(ptp_lab):
+    built = plan(ptp_lab.network)
+    assumed = {c.argv[3] for c in built.commands
+               if c.argv[4:7] == ("sysctl", "-q", "-w") and "net.ipv4.icmp_ratelimit=0" in c.argv}
+    assert assumed == set(built.namespaces), "no ICMP rate limit, as in the model"

@@ -17,7 +17,6 @@ class Controller:
         self.tasks: list[asyncio.Task] = []
         self.watches: list[Watch] = []
         self.handlers: list = []
-        self.errors: list[str] = []
 
     def burst_goes_on(self, waiting: int) -> bool:
         """Whether a handler may leave `waiting` keys of work to the last event of a burst
@@ -65,9 +64,8 @@ class Controller:
             handler(event)
         except Exception as error:  # a controller keeps running, as in a real cluster
             log.debug("%s failed on %s", self.name, event.type, exc_info=True)
-            self.errors.append(f"{self.name}: {error}")
             watch.server.events.warn(self.name, _involved(event.object), "FailedSync",
-                                     f"{event.type} {error or type(error).__name__}")
+                                     f"{event.type} {str(error) or type(error).__name__}")
         finally:
             watch.done()
 

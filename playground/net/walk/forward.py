@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from playground.net.icmp_redirect import nat_drops, redirect_for
 from playground.net.packet import (
     ADMIN_PROHIBITED,
     FRAG_NEEDED,
@@ -12,7 +13,7 @@ from playground.net.packet import (
     ICMP_TIME_EXCEEDED,
     NET_UNREACHABLE,
 )
-from playground.net.walk.context import END, Flight, Step, Walk, stage
+from playground.net.walk.context import END, Flight, Step, Tracked, Walk, stage
 
 if TYPE_CHECKING:
     from playground.net.link import Device
@@ -55,13 +56,36 @@ def forward(walk: Walk, ns: Namespace, dev: Device, flight: Flight,
         walk.finish("dropped", f"fragmentation needed: {pkt.length} bytes over "
                     f"{result.dev}'s MTU {mtu} in {ns.name}", flight)
         return Step("icmp_error", ns, flight, ICMP_DEST_UNREACH, FRAG_NEEDED, mtu)
-    # (ip_forward's own notices to the sender, such as an ICMP redirect, belong here)
     forwarded = pkt.with_(ttl=pkt.ttl - 1)
     walk.hop(ns, flight, "forward", walk.route_sentence(result, pkt.dst)
              + f"; forward, TTL {pkt.ttl}→{pkt.ttl - 1}", after=forwarded,
              dev_in=dev.name, dev_out=result.dev, route=result.route.text())
     flight.packet = forwarded
+    send_redirect(walk, ns, dev, flight, result)
     step = walk.hooks(ns, flight, "FORWARD", dev.name, result.dev)
     if step is not None:
         return step
     return Step("post_routing", ns, flight, result, dev.name)
+
+
+def send_redirect(walk: Walk, ns: Namespace, dev: Device, flight: Flight,
+                  result: RouteResult) -> None:
+    """ip_forward's notice to the sender, after the TTL and before FORWARD: the redirect,
+    if the kernel sends one, as a hop of its own; then NAT's drop (decided now, as the
+    kernel's nat OUTPUT sees the flow at this moment) or its walk back to the sender."""
+    redirect = redirect_for(ns, dev.name, result, flight.packet)
+    if redirect is None:
+        return
+    tracked = flight.tracked  # icmp_send attaches the flow's entry, in the other direction
+    related = Tracked(tracked.entry, 1 - tracked.direction, "RELATED") if tracked else None
+    note = Flight(redirect, role="error", tracked=related)
+    walk.hop(ns, note, "icmp", f"the packet goes back out {dev.name}, the device it came in "
+             f"on, to a sender on that link (send_redirects is on): the kernel sends "
+             f"{redirect.summary()}", dev_in=dev.name, dev_out=dev.name)
+    if related is not None and nat_drops(related.entry):
+        walk.hop(ns, note, "drop", "nat OUTPUT drops the redirect: it is about a flow "
+                 "conntrack has NATed or not finished NATing (a redirect would name an "
+                 "address the sender never used); the sender never sees it",
+                 conntrack=related.entry.text())
+        return
+    walk.pending.append(Step("local_out", ns, note))

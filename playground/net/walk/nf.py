@@ -23,6 +23,7 @@ from playground.net.hooks import (
 )
 from playground.net.netfilter import PacketMeta
 from playground.net.packet import Packet
+from playground.net.send_error import send_fails
 from playground.net.walk.context import END, Flight, Step, Tracked, Walk
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ class TableHook:
             flight.untracked = True  # CT --notrack / NOTRACK: conntrack will not see it
             note = "; the packet is marked untracked"
         rule_hop(walk, ns, flight, table, hook, verdict, in_dev, out_dev, note=note)
+        send_fails(walk, ns, flight, hook, in_dev, verdict.action)
         if verdict.action == "DROP":
             walk.finish("dropped", f"dropped by {table}/{verdict.chain} in {ns.name}", flight)
             return END

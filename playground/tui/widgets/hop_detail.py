@@ -52,33 +52,46 @@ def inner_line(outer: Packet) -> Text:
 
 
 class HopDetail(Static):
+    """Inside a bordered pane, whose title names the hop: its number, place and event,
+    after the pane's own label (`hop`, or the dataplane it shows)."""
+
     hop: Hop | None = None
 
-    def show(self, hop: Hop | None, position: str = "") -> None:
+    def __init__(self, label: str = "hop", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.label = label
+
+    def _title(self, title: str) -> None:
+        if self.parent is not None:
+            self.parent.border_title = title
+
+    def show(self, hop: Hop | None, position: str = "", empty: str = "") -> None:
+        """A hop, or with none the text `empty` (by default, how to send a packet)."""
         self.hop = hop
         if hop is None:
-            self.update(Text("No trace yet: press s to send a packet, or : and type\n"
-                             "trace pod/client svc/web", "dim"))
+            self._title(self.label)
+            self.update(Text(empty or "No trace yet: press s to send a packet, or : and "
+                             "type\ntrace pod/client svc/web", "dim"))
             return
+        self._title(f"{self.label} {position} · {hop.where} · {hop.event}")
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
-        grid.add_row("hop", f"{position}  {hop.where}  [{hop.event}]")
         grid.add_row("why", hop.detail)
         grid.add_row("packet", packet_lines(hop.packet_before, hop.packet_after))
         outer = hop.packet_after if hop.packet_after.payload else hop.packet_before
         if outer.payload is not None:  # a tunnel's packet: the one it carries
             grid.add_row("inside", inner_line(outer))
-        if hop.dev_in or hop.dev_out:
-            grid.add_row("devices", " → ".join(d for d in (hop.dev_in, hop.dev_out) if d))
-        if hop.route:
-            grid.add_row("route", hop.route)
         if hop.rule:  # an IPVS hop's rule is its connection entry, as ipvsadm -Lnc prints it
             grid.add_row("ipvs conn" if hop.event == "ipvs" else "rule",
                          Text(hop.rule, "bold yellow"))
         if hop.rule and hop.table:
             grid.add_row("chain", f"{hop.table} / {hop.chain}  ({hop.rules_walked} rules "
                                   "walked)")
+        if hop.route:
+            grid.add_row("route", hop.route)
+        if hop.dev_in or hop.dev_out:
+            grid.add_row("devices", " → ".join(d for d in (hop.dev_in, hop.dev_out) if d))
         if hop.conntrack:
             grid.add_row("conntrack", hop.conntrack)
         if hop.program:

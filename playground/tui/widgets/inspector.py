@@ -48,6 +48,13 @@ def lit_styles(lines: list[str], strong: set[str],
     return styles, first
 
 
+def flow_of(entry: str) -> tuple[str, ...]:
+    """A conntrack line's two tuples (src=, dst=, sport=, dport= of each direction), which
+    stay the same while its state and timeout change."""
+    return tuple(word for word in entry.split()
+                 if word.split("=", 1)[0] in ("src", "dst", "sport", "dport"))
+
+
 def entry_keys(map_entry: str | None) -> list[str]:
     """The keys a hop's map entries name (a frontend, a flow), to find them in a dump."""
     keys = []
@@ -128,8 +135,15 @@ def tunnel_listing(ns: Namespace, hop: Hop | None) -> tuple[str, set[str]]:
     return "\n".join(part.rstrip("\n") for part in parts if part) + "\n", used
 
 
+TABS = (("routes", "Routes"), ("iptables", "iptables"), ("bpf", "BPF"),
+        ("conntrack", "conntrack"), ("ipvs", "IPVS"), ("tunnel", "Tunnel"), ("object", "Object"))
+
+
 class Inspector(Vertical):
-    """Routes, iptables and conntrack of one namespace; follows the packet when tracing."""
+    """Routes, iptables and conntrack of one namespace; follows the packet when tracing.
+
+    A lit line always wraps to the pane's width, so the part of a rule that matters (its
+    target, at the end) is never past the edge; `w` wraps every line."""
 
     BINDINGS = [Binding("slash", "app.search", "Search", key_display="/")]
 
@@ -140,9 +154,7 @@ class Inspector(Vertical):
         yield Input(placeholder="search this tab (enter: next match, escape: close)",
                     id="search", compact=True)
         with TabbedContent(id="tabs"):
-            for tab, title in (("routes", "Routes"), ("iptables", "iptables"), ("bpf", "BPF"),
-                               ("conntrack", "conntrack"), ("ipvs", "IPVS"), ("tunnel", "Tunnel"),
-                               ("object", "Object")):
+            for tab, title in TABS:
                 with TabPane(title, id=f"{tab}-tab"):
                     yield TextPane(id=tab)
 
@@ -171,6 +183,27 @@ class Inspector(Vertical):
         """A command's answer, in the Object tab."""
         self._set("object", Text(output))
         self.active = "object-tab"
+
+    def shown_tabs(self) -> list[str]:
+        """The tabs offered in this lab, in order (IPVS, BPF or Tunnel only where they are)."""
+        tabs = self.query_one(TabbedContent)
+        return [f"{tab}-tab" for tab, _ in TABS if tabs.get_tab(f"{tab}-tab").display]
+
+    def switch(self, step: int = 0, number: int | None = None) -> None:
+        """The next or previous tab (step), or the one at this place (number, from 1)."""
+        shown = self.shown_tabs()
+        if number is not None:
+            if number <= len(shown):
+                self.active = shown[number - 1]
+        elif self.active in shown:
+            self.active = shown[(shown.index(self.active) + step) % len(shown)]
+
+    def toggle_wrap(self) -> bool:
+        """Wrap every line of every tab, or only the lit ones again; whether now wrapped."""
+        wrap = not self.pane("routes").wrap
+        for pane in self.query(TextPane):
+            pane.set_wrap(wrap)
+        return wrap
 
     @property
     def active(self) -> str:
@@ -203,20 +236,23 @@ class Inspector(Vertical):
         routes = f"# ip route    ({ns.name})\n{ns.ip_route()}".splitlines()
         route_styles, route_line = lit_styles(routes, {here.route} if here and here.route
                                               else set(), set())
-        self._set("routes", routes, route_styles)
+        self._set("routes", routes, route_styles, route_line)
         strong = {here.rule} if here and here.rule else set()
         weak = set(here.matched_rules) if here else set()
         rules = ns.netfilter.save(counters=True, when=when).splitlines()
         rule_styles, rule_line = lit_styles(rules, strong, weak)
         self.lit_rule = rules[rule_line] if rule_line is not None else None
-        self._set("iptables", rules, rule_styles)
-        self._set("conntrack", ns.conntrack.listing() + ns.conntrack.summary(len(ns.conntrack)))
+        self._set("iptables", rules, rule_styles, rule_line)
+        entries = (ns.conntrack.listing() + ns.conntrack.summary(len(ns.conntrack))).splitlines()
+        flow = flow_of(here.conntrack) if here and here.conntrack else ()
+        self._set("conntrack", entries, {n: LIT for n, line in enumerate(entries)
+                                         if flow and flow_of(line) == flow})
         bpf_line = None
         if bpf is not None:
             painted, bpf_line = lit_entries(bpf, entry_keys(here.map_entry if here else None))
-            self._set("bpf", painted)
+            self._set("bpf", painted, wrapped=bpf_line)
         ipvs, ipvs_line = ipvs_text(ns, here)
-        self._set("ipvs", ipvs)
+        self._set("ipvs", ipvs, wrapped=ipvs_line)
         if here is None:
             return
         if here.event == "bpf" and bpf is not None:
@@ -248,14 +284,16 @@ class Inspector(Vertical):
         tabs.show_tab("tunnel-tab")
         listing, used = tunnel_listing(ns, here)
         text, line = lit_lines(listing, used, set())
-        self._set("tunnel", text)
+        self._set("tunnel", text, wrapped=line)
         return line
 
     def _set(self, name: str, content: Text | str | list[str],
-             styles: dict[int, str] | None = None) -> None:
-        """Any tab's text: a Text keeps its colours, plain lines take a style per number."""
+             styles: dict[int, str] | None = None, wrapped: int | None = None) -> None:
+        """Any tab's text: a Text keeps its colours, plain lines take a style per number;
+        the lit lines (and the line wrapped) wrap to the pane."""
         pane = self.pane(name)
-        pane.update(content, styles)
+        lit = {number for number, style in (styles or {}).items() if style == LIT}
+        pane.update(content, styles, lit | ({wrapped} if wrapped is not None else set()))
         pane.search(self.search)
 
     def pane(self, name: str) -> TextPane:

@@ -12,6 +12,7 @@ from textual.widgets.tree import TreeNode
 
 from playground.cluster.cloud import GATEWAY_NAMESPACE, INTERNET_NAMESPACE, LB_NAMESPACE
 from playground.cluster.cluster import Cluster
+from playground.tui.layout import fit_tree
 
 GROUP = 100  # a longer list is cut into closed groups of this many entries
 LAZY_NODES = 12  # with more nodes than this, a node's pods are listed when it is opened
@@ -91,6 +92,11 @@ class ObjectsTree(Tree):
             spec = "internet" if name == INTERNET_NAMESPACE else f"ns/{name}"
             self._leaf(outside, Text.assemble((name, "bold"), (f" {role}", "dim")), spec)
         self.show_selected(cursor)
+
+    def watch_virtual_size(self) -> None:
+        """Rows grew or shrank: the tree takes the width they need, within its share."""
+        if self.is_attached and self.app.is_running:
+            fit_tree(self.app)
 
     # building blocks
 

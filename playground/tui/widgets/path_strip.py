@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from playground.net.trace import Hop
+from playground.tui.widgets.timeline import short_place
 
 
 class PathStrip(Static):
@@ -24,7 +25,7 @@ class PathStrip(Static):
         for number, place in enumerate(places):
             if number:
                 text.append(" ─▶ ", "dim")
-            short = place.split("/")[-1]
+            short = short_place(place)
             if number == current_place:
                 text.append(f"● {short}", "bold black on yellow")
             elif number < current_place:

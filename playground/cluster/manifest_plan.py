@@ -1,0 +1,298 @@
+"""Applying manifests all or nothing: every document is read and checked against the API
+server's rules and against the lab (names taken, namespaces, node ports, cluster IPs, room
+for the pods) before the first object is created; then all are created, and if the cluster
+still refuses one (a pod that cannot start), the ones created before it are deleted again
+and the random source put back, so the lab is as it was.
+
+`Plan` stands in for the Cluster while the documents are read: it has the Cluster's add_*
+methods, checks what each would create without touching the lab, and notes the call.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.controllers.deployment import replica_sets_of
+from playground.cluster.daemonset import DaemonSet, validate_daemon_set
+from playground.cluster.deployment import Deployment, validate_deployment
+from playground.cluster.ingress import (
+    CONTROLLER_NAME,
+    CONTROLLER_NAMESPACE,
+    Ingress,
+    backends_of,
+    validate_ingress,
+)
+from playground.cluster.objects import (
+    Container,
+    ObjectMeta,
+    Pod,
+    PodSpec,
+    Toleration,
+    ValidationError,
+    validate_name,
+    validate_pod,
+)
+from playground.cluster.service import Service, ServicePort, ServiceSpec, validate_service
+from playground.cluster.statefulset import StatefulSet, validate_stateful_set
+from playground.limits import LimitError, check_pod_total
+
+RESOURCES = {"Namespace": "namespaces", "Pod": "pods", "Deployment": "deployments.apps",
+             "Service": "services", "Ingress": "ingresses.networking.k8s.io",
+             "DaemonSet": "daemonsets.apps", "StatefulSet": "statefulsets.apps"}
+
+
+@dataclass
+class Step:
+    where: str
+    kind: str
+    namespace: str
+    name: str
+    create: Callable[[], Awaitable]
+    undo: Callable[[], Awaitable] | None = None  # for a change to an object already there
+
+
+class Plan:
+    """What a set of manifests would create, checked whole; `apply` then creates it whole."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.where = ""
+        self.steps: list[Step] = []
+        self.keys: dict[tuple[str, str, str], str] = {}
+        self.services: dict[tuple[str, str], Service] = {}
+        self.node_ports: dict[int, str] = {}
+        self.cluster_ips: dict[str, str] = {}
+        self.pods: list[tuple[Pod, int]] = []  # a pod like those to come, and how many
+
+    @property
+    def api(self):
+        """The API server as the lab has it before this apply (what exists already)."""
+        return self.cluster.api
+
+    @property
+    def network(self):
+        """The lab's network: generateName draws its names from its random source."""
+        return self.cluster.network
+
+    # the Cluster's methods, as the manifest readers call them
+
+    async def add_namespace(self, name: str) -> None:
+        self._valid(lambda: validate_name("namespace", name))
+        if self.cluster.has_namespace(name):
+            return  # unchanged, as kubectl apply says of it
+        self._claim("Namespace", "", name)
+        self._note("Namespace", "", name, lambda: self.cluster.add_namespace(name))
+
+    async def add_pod(self, name: str, containers: list[Container], namespace: str = "default",
+                      labels: dict[str, str] | None = None, node_name: str | None = None,
+                      tolerations: list[Toleration] | None = None,
+                      annotations: dict[str, str] | None = None,
+                      node_selector: dict[str, str] | None = None) -> None:
+        pod = Pod(ObjectMeta(name, namespace, labels=dict(labels or {}),
+                             annotations=dict(annotations or {})),
+                  PodSpec(containers, node_name=node_name, tolerations=list(tolerations or []),
+                          node_selector=dict(node_selector or {})))
+        self._valid(lambda: validate_pod(pod))
+        self._claim("Pod", namespace, name)
+        if node_name is not None and self.cluster.api.peek("Node", "", node_name) is None:
+            self._fail(f'spec.nodeName: nodes "{node_name}" not found')
+        self.pods.append((pod, 1))
+        self._note("Pod", namespace, name, lambda: self.cluster.add_pod(
+            name, containers, namespace=namespace, labels=labels, node_name=node_name,
+            tolerations=tolerations, annotations=annotations, node_selector=node_selector))
+
+    async def add_deployment(self, name: str, containers: list[Container], replicas: int = 1,
+                             labels: dict[str, str] | None = None,
+                             namespace: str = "default", selector: dict[str, str] | None = None,
+                             **spec) -> None:
+        chosen = dict(labels or {"app": name})
+        deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(selector or chosen),
+                                chosen, containers, **spec)
+        self._valid(lambda: validate_deployment(deployment))
+        self._claim("Deployment", namespace, name)
+        self.pods.append((Pod(ObjectMeta("probe", namespace), PodSpec(containers)), replicas))
+        self._note("Deployment", namespace, name, lambda: self.cluster.add_deployment(
+            name, containers, replicas, labels=labels, namespace=namespace, selector=selector,
+            **spec))
+
+    async def update_deployment(self, name: str, namespace: str, containers: list[Container],
+                                labels: dict[str, str], selector: dict[str, str],
+                                **spec) -> None:
+        """kubectl apply of a Deployment that is there: checked now, rolled out at apply."""
+        key = ("Deployment", namespace, name)
+        if key in self.keys:
+            self._fail(f"Deployment {name} is given twice (first in {self.keys[key]})")
+        self.keys[key] = self.where
+        current = self.cluster.api.get("Deployment", namespace, name)
+        if dict(selector) != current.selector:
+            self._fail(f"deployment {current.key}: spec.selector: field is immutable")
+        changed = copy.deepcopy(current)
+        changed.containers, changed.template_labels = containers, dict(labels)
+        for field, value in spec.items():
+            setattr(changed, field, value)
+        self._valid(lambda: validate_deployment(changed))
+        before = {field: copy.deepcopy(getattr(current, field)) for field in spec}
+
+        async def undo() -> None:
+            await self.cluster.update_deployment(
+                name, namespace, containers=current.containers,
+                labels=current.template_labels, selector=current.selector, **before)
+
+        self.steps.append(Step(self.where, "Deployment", namespace, name, lambda: (
+            self.cluster.update_deployment(name, namespace, containers=containers,
+                                           labels=labels, selector=selector, **spec)), undo))
+
+    async def add_daemon_set(self, daemon_set: DaemonSet) -> None:
+        self._valid(lambda: validate_daemon_set(daemon_set))
+        namespace, name = daemon_set.metadata.namespace, daemon_set.name
+        self._claim("DaemonSet", namespace, name)
+        nodes = self.cluster.api.count("Node")   # at most one pod on each
+        self.pods.append((Pod(ObjectMeta("probe", namespace), PodSpec(
+            daemon_set.containers, tolerations=list(daemon_set.tolerations))), nodes))
+        self._note("DaemonSet", namespace, name,
+                   lambda: self.cluster.add_daemon_set(daemon_set))
+
+    async def add_stateful_set(self, stateful_set: StatefulSet) -> None:
+        self._valid(lambda: validate_stateful_set(stateful_set))
+        namespace, name = stateful_set.metadata.namespace, stateful_set.name
+        self._claim("StatefulSet", namespace, name)
+        self.pods.append((Pod(ObjectMeta("probe", namespace), PodSpec(
+            stateful_set.containers, tolerations=list(stateful_set.tolerations))),
+            stateful_set.replicas))
+        self._note("StatefulSet", namespace, name,
+                   lambda: self.cluster.add_stateful_set(stateful_set))
+
+    async def add_service(self, name: str, ports: list[ServicePort], namespace: str = "default",
+                          selector: dict[str, str] | None = None, type: str = "ClusterIP",
+                          cluster_ip: str | None = None, **spec_fields) -> None:
+        service = Service(ObjectMeta(name, namespace),
+                          ServiceSpec(ports=copy.deepcopy(ports), selector=dict(selector or {}),
+                                      type=type, cluster_ip=cluster_ip, **spec_fields))
+        self._valid(lambda: validate_service(service))
+        self._claim("Service", namespace, name)
+        taken = self.cluster._taken_node_ports()
+        for index, port in enumerate(service.spec.ports):
+            if port.node_port is None:
+                continue
+            holder = taken.get(port.node_port) or self.node_ports.get(port.node_port)
+            if holder is not None:
+                self._fail(f"spec.ports[{index}].nodePort: Invalid value: {port.node_port}: "
+                           f"provided port is already allocated (to {holder})")
+            self.node_ports[port.node_port] = f"{namespace}/{name}"
+        if cluster_ip is not None:
+            holder = self.cluster_ips.get(cluster_ip) or (
+                "another Service" if cluster_ip in self.cluster._taken_cluster_ips() else None)
+            if holder is not None:
+                self._fail(f"spec.clusterIPs: Invalid value: []string{{\"{cluster_ip}\"}}: "
+                           f"failed to allocate IP {cluster_ip}: provided IP is already "
+                           f"allocated (to {holder})")
+            self.cluster_ips[cluster_ip] = f"{namespace}/{name}"
+        self.services[(namespace, name)] = service
+        self._note("Service", namespace, name, lambda: self.cluster.add_service(
+            name, ports, namespace=namespace, selector=selector, type=type,
+            cluster_ip=cluster_ip, **spec_fields))
+
+    async def add_ingress(self, ingress: Ingress) -> None:
+        self._valid(lambda: validate_ingress(ingress))
+        namespace = ingress.metadata.namespace
+        self._claim("Ingress", namespace, ingress.name)
+        for backend in backends_of(ingress):
+            service = self.services.get((namespace, backend.service)) or \
+                self.cluster.api.peek("Service", namespace, backend.service)
+            if service is None:
+                self._fail(f"backend service {backend.service!r} does not exist in {namespace}")
+            if not any(p.port == backend.port or p.name == backend.port
+                       for p in service.spec.ports):
+                self._fail(f"service {backend.service} has no port {backend.port!r}")
+        self._note("Ingress", namespace, ingress.name,
+                   lambda: self.cluster.add_ingress(ingress))
+
+    # checks
+
+    def _fail(self, problem: str):
+        raise ClusterError(f"{self.where}: {problem}")
+
+    def _valid(self, validate: Callable[[], None]) -> None:
+        try:
+            validate()
+        except ValidationError as error:
+            self._fail(str(error))
+
+    def _claim(self, kind: str, namespace: str, name: str) -> None:
+        key = (kind, namespace, name)
+        if key in self.keys:
+            self._fail(f"{kind} {name} is given twice (first in {self.keys[key]})")
+        self.keys[key] = self.where
+        if namespace and not self.cluster.has_namespace(namespace) and \
+                ("Namespace", "", namespace) not in self.keys:
+            self._fail(f'namespaces "{namespace}" not found')
+        if self.cluster.api.peek(kind, namespace, name) is not None:
+            self._fail(f'{RESOURCES[kind]} "{name}" already exists')
+
+    def _note(self, kind: str, namespace: str, name: str, create) -> None:
+        self.steps.append(Step(self.where, kind, namespace, name, create))
+
+    def check_room(self, what: str) -> None:
+        """The pods to come, against the lab's ceiling and the nodes' free addresses."""
+        wanted = sum(count for _, count in self.pods)
+        try:
+            check_pod_total(self.cluster.api.count("Pod"), wanted)
+        except LimitError as error:
+            raise ClusterError(f"{what}: {error}") from None
+        # the most a probe may find: a pod that tolerates more has more room
+        free = max((self.cluster.free_pod_addresses(pod) for pod, _ in self.pods), default=0)
+        if wanted > free:
+            raise ClusterError(f"{what}: its {wanted} pods do not fit: the nodes they may run "
+                               f"on have {free} pod addresses left")
+
+    # applying
+
+    async def apply(self, what: str) -> None:
+        """Create every step in order; if one fails, delete what was created before it."""
+        cluster = self.cluster
+        rng = cluster.network.rng.getstate()
+        had_controller = cluster.api.peek("Deployment", CONTROLLER_NAMESPACE,
+                                          CONTROLLER_NAME) is not None
+        done: list[Step] = []
+        try:
+            for step in self.steps:
+                await step.create()
+                done.append(step)
+        except ClusterError as error:
+            failed = step
+            for created in reversed(done):
+                if created.undo is not None:
+                    await created.undo()
+                else:
+                    await _delete(cluster, created.kind, created.namespace, created.name)
+            if not had_controller:   # the first Ingress brought it up
+                for kind in ("Service", "Deployment"):
+                    await _delete(cluster, kind, CONTROLLER_NAMESPACE, CONTROLLER_NAME)
+                await _delete(cluster, "Namespace", "", CONTROLLER_NAMESPACE)
+            await cluster.settle()
+            cluster.network.rng.setstate(rng)
+            raise ClusterError(f"{failed.where}: {error} (nothing of {what} was applied)") \
+                from None
+
+
+async def _delete(cluster: Cluster, kind: str, namespace: str, name: str) -> None:
+    """Take back what this apply made, at once: a Deployment with its ReplicaSets and pods
+    (never started for anyone, so no grace period to wait out)."""
+    found = cluster.api.peek(kind, namespace, name)
+    if found is None:
+        return
+    doomed = [(kind, name)]
+    if kind in ("DaemonSet", "StatefulSet"):
+        doomed += [("Pod", pod.name) for pod in cluster.api.list("Pod", namespace)
+                   if (ref := pod.metadata.controller_ref()) is not None
+                   and ref.uid == found.metadata.uid]
+    if kind == "Deployment":
+        doomed += [("ReplicaSet", rs.name) for rs in replica_sets_of(cluster.api, found)]
+        doomed += [("Pod", pod.name) for pod in cluster.owned_pods(found)]
+    for what, called in doomed:
+        if cluster.api.peek(what, namespace, called) is not None:
+            cluster.api.delete(what, namespace, called)
+    await cluster.settle()
