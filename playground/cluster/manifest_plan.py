@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.controllers.deployment import replica_sets_of
+from playground.cluster.controllers.replicaset import owned_by
 from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.ingress import (
@@ -40,8 +41,8 @@ from playground.cluster.statefulset import StatefulSet, validate_stateful_set
 from playground.limits import LimitError, check_pod_total
 
 RESOURCES = {"Namespace": "namespaces", "Pod": "pods", "Deployment": "deployments.apps",
-             "Service": "services", "Ingress": "ingresses.networking.k8s.io",
-             "DaemonSet": "daemonsets.apps", "StatefulSet": "statefulsets.apps"}
+             "DaemonSet": "daemonsets.apps", "StatefulSet": "statefulsets.apps",
+             "Service": "services", "Ingress": "ingresses.networking.k8s.io"}
 
 
 @dataclass
@@ -118,6 +119,24 @@ class Plan:
             name, containers, replicas, labels=labels, namespace=namespace, selector=selector,
             **spec))
 
+    async def add_daemon_set(self, daemon_set: DaemonSet) -> None:
+        namespace, name = daemon_set.metadata.namespace, daemon_set.name
+        self._valid(lambda: validate_daemon_set(daemon_set))
+        self._claim("DaemonSet", namespace, name)
+        self._note("DaemonSet", namespace, name,
+                   lambda: self.cluster.add_daemon_set(daemon_set))
+
+    async def add_stateful_set(self, stateful_set: StatefulSet) -> None:
+        namespace, name = stateful_set.metadata.namespace, stateful_set.name
+        self._valid(lambda: validate_stateful_set(stateful_set))
+        self._claim("StatefulSet", namespace, name)
+        probe = Pod(ObjectMeta("probe", namespace), PodSpec(
+            stateful_set.containers, node_selector=dict(stateful_set.node_selector),
+            tolerations=list(stateful_set.tolerations)))
+        self.pods.append((probe, stateful_set.replicas))
+        self._note("StatefulSet", namespace, name,
+                   lambda: self.cluster.add_stateful_set(stateful_set))
+
     async def update_deployment(self, name: str, namespace: str, containers: list[Container],
                                 labels: dict[str, str], selector: dict[str, str],
                                 **spec) -> None:
@@ -144,26 +163,6 @@ class Plan:
         self.steps.append(Step(self.where, "Deployment", namespace, name, lambda: (
             self.cluster.update_deployment(name, namespace, containers=containers,
                                            labels=labels, selector=selector, **spec)), undo))
-
-    async def add_daemon_set(self, daemon_set: DaemonSet) -> None:
-        self._valid(lambda: validate_daemon_set(daemon_set))
-        namespace, name = daemon_set.metadata.namespace, daemon_set.name
-        self._claim("DaemonSet", namespace, name)
-        nodes = self.cluster.api.count("Node")   # at most one pod on each
-        self.pods.append((Pod(ObjectMeta("probe", namespace), PodSpec(
-            daemon_set.containers, tolerations=list(daemon_set.tolerations))), nodes))
-        self._note("DaemonSet", namespace, name,
-                   lambda: self.cluster.add_daemon_set(daemon_set))
-
-    async def add_stateful_set(self, stateful_set: StatefulSet) -> None:
-        self._valid(lambda: validate_stateful_set(stateful_set))
-        namespace, name = stateful_set.metadata.namespace, stateful_set.name
-        self._claim("StatefulSet", namespace, name)
-        self.pods.append((Pod(ObjectMeta("probe", namespace), PodSpec(
-            stateful_set.containers, tolerations=list(stateful_set.tolerations))),
-            stateful_set.replicas))
-        self._note("StatefulSet", namespace, name,
-                   lambda: self.cluster.add_stateful_set(stateful_set))
 
     async def add_service(self, name: str, ports: list[ServicePort], namespace: str = "default",
                           selector: dict[str, str] | None = None, type: str = "ClusterIP",
@@ -279,19 +278,18 @@ class Plan:
 
 
 async def _delete(cluster: Cluster, kind: str, namespace: str, name: str) -> None:
-    """Take back what this apply made, at once: a Deployment with its ReplicaSets and pods
-    (never started for anyone, so no grace period to wait out)."""
+    """Take back what this apply made, at once: a Deployment with its ReplicaSets and pods,
+    a DaemonSet or StatefulSet with its pods (never started for anyone, so no grace period
+    to wait out)."""
     found = cluster.api.peek(kind, namespace, name)
     if found is None:
         return
     doomed = [(kind, name)]
-    if kind in ("DaemonSet", "StatefulSet"):
-        doomed += [("Pod", pod.name) for pod in cluster.api.list("Pod", namespace)
-                   if (ref := pod.metadata.controller_ref()) is not None
-                   and ref.uid == found.metadata.uid]
     if kind == "Deployment":
         doomed += [("ReplicaSet", rs.name) for rs in replica_sets_of(cluster.api, found)]
         doomed += [("Pod", pod.name) for pod in cluster.owned_pods(found)]
+    elif kind in ("DaemonSet", "StatefulSet"):
+        doomed += [("Pod", pod.name) for pod in owned_by(cluster.api, "Pod", found)]
     for what, called in doomed:
         if cluster.api.peek(what, namespace, called) is not None:
             cluster.api.delete(what, namespace, called)
