@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.controllers.deployment import replica_sets_of
+from playground.cluster.daemonset import validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.ingress import (
     CONTROLLER_NAME,
@@ -35,9 +36,11 @@ from playground.cluster.objects import (
     validate_pod,
 )
 from playground.cluster.service import Service, ServicePort, ServiceSpec, validate_service
+from playground.cluster.statefulset import validate_stateful_set
 from playground.limits import LimitError, check_pod_total
 
 RESOURCES = {"Namespace": "namespaces", "Pod": "pods", "Deployment": "deployments.apps",
+             "DaemonSet": "daemonsets.apps", "StatefulSet": "statefulsets.apps",
              "Service": "services", "Ingress": "ingresses.networking.k8s.io"}
 
 
@@ -86,10 +89,12 @@ class Plan:
     async def add_pod(self, name: str, containers: list[Container], namespace: str = "default",
                       labels: dict[str, str] | None = None, node_name: str | None = None,
                       tolerations: list[Toleration] | None = None,
-                      annotations: dict[str, str] | None = None) -> None:
+                      annotations: dict[str, str] | None = None,
+                      node_selector: dict[str, str] | None = None) -> None:
         pod = Pod(ObjectMeta(name, namespace, labels=dict(labels or {}),
                              annotations=dict(annotations or {})),
-                  PodSpec(containers, node_name=node_name, tolerations=list(tolerations or [])))
+                  PodSpec(containers, node_name=node_name, tolerations=list(tolerations or []),
+                          node_selector=dict(node_selector or {})))
         self._valid(lambda: validate_pod(pod))
         self._claim("Pod", namespace, name)
         if node_name is not None and self.cluster.api.peek("Node", "", node_name) is None:
@@ -97,7 +102,7 @@ class Plan:
         self.pods.append((pod, 1))
         self._note("Pod", namespace, name, lambda: self.cluster.add_pod(
             name, containers, namespace=namespace, labels=labels, node_name=node_name,
-            tolerations=tolerations, annotations=annotations))
+            tolerations=tolerations, annotations=annotations, node_selector=node_selector))
 
     async def add_deployment(self, name: str, containers: list[Container], replicas: int = 1,
                              labels: dict[str, str] | None = None,
@@ -169,6 +174,26 @@ class Plan:
         self._note("Service", namespace, name, lambda: self.cluster.add_service(
             name, ports, namespace=namespace, selector=selector, type=type,
             cluster_ip=cluster_ip, **spec_fields))
+
+    async def add_daemon_set(self, daemon_set) -> None:
+        await self._add_set("DaemonSet", daemon_set, validate_daemon_set, 0,
+                            self.cluster.add_daemon_set)
+
+    async def add_stateful_set(self, stateful_set) -> None:
+        await self._add_set("StatefulSet", stateful_set, validate_stateful_set,
+                            stateful_set.replicas, self.cluster.add_stateful_set)
+
+    async def _add_set(self, kind: str, obj, validate, pods: int, create) -> None:
+        """A set of pods given as its object: checked, its name claimed, its pods counted
+        (a DaemonSet's one a node are the nodes' own room)."""
+        self._valid(lambda: validate(obj))
+        namespace = obj.metadata.namespace
+        self._claim(kind, namespace, obj.name)
+        if pods:
+            self.pods.append((Pod(ObjectMeta("probe", namespace),
+                                  PodSpec(obj.containers, tolerations=list(obj.tolerations))),
+                              pods))
+        self._note(kind, namespace, obj.name, lambda: create(obj))
 
     async def add_ingress(self, ingress: Ingress) -> None:
         self._valid(lambda: validate_ingress(ingress))
