@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.controllers.deployment import replica_sets_of
-from playground.cluster.daemonset import validate_daemon_set
+from playground.cluster.controllers.replicaset import owned_by
+from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.ingress import (
     CONTROLLER_NAME,
@@ -36,7 +37,7 @@ from playground.cluster.objects import (
     validate_pod,
 )
 from playground.cluster.service import Service, ServicePort, ServiceSpec, validate_service
-from playground.cluster.statefulset import validate_stateful_set
+from playground.cluster.statefulset import StatefulSet, validate_stateful_set
 from playground.limits import LimitError, check_pod_total
 
 RESOURCES = {"Namespace": "namespaces", "Pod": "pods", "Deployment": "deployments.apps",
@@ -118,6 +119,24 @@ class Plan:
             name, containers, replicas, labels=labels, namespace=namespace, selector=selector,
             **spec))
 
+    async def add_daemon_set(self, daemon_set: DaemonSet) -> None:
+        namespace, name = daemon_set.metadata.namespace, daemon_set.name
+        self._valid(lambda: validate_daemon_set(daemon_set))
+        self._claim("DaemonSet", namespace, name)
+        self._note("DaemonSet", namespace, name,
+                   lambda: self.cluster.add_daemon_set(daemon_set))
+
+    async def add_stateful_set(self, stateful_set: StatefulSet) -> None:
+        namespace, name = stateful_set.metadata.namespace, stateful_set.name
+        self._valid(lambda: validate_stateful_set(stateful_set))
+        self._claim("StatefulSet", namespace, name)
+        probe = Pod(ObjectMeta("probe", namespace), PodSpec(
+            stateful_set.containers, node_selector=dict(stateful_set.node_selector),
+            tolerations=list(stateful_set.tolerations)))
+        self.pods.append((probe, stateful_set.replicas))
+        self._note("StatefulSet", namespace, name,
+                   lambda: self.cluster.add_stateful_set(stateful_set))
+
     async def update_deployment(self, name: str, namespace: str, containers: list[Container],
                                 labels: dict[str, str], selector: dict[str, str],
                                 **spec) -> None:
@@ -174,26 +193,6 @@ class Plan:
         self._note("Service", namespace, name, lambda: self.cluster.add_service(
             name, ports, namespace=namespace, selector=selector, type=type,
             cluster_ip=cluster_ip, **spec_fields))
-
-    async def add_daemon_set(self, daemon_set) -> None:
-        await self._add_set("DaemonSet", daemon_set, validate_daemon_set, 0,
-                            self.cluster.add_daemon_set)
-
-    async def add_stateful_set(self, stateful_set) -> None:
-        await self._add_set("StatefulSet", stateful_set, validate_stateful_set,
-                            stateful_set.replicas, self.cluster.add_stateful_set)
-
-    async def _add_set(self, kind: str, obj, validate, pods: int, create) -> None:
-        """A set of pods given as its object: checked, its name claimed, its pods counted
-        (a DaemonSet's one a node are the nodes' own room)."""
-        self._valid(lambda: validate(obj))
-        namespace = obj.metadata.namespace
-        self._claim(kind, namespace, obj.name)
-        if pods:
-            self.pods.append((Pod(ObjectMeta("probe", namespace),
-                                  PodSpec(obj.containers, tolerations=list(obj.tolerations))),
-                              pods))
-        self._note(kind, namespace, obj.name, lambda: create(obj))
 
     async def add_ingress(self, ingress: Ingress) -> None:
         self._valid(lambda: validate_ingress(ingress))
@@ -279,8 +278,9 @@ class Plan:
 
 
 async def _delete(cluster: Cluster, kind: str, namespace: str, name: str) -> None:
-    """Take back what this apply made, at once: a Deployment with its ReplicaSets and pods
-    (never started for anyone, so no grace period to wait out)."""
+    """Take back what this apply made, at once: a Deployment with its ReplicaSets and pods,
+    a DaemonSet or StatefulSet with its pods (never started for anyone, so no grace period
+    to wait out)."""
     found = cluster.api.peek(kind, namespace, name)
     if found is None:
         return
@@ -288,6 +288,8 @@ async def _delete(cluster: Cluster, kind: str, namespace: str, name: str) -> Non
     if kind == "Deployment":
         doomed += [("ReplicaSet", rs.name) for rs in replica_sets_of(cluster.api, found)]
         doomed += [("Pod", pod.name) for pod in cluster.owned_pods(found)]
+    elif kind in ("DaemonSet", "StatefulSet"):
+        doomed += [("Pod", pod.name) for pod in owned_by(cluster.api, "Pod", found)]
     for what, called in doomed:
         if cluster.api.peek(what, namespace, called) is not None:
             cluster.api.delete(what, namespace, called)

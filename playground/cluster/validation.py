@@ -178,7 +178,7 @@ def _each(path: str, value: object, messages: list[str]) -> list[FieldError]:
 def name_errors(kind: str, name: str, path: str = "metadata.name") -> list[FieldError]:
     if not name:
         return [FieldError(path, "Required value", detail="name or generateName is required")]
-    return _each(path, name, NAME_RULES.get(kind, dns1123_subdomain)(name))
+    return _each(path, name, NAME_RULES[kind](name))
 
 
 def namespace_errors(namespace: str, path: str = "metadata.namespace") -> list[FieldError]:
