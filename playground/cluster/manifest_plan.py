@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.controllers.deployment import replica_sets_of
+from playground.cluster.controllers.replicaset import owned_by
+from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.ingress import (
     CONTROLLER_NAME,
@@ -35,9 +37,11 @@ from playground.cluster.objects import (
     validate_pod,
 )
 from playground.cluster.service import Service, ServicePort, ServiceSpec, validate_service
+from playground.cluster.statefulset import StatefulSet, validate_stateful_set
 from playground.limits import LimitError, check_pod_total
 
 RESOURCES = {"Namespace": "namespaces", "Pod": "pods", "Deployment": "deployments.apps",
+             "DaemonSet": "daemonsets.apps", "StatefulSet": "statefulsets.apps",
              "Service": "services", "Ingress": "ingresses.networking.k8s.io"}
 
 
@@ -86,10 +90,12 @@ class Plan:
     async def add_pod(self, name: str, containers: list[Container], namespace: str = "default",
                       labels: dict[str, str] | None = None, node_name: str | None = None,
                       tolerations: list[Toleration] | None = None,
-                      annotations: dict[str, str] | None = None) -> None:
+                      annotations: dict[str, str] | None = None,
+                      node_selector: dict[str, str] | None = None) -> None:
         pod = Pod(ObjectMeta(name, namespace, labels=dict(labels or {}),
                              annotations=dict(annotations or {})),
-                  PodSpec(containers, node_name=node_name, tolerations=list(tolerations or [])))
+                  PodSpec(containers, node_name=node_name, tolerations=list(tolerations or []),
+                          node_selector=dict(node_selector or {})))
         self._valid(lambda: validate_pod(pod))
         self._claim("Pod", namespace, name)
         if node_name is not None and self.cluster.api.peek("Node", "", node_name) is None:
@@ -97,7 +103,7 @@ class Plan:
         self.pods.append((pod, 1))
         self._note("Pod", namespace, name, lambda: self.cluster.add_pod(
             name, containers, namespace=namespace, labels=labels, node_name=node_name,
-            tolerations=tolerations, annotations=annotations))
+            tolerations=tolerations, annotations=annotations, node_selector=node_selector))
 
     async def add_deployment(self, name: str, containers: list[Container], replicas: int = 1,
                              labels: dict[str, str] | None = None,
@@ -112,6 +118,24 @@ class Plan:
         self._note("Deployment", namespace, name, lambda: self.cluster.add_deployment(
             name, containers, replicas, labels=labels, namespace=namespace, selector=selector,
             **spec))
+
+    async def add_daemon_set(self, daemon_set: DaemonSet) -> None:
+        namespace, name = daemon_set.metadata.namespace, daemon_set.name
+        self._valid(lambda: validate_daemon_set(daemon_set))
+        self._claim("DaemonSet", namespace, name)
+        self._note("DaemonSet", namespace, name,
+                   lambda: self.cluster.add_daemon_set(daemon_set))
+
+    async def add_stateful_set(self, stateful_set: StatefulSet) -> None:
+        namespace, name = stateful_set.metadata.namespace, stateful_set.name
+        self._valid(lambda: validate_stateful_set(stateful_set))
+        self._claim("StatefulSet", namespace, name)
+        probe = Pod(ObjectMeta("probe", namespace), PodSpec(
+            stateful_set.containers, node_selector=dict(stateful_set.node_selector),
+            tolerations=list(stateful_set.tolerations)))
+        self.pods.append((probe, stateful_set.replicas))
+        self._note("StatefulSet", namespace, name,
+                   lambda: self.cluster.add_stateful_set(stateful_set))
 
     async def update_deployment(self, name: str, namespace: str, containers: list[Container],
                                 labels: dict[str, str], selector: dict[str, str],
@@ -254,8 +278,9 @@ class Plan:
 
 
 async def _delete(cluster: Cluster, kind: str, namespace: str, name: str) -> None:
-    """Take back what this apply made, at once: a Deployment with its ReplicaSets and pods
-    (never started for anyone, so no grace period to wait out)."""
+    """Take back what this apply made, at once: a Deployment with its ReplicaSets and pods,
+    a DaemonSet or StatefulSet with its pods (never started for anyone, so no grace period
+    to wait out)."""
     found = cluster.api.peek(kind, namespace, name)
     if found is None:
         return
@@ -263,6 +288,8 @@ async def _delete(cluster: Cluster, kind: str, namespace: str, name: str) -> Non
     if kind == "Deployment":
         doomed += [("ReplicaSet", rs.name) for rs in replica_sets_of(cluster.api, found)]
         doomed += [("Pod", pod.name) for pod in cluster.owned_pods(found)]
+    elif kind in ("DaemonSet", "StatefulSet"):
+        doomed += [("Pod", pod.name) for pod in owned_by(cluster.api, "Pod", found)]
     for what, called in doomed:
         if cluster.api.peek(what, namespace, called) is not None:
             cluster.api.delete(what, namespace, called)

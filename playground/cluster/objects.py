@@ -237,7 +237,7 @@ class Pod(Named):
 
 KINDS = {"namespace": "Namespace", "pod": "Pod", "service": "Service", "node": "Node",
          "deployment": "Deployment", "ingress": "Ingress", "endpointslice": "EndpointSlice",
-         "replicaset": "ReplicaSet"}
+         "replicaset": "ReplicaSet", "daemonset": "DaemonSet", "statefulset": "StatefulSet"}
 
 
 def validate_name(kind: str, name: str, subdomain: bool = False) -> None:

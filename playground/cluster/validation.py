@@ -166,6 +166,7 @@ def port_number(value: int) -> list[str]:
 
 NAME_RULES = {"Namespace": dns1123_label, "Service": dns1035_label, "Pod": dns1123_subdomain,
               "Deployment": dns1123_subdomain, "ReplicaSet": dns1123_subdomain,
+              "DaemonSet": dns1123_subdomain, "StatefulSet": dns1123_subdomain,
               "Ingress": dns1123_subdomain, "Node": dns1123_subdomain,
               "EndpointSlice": dns1123_subdomain, "container": dns1123_label}
 
@@ -345,7 +346,8 @@ def backend_errors(service: str, port: int | str, path: str) -> list[FieldError]
 # apiVersion and kind
 
 API_VERSIONS = {"Namespace": "v1", "Pod": "v1", "Service": "v1", "Node": "v1",
-                "Deployment": "apps/v1", "ReplicaSet": "apps/v1",
+                "Deployment": "apps/v1", "ReplicaSet": "apps/v1", "DaemonSet": "apps/v1",
+                "StatefulSet": "apps/v1",
                 "Ingress": "networking.k8s.io/v1", "EndpointSlice": "discovery.k8s.io/v1"}
 
 
