@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import gc
 from ipaddress import IPv4Address, IPv4Network
 
@@ -80,6 +81,13 @@ def replaces_kube_proxy(cni: str) -> bool:
     """Whether the CNI of this name serves Services itself (Cilium), so no kube-proxy runs."""
     plugin = cni_plugins.PLUGINS.get(cni)
     return plugin is not None and plugin.replaces_kube_proxy
+
+
+@functools.lru_cache(maxsize=1024)
+def _pod_cidr_size(pod_cidr: str) -> int:
+    """The pod addresses of a node's range: all but the network, the bridge's .1 and the
+    broadcast address."""
+    return IPv4Network(pod_cidr).num_addresses - 3
 
 
 def check_cluster_cidr(text: str, node_cidr_mask: int) -> IPv4Network:
@@ -329,13 +337,16 @@ class Cluster(SleepingNodes, Workloads):
     def has_namespace(self, name: str) -> bool:
         return name in SYSTEM_NAMESPACES or self.api.peek("Namespace", "", name) is not None
 
-    def free_pod_addresses(self, probe: Pod) -> int:
-        """Pod addresses left on the ready nodes that a pod like `probe` may run on."""
+    def free_pod_addresses(self, probe: Pod, enough: int | None = None) -> int:
+        """Pod addresses left on the ready nodes that a pod like `probe` may run on; with
+        `enough`, counting stops once that many are found (a check needs no more)."""
         free = 0
         for node in self.nodes():
             if node.status.ready and node.spec.pod_cidr and untolerated(probe, node) is None:
-                size = IPv4Network(node.spec.pod_cidr).num_addresses - 3  # net, .1, broadcast
+                size = _pod_cidr_size(node.spec.pod_cidr)
                 free += max(0, size - self.api.indexed_count("Pod", "node", node.name))
+                if enough is not None and free >= enough:
+                    break
         return free
 
     async def add_namespace(self, name: str) -> None:

@@ -242,7 +242,8 @@ class Plan:
         except LimitError as error:
             raise ClusterError(f"{what}: {error}") from None
         # the most a probe may find: a pod that tolerates more has more room
-        free = max((self.cluster.free_pod_addresses(pod) for pod, _ in self.pods), default=0)
+        free = max((self.cluster.free_pod_addresses(pod, enough=wanted) for pod, _ in self.pods),
+                   default=0)
         if wanted > free:
             raise ClusterError(f"{what}: its {wanted} pods do not fit: the nodes they may run "
                                f"on have {free} pod addresses left")

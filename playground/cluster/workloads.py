@@ -173,7 +173,7 @@ class Workloads:
         except LimitError as error:
             raise ClusterError(f"deployment {deployment.key}: {error}") from None
         free = self.free_pod_addresses(Pod(ObjectMeta("probe", deployment.metadata.namespace),
-                                           PodSpec(deployment.containers)))
+                                           PodSpec(deployment.containers)), enough=adding)
         if adding > free:
             raise ClusterError(f"deployment {deployment.key}: {adding} more pods do not fit: "
                                f"the nodes they may run on have {free} pod addresses left")
