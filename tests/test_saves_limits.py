@@ -44,7 +44,7 @@ async def test_a_device_is_no_lab_file(device):
 
 
 @pytest.mark.parametrize("replicas, message", [
-    (1_000_000, "objects: that makes 1000006 pods in the lab, more than the 150000"),
+    (1_000_000, "objects: that makes 1000006 pods in the lab, more than the 200000"),
     (600, "the Deployments want 598 more pods (deployment default/shop 600 in all) than the "
           "nodes have addresses for"),
 ])

@@ -88,7 +88,7 @@ OBJECTS = {
                                      "the valid range"),
     "broadcast address as clusterIP": ([service("web2", clusterIP="10.111.255.255")],
                                        "provided IP is not in the valid range"),
-    "replicas a million": ([deployment("big", 1_000_000)], "more than the 150000 a lab"),
+    "replicas a million": ([deployment("big", 1_000_000)], "more than the 200000 a lab"),
     "a 3,000-pod manifest": ([deployment(f"d{i}", 100) for i in range(30)],
                              "its 3000 pods do not fit"),
     "the third document is bad": ([service("web2"), service("web3"),
