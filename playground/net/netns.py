@@ -119,6 +119,7 @@ class Namespace:
         self.cgroup = None  # the cgroup v2 its processes run in, if BPF programs watch it
         self.ipsets = IpSets()
         self.ipvs: Ipvs | None = None  # the ip_vs module, once something loads it
+        self.nft_if_loaded = None  # nf_tables, once something uses it (see `nft`)
         self.add_device(Loopback("lo", "00:00:00:00:00:00"))
         self.add_address("lo", "127.0.0.1/8", scope="host")
 
@@ -293,6 +294,15 @@ class Namespace:
             ipvs_hooks.register(self.own_hooks())
         return self.ipvs
 
+    @property
+    def nft(self):
+        """This namespace's nf_tables (playground.net.nftables.Nftables): `nft.run(text)`
+        applies nft input as one transaction, `nft.list_ruleset()` prints it."""
+        if self.nft_if_loaded is None:
+            from playground.net.nftables.dataplane import attach  # it imports the walk
+            self.nft_if_loaded = attach(self)
+        return self.nft_if_loaded
+
     def own_hooks(self) -> HookTable:
         """This namespace's own hook table (a copy of the shared one the first time)."""
         if self.hooks.shared:
@@ -365,6 +375,8 @@ class Namespace:
         if self.force_conntrack:
             return True
         if self.ipvs is not None and self.sysctl.get("net.ipv4.vs.conntrack") == "1":
+            return True
+        if self.nft_if_loaded is not None and self.nft_if_loaded.needs_conntrack:
             return True
         made = self.netfilter.tables.get("nat")
         return made is not None and any(chain.rules for chain in made.chains.values())

@@ -147,10 +147,10 @@ class TableHook:
 # NAT: the nat table decides a flow's first packet; conntrack rewrites every later one
 
 
-def nat(walk: Walk, ns: Namespace, flight: Flight, hook: str, in_dev, out_dev) -> None:
+def nat(walk: Walk, ns: Namespace, flight: Flight, hook: str, in_dev, out_dev) -> Step | None:
     tracked = flight.tracked
     if tracked is None:
-        return
+        return None
     manip = "DST" if hook in ("PREROUTING", "OUTPUT") else "SRC"
     entry = tracked.entry
     before = flight.packet
@@ -159,8 +159,7 @@ def nat(walk: Walk, ns: Namespace, flight: Flight, hook: str, in_dev, out_dev) -
     elif manip in entry.nat_done or entry.confirmed:
         after = nat_rewrite(before, entry, tracked.direction, manip)
     else:
-        _nat_decide(walk, ns, flight, hook, manip, in_dev, out_dev)
-        return
+        return _nat_decide(walk, ns, flight, hook, manip, in_dev, out_dev)
     if after != before:
         what = "destination" if manip == "DST" else "source"
         # the hop records flight.packet as its before: rewrite only once it is recorded
@@ -168,37 +167,64 @@ def nat(walk: Walk, ns: Namespace, flight: Flight, hook: str, in_dev, out_dev) -
                  "says (the nat table is not consulted again)", after=after,
                  conntrack=entry.text())
         flight.packet = after
+    return None
 
 
-def _nat_decide(walk: Walk, ns, flight, hook, manip, in_dev, out_dev) -> None:
-    entry = flight.tracked.entry
+def _nat_decide(walk: Walk, ns, flight, hook, manip, in_dev, out_dev) -> Step | None:
+    """nf_nat_inet_fn: the nat chains of this hook (iptables' nat table and nftables' nat
+    base chains) by priority, until one binds the flow or takes the packet."""
+    flight.tracked.entry.nat_done.add(manip)
+    lookups = [(PRI_NAT_DST if manip == "DST" else PRI_NAT_SRC, _iptables_nat)]
+    nft = ns.nft_if_loaded
+    if nft is not None:
+        lookups += nft.nat_lookups(hook)
+        lookups.sort(key=lambda item: item[0])   # stable: iptables first at a tie
+    for _priority, lookup in lookups:
+        decided, step = lookup(walk, ns, flight, hook, manip, in_dev, out_dev)
+        if decided:
+            return step
+    return None
+
+
+def _iptables_nat(walk: Walk, ns, flight, hook, manip, in_dev, out_dev):
     nf = ns.netfilter
-    entry.nat_done.add(manip)
     if not nf.has_rules("nat", hook):
-        return
+        return False, None
     pkt = flight.packet
     meta = packet_meta(walk, ns, flight, in_dev, out_dev)
     verdict = nf.run_chain("nat", hook, pkt, meta)
     flight.mark = meta.mark
     after, note = pkt, ""
-    if verdict.action in ("DNAT", "SNAT", "MASQUERADE"):
-        address, port = verdict.to_address, verdict.to_port
-        if verdict.action == "MASQUERADE":
-            address = _masquerade_address(ns, out_dev, pkt)
-        if manip == "SRC":
-            port = _free_source_port(walk, ns, entry, address, port, verdict.random_fully)
-        if _unchanged(pkt, manip, address, port):
-            # nf_nat_setup_info: a translation to the tuple the flow already has sets no
-            # NAT status and rewrites nothing
-            what = "source" if manip == "SRC" else "destination"
-            note = f"; the {what} is already {address}, so nothing changes"
-        else:
-            ns.conntrack.bind_nat(entry, manip, address, port)
-            after = nat_rewrite(pkt, entry, ORIGINAL, manip)
-    binding = entry.text() if after != pkt else None  # the entry now holds the NAT
+    decided = verdict.action in ("DNAT", "SNAT", "MASQUERADE")
+    if decided:
+        after, note = apply_nat(walk, ns, flight, manip, verdict.action, verdict.to_address,
+                                verdict.to_port, verdict.random_fully, out_dev)
+    binding = flight.tracked.entry.text() if after != pkt else None  # the entry holds the NAT
     rule_hop(walk, ns, flight, "nat", hook, verdict, in_dev, out_dev, after=after,
              conntrack=binding, note=note)
     flight.packet = after
+    return decided, None
+
+
+def apply_nat(walk: Walk, ns, flight, manip: str, action: str, address, port, random_fully,
+              out_dev) -> tuple[Packet, str]:
+    """Bind a flow's first packet to a translation, as a NAT target or statement does:
+    the packet as rewritten, and a note when the translation changes nothing."""
+    entry = flight.tracked.entry
+    pkt = flight.packet
+    if action == "MASQUERADE":
+        address = _masquerade_address(ns, out_dev, pkt)
+    elif address is None:   # `dnat to :PORT`: the address stays
+        address = pkt.dst if manip == "DST" else pkt.src
+    if manip == "SRC":
+        port = _free_source_port(walk, ns, entry, address, port, random_fully)
+    if _unchanged(pkt, manip, address, port):
+        # nf_nat_setup_info: a translation to the tuple the flow already has sets no
+        # NAT status and rewrites nothing
+        what = "source" if manip == "SRC" else "destination"
+        return pkt, f"; the {what} is already {address}, so nothing changes"
+    ns.conntrack.bind_nat(entry, manip, address, port)
+    return nat_rewrite(pkt, entry, ORIGINAL, manip), ""
 
 
 def _unchanged(pkt: Packet, manip: str, address, port: int | None) -> bool:
