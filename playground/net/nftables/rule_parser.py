@@ -128,7 +128,11 @@ def _relation(reader: Reader):
         op = OP_WORDS.get(reader.peek().text, reader.peek().text)
         reader.next()
     if reader.peek().is_("@", "{"):
-        return Match(left, "==" if op == "implicit" else op, _set_operand(reader, left))
+        operand = _set_operand(reader, left)
+        if isinstance(operand, NftSet) and len(operand.elements) == 1:
+            (element,) = operand.elements.values()   # nft makes `{ x }` a plain `x`
+            operand = element.key[0] if len(element.key) == 1 else tuple(element.key)
+        return Match(left, "==" if op == "implicit" else op, operand)
     value = _values(reader, left)
     if op == "implicit" and left.dtype.name not in FLAG_TYPES:
         op = "=="
