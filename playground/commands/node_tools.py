@@ -20,6 +20,8 @@ from playground.commands.base import (
 from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
 from playground.net.iproute import ip_route_change
 from playground.net.ipvsadm import ipset, ipvsadm
+from playground.net.nftables import NftError
+from playground.net.nftables.tool import nft
 from playground.net.route import RouteError
 from playground.proxy.ipvs_state import IPSETS
 from playground.timefmt import iptables_date
@@ -88,6 +90,28 @@ def iptables_save(shell, call: Call) -> ShellResult:
     return ShellResult(ns.netfilter.save([args.table] if args.table else None,
                                          counters=args.counters,
                                          when=iptables_date(shell.cluster.network.clock)))
+
+
+def nft_tool(shell, call: Call) -> ShellResult:
+    try:
+        output, changed = nft(shell.namespace(call).nft, call.words[1:])
+    except NftError as error:
+        raise ShellError(str(error)) from None
+    return ShellResult(output, changed=changed)
+
+
+def nft_words(cluster: Cluster, args: list[str]) -> list[str]:
+    words = [word for word in args if not word.startswith("-")]
+    if not words:
+        return ["list", "-a", "-j", "-f", "add", "delete", "flush", "insert"]
+    if words[0] == "list" and len(words) == 1:
+        return ["ruleset", "tables", "table", "chain", "set", "map"]
+    return []
+
+
+def _nft_command(verb: str, help_text: str) -> Command:
+    return Command(f"nft {verb}", "...", help_text, nft_tool, selection=True, replayed=True,
+                   complete=choices("table", "chain", "rule", "set", "map", "element"))
 
 
 def conntrack(shell, call: Call) -> ShellResult:
@@ -178,6 +202,23 @@ COMMANDS = (
                         lambda p: p.add_argument("--table",
                                                  choices=["raw", "mangle", "nat", "filter"]),
                         lambda p: p.add_argument("-c", "--counters", action="store_true")))),
+    Command("nft", "[-a] [-j] list ruleset|table|chain|set|map ... | -f FILE",
+            "the nftables ruleset (-a handles, -j JSON); -f loads a file as one transaction",
+            nft_tool, selection=True, complete=nft_words,
+            cli=Cli("nft", "`nft list ruleset` of a node or pod",
+                    lambda a: [*(["-a"] if a.handles else []), *(["-j"] if a.json else []),
+                               "list", "ruleset"], _with(
+                        _target(NODE_OR_POD),
+                        lambda p: p.add_argument("--json", action="store_true",
+                                                 help="libnftables JSON, as nft -j"),
+                        lambda p: p.add_argument("-a", "--handles", action="store_true",
+                                                 help="with each object's handle")))),
+    _nft_command("add", "add a table, chain, rule, set, map or element (nft syntax)"),
+    _nft_command("create", "like add, but an existing object is an error"),
+    _nft_command("insert", "insert a rule at the top of a chain (or before a position)"),
+    _nft_command("replace", "replace the rule with a handle"),
+    _nft_command("delete", "delete a table, chain, rule (by handle), set, map or element"),
+    _nft_command("flush", "empty a chain, set, map or table, or the whole ruleset"),
     Command("conntrack -L", "", "the connection tracking table", conntrack, selection=True,
             cli=Cli("conntrack", "`conntrack -L` of a node", lambda a: [],
                     _target(NODE_OR_POD), stderr_lines=1)),

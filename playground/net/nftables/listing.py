@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playground.net.nftables.ruleset import Chain, Table, priority_text
 from playground.net.nftables.sets import NftSet
+from playground.net.nftables.timefmt import duration
 from playground.net.nftables.types import TYPES
 
 NEWLINE = ",\n\t\t\t     "
@@ -11,7 +12,8 @@ NEWLINE = ",\n\t\t\t     "
 
 def table_text(table: Table, now: float, handles: bool = False, only=None) -> str:
     """A table; `only` limits it to one chain or set (`nft list chain ...`)."""
-    lines = [f"table {table.family} {table.name} {{" + _handle(table.handle, handles)]
+    shown = handles and only is None   # `nft -a list chain` leaves the table's handle out
+    lines = [f"table {table.family} {table.name} {{" + _handle(table.handle, shown)]
     blocks = []
     if only is None and table.comment is not None:
         lines.append(f'\tcomment "{table.comment}"')
@@ -21,9 +23,10 @@ def table_text(table: Table, now: float, handles: bool = False, only=None) -> st
     for chain in table.chains.values():
         if only is None or only is chain:
             blocks.append(chain_block(chain, table.family, handles))
-    lines.append("\n\n".join(blocks)) if blocks else None
+    if blocks:
+        lines.append("\n\n".join(blocks))
     lines.append("}")
-    return "\n".join(line for line in lines) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def _handle(handle: int, shown: bool) -> str:
@@ -57,7 +60,6 @@ def set_block(named: NftSet, now: float, handles: bool = False) -> str:
     if not (flags == ["timeout"] and named.timeout is not None) and flags:
         lines.append(f"\t\tflags {','.join(flags)}")
     if named.timeout is not None:
-        from playground.net.nftables.timefmt import duration
         lines.append(f"\t\ttimeout {duration(named.timeout)}")
     if named.comment is not None:
         lines.append(f'\t\tcomment "{named.comment}"')
