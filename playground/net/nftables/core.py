@@ -24,7 +24,7 @@ class Nftables:
         self.tables: dict[tuple[str, str], Table] = {}
         self.generation = 0
         self.clock = clock
-        self.on_change = on_change
+        self.on_change = on_change  # a plain function of this object, so copies keep working
         self._next_table_handle = 1
 
     # changing

@@ -29,33 +29,52 @@ _NAT_ACTIONS = {"dnat": ("DST", "DNAT"), "snat": ("SRC", "SNAT"),
                 "masquerade": ("SRC", "MASQUERADE")}
 
 
+class NamespaceTables(Nftables):
+    """A namespace's nf_tables: after every batch its base chains are registered again."""
+
+    def __init__(self, ns: Namespace) -> None:
+        super().__init__(clock=self._now, on_change=NamespaceTables._sync)
+        self.ns = ns                # no closures: a deep copy of the lab stays consistent
+        self.needs_conntrack = False
+
+    def _now(self) -> float:
+        return self.ns.conntrack.clock()
+
+    def _sync(self) -> None:
+        ns = self.ns
+        hooks = ns.own_hooks()
+        for hook, entries in hooks.entries.items():
+            for entry in entries:
+                if entry.name.startswith(PREFIX):
+                    hooks.unregister(hook, entry.name)
+        needs = False
+        for table, chain in self.base_chains():
+            if table.family not in IPV4_FAMILIES:
+                continue
+            if chain.base.type == "nat":
+                needs = True
+                continue
+            ns.register_hook(chain.base.hook.upper(), chain.base.priority,
+                             _name(table, chain),
+                             ChainHook(table.family, table.name, chain.name))
+        self.needs_conntrack = needs or any(
+            isinstance(getattr(s, "left", None), Ct) for table in self.tables.values()
+            for chain in table.chains.values() for rule in chain.rules
+            for s in rule.statements)
+
+    def nat_lookups(self, hook: str) -> list:
+        """(priority, lookup) of the nat base chains at `hook`, for the NAT decision."""
+        found = []
+        for table, chain in self.base_chains():
+            if table.family in IPV4_FAMILIES and chain.base.type == "nat" and \
+                    chain.base.hook == hook.lower():
+                found.append((chain.base.priority,
+                              NatChain(table.family, table.name, chain.name)))
+        return found
+
+
 def attach(ns: Namespace) -> Nftables:
-    """The namespace's nf_tables, re-registering its base chains after every batch."""
-    nft = Nftables(clock=lambda: ns.conntrack.clock(), on_change=lambda n: _sync(ns, n))
-    nft.needs_conntrack = False
-    nft.nat_lookups = lambda hook: _nat_lookups(nft, hook)
-    return nft
-
-
-def _sync(ns: Namespace, nft: Nftables) -> None:
-    hooks = ns.own_hooks()
-    for hook, entries in hooks.entries.items():
-        for entry in entries:
-            if entry.name.startswith(PREFIX):
-                hooks.unregister(hook, entry.name)
-    needs = False
-    for table, chain in nft.base_chains():
-        if table.family not in IPV4_FAMILIES:
-            continue
-        if chain.base.type == "nat":
-            needs = True
-            continue
-        hook = chain.base.hook.upper()
-        ns.register_hook(hook, chain.base.priority, _name(table, chain),
-                         ChainHook(table.family, table.name, chain.name))
-    nft.needs_conntrack = needs or any(
-        isinstance(getattr(s, "left", None), Ct) for table in nft.tables.values()
-        for chain in table.chains.values() for rule in chain.rules for s in rule.statements)
+    return NamespaceTables(ns)
 
 
 def _name(table: Table, chain: Chain) -> str:
@@ -164,16 +183,6 @@ def _verdict_step(walk, ns, flight, hook, in_dev, table: Table, outcome: Outcome
 
 
 # NAT
-
-
-def _nat_lookups(nft: Nftables, hook: str) -> list:
-    found = []
-    for table, chain in nft.base_chains():
-        if table.family in IPV4_FAMILIES and chain.base.type == "nat" and \
-                chain.base.hook == hook.lower():
-            found.append((chain.base.priority, NatChain(table.family, table.name,
-                                                        chain.name)))
-    return found
 
 
 class NatChain:
