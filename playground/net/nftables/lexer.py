@@ -9,7 +9,7 @@ from ipaddress import IPv6Address, IPv6Network
 from playground.net.nftables.errors import NftError
 
 # a word runs until a space or one of nft's punctuation marks; `:` is kept inside IPv6
-_TOKEN = re.compile(r'"(?P<string>[^"\n]*)"|(?P<op>==|!=|<=|>=|[{};,:<>&|^@!])|'
+_TOKEN = re.compile(r'"(?P<string>[^"\n]*)"|(?P<op>==|!=|<=|>=|[{};,:<>&|^@!=])|'
                     r'(?P<word>[^\s"{};,:<>&|^@!#=]+)|(?P<bad>\S)')
 _IPV6_WORD = re.compile(r"[0-9a-fA-F:.]*:[0-9a-fA-F:./\-]*")
 
