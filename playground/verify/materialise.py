@@ -19,6 +19,7 @@ from playground.net.vxlan import Vxlan
 from playground.timefmt import iptables_date
 from playground.verify.command import Command, in_ns
 from playground.verify.ipvs_plan import ipvs_commands
+from playground.verify.nft_check import has_tables, load_commands
 
 # Two runs at once (two checkouts testing) each need their own namespace names.
 PREFIX = os.environ.get("K8S_PLAYGROUND_VERIFY_PREFIX", "kpv-")
@@ -96,10 +97,12 @@ def plan(network: Network) -> Plan:
         commands += ipvs_commands(name, ns)  # before sysctl: ip_vs brings net.ipv4.vs.*
         commands.append(in_ns(name, "sysctl", "-q", "-w",
                               *(f"{key}={value}" for key, value in ns.sysctl.items())))
-        if _has_rules(ns):
+        if _has_rules(ns) or has_tables(ns):
             rule_namespaces[name] = ns.name
+        if _has_rules(ns):
             commands.append(in_ns(name, "iptables-restore", stdin=ns.netfilter.save(
                 when=iptables_date(network.clock))))
+        commands += load_commands(name, ns)
     return Plan(namespaces + segments, commands, rule_namespaces)
 
 

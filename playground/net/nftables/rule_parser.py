@@ -129,9 +129,10 @@ def _relation(reader: Reader):
         reader.next()
     if reader.peek().is_("@", "{"):
         operand = _set_operand(reader, left)
-        if isinstance(operand, NftSet) and len(operand.elements) == 1:
+        if isinstance(operand, NftSet) and len(operand.elements) == 1 and \
+                len(operand.key_types) == 1:
             (element,) = operand.elements.values()   # nft makes `{ x }` a plain `x`
-            operand = element.key[0] if len(element.key) == 1 else tuple(element.key)
+            operand = element.key[0]
         return Match(left, "==" if op == "implicit" else op, operand)
     value = _values(reader, left)
     if op == "implicit" and left.dtype.name not in FLAG_TYPES:

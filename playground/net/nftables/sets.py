@@ -180,6 +180,6 @@ def _bounds(value) -> tuple[int, int]:
 
 
 def _single_order(value):
-    if isinstance(value, str):
-        return (1, value)
+    if isinstance(value, str):   # an interface name: its 16 bytes as a little-endian number
+        return (1, int.from_bytes(value.encode().ljust(16, b"\0"), "little"))
     return (0, value.low if isinstance(value, Interval) else value)

@@ -68,6 +68,8 @@ class Match:
         if isinstance(right, tuple):
             return " . ".join(p.dtype.show(v) for p, v in zip(self.left.parts, right,
                                                                strict=True))
+        if self.op == "!=" and self.left.dtype.name in FLAG_TYPES:
+            return self.left.dtype.show(right).replace(",", " | ")
         return self.left.dtype.show(right)
 
     def json(self):
@@ -79,6 +81,8 @@ class Match:
                                                                strict=True)]}
         else:
             shown = self.left.dtype.json(right)
+            if self.op == "!=" and isinstance(shown, list):
+                shown = {"|": shown}   # `!= a | b`, as nft reads the flags back
         op = self.op if self.op != "implicit" else "=="
         if self.left.dtype.name in FLAG_TYPES and self.op in ("implicit", "=="):
             op = "in"

@@ -106,6 +106,9 @@ def _ipv4(text: str) -> int | Interval:
         low, high = (int(IPv4Address(part)) for part in text.split("-", 1))
         if low > high:
             raise ValueError(text)
+        size = high - low + 1
+        if size & (size - 1) == 0 and low % size == 0:   # nft shows it as the prefix it is
+            return Interval(low, high, 32 - size.bit_length() + 1)
         return Interval(low, high)
     return int(IPv4Address(text))
 
