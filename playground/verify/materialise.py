@@ -19,7 +19,7 @@ from playground.net.vxlan import Vxlan
 from playground.timefmt import iptables_date
 from playground.verify.command import Command, in_ns
 from playground.verify.ipvs_plan import ipvs_commands
-from playground.verify.nft_check import has_tables, load_commands
+from playground.verify.nft_plan import has_tables, load_commands
 
 # Two runs at once (two checkouts testing) each need their own namespace names.
 PREFIX = os.environ.get("K8S_PLAYGROUND_VERIFY_PREFIX", "kpv-")

@@ -1,34 +1,19 @@
-"""nf_tables in the kernel lab: each namespace's ruleset loaded with the real `nft -f`,
-and read back with `nft -j list ruleset` to compare with the model's own JSON."""
+"""nf_tables in the kernel lab: each namespace's ruleset (loaded with the real `nft -f`,
+see nft_plan) read back with `nft -j list ruleset` and compared with the model's JSON."""
 
 from __future__ import annotations
 
 import json
-import shutil
 
 from playground.net.netns import Namespace
-from playground.verify.command import Command, in_ns
-from playground.verify.kernel import VerifyError, run
+from playground.verify.command import in_ns
+from playground.verify.kernel import run
+from playground.verify.nft_plan import has_tables
 
 # what iptables-nft makes in the kernel for iptables' own tables (not the model's nft)
 IPTABLES_NFT = {("ip", name) for name in ("filter", "nat", "mangle", "raw", "security")}
 # what moves in the kernel on its own, or is the kernel's to number
 VOLATILE = ("handle", "expires")
-
-
-def has_tables(ns: Namespace) -> bool:
-    nft = ns.nft_if_loaded
-    return nft is not None and bool(nft.tables)
-
-
-def load_commands(name: str, ns: Namespace) -> list[Command]:
-    """`nft -f -` with the model's ruleset as nft lists it (its block form is nft input)."""
-    if not has_tables(ns):
-        return []
-    if shutil.which("nft") is None:
-        raise VerifyError(f"{ns.name} has nftables rules: verify needs nft "
-                          "(apt-get install nftables)")
-    return [in_ns(name, "nft", "-f", "-", stdin=ns.nft.list_ruleset())]
 
 
 def kernel_json(name: str) -> dict:

@@ -229,7 +229,7 @@ def _chain(reader: Reader, txn: Transaction, action: str, _what: str) -> None:
                 if action == "destroy":
                     return
                 raise reader.error(token, kernel(ENOENT))
-        if table.chains[name].rules or table.references(name):
+        if table.references(name):   # its own rules go with it (the kernel flushes them)
             raise reader.error(token, kernel(EBUSY))
         del table.chains[name]
         return

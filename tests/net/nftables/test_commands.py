@@ -50,7 +50,8 @@ def test_a_failing_command_leaves_the_whole_batch_unapplied(tables):
     ("add chain ip t d { type filter hook ingress priority 0 ; }",
      "Error: The ip family does not support this hook"),
     ("create chain ip t c", "Error: Could not process rule: File exists"),
-    ("delete chain ip t c", "Error: Could not process rule: Device or resource busy"),
+    ("add rule ip t other jump c\ndelete chain ip t c",
+     "Error: Could not process rule: Device or resource busy"),
     ("add set ip t s { type ipv4_addr ; }\nadd element ip t s { 10.0.0.0/8 }",
      "Error: Set member cannot be prefix, missing interval flag on declaration"),
 ])
