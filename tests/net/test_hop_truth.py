@@ -26,6 +26,7 @@ NODE_PORT = 30080
 # events that exist to change the packet, and those that never may
 REWRITING = {"nat", "encapsulate", "decapsulate", "ipvs", "fragment", "forward"}
 NAT_ACTIONS = ("→ DNAT", "→ SNAT", "→ MASQUERADE")
+NFT_NAT_ACTIONS = ("→ dnat", "→ snat", "→ masquerade")
 # what an eBPF program's verdict says when it translated (socket LB, NodePort NAT, reverse
 # NAT) rather than only passed or redirected the packet
 BPF_TRANSLATIONS = ("picked", "keeps its backend", "gives the client", "reply of a NodePort",
@@ -40,6 +41,8 @@ def must_rewrite(hop) -> bool | None:
         return True
     if hop.event == "netfilter":
         return hop.table == "nat" and hop.detail.endswith(NAT_ACTIONS)
+    if hop.event == "nftables":
+        return hop.detail.endswith(NFT_NAT_ACTIONS)
     if hop.event == "bpf":
         return any(words in hop.detail for words in BPF_TRANSLATIONS)
     return False
