@@ -238,3 +238,20 @@ def test_what_the_kernel_refuses_changes_nothing(world, text, why):
     with pytest.raises(ValueError, match=why):
         router.nft.run(text)
     assert router.nft.list_ruleset() == before
+
+
+def test_every_nftables_hop_tells_the_truth(world):
+    """A hop that says it translated shows the change; every other nftables hop none; and
+    consecutive hops of one packet agree (issue 15's rule, over a NAT flow and its reply)."""
+    world.namespace("router").nft.run(SERVICE)
+    for _ in range(4):
+        trace = world.send("client", "192.168.1.1", "tcp", 8080)
+        for reply_of in (trace, world.reply(trace)):
+            last = None
+            for hop in reply_of.hops:
+                if hop.event == "nftables":
+                    translating = hop.detail.endswith(("→ dnat", "→ snat", "→ masquerade"))
+                    assert hop.rewrote == translating, hop.detail
+                if last is not None and hop.role == last.role == "packet":
+                    assert last.packet_after == hop.packet_before
+                last = hop

@@ -2,10 +2,11 @@
 (the .list and .handles files were captured from the kernel: see tests/verify)."""
 
 import json
-
-from conftest import DATA
+from pathlib import Path
 
 from playground.net.nftables import Nftables
+
+DATA = Path(__file__).parent / "data"
 
 
 def loaded(text: str) -> Nftables:
