@@ -26,8 +26,29 @@ def _nfproto_ipv4(statement) -> bool:
         statement.left.key == "nfproto" and statement.op == "==" and statement.right == 2
 
 
+def check_protocols(statements: list) -> None:
+    """What nft refuses before the kernel sees it: two transport protocols in one rule,
+    and a NAT port with no transport protocol matched before it."""
+    seen: int | None = None
+    for statement in statements:
+        left = getattr(statement, "left", None)
+        number = _protocol_match(statement)
+        if isinstance(left, Payload) and left.protocol in PROTOCOLS:
+            number = PROTOCOLS[left.protocol]
+        if number is not None:
+            if seen is not None and seen != number:
+                names = {v: k for k, v in PROTOCOLS.items()}
+                raise ValueError(f"conflicting protocols specified: {names.get(seen, seen)} "
+                                 f"vs. {names.get(number, number)}")
+            seen = number
+        if getattr(statement, "port", None) and seen is None:
+            raise ValueError("transport protocol mapping is only valid after transport "
+                             "protocol match")
+
+
 def settle(statements: list, family: str) -> list:
     """The statements as the kernel keeps them and nft lists them."""
+    check_protocols(statements)
     kept: list = []
     context: int | None = None       # the index in `kept` of the last protocol match
     nfproto: int | None = None

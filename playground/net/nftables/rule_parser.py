@@ -50,6 +50,7 @@ EXPR_STARTS = ("ip", "tcp", "udp", "sctp", "th", "meta", "ct", "fib", "numgen", 
 
 
 def parse_rule(reader: Reader, family: str) -> Rule:
+    start = reader.peek()
     statements, comment = [], None
     while not reader.at_end():
         token = reader.peek()
@@ -60,7 +61,10 @@ def parse_rule(reader: Reader, family: str) -> Rule:
         statements.append(_statement(reader, family))
     if not statements:
         raise reader.unexpected(reader.peek(), "statement")
-    return Rule(settle(statements, family), comment=comment)
+    try:
+        return Rule(settle(statements, family), comment=comment)
+    except ValueError as error:
+        raise reader.error(start, str(error)) from None
 
 
 def _statement(reader: Reader, family: str):

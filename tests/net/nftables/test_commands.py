@@ -54,6 +54,11 @@ def test_a_failing_command_leaves_the_whole_batch_unapplied(tables):
      "Error: Could not process rule: Device or resource busy"),
     ("add set ip t s { type ipv4_addr ; }\nadd element ip t s { 10.0.0.0/8 }",
      "Error: Set member cannot be prefix, missing interval flag on declaration"),
+    ("add rule ip t c tcp dport 1 udp sport 2 drop",
+     "Error: conflicting protocols specified: tcp vs. udp"),
+    ("add chain ip t n { type nat hook postrouting priority 100 ; }\n"
+     "add rule ip t n masquerade to :1024-2048",
+     "Error: transport protocol mapping is only valid after transport protocol match"),
 ])
 def test_refusals_say_what_nft_says(tables, text, error):
     with pytest.raises(NftError) as caught:
