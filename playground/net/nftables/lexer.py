@@ -54,7 +54,7 @@ def tokenize(text: str, source: str = "") -> list[Token]:
             if word == ";":
                 tokens.append(Token("end", ";", number, start, stop, source))
                 continue
-            if kind == "word" and _ipv6_follows(line, found):
+            if kind == "word" and line[stop:stop + 1] == ":" and _ipv6_follows(line, found):
                 whole = re.match(r"[0-9a-fA-F:./\-]+", line[found.start():]).group(0)
                 position = found.start() + len(whole)
                 tokens.append(Token("word", whole, number, start, position, source))
