@@ -20,6 +20,8 @@ from playground.verify.kernel import (
     missing_requirements,
 )
 from playground.verify.materialise import in_ns, linux_name, plan
+from playground.verify.nft_check import mismatches
+from playground.verify.nft_plan import has_tables
 from playground.verify.predict import predict
 from playground.verify.probes import Probe, listeners, probes
 from playground.verify.report import summary, table
@@ -31,7 +33,10 @@ PROBE_TIMEOUT = 2.0
 
 
 def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c: None,
-           lab: type[KernelLab] = KernelLab) -> list[Comparison]:
+           lab: type[KernelLab] = KernelLab,
+           rulesets: list[str] | None = None) -> list[Comparison]:
+    """Probe the kernel lab and compare; `rulesets` (if given) gets one line per difference
+    between a namespace's nftables ruleset read back from the kernel and the model's."""
     cluster.wake_all()   # the kernel gets every node and pod, so the model needs them too
     built = plan(cluster.network)  # first: a lab the kernel cannot build is refused as such
     reason = missing_requirements()
@@ -44,6 +49,10 @@ def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c:
     with lab(built) as kernel:
         for name, specs in listeners(cluster).items():
             kernel.start_responder(linux_name(name), name, specs)
+        if rulesets is not None:
+            for ns in model.namespaces.values():
+                if has_tables(ns):
+                    rulesets += mismatches(ns, linux_name(ns.name))
         tracked = built.rule_namespaces
         for ns in tracked:
             conntrack_flush(ns)
@@ -90,7 +99,13 @@ def observe(probe: Probe, client: subprocess.Popen, tracked: dict[str, str]) -> 
 
 def verify_lab(cluster: Cluster) -> int:
     """The `verify` command: the table, a summary, and exit 1 on any mismatch."""
-    results = verify(cluster)
+    rulesets: list[str] = []
+    results = verify(cluster, rulesets=rulesets)
     print(table(results), end="")
     print(summary(results, cluster.cni.name), end="")
-    return 0 if all(result.ok for result in results) else 1
+    compared = sum(1 for ns in cluster.network.namespaces.values() if has_tables(ns))
+    if compared:
+        print("".join(f"    - {line}\n" for line in rulesets), end="")
+        print(f"nft -j list ruleset: {compared} namespaces, {len(rulesets)} "
+              f"mismatch{'es' if len(rulesets) != 1 else ''} (real kernel vs model)")
+    return 0 if all(result.ok for result in results) and not rulesets else 1

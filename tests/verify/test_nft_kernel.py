@@ -170,3 +170,30 @@ def _send_from(world: Network, source: str, dst: str, port: int, sport: int):
     from playground.net.walk import Walker
     client = world.namespace("client")
     return Walker(world).send(client, tcp_syn(source, dst, sport, port), "client")
+
+
+async def test_verify_loads_a_nodes_nftables_and_reads_it_back_unchanged(nft_kernel):
+    """A node with both iptables (kube-proxy) and an nftables table of its own: verify
+    loads both, the probes still agree, and the ruleset read back equals the model's."""
+    from playground.cluster.lab import build_default_lab
+    from playground.shell import Shell
+    from playground.verify.run import verify
+
+    lab = await build_default_lab()
+    try:
+        shell = Shell(lab)
+        for line in ("nft add table inet extra",
+                     "nft add set inet extra seen { type ipv4_addr ; flags dynamic,timeout ; "
+                     "timeout 1h ; }",
+                     "nft add chain inet extra fwd-extra { type filter hook forward "
+                     "priority 10 ; }",
+                     "nft add rule inet extra fwd-extra ct state new update @seen { ip saddr } "
+                     "counter",
+                     "nft add rule inet extra fwd-extra tcp dport 9999 drop"):
+            await shell.run(line, "node/kind-worker")
+        rulesets: list[str] = []
+        results = verify(lab, rulesets=rulesets)
+    finally:
+        await lab.stop()
+    assert [r.problems for r in results if not r.ok] == []
+    assert rulesets == []
