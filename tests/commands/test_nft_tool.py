@@ -42,3 +42,25 @@ def test_show_nft_prints_the_ruleset_and_its_json(capsys):
     assert main(["show", "nft", NODE, "--json"]) == 0
     out, _ = capsys.readouterr()
     assert json.loads(out)["nftables"][0]["metainfo"]["version"] == "1.0.6"
+
+
+async def test_nft_changes_come_back_with_a_saved_lab(lab, tmp_path):
+    from playground.saves import load_lab, save_lab
+    from playground.session.lab import Lab
+
+    original = Lab(lab)
+    for line in ("nft add table ip t",
+                 "nft add chain ip t fwd-drop { type filter hook forward priority 0 ; }",
+                 "nft add rule ip t fwd-drop tcp dport 8080 drop"):
+        await original.run(line, NODE)
+    with pytest.raises(ShellError):
+        await original.run("nft add rule ip t nosuch drop", NODE)
+    path = tmp_path / "nft.k8slab"
+    await save_lab(original, path)
+    loaded = await load_lab(path)
+    try:
+        listing = (await loaded.run("nft list ruleset", NODE)).output
+        assert listing == (await original.run("nft list ruleset", NODE)).output
+        assert "tcp dport 8080 drop" in listing
+    finally:
+        await loaded.close()
