@@ -21,6 +21,7 @@ from playground.net.nftables.ruleset import (
 from playground.net.nftables.sets import NftSet
 from playground.net.nftables.stmt import SetUpdate
 from playground.net.nftables.timefmt import parse_duration
+from playground.net.nftables.typecheck import check
 from playground.net.nftables.types import TYPES, set_type
 
 SET_FLAGS = ("constant", "dynamic", "interval", "timeout")
@@ -367,6 +368,10 @@ def _add_rule(reader: Reader, txn: Transaction, table: Table, chain: Chain, acti
     for set_name in rule_sets(rule):
         if set_name not in table.sets:
             raise reader.error(_token_of(reader, start, set_name), ENOENT)
+    try:
+        check(rule.statements, table.sets)
+    except ValueError as error:
+        raise reader.error(start, str(error)) from None
     for statement in rule.statements:
         if isinstance(statement, SetUpdate):
             updated = table.writable_set(statement.target.name)

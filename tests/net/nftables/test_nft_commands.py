@@ -54,6 +54,15 @@ def test_a_failing_command_leaves_the_whole_batch_unapplied(tables):
      "Error: Could not process rule: Device or resource busy"),
     ("add set ip t s { type ipv4_addr ; }\nadd element ip t s { 10.0.0.0/8 }",
      "Error: Set member cannot be prefix, missing interval flag on declaration"),
+    ("add set ip t p { type inet_service ; }\nadd rule ip t c meta mark @p",
+     "Error: datatype mismatch, expected packet mark, expression has type internet network "
+     "service"),
+    ("add map ip t m { type ipv4_addr . inet_proto . inet_service : verdict ; }\n"
+     "add rule ip t c ip daddr vmap @m", "Error: datatype mismatch, map expects concatenation "
+     "of (IPv4 address, Internet protocol, internet network service), mapping expression has "
+     "type IPv4 address"),
+    ("add set ip t p { type inet_service ; }\nadd rule ip t c ip saddr vmap @p",
+     "Error: Expression is not a map"),
     ("add rule ip t c tcp dport 1 udp sport 2 drop",
      "Error: conflicting protocols specified: tcp vs. udp"),
     ("add chain ip t n { type nat hook postrouting priority 100 ; }\n"
