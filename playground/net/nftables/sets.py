@@ -74,8 +74,15 @@ class NftSet:
                 raise ValueError("Could not process rule: Operation not supported")
             element.expires_at = now + element.timeout
         key = _key(element.key)
-        if key in self.elements and create:
-            raise ValueError("Could not process rule: File exists")
+        existing = self.elements.get(key)
+        if existing is not None and existing.expires_at is not None and \
+                existing.expires_at <= now:
+            existing = None   # timed out: as good as gone
+        if existing is not None:
+            # the kernel takes the same element again quietly, a new value for it not
+            if create or existing.data != element.data:
+                raise ValueError("Could not process rule: File exists")
+            return
         if self.interval and key not in self.elements:
             low, high = _bounds(element.key[0])
             for other in self.elements.values():

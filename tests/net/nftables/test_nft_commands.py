@@ -105,6 +105,9 @@ def test_elements_come_and_go_and_a_map_keeps_its_verdicts(tables):
         tables.run("delete element ip t m { udp . 53 }")
     with pytest.raises(NftError, match="No such file or directory"):
         tables.run("add element ip t m { tcp . 81 : goto nowhere }")
+    tables.run("add element ip t m { tcp . 80 : goto other }")   # the same again: fine
+    with pytest.raises(NftError, match="File exists"):
+        tables.run("add element ip t m { tcp . 80 : drop }")   # a new verdict: delete first
 
 
 def test_the_nft_command_line(tables):
