@@ -83,12 +83,12 @@ def _name(table: Table, chain: Chain) -> str:
 
 def context(walk, ns: Namespace, flight, in_dev, out_dev) -> Context:
     tracked = flight.tracked
-    if flight.invalid:
-        state = CT_STATES["invalid"]
-    elif tracked is not None:
+    if tracked is not None and not flight.invalid:
         state = CT_STATES[tracked.state.lower()]
-    else:
+    elif flight.untracked:
         state = CT_STATES["untracked"]
+    else:   # nft_ct_get_eval: no entry (yet, or at all) and not marked untracked
+        state = CT_STATES["invalid"]
     status, ct_mark = 0, 0
     if tracked is not None:
         for flag, bit in _STATUS.items():
