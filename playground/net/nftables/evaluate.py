@@ -82,8 +82,7 @@ def run_chain(table: Table, base: Chain, ctx: Context) -> Outcome:
         matched.append((chain.name, rule))
         if verdict is None:
             continue
-        kind = verdict.kind if hasattr(verdict, "kind") and not isinstance(verdict, str) \
-            else verdict
+        kind = verdict if isinstance(verdict, str) else verdict.kind
         if kind == "continue":
             continue
         if kind == "return":

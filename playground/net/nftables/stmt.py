@@ -8,7 +8,6 @@ from ipaddress import IPv4Address
 
 from playground.net.nftables.expr import Binop, Ct, Expr, Meta
 from playground.net.nftables.sets import NftSet, Verdict
-from playground.net.nftables.types import Interval
 
 FLAG_TYPES = ("ct_state", "ct_status")
 REJECT_ICMP = {"net-unreachable": "icmp-net-unreachable",
@@ -277,6 +276,3 @@ class Rule:
     def json_exprs(self) -> list:
         return [s.json() for s in self.statements]
 
-
-def interval_value(value) -> bool:
-    return isinstance(value, Interval)
