@@ -275,4 +275,3 @@ class Rule:
 
     def json_exprs(self) -> list:
         return [s.json() for s in self.statements]
-
