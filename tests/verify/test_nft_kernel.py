@@ -68,6 +68,8 @@ def test_the_models_listing_loads_into_the_kernel_unchanged(scratch, ruleset):
     "add chain ip t d { type filter hook output priority dstnat ; }",
     "add chain ip t d\nadd rule ip t d jump c\ndelete chain ip t c",
     "add rule ip t c tcp dport 99999 accept",
+    "add chain ip t in { type filter hook input priority 0 ; }\nadd chain ip t d\n"
+    "add rule ip t in jump c\nadd rule ip t c jump d\nadd rule ip t d goto c",
     "add set ip t s { type ipv4_addr ; }\nadd element ip t s { 10.0.0.0/8 }",
 ])
 def test_the_kernel_and_the_model_refuse_the_same_input(scratch, bad):

@@ -3,7 +3,7 @@ commands and the `table NAME { ... }` block form that `nft list ruleset` prints.
 
 from __future__ import annotations
 
-from playground.net.nftables.errors import EBUSY, EEXIST, ENOENT, EOPNOTSUPP, kernel
+from playground.net.nftables.errors import EBUSY, EEXIST, ENOENT, EOPNOTSUPP, NftError, kernel
 from playground.net.nftables.reader import Reader
 from playground.net.nftables.rule_parser import parse_elements, parse_rule
 from playground.net.nftables.ruleset import (
@@ -23,6 +23,7 @@ from playground.net.nftables.stmt import SetUpdate
 from playground.net.nftables.timefmt import parse_duration
 from playground.net.nftables.typecheck import check
 from playground.net.nftables.types import TYPES, set_type
+from playground.net.nftables.validate import too_deep
 
 SET_FLAGS = ("constant", "dynamic", "interval", "timeout")
 DYNAMIC_SIZE = 65535   # what nft gives a set a rule updates, when it has no size
@@ -58,10 +59,14 @@ def run(reader: Reader, txn: Transaction) -> None:
     while True:
         reader.skip_ends()
         if reader.peek().kind == "end":
-            return
+            break
         _command(reader, txn)
         if not reader.at_end():
             raise reader.unexpected(reader.peek(), "end of file")
+    for key in txn._copied:   # the kernel validates the tables a batch changed
+        table = txn.tables.get(key)
+        if table is not None and too_deep(table):
+            raise NftError(kernel("Too many links"))
 
 
 def _command(reader: Reader, txn: Transaction) -> None:

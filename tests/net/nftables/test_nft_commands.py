@@ -63,6 +63,9 @@ def test_a_failing_command_leaves_the_whole_batch_unapplied(tables):
      "type IPv4 address"),
     ("add set ip t p { type inet_service ; }\nadd rule ip t c ip saddr vmap @p",
      "Error: Expression is not a map"),
+    ("add chain ip t in { type filter hook input priority 0 ; }\nadd rule ip t in jump c\n"
+     "add rule ip t c jump other\nadd rule ip t other goto c",
+     "Error: Could not process rule: Too many links"),
     ("add rule ip t c tcp dport 1 udp sport 2 drop",
      "Error: conflicting protocols specified: tcp vs. udp"),
     ("add chain ip t n { type nat hook postrouting priority 100 ; }\n"
@@ -74,6 +77,18 @@ def test_refusals_say_what_nft_says(tables, text, error):
         tables.run(text, "in")
     assert error in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_loop_no_base_chain_reaches_is_allowed_as_the_kernel_allows_it(tables):
+    tables.run("add rule ip t c jump other\nadd rule ip t other jump c")
+    chains = "".join(f"add chain ip t d{i}\n" for i in range(16))
+    jumps = "".join(f"add rule ip t d{i} jump d{i + 1}\n" for i in range(15))
+    tables.run(f"{chains}{jumps}add chain ip t in {{ type filter hook input priority 0 ; }}\n"
+               "add rule ip t in jump d1")   # d15 at depth 15: the deepest allowed
+    with pytest.raises(NftError, match="Too many links"):
+        tables.run("delete rule ip t in handle "
+                   f"{tables.tables['ip', 't'].chains['in'].rules[0].handle}\n"
+                   "add rule ip t in jump d0")
 
 
 def test_insert_add_position_and_replace(tables):
