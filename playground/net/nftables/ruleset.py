@@ -103,7 +103,14 @@ class Table:
 
 
 def rule_targets(rule: Rule) -> list[str]:
-    """The chains a rule may jump or go to, from its verdicts and anonymous maps."""
+    """The chains a rule may jump or go to, from its verdicts and anonymous maps (a rule
+    never changes once added, so this is worked out once)."""
+    if rule._targets is None:
+        rule._targets = _targets(rule)
+    return rule._targets
+
+
+def _targets(rule: Rule) -> list[str]:
     targets = []
     for statement in rule.statements:
         verdict = getattr(statement, "verdict", None)

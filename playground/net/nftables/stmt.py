@@ -264,7 +264,7 @@ class Rule:
     statements: list
     handle: int = 0
     comment: str | None = None
-    _text: str | None = field(default=None, repr=False)
+    _targets: list | None = field(default=None, repr=False)   # the chains it may go to
 
     def text(self) -> str:
         """The rule as `nft list` prints it (the counters move, so only the rest is kept)."""
