@@ -13,6 +13,8 @@ SERVICE_CIDR = IPv4Network("10.96.0.0/12")
 NODE_PORT_RANGE = range(30000, 32768)
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 TRAFFIC_POLICIES = ("Cluster", "Local")
+DEFAULT_AFFINITY_SECONDS = 10800   # sessionAffinityConfig.clientIP.timeoutSeconds' default
+MAX_AFFINITY_SECONDS = 86400
 
 
 @dataclass
@@ -35,6 +37,14 @@ class ServiceSpec:
     external_traffic_policy: str = "Cluster"
     internal_traffic_policy: str = "Cluster"
     load_balancer_source_ranges: list[str] = field(default_factory=list)
+    # allocated by the API server for a LoadBalancer with externalTrafficPolicy Local
+    health_check_node_port: int | None = None
+    allocate_load_balancer_node_ports: bool | None = None   # defaulted true on LoadBalancers
+    session_affinity_timeout_seconds: int | None = None    # sessionAffinityConfig.clientIP
+
+    def session_affinity_timeout(self) -> int:
+        """How long a ClientIP affinity lasts: the given timeout, else the API's default."""
+        return self.session_affinity_timeout_seconds or DEFAULT_AFFINITY_SECONDS
 
 
 @dataclass

@@ -94,7 +94,8 @@ def _interface(cidr: str) -> IPv4Interface:
 
 # the sysctls the model reads, with the values the kernel accepts for them
 SYSCTL_RANGES = {"net.ipv4.ip_forward": (0, 1), "net.bridge.bridge-nf-call-iptables": (0, 1),
-                 "net.ipv4.vs.conntrack": (0, 1), "net.ipv4.fib_multipath_hash_policy": (0, 3)}
+                 "net.ipv4.vs.conntrack": (0, 1), "net.ipv4.fib_multipath_hash_policy": (0, 3),
+                 "net.ipv4.conf.all.route_localnet": (0, 1)}
 
 
 class Namespace:
@@ -107,6 +108,7 @@ class Namespace:
         self.sysctl: dict[str, str] = {
             "net.ipv4.ip_forward": "0",
             "net.bridge.bridge-nf-call-iptables": "1",
+            "net.ipv4.conf.all.route_localnet": "0",
         }
         self.neighbours: dict[IPv4Address, tuple[str, str]] = {}
         self.permanent_neighbours: set[IPv4Address] = set()  # `nud permanent`: never ARPed

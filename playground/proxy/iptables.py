@@ -12,7 +12,7 @@ from ipaddress import IPv4Address, IPv4Network
 from playground.cluster.api import ApiServer
 from playground.cluster.controllers.base import Controller
 from playground.net.netns import Namespace
-from playground.proxy.rules import BASE_JUMPS
+from playground.proxy.rules import BASE_JUMPS, NFACCT_COUNTERS
 from playground.proxy.service_table import TABLES, ServiceTable
 
 
@@ -33,9 +33,20 @@ class KubeProxy(Controller):
         for table, chain, rule in reversed(BASE_JUMPS):
             if not self._has(table, chain, rule):
                 nf.iptables(f"-t {table} -I {chain} 1 {rule}", check_table=False)
+        for table in ("mangle", "nat", "filter"):   # ipt.Monitor's canaries: a flush shows
+            if "KUBE-PROXY-CANARY" not in nf.table(table).chains:
+                nf.iptables(f"-t {table} -N KUBE-PROXY-CANARY", check_table=False)
+        for counter in NFACCT_COUNTERS:   # nfacct.Ensure
+            nf.nfacct.setdefault(counter, [0, 0])
+        # localhost node ports: 127/8 may be routed out once DNATed (issue 90259)
+        self.ns.sysctl["net.ipv4.conf.all.route_localnet"] = \
+            "1" if self.table.options.localhost_node_ports else \
+            self.ns.sysctl["net.ipv4.conf.all.route_localnet"]
         self.table.proxies[self.node] = self
         if self.own_table:
             self.table.start()
+        else:
+            self.table.node_joined(self.node)
         self.refresh()
 
     async def stop(self) -> None:

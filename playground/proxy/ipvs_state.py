@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.service import EndpointSlice, Service
-from playground.proxy.rules import MASQ_MARK, STICKY_SECONDS, NodeRules, backends_for
+from playground.proxy.rules import MASQ_MARK, NodeRules, backends_for
 
 DUMMY_DEVICE = "kube-ipvs0"
 # kube-proxy's sets in the order it creates them: (name, type, comment)
@@ -115,7 +115,7 @@ def _service_port(state: IpvsState, service: Service, port, slices, node: str,
     spec, proto = service.spec, port.protocol.lower()
     backends = backends_for(service, port, slices)
     local = [b for b in backends if b.node == node]
-    persistent = STICKY_SECONDS if spec.session_affinity == "ClientIP" else None
+    persistent = spec.session_affinity_timeout() if spec.session_affinity == "ClientIP" else None
 
     def server(address, number, chosen) -> None:
         state.servers.append(VirtualServer(proto, IPv4Address(address), number, persistent,

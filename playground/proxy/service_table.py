@@ -18,7 +18,15 @@ from playground.net.chains import SharedChains
 from playground.net.netfilter import Chain, Rule, parse_rule
 from playground.net.saved_chain import SavedChain
 from playground.proxy.aggregate import Aggregate
-from playground.proxy.rules import NodeRules, backends_for, node_rules, service_port_rules
+from playground.cluster.proxy_config import DEFAULT_OPTIONS, ProxyOptions
+from playground.proxy.rules import (
+    LARGE_CLUSTER_ENDPOINTS,
+    NodeRules,
+    allows_node,
+    backends_for,
+    node_rules,
+    service_port_rules,
+)
 
 TABLES = ("nat", "filter")
 
@@ -34,9 +42,12 @@ class ServiceTable(Controller):
 
     name = "kube-proxy/services"
 
-    def __init__(self, api: ApiServer, cluster_cidr: IPv4Network) -> None:
+    def __init__(self, api: ApiServer, cluster_cidr: IPv4Network,
+                 options: ProxyOptions = DEFAULT_OPTIONS) -> None:
         super().__init__()
-        self.api, self.cluster_cidr = api, cluster_cidr
+        self.api, self.cluster_cidr, self.options = api, cluster_cidr, options
+        self.endpoints: dict[str, int] = {}   # per Service, its endpoints over all its ports
+        self.large = False   # kube-proxy's large cluster mode: over 1,000 endpoints
         self.shared = {table: SharedChains() for table in TABLES}
         self.services: dict[str, Service] = {}
         self.slices: dict[str, dict[tuple[str, str], EndpointSlice]] = {}
@@ -48,7 +59,7 @@ class ServiceTable(Controller):
         self.copies: dict[tuple[str, str], set[str]] = {}   # nodes with their own aggregate
         self.aggregates: dict[tuple[str, str], Aggregate] = {}
         self.dirty: set[str] = set()   # Services whose events wait for the end of a burst
-        base = node_rules([], {}, "", cluster_cidr)
+        base = node_rules([], {}, "", cluster_cidr, options)
         for table in TABLES:
             for name, lines in getattr(base, table).items():
                 # only KUBE-SERVICES ends with a fixed rule (the jump to KUBE-NODEPORTS)
@@ -96,6 +107,8 @@ class ServiceTable(Controller):
         self.dirty.add(key)
         if self.burst_goes_on(len(self.dirty)):
             return
+        for key in sorted(self.dirty):
+            self._count_endpoints(key)
         keys, self.dirty = sorted(self.dirty), set()
         for key in keys:
             self.sync(key)
@@ -106,14 +119,53 @@ class ServiceTable(Controller):
         rules = NodeRules()
         group = self.slices.get(service.key, {})
         slices = [group[where] for where in sorted(group)]
+        node_ip = self.node_ip(node) if node else None
         for port in service.spec.ports:
             service_port_rules(rules, service, port, backends_for(service, port, slices),
-                               node, self.cluster_cidr)
+                               node, self.cluster_cidr, self.options, node_ip, self.large)
         return rules
 
-    def _local_nodes(self, service: Service) -> set[str]:
-        return {e.node_name for s in self.slices.get(service.key, {}).values()
-                for e in s.endpoints if e.ready and e.node_name}
+    def node_ip(self, node: str) -> str | None:
+        found = self.api.peek("Node", "", node)
+        return found.status.internal_ip if found is not None else None
+
+    def _own_nodes(self, service: Service) -> set[str]:
+        """The nodes whose rules for this Service differ from the common ones: those with
+        its endpoints (Local policies), those a source range lets through (their own IP)."""
+        nodes = set()
+        if needs_locality(service):
+            nodes = {e.node_name for s in self.slices.get(service.key, {}).values()
+                     for e in s.endpoints if e.ready and e.node_name}
+        spec = service.spec
+        if spec.type == "LoadBalancer" and spec.load_balancer_source_ranges and \
+                service.status.load_balancer_ips:
+            nodes |= {node for node in self.proxies
+                      if allows_node(spec.load_balancer_source_ranges, self.node_ip(node))}
+        return nodes
+
+    def node_joined(self, node: str) -> None:
+        """A new node's kube-proxy: Services whose source ranges may hold its IP sync again."""
+        for key, service in sorted(self.services.items()):
+            if service.spec.load_balancer_source_ranges:
+                self.sync(key)
+
+    def _count_endpoints(self, key: str) -> None:
+        """Keep the cluster's endpoint count; crossing 1,000 rewrites every Service (the
+        endpoint rules lose or regain their comments)."""
+        service, count = self.services.get(key), 0
+        if service is not None:   # kube-proxy counts every endpoint of every port, ready or not
+            wanted = {(port.name, port.protocol) for port in service.spec.ports}
+            for slice_ in self.slices.get(key, {}).values():
+                ports = sum((p.name, p.protocol) in wanted for p in slice_.ports)
+                count += ports * len(slice_.endpoints)
+        if count:
+            self.endpoints[key] = count
+        else:
+            self.endpoints.pop(key, None)
+        large = sum(self.endpoints.values()) > LARGE_CLUSTER_ENDPOINTS
+        if large != self.large:
+            self.large = large
+            self.dirty |= set(self.services)
 
     def sync(self, key: str) -> None:
         """Recompute one Service's rules and change only the chains that differ."""
@@ -128,9 +180,9 @@ class ServiceTable(Controller):
                 stale |= self.copies.get((table, name), set())
         old_local = self.local.pop(key, {})
         new_local = {}
-        if service is not None and needs_locality(service):
+        if service is not None:
             new_local = {node: self._rules_for(service, node)
-                         for node in self._local_nodes(service)}
+                         for node in self._own_nodes(service)}
         if new_local:
             self.local[key] = new_local
         for node in old_local.keys() - new_local.keys():

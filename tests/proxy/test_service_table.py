@@ -87,7 +87,7 @@ def from_scratch(api: ApiServer, node: str) -> str:
     for table in ("nat", "filter"):
         chains = getattr(rules, table)
         lines.append(f"*{table}")
-        lines += [f":{chain} - [0:0]" for chain in chains]
+        lines += [f":{chain} - [0:0]" for chain in (*chains, "KUBE-PROXY-CANARY")]
         lines += [f"-A {chain} {rule}" for chain, body in chains.items() for rule in body]
         lines += [f"-A {chain} {rule}" for t, chain, rule in BASE_JUMPS if t == table]
         lines.append("COMMIT")
