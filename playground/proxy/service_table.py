@@ -13,12 +13,12 @@ from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
+from playground.cluster.proxy_config import DEFAULT_OPTIONS, ProxyOptions
 from playground.cluster.service import EndpointSlice, Service
 from playground.net.chains import SharedChains
 from playground.net.netfilter import Chain, Rule, parse_rule
 from playground.net.saved_chain import SavedChain
 from playground.proxy.aggregate import Aggregate
-from playground.cluster.proxy_config import DEFAULT_OPTIONS, ProxyOptions
 from playground.proxy.rules import (
     LARGE_CLUSTER_ENDPOINTS,
     NodeRules,

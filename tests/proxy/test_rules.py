@@ -7,7 +7,10 @@ from __future__ import annotations
 import itertools
 from ipaddress import IPv4Network
 
+import pytest
+
 from playground.cluster.objects import ObjectMeta
+from playground.cluster.proxy_config import ProxyOptions
 from playground.cluster.service import (
     Endpoint,
     EndpointPort,
@@ -16,9 +19,6 @@ from playground.cluster.service import (
     ServicePort,
     ServiceSpec,
 )
-import pytest
-
-from playground.cluster.proxy_config import ProxyOptions
 from playground.net.netfilter import parse_rule
 from playground.proxy.rules import node_rules, probability
 
