@@ -174,7 +174,8 @@ INDEXES: dict[str, dict[str, Callable[[Any], list]]] = {
     "Service": {"selector": lambda s: [(s.metadata.namespace, k, v)
                                        for k, v in sorted(s.spec.selector.items())[:1]],
                 "cluster_ip": lambda s: [s.spec.cluster_ip] if s.spec.cluster_ip else [],
-                "node_port": lambda s: [p.node_port for p in s.spec.ports if p.node_port]},
+                "node_port": lambda s: [p.node_port for p in s.spec.ports if p.node_port]
+                + ([s.spec.health_check_node_port] if s.spec.health_check_node_port else [])},
 }
 
 

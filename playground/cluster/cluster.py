@@ -14,6 +14,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from playground import cni as cni_plugins
 from playground import lb as lb_providers
+from playground.cluster import service_fields
 from playground.cluster.api import AlreadyExists, ApiServer, NotFound
 from playground.cluster.cloud import LB_INSIDE, LB_POOL, build_outside
 from playground.cluster.controllers.endpoints import EndpointsController
@@ -466,14 +467,16 @@ class Cluster(SleepingNodes, Workloads):
         if wanted_lb is not None:
             self._check_lb_ip(service, wanted_lb)
         used = self._taken_node_ports()
+        service_fields.apply_defaults(service.spec)
         for port in service.spec.ports:
             if port.node_port is not None and port.node_port in used:
                 raise ClusterError(f"service {service.key}: nodePort {port.node_port} is "
                                    f"already allocated to {used[port.node_port]}")
-            if type != "ClusterIP" and port.node_port is None:
+            if service_fields.allocates_node_ports(service.spec) and port.node_port is None:
                 port.node_port = self._free_node_port(used)
             if port.node_port:
                 used[port.node_port] = service.key
+        self._allocate_health_check(service, used)
         created = self.api.create(service)
         await self.settle()
         return created
@@ -506,6 +509,21 @@ class Cluster(SleepingNodes, Workloads):
                 return str(address)
         raise ClusterError(f"no cluster IP left in the service range {SERVICE_CIDR}")
 
+    def _allocate_health_check(self, service: Service, used: dict[int, str]) -> None:
+        """The registry's allocHealthCheckNodePort: the one asked for, else a free one, for a
+        Service that needs it; a Service that no longer needs it gives it back."""
+        spec = service.spec
+        if not service_fields.needs_health_check(spec):
+            spec.health_check_node_port = None
+            return
+        wanted = spec.health_check_node_port
+        if wanted is None:
+            spec.health_check_node_port = self._free_node_port(used)
+        elif problem := service_fields.health_check_problem(wanted, used):
+            raise ClusterError(f"service {service.key}: Internal error occurred: failed to "
+                               f"allocate requested HealthCheck NodePort {wanted}: {problem}")
+        used[spec.health_check_node_port] = service.key
+
     def _free_node_port(self, used: dict[int, str]) -> int:
         free = [p for p in NODE_PORT_RANGE if p not in used]
         if not free:
@@ -525,11 +543,19 @@ class Cluster(SleepingNodes, Workloads):
         service = copy.deepcopy(self.find_service(name, namespace))
         for field_name, value in changes.items():
             setattr(service.spec, field_name, value)
+        if service.spec.session_affinity == "None":   # the config goes with the affinity
+            service.spec.session_affinity_timeout_seconds = None
+        service_fields.apply_defaults(service.spec)
+        if not service_fields.needs_health_check(service.spec):   # released on the update
+            service.spec.health_check_node_port = None
         try:
             refuse_external_policy(service, changes.get("external_traffic_policy"))
             validate_service(service)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
+        used = {port: owner for port, owner in self._taken_node_ports().items()
+                if owner != service.key}
+        self._allocate_health_check(service, used)
         updated = self.api.update(service)
         await self.settle()
         return updated

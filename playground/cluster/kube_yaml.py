@@ -15,6 +15,7 @@ from playground.cluster.ingress import CONTROLLER_NAMESPACE, IngressBackend
 from playground.cluster.objects import SYSTEM_NAMESPACES
 from playground.cluster.replicaset import REVISION
 from playground.cluster.service import SERVICE_CIDR
+from playground.cluster.service_fields import DEFAULT_AFFINITY_SECONDS
 from playground.limits import MAX_YAML_ALIAS_NODES, MAX_YAML_DEPTH
 
 KIND_CLUSTER = "kind"
@@ -281,6 +282,11 @@ def _service(service) -> dict:
     for key, value, default in optional:
         if value != default:
             spec[key] = value
+    if service.spec.allocate_load_balancer_node_ports is False:
+        spec["allocateLoadBalancerNodePorts"] = False
+    timeout = service.spec.session_affinity_timeout_seconds
+    if timeout is not None and timeout != DEFAULT_AFFINITY_SECONDS:
+        spec["sessionAffinityConfig"] = {"clientIP": {"timeoutSeconds": timeout}}
     return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(service), "spec": spec}
 
 

@@ -221,7 +221,11 @@ async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:
         external_traffic_policy=doc.get("spec.externalTrafficPolicy", str, "Cluster"),
         internal_traffic_policy=doc.get("spec.internalTrafficPolicy", str, "Cluster"),
         load_balancer_source_ranges=[str(r) for r in doc.get(
-            "spec.loadBalancerSourceRanges", list, [])])
+            "spec.loadBalancerSourceRanges", list, [])],
+        health_check_node_port=doc.get("spec.healthCheckNodePort", int),
+        allocate_load_balancer_node_ports=doc.get("spec.allocateLoadBalancerNodePorts", bool),
+        session_affinity_timeout_seconds=doc.get(
+            "spec.sessionAffinityConfig.clientIP.timeoutSeconds", int))
 
 
 def _backend(doc: ManifestDoc, node: Any, at: str) -> IngressBackend:

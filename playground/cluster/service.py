@@ -8,13 +8,15 @@ from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster import validation
 from playground.cluster.objects import Named, ObjectMeta, ValidationError
+from playground.cluster.service_fields import (
+    DEFAULT_AFFINITY_SECONDS,
+    NODE_PORT_RANGE,
+    field_errors,
+)
 
 SERVICE_CIDR = IPv4Network("10.96.0.0/12")
-NODE_PORT_RANGE = range(30000, 32768)
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 TRAFFIC_POLICIES = ("Cluster", "Local")
-DEFAULT_AFFINITY_SECONDS = 10800   # sessionAffinityConfig.clientIP.timeoutSeconds' default
-MAX_AFFINITY_SECONDS = 86400
 
 
 @dataclass
@@ -122,7 +124,8 @@ def validate_service(service: Service) -> None:
         + validation.selector_errors(spec.selector, "spec.selector")
         + validation.service_fields_errors(
             spec.type, spec.ports, spec.cluster_ip, SERVICE_CIDR,
-            None if policy == "Cluster" else policy, spec.load_balancer_source_ranges))
+            None if policy == "Cluster" else policy, spec.load_balancer_source_ranges)
+        + field_errors(spec))
     where = f"service {service.key}"
     if spec.type not in SERVICE_TYPES:
         raise ValidationError(f"{where}: spec.type {spec.type!r} is not one of "

@@ -112,7 +112,7 @@ class Namespace:
         }
         self.neighbours: dict[IPv4Address, tuple[str, str]] = {}
         self.permanent_neighbours: set[IPv4Address] = set()  # `nud permanent`: never ARPed
-        self.sockets: list[Socket] = []  # only ever appended to (a process never closes one)
+        self.sockets: list[Socket] = []  # a listener closes (close); connections stay
         self._ports_taken: set[tuple[str, int]] | None = None  # made once sockets are many
         self.netfilter = Netfilter()
         self.hooks: HookTable = NEW_HOOKS  # shared until this namespace registers its own
@@ -329,6 +329,11 @@ class Namespace:
         sock = Socket(proto, local, port, owner, (remote, remote_port), cookie)
         self._add_socket(sock)
         return sock
+
+    def close(self, sock: Socket) -> None:
+        """A process closes a listening socket (kube-proxy's health check server does)."""
+        self.sockets.remove(sock)
+        self._ports_taken = None   # made again from the sockets left when next needed
 
     def _add_socket(self, sock: Socket) -> None:
         self.sockets.append(sock)

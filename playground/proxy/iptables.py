@@ -12,6 +12,7 @@ from ipaddress import IPv4Address, IPv4Network
 from playground.cluster.api import ApiServer
 from playground.cluster.controllers.base import Controller
 from playground.net.netns import Namespace
+from playground.proxy.healthcheck import HealthServer
 from playground.proxy.rules import BASE_JUMPS, NFACCT_COUNTERS
 from playground.proxy.service_table import TABLES, ServiceTable
 
@@ -25,6 +26,7 @@ class KubeProxy(Controller):
         self.own_table = table is None   # a lone proxy (in tests) runs its own service table
         self.table = table if table is not None else ServiceTable(api, cluster_cidr)
         self.mine: dict[str, set[str]] = {table: set() for table in TABLES}
+        self.health = HealthServer(ns, node)
 
     def start(self) -> None:
         nf = self.ns.netfilter
@@ -51,6 +53,8 @@ class KubeProxy(Controller):
 
     async def stop(self) -> None:
         self.table.proxies.pop(self.node, None)
+        for key in list(self.health.instances):
+            self.health.sync_service(key, None, 0)
         if self.own_table:
             await self.table.stop()
         await super().stop()

@@ -14,6 +14,7 @@ from ipaddress import IPv4Address, IPv4Network
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
 from playground.cluster.proxy_config import DEFAULT_OPTIONS, ProxyOptions
+from playground.cluster.service_fields import needs_health_check
 from playground.cluster.service import EndpointSlice, Service
 from playground.net.chains import SharedChains
 from playground.net.netfilter import Chain, Rule, parse_rule
@@ -144,10 +145,13 @@ class ServiceTable(Controller):
         return nodes
 
     def node_joined(self, node: str) -> None:
-        """A new node's kube-proxy: Services whose source ranges may hold its IP sync again."""
+        """A new node's kube-proxy: Services whose source ranges may hold its IP sync again,
+        and it opens the health check ports of the Services that have one."""
         for key, service in sorted(self.services.items()):
             if service.spec.load_balancer_source_ranges:
                 self.sync(key)
+            elif service.spec.health_check_node_port:
+                self.sync_health(key, node, self.proxies[node])
 
     def _count_endpoints(self, key: str) -> None:
         """Keep the cluster's endpoint count; crossing 1,000 rewrites every Service (the
@@ -195,6 +199,18 @@ class ServiceTable(Controller):
             proxy = self.proxies.get(node)
             if proxy is not None:
                 proxy.refresh()
+        for node, proxy in sorted(self.proxies.items()):
+            self.sync_health(key, node, proxy)
+
+    def sync_health(self, key: str, node: str, proxy) -> None:
+        """The node's health check listener for the Service, and its local endpoint count
+        (distinct ready addresses on the node, as LocalReadyEndpoints counts them)."""
+        service = self.services.get(key)
+        port = service.spec.health_check_node_port if service is not None and \
+            needs_health_check(service.spec) else None
+        local = {e.address for s in self.slices.get(key, {}).values() for e in s.endpoints
+                 if e.ready and e.node_name == node} if port else set()
+        proxy.health.sync_service(key, port, len(local))
 
     def _apply(self, table: str, key: str, old: dict[str, list[str]],
                new: dict[str, list[str]]) -> set[str]:
