@@ -14,8 +14,8 @@ from ipaddress import IPv4Address, IPv4Network
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
 from playground.cluster.proxy_config import DEFAULT_OPTIONS, ProxyOptions
-from playground.cluster.service_fields import needs_health_check
 from playground.cluster.service import EndpointSlice, Service
+from playground.cluster.service_fields import needs_health_check
 from playground.net.chains import SharedChains
 from playground.net.netfilter import Chain, Rule, parse_rule
 from playground.net.saved_chain import SavedChain
