@@ -7,7 +7,7 @@ every node's nat and filter tables; this agent only adds what differs per node.
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network
 
 from playground.cluster.api import ApiServer
 from playground.cluster.controllers.base import Controller
@@ -71,10 +71,6 @@ class KubeProxy(Controller):
             for name, chain in chains[table].items():
                 view[name] = chain
             self.mine[table] = set(chains[table])
-
-    def forget_udp(self, address: IPv4Address) -> None:
-        if len(self.ns.conntrack):
-            self.ns.conntrack.remove_where("udp", address)
 
     def _has(self, table: str, chain: str, rule: str) -> bool:
         try:

@@ -9,7 +9,7 @@ rewrite the chains of Services that changed. Each node's KubeProxy adds what is 
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network
 
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
@@ -20,6 +20,7 @@ from playground.net.chains import SharedChains
 from playground.net.netfilter import Chain, Rule, parse_rule
 from playground.net.saved_chain import SavedChain
 from playground.proxy.aggregate import Aggregate
+from playground.proxy.conntrack_cleanup import StaleUdp
 from playground.proxy.rules import (
     LARGE_CLUSTER_ENDPOINTS,
     NodeRules,
@@ -55,7 +56,6 @@ class ServiceTable(Controller):
         self.common: dict[str, NodeRules] = {}    # per Service: a node with no endpoint of it
         self.local: dict[str, dict[str, NodeRules]] = {}   # per Service, nodes with endpoints
         self.local_keys: dict[str, set[str]] = {}   # per node, its Services with own rules
-        self.udp: dict[str, set[str]] = {}          # per Service, its UDP endpoint addresses
         self.proxies: dict[str, object] = {}
         self.copies: dict[tuple[str, str], set[str]] = {}   # nodes with their own aggregate
         self.aggregates: dict[tuple[str, str], Aggregate] = {}
@@ -99,7 +99,6 @@ class ServiceTable(Controller):
                 del self.slices[slice_.service]
         else:
             group[where] = slice_
-        self._forget_stale_udp(slice_.service)
         self._changed(slice_.service)
 
     def _changed(self, key: str) -> None:
@@ -113,6 +112,7 @@ class ServiceTable(Controller):
         keys, self.dirty = sorted(self.dirty), set()
         for key in keys:
             self.sync(key)
+        self.clean_conntrack()
 
     # rules
 
@@ -264,16 +264,13 @@ class ServiceTable(Controller):
             own[table][name] = Chain(name, rules=rules, shared=True)
         return own
 
-    def _forget_stale_udp(self, key: str) -> None:
-        """A UDP flow has no end, so kube-proxy deletes the conntrack entries of an endpoint
-        that went away; otherwise packets would keep going to a dead pod."""
-        current = {e.address for s in self.slices.get(key, {}).values()
-                   if any(p.protocol == "UDP" for p in s.ports) for e in s.endpoints}
-        gone = self.udp.get(key, set()) - current
-        if current:
-            self.udp[key] = current
-        else:
-            self.udp.pop(key, None)
-        for address in gone:
-            for proxy in self.proxies.values():
-                proxy.forget_udp(IPv4Address(address))
+    def clean_conntrack(self) -> None:
+        """CleanStaleEntries on every node after a sync (only where there are flows)."""
+        tables = [proxy.ns.conntrack for _, proxy in sorted(self.proxies.items())
+                  if len(proxy.ns.conntrack)]
+        if not tables:
+            return
+        stale = StaleUdp(list(self.services.values()),
+                         {key: list(group.values()) for key, group in self.slices.items()})
+        for table in tables:
+            stale.clean(table)
