@@ -128,7 +128,7 @@ def base_rules(cluster_cidr: IPv4Network, options: ProxyOptions = DEFAULT_OPTION
               "RELATED,ESTABLISHED,DNAT -j DROP")
     mark, value = options.mark, options.mark_value
     rules.add("filter", "KUBE-FORWARD", "-m conntrack --ctstate INVALID -m nfacct "
-              f"--nfacct-name {INVALID_COUNTER} -j DROP")
+              f"--nfacct-name  {INVALID_COUNTER} -j DROP")
     rules.add("filter", "KUBE-FORWARD", '-m comment --comment "kubernetes forwarding rules" '
               f"-m mark --mark {mark} -j ACCEPT")
     rules.add("filter", "KUBE-FORWARD", '-m comment --comment "kubernetes forwarding '
@@ -254,7 +254,7 @@ def service_port_rules(rules: NodeRules, service: Service, port: ServicePort,
             if options.localhost_node_ports:
                 rules.add("nat", "KUBE-NODEPORTS",
                           f"-d 127.0.0.0/8 -p {proto} -m comment --comment \"{name}\" "
-                          f"-m {proto} --dport {port.node_port} -m nfacct --nfacct-name "
+                          f"-m {proto} --dport {port.node_port} -m nfacct --nfacct-name  "
                           f"{LOCALHOST_NODEPORT_COUNTER} -j {ext}")
             rules.add("nat", "KUBE-NODEPORTS",
                       f"-p {proto} -m comment --comment \"{name}\" -m {proto} "

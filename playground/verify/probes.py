@@ -1,7 +1,8 @@
 """What verify sends: every pod to every pod and to every Service port (twice in a row where
 the Service has session affinity), each node to each Service port, each node and pod to every
-NodePort on its own node and on the next one, each pod to every LoadBalancer IP, the internet
-host to every NodePort and LoadBalancer IP, every pod out to the internet. The list is read
+NodePort on its own node and on the next one, each pod and node to every LoadBalancer IP,
+each node to its NodePorts on 127.0.0.1 and to every node's health check node port, the
+internet host to every NodePort and LoadBalancer IP, every pod out to the internet. The list is read
 from the lab, so a manifest's Services are probed too."""
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def probes(cluster: Cluster) -> list[Probe]:
             found.append(("outside→lb", INTERNET_NAMESPACE, "internet", f"lb/{service.key}",
                           address, port.protocol.lower(), port.port))
     found += _nodeports_from_inside(pods, nodes, service_ports)
+    found += _node_only(nodes, services, service_ports)
     for src in pods:
         for service, port in service_ports:
             for address in service.status.load_balancer_ips:
@@ -106,6 +108,32 @@ def _nodeports_from_inside(pods, nodes, service_ports) -> list[tuple]:
                     found.append((kind, source, label, f"node/{node.name}({service.key})",
                                   node.status.internal_ip, port.protocol.lower(),
                                   port.node_port))
+    return found
+
+
+def _node_only(nodes, services, service_ports) -> list[tuple]:
+    """What only a node sends: to its own NodePorts on 127.0.0.1 (route_localnet), to every
+    LoadBalancer IP (source ranges must let the node's own traffic through when they hold
+    its IP), and to every node's health check node port (the load balancer's question)."""
+    found = []
+    for node in nodes:
+        source, label = node_namespace_name(node.name), f"node/{node.name}"
+        for service, port in service_ports:
+            if port.node_port:
+                found.append(("node→localhost nodeport", source, label,
+                              f"127.0.0.1({service.key})", "127.0.0.1",
+                              port.protocol.lower(), port.node_port))
+            for address in service.status.load_balancer_ips:
+                found.append(("node→lb", source, label, f"lb/{service.key}", address,
+                              port.protocol.lower(), port.port))
+        for service in services:
+            if service.spec.health_check_node_port:
+                for target in nodes:
+                    if target.status.internal_ip:
+                        found.append(("node→healthcheck", source, label,
+                                      f"node/{target.name}({service.key} health)",
+                                      target.status.internal_ip, "tcp",
+                                      service.spec.health_check_node_port))
     return found
 
 

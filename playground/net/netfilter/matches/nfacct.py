@@ -31,7 +31,8 @@ class NfacctMatch(Match):
             raise _param("nfacct: option \"--nfacct-name\" must be specified")
 
     def save(self) -> str:
-        return f"--nfacct-name {save_string(self.object_name or '')}"
+        # libxt_nfacct prints its own space before the name, as iptables-save shows it
+        return f"--nfacct-name  {save_string(self.object_name or '')}"
 
     def test(self, pkt: Packet, meta: PacketMeta) -> bool:
         counter = meta.nfacct.get(self.object_name) if meta.nfacct is not None else None
