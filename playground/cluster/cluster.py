@@ -49,6 +49,7 @@ from playground.cluster.objects import (
     validate_node,
     validate_pod,
 )
+from playground.cluster.proxy_config import validate_proxy_config
 from playground.cluster.recipe import Wiring
 from playground.cluster.routing import ROUTINGS
 from playground.cluster.service import (
@@ -559,6 +560,22 @@ class Cluster(SleepingNodes, Workloads):
         updated = self.api.update(service)
         await self.settle()
         return updated
+
+    async def update_proxy_config(self, name: str, namespace: str, **changes) -> None:
+        """Change kube-proxy's options (kubectl patch); every node's proxy syncs again."""
+        found = self.api.peek("KubeProxyConfiguration", namespace, name)
+        if found is None:
+            raise ClusterError(f'kubeproxyconfiguration "{name}" not found in namespace '
+                               f'"{namespace}"')
+        config = copy.deepcopy(found)
+        for field_name, value in changes.items():
+            setattr(config, field_name, value)
+        try:
+            validate_proxy_config(config)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        self.api.update(config)
+        await self.settle()
 
     async def delete_service(self, name: str, namespace: str = "default") -> None:
         await self._delete("Service", namespace, name)

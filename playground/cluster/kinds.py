@@ -15,6 +15,7 @@ from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.ingress import Ingress
 from playground.cluster.objects import KubeNamespace, Node, Pod
+from playground.cluster.proxy_config import KubeProxyConfiguration, validate_proxy_config
 from playground.cluster.replicaset import ReplicaSet, validate_replica_set
 from playground.cluster.service import EndpointSlice, Service
 from playground.cluster.statefulset import StatefulSet, validate_stateful_set
@@ -47,6 +48,12 @@ KINDS: tuple[Kind, ...] = (   # in restore order
              cluster, namespace, wide),
          check=saved_checks.check_services),
     Kind("EndpointSlice", EndpointSlice, check=saved_checks.check_slices),
+    Kind("KubeProxyConfiguration", KubeProxyConfiguration,
+         ("kubeproxyconfiguration", "kubeproxyconfigurations"),
+         resource="kubeproxyconfiguration.kubeproxy.config.k8s.io",
+         table=lambda cluster, namespace, wide, labels: tables.proxy_configs_table(
+             cluster, namespace),
+         check=saved_checks.each(validate_proxy_config)),
     Kind("Pod", Pod, ("pod", "pods", "po"), apply=manifests.apply_pod,
          table=tables.pods_table, check=saved_checks.check_pods),
     Kind("ReplicaSet", ReplicaSet, ("replicaset", "replicasets", "rs"),

@@ -4,8 +4,10 @@ validation makes (pkg/proxy/apis/config/validation)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from ipaddress import IPv4Network
+
+from playground.cluster.objects import Named, ObjectMeta, ValidationError
 
 DETECT_LOCAL_MODES = ("ClusterCIDR", "NodeCIDR", "BridgeInterface", "InterfaceNamePrefix")
 
@@ -21,7 +23,6 @@ class ProxyOptions:
     cluster_cidr: str = ""                # clusterCIDR; empty: the lab's pod network
     bridge_interface: str = ""            # detectLocal.bridgeInterface
     interface_name_prefix: str = ""       # detectLocal.interfaceNamePrefix
-    node_port_addresses: tuple[str, ...] = field(default_factory=tuple)  # nodePortAddresses
 
     @property
     def mark(self) -> str:
@@ -54,15 +55,51 @@ class ProxyOptions:
             except ValueError:
                 found.append(f"clusterCIDR: Invalid value: \"{self.cluster_cidr}\": must be a "
                              "valid CIDR")
-        for index, cidr in enumerate(self.node_port_addresses):
-            if cidr == "primary":
-                continue
-            try:
-                IPv4Network(cidr)
-            except ValueError:
-                found.append(f"nodePortAddresses[{index}]: Invalid value: \"{cidr}\": must be "
-                             "a valid CIDR")
         return found
 
 
 DEFAULT_OPTIONS = ProxyOptions()
+
+# the object's fields by their path in a KubeProxyConfiguration (v1alpha1)
+FIELDS = {"clusterCIDR": "cluster_cidr", "detectLocalMode": "detect_local_mode",
+          "detectLocal.bridgeInterface": "bridge_interface",
+          "detectLocal.interfaceNamePrefix": "interface_name_prefix",
+          "iptables.masqueradeAll": "masquerade_all",
+          "iptables.masqueradeBit": "masquerade_bit",
+          "iptables.localhostNodePorts": "localhost_node_ports"}
+NAME, NAMESPACE = "kube-proxy", "kube-system"   # kubeadm's ConfigMap of it
+
+
+@dataclass
+class KubeProxyConfiguration(Named):
+    """The options every node's kube-proxy runs with (kubeadm keeps them in the kube-proxy
+    ConfigMap; here they are one object). A change restarts the proxies: they sync again."""
+
+    metadata: ObjectMeta
+    masquerade_all: bool = False
+    masquerade_bit: int = 14
+    localhost_node_ports: bool = True
+    detect_local_mode: str = "ClusterCIDR"
+    cluster_cidr: str = ""
+    bridge_interface: str = ""
+    interface_name_prefix: str = ""
+    kind: str = "KubeProxyConfiguration"
+
+    def options(self) -> ProxyOptions:
+        return ProxyOptions(**{f.name: getattr(self, f.name) for f in fields(ProxyOptions)})
+
+
+def validate_proxy_config(config: KubeProxyConfiguration) -> None:
+    if (config.metadata.namespace, config.name) != (NAMESPACE, NAME):
+        raise ValidationError(f"KubeProxyConfiguration {config.key}: the lab has one, "
+                              f"{NAMESPACE}/{NAME}")
+    for path, attribute in FIELDS.items():
+        wanted = bool if attribute in ("masquerade_all", "localhost_node_ports") else \
+            int if attribute == "masquerade_bit" else str
+        value = getattr(config, attribute)
+        if type(value) is not wanted:
+            raise ValidationError(f"KubeProxyConfiguration {config.key}: {path} must be a "
+                                  f"{wanted.__name__}")
+    problems = config.options().problems()
+    if problems:
+        raise ValidationError(f"KubeProxyConfiguration {config.key}: {problems[0]}")

@@ -191,3 +191,22 @@ def ingresses_table(cluster: Cluster, namespace: str | None) -> str:
         rows.append([ingress.name, "nginx", hosts, address, "80",
                      human_age(cluster.network.clock - ingress.metadata.created_at)])
     return render(rows)
+
+
+def proxy_configs_table(cluster: Cluster, namespace: str | None) -> str:
+    """kube-proxy's options, one column per field its iptables rules depend on."""
+    now = cluster.network.clock
+
+    def row_of(config) -> list[str]:
+        local = config.detect_local_mode + {"BridgeInterface": f"({config.bridge_interface})",
+                                            "InterfaceNamePrefix":
+                                            f"({config.interface_name_prefix})"}.get(
+            config.detect_local_mode, "")
+        return [config.name, str(config.masquerade_all).lower(), str(config.masquerade_bit),
+                str(config.localhost_node_ports).lower(), local,
+                config.cluster_cidr or "<cluster>", human_age(now - config.metadata.created_at)]
+
+    header = ["NAME", "MASQUERADE-ALL", "MASQUERADE-BIT", "LOCALHOST-NODEPORTS",
+              "DETECT-LOCAL", "CLUSTER-CIDR", "AGE"]
+    return namespaced(cluster.api.list("KubeProxyConfiguration", namespace), namespace,
+                      header, row_of)

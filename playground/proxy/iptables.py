@@ -40,10 +40,7 @@ class KubeProxy(Controller):
                 nf.iptables(f"-t {table} -N KUBE-PROXY-CANARY", check_table=False)
         for counter in NFACCT_COUNTERS:   # nfacct.Ensure
             nf.nfacct.setdefault(counter, [0, 0])
-        # localhost node ports: 127/8 may be routed out once DNATed (issue 90259)
-        self.ns.sysctl["net.ipv4.conf.all.route_localnet"] = \
-            "1" if self.table.options.localhost_node_ports else \
-            self.ns.sysctl["net.ipv4.conf.all.route_localnet"]
+        self.set_route_localnet()
         self.table.proxies[self.node] = self
         if self.own_table:
             self.table.start()
@@ -58,6 +55,15 @@ class KubeProxy(Controller):
         if self.own_table:
             await self.table.stop()
         await super().stop()
+
+    def set_route_localnet(self) -> None:
+        """Localhost node ports: 127/8 may be routed out once DNATed (issue 90259)."""
+        if self.table.options.localhost_node_ports:
+            self.ns.sysctl["net.ipv4.conf.all.route_localnet"] = "1"
+
+    def options_changed(self) -> None:
+        self.set_route_localnet()
+        self.refresh()
 
     def refresh(self) -> None:
         """Put this node's own chains in place; where it has none the shared ones show."""

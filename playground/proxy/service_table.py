@@ -60,7 +60,16 @@ class ServiceTable(Controller):
         self.copies: dict[tuple[str, str], set[str]] = {}   # nodes with their own aggregate
         self.aggregates: dict[tuple[str, str], Aggregate] = {}
         self.dirty: set[str] = set()   # Services whose events wait for the end of a burst
-        base = node_rules([], {}, "", cluster_cidr, options)
+        self._base_chains()
+
+    def _base_chains(self) -> None:
+        """The chains every Service adds to, each with its fixed rules; any other chain
+        a former set of options left is dropped."""
+        for table in TABLES:
+            for name in list(self.shared[table].chains):
+                self.shared[table].remove(name)
+        self.aggregates.clear()
+        base = node_rules([], {}, "", self.cluster_cidr, self.options)
         for table in TABLES:
             for name, lines in getattr(base, table).items():
                 # only KUBE-SERVICES ends with a fixed rule (the jump to KUBE-NODEPORTS)
@@ -72,6 +81,25 @@ class ServiceTable(Controller):
     def start(self) -> None:
         self.follow(self.api.watch("Service"), self.on_service)
         self.follow(self.api.watch("EndpointSlice"), self.on_slice)
+        self.follow(self.api.watch("KubeProxyConfiguration"), self.on_config)
+
+    def on_config(self, event: Event) -> None:
+        """New options: kube-proxy restarts with them and rewrites everything."""
+        options = DEFAULT_OPTIONS if event.type == "DELETED" else event.object.options()
+        if options != self.options:
+            self.reconfigure(options)
+
+    def reconfigure(self, options: ProxyOptions) -> None:
+        self.options = options
+        self._base_chains()
+        self.common.clear()
+        self.local.clear()
+        self.local_keys.clear()
+        self.copies.clear()
+        for key in sorted(self.services):
+            self.sync(key)
+        for proxy in self.proxies.values():
+            proxy.options_changed()
 
     @staticmethod
     def rule(table: str, chain: str, spec: str) -> Rule:
