@@ -49,6 +49,7 @@ class ServiceTable(Controller):
         super().__init__()
         self.api, self.cluster_cidr, self.options = api, cluster_cidr, options
         self.endpoints: dict[str, int] = {}   # per Service, its endpoints over all its ports
+        self.udp_keys: set[str] = set()       # Services with a UDP port (conntrack cleanup)
         self.large = False   # kube-proxy's large cluster mode: over 1,000 endpoints
         self.shared = {table: SharedChains() for table in TABLES}
         self.services: dict[str, Service] = {}
@@ -115,6 +116,10 @@ class ServiceTable(Controller):
             self.services.pop(service.key, None)
         else:
             self.services[service.key] = service
+        if event.type != "DELETED" and any(p.protocol == "UDP" for p in service.spec.ports):
+            self.udp_keys.add(service.key)
+        else:
+            self.udp_keys.discard(service.key)
         self._changed(service.key)
 
     def on_slice(self, event: Event) -> None:
@@ -298,7 +303,8 @@ class ServiceTable(Controller):
                   if len(proxy.ns.conntrack)]
         if not tables:
             return
-        stale = StaleUdp(list(self.services.values()),
-                         {key: list(group.values()) for key, group in self.slices.items()})
+        keys = sorted(self.udp_keys)   # only UDP ports are cleaned: only they are read
+        stale = StaleUdp([self.services[key] for key in keys],
+                         {key: list(self.slices.get(key, {}).values()) for key in keys})
         for table in tables:
             stale.clean(table)
