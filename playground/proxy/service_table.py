@@ -89,6 +89,7 @@ class ServiceTable(Controller):
         options = DEFAULT_OPTIONS if event.type == "DELETED" else event.object.options()
         if options != self.options:
             self.reconfigure(options)
+        self._flush()   # this may be a burst's last event: what waited for it syncs now
 
     def reconfigure(self, options: ProxyOptions) -> None:
         self.options = options
@@ -138,7 +139,10 @@ class ServiceTable(Controller):
         """Sync each changed Service once per burst of events, when the last one is handled
         (so settled still means synced); a Service's chains only depend on its final state."""
         self.dirty.add(key)
-        if self.burst_goes_on(len(self.dirty)):
+        self._flush()
+
+    def _flush(self) -> None:
+        if not self.dirty or self.burst_goes_on(len(self.dirty)):
             return
         for key in sorted(self.dirty):
             self._count_endpoints(key)

@@ -4,8 +4,9 @@ kept in the lab file; a change makes every node's kube-proxy write its rules aga
 import pytest
 
 from playground.cluster.cluster import ClusterError
+from playground.cluster.legs import send
 from playground.proxy.rules import node_rules
-from playground.saves import load_lab, save_lab
+from playground.saves import load_lab, load_lab_bytes, pack_lab, save_lab
 from playground.session.lab import Lab
 from playground.shell import Shell
 
@@ -83,5 +84,14 @@ async def test_the_options_are_kept_in_the_lab_file(lab, tmp_path):
         config = loaded.cluster.api.peek("KubeProxyConfiguration", "kube-system", "kube-proxy")
         assert config.masquerade_all is True
         assert rules_of(loaded.cluster) == before
+    finally:
+        await loaded.close()
+
+
+async def test_a_loaded_lab_syncs_its_services_whichever_watch_comes_last(ptp_lab):
+    """The options' watch may hold a burst's last event: the Services waiting for it sync."""
+    loaded = await load_lab_bytes(pack_lab(Lab(ptp_lab)))
+    try:
+        assert send(loaded.cluster, "pod/client", "svc/web").verdict == "delivered"
     finally:
         await loaded.close()
