@@ -17,6 +17,7 @@ class Controller:
         self.tasks: list[asyncio.Task] = []
         self.watches: list[Watch] = []
         self.handlers: list = []
+        self.queued: dict = {}   # keys to sync, in the order first asked (an ordered set)
 
     def burst_goes_on(self, waiting: int) -> bool:
         """Whether a handler may leave `waiting` keys of work to the last event of a burst
@@ -26,6 +27,18 @@ class Controller:
             return False
         pace = self.watches[0].server.pace
         return not pace or waiting < pace
+
+    def enqueue(self, key: tuple) -> None:
+        """client-go's work queue: a key already waiting is not added again, and the keys
+        are synced (self.sync(*key)) once no event waits on this controller's watches, so
+        a burst of events about one object costs one sync, and settled still means synced."""
+        self.queued[key] = None
+        if self.burst_goes_on(len(self.queued)):
+            return
+        while self.queued:
+            key = next(iter(self.queued))
+            del self.queued[key]
+            self.sync(*key)
 
     def follow(self, watch: Watch, handler) -> None:
         self.watches.append(watch)

@@ -79,12 +79,12 @@ class ReplicaSetController(Controller):
 
     def on_replica_set(self, event: Event) -> None:
         if event.type != "DELETED":
-            self.sync(event.object.metadata.namespace, event.object.name)
+            self.enqueue((event.object.metadata.namespace, event.object.name))
 
     def on_pod(self, event: Event) -> None:
         ref = event.object.metadata.controller_ref()
         if ref is not None and ref.kind == "ReplicaSet":
-            self.sync(event.object.metadata.namespace, ref.name)
+            self.enqueue((event.object.metadata.namespace, ref.name))
 
     def sync(self, namespace: str, name: str) -> None:
         rs = self.api.peek("ReplicaSet", namespace, name)
