@@ -169,7 +169,9 @@ def _owner_of(obj) -> list:
 
 # Indexes the controllers look objects up by (as client-go's indexers): kind -> name -> keys
 INDEXES: dict[str, dict[str, Callable[[Any], list]]] = {
-    "Pod": {"node": lambda p: [p.spec.node_name], "label": _labels_of, "owner": _owner_of},
+    "Pod": {"node": lambda p: [p.spec.node_name], "label": _labels_of, "owner": _owner_of,
+            "terminating": lambda p: [True] if p.metadata.deletion_timestamp is not None
+            else []},
     "ReplicaSet": {"owner": _owner_of},
     "Service": {"selector": lambda s: [(s.metadata.namespace, k, v)
                                        for k, v in sorted(s.spec.selector.items())[:1]],
