@@ -367,7 +367,11 @@ class ApiServer:
         self.watches.append(watch)
         if node is None:
             self._watching.setdefault(kind, []).append(watch)
-            current = sorted(self.list(kind), key=creation_order) if replay else []
+            # only what the watch takes is sorted (a 150,000-pod lab's watch of the few
+            # terminating pods sorted them all)
+            current = sorted(self.list(kind) if predicate is None else
+                             [o for o in self.list(kind) if predicate(o)],
+                             key=creation_order) if replay else []
         else:
             self._by_node.setdefault((kind, node), []).append(watch)
             if kind == "Node":
