@@ -105,7 +105,10 @@ class ObjectMeta:
     deletion_timestamp: float | None = None   # lab time the graceful deletion ends
 
     def controller_ref(self) -> OwnerReference | None:
-        return next((ref for ref in self.owner_references if ref.controller), None)
+        for ref in self.owner_references:   # a loop, not next(): called per pod per sync
+            if ref.controller:
+                return ref
+        return None
 
 
 class Named:

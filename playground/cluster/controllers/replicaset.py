@@ -98,7 +98,10 @@ class ReplicaSetController(Controller):
         elif len(pods) > rs.replicas:
             for pod in deletion_order(pods)[:len(pods) - rs.replicas]:
                 delete_gracefully(self.api, pod, now)
-        self._update_status(rs, now)
+        else:   # nothing made or deleted: the pods are still these
+            self._update_status(rs, now, pods)
+            return
+        self._update_status(rs, now, [p for p in owned_by(self.api, "Pod", rs) if active(p)])
 
     def _create_pod(self, rs: ReplicaSet) -> None:
         namespace, prefix = rs.metadata.namespace, f"{rs.name}-"   # generateName
@@ -114,8 +117,7 @@ class ReplicaSetController(Controller):
                        node_selector=dict(rs.node_selector))
         self.api.create(Pod(meta, spec), handed_over=True)
 
-    def _update_status(self, rs: ReplicaSet, now: float) -> None:
-        pods = [p for p in owned_by(self.api, "Pod", rs) if active(p)]
+    def _update_status(self, rs: ReplicaSet, now: float, pods: list[Pod]) -> None:
         ready = [p for p in pods if p.ready]
         count = sum(available(p, now, rs.min_ready_seconds) for p in pods)
         if count < len(ready):   # look again when the next one becomes available
