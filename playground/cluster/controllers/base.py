@@ -10,6 +10,15 @@ from playground.cluster.api import Event, Watch
 log = logging.getLogger("playground.controllers")
 
 
+def controlled_by(kind: str):
+    """A watch predicate: pods whose controller is of `kind` (the only pods whose events the
+    controller's handler acts on; the others need not wake it)."""
+    def predicate(obj) -> bool:
+        ref = obj.metadata.controller_ref()
+        return ref is not None and ref.kind == kind
+    return predicate
+
+
 class Controller:
     name = "controller"
 
@@ -33,6 +42,10 @@ class Controller:
         are synced (self.sync(*key)) once no event waits on this controller's watches, so
         a burst of events about one object costs one sync, and settled still means synced."""
         self.queued[key] = None
+
+    def _sync_queued(self) -> None:
+        """After each event: the queued keys, in the order first queued, unless the burst
+        goes on."""
         if self.burst_goes_on(len(self.queued)):
             return
         while self.queued:
@@ -75,6 +88,8 @@ class Controller:
     def _handle(self, watch: Watch, handler, event: Event) -> None:
         try:
             handler(event)
+            if self.queued:
+                self._sync_queued()
         except Exception as error:  # a controller keeps running, as in a real cluster
             log.debug("%s failed on %s", self.name, event.type, exc_info=True)
             watch.server.events.warn(self.name, _involved(event.object), "FailedSync",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from playground.cluster.api import ApiServer, Event, NotFound
-from playground.cluster.controllers.base import Controller
+from playground.cluster.controllers.base import Controller, controlled_by
 from playground.cluster.objects import ObjectMeta, OwnerReference, Pod, PodSpec
 from playground.cluster.replicaset import ReplicaSet, random_suffix
 from playground.cluster.timers import LabTimers
@@ -74,7 +74,7 @@ class ReplicaSetController(Controller):
 
     def start(self) -> None:
         self.follow(self.api.watch("ReplicaSet"), self.on_replica_set)
-        self.follow(self.api.watch("Pod", lambda pod: pod.metadata.owner_references != [],
+        self.follow(self.api.watch("Pod", controlled_by("ReplicaSet"),
                                    replay=False), self.on_pod)
 
     def on_replica_set(self, event: Event) -> None:
@@ -82,9 +82,8 @@ class ReplicaSetController(Controller):
             self.enqueue((event.object.metadata.namespace, event.object.name))
 
     def on_pod(self, event: Event) -> None:
-        ref = event.object.metadata.controller_ref()
-        if ref is not None and ref.kind == "ReplicaSet":
-            self.enqueue((event.object.metadata.namespace, ref.name))
+        ref = event.object.metadata.controller_ref()   # a ReplicaSet: the watch's predicate
+        self.enqueue((event.object.metadata.namespace, ref.name))
 
     def sync(self, namespace: str, name: str) -> None:
         rs = self.api.peek("ReplicaSet", namespace, name)
