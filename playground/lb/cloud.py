@@ -72,6 +72,8 @@ class CloudController(Controller):
 
     def _free_public_ip(self, wanted: str | None) -> IPv4Address | None:
         """The address a node had if it is still free, else the lowest free one."""
+        if len(self.public_ips) >= len(PUBLIC_NODE_IPS):
+            return None   # all given out (a big lab's later nodes: no scan of them each)
         taken = set(self.public_ips.values())
         try:
             kept = IPv4Address(wanted) if wanted else None

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cache
 from ipaddress import IPv4Network
+from socket import inet_aton
 
 from playground.cluster.service import EndpointSlice, Service, ServicePort
 
@@ -100,7 +101,8 @@ def backends_for(service: Service, port: ServicePort,
         for endpoint in slice_.endpoints:
             if endpoint.ready:
                 found.append(Backend(endpoint.address, numbers[0], endpoint.node_name))
-    return sorted(found, key=lambda b: (tuple(map(int, b.ip.split("."))), b.port))
+    # by address as a number: inet_aton's four bytes (endpoint addresses are dotted quads)
+    return sorted(found, key=lambda b: (inet_aton(b.ip), b.port))
 
 
 def node_rules(services: list[Service], slices: dict[str, list[EndpointSlice]], node: str,
