@@ -11,7 +11,8 @@ from playground.cluster.objects import Named, ObjectMeta, ValidationError
 
 SERVICE_CIDR = IPv4Network("10.96.0.0/12")
 NODE_PORT_RANGE = range(30000, 32768)
-SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+HEADLESS = "None"   # spec.clusterIP of a headless Service
 TRAFFIC_POLICIES = ("Cluster", "Local")
 
 
@@ -35,6 +36,8 @@ class ServiceSpec:
     external_traffic_policy: str = "Cluster"
     internal_traffic_policy: str = "Cluster"
     load_balancer_source_ranges: list[str] = field(default_factory=list)
+    external_ips: list[str] = field(default_factory=list)
+    external_name: str = ""
 
 
 @dataclass
@@ -53,6 +56,23 @@ class Service(Named):
         """How kube-proxy names a Service port: NS/NAME:PORTNAME, or NS/NAME unnamed."""
         return f"{self.key}:{port.name}" if port.name else self.key
 
+    @property
+    def proxied(self) -> bool:
+        """Whether Service proxies program it (IsServiceIPSet): a headless or ExternalName
+        Service has no cluster IP, so only DNS knows it."""
+        return self.spec.cluster_ip not in (None, "", HEADLESS) and \
+            self.spec.type != "ExternalName"
+
+    @property
+    def externally_accessible(self) -> bool:
+        """apiservice.ExternallyAccessible: reached from outside the cluster at all."""
+        return self.spec.type in ("NodePort", "LoadBalancer") or (
+            self.spec.type == "ClusterIP" and bool(self.spec.external_ips))
+
+    @property
+    def external_policy_local(self) -> bool:
+        return self.externally_accessible and self.spec.external_traffic_policy == "Local"
+
 
 @dataclass
 class Endpoint:
@@ -62,6 +82,8 @@ class Endpoint:
     target: str | None = None  # the pod, NS/NAME
     serving: bool = True        # its pod is ready, terminating or not
     terminating: bool = False   # its pod is being deleted (its grace period)
+    zone: str | None = None
+    hostname: str | None = None  # a pod's spec.hostname, when its subdomain is the Service
 
 
 @dataclass
