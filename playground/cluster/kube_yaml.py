@@ -277,7 +277,10 @@ def _service(service) -> dict:
                 ("externalTrafficPolicy", service.spec.external_traffic_policy, "Cluster"),
                 ("internalTrafficPolicy", service.spec.internal_traffic_policy, "Cluster"),
                 ("loadBalancerSourceRanges", service.spec.load_balancer_source_ranges or None,
-                 None))
+                 None),
+                ("clusterIP", "None" if service.spec.cluster_ip == "None" else None, None),
+                ("externalIPs", list(service.spec.external_ips) or None, None),
+                ("externalName", service.spec.external_name, ""))
     for key, value, default in optional:
         if value != default:
             spec[key] = value

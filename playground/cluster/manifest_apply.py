@@ -192,12 +192,16 @@ async def apply_statefulset(cluster: Cluster, doc: ManifestDoc) -> None:
         doc.get("spec.podManagementPolicy", str, "OrderedReady")))
 
 
+def _strings(doc: ManifestDoc, path: str) -> list[str]:
+    items = doc.get(path, list, [])
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            doc.fail(f"{path}[{index}]", f"expected str, got {type(item).__name__} {item!r}")
+    return list(items)
+
+
 async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:
     name, namespace = _meta(doc, cluster)
-    given = doc.get("spec.externalTrafficPolicy", str)
-    if given is not None and doc.get("spec.type", str, "ClusterIP") == "ClusterIP":
-        doc.fail("spec.externalTrafficPolicy", f'Invalid value: "{given}": may only be set for '
-                 "externally-accessible services")
     ports = []
     for where, port in doc.entries("spec.ports"):
         number = doc.get("port", int, None, port, where)
@@ -208,9 +212,10 @@ async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:
                                  doc.get("name", str, None, port, where),
                                  doc.get("nodePort", int, None, port, where)))
     kind = doc.get("spec.type", str, "ClusterIP")
+    external_ips = _strings(doc, "spec.externalIPs")
     try:  # given at all on a ClusterIP Service is refused; the model defaults it to Cluster
         validation.check("Service", name, validation.policy_errors(
-            kind, doc.get("spec.externalTrafficPolicy", str)))
+            kind, doc.get("spec.externalTrafficPolicy", str), external_ips))
     except validation.ValidationError as error:
         raise ManifestError(f"{doc.where}: {error}") from None
     await cluster.add_service(
@@ -221,7 +226,8 @@ async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:
         external_traffic_policy=doc.get("spec.externalTrafficPolicy", str, "Cluster"),
         internal_traffic_policy=doc.get("spec.internalTrafficPolicy", str, "Cluster"),
         load_balancer_source_ranges=[str(r) for r in doc.get(
-            "spec.loadBalancerSourceRanges", list, [])])
+            "spec.loadBalancerSourceRanges", list, [])],
+        external_ips=external_ips, external_name=doc.get("spec.externalName", str, ""))
 
 
 def _backend(doc: ManifestDoc, node: Any, at: str) -> IngressBackend:

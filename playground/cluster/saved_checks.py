@@ -69,14 +69,18 @@ def check_services(services: list, saved: Saved, cluster_cidr: IPv4Network) -> N
     for service in services:
         validate_service(service)
         spec = service.spec
-        if spec.cluster_ip is None:
+        if spec.cluster_ip is None and spec.type != "ExternalName":
             raise ClusterError(f"service {service.key}: spec.clusterIP is missing")
-        if spec.cluster_ip in cluster_ips:
+        if not service.proxied:
+            pass   # headless or ExternalName: no address of its own
+        elif spec.cluster_ip in cluster_ips:
             raise ClusterError(f"service {service.key}: clusterIP {spec.cluster_ip} is also "
                                f"{cluster_ips[spec.cluster_ip]}'s")
-        cluster_ips[spec.cluster_ip] = service.key
+        else:
+            cluster_ips[spec.cluster_ip] = service.key
         for port in spec.ports:
-            if spec.type != "ClusterIP" and port.node_port not in NODE_PORT_RANGE:
+            if spec.type in ("NodePort", "LoadBalancer") and \
+                    port.node_port not in NODE_PORT_RANGE:
                 raise ClusterError(f"service {service.key}: port {port.port} needs a nodePort "
                                    "in 30000-32767")
             if port.node_port in node_ports:

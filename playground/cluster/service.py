@@ -120,7 +120,7 @@ def port_name_problem(name: str) -> str | None:
 
 def refuse_external_policy(service: Service, given: str | None) -> None:
     """externalTrafficPolicy given for a Service reached only inside the cluster."""
-    if given is not None and service.spec.type == "ClusterIP":
+    if given is not None and not service.externally_accessible:
         raise ValidationError(f"service {service.key}: spec.externalTrafficPolicy: Invalid "
                               f"value: \"{given}\": may only be set for externally-accessible "
                               "services")
@@ -134,13 +134,12 @@ def validate_service(service: Service) -> None:
         + validation.selector_errors(spec.selector, "spec.selector")
         + validation.service_fields_errors(
             spec.type, spec.ports, spec.cluster_ip, SERVICE_CIDR,
-            None if policy == "Cluster" else policy, spec.load_balancer_source_ranges))
+            None if policy == "Cluster" else policy, spec.load_balancer_source_ranges,
+            spec.external_ips, spec.external_name))
     where = f"service {service.key}"
     if spec.type not in SERVICE_TYPES:
         raise ValidationError(f"{where}: spec.type {spec.type!r} is not one of "
                               f"{', '.join(SERVICE_TYPES)}")
-    if not spec.ports:
-        raise ValidationError(f"{where}: spec.ports must list at least one port")
     for policy_field, named in (("external_traffic_policy", "externalTrafficPolicy"),
                                 ("internal_traffic_policy", "internalTrafficPolicy")):
         if getattr(spec, policy_field) not in TRAFFIC_POLICIES:
@@ -153,8 +152,9 @@ def validate_service(service: Service) -> None:
         label = f"{where}: port {port.port}"
         if not 1 <= port.port <= 65535:
             raise ValidationError(f"{label}: must be between 1 and 65535")
-        if port.protocol not in ("TCP", "UDP"):
-            raise ValidationError(f"{label}: protocol {port.protocol!r} must be TCP or UDP")
+        if port.protocol not in validation.SERVICE_PROTOCOLS:
+            raise ValidationError(f"{label}: protocol {port.protocol!r} must be TCP, UDP or "
+                                  "SCTP")
         if (port.port, port.protocol) in seen:
             raise ValidationError(f"{label}/{port.protocol} is listed twice")
         seen.add((port.port, port.protocol))
@@ -176,7 +176,7 @@ def validate_service(service: Service) -> None:
             if port.node_port not in NODE_PORT_RANGE:
                 raise ValidationError(f"{label}: nodePort {port.node_port} is outside the range "
                                       "30000-32767")
-    if spec.cluster_ip is not None:
+    if spec.cluster_ip not in (None, "", HEADLESS):
         try:
             address = IPv4Address(spec.cluster_ip)
         except ValueError:
