@@ -94,12 +94,22 @@ class EndpointPort:
 
 
 @dataclass
-class EndpointSlice:
+class EndpointSlice(Named):
     metadata: ObjectMeta
     service: str
     endpoints: list[Endpoint] = field(default_factory=list)
     ports: list[EndpointPort] = field(default_factory=list)
     kind: str = "EndpointSlice"
+
+
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
+CONTROLLER_NAME = "endpointslice-controller.k8s.io"
+
+
+def slices_of(api, namespace: str, name: str) -> list[EndpointSlice]:
+    """The EndpointSlices of a Service (by their kubernetes.io/service-name label)."""
+    return api.indexed("EndpointSlice", "service", f"{namespace}/{name}")
 
 
 def port_name_problem(name: str) -> str | None:
