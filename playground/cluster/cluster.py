@@ -53,6 +53,7 @@ from playground.cluster.routing import ROUTINGS
 from playground.cluster.service import (
     NODE_PORT_RANGE,
     SERVICE_CIDR,
+    EndpointSlice,
     Service,
     ServicePort,
     ServiceSpec,
@@ -385,6 +386,16 @@ class Cluster(SleepingNodes, Workloads):
             self.api.delete("Pod", namespace, name)
             await self.settle()
             raise ClusterError(f"pod {pod.key} was not created: {why}")
+        return created
+
+    async def add_endpoint_slice(self, endpoint_slice: EndpointSlice) -> EndpointSlice:
+        """Create an EndpointSlice written by hand (checked by the manifest reader)."""
+        meta = endpoint_slice.metadata
+        self.check_namespace(meta.namespace)
+        if self.api.peek("EndpointSlice", meta.namespace, meta.name) is not None:
+            raise ClusterError(f'endpointslice "{meta.namespace}/{meta.name}" already exists')
+        created = self.api.create(endpoint_slice)
+        await self.settle()
         return created
 
     # ingress

@@ -11,9 +11,16 @@ from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.cloud import LB_POOL
 from playground.cluster.cluster import ClusterError
+from playground.cluster.endpoint_slices import service_of, validate_endpoint_slice
 from playground.cluster.ingress import backends_of, validate_ingress
 from playground.cluster.objects import validate_name, validate_pod
-from playground.cluster.service import NODE_PORT_RANGE, validate_service
+from playground.cluster.service import (
+    CONTROLLER_NAME,
+    MANAGED_BY,
+    NODE_PORT_RANGE,
+    SERVICE_NAME_LABEL,
+    validate_service,
+)
 
 Saved = dict[str, list]
 
@@ -113,23 +120,16 @@ def _in(address: str, network: IPv4Network) -> bool:
 
 
 def check_slices(slices: list, saved: Saved, cluster_cidr: IPv4Network) -> None:
-    services = saved["Service"]
-    with_selector = {s.key for s in services if s.spec.selector}
     for endpoint_slice in slices:
-        validate_name("namespace", endpoint_slice.metadata.namespace)
-        validate_name("endpointslice", endpoint_slice.metadata.name, subdomain=True)
-        where = f"endpointslice {endpoint_slice.metadata.namespace}/{endpoint_slice.metadata.name}"
-        if endpoint_slice.service in with_selector:
-            raise ClusterError(f"{where}: the endpoints of {endpoint_slice.service} are kept "
-                               "by its selector, not saved")
-        for endpoint in endpoint_slice.endpoints:
-            if _address(endpoint.address) is None:
-                raise ClusterError(f"{where}: endpoint {endpoint.address!r} is not an IPv4 "
-                                   "address")
-        for port in endpoint_slice.ports:
-            if not 1 <= port.port <= 65535 or port.protocol not in ("TCP", "UDP"):
-                raise ClusterError(f"{where}: port {port.port}/{port.protocol!r} is not a "
-                                   "TCP or UDP port")
+        meta = endpoint_slice.metadata
+        where = f"endpointslice {meta.namespace}/{meta.name}"
+        if meta.labels.get(MANAGED_BY) == CONTROLLER_NAME:
+            raise ClusterError(f"{where}: the EndpointSlice controller keeps it, it is not "
+                               "saved")
+        if endpoint_slice.service != service_of(meta.namespace, meta.labels):
+            raise ClusterError(f"{where}: its Service {endpoint_slice.service!r} is not the one "
+                               f"its {SERVICE_NAME_LABEL} label names")
+        validate_endpoint_slice(endpoint_slice)
 
 
 def check_pods(pods: list, saved: Saved, cluster_cidr: IPv4Network) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.endpoint_slices import table_row
 from playground.cluster.objects import selector_text
 
 KUBERNETES_VERSION = "v1.31.0"
@@ -128,6 +129,16 @@ def services_table(cluster: Cluster, namespace: str | None, wide: bool = False) 
     header = ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
     return namespaced(cluster.services(namespace), namespace,
                       header + ["SELECTOR"] if wide else header, row_of)
+
+
+def endpoint_slices_table(cluster: Cluster, namespace: str | None, wide: bool = False) -> str:
+    now = cluster.network.clock
+
+    def row_of(endpoint_slice) -> list[str]:
+        return table_row(endpoint_slice) + [human_age(now - endpoint_slice.metadata.created_at)]
+
+    return namespaced(cluster.api.list("EndpointSlice", namespace), namespace,
+                      ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], row_of)
 
 
 def deployments_table(cluster: Cluster, namespace: str | None, wide: bool = False) -> str:
