@@ -123,13 +123,13 @@ def check_slices(slices: list, saved: Saved, cluster_cidr: IPv4Network) -> None:
     for endpoint_slice in slices:
         meta = endpoint_slice.metadata
         where = f"endpointslice {meta.namespace}/{meta.name}"
+        validate_endpoint_slice(endpoint_slice)
         if meta.labels.get(MANAGED_BY) == CONTROLLER_NAME:
             raise ClusterError(f"{where}: the EndpointSlice controller keeps it, it is not "
                                "saved")
         if endpoint_slice.service != service_of(meta.namespace, meta.labels):
             raise ClusterError(f"{where}: its Service {endpoint_slice.service!r} is not the one "
                                f"its {SERVICE_NAME_LABEL} label names")
-        validate_endpoint_slice(endpoint_slice)
 
 
 def check_pods(pods: list, saved: Saved, cluster_cidr: IPv4Network) -> None:
