@@ -224,7 +224,7 @@ def meta_errors(kind: str, name: str, namespace: str | None, labels: Mapping[str
 # containers
 
 PROTOCOLS = ("SCTP", "TCP", "UDP")
-MODELLED_PROTOCOLS = ("TCP", "UDP")   # what a container port may be in the lab
+MODELLED_PROTOCOLS = PROTOCOLS   # what a container port may be
 SERVICE_PROTOCOLS = PROTOCOLS
 
 

@@ -30,6 +30,8 @@ def frontends_of(service: Service, slices: list, node: str,
     if not service.proxied:
         return wanted   # headless and ExternalName: DNS only
     for port in spec.ports:
+        if port.protocol == "SCTP":
+            continue   # Cilium load-balances SCTP only when built with --enable-sctp (off)
         found = categorize(service, backends_for(service, port, slices), node)
         everyone = [Backend(IPv4Address(b.ip), b.port, port.protocol) for b in found.cluster]
         local = [Backend(IPv4Address(b.ip), b.port, port.protocol) for b in found.local]

@@ -109,6 +109,8 @@ def node_state(services: list[Service], slices: dict[str, list[EndpointSlice]], 
             if IPv4Address(address) not in state.addresses:
                 state.addresses.append(IPv4Address(address))
         for port in spec.ports:
+            if port.protocol == "SCTP":
+                continue   # the lab's IPVS director has no SCTP state machine (README)
             _service_port(state, service, port, slices.get(service.key, []), node,
                           node_addresses, lb_ips)
     state.sets["KUBE-IPVS-IPS"] = {str(a) for a in state.addresses}
