@@ -59,10 +59,8 @@ def saved_objects(cluster: Cluster) -> list:
 
 
 def _derived(peek, endpoint_slice) -> bool:
-    namespace, _, name = endpoint_slice.service.partition("/")
-    service = peek("Service", namespace, name)
-    return service is not None and bool(service.spec.selector) and \
-        endpoint_slice.metadata.labels.get(MANAGED_BY) == CONTROLLER_NAME
+    """A slice the EndpointSlice controller keeps (its managed-by label): written again."""
+    return endpoint_slice.metadata.labels.get(MANAGED_BY) == CONTROLLER_NAME
 
 
 def check_objects(objects: list, cluster_cidr: IPv4Network = CLUSTER_CIDR) -> None:

@@ -11,14 +11,13 @@ from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.cloud import LB_POOL
 from playground.cluster.cluster import ClusterError
-from playground.cluster.endpoint_slices import service_of, validate_endpoint_slice
+from playground.cluster.endpoint_slices import validate_endpoint_slice
 from playground.cluster.ingress import backends_of, validate_ingress
 from playground.cluster.objects import validate_name, validate_pod
 from playground.cluster.service import (
     CONTROLLER_NAME,
     MANAGED_BY,
     NODE_PORT_RANGE,
-    SERVICE_NAME_LABEL,
     validate_service,
 )
 
@@ -127,9 +126,6 @@ def check_slices(slices: list, saved: Saved, cluster_cidr: IPv4Network) -> None:
         if meta.labels.get(MANAGED_BY) == CONTROLLER_NAME:
             raise ClusterError(f"{where}: the EndpointSlice controller keeps it, it is not "
                                "saved")
-        if endpoint_slice.service != service_of(meta.namespace, meta.labels):
-            raise ClusterError(f"{where}: its Service {endpoint_slice.service!r} is not the one "
-                               f"its {SERVICE_NAME_LABEL} label names")
 
 
 def check_pods(pods: list, saved: Saved, cluster_cidr: IPv4Network) -> None:
