@@ -23,6 +23,7 @@ from playground.cluster.cloud import (
 )
 from playground.cluster.controllers.base import Controller
 from playground.cluster.recipe import Recipe, Wiring
+from playground.cluster.service import slices_of
 from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Nexthop, Route, RouteError
@@ -157,8 +158,8 @@ class CloudController(Controller):
         nodes = list(self.ready_sorted)
         if service.spec.external_traffic_policy != "Local":
             return nodes
-        slice_ = self.api.peek("EndpointSlice", service.metadata.namespace, service.name)
-        local = {e.node_name for e in slice_.endpoints if e.ready} if slice_ else set()
+        local = {e.node_name for s in slices_of(self.api, service.metadata.namespace,
+                                                service.name) for e in s.endpoints if e.ready}
         return [(name, ip) for name, ip in nodes if name in local]
 
     def _program(self, key: str) -> None:
