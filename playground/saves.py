@@ -60,7 +60,6 @@ from playground.cluster.restore import (
     restore_cluster,
     saved_objects,
 )
-from playground.cni import PLUGINS
 from playground.commands.table import replayed, replayed_names
 from playground.limits import (
     MAX_LAB_BYTES,
@@ -70,7 +69,7 @@ from playground.limits import (
     read_bounded,
 )
 from playground.numbers import NumberError, whole
-from playground.proxy.modes import PROXY_MODES
+from playground.registry import CNI_PLUGINS, PROXY_MODES
 from playground.session.lab import Lab, LessonProgress
 from playground.session.layout import MAX_TEXT, LabFileError, check_layout
 from playground.shell import ShellError
@@ -87,7 +86,7 @@ HEAD_BYTES = 160  # format, version and checksum, with room to spare
 SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "bridges", "clock", "rng", "uids",
                 "resource_version")
 OPTIONAL_SETTING_KEYS = ("proxy_mode", "cluster_cidr")
-CNIS = tuple(PLUGINS)
+CNIS = tuple(CNI_PLUGINS)
 
 
 def _from_version_1(document: dict) -> dict:

@@ -1,7 +1,7 @@
 """The vxlan plugin wires pods as flannel's delegate bridge does, at the tunnel's MTU."""
 
-from playground import cni
 from playground.net.link import Bridge
+from playground.registry import CNI_PLUGINS
 
 
 async def test_pods_and_cni0_get_the_node_links_mtu_less_the_vxlan_overhead(vxlan_lab):
@@ -19,6 +19,6 @@ async def test_the_other_plugins_keep_the_full_mtu(lab):
 
 
 def test_every_plugin_says_who_routes_between_nodes():
-    assert {name: plugin.routing for name, plugin in cni.PLUGINS.items()} == {
+    assert {name: plugin.routing for name, plugin in CNI_PLUGINS.items()} == {
         "bridge": "kindnet", "ptp": "kindnet", "vxlan": "flannel", "cilium": "cilium",
         "cilium-vxlan": "cilium"}
