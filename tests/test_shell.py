@@ -149,8 +149,9 @@ async def test_get_shows_selectors_and_labels_to_compare(shell, lab):
                for line in pods.splitlines())
 
 
-async def test_tunnel_views_and_trace_size_on_the_command_line(vxlan_lab):
-    shell = Shell(vxlan_lab)
+@pytest.mark.dataplanes("vxlan")
+async def test_tunnel_views_and_trace_size_on_the_command_line(dataplane_lab):
+    shell = Shell(dataplane_lab)
     link = (await shell.run("ip -d link show flannel.1", "node/kind-worker")).output
     assert "vxlan id 1 local 172.18.0.2 dev eth0 srcport 0 0 dstport 8472 nolearning" in link
     neigh = (await shell.run("ip neigh show dev flannel.1", "node/kind-worker")).output

@@ -1,13 +1,16 @@
 """The vxlan plugin wires pods as flannel's delegate bridge does, at the tunnel's MTU."""
 
+import pytest
+
 from playground.net.link import Bridge
 from playground.registry import CNI_PLUGINS
 
 
-async def test_pods_and_cni0_get_the_node_links_mtu_less_the_vxlan_overhead(vxlan_lab):
-    node = vxlan_lab.node_namespace("kind-worker")
+@pytest.mark.dataplanes("vxlan")
+async def test_pods_and_cni0_get_the_node_links_mtu_less_the_vxlan_overhead(dataplane_lab):
+    node = dataplane_lab.node_namespace("kind-worker")
     assert isinstance(node.device("cni0"), Bridge) and node.device("cni0").mtu == 1450
-    client = vxlan_lab.network.namespace("pod/default/client")
+    client = dataplane_lab.network.namespace("pod/default/client")
     assert client.device("eth0").mtu == 1450
     assert client.device("eth0").peer.mtu == 1450
     assert node.device("eth0").mtu == 1500
