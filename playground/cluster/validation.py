@@ -345,21 +345,15 @@ def backend_errors(service: str, port: int | str, path: str) -> list[FieldError]
 
 # apiVersion and kind
 
-API_VERSIONS = {"Namespace": "v1", "Pod": "v1", "Service": "v1", "Node": "v1",
-                "Deployment": "apps/v1", "ReplicaSet": "apps/v1", "DaemonSet": "apps/v1",
-                "StatefulSet": "apps/v1",
-                "Ingress": "networking.k8s.io/v1", "EndpointSlice": "discovery.k8s.io/v1"}
-
-
-def type_errors(api_version: object, kind: object, supported: Iterable[str]) -> str | None:
-    """What kubectl says of a document whose apiVersion and kind do not name a known type;
-    None when they do."""
+def type_errors(api_version: object, kind: object, supported: Mapping[str, str]) -> str | None:
+    """What kubectl says of a document whose apiVersion and kind do not name a type of
+    `supported` (kind: its apiVersion, from the table of kinds); None when they do."""
     if not isinstance(kind, str) or not kind:
         return "Object 'Kind' is missing"
     if not isinstance(api_version, str) or not api_version:
         return "Object 'apiVersion' is missing"
-    wanted = API_VERSIONS.get(kind)
-    if wanted is None or kind not in supported:
+    wanted = supported.get(kind)
+    if wanted is None:
         return (f'no matches for kind "{kind}" in version "{api_version}" (supported here: '
                 f"{', '.join(supported)})")
     if api_version != wanted:
