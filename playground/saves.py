@@ -121,7 +121,12 @@ MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2, 3: _from_v
 
 
 class DamagedLabFile(LabFileError):
-    """The bytes do not match the checksum written with them: the file was damaged."""
+    """The bytes do not match the checksum written with them: the file was damaged.
+    `alternatives`: where the same lab may still be whole (its backup, the recovery file)."""
+
+    def __init__(self, message: str, alternatives: tuple[Path, ...] = ()) -> None:
+        super().__init__(message)
+        self.alternatives = alternatives
 
 
 # writing
@@ -261,16 +266,17 @@ def read_document(path: str | os.PathLike) -> dict:
     try:
         return parse_document(data)
     except DamagedLabFile as error:
-        raise DamagedLabFile(f"{path}: {error}{_alternatives(Path(path))}") from None
+        found = alternatives(Path(path))
+        offer = f"; open {' or '.join(map(str, found))} instead" if found else ""
+        raise DamagedLabFile(f"{path}: {error}{offer}", found) from None
     except LabFileError as error:
         raise LabFileError(f"{path}: {error}") from None
 
 
-def _alternatives(path: Path) -> str:
-    """Where the same lab may still be whole: its backup and the recovery file."""
-    found = [str(other) for other in (path.with_name(path.name + ".bak"), recovery_path())
-             if other.is_file() and other.resolve() != path.resolve()]
-    return f"; open {' or '.join(found)} instead" if found else ""
+def alternatives(path: Path) -> tuple[Path, ...]:
+    """Where the same lab may still be whole: its backup and the recovery file, those there."""
+    return tuple(other for other in (path.with_name(path.name + ".bak"), recovery_path())
+                 if other.is_file() and other.resolve() != path.resolve())
 
 
 def verify_checksum(data: bytes) -> bool:
