@@ -36,6 +36,7 @@ import hashlib
 import math
 import os
 import shlex
+import stat
 from collections import Counter
 from ipaddress import IPv4Network
 from pathlib import Path
@@ -66,6 +67,7 @@ from playground.limits import (
     MAX_REPLAY_PACKETS,
     LimitError,
     check_pod_total,
+    file_kind,
     read_bounded,
 )
 from playground.numbers import NumberError, whole
@@ -228,7 +230,10 @@ def looks_like_lab(head: bytes) -> bool:
 
 
 def is_lab_file(path: str | os.PathLike) -> bool:
+    """A regular file that starts as a lab file does (a pipe or device is never opened)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
         with open(path, "rb") as file:
             return looks_like_lab(file.read(32))
     except OSError:
@@ -239,7 +244,11 @@ def check_readable(path: str | os.PathLike) -> None:
     """LabFileError unless the file is there, readable and not too big: what can be known
     at once, before a long load starts."""
     try:
-        size = os.stat(path).st_size
+        status = os.stat(path)
+        if not stat.S_ISREG(status.st_mode):   # a pipe without a writer would never open
+            raise LabFileError(f"{path}: not a lab file: a {file_kind(status.st_mode)}, and a "
+                               "lab file is read from a regular file only")
+        size = status.st_size
         if size > MAX_LAB_BYTES:
             raise LabFileError(f"{path}: {size} bytes is more than a lab file may hold "
                                f"({MAX_LAB_BYTES // 1024 // 1024} MiB)")
@@ -251,7 +260,7 @@ def check_readable(path: str | os.PathLike) -> None:
 
 def read_document(path: str | os.PathLike) -> dict:
     """The file's checked, migrated document; LabFileError naming the problem otherwise.
-    The head is read first, so a device or a pipe that is no lab file costs nothing."""
+    A pipe or device is refused before it is opened; a regular file's head is read first."""
     check_readable(path)
     try:
         if not is_lab_file(path):
