@@ -51,7 +51,7 @@ async def test_an_error_names_the_kubernetes_field():
         await command(pilot, "kubectl patch service np -p "
                              "'{\"spec\":{\"externalTrafficPolicy\":\"Nope\"}}'")
         error = str(pilot.app.query_one("#error", Static).render())
-        assert "spec.externalTrafficPolicy must be Cluster or Local" in error
+        assert "spec.externalTrafficPolicy: Unsupported value" in error
         assert "_" not in error.split(":", 1)[1]
 
 
