@@ -9,7 +9,6 @@ import shlex
 import sys
 from pathlib import Path
 
-from playground import cni
 from playground.atomic_files import write_atomically
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.kube_yaml import kind_config, manifests
@@ -24,7 +23,7 @@ from playground.limits import MAX_TRAFFIC_COUNT
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
 from playground.numbers import PORT, SEED, argument
-from playground.proxy.modes import PROXY_MODES
+from playground.registry import CNI_PLUGINS, PROXY_MODES
 from playground.saves import LabFileError, check_readable, is_lab_file, load_lab
 from playground.session.lab import Lab
 from playground.shell import Shell
@@ -49,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", parser_class=Parser)
 
     def lab_options(sub, namespace=True):
-        sub.add_argument("--cni", choices=list(cni.PLUGINS), default="bridge",
+        sub.add_argument("--cni", choices=list(CNI_PLUGINS), default="bridge",
                          help="CNI plugin of the lab (default: bridge)")
         sub.add_argument("--seed", type=SEED, default=0, help="random seed of the lab")
         sub.add_argument("--proxy-mode", choices=list(PROXY_MODES), default="iptables",

@@ -38,6 +38,7 @@ import hashlib
 import math
 import os
 import shlex
+import stat
 from collections import Counter
 from ipaddress import IPv4Network
 from pathlib import Path
@@ -62,17 +63,17 @@ from playground.cluster.restore import (
     restore_cluster,
     saved_objects,
 )
-from playground.cni import PLUGINS
 from playground.commands.table import replayed, replayed_names
 from playground.limits import (
     MAX_LAB_BYTES,
     MAX_REPLAY_PACKETS,
     LimitError,
     check_pod_total,
+    file_kind,
     read_bounded,
 )
 from playground.numbers import NumberError, whole
-from playground.proxy.modes import PROXY_MODES
+from playground.registry import CNI_PLUGINS, PROXY_MODES
 from playground.session.lab import Lab, LessonProgress
 from playground.session.layout import MAX_TEXT, LabFileError, check_layout
 from playground.shell import ShellError
@@ -89,7 +90,7 @@ HEAD_BYTES = 160  # format, version and checksum, with room to spare
 SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "bridges", "clock", "rng", "uids",
                 "resource_version")
 OPTIONAL_SETTING_KEYS = ("proxy_mode", "cluster_cidr")
-CNIS = tuple(PLUGINS)
+CNIS = tuple(CNI_PLUGINS)
 
 
 def _from_version_1(document: dict) -> dict:
@@ -131,7 +132,12 @@ MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2, 3: _from_v
 
 
 class DamagedLabFile(LabFileError):
-    """The bytes do not match the checksum written with them: the file was damaged."""
+    """The bytes do not match the checksum written with them: the file was damaged.
+    `alternatives`: where the same lab may still be whole (its backup, the recovery file)."""
+
+    def __init__(self, message: str, alternatives: tuple[Path, ...] = ()) -> None:
+        super().__init__(message)
+        self.alternatives = alternatives
 
 
 # writing
@@ -234,7 +240,10 @@ def looks_like_lab(head: bytes) -> bool:
 
 
 def is_lab_file(path: str | os.PathLike) -> bool:
+    """A regular file that starts as a lab file does (a pipe or device is never opened)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
         with open(path, "rb") as file:
             return looks_like_lab(file.read(32))
     except OSError:
@@ -245,7 +254,11 @@ def check_readable(path: str | os.PathLike) -> None:
     """LabFileError unless the file is there, readable and not too big: what can be known
     at once, before a long load starts."""
     try:
-        size = os.stat(path).st_size
+        status = os.stat(path)
+        if not stat.S_ISREG(status.st_mode):   # a pipe without a writer would never open
+            raise LabFileError(f"{path}: not a lab file: a {file_kind(status.st_mode)}, and a "
+                               "lab file is read from a regular file only")
+        size = status.st_size
         if size > MAX_LAB_BYTES:
             raise LabFileError(f"{path}: {size} bytes is more than a lab file may hold "
                                f"({MAX_LAB_BYTES // 1024 // 1024} MiB)")
@@ -257,7 +270,7 @@ def check_readable(path: str | os.PathLike) -> None:
 
 def read_document(path: str | os.PathLike) -> dict:
     """The file's checked, migrated document; LabFileError naming the problem otherwise.
-    The head is read first, so a device or a pipe that is no lab file costs nothing."""
+    A pipe or device is refused before it is opened; a regular file's head is read first."""
     check_readable(path)
     try:
         if not is_lab_file(path):
@@ -272,16 +285,17 @@ def read_document(path: str | os.PathLike) -> dict:
     try:
         return parse_document(data)
     except DamagedLabFile as error:
-        raise DamagedLabFile(f"{path}: {error}{_alternatives(Path(path))}") from None
+        found = alternatives(Path(path))
+        offer = f"; open {' or '.join(map(str, found))} instead" if found else ""
+        raise DamagedLabFile(f"{path}: {error}{offer}", found) from None
     except LabFileError as error:
         raise LabFileError(f"{path}: {error}") from None
 
 
-def _alternatives(path: Path) -> str:
-    """Where the same lab may still be whole: its backup and the recovery file."""
-    found = [str(other) for other in (path.with_name(path.name + ".bak"), recovery_path())
-             if other.is_file() and other.resolve() != path.resolve()]
-    return f"; open {' or '.join(found)} instead" if found else ""
+def alternatives(path: Path) -> tuple[Path, ...]:
+    """Where the same lab may still be whole: its backup and the recovery file, those there."""
+    return tuple(other for other in (path.with_name(path.name + ".bak"), recovery_path())
+                 if other.is_file() and other.resolve() != path.resolve())
 
 
 def _digest(version: int, body) -> str:

@@ -12,8 +12,6 @@ import functools
 import gc
 from ipaddress import IPv4Address, IPv4Network
 
-from playground import cni as cni_plugins
-from playground import lb as lb_providers
 from playground.cluster.api import AlreadyExists, ApiServer, NotFound
 from playground.cluster.cloud import LB_INSIDE, LB_POOL, build_outside
 from playground.cluster.controllers.endpoints import EndpointsController
@@ -49,7 +47,6 @@ from playground.cluster.objects import (
     validate_pod,
 )
 from playground.cluster.recipe import Wiring
-from playground.cluster.routing import ROUTINGS
 from playground.cluster.service import (
     NODE_PORT_RANGE,
     SERVICE_CIDR,
@@ -67,7 +64,7 @@ from playground.net.link import Ethernet
 from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Route
-from playground.proxy.modes import PROXY_MODES
+from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES, ROUTINGS
 
 NODE_NETWORK = IPv4Network("172.18.0.0/16")
 CLUSTER_CIDR = IPv4Network("10.244.0.0/16")
@@ -80,7 +77,7 @@ CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
 
 def replaces_kube_proxy(cni: str) -> bool:
     """Whether the CNI of this name serves Services itself (Cilium), so no kube-proxy runs."""
-    plugin = cni_plugins.PLUGINS.get(cni)
+    plugin = CNI_PLUGINS.get(cni)
     return plugin is not None and plugin.replaces_kube_proxy
 
 
@@ -121,12 +118,12 @@ def docker_mac(ip: IPv4Address) -> str:
 class Cluster(SleepingNodes, Workloads):
     def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24,
                  proxy_mode: str = "iptables", cluster_cidr: str = str(CLUSTER_CIDR),
-                 lb: str = lb_providers.DEFAULT_PROVIDER) -> None:
+                 lb: str = "cloud") -> None:
         try:
-            self.cni = cni_plugins.plugin(cni)
+            self.cni = CNI_PLUGINS.find(cni)()
             proxy_recipe = PROXY_MODES.find(proxy_mode)
             routing = ROUTINGS.find(self.cni.routing)
-            lb_recipe = lb_providers.PROVIDERS.find(lb)
+            lb_recipe = LB_PROVIDERS.find(lb)
         except ValueError as error:
             raise ClusterError(str(error)) from None
         self.cluster_cidr = check_cluster_cidr(cluster_cidr, node_cidr_mask)

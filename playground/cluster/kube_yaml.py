@@ -13,6 +13,7 @@ import yaml
 from playground.cluster import endpoint_slices
 from playground.cluster.cluster import Cluster
 from playground.cluster.ingress import CONTROLLER_NAMESPACE, IngressBackend
+from playground.cluster.kinds import API_VERSIONS
 from playground.cluster.objects import SYSTEM_NAMESPACES
 from playground.cluster.replicaset import REVISION
 from playground.cluster.service import CONTROLLER_NAME, MANAGED_BY, SERVICE_CIDR
@@ -208,12 +209,17 @@ def _exported(obj) -> bool:
         obj.kind == "Service" and obj.key == "default/kubernetes")
 
 
+def _typed(kind: str) -> dict:
+    """A document's apiVersion and kind, as the table of kinds has them."""
+    return {"apiVersion": API_VERSIONS[kind], "kind": kind}
+
+
 def _pod(pod, node_names: dict[str, str]) -> dict:
     spec: dict = {"containers": _containers(pod.spec.containers)}
     if pod.spec.node_name in node_names:
         spec["nodeName"] = node_names[pod.spec.node_name]
     _scheduling(spec, pod.spec.node_selector, pod.spec.tolerations)
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": _meta(pod), "spec": spec}
+    return {**_typed("Pod"), "metadata": _meta(pod), "spec": spec}
 
 
 def _scheduling(spec: dict, node_selector: dict, tolerations: list) -> None:
@@ -238,7 +244,7 @@ def _selector(workload) -> dict:
 
 
 def _deployment(deployment) -> dict:
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(deployment),
+    return {**_typed("Deployment"), "metadata": _meta(deployment),
             "spec": {"replicas": deployment.replicas,
                      "selector": _selector(deployment),
                      "template": {"metadata": {"labels": dict(deployment.template_labels)},
@@ -247,7 +253,7 @@ def _deployment(deployment) -> dict:
 
 def _workload(workload, spec: dict) -> dict:
     """A DaemonSet or StatefulSet: `spec` first, then its selector and template."""
-    return {"apiVersion": "apps/v1", "kind": workload.kind, "metadata": _meta(workload),
+    return {**_typed(workload.kind), "metadata": _meta(workload),
             "spec": {**spec, "selector": _selector(workload),
                      "template": {"metadata": {"labels": dict(workload.template_labels)},
                                   "spec": _template_spec(workload)}}}
@@ -285,7 +291,7 @@ def _service(service) -> dict:
     for key, value, default in optional:
         if value != default:
             spec[key] = value
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(service), "spec": spec}
+    return {**_typed("Service"), "metadata": _meta(service), "spec": spec}
 
 
 def _backend(backend: IngressBackend) -> dict:
@@ -307,7 +313,7 @@ def _ingress(ingress) -> dict:
         rules.append(entry)
     if rules:
         spec["rules"] = rules
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+    return {**_typed("Ingress"),
             "metadata": _meta(ingress), "spec": spec}
 
 
@@ -328,7 +334,7 @@ def manifests(cluster: Cluster) -> str:
               and s.service != "default/kubernetes"]   # the API server keeps that one
     used = {o.metadata.namespace for o in [*pods, *deployments, *daemon_sets, *stateful_sets,
                                            *services, *ingresses, *slices]}
-    documents = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    documents = [{**_typed("Namespace"), "metadata": {"name": name}}
                  for name in sorted(used - set(SYSTEM_NAMESPACES))]
     documents += [_pod(p, node_names) for p in pods]
     documents += [_deployment(d) for d in deployments]

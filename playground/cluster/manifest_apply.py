@@ -205,9 +205,7 @@ async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:
     name, namespace = _meta(doc, cluster)
     ports = []
     for where, port in doc.entries("spec.ports"):
-        number = doc.get("port", int, None, port, where)
-        if number is None:
-            doc.fail(f"{where}.port", "is required")
+        number = doc.get("port", int, 0, port, where)  # absent: 0, refused by the port rule
         ports.append(ServicePort(number, doc.get("targetPort", (int, str), None, port, where),
                                  doc.get("protocol", str, "TCP", port, where),
                                  doc.get("name", str, None, port, where),
@@ -276,13 +274,23 @@ async def apply_endpoint_slice(cluster: Cluster, doc: ManifestDoc) -> None:
     await cluster.add_endpoint_slice(endpoint_slice)
 
 
-def _backend(doc: ManifestDoc, node: Any, at: str) -> IngressBackend:
+def _backend(doc: ManifestDoc, node: Any, at: str, ingress: str) -> IngressBackend:
+    """validateIngressBackend's first rules: a Service backend, with a name and a port."""
+    service = doc.get("service", dict, None, node, at)
     name = doc.get("service.name", str, None, node, at)
     port = doc.get("service.port.number", int, None, node, at) or doc.get(
         "service.port.name", str, None, node, at)
-    if name is None or port is None:
-        doc.fail(f"{at}.service", "needs name and port.number or port.name")
-    return IngressBackend(name, port)
+    if service is None:
+        problem = validation.FieldError(at, "Invalid value", "",
+                                        "resource or service backend is required")
+    elif not name:
+        problem = validation.FieldError(f"{at}.service.name", "Required value")
+    elif port is None:
+        problem = validation.FieldError(at, "Required value",
+                                        detail="port name or number is required")
+    else:
+        return IngressBackend(name, port)
+    raise ManifestError(f"{doc.where}: {validation.invalid('Ingress', ingress, [problem])}")
 
 
 async def apply_ingress(cluster: Cluster, doc: ManifestDoc) -> None:
@@ -291,11 +299,12 @@ async def apply_ingress(cluster: Cluster, doc: ManifestDoc) -> None:
     for here, rule in doc.entries("spec.rules"):
         paths = []
         for where, item in doc.entries("http.paths", rule, here):
-            paths.append(IngressPath(_backend(doc, item.get("backend"), f"{where}.backend"),
+            paths.append(IngressPath(_backend(doc, item.get("backend"), f"{where}.backend",
+                                              name),
                                      doc.get("path", str, "/", item, where),
-                                     doc.get("pathType", str, "Prefix", item, where)))
+                                     doc.get("pathType", str, None, item, where)))
         rules.append(IngressRule(paths, doc.get("host", str, None, rule, here)))
     default = doc.get("spec.defaultBackend", dict)
     await cluster.add_ingress(Ingress(
         ObjectMeta(name, namespace), rules,
-        _backend(doc, default, "spec.defaultBackend") if default else None))
+        _backend(doc, default, "spec.defaultBackend", name) if default else None))
