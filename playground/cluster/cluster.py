@@ -12,8 +12,6 @@ import functools
 import gc
 from ipaddress import IPv4Address, IPv4Network
 
-from playground import cni as cni_plugins
-from playground import lb as lb_providers
 from playground.cluster import service_fields
 from playground.cluster.api import AlreadyExists, ApiServer, NotFound
 from playground.cluster.cloud import LB_INSIDE, LB_POOL, build_outside
@@ -51,10 +49,10 @@ from playground.cluster.objects import (
 )
 from playground.cluster.proxy_config import validate_proxy_config
 from playground.cluster.recipe import Wiring
-from playground.cluster.routing import ROUTINGS
 from playground.cluster.service import (
     NODE_PORT_RANGE,
     SERVICE_CIDR,
+    EndpointSlice,
     Service,
     ServicePort,
     ServiceSpec,
@@ -68,7 +66,7 @@ from playground.net.link import Ethernet
 from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Route
-from playground.proxy.modes import PROXY_MODES
+from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES, ROUTINGS
 
 NODE_NETWORK = IPv4Network("172.18.0.0/16")
 CLUSTER_CIDR = IPv4Network("10.244.0.0/16")
@@ -81,7 +79,7 @@ CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
 
 def replaces_kube_proxy(cni: str) -> bool:
     """Whether the CNI of this name serves Services itself (Cilium), so no kube-proxy runs."""
-    plugin = cni_plugins.PLUGINS.get(cni)
+    plugin = CNI_PLUGINS.get(cni)
     return plugin is not None and plugin.replaces_kube_proxy
 
 
@@ -122,12 +120,12 @@ def docker_mac(ip: IPv4Address) -> str:
 class Cluster(SleepingNodes, Workloads):
     def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24,
                  proxy_mode: str = "iptables", cluster_cidr: str = str(CLUSTER_CIDR),
-                 lb: str = lb_providers.DEFAULT_PROVIDER) -> None:
+                 lb: str = "cloud") -> None:
         try:
-            self.cni = cni_plugins.plugin(cni)
+            self.cni = CNI_PLUGINS.find(cni)()
             proxy_recipe = PROXY_MODES.find(proxy_mode)
             routing = ROUTINGS.find(self.cni.routing)
-            lb_recipe = lb_providers.PROVIDERS.find(lb)
+            lb_recipe = LB_PROVIDERS.find(lb)
         except ValueError as error:
             raise ClusterError(str(error)) from None
         self.cluster_cidr = check_cluster_cidr(cluster_cidr, node_cidr_mask)
@@ -389,6 +387,16 @@ class Cluster(SleepingNodes, Workloads):
             raise ClusterError(f"pod {pod.key} was not created: {why}")
         return created
 
+    async def add_endpoint_slice(self, endpoint_slice: EndpointSlice) -> EndpointSlice:
+        """Create an EndpointSlice written by hand (checked by the manifest reader)."""
+        meta = endpoint_slice.metadata
+        self.check_namespace(meta.namespace)
+        if self.api.peek("EndpointSlice", meta.namespace, meta.name) is not None:
+            raise ClusterError(f'endpointslice "{meta.namespace}/{meta.name}" already exists')
+        created = self.api.create(endpoint_slice)
+        await self.settle()
+        return created
+
     # ingress
 
     async def add_ingress(self, ingress: Ingress) -> Ingress:
@@ -463,7 +471,8 @@ class Cluster(SleepingNodes, Workloads):
         if cluster_ip is not None and cluster_ip in taken:
             raise ClusterError(f"service {service.key}: clusterIP {cluster_ip} is already "
                                "allocated to another Service")
-        service.spec.cluster_ip = cluster_ip or self._free_cluster_ip(taken)
+        if type != "ExternalName":   # an ExternalName Service has no cluster IP at all
+            service.spec.cluster_ip = cluster_ip or self._free_cluster_ip(taken)
         wanted_lb = spec_fields.get("load_balancer_ip")
         if wanted_lb is not None:
             self._check_lb_ip(service, wanted_lb)

@@ -28,15 +28,14 @@ from playground.proxy.rules import (
     backends_for,
     node_rules,
     service_port_rules,
+    uses_local_endpoints,
 )
 
 TABLES = ("nat", "filter")
 
 
 def needs_locality(service: Service) -> bool:
-    spec = service.spec
-    return spec.internal_traffic_policy == "Local" or (
-        spec.type in ("NodePort", "LoadBalancer") and spec.external_traffic_policy == "Local")
+    return service.proxied and uses_local_endpoints(service)
 
 
 class ServiceTable(Controller):
@@ -173,7 +172,7 @@ class ServiceTable(Controller):
         nodes = set()
         if needs_locality(service):
             nodes = {e.node_name for s in self.slices.get(service.key, {}).values()
-                     for e in s.endpoints if e.ready and e.node_name}
+                     for e in s.endpoints if (e.ready or e.serving) and e.node_name}
         spec = service.spec
         if spec.type == "LoadBalancer" and spec.load_balancer_source_ranges and \
                 service.status.load_balancer_ips:

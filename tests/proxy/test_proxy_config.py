@@ -4,6 +4,7 @@ kept in the lab file; a change makes every node's kube-proxy write its rules aga
 import pytest
 
 from playground.cluster.cluster import ClusterError
+from playground.cluster.lab import build_default_lab
 from playground.cluster.legs import send
 from playground.proxy.rules import node_rules
 from playground.saves import load_lab, load_lab_bytes, pack_lab, save_lab
@@ -88,10 +89,12 @@ async def test_the_options_are_kept_in_the_lab_file(lab, tmp_path):
         await loaded.close()
 
 
-async def test_a_loaded_lab_syncs_its_services_whichever_watch_comes_last(ptp_lab):
+async def test_a_loaded_lab_syncs_its_services_whichever_watch_comes_last():
     """The options' watch may hold a burst's last event: the Services waiting for it sync."""
-    loaded = await load_lab_bytes(pack_lab(Lab(ptp_lab)))
+    ptp = await build_default_lab(cni="ptp")
+    loaded = await load_lab_bytes(pack_lab(Lab(ptp)))
     try:
         assert send(loaded.cluster, "pod/client", "svc/web").verdict == "delivered"
     finally:
         await loaded.close()
+        await ptp.stop()
