@@ -100,6 +100,9 @@ def plan(network: Network) -> Plan:
         if _has_rules(ns) or has_tables(ns):
             rule_namespaces[name] = ns.name
         if _has_rules(ns):
+            # -m nfacct needs its accounting objects before the rules load (kube-proxy's)
+            commands += [in_ns(name, "nfacct", "add", counter)
+                         for counter in sorted(ns.netfilter.nfacct)]
             commands.append(in_ns(name, "iptables-restore", stdin=ns.netfilter.save(
                 when=iptables_date(network.clock))))
         commands += load_commands(name, ns)
