@@ -216,3 +216,22 @@ def ingresses_table(cluster: Cluster, namespace: str | None) -> str:
         rows.append([ingress.name, "nginx", hosts, address, "80",
                      human_age(cluster.network.clock - ingress.metadata.created_at)])
     return render(rows)
+
+
+def events_table(cluster: Cluster, namespace: str | None) -> str:
+    """`kubectl get events`: what controllers and agents failed to do, newest last. An
+    event lives in its object's namespace; a cluster-scoped object's, in default."""
+    now = cluster.network.clock
+    rows = []
+    for event in cluster.api.events.entries:
+        kind, _, rest = event.involved.partition("/")
+        home, _, name = rest.rpartition("/")
+        home = home or "default"
+        if namespace is None or home == namespace:
+            rows.append(([home] if namespace is None else []) + [
+                human_age(now - event.time), "Warning", event.reason, f"{kind}/{name}",
+                event.message])
+    if not rows:
+        return none_found(namespace)
+    header = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    return render([(["NAMESPACE"] if namespace is None else []) + header, *rows])

@@ -9,6 +9,7 @@ Manifests, the command line, the forms, lab files and the CLI all come through h
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -190,10 +191,16 @@ def namespace_errors(namespace: str, path: str = "metadata.namespace") -> list[F
 def labels_errors(labels: Mapping[str, str], path: str = "metadata.labels") -> list[FieldError]:
     errors = []
     for key, value in labels.items():
-        errors += _each(path, key, label_key(key))
-        errors += _each(f"{path}[{key}]" if not label_key(key) else path, value,
-                        label_value(value))
+        errors += _label_errors(path, key, value)
     return errors
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_errors(path: str, key: str, value: str) -> tuple[FieldError, ...]:
+    """One label's errors, worked out once (a Deployment's pods share their labels)."""
+    key_errors = label_key(key)
+    return tuple(_each(path, key, key_errors) + _each(f"{path}[{key}]" if not key_errors
+                                                      else path, value, label_value(value)))
 
 
 def annotations_errors(annotations: Mapping[str, str],
