@@ -12,8 +12,10 @@ from pathlib import Path
 from playground import cni
 from playground.atomic_files import write_atomically
 from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.dns.show import fields
 from playground.cluster.kube_yaml import kind_config, manifests
-from playground.cluster.legs import legs
+from playground.cluster.legs import legs, unresolved
+from playground.cluster.legs import text as legs_text
 from playground.cluster.manifests import apply_files
 from playground.cluster.tables import nodes_table, pods_table
 from playground.cluster.traffic import generate
@@ -257,17 +259,31 @@ async def run_command(args) -> int:
 def do_trace(cluster: Cluster, args) -> int:
     sent = legs(cluster, trace_request(args))
     proxied = next((leg for leg in sent if leg.role == "proxied"), None)
+    resolved = [leg for leg in sent if "dns" in leg.role]
+    connection = [leg for leg in sent if leg.role == "packet"]
     if args.json:
-        data = sent[0].trace.to_dict()
-        for leg in sent[1:]:
+        data = connection[0].trace.to_dict() if connection else {}
+        if resolved:
+            data["dns"] = [{"role": leg.role, "title": leg.title, "why": leg.why,
+                            "message": fields(leg.message), "trace": leg.trace.to_dict()}
+                           for leg in resolved]
+        for leg in sent:
+            if leg in resolved or leg.role == "packet":
+                continue
             if leg.role == "reply":
                 data["reply"] = leg.trace.to_dict()
             else:
                 data["proxied"] = {"why": leg.why, "service": leg.service,
                                    "trace": leg.trace.to_dict()}
         print(json.dumps(data, indent=2))
-        return 0
-    print("\n".join(leg.trace.text() for leg in sent if leg is not proxied), end="")
+        return 0 if connection else 1
+    if resolved:
+        print(legs_text([leg for leg in sent if leg is not proxied]), end="")
+        if not connection:
+            print(unresolved(args.dst, sent), file=sys.stderr)
+            return 1
+    else:
+        print("\n".join(leg.trace.text() for leg in sent if leg is not proxied), end="")
     if proxied is not None:
         print(f"\nthe ingress controller routes Host {args.host or '(none)'} {args.path} by "
               f"{proxied.why} and opens its own connection to {proxied.service}:\n")
