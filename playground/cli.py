@@ -19,6 +19,7 @@ from playground.cluster.legs import text as legs_text
 from playground.cluster.manifests import apply_files
 from playground.cluster.tables import nodes_table, pods_table
 from playground.cluster.traffic import generate
+from playground.commands.dns_tools import TYPES
 from playground.commands.table import node_tools
 from playground.compare_cli import compare_traces
 from playground.headless import UsageError, lab_files, starting_lab, trace_request
@@ -98,6 +99,16 @@ def build_parser() -> argparse.ArgumentParser:
     traffic.add_argument("--port", type=PORT)
     traffic.add_argument("--proto", choices=["tcp", "udp"], default="tcp")
     lab_options(traffic)
+
+    lookup = commands.add_parser("dns", help="look a name up from a pod or node through the "
+                                             "lab's DNS, as dig prints it")
+    lookup.add_argument("target", metavar="TARGET", help="pod/NAME or node/NAME")
+    lookup.add_argument("name", metavar="NAME")
+    lookup.add_argument("type", metavar="TYPE", nargs="?", default="A", type=str.upper,
+                        choices=TYPES)
+    lookup.add_argument("--search", action="store_true",
+                        help="walk the resolver's search list, as dig +search")
+    lab_options(lookup)
 
     opener = commands.add_parser("open", help="open a lab file in the app")
     opener.add_argument("file", help="a lab file (.k8slab)")
@@ -245,6 +256,11 @@ async def run_command(args) -> int:
             cluster.set_node_sysctl(setting)
         if args.command == "trace":
             return do_trace(cluster, args)
+        if args.command == "dns":
+            line = shlex.join(["dig", args.name, args.type, *(["+search"] if args.search
+                                                              else [])])
+            print((await Shell(cluster).run(line, args.target, args.namespace)).output, end="")
+            return 0
         if args.command == "verify":
             return verify_lab(cluster)
         if args.command == "traffic":

@@ -122,19 +122,34 @@ def _by_name(cluster: Cluster, request: TraceRequest, named: Destination):
     return found, trace
 
 
+@dataclass(frozen=True)
+class Asking:
+    """How a client asks: glibc's stub resolver by default; dig and nslookup differ."""
+
+    search: bool = True
+    attempts: int | None = None  # None: resolv.conf's
+    servers: tuple[str, ...] = ()  # (): resolv.conf's
+    proto: str = "udp"
+    edns: int = -1  # the EDNS UDP size dig offers; glibc sends no OPT record
+
+
 def lookup(cluster: Cluster, source: Target, name: str, qtype: str = "A",
-           search: bool = True, proto: str = "udp") -> tuple[list[Leg], dns.message.Message | None]:
+           asking: Asking = Asking()) -> tuple[list[Leg], dns.message.Message | None]:
     """res_nsearch: each name of the search order until one has an answer; NXDOMAIN, NODATA
     and SERVFAIL go on to the next name, no answer at all from any server ends it."""
     conf = programs.resolv_conf(cluster, source.namespace)
-    names = search_order(name, conf) if search else [name if name.endswith(".") else name + "."]
+    absolute = name if name.endswith(".") else name + "."
+    names = search_order(name, conf) if asking.search else [absolute]
     rdtype = dns.rdatatype.from_text(qtype)
     found: list[Leg] = []
     response = None
     for qname in names:
-        query = dns.message.make_query(qname, rdtype, id=cluster.network.rng.randrange(65536))
-        response = ask(cluster, source.namespace, owner_of(source), conf.nameservers,
-                       conf.attempts, query, proto, found)
+        query = dns.message.make_query(qname, rdtype, id=cluster.network.rng.randrange(65536),
+                                       use_edns=0 if asking.edns >= 0 else None,
+                                       payload=max(asking.edns, 512))
+        response = ask(cluster, source.namespace, owner_of(source),
+                       asking.servers or conf.nameservers, asking.attempts or conf.attempts,
+                       query, asking.proto, found)
         if response is None or (response.rcode() == dns.rcode.NOERROR and any(
                 r.rdtype in (rdtype, dns.rdatatype.CNAME) for r in response.answer)):
             break

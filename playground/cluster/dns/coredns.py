@@ -85,7 +85,7 @@ class CoreDns:
         if zone_of(question.name) is not None:
             lookup = self.kubernetes.serve(question.name, question.rdtype)
             if not lookup.fall:
-                response = dns.message.make_response(query)
+                response = dns.message.make_response(query, our_payload=query.payload)
                 response.flags |= dns.flags.AA
                 response.set_rcode(lookup.rcode)
                 response.answer.extend(lookup.answer)
@@ -100,7 +100,7 @@ class CoreDns:
                 return response, "kubernetes"
         upstream = forward(query)
         if upstream is None:
-            failed = dns.message.make_response(query)
+            failed = dns.message.make_response(query, our_payload=query.payload)
             failed.set_rcode(dns.rcode.SERVFAIL)
             return failed, "forward"
         upstream.id = query.id

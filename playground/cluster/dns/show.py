@@ -88,14 +88,13 @@ def _record_line(line: str) -> str:
 
 
 def dig(argv: str, message: dns.message.Message | None, server: str, proto: str,
-        clock: float, size: int) -> str:
-    """What `dig` prints: the answer's sections, or its timeout message."""
-    out = ["", f"; <<>> DiG {DIG_VERSION} <<>> {argv}", ";; global options: +cmd"]
+        clock: float, size: int, given_server: bool = False) -> str:
+    """What `dig` prints: the answer's sections, or that no server answered."""
+    out = ["", f"; <<>> DiG {DIG_VERSION} <<>> {argv}"]
+    out += ["; (1 server found)"] if given_server else []
+    out.append(";; global options: +cmd")
     if message is None:
-        out += [f";; communications error to {server}#53: timed out", "", "; <<>> DiG "
-                f"{DIG_VERSION} <<>> {argv}", ";; global options: +cmd",
-                ";; no servers could be reached", ""]
-        return "\n".join(out) + "\n"
+        return "\n".join([*out, ";; no servers could be reached"]) + "\n"
     out.append(";; Got answer:")
     question = message.question[0]
     if question.name.to_text().rstrip(".").endswith(".local") or \

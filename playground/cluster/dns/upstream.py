@@ -22,7 +22,7 @@ ROOT_SOA = "a.root-servers.net. nstld.verisign-grs.com. 2026120300 1800 900 6048
 
 
 def answer(query: dns.message.Message) -> dns.message.Message:
-    response = dns.message.make_response(query)
+    response = dns.message.make_response(query, our_payload=1232)
     response.flags |= dns.flags.RA
     question = query.question[0]
     name = question.name.to_text().lower()
