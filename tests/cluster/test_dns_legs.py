@@ -58,10 +58,9 @@ def test_a_name_nobody_knows_is_nxdomain_after_the_whole_search_list(lab):
     assert unresolved("nope", found) == "could not resolve nope: NXDOMAIN, after 4 answers"
 
 
-async def test_without_coredns_pods_kube_proxy_rejects_and_the_resolver_tries_again(lab):
-    for pod in lab.pods("kube-system"):
-        await lab.delete_pod(pod.metadata.name, "kube-system")
-    await lab.advance(31)
+async def test_coredns_scaled_to_0_kube_proxy_rejects_and_the_resolver_tries_again(lab):
+    await lab.scale("coredns", 0, "kube-system")
+    await lab.advance(31)  # their grace period: then kube-dns has no endpoints
     found = legs(lab, TraceRequest("pod/client", "web"))
     assert roles(found) == ["dns", "dns"]  # attempts:2, one nameserver, then it gives up
     assert [leg.trace.verdict for leg in found] == ["rejected", "rejected"]

@@ -50,10 +50,9 @@ async def test_dig_srv_ptr_and_nxdomain(lab):
         in missing.output
 
 
-async def test_dig_with_no_coredns_pods_is_refused_three_times(lab):
-    for pod in lab.pods("kube-system"):
-        await lab.delete_pod(pod.metadata.name, "kube-system")
-    await lab.advance(31)
+async def test_dig_with_coredns_scaled_to_0_is_refused_three_times(lab):
+    await lab.scale("coredns", 0, "kube-system")
+    await lab.advance(31)  # their grace period: then kube-dns has no endpoints
     result = await run(lab, "dig web.default.svc.cluster.local")
     assert result.output.splitlines()[:3] == [
         ";; communications error to 10.96.0.10#53: connection refused"] * 3

@@ -7,7 +7,7 @@ from collections import Counter
 
 from playground.cluster.api import ApiServer, Event, NotFound
 from playground.cluster.controllers.base import Controller
-from playground.cluster.objects import ObjectMeta, OwnerReference, Pod, PodSpec
+from playground.cluster.objects import ObjectMeta, OwnerReference, Pod, PodSpec, selector_matches
 from playground.cluster.replicaset import ReplicaSet, random_suffix
 from playground.cluster.timers import LabTimers
 
@@ -90,6 +90,7 @@ class ReplicaSetController(Controller):
         rs = self.api.peek("ReplicaSet", namespace, name)
         if rs is None:
             return
+        self._adopt(rs)
         pods = [p for p in owned_by(self.api, "Pod", rs) if active(p)]
         now = self.clock()
         if len(pods) < rs.replicas:
@@ -99,6 +100,22 @@ class ReplicaSetController(Controller):
             for pod in deletion_order(pods)[:len(pods) - rs.replicas]:
                 delete_gracefully(self.api, pod, now)
         self._update_status(rs, now)
+
+    def _adopt(self, rs: ReplicaSet) -> None:
+        """ClaimPods: a live pod its selector matches that no controller owns becomes its
+        own (looked up by the selector's first label, as the endpoints controller does)."""
+        if not rs.selector or rs.metadata.deletion_timestamp is not None:
+            return
+        key, value = next(iter(sorted(rs.selector.items())))
+        namespace = rs.metadata.namespace
+        for pod in self.api.indexed("Pod", "label", (namespace, key, value)):
+            if pod.metadata.controller_ref() is None and active(pod) and selector_matches(
+                    rs.selector, rs.selector_expressions, pod.metadata.labels):
+                def own(stored: Pod) -> None:
+                    stored.metadata.owner_references = [
+                        *stored.metadata.owner_references,
+                        OwnerReference("ReplicaSet", rs.name, rs.metadata.uid)]
+                self.api.change("Pod", namespace, pod.name, own)
 
     def _create_pod(self, rs: ReplicaSet) -> None:
         namespace, prefix = rs.metadata.namespace, f"{rs.name}-"   # generateName
