@@ -78,6 +78,8 @@ class ReplicaSetController(Controller):
                                    replay=False), self.on_pod)
 
     def on_replica_set(self, event: Event) -> None:
+        if event.type == "ADDED":
+            self._adopt(event.object)
         if event.type != "DELETED":
             self.sync(event.object.metadata.namespace, event.object.name)
 
@@ -90,7 +92,6 @@ class ReplicaSetController(Controller):
         rs = self.api.peek("ReplicaSet", namespace, name)
         if rs is None:
             return
-        self._adopt(rs)
         pods = [p for p in owned_by(self.api, "Pod", rs) if active(p)]
         now = self.clock()
         if len(pods) < rs.replicas:
@@ -102,8 +103,10 @@ class ReplicaSetController(Controller):
         self._update_status(rs, now)
 
     def _adopt(self, rs: ReplicaSet) -> None:
-        """ClaimPods: a live pod its selector matches that no controller owns becomes its
-        own (looked up by the selector's first label, as the endpoints controller does)."""
+        """ClaimPods, when the ReplicaSet comes: a live pod its selector matches that no
+        controller owns becomes its own (looked up by the selector's first label). Kubernetes
+        claims on every sync; here orphans only come before their ReplicaSet, and a sync stays
+        as cheap as it was at scale."""
         if not rs.selector or rs.metadata.deletion_timestamp is not None:
             return
         key, value = next(iter(sorted(rs.selector.items())))
