@@ -74,6 +74,12 @@ def probes(cluster: Cluster) -> list[Probe]:
         for address in service.status.load_balancer_ips:
             found.append(("outside→lb", INTERNET_NAMESPACE, "internet", f"lb/{service.key}",
                           address, port.protocol.lower(), port.port))
+    for service in services:
+        served = {p.port for p in service.spec.ports if p.protocol == "TCP"}
+        unserved = next(port for port in range(81, 65536) if port not in served)
+        for address in service.status.load_balancer_ips:  # the load balancer drops it
+            found.append(("outside→lb unserved", INTERNET_NAMESPACE, "internet",
+                          f"lb/{service.key}", address, "tcp", unserved))
     found += _nodeports_from_inside(pods, nodes, service_ports)
     for src in pods:
         for service, port in service_ports:
