@@ -1,15 +1,1 @@
-"""CNI plugins, chosen per cluster by name (a new plugin: its module and one line here)."""
-
-from playground.cni.bridge import BridgePlugin
-from playground.cni.cilium import CiliumPlugin, CiliumTunnelPlugin
-from playground.cni.ptp import PtpPlugin
-from playground.cni.vxlan import VxlanPlugin
-from playground.registry import Registry
-
-PLUGINS = Registry("CNI plugin", {"bridge": BridgePlugin, "ptp": PtpPlugin,
-                                  "vxlan": VxlanPlugin, "cilium": CiliumPlugin,
-                                  "cilium-vxlan": CiliumTunnelPlugin})
-
-
-def plugin(name: str):
-    return PLUGINS.find(name)()
+"""CNI plugins: one module each, registered by name in playground/adapters.py."""

@@ -21,7 +21,7 @@ class PodAttachment:
 
 class CniPlugin(Protocol):
     name: str
-    # which node agents route to other nodes' pods: a recipe of playground.cluster.routing
+    # which node agents route to other nodes' pods: a recipe in playground.registry.ROUTINGS
     routing: str
     # the plugin's own agents serve Services, so no kube-proxy runs beside it and a cluster
     # with it takes no proxy mode (Cilium's kube-proxy replacement)

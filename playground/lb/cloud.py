@@ -23,6 +23,7 @@ from playground.cluster.cloud import (
 )
 from playground.cluster.controllers.base import Controller
 from playground.cluster.recipe import Recipe, Wiring
+from playground.cluster.service import slices_of
 from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Nexthop, Route, RouteError
@@ -72,6 +73,8 @@ class CloudController(Controller):
 
     def _free_public_ip(self, wanted: str | None) -> IPv4Address | None:
         """The address a node had if it is still free, else the lowest free one."""
+        if len(self.public_ips) >= len(PUBLIC_NODE_IPS):
+            return None   # all given out (a big lab's later nodes: no scan of them each)
         taken = set(self.public_ips.values())
         try:
             kept = IPv4Address(wanted) if wanted else None
@@ -155,8 +158,8 @@ class CloudController(Controller):
         nodes = list(self.ready_sorted)
         if service.spec.external_traffic_policy != "Local":
             return nodes
-        slice_ = self.api.peek("EndpointSlice", service.metadata.namespace, service.name)
-        local = {e.node_name for e in slice_.endpoints if e.ready} if slice_ else set()
+        local = {e.node_name for s in slices_of(self.api, service.metadata.namespace,
+                                                service.name) for e in s.endpoints if e.ready}
         return [(name, ip) for name, ip in nodes if name in local]
 
     def _program(self, key: str) -> None:
