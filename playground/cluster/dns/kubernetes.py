@@ -20,10 +20,11 @@ import dns.rrset
 from dns.rcode import NOERROR, NXDOMAIN
 from dns.rdatatype import AAAA, CNAME, NS, PTR, SOA, SRV, A
 
+from playground.cluster.service import HEADLESS
+
 ZONE = dns.name.from_text("cluster.local.")
 REVERSE_ZONES = (dns.name.from_text("in-addr.arpa."), dns.name.from_text("ip6.arpa."))
 TTL = 30
-HEADLESS = "None"
 
 
 class NameError_(Exception):
@@ -95,8 +96,7 @@ def parse_request(qname: dns.name.Name) -> Request:
 
 def endpoint_hostname(endpoint) -> str:
     """The endpoint's hostname if it has one, else its address with dashes."""
-    hostname = getattr(endpoint, "hostname", None)
-    return hostname or endpoint.address.replace(".", "-").replace(":", "-")
+    return endpoint.hostname or endpoint.address.replace(".", "-").replace(":", "-")
 
 
 def _ready_endpoints(api, service) -> list:

@@ -124,3 +124,33 @@ def test_parse_request_reads_port_and_protocol():
 def test_apex_soa_and_ns(lab):
     assert records(ask(lab, "cluster.local.", "NS").response, "NS") == ["ns.dns.cluster.local."]
     assert ask(lab, "cluster.local.", "SOA").response.answer[0].rdtype == dns.rdatatype.SOA
+
+
+async def test_a_headless_service_answers_one_a_record_per_ready_endpoint(lab):
+    await lab.add_service("web-h", [ServicePort(80, name="http")], selector={"app": "web"},
+                          cluster_ip="None")
+    response = ask(lab, "web-h.default.svc.cluster.local.").response
+    assert records(response) == endpoint_ips(lab, "default/web-h")
+    srv = ask(lab, "_http._tcp.web-h.default.svc.cluster.local.", "SRV").response
+    assert records(srv, "SRV") == sorted(
+        f"0 50 80 {ip.replace('.', '-')}.web-h.default.svc.cluster.local."
+        for ip in endpoint_ips(lab, "default/web-h"))
+    assert len(srv.additional) == 2
+
+
+async def test_an_external_name_is_a_cname_followed_outside_through_forward(lab):
+    await lab.add_service("search", [], type="ExternalName", external_name="example.com")
+    asked = []
+
+    def forward(query):
+        from playground.cluster.dns import upstream
+        asked.append(query.question[0].name.to_text())
+        return upstream.answer(query)
+
+    response = ask(lab, "search.default.svc.cluster.local.", "A", forward).response
+    assert [r.to_text() for r in response.answer] == [
+        "search.default.svc.cluster.local. 30 IN CNAME example.com.",
+        "example.com. 30 IN A 203.0.113.100"]
+    assert asked == ["example.com."]
+    cname = ask(lab, "search.default.svc.cluster.local.", "CNAME").response
+    assert records(cname, "CNAME") == ["example.com."]
