@@ -87,3 +87,9 @@ async def test_bad_lines_are_one_clear_error(lab, line, message):
 async def test_dns_tools_need_a_selection(lab):
     with pytest.raises(ShellError, match="select a pod or a node"):
         await run(lab, "dig web", None)
+
+
+async def test_a_trace_to_a_name_that_does_not_resolve_says_so_last(lab):
+    result = await run(lab, "trace pod/client nope")
+    assert result.output.endswith("could not resolve nope: NXDOMAIN, after 4 answers\n")
+    assert len(result.traces) == 10  # four questions and answers, and "nope." forwarded out
