@@ -11,11 +11,14 @@ from pathlib import Path
 
 from playground.atomic_files import write_atomically
 from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.dns.show import fields
 from playground.cluster.kube_yaml import kind_config, manifests
-from playground.cluster.legs import legs
+from playground.cluster.legs import legs, unresolved
+from playground.cluster.legs import text as legs_text
 from playground.cluster.manifests import apply_files
 from playground.cluster.tables import nodes_table, pods_table
 from playground.cluster.traffic import generate
+from playground.commands.dns_tools import TYPES
 from playground.commands.table import node_tools
 from playground.compare_cli import compare_traces
 from playground.headless import UsageError, lab_files, starting_lab, trace_request
@@ -95,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     traffic.add_argument("--port", type=PORT)
     traffic.add_argument("--proto", choices=["tcp", "udp"], default="tcp")
     lab_options(traffic)
+
+    lookup = commands.add_parser("dns", help="look a name up from a pod or node through the "
+                                             "lab's DNS, as dig prints it")
+    lookup.add_argument("target", metavar="TARGET", help="pod/NAME or node/NAME")
+    lookup.add_argument("name", metavar="NAME")
+    lookup.add_argument("type", metavar="TYPE", nargs="?", default="A", type=str.upper,
+                        choices=TYPES)
+    lookup.add_argument("--search", action="store_true",
+                        help="walk the resolver's search list, as dig +search")
+    lab_options(lookup)
 
     opener = commands.add_parser("open", help="open a lab file in the app")
     opener.add_argument("file", help="a lab file (.k8slab)")
@@ -242,6 +255,11 @@ async def run_command(args) -> int:
             cluster.set_node_sysctl(setting)
         if args.command == "trace":
             return do_trace(cluster, args)
+        if args.command == "dns":
+            line = shlex.join(["dig", args.name, args.type, *(["+search"] if args.search
+                                                              else [])])
+            print((await Shell(cluster).run(line, args.target, args.namespace)).output, end="")
+            return 0
         if args.command == "verify":
             return verify_lab(cluster)
         if args.command == "traffic":
@@ -256,17 +274,31 @@ async def run_command(args) -> int:
 def do_trace(cluster: Cluster, args) -> int:
     sent = legs(cluster, trace_request(args))
     proxied = next((leg for leg in sent if leg.role == "proxied"), None)
+    resolved = [leg for leg in sent if "dns" in leg.role]
+    connection = [leg for leg in sent if leg.role == "packet"]
     if args.json:
-        data = sent[0].trace.to_dict()
-        for leg in sent[1:]:
+        data = connection[0].trace.to_dict() if connection else {}
+        if resolved:
+            data["dns"] = [{"role": leg.role, "title": leg.title, "why": leg.why,
+                            "message": fields(leg.message), "trace": leg.trace.to_dict()}
+                           for leg in resolved]
+        for leg in sent:
+            if leg in resolved or leg.role == "packet":
+                continue
             if leg.role == "reply":
                 data["reply"] = leg.trace.to_dict()
             else:
                 data["proxied"] = {"why": leg.why, "service": leg.service,
                                    "trace": leg.trace.to_dict()}
         print(json.dumps(data, indent=2))
-        return 0
-    print("\n".join(leg.trace.text() for leg in sent if leg is not proxied), end="")
+        return 0 if connection else 1
+    if resolved:
+        print(legs_text([leg for leg in sent if leg is not proxied]), end="")
+        if not connection:
+            print(unresolved(args.dst, sent), file=sys.stderr)
+            return 1
+    else:
+        print("\n".join(leg.trace.text() for leg in sent if leg is not proxied), end="")
     if proxied is not None:
         print(f"\nthe ingress controller routes Host {args.host or '(none)'} {args.path} by "
               f"{proxied.why} and opens its own connection to {proxied.service}:\n")

@@ -263,3 +263,19 @@ def test_trace_in_ipvs_mode_names_the_virtual_service_and_the_real_server(capsys
     out = capsys.readouterr().out
     assert "IPVS: virtual service TCP 10.109.130.208:80 sends this flow to real server" in out
     assert "IPVS: a reply from real server" in out
+
+
+def test_dns_prints_dig_output_for_a_name_from_a_pod(capsys):
+    assert main(["dns", "pod/client", "web", "--search"]) == 0
+    out = capsys.readouterr().out
+    assert "; <<>> DiG 9.18.49-1~deb12u3-Debian <<>> web A +search" in out
+    assert "web.default.svc.cluster.local. 30 IN\tA\t10." in out
+
+
+def test_trace_to_a_name_prints_the_dns_legs_then_the_connection(capsys):
+    assert main(["trace", "pod/client", "web"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("DNS query to 10.96.0.10:53: id ")
+    assert "then the connection to 10." in out
+    assert main(["trace", "pod/client", "nope"]) == 1
+    assert "could not resolve nope: NXDOMAIN" in capsys.readouterr().err

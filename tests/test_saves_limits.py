@@ -54,7 +54,9 @@ async def test_replicas_past_the_lab_are_refused_before_the_cluster_is_built(
 
     await lab.add_deployment("shop", [Container("c")], 2)
     document = msgpack.unpackb(pack_lab(Lab(lab)))
-    document["objects"]["Deployment"]["columns"]["replicas"] = {"same": replicas}
+    columns = document["objects"]["Deployment"]["columns"]  # shop's row; coredns keeps 2
+    columns["replicas"] = [replicas if name == "shop" else 2
+                           for name in columns["metadata.name"]]
     path = tmp_path / "big.k8slab"
     path.write_bytes(saves.pack_document(document))
     with pytest.raises(LabFileError, match=message.replace("(", r"\(").replace(")", r"\)")):

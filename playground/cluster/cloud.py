@@ -9,7 +9,8 @@ be mistaken for a real host.
 
 - `vpc-gateway` (172.18.0.1 on the node network, 203.0.113.1 on the internet) translates
   each node's private IP to a public one, both ways, as a cloud's internet gateway does.
-- `internet` (203.0.113.100) is a host out there, running a web server on 80 and 443.
+- `internet` (203.0.113.100) is a host out there, running a web server on 80 and 443, and
+  at 203.0.113.53 the resolver the nodes' /etc/resolv.conf names (DNS on 53, UDP and TCP).
 - `cloud-lb` (172.18.255.254 inside, 203.0.113.2 outside) owns nothing but routes: each
   LoadBalancer IP (198.51.100.0/24) is a multipath route to the nodes, picked per flow by
   hash, the way pass-through cloud load balancers deliver packets with the LB IP intact.
@@ -29,6 +30,7 @@ LB_OUTSIDE = IPv4Address("203.0.113.2")
 LB_INSIDE = IPv4Address("172.18.255.254")
 PUBLIC_NODE_IPS = [INTERNET.network_address + n for n in range(10, 100)]
 INTERNET_HOST = IPv4Address("203.0.113.100")
+RESOLVER = IPv4Address("203.0.113.53")
 LB_POOL = IPv4Network("198.51.100.0/24")
 LB_POOL_FIRST = 10
 INTERNET_SEGMENT = "internet"
@@ -52,6 +54,9 @@ def build_outside(network: Network, node_segment: str, node_network: IPv4Network
     host.add_route(Route(LB_POOL, dev="eth0", via=LB_OUTSIDE))
     host.bind("tcp", 80, "www")
     host.bind("tcp", 443, "www")
+    host.add_address("eth0", f"{RESOLVER}/{INTERNET.prefixlen}")
+    for proto in ("udp", "tcp"):
+        host.bind(proto, 53, "resolver", RESOLVER)
 
     balancer = network.add_namespace(LB_NAMESPACE)
     _leg(network, balancer, "eth1", INTERNET_SEGMENT, f"{LB_OUTSIDE}/{INTERNET.prefixlen}")

@@ -10,6 +10,7 @@ import asyncio
 import copy
 import functools
 import gc
+import random
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster import service_fields
@@ -19,6 +20,8 @@ from playground.cluster.controllers.endpoints import EndpointsController
 from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
 from playground.cluster.controllers.nodeipam import NodeIpamController
 from playground.cluster.controllers.scheduler import Scheduler, untolerated
+from playground.cluster.dns.coredns import CoreDns
+from playground.cluster.dns.kubernetes import Kubernetes
 from playground.cluster.errors import ClusterError
 from playground.cluster.ingress import (
     CONTROLLER_LABELS,
@@ -333,6 +336,13 @@ class Cluster(SleepingNodes, Workloads):
         self.allocator.release(name)
 
     # pods
+
+    @functools.cached_property
+    def coredns(self) -> CoreDns:
+        """The program the coredns pods run, its caches one per pod; the SOA serial moves
+        with the API's writes, as CoreDNS's follows its informers' last change."""
+        return CoreDns(Kubernetes(self.api, self.has_namespace,
+                                  lambda: self.api.resource_version), random.Random(self.seed))
 
     def has_namespace(self, name: str) -> bool:
         return name in SYSTEM_NAMESPACES or self.api.peek("Namespace", "", name) is not None

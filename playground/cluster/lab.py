@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta, Toleration
 from playground.cluster.proxy_config import NAME as PROXY_CONFIG
 from playground.cluster.proxy_config import KubeProxyConfiguration
+from playground.cluster.replicaset import HASH_LABEL, workload_hash
 from playground.cluster.service import Endpoint, EndpointPort, EndpointSlice, ServicePort
 
 # (name, control plane, InternalIP, pod CIDR): the addresses of the seed's routing table
@@ -26,14 +28,7 @@ async def build_default_lab(cni: str = "bridge", seed: int = 0,
     await cluster.start()
     for name, control_plane, ip, cidr in NODES:
         await cluster.add_node(name, control_plane=control_plane, internal_ip=ip, pod_cidr=cidr)
-    coredns = [Container("coredns", "registry.k8s.io/coredns/coredns:v1.11.1", [
-        ContainerPort(53, "dns", "UDP"), ContainerPort(53, "dns-tcp", "TCP"),
-        ContainerPort(9153, "metrics", "TCP")])]
-    control_plane_ok = [Toleration("node-role.kubernetes.io/control-plane")]
-    for suffix in ("5d78c9869d-4x7kq", "5d78c9869d-9vx2m"):
-        await cluster.add_pod(f"coredns-{suffix}", coredns, namespace="kube-system",
-                              labels={"k8s-app": "kube-dns"}, node_name="kind-control-plane",
-                              tolerations=control_plane_ok)
+    await add_coredns(cluster)
     # the scheduler spreads these: client and web-2 share kind-worker, web-1 and app kind-worker2
     await cluster.add_pod("client", [Container("client", "curlimages/curl:8.8.0")],
                           labels={"app": "client"})
@@ -47,6 +42,30 @@ async def build_default_lab(cni: str = "bridge", seed: int = 0,
     await cluster.add_service("web", [ServicePort(80, "http", name="http")],
                               selector={"app": "web"})
     return cluster
+
+
+COREDNS_LABELS = {"k8s-app": "kube-dns"}
+
+
+async def add_coredns(cluster: Cluster) -> None:
+    """kubeadm's coredns Deployment (2 replicas, tolerating the control plane). Its two pods
+    came up on the control-plane node before the workers joined, as on kind: they are made
+    here at the names its ReplicaSet gave them, and the ReplicaSet claims them as its own
+    (so building the lab draws no pod names from the random source the traces use)."""
+    containers = [Container("coredns", "registry.k8s.io/coredns/coredns:v1.11.1", [
+        ContainerPort(53, "dns", "UDP"), ContainerPort(53, "dns-tcp", "TCP"),
+        ContainerPort(9153, "metrics", "TCP")])]
+    tolerations = [Toleration("node-role.kubernetes.io/control-plane")]
+    deployment = Deployment(ObjectMeta("coredns", "kube-system"), 2, dict(COREDNS_LABELS),
+                            dict(COREDNS_LABELS), containers, tolerations=tolerations)
+    validate_deployment(deployment)
+    hash_ = workload_hash(deployment)
+    for suffix in ("4x7kq", "9vx2m"):
+        if suffix == "9vx2m":  # in the second the second pod comes, as the lab always had
+            cluster.api.create(deployment)
+        await cluster.add_pod(f"coredns-{hash_}-{suffix}", containers, namespace="kube-system",
+                              labels={**COREDNS_LABELS, HASH_LABEL: hash_},
+                              node_name="kind-control-plane", tolerations=tolerations)
 
 
 async def add_system_services(cluster: Cluster) -> None:

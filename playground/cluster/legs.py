@@ -6,10 +6,19 @@ their legs here, so a new kind of leg (DNS, a gateway, a load-balancer proxy) is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv4Address
+
+import dns.message
+import dns.rcode
+import dns.rdatatype
 
 from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.dns import programs
+from playground.cluster.dns.names import Destination, addresses_in, destination
+from playground.cluster.dns.resolv import search_order
+from playground.cluster.dns.show import fields, summary
 from playground.cluster.ingress import choose, is_controller
-from playground.cluster.targets import resolve
+from playground.cluster.targets import Target, resolve
 from playground.net.trace import Trace
 
 # the smallest IP length of each kind of packet: IPv4 header plus the bare L4 header
@@ -25,15 +34,23 @@ def send(cluster: Cluster, src: str, dst: str, proto: str = "tcp", port: int | N
     if size is not None and not SMALLEST.get(proto, 20) <= size <= 65535:
         raise ClusterError(f"size {size} is out of range: a {proto} packet is "
                            f"{SMALLEST.get(proto, 20)}-65535 bytes")
+    source = sender(cluster, src, namespace)
+    target = resolve(cluster, dst, namespace)
+    port = port if port is not None else target.default_port(proto)
+    return cluster.network.send(source.namespace, target.ip, proto, port,
+                                owner=owner_of(source), size=size, df=df)
+
+
+def sender(cluster: Cluster, src: str, namespace: str | None) -> Target:
     source = resolve(cluster, src, namespace)
     if not source.namespace:
         raise ClusterError(f"{src}: no pod or node in the lab has the address {source.ip}; "
                            "a packet needs a place to start from")
-    target = resolve(cluster, dst, namespace)
-    port = port if port is not None else target.default_port(proto)
-    owner = source.owner or (source.pod.spec.containers[0].name if source.pod else "process")
-    return cluster.network.send(source.namespace, target.ip, proto, port, owner=owner,
-                                size=size, df=df)
+    return source
+
+
+def owner_of(source: Target) -> str:
+    return source.owner or (source.pod.spec.containers[0].name if source.pod else "process")
 
 
 @dataclass(frozen=True)
@@ -57,14 +74,30 @@ class Leg:
     title: str  # the line that introduces it; "" for the packet itself
     why: str  # what chose where it goes, when something did ("" for the packet)
     trace: Trace
-    role: str = "packet"  # packet, reply or proxied
+    role: str = "packet"  # packet, reply, proxied; dns, dns-reply (and forwarded-...)
     service: str = ""  # where a proxied leg goes: svc/NAMESPACE/NAME:PORT
+    message: dns.message.Message | None = None  # the DNS message a dns leg carries
+
+
+def main_leg(found: list[Leg]) -> Leg:
+    """The connection itself; when a name did not resolve, the resolver's last leg."""
+    return next((leg for leg in found if leg.role == "packet"), found[-1])
 
 
 def legs(cluster: Cluster, request: TraceRequest) -> list[Leg]:
-    trace = send(cluster, request.src, request.dst, request.proto, request.port,
-                 request.namespace, size=request.size, df=request.df)
-    found = [Leg("", "", trace)]
+    named = destination(request.dst)
+    if named is None:
+        trace = send(cluster, request.src, request.dst, request.proto, request.port,
+                     request.namespace, size=request.size, df=request.df)
+        found = [Leg("", "", trace)]
+    else:
+        found, trace = _by_name(cluster, request, named)
+        if trace is None:
+            return found
+        found.append(Leg(f"then the connection to {trace.packet.dst}:", "", trace))
+        if not request.host and named.scheme:
+            request = TraceRequest(**{**request.__dict__, "host": named.name,
+                                      "path": named.path})
     if request.reply:
         if trace.verdict != "delivered":
             raise ClusterError(f"there is no reply to trace: the packet was {trace.verdict} "
@@ -74,6 +107,138 @@ def legs(cluster: Cluster, request: TraceRequest) -> list[Leg]:
     if proxied is not None:
         found.append(proxied)
     return found
+
+
+def _by_name(cluster: Cluster, request: TraceRequest, named: Destination):
+    """Resolve the name as the sender's resolver does, then connect to the first address."""
+    source = sender(cluster, request.src, request.namespace)
+    found, response = lookup(cluster, source, named.name)
+    addresses = addresses_in(response) if response is not None else []
+    if not addresses:
+        return found, None
+    port = request.port or named.port
+    trace = cluster.network.send(source.namespace, IPv4Address(addresses[0]), request.proto,
+                                 port, owner=owner_of(source), size=request.size, df=request.df)
+    return found, trace
+
+
+@dataclass(frozen=True)
+class Asking:
+    """How a client asks: glibc's stub resolver by default; dig and nslookup differ."""
+
+    search: bool = True
+    attempts: int | None = None  # None: resolv.conf's
+    servers: tuple[str, ...] = ()  # (): resolv.conf's
+    proto: str = "udp"
+    edns: int = -1  # the EDNS UDP size dig offers; glibc sends no OPT record
+
+
+def lookup(cluster: Cluster, source: Target, name: str, qtype: str = "A",
+           asking: Asking = Asking()) -> tuple[list[Leg], dns.message.Message | None]:
+    """res_nsearch: each name of the search order until one has an answer; NXDOMAIN, NODATA
+    and SERVFAIL go on to the next name, no answer at all from any server ends it."""
+    conf = programs.resolv_conf(cluster, source.namespace)
+    absolute = name if name.endswith(".") else name + "."
+    names = search_order(name, conf) if asking.search else [absolute]
+    rdtype = dns.rdatatype.from_text(qtype)
+    found: list[Leg] = []
+    response = None
+    for qname in names:
+        query = dns.message.make_query(qname, rdtype, id=cluster.network.rng.randrange(65536),
+                                       use_edns=0 if asking.edns >= 0 else None,
+                                       payload=max(asking.edns, 512))
+        response = ask(cluster, source.namespace, owner_of(source),
+                       asking.servers or conf.nameservers, asking.attempts or conf.attempts,
+                       query, asking.proto, found)
+        if response is None or (response.rcode() == dns.rcode.NOERROR and any(
+                r.rdtype in (rdtype, dns.rdatatype.CNAME) for r in response.answer)):
+            break
+    return found, response
+
+
+def ask(cluster: Cluster, namespace: str, owner: str, servers, attempts: int,
+        query: dns.message.Message, proto: str, found: list[Leg], prefix: str = ""):
+    """res_send: every attempt tries the nameservers in order; an answer ends it, a refusal,
+    silence or SERVFAIL moves to the next; the last SERVFAIL is the answer if all fail."""
+    last = None
+    for attempt in range(attempts):
+        for server in servers:
+            why = f"attempt {attempt + 1} of {attempts}" if attempt else ""
+            answer = exchange(cluster, namespace, owner, server, query, proto, found, prefix,
+                              why)
+            if answer is not None:
+                if answer.rcode() != dns.rcode.SERVFAIL:
+                    return answer
+                last = answer
+    return last
+
+
+def exchange(cluster: Cluster, namespace: str, owner: str, server: str,
+             query: dns.message.Message, proto: str, found: list[Leg], prefix: str,
+             why: str) -> dns.message.Message | None:
+    """One query to one server and, if the program there answers, the answer back."""
+    wire = query.to_wire()
+    trace = cluster.network.send(namespace, IPv4Address(server), proto, 53, owner=owner,
+                                 size=28 + len(wire) if proto == "udp" else None)
+    _carries(trace, query)
+    found.append(Leg(f"{prefix}DNS query to {server}:53: {summary(query)}", why, trace,
+                     prefix and "forwarded-dns" or "dns", message=query))
+    if trace.verdict != "delivered":
+        return None
+    delivery = trace.delivered_to
+
+    def forward(outgoing: dns.message.Message) -> dns.message.Message | None:
+        return ask(cluster, delivery.namespace, delivery.owner,
+                   programs.upstreams(cluster, delivery.namespace), 1, outgoing, "udp",
+                   found, f"{delivery.namespace} forwards it: ")
+
+    served = programs.serve(cluster, delivery, dns.message.from_wire(wire), forward)
+    if served is None:
+        return None
+    answer_wire = served.response.to_wire()
+    reply = cluster.network.reply(trace, size=28 + len(answer_wire) if proto == "udp" else None)
+    _carries(reply, served.response)
+    found.append(Leg(f"{prefix}the answer ({served.how}): {summary(served.response)}", "",
+                     reply, prefix and "forwarded-dns-reply" or "dns-reply",
+                     message=served.response))
+    if reply.verdict != "delivered":
+        return None
+    return dns.message.from_wire(answer_wire)
+
+
+def _carries(trace: Trace, message: dns.message.Message) -> None:
+    """The message in the detail of the hop that sends it and of the one that takes it in."""
+    ends = trace.hops[:1]
+    if trace.verdict == "delivered" and trace.hops and trace.hops[-1] is not trace.hops[0]:
+        ends.append(trace.hops[-1])
+    for hop in ends:
+        hop.detail = f"{hop.detail} · DNS {summary(message)}" if hop.detail else \
+            f"DNS {summary(message)}"
+
+
+def unresolved(name: str, found: list[Leg]) -> str:
+    """Why a name gave no address, as getaddrinfo's caller reports it."""
+    answers = [leg.message for leg in found if leg.role == "dns-reply"]
+    if not answers:
+        return (f"could not resolve {name}: no nameserver answered (the queries were "
+                f"{found[-1].trace.verdict})")
+    status = dns.rcode.to_text(answers[-1].rcode())
+    what = "NODATA (the name has no address)" if status == "NOERROR" else status
+    return f"could not resolve {name}: {what}, after {len(answers)} answers"
+
+
+def text(found: list[Leg]) -> str:
+    """The legs as a terminal shows them: each one's title, the DNS message it carries
+    field by field, then its hops."""
+    parts = []
+    for index, leg in enumerate(found):
+        head = [leg.title] if leg.title and (index or leg.role != "packet") else []
+        if leg.why:
+            head.append(f"  ({leg.why})")
+        if leg.message is not None:
+            head += [f"  {line}" for line in fields(leg.message)]
+        parts.append("\n".join(head) + ("\n" if head else "") + leg.trace.text())
+    return "\n".join(parts)
 
 
 def follow_ingress(cluster: Cluster, trace: Trace, host: str, path: str) -> Leg | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.dataplane import choices as dataplanes
-from playground.cluster.legs import TraceRequest, legs
+from playground.cluster.legs import TraceRequest, legs, main_leg, text, unresolved
 from playground.cluster.traffic import generate
 from playground.commands.base import Call, Command, ShellError, ShellResult, parser, positional
 from playground.commands.places import places
@@ -31,9 +31,12 @@ def trace(shell, call: Call) -> ShellResult:
     sent = legs(shell.cluster, TraceRequest(args.src, args.dst, args.proto, args.port,
                                             args.namespace, args.size, args.df,
                                             host=args.host, path=args.path))
-    shell.last = sent[0].trace
-    return ShellResult(sent[0].trace.text(), trace=sent[0].trace,
-                       traces=[leg.trace for leg in sent], legs=sent)
+    main = main_leg(sent).trace
+    shell.last = main
+    shown = text(sent) if len(sent) > 1 and sent[0].role != "packet" else main.text()
+    if not any(leg.role == "packet" for leg in sent):
+        shown += unresolved(args.dst, sent) + "\n"
+    return ShellResult(shown, trace=main, traces=[leg.trace for leg in sent], legs=sent)
 
 
 def reply(shell, call: Call) -> ShellResult:

@@ -3,10 +3,10 @@ reads it asks: which command a line is, what may come next, what the journal rep
 
 from __future__ import annotations
 
-from playground.commands import kubectl, lab, node_tools, packets
+from playground.commands import dns_tools, kubectl, lab, node_tools, packets
 from playground.commands.base import Command
 
-FAMILIES = (kubectl, lab, packets, node_tools)  # in the order help lists them
+FAMILIES = (kubectl, lab, packets, node_tools, dns_tools)  # in the order help lists them
 COMMANDS: tuple[Command, ...] = tuple(c for family in FAMILIES for c in family.COMMANDS)
 
 

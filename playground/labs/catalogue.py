@@ -269,6 +269,37 @@ LESSONS = (
                                       cc.only_on_right("ipvs", rewriting=True)))),
     ),
     Lesson(
+        "dns", "What does `curl web` really send?",
+        "the resolver's questions to kube-dns come first, then the connection",
+        "Nobody types a ClusterIP. `curl web` first asks the pod's resolver for an address, "
+        "and the resolver reads /etc/resolv.conf (select pod/client and run cat "
+        "/etc/resolv.conf): nameserver 10.96.0.10, the kube-dns Service, a search list of "
+        "default.svc.cluster.local, svc.cluster.local and cluster.local, and ndots:5. A "
+        "name with fewer than five dots is tried with each search domain first, then as it "
+        "is; a trailing dot means the name is complete. Every question is a UDP datagram "
+        "to 10.96.0.10:53 that kube-proxy DNATs to one of the two coredns pods, which "
+        "answers from the Services it watches or passes the question on to the resolver "
+        "outside the cluster.",
+        "dns",
+        (Task("short-name", "Trace pod/client to web and find the DNS question before the "
+              "connection.",
+              "trace pod/client web",
+              lambda lab: c.resolved(lab, "pod/client", "web.default.svc.cluster.local.", 1)
+              and c.traced(lab, "pod/client", "svc/web", "delivered")),
+         Task("outside", "Now a name outside the cluster: count the questions it takes.",
+              "trace pod/client example.com:443",
+              lambda lab: c.resolved(lab, "pod/client", "example.com.", 4)
+              and c.forwarded_out(lab)),
+         Task("long-name", "The full name has four dots, fewer than ndots: see the search "
+              "list tried first.",
+              "trace pod/client http://web.default.svc.cluster.local/",
+              lambda lab: c.resolved(lab, "pod/client", "web.default.svc.cluster.local.", 4)),
+         Task("trailing-dot", "With a trailing dot the resolver asks once.",
+              "trace pod/client web.default.svc.cluster.local.:80",
+              lambda lab: c.resolved(lab, "pod/client", "web.default.svc.cluster.local.", 1,
+                                     "web.default.svc.cluster.local.:80"))),
+    ),
+    Lesson(
         "broken-selector", "Break-fix: a Service that rejects",
         "svc/shop answers every connection with a reject; find out why and repair it",
         "Someone exposed the shop, but connections to it are refused straight away. A "

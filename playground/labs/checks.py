@@ -201,3 +201,29 @@ def node_routes(lab: Lab, node: str, prefix: str) -> bool:
     wanted = IPv4Network(prefix)
     return any(route.prefix == wanted and (route.via or route.nexthops)
                for route in ns.main.routes())
+
+
+def resolved(lab: Lab, src: str, name: str, questions: int | None = None,
+             typed: str | None = None) -> bool:
+    """A command from `src` whose resolver got an address for `name`, after `questions`
+    queries if given, and typed as `typed` if given (a trailing dot, say)."""
+    place = place_of(lab, src)
+    for action in lab.journal.actions:
+        asked = [leg for leg in action.legs if leg.role == "dns" and leg.trace.source == place]
+        answers = [leg.message for leg in action.legs if leg.role == "dns-reply"]
+        if not asked or not answers or answers[-1].rcode() != 0 or not answers[-1].answer:
+            continue
+        if answers[-1].question[0].name.to_text() != name:
+            continue
+        if questions is not None and len(asked) != questions:
+            continue
+        if typed is None or typed in action.words:
+            return True
+    return False
+
+
+def forwarded_out(lab: Lab) -> bool:
+    """A query a coredns pod passed on to the resolver outside."""
+    return any(leg.role == "forwarded-dns" and leg.trace.verdict == "delivered"
+               for action in lab.journal.actions for leg in action.legs)
+

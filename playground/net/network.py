@@ -133,8 +133,9 @@ class Network:
     def walk(self, ns: Namespace, packet: Packet) -> Trace:
         return Walker(self).send(ns, packet)
 
-    def reply(self, trace: Trace) -> Trace:
-        """The answer from the socket the trace was delivered to, traced back."""
+    def reply(self, trace: Trace, size: int | None = None) -> Trace:
+        """The answer from the socket the trace was delivered to, traced back; `size` is its
+        IP length when the program's answer is not the request's size."""
         if trace.verdict != "delivered" or trace.delivered_packet is None:
             raise NetError("only a delivered packet can be answered")
         request = trace.delivered_packet
@@ -147,7 +148,7 @@ class Network:
             if flags == "SYN,ACK":  # answering a SYN opens the server's side of the connection
                 self._server_side(ns, request, trace.delivered_to.owner)
             answer = Packet(request.dst, request.src, request.proto, request.dport,
-                            request.sport, flags=flags, length=request.length)
+                            request.sport, flags=flags, length=size or request.length)
         return self.walk(ns, answer)
 
     @staticmethod

@@ -30,7 +30,7 @@ def with_decisions(legs: list[Leg]) -> list[Trace]:
     """The legs' traces, each chosen leg led by the hop that chose it."""
     traces: list[Trace] = []
     for leg in legs:
-        if leg.why and traces:
+        if leg.role == "proxied" and traces:
             traces.append(decision(leg, traces[-1]))
         traces.append(leg.trace)
     return traces

@@ -1,9 +1,11 @@
 """One probe from inside a network namespace: connect (TCP) or send (UDP) from a fixed
 source port, read the responder's answer, print the outcome as one JSON line.
 
-    python -m playground.verify.client tcp SPORT DST DPORT TIMEOUT
+    python -m playground.verify.client tcp SPORT DST DPORT TIMEOUT [NAME]
 
-Standard library only: it starts fast.
+With NAME the UDP datagram is a DNS query for NAME's A records, made and read with
+dnspython, and the outcome says the answer and the address it came from.
+Standard library only otherwise: it starts fast.
 """
 
 from __future__ import annotations
@@ -16,7 +18,25 @@ import sys
 UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH}
 
 
-def probe(proto: str, sport: int, dst: str, dport: int, timeout: float) -> dict:
+def query(sock: socket.socket, name: str) -> dict:
+    """Ask for NAME's A records on the connected socket; the answer as verify compares it."""
+    import dns.message
+    import dns.rcode
+    sock.send(dns.message.make_query(name, "A", id=4660).to_wire())
+    data, source = sock.recvfrom(4096)
+    response = dns.message.from_wire(data)
+    addresses = sorted(item.address for rrset in response.answer if rrset.rdtype == 1
+                       for item in rrset)
+    seen = next((rrset[0].strings[0].decode() for rrset in response.additional
+                 if rrset.name.to_text() == "verify."), " ")
+    server, _, peer = seen.partition(" ")
+    return {"outcome": "reached", "server": server, "peer": peer,
+            "answer": " ".join([dns.rcode.to_text(response.rcode()), *addresses]),
+            "from": f"{source[0]}:{source[1]}"}
+
+
+def probe(proto: str, sport: int, dst: str, dport: int, timeout: float,
+          name: str = "") -> dict:
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
     with socket.socket(socket.AF_INET, kind) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -24,6 +44,8 @@ def probe(proto: str, sport: int, dst: str, dport: int, timeout: float) -> dict:
         sock.settimeout(timeout)
         try:
             sock.connect((dst, dport))
+            if name:
+                return query(sock, name)
             if proto == "udp":
                 sock.send(b"probe\n")
             data = b""
@@ -49,8 +71,8 @@ def probe(proto: str, sport: int, dst: str, dport: int, timeout: float) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    proto, sport, dst, dport, timeout = argv
-    print(json.dumps(probe(proto, int(sport), dst, int(dport), float(timeout))))
+    proto, sport, dst, dport, timeout, *name = argv
+    print(json.dumps(probe(proto, int(sport), dst, int(dport), float(timeout), *name)))
     return 0
 
 

@@ -24,6 +24,8 @@ class Observation:
     server: str | None
     peer: tuple[IPv4Address, int] | None
     entries: dict[str, list[tuple[Tuple, Tuple]]]  # by model namespace name
+    answer: str | None = None  # a DNS probe's answer: status and addresses
+    answered_from: tuple[IPv4Address, int] | None = None  # where that answer came from
 
 
 @dataclass
@@ -57,6 +59,11 @@ def differences(model: Outcome, kernel: Observation, probe: Probe) -> list[str]:
         if model.peer and kernel.peer and not (
                 model.peer[0] == kernel.peer[0] and ports.same(model.peer[1], kernel.peer[1])):
             found.append(f"server saw: model {_peer(model.peer)}, kernel {_peer(kernel.peer)}")
+        if probe.question and kernel.answer != probe.answer:
+            found.append(f"DNS answer: model {probe.answer}, kernel {kernel.answer}")
+        if probe.question and model.answered_from != kernel.answered_from:
+            found.append(f"answer from: model {_peer(model.answered_from)}, kernel "
+                         f"{_peer(kernel.answered_from) if kernel.answered_from else 'none'}")
     for ns in sorted(set(model.entries) | set(kernel.entries)):
         mine, theirs = model.entries.get(ns, []), kernel.entries.get(ns, [])
         if not _same_entries(mine, theirs, ports):

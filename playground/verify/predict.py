@@ -32,6 +32,7 @@ class Outcome:
     entries: dict[str, list[tuple[Tuple, Tuple]]]  # conntrack (original, reply) per namespace
     random_ports: frozenset[int]  # ports picked at random: SNAT --random-fully, VXLAN
     network: Network
+    answered_from: tuple[IPv4Address, int] | None = None  # the source of the answer home
 
 
 class Choices:
@@ -107,12 +108,14 @@ def _walk(base: Network, probe: Probe, choices: Choices) -> Outcome:
                 traces.append(network.reply(ack))
     _plain(network)
     delivered = first.delivered_packet if first.verdict == "delivered" else None
+    home = traces[1].delivered_packet if len(traces) > 1 and result == "reached" else None
     return Outcome(
         result, first.delivered_to.namespace if delivered else None,
         (delivered.src, delivered.sport) if delivered else None,
         {ns.name: [(e.original, e.reply) for e in ns.conntrack.entries]
          for ns in network.namespaces.values() if ns.conntrack.entries},
-        frozenset(_random_ports(traces)), network)
+        frozenset(_random_ports(traces)), network,
+        (home.src, home.sport) if home is not None else None)
 
 
 def _plain(network: Network) -> None:

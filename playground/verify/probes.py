@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
+import dns.name
+import dns.rcode
+import dns.rdatatype
+
 from playground.cluster.cloud import INTERNET_HOST, INTERNET_NAMESPACE
 from playground.cluster.cluster import Cluster
 from playground.cluster.controllers.kubelet import node_namespace_name, pod_namespace_name
@@ -28,6 +32,8 @@ class Probe:
     proto: str
     dport: int
     sport: int
+    question: str = ""  # a DNS probe's name (an A query to the kube-dns Service)
+    answer: str = ""  # what the model's CoreDNS answers it: the status and the addresses
 
     @property
     def label(self) -> str:
@@ -96,10 +102,41 @@ def probes(cluster: Cluster) -> list[Probe]:
     for src in pods:
         found.append(("pod→internet", pod_namespace_name(src), f"pod/{src.key}", "internet",
                       INTERNET_HOST, "tcp", internet_port))
-    return [Probe(kind, source, source_label, target_label, IPv4Address(dst), proto, port,
+    made = [Probe(kind, source, source_label, target_label, IPv4Address(dst), proto, port,
                   FIRST_SOURCE_PORT + index)
             for index, (kind, source, source_label, target_label, dst, proto, port)
             in enumerate(found)]
+    return made + _dns_probes(cluster, pods, FIRST_SOURCE_PORT + len(made))
+
+
+def _dns_probes(cluster: Cluster, pods, first_port: int) -> list[Probe]:
+    """Every pod asks kube-dns for every Service's name and for one that is not there."""
+    kube_dns = cluster.api.peek("Service", "kube-system", "kube-dns")
+    if kube_dns is None or not kube_dns.spec.cluster_ip:
+        return []
+    names = [f"{s.metadata.name}.{s.metadata.namespace}.svc.cluster.local."
+             for s in sorted(cluster.services(), key=lambda s: s.key)]
+    names.append("nope.default.svc.cluster.local.")
+    found = []
+    for src in pods:
+        for name in names:
+            found.append(Probe("pod→dns", pod_namespace_name(src), f"pod/{src.key}",
+                               f"dns {name}", IPv4Address(kube_dns.spec.cluster_ip), "udp", 53,
+                               first_port + len(found), name, model_answer(cluster, name)))
+    return found
+
+
+def model_answer(cluster: Cluster, name: str) -> str:
+    """The model's CoreDNS answer to an A query, as the responder and the client write it."""
+    lookup = cluster.coredns.kubernetes.serve(dns.name.from_text(name), dns.rdatatype.A)
+    addresses = sorted(item.address for rrset in lookup.answer
+                       if rrset.rdtype == dns.rdatatype.A for item in rrset)
+    return " ".join([dns.rcode.to_text(lookup.rcode), *addresses])
+
+
+def dns_records(found: list[Probe]) -> dict[str, str]:
+    """What the responders in the coredns pods answer, by name."""
+    return {probe.question: probe.answer for probe in found if probe.question}
 
 
 def _nodeports_from_inside(pods, nodes, service_ports) -> list[tuple]:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from ipaddress import IPv4Address
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.dns import programs
 from playground.verify.cleanup import KernelLab
 from playground.verify.compare import Comparison, Observation, compare
 from playground.verify.ipvs_plan import ipvs_missing
@@ -23,7 +24,7 @@ from playground.verify.materialise import in_ns, linux_name, plan
 from playground.verify.nft_check import mismatches
 from playground.verify.nft_plan import has_tables
 from playground.verify.predict import predict
-from playground.verify.probes import Probe, listeners, probes
+from playground.verify.probes import Probe, dns_records, listeners, probes
 from playground.verify.report import summary, table
 
 # Seconds a client waits: everything here is one machine's memory, so an answer comes at once
@@ -46,9 +47,13 @@ def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c:
         raise VerifyError(f"verify {reason}")
     model = copy.deepcopy(cluster.network)  # the lab itself stays as it was
     results = []
+    sent = probes(cluster)
+    records = json.dumps(dns_records(sent))
     with lab(built) as kernel:
         for name, specs in listeners(cluster).items():
-            kernel.start_responder(linux_name(name), name, specs)
+            serves_dns = runs_coredns_at(cluster, name)
+            kernel.start_responder(linux_name(name), name,
+                                   ["--dns", records, *specs] if serves_dns else specs)
         if rulesets is not None:
             for ns in model.namespaces.values():
                 if has_tables(ns):
@@ -56,7 +61,7 @@ def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c:
         tracked = built.rule_namespaces
         for ns in tracked:
             conntrack_flush(ns)
-        for probe in probes(cluster):
+        for probe in sent:
             for ns in model.namespaces.values():
                 ns.conntrack.flush()
             client = start_client(probe)  # the kernel works while the model thinks
@@ -72,7 +77,7 @@ def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c:
 def start_client(probe: Probe) -> subprocess.Popen:
     command = in_ns(linux_name(probe.source), sys.executable, "-m", "playground.verify.client",
                     probe.proto, str(probe.sport), str(probe.dst), str(probe.dport),
-                    str(PROBE_TIMEOUT))
+                    str(PROBE_TIMEOUT), *([probe.question] if probe.question else []))
     return subprocess.Popen(command.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 
@@ -93,8 +98,19 @@ def observe(probe: Probe, client: subprocess.Popen, tracked: dict[str, str]) -> 
         peer = (IPv4Address(address), int(port))
     # read and empty each table, so the next probe starts from none, as the model's copy does
     entries = {model_name: conntrack_entries(ns, flush=True) for ns, model_name in tracked.items()}
+    answered_from = None
+    if "from" in answer:
+        address, _, port = answer["from"].rpartition(":")
+        answered_from = (IPv4Address(address), int(port))
     return Observation(answer["outcome"], answer.get("server"), peer,
-                       {name: found for name, found in entries.items() if found})
+                       {name: found for name, found in entries.items() if found},
+                       answer.get("answer"), answered_from)
+
+
+def runs_coredns_at(cluster: Cluster, namespace: str) -> bool:
+    pod = programs.pod_at(cluster, namespace)
+    return pod is not None and any(programs.runs_coredns(pod, c.name)
+                                   for c in pod.spec.containers)
 
 
 def verify_lab(cluster: Cluster) -> int:

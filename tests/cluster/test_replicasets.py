@@ -123,7 +123,7 @@ async def test_get_rs_and_deployments_show_the_counts(lab):
 async def test_deleting_a_deployment_takes_its_replicaset_and_pods(lab):
     await lab.add_deployment("shop", web("shop"), replicas=2)
     await lab.delete_deployment("shop")
-    assert lab.replica_sets() == []
+    assert lab.replica_sets("default") == []  # kube-system keeps coredns's
     assert not [p for p in lab.pods() if p.name.startswith("shop-")]
     assert "shop" not in pods_table(lab, "default", False)
 
@@ -150,3 +150,30 @@ async def test_bad_strategies_are_refused_with_the_field_named(lab, field, value
     with pytest.raises(ClusterError, match=re.escape(message)):
         await lab.add_deployment("shop", web("shop"), **{field: value})
     assert lab.api.peek("Deployment", "default", "shop") is None
+
+
+async def test_a_replica_set_claims_the_orphan_pods_its_selector_matches(lab):
+    """ClaimPods: bare pods with the template's labels become the ReplicaSet's, so only the
+    missing replicas are made."""
+    labels = {"app": "shop"}
+    containers = web("shop")
+    from playground.cluster.deployment import Deployment
+    from playground.cluster.objects import ObjectMeta
+    from playground.cluster.replicaset import workload_hash
+    probe = Deployment(ObjectMeta("shop", "default"), 3, labels, labels, containers)
+    hash_ = workload_hash(probe)
+    await lab.add_pod(f"shop-{hash_}-aaaaa", containers, labels={**labels, HASH_LABEL: hash_})
+    await lab.add_deployment("shop", containers, replicas=3, labels=labels)
+    pods = [p for p in lab.pods("default") if p.name.startswith("shop-")]
+    assert len(pods) == 3
+    assert all(p.metadata.controller_ref().name == f"shop-{hash_}" for p in pods)
+    assert f"shop-{hash_}-aaaaa" in {p.name for p in pods}
+
+
+def test_the_default_lab_runs_coredns_as_kubeadm_does(lab):
+    deployment = lab.api.peek("Deployment", "kube-system", "coredns")
+    assert deployment.replicas == 2 and deployment.status.replicas == 2
+    pods = lab.pods("kube-system")
+    hash_ = pods[0].metadata.labels[HASH_LABEL]
+    assert {p.name for p in pods} == {f"coredns-{hash_}-4x7kq", f"coredns-{hash_}-9vx2m"}
+    assert {p.metadata.controller_ref().name for p in pods} == {f"coredns-{hash_}"}

@@ -97,7 +97,7 @@ async def test_set_image_of_an_unknown_container_is_refused(lab):
     await lab.add_deployment("shop", web("shop"))
     with pytest.raises(ClusterError, match='unable to find container named "nope"'):
         await lab.set_image("shop", {"nope": "nginx:2"})
-    assert len(lab.replica_sets()) == 1
+    assert len(lab.replica_sets("default")) == 1
 
 
 async def test_undo_without_history_is_refused(lab):
@@ -132,7 +132,7 @@ async def test_kubectl_patch_of_the_template_rolls_out_and_bad_fields_are_named(
     out = (await shell.run("kubectl patch deployment shop -p '{\"spec\":{\"template\":{\"spec\""
                            ":{\"containers\":[{\"name\":\"nginx\",\"image\":\"nginx:2\"}]}}}}'"))
     assert out.output == "deployment.apps/shop patched\n"
-    assert sorted(rs.containers[0].image for rs in lab.replica_sets()) == ["nginx:1.27",
+    assert sorted(rs.containers[0].image for rs in lab.replica_sets("default")) == ["nginx:1.27",
                                                                            "nginx:2"]
     await shell.run("kubectl patch deploy/shop -p '{\"spec\":{\"replicas\":3}}'")
     assert lab.api.peek("Deployment", "default", "shop").replicas == 3

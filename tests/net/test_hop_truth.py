@@ -19,7 +19,7 @@ from playground.cluster.service import ServicePort
 
 DATAPLANES = [(plane.cni, plane.proxy_mode) for plane in planes.DATAPLANES]
 PODS = ("pod/client", "pod/web-1", "pod/web-2", "pod/app",
-        "pod/kube-system/coredns-5d78c9869d-4x7kq")
+        "pod/kube-system/coredns-59f7bd8d45-4x7kq")
 NODES = ("kind-control-plane", "kind-worker", "kind-worker2")
 NODE_PORT = 30080
 

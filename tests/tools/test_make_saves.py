@@ -38,6 +38,7 @@ EXPECTED = {
                              lambda t: bool(t.events("ipvs"))),
         lambda lab: lab.cluster.proxy_mode == "ipvs"],
     "egress": lesson_tasks("egress", "out", "back"),
+    "dns": lesson_tasks("dns", "short-name"),
     "loadbalancer": lesson_tasks("loadbalancer", "cluster", "local"),
     "ingress": lesson_tasks("ingress", "blog", "docs"),
     "broken-selector": lesson_tasks("broken-selector", "see-reject"),

@@ -13,7 +13,7 @@ async def test_selecting_a_pod_shows_its_routes():
         for _ in range(3):
             await pilot.press("down")
         await pilot.pause()
-        assert pilot.app.selected == "pod/kube-system/coredns-5d78c9869d-4x7kq"
+        assert pilot.app.selected == "pod/kube-system/coredns-59f7bd8d45-4x7kq"
         routes = pilot.app.query_one("#routes", TextPane).text
         assert "default via 10.244.0.1 dev eth0" in routes
 

@@ -9,7 +9,8 @@ def test_verify_prints_a_row_per_probe_and_a_summary(kernel, capsys):
     out = capsys.readouterr().out
     assert out.startswith("PROBE ")
     assert "pod/default/client → svc/default/web tcp/80" in out
-    assert out.endswith("81 probes, 0 mismatches (ptp CNI, real kernel vs model)\n")
+    # 81 probes of packets, and 24 DNS queries (6 pods × 3 Services and a missing name)
+    assert out.endswith("105 probes, 0 mismatches (ptp CNI, real kernel vs model)\n")
 
 
 def test_verify_refuses_with_one_line_where_it_cannot_run(monkeypatch, capsys):

@@ -34,3 +34,30 @@ async def test_nodeports_from_inside_lbs_from_pods_and_affinity_twice(lab):
     again = next(p for p in sent if p.kind == "pod→svc again")
     assert again.label.endswith("tcp/80 (again)")
     assert len({p.sport for p in sent}) == len(sent), "one source port per probe"
+
+
+def test_every_pod_asks_kube_dns_for_every_service_and_a_missing_name(lab):
+    from playground.verify.probes import dns_records
+    found = [p for p in probes(lab) if p.question]
+    assert len(found) == 6 * 4 and {p.dst for p in found} == {IPv4Address("10.96.0.10")}
+    web = lab.api.peek("Service", "default", "web").spec.cluster_ip
+    assert dns_records(found)["web.default.svc.cluster.local."] == f"NOERROR {web}"
+    assert dns_records(found)["nope.default.svc.cluster.local."] == "NXDOMAIN"
+    assert len({p.sport for p in probes(lab)}) == len(probes(lab))  # one tuple per probe
+
+
+def test_a_wrong_dns_answer_or_source_is_a_mismatch(lab):
+    from dataclasses import replace
+
+    from playground.verify.compare import Observation, differences
+    from playground.verify.predict import predict
+    probe = next(p for p in probes(lab) if p.question == "web.default.svc.cluster.local.")
+    outcome = predict(lab.network, probe)[0]
+    right = Observation("reached", outcome.server, outcome.peer, outcome.entries,
+                        probe.answer, outcome.answered_from)
+    assert differences(outcome, right, probe) == []
+    wrong = replace(right, answer="NXDOMAIN")
+    assert differences(outcome, wrong, probe) == [
+        f"DNS answer: model {probe.answer}, kernel NXDOMAIN"]
+    stray = replace(right, answered_from=(IPv4Address("10.244.0.2"), 53))
+    assert differences(outcome, stray, probe)[0].startswith("answer from: model 10.96.0.10:53")

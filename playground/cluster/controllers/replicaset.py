@@ -7,7 +7,7 @@ from collections import Counter
 
 from playground.cluster.api import ApiServer, Event, NotFound
 from playground.cluster.controllers.base import Controller, controlled_by
-from playground.cluster.objects import ObjectMeta, OwnerReference, Pod, PodSpec
+from playground.cluster.objects import ObjectMeta, OwnerReference, Pod, PodSpec, selector_matches
 from playground.cluster.replicaset import ReplicaSet, random_suffix
 from playground.cluster.timers import LabTimers
 
@@ -78,6 +78,8 @@ class ReplicaSetController(Controller):
                                    replay=False), self.on_pod)
 
     def on_replica_set(self, event: Event) -> None:
+        if event.type == "ADDED":
+            self._adopt(event.object)
         if event.type != "DELETED":
             self.enqueue((event.object.metadata.namespace, event.object.name))
 
@@ -101,6 +103,24 @@ class ReplicaSetController(Controller):
             self._update_status(rs, now, pods)
             return
         self._update_status(rs, now, [p for p in owned_by(self.api, "Pod", rs) if active(p)])
+
+    def _adopt(self, rs: ReplicaSet) -> None:
+        """ClaimPods, when the ReplicaSet comes: a live pod its selector matches that no
+        controller owns becomes its own (looked up by the selector's first label). Kubernetes
+        claims on every sync; here orphans only come before their ReplicaSet, and a sync stays
+        as cheap as it was at scale."""
+        if not rs.selector or rs.metadata.deletion_timestamp is not None:
+            return
+        key, value = next(iter(sorted(rs.selector.items())))
+        namespace = rs.metadata.namespace
+        for pod in self.api.indexed("Pod", "label", (namespace, key, value)):
+            if pod.metadata.controller_ref() is None and active(pod) and selector_matches(
+                    rs.selector, rs.selector_expressions, pod.metadata.labels):
+                def own(stored: Pod) -> None:
+                    stored.metadata.owner_references = [
+                        *stored.metadata.owner_references,
+                        OwnerReference("ReplicaSet", rs.name, rs.metadata.uid)]
+                self.api.change("Pod", namespace, pod.name, own)
 
     def _create_pod(self, rs: ReplicaSet) -> None:
         namespace, prefix = rs.metadata.namespace, f"{rs.name}-"   # generateName

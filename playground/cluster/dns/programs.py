@@ -1,0 +1,52 @@
+"""Which DNS server a datagram delivered to a socket reaches: the CoreDNS program in a pod
+that runs CoreDNS's image, or the internet's resolver. A socket of any other program takes
+the query and never answers, as a process that is not a DNS server would."""
+
+from __future__ import annotations
+
+import dns.message
+
+from playground.cluster.cloud import INTERNET_NAMESPACE
+from playground.cluster.dns import upstream
+from playground.cluster.dns.coredns import Forward, Served
+from playground.cluster.dns.resolv import ResolvConf, pod_resolv_conf
+
+COREDNS_IMAGES = ("registry.k8s.io/coredns/coredns", "coredns/coredns")
+NODE_RESOLV = ResolvConf((str(upstream.RESOLVER),))  # what kind's nodes get from docker
+
+
+def pod_at(cluster, namespace: str):
+    if not namespace.startswith("pod/"):
+        return None
+    _, pod_namespace, name = namespace.split("/", 2)
+    return cluster.api.peek("Pod", pod_namespace, name)
+
+
+def runs_coredns(pod, owner: str) -> bool:
+    return any(c.name == owner and c.image.partition(":")[0] in COREDNS_IMAGES
+               for c in pod.spec.containers)
+
+
+def serve(cluster, delivery, query: dns.message.Message, forward: Forward) -> Served | None:
+    """The answer of the program behind the socket, or None if it is not a DNS server."""
+    if delivery.namespace == INTERNET_NAMESPACE and delivery.owner == "resolver":
+        return Served(upstream.answer(query), "resolver")
+    pod = pod_at(cluster, delivery.namespace)
+    if pod is None or not runs_coredns(pod, delivery.owner):
+        return None
+    return cluster.coredns.serve(delivery.namespace, query, cluster.network.clock, forward)
+
+
+def resolv_conf(cluster, namespace: str) -> ResolvConf:
+    """/etc/resolv.conf in a network namespace: a pod's as kubelet writes it (the lab's pods
+    are all dnsPolicy ClusterFirst, the API default), a node's or any other host's."""
+    pod = pod_at(cluster, namespace)
+    if pod is None:
+        return NODE_RESOLV
+    return pod_resolv_conf("ClusterFirst", pod.metadata.namespace, NODE_RESOLV)
+
+
+def upstreams(cluster, namespace: str) -> tuple[str, ...]:
+    """`forward . /etc/resolv.conf` in a CoreDNS pod: kubeadm runs CoreDNS with dnsPolicy
+    Default, so that file is its node's."""
+    return NODE_RESOLV.nameservers
