@@ -10,7 +10,8 @@ from playground.cluster.objects import Named, ObjectMeta
 
 SERVICE_CIDR = IPv4Network("10.96.0.0/12")
 NODE_PORT_RANGE = range(30000, 32768)
-SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+HEADLESS = "None"   # spec.clusterIP of a headless Service
 
 
 @dataclass
@@ -33,6 +34,8 @@ class ServiceSpec:
     external_traffic_policy: str = "Cluster"
     internal_traffic_policy: str = "Cluster"
     load_balancer_source_ranges: list[str] = field(default_factory=list)
+    external_ips: list[str] = field(default_factory=list)
+    external_name: str = ""
 
 
 @dataclass
@@ -51,6 +54,23 @@ class Service(Named):
         """How kube-proxy names a Service port: NS/NAME:PORTNAME, or NS/NAME unnamed."""
         return f"{self.key}:{port.name}" if port.name else self.key
 
+    @property
+    def proxied(self) -> bool:
+        """Whether Service proxies program it (IsServiceIPSet): a headless or ExternalName
+        Service has no cluster IP, so only DNS knows it."""
+        return self.spec.cluster_ip not in (None, "", HEADLESS) and \
+            self.spec.type != "ExternalName"
+
+    @property
+    def externally_accessible(self) -> bool:
+        """apiservice.ExternallyAccessible: reached from outside the cluster at all."""
+        return self.spec.type in ("NodePort", "LoadBalancer") or (
+            self.spec.type == "ClusterIP" and bool(self.spec.external_ips))
+
+    @property
+    def external_policy_local(self) -> bool:
+        return self.externally_accessible and self.spec.external_traffic_policy == "Local"
+
 
 @dataclass
 class Endpoint:
@@ -60,6 +80,8 @@ class Endpoint:
     target: str | None = None  # the pod, NS/NAME
     serving: bool = True        # its pod is ready, terminating or not
     terminating: bool = False   # its pod is being deleted (its grace period)
+    zone: str | None = None
+    hostname: str | None = None  # a pod's spec.hostname, when its subdomain is the Service
 
 
 @dataclass
@@ -70,7 +92,7 @@ class EndpointPort:
 
 
 @dataclass
-class EndpointSlice:
+class EndpointSlice(Named):
     metadata: ObjectMeta
     service: str
     endpoints: list[Endpoint] = field(default_factory=list)
@@ -78,9 +100,20 @@ class EndpointSlice:
     kind: str = "EndpointSlice"
 
 
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
+CONTROLLER_NAME = "endpointslice-controller.k8s.io"
+
+
+def slices_of(api, namespace: str, name: str) -> list[EndpointSlice]:
+    """The EndpointSlices of a Service (by their kubernetes.io/service-name label)."""
+    return api.indexed("EndpointSlice", "service", f"{namespace}/{name}")
+
+
 def refuse_external_policy(service: Service, given: str | None) -> None:
     """externalTrafficPolicy given for a Service reached only inside the cluster."""
-    validation.check("Service", service.name, validation.policy_errors(service.spec.type, given))
+    validation.check("Service", service.name, validation.policy_errors(
+        service.spec.type, given, service.spec.external_ips))
 
 
 def validate_service(service: Service) -> None:

@@ -9,6 +9,7 @@ Manifests, the command line, the forms, lab files and the CLI all come through h
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -190,10 +191,16 @@ def namespace_errors(namespace: str, path: str = "metadata.namespace") -> list[F
 def labels_errors(labels: Mapping[str, str], path: str = "metadata.labels") -> list[FieldError]:
     errors = []
     for key, value in labels.items():
-        errors += _each(path, key, label_key(key))
-        errors += _each(f"{path}[{key}]" if not label_key(key) else path, value,
-                        label_value(value))
+        errors += _label_errors(path, key, value)
     return errors
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_errors(path: str, key: str, value: str) -> tuple[FieldError, ...]:
+    """One label's errors, worked out once (a Deployment's pods share their labels)."""
+    key_errors = label_key(key)
+    return tuple(_each(path, key, key_errors) + _each(f"{path}[{key}]" if not key_errors
+                                                      else path, value, label_value(value)))
 
 
 def annotations_errors(annotations: Mapping[str, str],
@@ -224,13 +231,15 @@ def meta_errors(kind: str, name: str, namespace: str | None, labels: Mapping[str
 # containers
 
 PROTOCOLS = ("SCTP", "TCP", "UDP")
-MODELLED_PROTOCOLS = ("TCP", "UDP")
+MODELLED_PROTOCOLS = PROTOCOLS   # what a container port may be
+SERVICE_PROTOCOLS = PROTOCOLS
 
 
-def _protocol_errors(protocol: str, path: str) -> list[FieldError]:
-    if protocol in MODELLED_PROTOCOLS:
+def _protocol_errors(protocol: str, path: str,
+                     supported: tuple[str, ...] = MODELLED_PROTOCOLS) -> list[FieldError]:
+    if protocol in supported:
         return []
-    shown = ", ".join(f'"{p}"' for p in MODELLED_PROTOCOLS)
+    shown = ", ".join(f'"{p}"' for p in supported)
     return [FieldError(path, "Unsupported value", protocol, f"supported values: {shown}")]
 
 
@@ -283,12 +292,63 @@ def tolerations_errors(tolerations: Iterable, path: str = "spec.tolerations") ->
 EXTERNAL_TYPES = ("NodePort", "LoadBalancer")
 
 
-def policy_errors(type: str, external_traffic_policy: str | None) -> list[FieldError]:
-    """externalTrafficPolicy, given at all, only on a Service reachable from outside."""
-    if external_traffic_policy is None or type in EXTERNAL_TYPES:
+def policy_errors(type: str, external_traffic_policy: str | None,
+                  external_ips: list[str] = ()) -> list[FieldError]:
+    """externalTrafficPolicy, given at all, only on a Service reachable from outside (a
+    ClusterIP Service with externalIPs is)."""
+    if external_traffic_policy is None or type in EXTERNAL_TYPES or (
+            type == "ClusterIP" and external_ips):
         return []
     return [FieldError("spec.externalTrafficPolicy", "Invalid value", external_traffic_policy,
                        "may only be set for externally-accessible services")]
+
+
+def _kind_errors(type: str, ports: list, cluster_ip: str | None,
+                 external_name: str) -> list[FieldError]:
+    """ValidateService's switch on the type: headless only as ClusterIP, ExternalName
+    with a DNS name and no cluster IP; ports needed unless headless or ExternalName."""
+    headless = cluster_ip == "None"
+    errors = []
+    if not ports and not headless and type != "ExternalName":
+        errors.append(FieldError("spec.ports", "Required value"))
+    if headless and type in EXTERNAL_TYPES:
+        errors.append(FieldError("spec.clusterIPs[0]", "Invalid value", cluster_ip,
+                                 f"may not be set to 'None' for {type} services"))
+    if type == "ExternalName":
+        if cluster_ip:
+            errors.append(FieldError("spec.clusterIPs", "Forbidden",
+                                     detail="may not be set for ExternalName services"))
+        name = external_name.removesuffix(".")   # a trailing dot: fully qualified
+        if not name:
+            errors.append(FieldError("spec.externalName", "Required value"))
+        else:
+            errors += _each("spec.externalName", name, dns1123_subdomain(name))
+    return errors
+
+
+_SPECIAL = ((IPv4Network("0.0.0.0/32"), "may not be unspecified (0.0.0.0)"),
+            (IPv4Network("127.0.0.0/8"), "may not be in the loopback range (127.0.0.0/8, "
+             "::1/128)"),
+            (IPv4Network("169.254.0.0/16"), "may not be in the link-local range "
+             "(169.254.0.0/16, fe80::/10)"),
+            (IPv4Network("224.0.0.0/24"), "may not be in the link-local multicast range "
+             "(224.0.0.0/24, ff02::/10)"))
+
+
+def external_ip_errors(external_ips: list[str]) -> list[FieldError]:
+    """spec.externalIPs: IP addresses, none of them special (ValidateNonSpecialIP)."""
+    errors = []
+    for index, text in enumerate(external_ips):
+        path = f"spec.externalIPs[{index}]"
+        try:
+            address = IPv4Address(text)
+        except ValueError:
+            errors.append(FieldError(path, "Invalid value", text, "must be a valid IP "
+                                     "address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+            continue
+        errors += [FieldError(path, "Invalid value", text, message)
+                   for network, message in _SPECIAL if address in network][:1]
+    return errors
 
 
 class GoValue:
@@ -325,9 +385,7 @@ def service_spec_errors(spec, service_cidr: IPv4Network, types: Iterable[str],
     """ValidateService's rules for the fields of a Service spec the lab models, in its
     order, then the allocators' (cluster IP in the range). `external_policy_given` is None
     when the field was not given (a ClusterIP Service may not carry it at all)."""
-    errors: list[FieldError] = []
-    if not spec.ports:
-        errors.append(FieldError("spec.ports", "Required value"))
+    errors = _kind_errors(spec.type, spec.ports, spec.cluster_ip, spec.external_name)
     names: set[str] = set()
     for index, port in enumerate(spec.ports):
         here = f"spec.ports[{index}]"
@@ -339,7 +397,7 @@ def service_spec_errors(spec, service_cidr: IPv4Network, types: Iterable[str],
                 errors.append(FieldError(f"{here}.name", "Duplicate value", port.name))
             names.add(port.name)
         errors += _each(f"{here}.port", port.port, port_number(port.port))
-        errors += _protocol_errors(port.protocol, f"{here}.protocol")
+        errors += _protocol_errors(port.protocol, f"{here}.protocol", SERVICE_PROTOCOLS)
         target = port.target_port
         if isinstance(target, str):
             errors += _each(f"{here}.targetPort", target, port_name(target))
@@ -387,7 +445,8 @@ def service_spec_errors(spec, service_cidr: IPv4Network, types: Iterable[str],
             except ValueError:
                 errors.append(FieldError(f"spec.LoadBalancerSourceRanges[{index}]",
                                          "Invalid value", source_range.strip(), CIDR_MESSAGE))
-    errors += policy_errors(spec.type, external_policy_given)
+    errors += policy_errors(spec.type, external_policy_given, spec.external_ips)
+    errors += external_ip_errors(spec.external_ips)
     if spec.type in EXTERNAL_TYPES and spec.external_traffic_policy not in TRAFFIC_POLICIES:
         errors += _not_supported("spec.externalTrafficPolicy", spec.external_traffic_policy,
                                  TRAFFIC_POLICIES)
