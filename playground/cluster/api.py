@@ -173,9 +173,11 @@ INDEXES: dict[str, dict[str, Callable[[Any], list]]] = {
             "terminating": lambda p: [True] if p.metadata.deletion_timestamp is not None
             else []},
     "ReplicaSet": {"owner": _owner_of},
+    "EndpointSlice": {"service": lambda s: [s.service]},
     "Service": {"selector": lambda s: [(s.metadata.namespace, k, v)
                                        for k, v in sorted(s.spec.selector.items())[:1]],
-                "cluster_ip": lambda s: [s.spec.cluster_ip] if s.spec.cluster_ip else [],
+                "cluster_ip": lambda s: [s.spec.cluster_ip] if s.spec.cluster_ip not in (
+                    None, "", "None") else [],
                 "node_port": lambda s: [p.node_port for p in s.spec.ports if p.node_port]},
 }
 

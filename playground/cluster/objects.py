@@ -207,6 +207,8 @@ class PodSpec:
     tolerations: list[Toleration] = field(default_factory=list)
     termination_grace_period_seconds: int = DEFAULT_GRACE_SECONDS
     node_selector: dict[str, str] = field(default_factory=dict)
+    hostname: str = ""    # a StatefulSet's pod: its own name, found as HOSTNAME.SUBDOMAIN
+    subdomain: str = ""   # the headless Service that gives the pod its DNS name
 
 
 @dataclass

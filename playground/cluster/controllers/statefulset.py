@@ -88,8 +88,10 @@ class StatefulSetController(Controller):
         meta = ObjectMeta(name, sts.metadata.namespace, labels=labels,
                           owner_references=[OwnerReference("StatefulSet", sts.name,
                                                            sts.metadata.uid)])
+        # its identity (updateIdentity): found in DNS as NAME.SERVICENAME
         spec = PodSpec(sts.containers, tolerations=list(sts.tolerations),
-                       node_selector=dict(sts.node_selector))
+                       node_selector=dict(sts.node_selector), hostname=name,
+                       subdomain=sts.service_name)
         self.api.create(Pod(meta, spec), handed_over=True)
 
     def _update_status(self, sts: StatefulSet, wanted: str) -> None:
