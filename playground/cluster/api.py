@@ -191,6 +191,7 @@ class ApiServer:
         self._sorted: dict[str, list] = {}   # list() of a kind, until it changes
         self.indexes: dict[tuple[str, str], dict[Any, set]] = {}
         self.index_listeners: dict[tuple[str, str], list[Callable[[Any], None]]] = {}
+        self._plans: dict[str, list[tuple[dict, Callable, list]]] = {}
         self.resource_version = 0
         self.uid_counter = 0
         self.watches: list[Watch] = []
@@ -211,11 +212,7 @@ class ApiServer:
             store = self.by_kind[kind] = {}
         store[short] = obj
         self._sorted.pop(kind, None)
-        for name, values in INDEXES.get(kind, {}).items():
-            index = self.indexes.get((kind, name))
-            if index is None:
-                index = self.indexes[(kind, name)] = {}
-            listeners = self.index_listeners.get((kind, name), ())
+        for index, values, listeners in self._index_plan(kind):
             for value in values(obj):
                 keys = index.get(value)
                 if keys is None:
@@ -233,16 +230,27 @@ class ApiServer:
             self._sorted.pop(key[0], None)
         return obj
 
+    def _index_plan(self, kind: str) -> list[tuple[dict, Callable, list]]:
+        """A kind's indexes with what fills them and who hears of a change, looked up once
+        (a load stores 150,000 pods); the lists are the ones listeners are added to."""
+        plan = self._plans.get(kind)
+        if plan is None:
+            plan = self._plans[kind] = [
+                (self.indexes.setdefault((kind, name), {}), values,
+                 self.index_listeners.setdefault((kind, name), []))
+                for name, values in INDEXES.get(kind, {}).items()]
+        return plan
+
     def _unindex(self, key: tuple[str, str, str], obj) -> None:
-        for name, values in INDEXES.get(key[0], {}).items():
-            index = self.indexes[(key[0], name)]
+        short = key[1:]
+        for index, values, listeners in self._index_plan(key[0]):
             for value in values(obj):
                 keys = index.get(value)
                 if keys is not None:
-                    keys.discard(key[1:])
+                    keys.discard(short)
                     if not keys:
                         del index[value]
-                for listener in self.index_listeners.get((key[0], name), ()):
+                for listener in listeners:
                     listener(value)
 
     def indexed(self, kind: str, index: str, value) -> list:

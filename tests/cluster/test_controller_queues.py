@@ -8,7 +8,7 @@ from playground.cluster.controllers.replicaset import ReplicaSetController
 from playground.cluster.lab import web
 
 
-async def test_a_replicaset_syncs_as_often_for_forty_pods_as_for_four(lab, monkeypatch):
+async def test_a_replicasets_syncs_do_not_grow_with_its_pods(lab, monkeypatch):
     synced: list[str] = []
     sync = ReplicaSetController.sync
 
