@@ -290,3 +290,26 @@ def _to_endpoints(rules: list[str], service: Service, port: ServicePort,
                   for chain in chains]
     choices = " , ".join(f"{index} : goto {chain}" for index, chain in enumerate(chains))
     rules.append(f"numgen random mod {len(chains)} vmap {{ {choices} }}")
+
+
+def update_lines(old: Block | None, new: Block | None) -> list[str]:
+    """One Service's change as one transaction, the way a partial sync writes it: its chains
+    are flushed and written again, its elements deleted or added where they differ, and
+    what it no longer has goes: elements first, so no map still names a chain deleted."""
+    old, new = old or Block(), new or Block()
+    lines = [f"delete element {TABLE} {c} {{ {k} }}" for (c, k), value in old.elements.items()
+             if new.elements.get((c, k)) != value]
+    lines += [f"add set {TABLE} {name} {spec}" for name, spec in new.sets.items()
+              if old.sets.get(name) != spec]
+    for name, rules in new.chains.items():
+        if old.chains.get(name) == rules:
+            continue
+        lines += [f"add chain {TABLE} {name}", f"flush chain {TABLE} {name}"]
+        lines += [f"add rule {TABLE} {name} {rule}" for rule in rules]
+    gone = [name for name in old.chains if name not in new.chains]
+    lines += [f"flush chain {TABLE} {name}" for name in gone]
+    lines += [element_line(c, k, v, n) for (c, k), (v, n) in new.elements.items()
+              if old.elements.get((c, k)) != (v, n)]
+    lines += [f"delete chain {TABLE} {name}" for name in gone]
+    lines += [f"delete set {TABLE} {name}" for name in old.sets if name not in new.sets]
+    return lines

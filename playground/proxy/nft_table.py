@@ -16,7 +16,7 @@ from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
 from playground.cluster.service import SERVICE_CIDR, EndpointSlice, Service
 from playground.proxy.nft_rules import Block, base_lines, block_lines, service_block
-from playground.proxy.service_table import needs_locality
+from playground.proxy.service_table import ServiceTable, needs_locality
 
 
 class NftServiceTable(Controller):
@@ -32,6 +32,7 @@ class NftServiceTable(Controller):
         self.own: dict[str, dict[str, Block]] = {}   # per Service, the nodes' own views
         self.proxies: dict[str, object] = {}          # per node, the agent to tell
         self.dirty: set[str] = set()
+        self.udp: dict[str, set[str]] = {}            # per Service, its UDP endpoints
 
     def start(self) -> None:
         self.follow(self.api.watch("Service"), self.on_service)
@@ -55,7 +56,11 @@ class NftServiceTable(Controller):
                 del self.slices[slice_.service]
         else:
             group[where] = slice_
+        self._forget_stale_udp(slice_.service)
         self._changed(slice_.service)
+
+    # the same conntrack clean-up as iptables mode's (kube-proxy's conntrack.CleanStaleEntries)
+    _forget_stale_udp = ServiceTable._forget_stale_udp
 
     def _changed(self, key: str) -> None:
         """Sync each changed Service once per burst of events (see ServiceTable._changed)."""

@@ -1,0 +1,60 @@
+"""kube-proxy in nftables mode on one node: it sends the node's nf_tables `table ip kube-proxy`
+as transactions in nft's own language, the way knftables does: the whole table once, then,
+for each Service that changed, one transaction with that Service's difference.
+
+What it writes comes from the cluster's NftServiceTable (computed once, shared); the agent
+only keeps which view of each Service it last sent.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+
+from playground.cluster.api import ApiServer
+from playground.cluster.controllers.base import Controller
+from playground.net.netns import Namespace
+from playground.proxy.nft_rules import Block, update_lines
+from playground.proxy.nft_table import NftServiceTable
+
+
+class NftKubeProxy(Controller):
+    def __init__(self, api: ApiServer, node: str, ns: Namespace,
+                 table: NftServiceTable) -> None:
+        super().__init__()
+        self.api, self.node, self.ns, self.table = api, node, ns, table
+        self.name = f"kube-proxy/{node}"
+        self.node_ip: str | None = None
+        self.sent: dict[str, Block] = {}   # per Service, the view this node's table holds
+
+    def start(self) -> None:
+        node = self.api.peek("Node", "", self.node)
+        self.node_ip = node.status.internal_ip if node is not None else None
+        self.table.proxies[self.node] = self
+        self.sent = {key: self.table.view(key, self.node, self.node_ip)
+                     for key in self.table.services}
+        self.send(self.table.node_lines(self.node, self.node_ip))
+
+    async def stop(self) -> None:
+        self.table.proxies.pop(self.node, None)
+        await super().stop()
+
+    def service_changed(self, key: str) -> None:
+        new = self.table.view(key, self.node, self.node_ip)
+        old = self.sent.get(key)
+        if new is old:
+            return
+        if new is None:
+            del self.sent[key]
+        else:
+            self.sent[key] = new
+        lines = update_lines(old, new)
+        if lines:
+            self.send(lines)
+
+    def send(self, lines: list[str]) -> None:
+        """One transaction, all or nothing, as `nft -f` takes it."""
+        self.ns.nft_transaction("\n".join(lines) + "\n")
+
+    def forget_udp(self, address: IPv4Address) -> None:
+        if len(self.ns.conntrack):
+            self.ns.conntrack.remove_where("udp", address)

@@ -1,0 +1,131 @@
+"""The nftables mode's shared table and the transactions a node's agent sends: after any
+change, the table a node holds (its first transaction and every partial one since, replayed)
+is the table a fresh kube-proxy would write, and nodes share their views where they can."""
+
+import re
+
+from golden_lab import small_cluster
+
+from playground.proxy.nft_table import NftServiceTable
+from playground.proxy.nftables import NftKubeProxy
+
+ELEMENT = re.compile(r"\{ (.+?)( comment \"[^\"]*\")?( : (.+))? \}$")
+
+
+class Replay:
+    """The table's state as the `add`/`flush`/`delete` lines leave it, refusing what nft
+    refuses: a rule in a missing chain, deleting what is not there or a chain not empty, a
+    map element naming a chain that does not exist."""
+
+    def __init__(self) -> None:
+        self.chains: dict[str, list[str]] = {}
+        self.sets: dict[str, str] = {}
+        self.elements: dict[tuple[str, str], str] = {}
+
+    def run(self, text: str) -> None:
+        for line in text.splitlines():
+            verb, kind, _, _, rest = line.split(" ", 4)
+            name, _, body = rest.partition(" ")
+            if kind == "table":
+                continue
+            if (verb, kind) == ("add", "chain"):
+                self.chains.setdefault(name, [])
+            elif (verb, kind) == ("flush", "chain"):
+                self.chains[name] = []
+            elif (verb, kind) == ("delete", "chain"):
+                assert self.chains.pop(name) == [], line
+            elif (verb, kind) == ("add", "rule"):
+                self.chains[name].append(body)
+            elif verb == "add" and kind in ("set", "map"):
+                self.sets[name] = body
+            elif (verb, kind) == ("delete", "set"):
+                del self.sets[name]
+            elif kind == "element":
+                key, _, verdict = ELEMENT.match(body).group(1, 2, 4)
+                if verb == "delete":
+                    del self.elements[(name, key)]
+                    continue
+                assert self.elements.setdefault((name, key), body) == body, line
+                if verdict and verdict.startswith("goto "):
+                    assert verdict[5:] in self.chains, line
+            else:
+                raise AssertionError(line)
+
+    def state(self):
+        return self.chains, self.sets, self.elements
+
+
+class RecordingProxy(NftKubeProxy):
+    """The agent, its nf_tables replaced by a replay of what it sends."""
+
+    def send(self, lines):
+        self.replay.run("\n".join(lines))
+        self.transactions.append(lines)
+
+
+async def run_proxies(cluster):
+    table = NftServiceTable(cluster.api, cluster.cluster_cidr)
+    table.start()
+    await cluster.settle()
+    proxies = {}
+    for node in ("n1", "n2"):
+        proxy = proxies[node] = RecordingProxy(cluster.api, node, None, table)
+        proxy.replay, proxy.transactions = Replay(), []
+        proxy.start()
+    return table, proxies
+
+
+def assert_converged(table, proxies):
+    for node, proxy in proxies.items():
+        fresh = Replay()
+        fresh.run("\n".join(table.node_lines(node, proxy.node_ip)))
+        assert proxy.replay.state() == fresh.state(), node
+
+
+async def test_partial_transactions_leave_the_table_a_full_sync_writes():
+    cluster = await small_cluster()
+    table, proxies = await run_proxies(cluster)
+    assert_converged(table, proxies)
+    await cluster.update_service("web", session_affinity="ClientIP")
+    assert_converged(table, proxies)
+    await cluster.delete_pod("web-c")
+    assert_converged(table, proxies)
+    await cluster.delete_pod("web-a")   # edge (Local) has no endpoint on n1 any more
+    assert_converged(table, proxies)
+    await cluster.delete_service("web")
+    assert_converged(table, proxies)
+    assert not any("default/web/" in line for line in
+                   table.node_lines("n1", proxies["n1"].node_ip))
+    await table.stop()
+    await cluster.stop()
+
+
+async def test_a_change_sends_only_that_services_lines():
+    cluster = await small_cluster()
+    table, proxies = await run_proxies(cluster)
+    before = len(proxies["n2"].transactions)
+    await cluster.update_service("web", session_affinity="ClientIP")
+    sent = proxies["n2"].transactions[before:]
+    assert len(sent) == 1
+    assert all("/edge/" not in line and "/dns/" not in line for line in sent[0])
+    assert any(line.startswith("add set ip kube-proxy affinity-") for line in sent[0])
+    await table.stop()
+    await cluster.stop()
+
+
+async def test_nodes_share_a_services_view_unless_a_local_policy_makes_it_theirs():
+    cluster = await small_cluster()
+    table, proxies = await run_proxies(cluster)
+    n1, n2 = proxies["n1"], proxies["n2"]
+    # web has Cluster policies: one Block for every node
+    assert table.view("default/web", "n1", n1.node_ip) is table.view("default/web", "n2",
+                                                                      n2.node_ip)
+    # edge is Local: each node with an endpoint writes its own local- chain
+    edge_n1 = table.view("default/edge", "n1", n1.node_ip)
+    edge_n2 = table.view("default/edge", "n2", n2.node_ip)
+    assert edge_n1 is not edge_n2
+    local_n1 = [c for c in edge_n1.chains if c.startswith("local-")]
+    assert local_n1 and edge_n1.chains[local_n1[0]][0].startswith("numgen random mod 1 ")
+    assert edge_n2.chains[local_n1[0]][0].startswith("numgen random mod 2 ")
+    await table.stop()
+    await cluster.stop()
