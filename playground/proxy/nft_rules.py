@@ -55,6 +55,7 @@ class Block:
     sets: dict[str, str] = field(default_factory=dict)
     elements: dict[tuple[str, str], tuple[str | None, str | None]] = \
         field(default_factory=dict)
+    lines: list[str] | None = field(default=None, compare=False, repr=False)   # rendered
 
     def chain(self, name: str) -> list[str]:
         return self.chains.setdefault(name, [])
@@ -72,12 +73,16 @@ def element_line(container: str, key: str, value: str | None, comment: str | Non
 
 def block_lines(block: Block) -> list[str]:
     """A Service's objects as `add` lines: sets and chains first, then the rules, then the
-    elements (a map element may only name a chain that already exists)."""
+    elements (a map element may only name a chain that already exists). A Block is not
+    changed once made, so every node showing it shares the one rendering."""
+    if block.lines is not None:
+        return block.lines
     lines = [f"add set {TABLE} {name} {spec}" for name, spec in block.sets.items()]
     lines += [f"add chain {TABLE} {name}" for name in block.chains]
     for name, rules in block.chains.items():
         lines += [f"add rule {TABLE} {name} {rule}" for rule in rules]
     lines += [element_line(c, k, v, n) for (c, k), (v, n) in block.elements.items()]
+    block.lines = lines
     return lines
 
 

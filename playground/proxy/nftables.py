@@ -53,7 +53,7 @@ class NftKubeProxy(Controller):
 
     def send(self, lines: list[str]) -> None:
         """One transaction, all or nothing, as `nft -f` takes it."""
-        self.ns.nft_transaction("\n".join(lines) + "\n")
+        self.ns.nft.run("\n".join(lines) + "\n")
 
     def forget_udp(self, address: IPv4Address) -> None:
         if len(self.ns.conntrack):
