@@ -299,8 +299,9 @@ def _to_endpoints(rules: list[str], service: Service, port: ServicePort,
 
 def update_lines(old: Block | None, new: Block | None) -> list[str]:
     """One Service's change as one transaction, the way a partial sync writes it: its chains
-    are flushed and written again, its elements deleted or added where they differ, and
-    what it no longer has goes: elements first, so no map still names a chain deleted."""
+    are flushed and written again, its elements deleted or added where they differ. A chain
+    it no longer has is only flushed (kube-proxy deletes it a second later, once no map
+    element can still name it in the kernel); an affinity set it no longer has goes now."""
     old, new = old or Block(), new or Block()
     lines = [f"delete element {TABLE} {c} {{ {k} }}" for (c, k), value in old.elements.items()
              if new.elements.get((c, k)) != value]
@@ -311,10 +312,8 @@ def update_lines(old: Block | None, new: Block | None) -> list[str]:
             continue
         lines += [f"add chain {TABLE} {name}", f"flush chain {TABLE} {name}"]
         lines += [f"add rule {TABLE} {name} {rule}" for rule in rules]
-    gone = [name for name in old.chains if name not in new.chains]
-    lines += [f"flush chain {TABLE} {name}" for name in gone]
+    lines += [f"flush chain {TABLE} {name}" for name in old.chains if name not in new.chains]
     lines += [element_line(c, k, v, n) for (c, k), (v, n) in new.elements.items()
               if old.elements.get((c, k)) != (v, n)]
-    lines += [f"delete chain {TABLE} {name}" for name in gone]
     lines += [f"delete set {TABLE} {name}" for name in old.sets if name not in new.sets]
     return lines

@@ -3,7 +3,8 @@ as transactions in nft's own language, the way knftables does: the whole table o
 for each Service that changed, one transaction with that Service's difference.
 
 What it writes comes from the cluster's NftServiceTable (computed once, shared); the agent
-only keeps which view of each Service it last sent.
+only keeps which view of each Service it last sent, and the chains it flushed that wait to
+be deleted.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from ipaddress import IPv4Address
 from playground.cluster.api import ApiServer
 from playground.cluster.controllers.base import Controller
 from playground.net.netns import Namespace
-from playground.proxy.nft_rules import Block, update_lines
+from playground.proxy.nft_rules import TABLE, Block, update_lines
 from playground.proxy.nft_table import NftServiceTable
 
 
@@ -25,6 +26,7 @@ class NftKubeProxy(Controller):
         self.name = f"kube-proxy/{node}"
         self.node_ip: str | None = None
         self.sent: dict[str, Block] = {}   # per Service, the view this node's table holds
+        self.stale: dict[str, float] = {}  # chains flushed, not deleted yet: since when
 
     def start(self) -> None:
         node = self.api.peek("Node", "", self.node)
@@ -43,13 +45,31 @@ class NftKubeProxy(Controller):
         old = self.sent.get(key)
         if new is old:
             return
+        self._delete_stale()
         if new is None:
             del self.sent[key]
         else:
             self.sent[key] = new
+        now = self.api.clock()
+        for name in (old.chains if old else ()):
+            if new is None or name not in new.chains:
+                self.stale[name] = now
+        for name in (new.chains if new else ()):
+            self.stale.pop(name, None)   # used again: flushed and written anew, not deleted
         lines = update_lines(old, new)
         if lines:
             self.send(lines)
+
+    def _delete_stale(self) -> None:
+        """At the start of a sync, in a transaction of its own, delete the chains flushed
+        more than a second ago (kube-proxy waits, as kernels before 6.2 may not yet have
+        noticed a deleted map element no longer names the chain)."""
+        now = self.api.clock()
+        aged = sorted(name for name, since in self.stale.items() if since < now - 1)
+        if aged:
+            for name in aged:
+                del self.stale[name]
+            self.send([f"delete chain {TABLE} {name}" for name in aged])
 
     def send(self, lines: list[str]) -> None:
         """One transaction, all or nothing, as `nft -f` takes it."""

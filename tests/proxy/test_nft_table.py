@@ -76,10 +76,15 @@ async def run_proxies(cluster):
 
 
 def assert_converged(table, proxies):
+    """A node's table is a fresh full sync's, plus the chains it flushed and has not deleted
+    yet (empty, and named by nothing)."""
     for node, proxy in proxies.items():
         fresh = Replay()
         fresh.run("\n".join(table.node_lines(node, proxy.node_ip)))
-        assert proxy.replay.state() == fresh.state(), node
+        chains, sets, elements = proxy.replay.state()
+        assert all(chains[name] == [] for name in proxy.stale), node
+        live = {name: rules for name, rules in chains.items() if name not in proxy.stale}
+        assert (live, sets, elements) == fresh.state(), node
 
 
 async def test_partial_transactions_leave_the_table_a_full_sync_writes():
@@ -96,6 +101,25 @@ async def test_partial_transactions_leave_the_table_a_full_sync_writes():
     assert_converged(table, proxies)
     assert not any("default/web/" in line for line in
                    table.node_lines("n1", proxies["n1"].node_ip))
+    await table.stop()
+    await cluster.stop()
+
+
+async def test_flushed_chains_are_deleted_at_the_first_sync_a_second_later():
+    cluster = await small_cluster()
+    table, proxies = await run_proxies(cluster)
+    n1 = proxies["n1"]
+    await cluster.delete_service("web")
+    flushed = set(n1.stale)
+    assert flushed and all(n1.replay.chains[name] == [] for name in flushed)
+    await cluster.update_service("edge", session_affinity="ClientIP")
+    assert set(n1.stale) == flushed   # not a second yet: still there
+    await cluster.advance(2)
+    await cluster.update_service("edge", session_affinity="None")
+    assert not n1.stale and not flushed & set(n1.replay.chains)
+    assert n1.transactions[-2] == [f"delete chain ip kube-proxy {name}"
+                                   for name in sorted(flushed)]
+    assert_converged(table, proxies)
     await table.stop()
     await cluster.stop()
 
