@@ -75,10 +75,10 @@ async def overall_lab(sections: list[str]) -> Cluster:
     return cluster
 
 
-def expected_sections() -> dict[str, list[str]]:
+def expected_sections(path: Path = EXPECTED) -> dict[str, list[str]]:
     sections: dict[str, list[str]] = {}
     current = None
-    for line in EXPECTED.read_text().splitlines():
+    for line in path.read_text().splitlines():
         if line.startswith("# ") and " " not in line[2:]:
             current = sections.setdefault(line[2:], [])
         elif current is not None and line:

@@ -2,65 +2,10 @@
 change, the table a node holds (its first transaction and every partial one since, replayed)
 is the table a fresh kube-proxy would write, and nodes share their views where they can."""
 
-import re
-
 from golden_lab import small_cluster
+from nft_replay import RecordingProxy, Replay
 
 from playground.proxy.nft_table import NftServiceTable
-from playground.proxy.nftables import NftKubeProxy
-
-ELEMENT = re.compile(r"\{ (.+?)( comment \"[^\"]*\")?( : (.+))? \}$")
-
-
-class Replay:
-    """The table's state as the `add`/`flush`/`delete` lines leave it, refusing what nft
-    refuses: a rule in a missing chain, deleting what is not there or a chain not empty, a
-    map element naming a chain that does not exist."""
-
-    def __init__(self) -> None:
-        self.chains: dict[str, list[str]] = {}
-        self.sets: dict[str, str] = {}
-        self.elements: dict[tuple[str, str], str] = {}
-
-    def run(self, text: str) -> None:
-        for line in text.splitlines():
-            verb, kind, _, _, rest = line.split(" ", 4)
-            name, _, body = rest.partition(" ")
-            if kind == "table":
-                continue
-            if (verb, kind) == ("add", "chain"):
-                self.chains.setdefault(name, [])
-            elif (verb, kind) == ("flush", "chain"):
-                self.chains[name] = []
-            elif (verb, kind) == ("delete", "chain"):
-                assert self.chains.pop(name) == [], line
-            elif (verb, kind) == ("add", "rule"):
-                self.chains[name].append(body)
-            elif verb == "add" and kind in ("set", "map"):
-                self.sets[name] = body
-            elif (verb, kind) == ("delete", "set"):
-                del self.sets[name]
-            elif kind == "element":
-                key, _, verdict = ELEMENT.match(body).group(1, 2, 4)
-                if verb == "delete":
-                    del self.elements[(name, key)]
-                    continue
-                assert self.elements.setdefault((name, key), body) == body, line
-                if verdict and verdict.startswith("goto "):
-                    assert verdict[5:] in self.chains, line
-            else:
-                raise AssertionError(line)
-
-    def state(self):
-        return self.chains, self.sets, self.elements
-
-
-class RecordingProxy(NftKubeProxy):
-    """The agent, its nf_tables replaced by a replay of what it sends."""
-
-    def send(self, lines):
-        self.replay.run("\n".join(lines))
-        self.transactions.append(lines)
 
 
 async def run_proxies(cluster):
