@@ -29,8 +29,7 @@ class NftKubeProxy(Controller):
         self.stale: dict[str, float] = {}  # chains flushed, not deleted yet: since when
 
     def start(self) -> None:
-        node = self.api.peek("Node", "", self.node)
-        self.node_ip = node.status.internal_ip if node is not None else None
+        self.node_ip = self.primary_address()
         self.table.proxies[self.node] = self
         self.sent = {key: self.table.view(key, self.node, self.node_ip)
                      for key in self.table.services}
@@ -39,6 +38,16 @@ class NftKubeProxy(Controller):
     async def stop(self) -> None:
         self.table.proxies.pop(self.node, None)
         await super().stop()
+
+    def primary_address(self) -> str | None:
+        """The node's IP, as kube-proxy finds it: the address of the interface its Node's
+        InternalIP is on (the Node object is told it only once the machine is built)."""
+        node = self.api.peek("Node", "", self.node)
+        if node is not None and node.status.internal_ip:
+            return node.status.internal_ip
+        found = next((a for a in self.ns.addresses if a.dev == "eth0" and a.scope == "global"),
+                     None)
+        return str(found.ip) if found is not None else None
 
     def service_changed(self, key: str) -> None:
         new = self.table.view(key, self.node, self.node_ip)
