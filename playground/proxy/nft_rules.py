@@ -148,8 +148,6 @@ BASE_RULES = [
     ("services", "ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports"),
     ("service-endpoints-check", "ip daddr . meta l4proto . th dport vmap @no-endpoint-services"),
 ]
-SERVICE_CONTAINERS = ("cluster-ips", "firewall-ips", "no-endpoint-nodeports",
-                      "no-endpoint-services", "service-ips", "service-nodeports")
 
 
 def base_lines(service_cidr: IPv4Network, node_ip: str | None) -> list[str]:
