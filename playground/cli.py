@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("dst", help="pod/NAME[:CONTAINER], pod/NS/NAME, node/NAME or IP")
     trace.add_argument("--port", type=PORT, help="destination port (default: the target's "
                                                "first declared port, else 80)")
-    trace.add_argument("--proto", choices=["tcp", "udp", "icmp"], default="tcp")
+    trace.add_argument("--proto", choices=["tcp", "udp", "sctp", "icmp"], default="tcp")
     trace.add_argument("--reply", action="store_true", help="also trace the answer back")
     trace.add_argument("--json", action="store_true", help="print the trace as JSON")
     trace.add_argument("--host", default="", help="HTTP Host an ingress controller routes by")

@@ -4,9 +4,10 @@ so that no file, however broken or hostile, can hurt the lab already open.
 A lab file is one msgpack map, keys in this order:
 
     format    "k8s-playground-lab"
-    version   4
-    checksum  "sha256:" and the hex SHA-256 of every byte after this value (the rest of
-              the map), checked before anything else of the file is decoded
+    version   5
+    checksum  "sha256:" and the hex SHA-256 of the packed version and every byte after this
+              value (the rest of the map; version 3 and 4: those bytes alone), checked
+              before anything else of the file is decoded
     settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
               rng, uids, resource_version (where the lab's clock, random source and counters
               stood, so it goes on the same way); proxy_mode (kube-proxy's mode, written
@@ -23,7 +24,8 @@ A lab file is one msgpack map, keys in this order:
 
 Version 1 kept each object as its own map ({"kind": "Pod", "metadata": {...}, ...}); such
 files load through MIGRATIONS, which turns them into tables. Version 2 had no ReplicaSets:
-its Deployments' pods are given one on load. Version 3 had no checksum.
+its Deployments' pods are given one on load. Version 3 had no checksum. Version 4 had no
+externalIPs, externalName, endpoint zone and hostname, pod hostname and subdomain columns.
 
 Loading checks everything, replays the objects into a fresh cluster, lets the controllers
 converge, replays the history, and only then hands back the new Lab.
@@ -76,7 +78,7 @@ from playground.session.layout import MAX_TEXT, LabFileError, check_layout
 from playground.shell import ShellError
 
 FORMAT = "k8s-playground-lab"
-VERSION = 4
+VERSION = 5
 SUFFIX = ".k8slab"
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
@@ -117,8 +119,15 @@ def _from_version_3(document: dict) -> dict:
     return {**document, "version": 4}  # the checksum, if any, was checked on the bytes
 
 
+def _from_version_4(document: dict) -> dict:
+    """Version 5 adds columns whose defaults version 4's objects all had (a column left out
+    is its default), so its tables read as they are."""
+    return {**document, "version": 5}
+
+
 # version N -> a function turning a version-N document into a version-(N+1) one
-MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2, 3: _from_version_3}
+MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2, 3: _from_version_3,
+                              4: _from_version_4}
 
 
 class DamagedLabFile(LabFileError):
@@ -163,10 +172,11 @@ def pack_document(document: dict) -> bytes:
     packer = msgpack.Packer(use_bin_type=True)
     body = b"".join(packer.pack(key) + packer.pack(value) for key, value in document.items()
                     if key not in ("format", "version"))
+    version = document["version"]
     head = packer.pack_map_header(len(document) + 1) + packer.pack("format") + \
         packer.pack(document["format"]) + packer.pack("version") + \
-        packer.pack(document["version"]) + packer.pack("checksum") + \
-        packer.pack(CHECKSUM + hashlib.sha256(body).hexdigest())
+        packer.pack(version) + packer.pack("checksum") + \
+        packer.pack(CHECKSUM + _digest(version, body))
     return head + body
 
 
@@ -274,6 +284,14 @@ def _alternatives(path: Path) -> str:
     return f"; open {' or '.join(found)} instead" if found else ""
 
 
+def _digest(version: int, body) -> str:
+    """From version 5 on the checksum covers the version too: 5 is one bit from 4, and a
+    flipped bit must never make a file read as another version."""
+    hashed = hashlib.sha256(msgpack.packb(version) if version >= 5 else b"")
+    hashed.update(body)
+    return hashed.hexdigest()
+
+
 def verify_checksum(data: bytes) -> bool:
     """Whether the file carries a checksum (version 3 on), DamagedLabFile if it does not
     match; a head too broken to tell is left to unpack, which names the problem."""
@@ -291,8 +309,7 @@ def verify_checksum(data: bytes) -> bool:
         return False
     if key != "checksum" or not isinstance(value, str) or not value.startswith(CHECKSUM):
         raise DamagedLabFile("the file is damaged: its checksum is missing")
-    if hashlib.sha256(memoryview(data)[unpacker.tell():]).hexdigest() != \
-            value.removeprefix(CHECKSUM):
+    if _digest(entries[3], memoryview(data)[unpacker.tell():]) != value.removeprefix(CHECKSUM):
         if _truncated(data):
             raise DamagedLabFile("the file ends early (truncated)")
         raise DamagedLabFile("the file is damaged: its contents do not match the checksum "

@@ -53,6 +53,7 @@ from playground.cluster.routing import ROUTINGS
 from playground.cluster.service import (
     NODE_PORT_RANGE,
     SERVICE_CIDR,
+    EndpointSlice,
     Service,
     ServicePort,
     ServiceSpec,
@@ -387,6 +388,16 @@ class Cluster(SleepingNodes, Workloads):
             raise ClusterError(f"pod {pod.key} was not created: {why}")
         return created
 
+    async def add_endpoint_slice(self, endpoint_slice: EndpointSlice) -> EndpointSlice:
+        """Create an EndpointSlice written by hand (checked by the manifest reader)."""
+        meta = endpoint_slice.metadata
+        self.check_namespace(meta.namespace)
+        if self.api.peek("EndpointSlice", meta.namespace, meta.name) is not None:
+            raise ClusterError(f'endpointslice "{meta.namespace}/{meta.name}" already exists')
+        created = self.api.create(endpoint_slice)
+        await self.settle()
+        return created
+
     # ingress
 
     async def add_ingress(self, ingress: Ingress) -> Ingress:
@@ -461,7 +472,8 @@ class Cluster(SleepingNodes, Workloads):
         if cluster_ip is not None and cluster_ip in taken:
             raise ClusterError(f"service {service.key}: clusterIP {cluster_ip} is already "
                                "allocated to another Service")
-        service.spec.cluster_ip = cluster_ip or self._free_cluster_ip(taken)
+        if type != "ExternalName":   # an ExternalName Service has no cluster IP at all
+            service.spec.cluster_ip = cluster_ip or self._free_cluster_ip(taken)
         wanted_lb = spec_fields.get("load_balancer_ip")
         if wanted_lb is not None:
             self._check_lb_ip(service, wanted_lb)
@@ -470,7 +482,7 @@ class Cluster(SleepingNodes, Workloads):
             if port.node_port is not None and port.node_port in used:
                 raise ClusterError(f"service {service.key}: nodePort {port.node_port} is "
                                    f"already allocated to {used[port.node_port]}")
-            if type != "ClusterIP" and port.node_port is None:
+            if type in ("NodePort", "LoadBalancer") and port.node_port is None:
                 port.node_port = self._free_node_port(used)
             if port.node_port:
                 used[port.node_port] = service.key

@@ -46,7 +46,11 @@ KINDS: tuple[Kind, ...] = (   # in restore order
          table=lambda cluster, namespace, wide, labels: tables.services_table(
              cluster, namespace, wide),
          check=saved_checks.check_services),
-    Kind("EndpointSlice", EndpointSlice, check=saved_checks.check_slices),
+    Kind("EndpointSlice", EndpointSlice, ("endpointslice", "endpointslices"),
+         resource="endpointslice.discovery.k8s.io", apply=manifests.apply_endpoint_slice,
+         table=lambda cluster, namespace, wide, labels: tables.endpoint_slices_table(
+             cluster, namespace, wide),
+         check=saved_checks.check_slices),
     Kind("Pod", Pod, ("pod", "pods", "po"), apply=manifests.apply_pod,
          table=tables.pods_table, check=saved_checks.check_pods),
     Kind("ReplicaSet", ReplicaSet, ("replicaset", "replicasets", "rs"),

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import yaml
 
+from playground.cluster import endpoint_slices
 from playground.cluster.cluster import Cluster
 from playground.cluster.ingress import CONTROLLER_NAMESPACE, IngressBackend
 from playground.cluster.objects import SYSTEM_NAMESPACES
 from playground.cluster.replicaset import REVISION
-from playground.cluster.service import SERVICE_CIDR
+from playground.cluster.service import CONTROLLER_NAME, MANAGED_BY, SERVICE_CIDR
 from playground.limits import MAX_YAML_ALIAS_NODES, MAX_YAML_DEPTH
 
 KIND_CLUSTER = "kind"
@@ -277,7 +278,10 @@ def _service(service) -> dict:
                 ("externalTrafficPolicy", service.spec.external_traffic_policy, "Cluster"),
                 ("internalTrafficPolicy", service.spec.internal_traffic_policy, "Cluster"),
                 ("loadBalancerSourceRanges", service.spec.load_balancer_source_ranges or None,
-                 None))
+                 None),
+                ("clusterIP", "None" if service.spec.cluster_ip == "None" else None, None),
+                ("externalIPs", list(service.spec.external_ips) or None, None),
+                ("externalName", service.spec.external_name, ""))
     for key, value, default in optional:
         if value != default:
             spec[key] = value
@@ -319,8 +323,11 @@ def manifests(cluster: Cluster) -> str:
     stateful_sets = [d for d in cluster.api.list("StatefulSet") if _exported(d)]
     services = [s for s in cluster.services() if _exported(s)]
     ingresses = [i for i in cluster.ingresses() if _exported(i)]
+    slices = [s for s in cluster.api.list("EndpointSlice") if _exported(s)
+              and s.metadata.labels.get(MANAGED_BY) != CONTROLLER_NAME
+              and s.service != "default/kubernetes"]   # the API server keeps that one
     used = {o.metadata.namespace for o in [*pods, *deployments, *daemon_sets, *stateful_sets,
-                                           *services, *ingresses]}
+                                           *services, *ingresses, *slices]}
     documents = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
                  for name in sorted(used - set(SYSTEM_NAMESPACES))]
     documents += [_pod(p, node_names) for p in pods]
@@ -330,6 +337,7 @@ def manifests(cluster: Cluster) -> str:
                                 "podManagementPolicy": d.pod_management_policy})
                   for d in stateful_sets]
     documents += [_service(s) for s in services]
+    documents += [endpoint_slices.document(s, _meta(s)) for s in slices]
     documents += [_ingress(i) for i in ingresses]
     head = "# The lab's objects, for a kind cluster made with the kind config written beside.\n"
     if ingresses:

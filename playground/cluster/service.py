@@ -11,7 +11,8 @@ from playground.cluster.objects import Named, ObjectMeta, ValidationError
 
 SERVICE_CIDR = IPv4Network("10.96.0.0/12")
 NODE_PORT_RANGE = range(30000, 32768)
-SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+HEADLESS = "None"   # spec.clusterIP of a headless Service
 TRAFFIC_POLICIES = ("Cluster", "Local")
 
 
@@ -35,6 +36,8 @@ class ServiceSpec:
     external_traffic_policy: str = "Cluster"
     internal_traffic_policy: str = "Cluster"
     load_balancer_source_ranges: list[str] = field(default_factory=list)
+    external_ips: list[str] = field(default_factory=list)
+    external_name: str = ""
 
 
 @dataclass
@@ -53,6 +56,23 @@ class Service(Named):
         """How kube-proxy names a Service port: NS/NAME:PORTNAME, or NS/NAME unnamed."""
         return f"{self.key}:{port.name}" if port.name else self.key
 
+    @property
+    def proxied(self) -> bool:
+        """Whether Service proxies program it (IsServiceIPSet): a headless or ExternalName
+        Service has no cluster IP, so only DNS knows it."""
+        return self.spec.cluster_ip not in (None, "", HEADLESS) and \
+            self.spec.type != "ExternalName"
+
+    @property
+    def externally_accessible(self) -> bool:
+        """apiservice.ExternallyAccessible: reached from outside the cluster at all."""
+        return self.spec.type in ("NodePort", "LoadBalancer") or (
+            self.spec.type == "ClusterIP" and bool(self.spec.external_ips))
+
+    @property
+    def external_policy_local(self) -> bool:
+        return self.externally_accessible and self.spec.external_traffic_policy == "Local"
+
 
 @dataclass
 class Endpoint:
@@ -62,6 +82,8 @@ class Endpoint:
     target: str | None = None  # the pod, NS/NAME
     serving: bool = True        # its pod is ready, terminating or not
     terminating: bool = False   # its pod is being deleted (its grace period)
+    zone: str | None = None
+    hostname: str | None = None  # a pod's spec.hostname, when its subdomain is the Service
 
 
 @dataclass
@@ -72,12 +94,22 @@ class EndpointPort:
 
 
 @dataclass
-class EndpointSlice:
+class EndpointSlice(Named):
     metadata: ObjectMeta
     service: str
     endpoints: list[Endpoint] = field(default_factory=list)
     ports: list[EndpointPort] = field(default_factory=list)
     kind: str = "EndpointSlice"
+
+
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
+CONTROLLER_NAME = "endpointslice-controller.k8s.io"
+
+
+def slices_of(api, namespace: str, name: str) -> list[EndpointSlice]:
+    """The EndpointSlices of a Service (by their kubernetes.io/service-name label)."""
+    return api.indexed("EndpointSlice", "service", f"{namespace}/{name}")
 
 
 def port_name_problem(name: str) -> str | None:
@@ -98,7 +130,7 @@ def port_name_problem(name: str) -> str | None:
 
 def refuse_external_policy(service: Service, given: str | None) -> None:
     """externalTrafficPolicy given for a Service reached only inside the cluster."""
-    if given is not None and service.spec.type == "ClusterIP":
+    if given is not None and not service.externally_accessible:
         raise ValidationError(f"service {service.key}: spec.externalTrafficPolicy: Invalid "
                               f"value: \"{given}\": may only be set for externally-accessible "
                               "services")
@@ -112,13 +144,12 @@ def validate_service(service: Service) -> None:
         + validation.selector_errors(spec.selector, "spec.selector")
         + validation.service_fields_errors(
             spec.type, spec.ports, spec.cluster_ip, SERVICE_CIDR,
-            None if policy == "Cluster" else policy, spec.load_balancer_source_ranges))
+            None if policy == "Cluster" else policy, spec.load_balancer_source_ranges,
+            spec.external_ips, spec.external_name))
     where = f"service {service.key}"
     if spec.type not in SERVICE_TYPES:
         raise ValidationError(f"{where}: spec.type {spec.type!r} is not one of "
                               f"{', '.join(SERVICE_TYPES)}")
-    if not spec.ports:
-        raise ValidationError(f"{where}: spec.ports must list at least one port")
     for policy_field, named in (("external_traffic_policy", "externalTrafficPolicy"),
                                 ("internal_traffic_policy", "internalTrafficPolicy")):
         if getattr(spec, policy_field) not in TRAFFIC_POLICIES:
@@ -131,8 +162,9 @@ def validate_service(service: Service) -> None:
         label = f"{where}: port {port.port}"
         if not 1 <= port.port <= 65535:
             raise ValidationError(f"{label}: must be between 1 and 65535")
-        if port.protocol not in ("TCP", "UDP"):
-            raise ValidationError(f"{label}: protocol {port.protocol!r} must be TCP or UDP")
+        if port.protocol not in validation.SERVICE_PROTOCOLS:
+            raise ValidationError(f"{label}: protocol {port.protocol!r} must be TCP, UDP or "
+                                  "SCTP")
         if (port.port, port.protocol) in seen:
             raise ValidationError(f"{label}/{port.protocol} is listed twice")
         seen.add((port.port, port.protocol))
@@ -154,7 +186,7 @@ def validate_service(service: Service) -> None:
             if port.node_port not in NODE_PORT_RANGE:
                 raise ValidationError(f"{label}: nodePort {port.node_port} is outside the range "
                                       "30000-32767")
-    if spec.cluster_ip is not None:
+    if spec.cluster_ip not in (None, "", HEADLESS):
         try:
             address = IPv4Address(spec.cluster_ip)
         except ValueError:

@@ -9,6 +9,7 @@ Manifests, the command line, the forms, lab files and the CLI all come through h
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -190,10 +191,16 @@ def namespace_errors(namespace: str, path: str = "metadata.namespace") -> list[F
 def labels_errors(labels: Mapping[str, str], path: str = "metadata.labels") -> list[FieldError]:
     errors = []
     for key, value in labels.items():
-        errors += _each(path, key, label_key(key))
-        errors += _each(f"{path}[{key}]" if not label_key(key) else path, value,
-                        label_value(value))
+        errors += _label_errors(path, key, value)
     return errors
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_errors(path: str, key: str, value: str) -> tuple[FieldError, ...]:
+    """One label's errors, worked out once (a Deployment's pods share their labels)."""
+    key_errors = label_key(key)
+    return tuple(_each(path, key, key_errors) + _each(f"{path}[{key}]" if not key_errors
+                                                      else path, value, label_value(value)))
 
 
 def annotations_errors(annotations: Mapping[str, str],
@@ -224,13 +231,15 @@ def meta_errors(kind: str, name: str, namespace: str | None, labels: Mapping[str
 # containers
 
 PROTOCOLS = ("SCTP", "TCP", "UDP")
-MODELLED_PROTOCOLS = ("TCP", "UDP")
+MODELLED_PROTOCOLS = PROTOCOLS   # what a container port may be
+SERVICE_PROTOCOLS = PROTOCOLS
 
 
-def _protocol_errors(protocol: str, path: str) -> list[FieldError]:
-    if protocol in MODELLED_PROTOCOLS:
+def _protocol_errors(protocol: str, path: str,
+                     supported: tuple[str, ...] = MODELLED_PROTOCOLS) -> list[FieldError]:
+    if protocol in supported:
         return []
-    shown = ", ".join(f'"{p}"' for p in MODELLED_PROTOCOLS)
+    shown = ", ".join(f'"{p}"' for p in supported)
     return [FieldError(path, "Unsupported value", protocol, f"supported values: {shown}")]
 
 
@@ -283,20 +292,75 @@ def tolerations_errors(tolerations: Iterable, path: str = "spec.tolerations") ->
 EXTERNAL_TYPES = ("NodePort", "LoadBalancer")
 
 
-def policy_errors(type: str, external_traffic_policy: str | None) -> list[FieldError]:
-    """externalTrafficPolicy, given at all, only on a Service reachable from outside."""
-    if external_traffic_policy is None or type in EXTERNAL_TYPES:
+def policy_errors(type: str, external_traffic_policy: str | None,
+                  external_ips: list[str] = ()) -> list[FieldError]:
+    """externalTrafficPolicy, given at all, only on a Service reachable from outside (a
+    ClusterIP Service with externalIPs is)."""
+    if external_traffic_policy is None or type in EXTERNAL_TYPES or (
+            type == "ClusterIP" and external_ips):
         return []
     return [FieldError("spec.externalTrafficPolicy", "Invalid value", external_traffic_policy,
                        "may only be set for externally-accessible services")]
 
 
+def _kind_errors(type: str, ports: list, cluster_ip: str | None,
+                 external_name: str) -> list[FieldError]:
+    """ValidateService's switch on the type: headless only as ClusterIP, ExternalName
+    with a DNS name and no cluster IP; ports needed unless headless or ExternalName."""
+    headless = cluster_ip == "None"
+    errors = []
+    if not ports and not headless and type != "ExternalName":
+        errors.append(FieldError("spec.ports", "Required value"))
+    if headless and type in EXTERNAL_TYPES:
+        errors.append(FieldError("spec.clusterIPs[0]", "Invalid value", cluster_ip,
+                                 f"may not be set to 'None' for {type} services"))
+    if type == "ExternalName":
+        if cluster_ip:
+            errors.append(FieldError("spec.clusterIPs", "Forbidden",
+                                     detail="may not be set for ExternalName services"))
+        name = external_name.removesuffix(".")   # a trailing dot: fully qualified
+        if not name:
+            errors.append(FieldError("spec.externalName", "Required value"))
+        else:
+            errors += _each("spec.externalName", name, dns1123_subdomain(name))
+    return errors
+
+
+_SPECIAL = ((IPv4Network("0.0.0.0/32"), "may not be unspecified (0.0.0.0)"),
+            (IPv4Network("127.0.0.0/8"), "may not be in the loopback range (127.0.0.0/8, "
+             "::1/128)"),
+            (IPv4Network("169.254.0.0/16"), "may not be in the link-local range "
+             "(169.254.0.0/16, fe80::/10)"),
+            (IPv4Network("224.0.0.0/24"), "may not be in the link-local multicast range "
+             "(224.0.0.0/24, ff02::/10)"))
+
+
+def external_ip_errors(external_ips: list[str]) -> list[FieldError]:
+    """spec.externalIPs: IP addresses, none of them special (ValidateNonSpecialIP)."""
+    errors = []
+    for index, text in enumerate(external_ips):
+        path = f"spec.externalIPs[{index}]"
+        try:
+            address = IPv4Address(text)
+        except ValueError:
+            errors.append(FieldError(path, "Invalid value", text, "must be a valid IP "
+                                     "address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+            continue
+        errors += [FieldError(path, "Invalid value", text, message)
+                   for network, message in _SPECIAL if address in network][:1]
+    return errors
+
+
 def service_fields_errors(type: str, ports: Iterable, cluster_ip: str | None,
                           service_cidr: IPv4Network, external_traffic_policy: str | None,
-                          load_balancer_source_ranges: list[str]) -> list[FieldError]:
+                          load_balancer_source_ranges: list[str], external_ips: list[str] = (),
+                          external_name: str = "") -> list[FieldError]:
     """What the per-type and per-port rules of a Service spec say. `external_traffic_policy`
     is None when the field was not given (a ClusterIP Service may not carry it at all)."""
-    errors = policy_errors(type, external_traffic_policy)
+    ports = list(ports)
+    errors = _kind_errors(type, ports, cluster_ip, external_name)
+    errors += policy_errors(type, external_traffic_policy, external_ips)
+    errors += external_ip_errors(list(external_ips))
     if load_balancer_source_ranges and type != "LoadBalancer":
         # the API server's own path, capital L and all
         errors.append(FieldError("spec.LoadBalancerSourceRanges", "Forbidden",
@@ -318,7 +382,7 @@ def service_fields_errors(type: str, ports: Iterable, cluster_ip: str | None,
             errors += _each(f"{here}.targetPort", target, port_name(target))
         elif isinstance(target, int):
             errors += _each(f"{here}.targetPort", target, port_number(target))
-        errors += _protocol_errors(port.protocol, f"{here}.protocol")
+        errors += _protocol_errors(port.protocol, f"{here}.protocol", SERVICE_PROTOCOLS)
     if cluster_ip is not None and cluster_ip not in ("", "None"):
         try:
             address = IPv4Address(cluster_ip)

@@ -15,6 +15,7 @@ from playground.cluster.kinds import Kind as ApiKind
 from playground.cluster.manifests import apply_files
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta
 from playground.cluster.service import ServicePort
+from playground.cluster.tables import events_table
 from playground.commands.base import (
     Call,
     Command,
@@ -69,7 +70,10 @@ def _kind(api_kind: ApiKind) -> Kind:
         DELETE.get(api_kind.name))
 
 
-KIND_LIST = tuple(_kind(kind) for kind in API_KINDS if kind.names)
+# events are no kind of the lab's API: the lab keeps them in its own log (cluster/events.py)
+EVENTS = Kind("event", ("events", "event", "ev"), lambda c: [],
+              lambda c, ns, a: events_table(c, ns))
+KIND_LIST = (*(_kind(kind) for kind in API_KINDS if kind.names), EVENTS)
 KINDS = {spelling: kind for kind in KIND_LIST for spelling in kind.spellings}
 FLAGS = ("-o", "wide", "-A", "--image=", "--port=", "--replicas=", "--type=",
          "--target-port=", "--labels=", "--tcp=", "--rule=", "-n")

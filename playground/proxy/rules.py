@@ -47,6 +47,13 @@ class Backend:
     ip: str
     port: int
     node: str | None
+    ready: bool = True
+    serving: bool = True
+    terminating: bool = False
+
+    @property
+    def target(self) -> str:
+        return f"{self.ip}:{self.port}"
 
 
 @dataclass
@@ -91,16 +98,60 @@ BASE_JUMPS = [
 
 def backends_for(service: Service, port: ServicePort,
                  slices: list[EndpointSlice]) -> list[Backend]:
-    found = []
+    """Every endpoint of the Service port with its conditions, in kube-proxy's order (by the
+    `IP:port` string, so 10.244.2.10:80 comes before 10.244.2.9:80)."""
+    found: dict[str, Backend] = {}
     for slice_ in slices:
         numbers = [p.port for p in slice_.ports
                    if p.name == port.name and p.protocol == port.protocol]
         if not numbers:
             continue
         for endpoint in slice_.endpoints:
-            if endpoint.ready:
-                found.append(Backend(endpoint.address, numbers[0], endpoint.node_name))
-    return sorted(found, key=lambda b: (tuple(map(int, b.ip.split("."))), b.port))
+            backend = Backend(endpoint.address, numbers[0], endpoint.node_name, endpoint.ready,
+                              endpoint.serving, endpoint.terminating)
+            found.setdefault(backend.target, backend)   # the first slice that lists it
+    return [found[target] for target in sorted(found)]
+
+
+@dataclass
+class Categorized:
+    """proxy.CategorizeEndpoints for one node: the endpoints Cluster and Local policy use
+    (ready ones, else the serving terminating ones), those this node's rules reach, and
+    whether the Service has a usable endpoint anywhere."""
+
+    cluster: list[Backend]
+    local: list[Backend]
+    reachable: list[Backend]
+    any: bool
+
+
+def uses_cluster_endpoints(service: Service) -> bool:
+    return service.spec.internal_traffic_policy != "Local" or service.externally_accessible
+
+
+def uses_local_endpoints(service: Service) -> bool:
+    return service.spec.internal_traffic_policy == "Local" or service.external_policy_local
+
+
+def categorize(service: Service, backends: list[Backend], node: str) -> Categorized:
+    """Without topology hints (the lab's EndpointSlice controller writes none)."""
+    cluster: list[Backend] = []
+    local: list[Backend] = []
+    has_any = False
+    if uses_cluster_endpoints(service):
+        cluster = [b for b in backends if b.ready] or \
+            [b for b in backends if b.serving and b.terminating]
+        has_any = bool(cluster)
+    if not uses_local_endpoints(service):
+        return Categorized(cluster, local, cluster, has_any)
+    usable = [b for b in backends if b.ready or (b.serving and b.terminating)]
+    has_any = has_any or bool(usable)
+    mine = [b for b in usable if b.node == node]
+    local = [b for b in mine if b.ready] or [b for b in mine if b.serving and b.terminating]
+    if not uses_cluster_endpoints(service):
+        return Categorized(cluster, local, local, has_any)
+    merged = {b.target: b for b in cluster + local}
+    return Categorized(cluster, local, [merged[t] for t in sorted(merged)], has_any)
 
 
 def node_rules(services: list[Service], slices: dict[str, list[EndpointSlice]], node: str,
@@ -133,73 +184,84 @@ def node_rules(services: list[Service], slices: dict[str, list[EndpointSlice]], 
 
 
 def service_port_rules(rules: NodeRules, service: Service, port: ServicePort,
-                  backends: list[Backend], node: str, cluster_cidr: IPv4Network) -> None:
+                       backends: list[Backend], node: str, cluster_cidr: IPv4Network) -> None:
+    """One Service port's rules on `node`, in the order syncProxyRules writes them."""
+    if not service.proxied:
+        return   # headless and ExternalName: kube-proxy skips them (DNS alone knows them)
     name = service.port_name(port)
     proto = port.protocol.lower()
     spec = service.spec
     digest = chain_hash(name, proto)
     svc, svl, ext = f"KUBE-SVC-{digest}", f"KUBE-SVL-{digest}", f"KUBE-EXT-{digest}"
+    firewall = f"KUBE-FW-{digest}"
     match = f"-p {proto} -m comment --comment \"{name} %s\" -m {proto} --dport %d"
-    cluster_ip = spec.cluster_ip
-    local = [b for b in backends if b.node == node]
-    external = spec.type in ("NodePort", "LoadBalancer")
     lb_ips = service.status.load_balancer_ips if spec.type == "LoadBalancer" else []
+    node_port = port.node_port if spec.type in ("NodePort", "LoadBalancer") else None
+    found = categorize(service, backends, node)
+    has_any = found.any
+    internal_local = spec.internal_traffic_policy == "Local"
+    external_local = service.external_policy_local
+    internal_chain = svl if internal_local else svc
+    has_internal = has_any and (bool(found.local) or not internal_local)
+    has_external = has_any and (bool(found.local) or not external_local)
+    uses_ext = has_any and service.externally_accessible
+    ranges = spec.load_balancer_source_ranges
+    uses_fw = has_any and bool(lb_ips) and bool(ranges)
+    if not has_any:
+        internal_filter = external_filter = ("REJECT", f"{name} has no endpoints")
+    else:
+        internal_filter = external_filter = ("DROP", f"{name} has no local endpoints")
 
-    if not backends:
-        reject = "-j REJECT --reject-with icmp-port-unreachable"
-        comment = f"-m comment --comment \"{name} has no endpoints\""
-        rules.add("filter", "KUBE-SERVICES",
-                  f"-d {cluster_ip}/32 -p {proto} {comment} -m {proto} --dport {port.port} "
-                  + reject)
+    def filtered(chain: str, head: str, target: tuple[str, str], tail: str) -> None:
+        verdict, comment = target
+        reject = " --reject-with icmp-port-unreachable" if verdict == "REJECT" else ""
+        rules.add("filter", chain, f"{head}-p {proto} -m comment --comment \"{comment}\" "
+                  f"{tail}-j {verdict}{reject}")
+
+    cluster_ip = f"-d {spec.cluster_ip}/32 " + match % ("cluster IP", port.port)
+    if has_internal:
+        rules.add("nat", "KUBE-SERVICES", f"{cluster_ip} -j {internal_chain}")
+    else:
+        filtered("KUBE-SERVICES", f"-d {spec.cluster_ip}/32 ", internal_filter,
+                 f"-m {proto} --dport {port.port} ")
+    for ip in spec.external_ips:
+        if has_any:
+            rules.add("nat", "KUBE-SERVICES", f"-d {ip}/32 " + match % ("external IP", port.port)
+                      + f" -j {ext}")
+        if not has_external:
+            filtered("KUBE-EXTERNAL-SERVICES", f"-d {ip}/32 ", external_filter,
+                     f"-m {proto} --dport {port.port} ")
+    for ip in lb_ips:
+        if has_any:
+            rules.add("nat", "KUBE-SERVICES", f"-d {ip}/32 " + match % (
+                "loadbalancer IP", port.port) + f" -j {firewall if uses_fw else ext}")
+        if uses_fw:
+            # traffic from allowed sources is DNATed on; the rest keeps the LB IP as its
+            # destination and meets this DROP
+            rules.add("filter", "KUBE-PROXY-FIREWALL",
+                      f"-d {ip}/32 -p {proto} -m comment --comment \"{name} traffic not "
+                      f"accepted by {firewall}\" -m {proto} --dport {port.port} -j DROP")
+    if not has_external:
         for ip in lb_ips:
-            rules.add("filter", "KUBE-EXTERNAL-SERVICES",
-                      f"-d {ip}/32 -p {proto} {comment} -m {proto} --dport {port.port} "
-                      + reject)
-        if external and port.node_port:
-            rules.add("filter", "KUBE-EXTERNAL-SERVICES",
-                      f"-p {proto} {comment} -m addrtype --dst-type LOCAL -m {proto} "
-                      f"--dport {port.node_port} " + reject)
+            filtered("KUBE-EXTERNAL-SERVICES", f"-d {ip}/32 ", external_filter,
+                     f"-m {proto} --dport {port.port} ")
+    if node_port:
+        if has_any:
+            rules.add("nat", "KUBE-NODEPORTS", f"-p {proto} -m comment --comment \"{name}\" "
+                      f"-m {proto} --dport {node_port} -j {ext}")
+        if not has_external:
+            filtered("KUBE-EXTERNAL-SERVICES", "", external_filter,
+                     f"-m addrtype --dst-type LOCAL -m {proto} --dport {node_port} ")
+    if not has_any:
         return
 
-    internal_chain = svl if spec.internal_traffic_policy == "Local" else svc
-    rules.add("nat", "KUBE-SERVICES",
-              f"-d {cluster_ip}/32 " + match % ("cluster IP", port.port) + f" -j {internal_chain}")
-    # the Service chain: masquerade callers from outside the cluster, then pick an endpoint
-    rules.add("nat", svc, f"! -s {cluster_cidr} -d {cluster_ip}/32 "
-              + match % ("cluster IP", port.port) + " -j KUBE-MARK-MASQ")
-    sticky = spec.session_affinity == "ClientIP"
-    _choose(rules, svc, name, proto, backends, sticky)
-
-    local_needed = spec.internal_traffic_policy == "Local" or (
-        external and spec.external_traffic_policy == "Local")
-    if local_needed:
-        rules.add("nat", svl)
-        _choose(rules, svl, name, proto, local, sticky)
-    if external:
+    if has_internal:   # callers from outside the cluster are masqueraded
+        rules.add("nat", internal_chain, f"! -s {cluster_cidr} {cluster_ip} -j KUBE-MARK-MASQ")
+    if uses_ext:
         rules.add("nat", ext)
-        ranges = spec.load_balancer_source_ranges
-        firewall = f"KUBE-FW-{digest}"
-        for ip in lb_ips:
-            rules.add("nat", "KUBE-SERVICES", f"-d {ip}/32 " + match % ("loadbalancer IP",
-                      port.port) + f" -j {firewall if ranges else ext}")
-            if ranges:
-                # traffic from allowed sources is DNATed on; the rest keeps the LB IP as its
-                # destination and meets the filter DROP below
-                rules.add("filter", "KUBE-PROXY-FIREWALL",
-                          f"-d {ip}/32 -p {proto} -m comment --comment \"{name} traffic not "
-                          f"accepted by {firewall}\" -m {proto} --dport {port.port} -j DROP")
-        if ranges and lb_ips:
-            for source in ranges:
-                rules.add("nat", firewall, f"-s {source} -m comment --comment \"{name} "
-                          f"loadbalancer IP\" -j {ext}")
-        if port.node_port:
-            rules.add("nat", "KUBE-NODEPORTS",
-                      f"-p {proto} -m comment --comment \"{name}\" -m {proto} "
-                      f"--dport {port.node_port} -j {ext}")
-        if spec.external_traffic_policy == "Cluster":
+        if not external_local:
             rules.add("nat", ext, f"-m comment --comment \"masquerade traffic for {name} "
                       "external destinations\" -j KUBE-MARK-MASQ")
-            rules.add("nat", ext, f"-j {svc}")
         else:
             rules.add("nat", ext, f"-s {cluster_cidr} -m comment --comment \"pod traffic for "
                       f"{name} external destinations\" -j {svc}")
@@ -207,18 +269,17 @@ def service_port_rules(rules: NodeRules, service: Service, port: ServicePort,
                       "external destinations\" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ")
             rules.add("nat", ext, f"-m comment --comment \"route LOCAL traffic for {name} "
                       f"external destinations\" -m addrtype --src-type LOCAL -j {svc}")
-            if local:
-                rules.add("nat", ext, f"-j {svl}")
-            else:
-                drop = f"-m comment --comment \"{name} has no local endpoints\""
-                for ip in lb_ips:
-                    rules.add("filter", "KUBE-EXTERNAL-SERVICES",
-                              f"-d {ip}/32 -p {proto} {drop} -m {proto} --dport {port.port} "
-                              "-j DROP")
-                if port.node_port:
-                    rules.add("filter", "KUBE-EXTERNAL-SERVICES",
-                              f"-p {proto} {drop} -m addrtype --dst-type LOCAL -m {proto} "
-                              f"--dport {port.node_port} -j DROP")
+        if has_external:
+            rules.add("nat", ext, f"-j {svl if external_local else svc}")
+    if uses_fw:
+        for source in ranges:
+            rules.add("nat", firewall, f"-s {source} -m comment --comment \"{name} "
+                      f"loadbalancer IP\" -j {ext}")
+    sticky = spec.session_affinity == "ClientIP"
+    if found.cluster and uses_cluster_endpoints(service):
+        _choose(rules, svc, name, proto, found.cluster, sticky)
+    if found.local and uses_local_endpoints(service):
+        _choose(rules, svl, name, proto, found.local, sticky)
 
 
 STICKY_SECONDS = 10800  # sessionAffinityConfig.clientIP.timeoutSeconds default

@@ -18,15 +18,19 @@ from playground.net.chains import SharedChains
 from playground.net.netfilter import Chain, Rule, parse_rule
 from playground.net.saved_chain import SavedChain
 from playground.proxy.aggregate import Aggregate
-from playground.proxy.rules import NodeRules, backends_for, node_rules, service_port_rules
+from playground.proxy.rules import (
+    NodeRules,
+    backends_for,
+    node_rules,
+    service_port_rules,
+    uses_local_endpoints,
+)
 
 TABLES = ("nat", "filter")
 
 
 def needs_locality(service: Service) -> bool:
-    spec = service.spec
-    return spec.internal_traffic_policy == "Local" or (
-        spec.type in ("NodePort", "LoadBalancer") and spec.external_traffic_policy == "Local")
+    return service.proxied and uses_local_endpoints(service)
 
 
 class ServiceTable(Controller):
@@ -113,7 +117,7 @@ class ServiceTable(Controller):
 
     def _local_nodes(self, service: Service) -> set[str]:
         return {e.node_name for s in self.slices.get(service.key, {}).values()
-                for e in s.endpoints if e.ready and e.node_name}
+                for e in s.endpoints if (e.ready or e.serving) and e.node_name}
 
     def sync(self, key: str) -> None:
         """Recompute one Service's rules and change only the chains that differ."""

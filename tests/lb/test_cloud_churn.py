@@ -48,6 +48,9 @@ def outside(cluster: Cluster) -> dict:
         "nat": [line for line in nat if line.startswith("-A")],
         "lb": [r.text() for r in cluster.network.namespace(LB_NAMESPACE).main.routes()
                if r.prefix.subnet_of(LB_POOL)],
+        "listeners": sorted(line for line in cluster.network.namespace(LB_NAMESPACE)
+                            .netfilter.save(["filter"], when="T").splitlines()
+                            if line.startswith("-A")),
     }
 
 

@@ -15,6 +15,7 @@ from playground.net.netfilter.matches.statistic import StatisticMatch
 # a new match module is one entry here and one file beside
 MATCHES = {
     "comment": CommentMatch, "tcp": lambda: PortMatch("tcp"), "udp": lambda: PortMatch("udp"),
+    "sctp": lambda: PortMatch("sctp"),
     "icmp": IcmpMatch, "mark": MarkMatch, "conntrack": ConntrackMatch,
     "addrtype": AddrtypeMatch, "statistic": StatisticMatch, "multiport": MultiportMatch,
     "recent": RecentMatch, "set": SetMatch,
