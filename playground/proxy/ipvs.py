@@ -22,9 +22,6 @@ from playground.proxy.ipvs_state import (
 )
 
 SYSCTLS = {"net.ipv4.vs.conntrack": "1"}  # so nat POSTROUTING can masquerade IPVS traffic
-# what kube-proxy since 1.35 logs and posts on its Node (cmd/kube-proxy/app/server_linux.go)
-DEPRECATION = ("The ipvs proxier is now deprecated and may be removed in a future release. "
-               "Please use 'nftables' instead.")
 
 
 class IpvsProxy(Controller):
@@ -38,7 +35,6 @@ class IpvsProxy(Controller):
         self.synced_addresses: list[IPv4Address] | None = None   # NodePorts listen there
 
     def start(self) -> None:
-        self.api.events.warn(self.name, f"node/{self.node}", "IPVSDeprecation", DEPRECATION)
         ns = self.ns
         ns.load_ipvs()
         for key, value in SYSCTLS.items():

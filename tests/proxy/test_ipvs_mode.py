@@ -236,10 +236,3 @@ async def test_the_node_port_comes_to_cni0_when_a_pod_of_no_service_makes_it(ipv
     bridge = ipvs_lab.node_namespace("extra").primary_address("cni0")
     assert nodeport_servers(ipvs_lab, "extra", 30080) == sorted(
         [f"{bridge}:30080", f"{node_ip}:30080"])
-
-
-async def test_each_nodes_kube_proxy_warns_that_ipvs_is_deprecated(ipvs_lab):
-    warned = [e for e in ipvs_lab.api.events.entries if e.reason == "IPVSDeprecation"]
-    assert sorted(e.involved for e in warned) == sorted(f"node/{n.name}"
-                                                       for n in ipvs_lab.nodes())
-    assert "Please use 'nftables' instead." in warned[0].message
