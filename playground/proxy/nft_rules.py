@@ -17,7 +17,7 @@ from functools import cache
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.service import EndpointSlice, Service, ServicePort
-from playground.proxy.rules import STICKY_SECONDS, Backend, backends_for
+from playground.proxy.rules import STICKY_SECONDS, Backend, backends_for, categorize
 
 TABLE = "ip kube-proxy"
 MASQ_MARK = "0x4000"
@@ -163,47 +163,41 @@ def base_lines(service_cidr: IPv4Network, node_ip: str | None) -> list[str]:
     return lines
 
 
-def external_ips(service: Service) -> list[str]:
-    """spec.externalIPs, once the lab's Service has them."""
-    return list(getattr(service.spec, "external_ips", None) or [])
-
-
 def service_block(service: Service, slices: list[EndpointSlice], node: str,
                   node_ip: str | None, cluster_cidr: IPv4Network) -> Block:
-    """Every port of one Service as a node sees it (node "" sees no endpoint as its own)."""
+    """Every port of one Service as a node sees it (node "" sees no endpoint as its own);
+    headless and ExternalName Services have none (DNS alone knows them)."""
     block = Block()
+    if not service.proxied:
+        return block
     for port in service.spec.ports:
         _port_objects(block, service, port, backends_for(service, port, slices), node,
                       node_ip, cluster_cidr)
     return block
 
 
-def _port_objects(block: Block, service: Service, port: ServicePort, ready: list[Backend],
+def _port_objects(block: Block, service: Service, port: ServicePort, backends: list[Backend],
                   node: str, node_ip: str | None, cluster_cidr: IPv4Network) -> None:
     spec = service.spec
     proto, name, base = port.protocol.lower(), service.port_name(port), port_base(service, port)
     cluster_chain, local_chain = f"service-{base}", f"local-{base}"
     external_chain, firewall_chain = f"external-{base}", f"firewall-{base}"
-    outside = external_ips(service)
+    outside = list(spec.external_ips)
     lb_ips = service.status.load_balancer_ips if spec.type == "LoadBalancer" else []
     node_port = port.node_port if spec.type in ("NodePort", "LoadBalancer") else None
-    reachable_outside = spec.type in ("NodePort", "LoadBalancer") or bool(outside)
+    reachable_outside = service.externally_accessible
     internal_local = spec.internal_traffic_policy == "Local"
-    external_local = reachable_outside and spec.external_traffic_policy == "Local"
+    external_local = service.external_policy_local
 
-    # CategorizeEndpoints: short-circuited traffic needs the cluster endpoints even under Local
-    uses_cluster = not internal_local or reachable_outside
-    uses_local = internal_local or external_local
-    cluster = ready if uses_cluster else []
-    local = [b for b in ready if b.node == node] if uses_local else []
-    reachable = cluster if uses_cluster else local
-    has_endpoints = bool(ready)
+    found = categorize(service, backends, node)   # the iptables mode's CategorizeEndpoints
+    cluster, local, reachable = found.cluster, found.local, found.reachable
+    has_endpoints = found.any
     internal_chain, has_internal = cluster_chain, has_endpoints
     if internal_local:
-        internal_chain, has_internal = local_chain, bool(local)
+        internal_chain, has_internal = local_chain, has_endpoints and bool(local)
     policy_chain, has_external = cluster_chain, has_endpoints
     if external_local:
-        policy_chain, has_external = local_chain, bool(local)
+        policy_chain, has_external = local_chain, has_endpoints and bool(local)
     internal_verdict = external_verdict = "goto reject-chain"
     if has_endpoints:
         internal_verdict = external_verdict = "drop"

@@ -39,10 +39,11 @@ class Section:
 SECTIONS = {
     "svc1": Section("ns1", "svc1", [("10.180.0.1", "node2")]),
     "svc2": Section("ns2", "svc2", [("10.180.0.2", "node2")], dict(
-        type="LoadBalancer", external_traffic_policy="Local"), 3001),
+        type="LoadBalancer", external_traffic_policy="Local", external_ips=["192.168.99.22"]),
+        3001),
     "svc3": Section("ns3", "svc3", [("10.180.0.3", "node2")], dict(type="NodePort"), 3003),
     "svc4": Section("ns4", "svc4", [("10.180.0.4", "node2"), ("10.180.0.5", NODE)],
-                    dict(type="NodePort")),
+                    dict(type="NodePort", external_ips=["192.168.99.33"])),
     "svc5": Section("ns5", "svc5", [("10.180.0.3", "node2")], dict(
         type="LoadBalancer", load_balancer_source_ranges=["203.0.113.0/25"],
         session_affinity="ClientIP"), 3002),

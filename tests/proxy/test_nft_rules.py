@@ -1,10 +1,8 @@
 """The nftables mode's rule text on its own, given TestOverallNFTablesRules' own objects
 (kubernetes/kubernetes proxier_test.go at 81810de635aa13aa0a32992f6def3aa9d6025ebc) with the
 test's own addresses: pod network 10.0.0.0/8, service CIDR 172.30.0.0/16, node test-node at
-192.168.0.2. No renaming: the text must be the test's dump, line for line once sorted.
-
-Service.spec has no externalIPs yet (the lab's API does not take them); for this test of the
-text alone they are set on the two Services that have them, where the generator reads them."""
+192.168.0.2. No renaming: the text must be the test's dump, line for line once sorted (svc4,
+a NodePort Service without a nodePort, is possible here as in the test's fake proxier)."""
 
 from ipaddress import IPv4Network
 
@@ -27,13 +25,10 @@ PODS, SERVICES, NODE_IP = IPv4Network("10.0.0.0/8"), IPv4Network("172.30.0.0/16"
 
 def service(n: int, node_port: int | None = None, lb: str | None = None,
             external: str | None = None, **spec) -> Service:
-    made = Service(ObjectMeta(f"svc{n}", f"ns{n}"), ServiceSpec(
+    return Service(ObjectMeta(f"svc{n}", f"ns{n}"), ServiceSpec(
         ports=[ServicePort(80, 80, name="p80", node_port=node_port)],
-        cluster_ip=f"172.30.0.4{n}", **spec),
+        cluster_ip=f"172.30.0.4{n}", external_ips=[external] if external else [], **spec),
         ServiceStatus(load_balancer_ips=[lb] if lb else []))
-    if external:
-        made.spec.external_ips = [external]
-    return made
 
 
 def endpoints(n: int, *addresses: tuple[str, str | None]) -> list[EndpointSlice]:
