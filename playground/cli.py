@@ -26,6 +26,7 @@ from playground.limits import MAX_TRAFFIC_COUNT
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
 from playground.numbers import PORT, SEED, argument
+from playground.proxy.modes import modes_help
 from playground.registry import CNI_PLUGINS, PROXY_MODES
 from playground.saves import LabFileError, check_readable, is_lab_file, load_lab
 from playground.session.lab import Lab
@@ -55,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="CNI plugin of the lab (default: bridge)")
         sub.add_argument("--seed", type=SEED, default=0, help="random seed of the lab")
         sub.add_argument("--proxy-mode", choices=list(PROXY_MODES), default="iptables",
-                         help="how kube-proxy implements Services (default: iptables)")
+                         help="how kube-proxy implements Services (default: iptables): "
+                              + modes_help())
         sub.add_argument("-f", "--filename", action="append", default=[], metavar="FILE",
                          help="start from a lab file, and/or apply Kubernetes YAML manifests "
                               "(repeatable; a lab file brings its own CNI and seed)")

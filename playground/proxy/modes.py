@@ -8,6 +8,7 @@ from playground.net.netns import Namespace
 from playground.proxy.iptables import KubeProxy
 from playground.proxy.ipvs import IpvsProxy
 from playground.proxy.service_table import ServiceTable
+from playground.registry import PROXY_MODES
 
 
 class IptablesMode(Recipe):
@@ -32,8 +33,22 @@ class IpvsMode(Recipe):
     """kube-proxy in IPVS mode: every node's proxier syncs its own virtual servers."""
 
     name = "ipvs"
+    # KEP-5495 and kubernetes/enhancements PR #6120
+    deprecation = "deprecated since Kubernetes 1.35: off by default in 1.40, removed in 1.43"
 
     def node_agents(self, node: str, ns: Namespace) -> list:
         w = self.wiring
         return [IpvsProxy(w.api, node, ns, w.cluster_cidr)]
+
+
+def mode_label(name: str) -> str:
+    """A mode's name as a chooser shows it: a deprecated one says so."""
+    return f"{name} (deprecated)" if getattr(PROXY_MODES[name], "deprecation", "") else name
+
+
+def modes_help() -> str:
+    """The modes for a --proxy-mode help line, with what a deprecated one is heading for."""
+    return "; ".join(f"{name} ({PROXY_MODES[name].deprecation})"
+                     if getattr(PROXY_MODES[name], "deprecation", "") else name
+                     for name in PROXY_MODES)
 

@@ -20,6 +20,7 @@ from playground.commands.table import find
 from playground.dataplanes import compare_line
 from playground.labs.catalogue import LESSONS
 from playground.labs.lesson import tick
+from playground.proxy.modes import mode_label
 from playground.saves import (
     LabFileError,
     autosave,
@@ -217,7 +218,7 @@ class PlaygroundApp(LabFileActions, App):
     def _name_lab(self) -> None:
         # the default mode goes unsaid, so only a lab that differs names its proxy
         proxy = "" if self.cluster.proxy_mode == "iptables" else \
-            f" · kube-proxy {self.cluster.proxy_mode}"
+            f" · kube-proxy {mode_label(self.cluster.proxy_mode)}"
         self.sub_title = f"CNI {self.cluster.cni.name}{proxy} · {len(self.cluster.nodes())} nodes"
         self.query_one("#inspector", Inspector).offer_ipvs(self.cluster.proxy_mode == "ipvs")
 

@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from playground.cluster.cloud import INTERNET_HOST
 from playground.cluster.cluster import Cluster
+from playground.proxy.modes import mode_label
 from playground.registry import CNI_PLUGINS, PROXY_MODES
 from playground.shell import ShellError
 from playground.tui.widgets.on_off import OnOff
@@ -346,8 +347,8 @@ class NewLabForm(FormScreen):
         yield Label("The current lab is replaced.", classes="form-note")
         yield field("CNI plugin", Select([(name, name) for name in sorted(CNI_PLUGINS)],
                                           value="bridge", allow_blank=False, id="cni"))
-        yield field("kube-proxy mode", Select([(mode, mode) for mode in PROXY_MODES],
-                                               value="iptables", allow_blank=False,
+        modes = [(mode_label(mode), mode) for mode in PROXY_MODES]
+        yield field("kube-proxy mode", Select(modes, value="iptables", allow_blank=False,
                                                id="proxy-mode"))
         yield field("random seed", Input("0", type="integer", id="seed"))
 
