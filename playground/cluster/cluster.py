@@ -50,7 +50,7 @@ from playground.cluster.objects import (
     validate_node,
     validate_pod,
 )
-from playground.cluster.proxy_config import validate_proxy_config
+from playground.cluster.proxy_config import KubeProxyConfiguration, validate_proxy_config
 from playground.cluster.recipe import Wiring
 from playground.cluster.service import (
     NODE_PORT_RANGE,
@@ -582,18 +582,23 @@ class Cluster(SleepingNodes, Workloads):
 
     async def update_proxy_config(self, name: str, namespace: str, **changes) -> None:
         """Change kube-proxy's options (kubectl patch); every node's proxy syncs again."""
+        if self.proxy is None:
+            raise ClusterError(f"the {self.cni.name} CNI replaces kube-proxy: there are no "
+                               "kube-proxy options")
         found = self.api.peek("KubeProxyConfiguration", namespace, name)
-        if found is None:
-            raise ClusterError(f'kubeproxyconfiguration "{name}" not found in namespace '
-                               f'"{namespace}"')
-        config = copy.deepcopy(found)
+        # none yet: kube-proxy runs with its defaults, and the first change writes them out
+        config = copy.deepcopy(found) if found is not None else \
+            KubeProxyConfiguration(ObjectMeta(name, namespace))
         for field_name, value in changes.items():
             setattr(config, field_name, value)
         try:
             validate_proxy_config(config)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
-        self.api.update(config)
+        if found is None:
+            self.api.create(config)
+        else:
+            self.api.update(config)
         await self.settle()
 
     async def delete_service(self, name: str, namespace: str = "default") -> None:

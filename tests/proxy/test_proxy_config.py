@@ -16,14 +16,19 @@ def rules_of(lab, node="kind-worker", table="nat"):
     return lab.node_namespace(node).netfilter.save([table]).splitlines()
 
 
-async def test_the_default_lab_has_kube_proxys_options_and_kubectl_shows_them(lab):
+async def test_kube_proxy_runs_with_its_defaults_until_the_options_are_written(lab):
     shell = Shell(lab)
-    text = (await shell.run("kubectl get kubeproxyconfiguration -n kube-system")).output
+    get = "kubectl get kubeproxyconfiguration -n kube-system"
+    assert (await shell.run(get)).output == "No resources found in kube-system namespace.\n"
+    await shell.run('kubectl patch kubeproxyconfiguration kube-proxy -n kube-system -p '
+                    '\'{"iptables":{"masqueradeBit":15}}\'')
+    text = (await shell.run(get)).output
     assert text.splitlines()[0].split() == ["NAME", "MASQUERADE-ALL", "MASQUERADE-BIT",
                                             "LOCALHOST-NODEPORTS", "DETECT-LOCAL",
                                             "CLUSTER-CIDR", "AGE"]
-    assert text.splitlines()[1].split()[:6] == ["kube-proxy", "false", "14", "true",
+    assert text.splitlines()[1].split()[:6] == ["kube-proxy", "false", "15", "true",
                                                 "ClusterCIDR", "<cluster>"]
+    assert "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x8000/0x8000" in rules_of(lab)
 
 
 async def test_patching_the_options_rewrites_every_nodes_rules(lab):
