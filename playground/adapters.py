@@ -13,7 +13,7 @@ from playground.cni.ptp import PtpPlugin
 from playground.cni.vxlan import VxlanPlugin
 from playground.lb.cloud import CloudProvider
 from playground.proxy.cilium_recipe import CiliumRouting
-from playground.proxy.modes import IptablesMode, IpvsMode
+from playground.proxy.modes import IptablesMode, IpvsMode, NftablesMode
 from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES, ROUTINGS
 
 CNI_PLUGINS.register(BridgePlugin)
@@ -27,6 +27,7 @@ ROUTINGS.register(FlannelRouting)
 ROUTINGS.register(CiliumRouting)
 
 PROXY_MODES.register(IptablesMode)
+PROXY_MODES.register(NftablesMode)
 PROXY_MODES.register(IpvsMode)
 
 LB_PROVIDERS.register(CloudProvider)

@@ -7,6 +7,8 @@ from playground.cluster.recipe import Recipe, Wiring
 from playground.net.netns import Namespace
 from playground.proxy.iptables import KubeProxy
 from playground.proxy.ipvs import IpvsProxy
+from playground.proxy.nft_table import NftServiceTable
+from playground.proxy.nftables import NftKubeProxy
 from playground.proxy.service_table import ServiceTable
 from playground.registry import PROXY_MODES
 
@@ -41,6 +43,23 @@ class IpvsMode(Recipe):
         return [IpvsProxy(w.api, node, ns, w.cluster_cidr)]
 
 
+class NftablesMode(Recipe):
+    """kube-proxy in nftables mode: `table ip kube-proxy` computed once for the cluster (a
+    controller of derived state), and on every node the agent that sends it to nf_tables."""
+
+    name = "nftables"
+
+    def __init__(self, wiring: Wiring) -> None:
+        super().__init__(wiring)
+        self.table = NftServiceTable(wiring.api, wiring.cluster_cidr)
+
+    def derived_controllers(self) -> list:
+        return [self.table]
+
+    def node_agents(self, node: str, ns: Namespace) -> list:
+        return [NftKubeProxy(self.wiring.api, node, ns, self.table)]
+
+
 def mode_label(name: str) -> str:
     """A mode's name as a chooser shows it: a deprecated one says so."""
     return f"{name} (deprecated)" if getattr(PROXY_MODES[name], "deprecation", "") else name
@@ -51,4 +70,3 @@ def modes_help() -> str:
     return "; ".join(f"{name} ({PROXY_MODES[name].deprecation})"
                      if getattr(PROXY_MODES[name], "deprecation", "") else name
                      for name in PROXY_MODES)
-

@@ -203,6 +203,24 @@ class TestIpvs:
         assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
 
 
+class TestNftables:
+    def test_nftables_tab_on_the_dnat_hop(self, snap_compare):
+        """A lab with kube-proxy in nftables mode: pod to Service stepped to the hop where
+        the endpoint chain DNATs; the nftables tab lights the dnat rule and the service-ips
+        element, and tints the rules the packet went through."""
+
+        async def run_before(pilot):
+            await ready(pilot)
+            await command(pilot, "lab new --proxy-mode nftables")
+            await command(pilot, "trace pod/client svc/web")
+            while not (pilot.app.player.current.event == "nftables"
+                       and pilot.app.player.current.rewrote):
+                await pilot.press("right")
+            await pilot.pause()
+
+        assert snap_compare(app(), terminal_size=(160, 48), run_before=run_before)
+
+
 class TestCommandLine:
     def test_created_service(self, snap_compare):
         """kubectl create deployment and expose as a LoadBalancer, then kubectl get svc."""

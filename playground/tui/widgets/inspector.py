@@ -12,6 +12,7 @@ from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
 from playground.net.netns import Namespace
 from playground.net.trace import Hop
 from playground.net.vxlan import Vxlan
+from playground.tui.widgets.nft_tab import has_nft, nft_text
 from playground.tui.widgets.text_pane import TextPane
 
 LIT = "bold black on yellow"
@@ -135,7 +136,7 @@ def tunnel_listing(ns: Namespace, hop: Hop | None) -> tuple[str, set[str]]:
     return "\n".join(part.rstrip("\n") for part in parts if part) + "\n", used
 
 
-TABS = (("routes", "Routes"), ("iptables", "iptables"), ("bpf", "BPF"),
+TABS = (("routes", "Routes"), ("iptables", "iptables"), ("nft", "nftables"), ("bpf", "BPF"),
         ("conntrack", "conntrack"), ("ipvs", "IPVS"), ("tunnel", "Tunnel"), ("object", "Object"))
 
 
@@ -165,6 +166,7 @@ class Inspector(Vertical):
         self.offer_ipvs(False)
         self.query_one(TabbedContent).hide_tab("bpf-tab")
         self.query_one(TabbedContent).hide_tab("tunnel-tab")  # until a node has a tunnel
+        self.query_one(TabbedContent).hide_tab("nft-tab")     # until a node has nf_tables
 
     def offer_ipvs(self, offered: bool) -> None:
         """Show the IPVS tab only for labs running kube-proxy in IPVS mode."""
@@ -222,12 +224,27 @@ class Inspector(Vertical):
         tabs.show_tab(shown)
         tabs.hide_tab(hidden)
 
+    def _nftables(self, ns: Namespace | None, bpf: bool) -> None:
+        """nftables beside iptables where a namespace has both, in its place where the
+        namespace's iptables holds no rule at all (kube-proxy in nftables mode alone)."""
+        tabs = self.query_one(TabbedContent)
+        nft = has_nft(ns)
+        nft_alone = nft and not ns.netfilter.rule_count()
+        for tab, shown in (("nft-tab", nft), ("iptables-tab", not bpf and not nft_alone)):
+            if shown:
+                tabs.show_tab(tab)
+                continue
+            if self.active == tab:
+                self.active = "routes-tab"
+            tabs.hide_tab(tab)
+
     def show(self, ns: Namespace | None, when: str, hop: Hop | None = None,
              description: str = "", bpf: str | None = None) -> None:
         self._set("object", description or "(nothing selected)")
         self._dataplane(bpf is not None)
+        self._nftables(ns, bpf is not None)
         if ns is None:
-            for name in ("routes", "iptables", "conntrack", "ipvs"):
+            for name in ("routes", "iptables", "nft", "conntrack", "ipvs"):
                 self._set(name, "(not a network namespace)")
             self._show_tunnel(None, None)
             return
@@ -253,12 +270,17 @@ class Inspector(Vertical):
             self._set("bpf", painted, wrapped=bpf_line)
         ipvs, ipvs_line = ipvs_text(ns, here)
         self._set("ipvs", ipvs, wrapped=ipvs_line)
+        nft, nft_line = nft_text(ns, here)
+        self._set("nft", nft, wrapped=nft_line)
         if here is None:
             return
         if here.event == "bpf" and bpf is not None:
             self.active = "bpf-tab"
             if bpf_line is not None:
                 self._scroll("bpf", bpf_line)
+        elif here.event == "nftables" and nft_line is not None:
+            self.active = "nft-tab"
+            self._scroll("nft", nft_line)
         elif here.event == "ipvs" and self.with_ipvs:
             self.active = "ipvs-tab"
             self._scroll("ipvs", ipvs_line or 0)
