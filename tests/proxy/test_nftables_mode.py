@@ -27,6 +27,12 @@ def kube_proxy_table(cluster, node="kind-worker") -> str:
     return cluster.node_namespace(node).nft.list(["table", "ip", "kube-proxy"])
 
 
+def blocks(listing: str) -> list[str]:
+    """A table's sets, maps and chains, sorted (nft lists them in the order they were made,
+    and a loaded lab makes them in another)."""
+    return sorted(b.strip() for b in listing.rstrip().removesuffix("}").split("\n\n"))
+
+
 async def test_every_node_holds_the_table_and_iptables_shows_nothing_of_kube_proxy(nft_lab):
     vip = nft_lab.find_service("web").spec.cluster_ip
     for node in nft_lab.nodes():
@@ -127,3 +133,23 @@ async def test_a_pod_sent_to_itself_through_its_service_is_masqueraded(nft_lab):
 async def test_lab_files_and_compare_take_the_mode(nft_lab):
     from playground.cluster.dataplane import Dataplane
     assert Dataplane.parse("bridge/nftables").proxy_mode == "nftables"
+
+
+async def test_a_saved_nftables_lab_comes_back_with_the_same_table(tmp_path):
+    from playground.saves import load_lab, pack_lab, save_lab
+    from playground.session.lab import Lab
+
+    original = Lab(await build_default_lab(proxy_mode="nftables"))
+    await original.run("trace pod/client svc/web")
+    path = tmp_path / "nftables.k8slab"
+    await save_lab(original, path)
+    loaded = await load_lab(path)
+    try:
+        assert loaded.cluster.proxy_mode == "nftables"
+        assert pack_lab(loaded) == pack_lab(original)
+        for node in ("kind-worker", "kind-worker2"):
+            assert blocks(kube_proxy_table(loaded.cluster, node)) == \
+                blocks(kube_proxy_table(original.cluster, node))
+    finally:
+        await loaded.close()
+        await original.close()
