@@ -55,3 +55,18 @@ class StaleUdp:
         for entry in doomed:
             table.remove(entry)
         return len(doomed)
+
+
+def clean_after_sync(proxies: dict, services: dict[str, Service],
+                     slices: dict[str, dict], udp_keys: set[str]) -> None:
+    """CleanStaleEntries on every node after a sync (only where there are flows), for the
+    Services with a UDP port: only their ports are read."""
+    tables = [proxy.ns.conntrack for _, proxy in sorted(proxies.items())
+              if len(proxy.ns.conntrack)]
+    if not tables:
+        return
+    keys = sorted(udp_keys)
+    stale = StaleUdp([services[key] for key in keys],
+                     {key: list(slices.get(key, {}).values()) for key in keys})
+    for table in tables:
+        stale.clean(table)

@@ -17,7 +17,7 @@ from functools import cache
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.service import EndpointSlice, Service, ServicePort
-from playground.proxy.rules import STICKY_SECONDS, Backend, backends_for, categorize
+from playground.proxy.rules import Backend, backends_for, categorize
 
 TABLE = "ip kube-proxy"
 MASQ_MARK = "0x4000"
@@ -263,7 +263,8 @@ def _port_objects(block: Block, service: Service, port: ServicePort, backends: l
     if sticky:
         for backend in reachable:
             block.sets[f"affinity-{endpoint_base(service, port, backend)}"] = (
-                f"{{ type ipv4_addr ; flags dynamic,timeout ; timeout {STICKY_SECONDS}s ; }}")
+                f"{{ type ipv4_addr ; flags dynamic,timeout ; "
+                f"timeout {spec.session_affinity_timeout()}s ; }}")
     if cluster:
         _to_endpoints(block.chain(cluster_chain), service, port, cluster, sticky)
     if local:

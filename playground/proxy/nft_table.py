@@ -15,8 +15,9 @@ from ipaddress import IPv4Address, IPv4Network
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
 from playground.cluster.service import SERVICE_CIDR, EndpointSlice, Service
+from playground.proxy.conntrack_cleanup import clean_after_sync
 from playground.proxy.nft_rules import Block, base_lines, block_lines, service_block
-from playground.proxy.service_table import ServiceTable, needs_locality
+from playground.proxy.service_table import needs_locality
 
 
 class NftServiceTable(Controller):
@@ -32,7 +33,7 @@ class NftServiceTable(Controller):
         self.own: dict[str, dict[str, Block]] = {}   # per Service, the nodes' own views
         self.proxies: dict[str, object] = {}          # per node, the agent to tell
         self.dirty: set[str] = set()
-        self.udp: dict[str, set[str]] = {}            # per Service, its UDP endpoints
+        self.udp_keys: set[str] = set()               # Services with a UDP port
 
     def start(self) -> None:
         self.follow(self.api.watch("Service"), self.on_service)
@@ -44,6 +45,10 @@ class NftServiceTable(Controller):
             self.services.pop(service.key, None)
         else:
             self.services[service.key] = service
+        if event.type != "DELETED" and any(p.protocol == "UDP" for p in service.spec.ports):
+            self.udp_keys.add(service.key)
+        else:
+            self.udp_keys.discard(service.key)
         self._changed(service.key)
 
     def on_slice(self, event: Event) -> None:
@@ -56,11 +61,7 @@ class NftServiceTable(Controller):
                 del self.slices[slice_.service]
         else:
             group[where] = slice_
-        self._forget_stale_udp(slice_.service)
         self._changed(slice_.service)
-
-    # the same conntrack clean-up as iptables mode's (kube-proxy's conntrack.CleanStaleEntries)
-    _forget_stale_udp = ServiceTable._forget_stale_udp
 
     def _changed(self, key: str) -> None:
         """Sync each changed Service once per burst of events (see ServiceTable._changed)."""
@@ -70,6 +71,8 @@ class NftServiceTable(Controller):
         keys, self.dirty = sorted(self.dirty), set()
         for key in keys:
             self.sync(key)
+        # the same conntrack clean-up as iptables mode's (kube-proxy's CleanStaleEntries)
+        clean_after_sync(self.proxies, self.services, self.slices, self.udp_keys)
 
     def sync(self, key: str) -> None:
         """Recompute one Service's common Block, forget the nodes' own views of it, and

@@ -20,7 +20,7 @@ from playground.net.chains import SharedChains
 from playground.net.netfilter import Chain, Rule, parse_rule
 from playground.net.saved_chain import SavedChain
 from playground.proxy.aggregate import Aggregate
-from playground.proxy.conntrack_cleanup import StaleUdp
+from playground.proxy.conntrack_cleanup import clean_after_sync
 from playground.proxy.rules import (
     LARGE_CLUSTER_ENDPOINTS,
     NodeRules,
@@ -301,13 +301,4 @@ class ServiceTable(Controller):
         return own
 
     def clean_conntrack(self) -> None:
-        """CleanStaleEntries on every node after a sync (only where there are flows)."""
-        tables = [proxy.ns.conntrack for _, proxy in sorted(self.proxies.items())
-                  if len(proxy.ns.conntrack)]
-        if not tables:
-            return
-        keys = sorted(self.udp_keys)   # only UDP ports are cleaned: only they are read
-        stale = StaleUdp([self.services[key] for key in keys],
-                         {key: list(self.slices.get(key, {}).values()) for key in keys})
-        for table in tables:
-            stale.clean(table)
+        clean_after_sync(self.proxies, self.services, self.slices, self.udp_keys)

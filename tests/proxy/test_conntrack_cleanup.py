@@ -4,6 +4,8 @@ and other destinations are left alone."""
 
 from ipaddress import IPv4Address
 
+import pytest
+
 from playground.cluster.legs import send
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta
 from playground.cluster.service import (
@@ -61,7 +63,12 @@ def test_only_udp_entries_not_answered_by_a_serving_endpoint_go() -> None:
     assert left == [40001, 40002, 40008, 40009, 40010]
 
 
-async def test_a_service_gaining_its_first_endpoint_drops_its_callers_old_entries(lab):
+KUBE_PROXY_MODES = pytest.mark.dataplanes("bridge/iptables", "bridge/ipvs", "bridge/nftables")
+
+
+@KUBE_PROXY_MODES
+async def test_a_service_gaining_its_first_endpoint_drops_its_callers_old_entries(dataplane_lab):
+    lab = dataplane_lab
     """Packets to a UDP Service without endpoints made entries nobody answers; once the
     Service has an endpoint they would pin the callers to nothing, so they go."""
     await lab.add_service("echo", [ServicePort(7, 7, "UDP", "echo")], selector={"app": "echo"})
@@ -74,7 +81,9 @@ async def test_a_service_gaining_its_first_endpoint_drops_its_callers_old_entrie
     assert not [e for e in node.conntrack.entries if e.original.dst == service_ip]
 
 
-async def test_deleting_a_udp_endpoint_forgets_only_its_flows(lab):
+@KUBE_PROXY_MODES
+async def test_deleting_a_udp_endpoint_forgets_only_its_flows(dataplane_lab):
+    lab = dataplane_lab
     trace = send(lab, "pod/client", "svc/kube-system/kube-dns", proto="udp")
     tcp = send(lab, "pod/client", "svc/kube-system/kube-dns", proto="tcp", port=53)
     node = lab.node_namespace("kind-worker")
