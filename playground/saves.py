@@ -4,7 +4,7 @@ so that no file, however broken or hostile, can hurt the lab already open.
 A lab file is one msgpack map, keys in this order:
 
     format    "k8s-playground-lab"
-    version   4
+    version   5
     checksum  "sha256:" and the hex SHA-256 of every byte after this value (the rest of
               the map), checked before anything else of the file is decoded
     settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
@@ -23,7 +23,8 @@ A lab file is one msgpack map, keys in this order:
 
 Version 1 kept each object as its own map ({"kind": "Pod", "metadata": {...}, ...}); such
 files load through MIGRATIONS, which turns them into tables. Version 2 had no ReplicaSets:
-its Deployments' pods are given one on load. Version 3 had no checksum.
+its Deployments' pods are given one on load. Version 3 had no checksum. Version 4 had no
+hostNetwork (a pod's spec) nor hostPort and hostIP (a container port's): they read as unset.
 
 Loading checks everything, replays the objects into a fresh cluster, lets the controllers
 converge, replays the history, and only then hands back the new Lab.
@@ -76,7 +77,7 @@ from playground.session.layout import MAX_TEXT, LabFileError, check_layout
 from playground.shell import ShellError
 
 FORMAT = "k8s-playground-lab"
-VERSION = 4
+VERSION = 5
 SUFFIX = ".k8slab"
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
@@ -117,8 +118,13 @@ def _from_version_3(document: dict) -> dict:
     return {**document, "version": 4}  # the checksum, if any, was checked on the bytes
 
 
+def _from_version_4(document: dict) -> dict:
+    return {**document, "version": 5}  # the new fields are missing: their defaults
+
+
 # version N -> a function turning a version-N document into a version-(N+1) one
-MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2, 3: _from_version_3}
+MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2, 3: _from_version_3,
+                               4: _from_version_4}
 
 
 class DamagedLabFile(LabFileError):

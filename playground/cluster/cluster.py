@@ -44,6 +44,7 @@ from playground.cluster.objects import (
     Taint,
     Toleration,
     ValidationError,
+    host_network_defaults,
     validate_name,
     validate_node,
     validate_pod,
@@ -362,11 +363,13 @@ class Cluster(SleepingNodes, Workloads):
                       labels: dict[str, str] | None = None, node_name: str | None = None,
                       tolerations: list[Toleration] | None = None,
                       annotations: dict[str, str] | None = None,
-                      node_selector: dict[str, str] | None = None) -> Pod:
+                      node_selector: dict[str, str] | None = None,
+                      host_network: bool = False) -> Pod:
         pod = Pod(ObjectMeta(name, namespace, labels=dict(labels or {}),
                              annotations=dict(annotations or {})),
-                  PodSpec(containers, node_name=node_name, tolerations=list(tolerations or []),
-                          node_selector=dict(node_selector or {})))
+                  PodSpec(host_network_defaults(containers, host_network), node_name=node_name,
+                          tolerations=list(tolerations or []),
+                          node_selector=dict(node_selector or {}), host_network=host_network))
         try:
             validate_pod(pod)
         except ValidationError as error:
