@@ -245,8 +245,11 @@ class Plan:
             check_pod_total(self.cluster.api.count("Pod"), wanted)
         except LimitError as error:
             raise ClusterError(f"{what}: {error}") from None
+        # pods on the node's network take no address of the pod CIDR
+        addressed = [(pod, count) for pod, count in self.pods if not pod.spec.host_network]
+        wanted = sum(count for _, count in addressed)
         # the most a probe may find: a pod that tolerates more has more room
-        free = max((self.cluster.free_pod_addresses(pod, enough=wanted) for pod, _ in self.pods),
+        free = max((self.cluster.free_pod_addresses(pod, enough=wanted) for pod, _ in addressed),
                    default=0)
         if wanted > free:
             raise ClusterError(f"{what}: its {wanted} pods do not fit: the nodes they may run "
