@@ -181,3 +181,17 @@ def test_after_the_handshake_the_clients_ack_reaches_the_servers_connection():
     ack = world.walk(world.namespace("left"), syn.packet.with_(flags="ACK"))
     assert ack.verdict == "delivered" and "connected socket" in ack.hops[-1].detail
     assert world.reply(ack).verdict == "delivered"
+
+
+def test_an_icmp_error_about_no_tracked_flow_is_invalid_and_leaves_no_entry():
+    from playground.net.packet import Packet, udp_datagram
+    world, _ = two_hosts_on_a_bridge()
+    left = world.namespace("left")
+    left.force_conntrack = True
+    never_sent = udp_datagram(A("10.0.0.2"), A("10.0.0.3"), 40000, 53)
+    error = Packet(A("10.0.0.3"), A("10.0.0.2"), "icmp", icmp_type=3, icmp_code=3,
+                   inner=never_sent)
+    trace = world.walk(world.namespace("right"), error)
+    judged = [h for h in trace.hops if h.event == "conntrack" and h.where.endswith("left")]
+    assert judged and "INVALID" in judged[0].detail, [h.detail for h in trace.hops]
+    assert not left.conntrack.entries

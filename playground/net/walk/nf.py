@@ -49,6 +49,11 @@ def conntrack_in(walk: Walk, ns: Namespace, flight: Flight, hook, in_dev, out_de
             walk.hop(ns, flight, "conntrack", "an ICMP error about a tracked flow: RELATED",
                      conntrack=entry.text())
             return
+        # the kernel's icmp_error_message: an error about no known flow gets no entry
+        walk.hop(ns, flight, "conntrack", "conntrack: INVALID (an ICMP error about no "
+                 "tracked flow)")
+        flight.invalid = True
+        return
     if found is not None:
         entry, direction = found
         seen = "SEEN_REPLY" in entry.status
