@@ -31,6 +31,7 @@ from playground.saves import (
 from playground.session.lab import Lab
 from playground.shell import ShellError
 from playground.timefmt import iptables_date
+from playground.tui.capture_export import export_pcap
 from playground.tui.compare_view import CompareForm, CompareScreen, playing_trace
 from playground.tui.completion import CommandSuggester, matches
 from playground.tui.describe import describe
@@ -423,6 +424,8 @@ class PlaygroundApp(App):
             args = shlex.split(line)[1:]
         except ValueError as error:
             return f"cannot read the command: {error}"
+        if verb == "export pcap":
+            return export_pcap(self, args[1:])
         if len(args) > 1:
             return f"{verb} takes one argument"
         if verb == "save":
