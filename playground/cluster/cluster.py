@@ -583,6 +583,17 @@ class Cluster(SleepingNodes, Workloads):
             raise ClusterError(f'pod "{name}" not found in namespace "{namespace}"')
         return pod
 
+    def place_of(self, name: str | None) -> str | None:
+        """The network namespace a pod/NS/NAME runs in: its own, or with hostNetwork its
+        node's; any other name is its own namespace."""
+        if name is None or not name.startswith("pod/"):
+            return name
+        namespace, _, pod_name = name[4:].partition("/")
+        pod = self.api.peek("Pod", namespace, pod_name)
+        if pod is not None and pod.spec.host_network and pod.spec.node_name:
+            return f"node/{pod.spec.node_name}"
+        return name
+
     def ip_owner(self, ip: IPv4Address) -> str | None:
         for ns in self.network.namespaces.values():
             if any(a.ip == ip and a.dev != "lo" for a in ns.addresses):

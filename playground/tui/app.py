@@ -265,7 +265,8 @@ class PlaygroundApp(App):
     def refresh_view(self) -> None:
         hop = self.player.current
         hops = self.player.hops
-        place = hop.where if hop and self.follow_packet else spec_namespace(self.selected or "")
+        place = hop.where if hop and self.follow_packet else self.cluster.place_of(
+            spec_namespace(self.selected or ""))
         ns = self.cluster.network.find(place) if place else None
         inspector = self.query_one("#inspector", Inspector)
         inspector.show(ns, iptables_date(self.cluster.network.clock), hop,
