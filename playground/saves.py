@@ -6,7 +6,8 @@ A lab file is one msgpack map, keys in this order:
     format    "k8s-playground-lab"
     version   5
     checksum  "sha256:" and the hex SHA-256 of every byte after this value (the rest of
-              the map), checked before anything else of the file is decoded
+              the map; from version 5 on, the packed version first), checked before
+              anything else of the file is decoded
     settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
               rng, uids, resource_version (where the lab's clock, random source and counters
               stood, so it goes on the same way); proxy_mode (kube-proxy's mode, written
@@ -78,6 +79,7 @@ from playground.shell import ShellError
 
 FORMAT = "k8s-playground-lab"
 VERSION = 5
+VERSION_IN_CHECKSUM = 5   # the first version whose checksum covers the version too
 SUFFIX = ".k8slab"
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
@@ -169,11 +171,18 @@ def pack_document(document: dict) -> bytes:
     packer = msgpack.Packer(use_bin_type=True)
     body = b"".join(packer.pack(key) + packer.pack(value) for key, value in document.items()
                     if key not in ("format", "version"))
+    version = packer.pack(document["version"])
     head = packer.pack_map_header(len(document) + 1) + packer.pack("format") + \
-        packer.pack(document["format"]) + packer.pack("version") + \
-        packer.pack(document["version"]) + packer.pack("checksum") + \
-        packer.pack(CHECKSUM + hashlib.sha256(body).hexdigest())
+        packer.pack(document["format"]) + packer.pack("version") + version + \
+        packer.pack("checksum") + packer.pack(CHECKSUM + hashlib.sha256(
+            _covered(document["version"], version) + body).hexdigest())
     return head + body
+
+
+def _covered(version: int, packed: bytes) -> bytes:
+    """What the checksum covers before the body: from version 5 on the version itself, so a
+    flipped bit cannot turn a file into another version's that checks (5 into 4)."""
+    return packed if version >= VERSION_IN_CHECKSUM else b""
 
 
 
@@ -297,8 +306,9 @@ def verify_checksum(data: bytes) -> bool:
         return False
     if key != "checksum" or not isinstance(value, str) or not value.startswith(CHECKSUM):
         raise DamagedLabFile("the file is damaged: its checksum is missing")
-    if hashlib.sha256(memoryview(data)[unpacker.tell():]).hexdigest() != \
-            value.removeprefix(CHECKSUM):
+    digest = hashlib.sha256(_covered(entries[3], msgpack.packb(entries[3])))
+    digest.update(memoryview(data)[unpacker.tell():])
+    if digest.hexdigest() != value.removeprefix(CHECKSUM):
         if _truncated(data):
             raise DamagedLabFile("the file ends early (truncated)")
         raise DamagedLabFile("the file is damaged: its contents do not match the checksum "

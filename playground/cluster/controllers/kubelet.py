@@ -72,9 +72,13 @@ class Kubelet(Controller):
         pod = event.object
         if event.type == "DELETED":
             self.teardown(pod)
-        elif pod.key not in self.attachments and pod.key not in self.host_sockets and \
-                not pod.status.reason.startswith("Failed"):
-            self.run_on_host(pod) if pod.spec.host_network else self.run(pod)
+        elif pod.key in self.attachments or pod.key in self.host_sockets or \
+                pod.status.reason.startswith("Failed"):
+            return
+        elif pod.spec.host_network:
+            self.run_on_host(pod)
+        else:
+            self.run(pod)
 
     def _container_id(self, pod: Pod) -> str:
         return f"{self.node}/{pod.key}/{pod.metadata.uid}"
