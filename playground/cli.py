@@ -9,7 +9,6 @@ import shlex
 import sys
 from pathlib import Path
 
-from playground import cni
 from playground.atomic_files import write_atomically
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.kube_yaml import kind_config, manifests
@@ -25,7 +24,7 @@ from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
 from playground.numbers import PORT, SEED, argument
 from playground.pcap_export import write_pcap
-from playground.proxy.modes import PROXY_MODES
+from playground.registry import CNI_PLUGINS, PROXY_MODES
 from playground.saves import LabFileError, check_readable, is_lab_file, load_lab
 from playground.session.lab import Lab
 from playground.shell import Shell
@@ -50,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", parser_class=Parser)
 
     def lab_options(sub, namespace=True):
-        sub.add_argument("--cni", choices=list(cni.PLUGINS), default="bridge",
+        sub.add_argument("--cni", choices=list(CNI_PLUGINS), default="bridge",
                          help="CNI plugin of the lab (default: bridge)")
         sub.add_argument("--seed", type=SEED, default=0, help="random seed of the lab")
         sub.add_argument("--proxy-mode", choices=list(PROXY_MODES), default="iptables",
@@ -73,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("dst", help="pod/NAME[:CONTAINER], pod/NS/NAME, node/NAME or IP")
     trace.add_argument("--port", type=PORT, help="destination port (default: the target's "
                                                "first declared port, else 80)")
-    trace.add_argument("--proto", choices=["tcp", "udp", "icmp"], default="tcp")
+    trace.add_argument("--proto", choices=["tcp", "udp", "sctp", "icmp"], default="tcp")
     trace.add_argument("--reply", action="store_true", help="also trace the answer back")
     trace.add_argument("--json", action="store_true", help="print the trace as JSON")
     trace.add_argument("--host", default="", help="HTTP Host an ingress controller routes by")

@@ -4,10 +4,10 @@ so that no file, however broken or hostile, can hurt the lab already open.
 A lab file is one msgpack map, keys in this order:
 
     format    "k8s-playground-lab"
-    version   5
-    checksum  "sha256:" and the hex SHA-256 of every byte after this value (the rest of
-              the map; from version 5 on, the packed version first), checked before
-              anything else of the file is decoded
+    version   6
+    checksum  "sha256:" and the hex SHA-256 of the packed version and every byte after this
+              value (the rest of the map; version 3 and 4: those bytes alone), checked
+              before anything else of the file is decoded
     settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
               rng, uids, resource_version (where the lab's clock, random source and counters
               stood, so it goes on the same way); proxy_mode (kube-proxy's mode, written
@@ -25,7 +25,8 @@ A lab file is one msgpack map, keys in this order:
 Version 1 kept each object as its own map ({"kind": "Pod", "metadata": {...}, ...}); such
 files load through MIGRATIONS, which turns them into tables. Version 2 had no ReplicaSets:
 its Deployments' pods are given one on load. Version 3 had no checksum. Version 4 had no
-hostNetwork (a pod's spec) nor hostPort and hostIP (a container port's): they read as unset.
+externalIPs, externalName, endpoint zone and hostname, pod hostname and subdomain columns.
+Version 5 had no hostNetwork, hostPort nor hostIP: they read as unset.
 
 Loading checks everything, replays the objects into a fresh cluster, lets the controllers
 converge, replays the history, and only then hands back the new Lab.
@@ -38,6 +39,7 @@ import hashlib
 import math
 import os
 import shlex
+import stat
 from collections import Counter
 from ipaddress import IPv4Network
 from pathlib import Path
@@ -62,24 +64,23 @@ from playground.cluster.restore import (
     restore_cluster,
     saved_objects,
 )
-from playground.cni import PLUGINS
 from playground.commands.table import replayed, replayed_names
 from playground.limits import (
     MAX_LAB_BYTES,
     MAX_REPLAY_PACKETS,
     LimitError,
     check_pod_total,
+    file_kind,
     read_bounded,
 )
 from playground.numbers import NumberError, whole
-from playground.proxy.modes import PROXY_MODES
+from playground.registry import CNI_PLUGINS, PROXY_MODES
 from playground.session.lab import Lab, LessonProgress
 from playground.session.layout import MAX_TEXT, LabFileError, check_layout
 from playground.shell import ShellError
 
 FORMAT = "k8s-playground-lab"
-VERSION = 5
-VERSION_IN_CHECKSUM = 5   # the first version whose checksum covers the version too
+VERSION = 6
 SUFFIX = ".k8slab"
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
@@ -90,7 +91,7 @@ HEAD_BYTES = 160  # format, version and checksum, with room to spare
 SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "bridges", "clock", "rng", "uids",
                 "resource_version")
 OPTIONAL_SETTING_KEYS = ("proxy_mode", "cluster_cidr")
-CNIS = tuple(PLUGINS)
+CNIS = tuple(CNI_PLUGINS)
 
 
 def _from_version_1(document: dict) -> dict:
@@ -121,16 +122,29 @@ def _from_version_3(document: dict) -> dict:
 
 
 def _from_version_4(document: dict) -> dict:
-    return {**document, "version": 5}  # the new fields are missing: their defaults
+    """Version 5 adds columns whose defaults version 4's objects all had (a column left out
+    is its default), so its tables read as they are."""
+    return {**document, "version": 5}
 
 
 # version N -> a function turning a version-N document into a version-(N+1) one
+def _from_version_5(document: dict) -> dict:
+    """Version 6 adds hostNetwork (a pod's spec) and hostPort and hostIP (a container
+    port's); version 5's objects have none, so they read as they are."""
+    return {**document, "version": 6}
+
+
 MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2, 3: _from_version_3,
-                               4: _from_version_4}
+                              4: _from_version_4, 5: _from_version_5}
 
 
 class DamagedLabFile(LabFileError):
-    """The bytes do not match the checksum written with them: the file was damaged."""
+    """The bytes do not match the checksum written with them: the file was damaged.
+    `alternatives`: where the same lab may still be whole (its backup, the recovery file)."""
+
+    def __init__(self, message: str, alternatives: tuple[Path, ...] = ()) -> None:
+        super().__init__(message)
+        self.alternatives = alternatives
 
 
 # writing
@@ -171,18 +185,12 @@ def pack_document(document: dict) -> bytes:
     packer = msgpack.Packer(use_bin_type=True)
     body = b"".join(packer.pack(key) + packer.pack(value) for key, value in document.items()
                     if key not in ("format", "version"))
-    version = packer.pack(document["version"])
+    version = document["version"]
     head = packer.pack_map_header(len(document) + 1) + packer.pack("format") + \
-        packer.pack(document["format"]) + packer.pack("version") + version + \
-        packer.pack("checksum") + packer.pack(CHECKSUM + hashlib.sha256(
-            _covered(document["version"], version) + body).hexdigest())
+        packer.pack(document["format"]) + packer.pack("version") + \
+        packer.pack(version) + packer.pack("checksum") + \
+        packer.pack(CHECKSUM + _digest(version, body))
     return head + body
-
-
-def _covered(version: int, packed: bytes) -> bytes:
-    """What the checksum covers before the body: from version 5 on the version itself, so a
-    flipped bit cannot turn a file into another version's that checks (5 into 4)."""
-    return packed if version >= VERSION_IN_CHECKSUM else b""
 
 
 
@@ -239,7 +247,10 @@ def looks_like_lab(head: bytes) -> bool:
 
 
 def is_lab_file(path: str | os.PathLike) -> bool:
+    """A regular file that starts as a lab file does (a pipe or device is never opened)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
         with open(path, "rb") as file:
             return looks_like_lab(file.read(32))
     except OSError:
@@ -250,7 +261,11 @@ def check_readable(path: str | os.PathLike) -> None:
     """LabFileError unless the file is there, readable and not too big: what can be known
     at once, before a long load starts."""
     try:
-        size = os.stat(path).st_size
+        status = os.stat(path)
+        if not stat.S_ISREG(status.st_mode):   # a pipe without a writer would never open
+            raise LabFileError(f"{path}: not a lab file: a {file_kind(status.st_mode)}, and a "
+                               "lab file is read from a regular file only")
+        size = status.st_size
         if size > MAX_LAB_BYTES:
             raise LabFileError(f"{path}: {size} bytes is more than a lab file may hold "
                                f"({MAX_LAB_BYTES // 1024 // 1024} MiB)")
@@ -262,7 +277,7 @@ def check_readable(path: str | os.PathLike) -> None:
 
 def read_document(path: str | os.PathLike) -> dict:
     """The file's checked, migrated document; LabFileError naming the problem otherwise.
-    The head is read first, so a device or a pipe that is no lab file costs nothing."""
+    A pipe or device is refused before it is opened; a regular file's head is read first."""
     check_readable(path)
     try:
         if not is_lab_file(path):
@@ -277,16 +292,25 @@ def read_document(path: str | os.PathLike) -> dict:
     try:
         return parse_document(data)
     except DamagedLabFile as error:
-        raise DamagedLabFile(f"{path}: {error}{_alternatives(Path(path))}") from None
+        found = alternatives(Path(path))
+        offer = f"; open {' or '.join(map(str, found))} instead" if found else ""
+        raise DamagedLabFile(f"{path}: {error}{offer}", found) from None
     except LabFileError as error:
         raise LabFileError(f"{path}: {error}") from None
 
 
-def _alternatives(path: Path) -> str:
-    """Where the same lab may still be whole: its backup and the recovery file."""
-    found = [str(other) for other in (path.with_name(path.name + ".bak"), recovery_path())
-             if other.is_file() and other.resolve() != path.resolve()]
-    return f"; open {' or '.join(found)} instead" if found else ""
+def alternatives(path: Path) -> tuple[Path, ...]:
+    """Where the same lab may still be whole: its backup and the recovery file, those there."""
+    return tuple(other for other in (path.with_name(path.name + ".bak"), recovery_path())
+                 if other.is_file() and other.resolve() != path.resolve())
+
+
+def _digest(version: int, body) -> str:
+    """From version 5 on the checksum covers the version too: 5 is one bit from 4, and a
+    flipped bit must never make a file read as another version."""
+    hashed = hashlib.sha256(msgpack.packb(version) if version >= 5 else b"")
+    hashed.update(body)
+    return hashed.hexdigest()
 
 
 def verify_checksum(data: bytes) -> bool:
@@ -306,9 +330,7 @@ def verify_checksum(data: bytes) -> bool:
         return False
     if key != "checksum" or not isinstance(value, str) or not value.startswith(CHECKSUM):
         raise DamagedLabFile("the file is damaged: its checksum is missing")
-    digest = hashlib.sha256(_covered(entries[3], msgpack.packb(entries[3])))
-    digest.update(memoryview(data)[unpacker.tell():])
-    if digest.hexdigest() != value.removeprefix(CHECKSUM):
+    if _digest(entries[3], memoryview(data)[unpacker.tell():]) != value.removeprefix(CHECKSUM):
         if _truncated(data):
             raise DamagedLabFile("the file ends early (truncated)")
         raise DamagedLabFile("the file is damaged: its contents do not match the checksum "

@@ -1,6 +1,21 @@
 import pytest
+from planes import DATAPLANES
 
+from playground.cluster.dataplane import Dataplane
 from playground.cluster.lab import build_default_lab
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "dataplanes(*specs): run a test taking the `dataplane` "
+                            "fixture on these dataplanes only (CNI[/PROXY_MODE])")
+
+
+def pytest_generate_tests(metafunc):
+    """`dataplane`: every dataplane the registry offers, or those a `dataplanes` mark names."""
+    if "dataplane" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("dataplanes")
+        planes = [Dataplane.parse(spec) for spec in marker.args] if marker else DATAPLANES
+        metafunc.parametrize("dataplane", planes, ids=str)
 
 
 @pytest.fixture
@@ -11,15 +26,9 @@ async def lab():
 
 
 @pytest.fixture
-async def ptp_lab():
-    cluster = await build_default_lab(cni="ptp")
-    yield cluster
-    await cluster.stop()
-
-
-@pytest.fixture
-async def vxlan_lab():
-    cluster = await build_default_lab(cni="vxlan")
+async def dataplane_lab(dataplane):
+    """The default lab on each dataplane (see pytest_generate_tests)."""
+    cluster = await build_default_lab(cni=dataplane.cni, proxy_mode=dataplane.proxy_mode)
     yield cluster
     await cluster.stop()
 

@@ -199,11 +199,11 @@ def test_ingress_trace_shows_both_connections(capsys, tmp_path):
 
 
 def test_the_cni_choices_are_the_plugins(capsys):
-    from playground import cni
+    from playground.registry import CNI_PLUGINS
 
     code, _, err = run(capsys, "trace", "pod/client", "pod/web-1", "--cni", "nope")
     assert code == 2 and "invalid choice: 'nope'" in err
-    assert all(f"'{name}'" in err for name in cni.PLUGINS)
+    assert all(f"'{name}'" in err for name in CNI_PLUGINS)
 
 
 def test_vxlan_trace_json_carries_the_outer_header(capsys):

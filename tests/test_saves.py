@@ -8,6 +8,7 @@ import pytest
 
 from playground.cluster.objects import Container
 from playground.cluster.restore import saved_objects
+from playground.cluster.service import slices_of
 from playground.saves import (
     LabFileError,
     autosave,
@@ -181,7 +182,7 @@ async def test_a_lab_saved_in_the_middle_of_a_rollout_reopens_equal_and_goes_on_
     def seen(cluster) -> list[str]:
         return [pods_table(cluster, None, True), replicasets_table(cluster, None, True),
                 deployments_table(cluster, None, True),
-                repr(cluster.api.peek("EndpointSlice", "default", "shop").endpoints)]
+                repr(slices_of(cluster.api, "default", "shop")[0].endpoints)]
 
     path = tmp_path / "rollout.k8slab"
     await save_lab(original, path)

@@ -110,7 +110,8 @@ async def test_patch_traffic_policy_and_refuse_what_cannot_change(shell, lab):
     assert trace.hops[-1].packet_after.src == IPv4Address("203.0.113.100"), "client IP kept"
     with pytest.raises(ShellError, match="spec.type cannot be patched"):
         await shell.run("""kubectl patch svc shop -p '{"spec":{"type":"NodePort"}}'""")
-    with pytest.raises(ShellError, match="must be Cluster or Local"):
+    with pytest.raises(ShellError, match=r'spec.externalTrafficPolicy: Unsupported value: "x": '
+                                         r'supported values: "Cluster", "Local"$'):
         await shell.run("""kubectl patch svc shop -p '{"spec":{"externalTrafficPolicy":"x"}}'""")
     with pytest.raises(ShellError, match="not JSON"):
         await shell.run("kubectl patch svc shop -p '{oops'")
@@ -149,8 +150,9 @@ async def test_get_shows_selectors_and_labels_to_compare(shell, lab):
                for line in pods.splitlines())
 
 
-async def test_tunnel_views_and_trace_size_on_the_command_line(vxlan_lab):
-    shell = Shell(vxlan_lab)
+@pytest.mark.dataplanes("vxlan")
+async def test_tunnel_views_and_trace_size_on_the_command_line(dataplane_lab):
+    shell = Shell(dataplane_lab)
     link = (await shell.run("ip -d link show flannel.1", "node/kind-worker")).output
     assert "vxlan id 1 local 172.18.0.2 dev eth0 srcport 0 0 dstport 8472 nolearning" in link
     neigh = (await shell.run("ip neigh show dev flannel.1", "node/kind-worker")).output

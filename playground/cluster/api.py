@@ -169,12 +169,17 @@ def _owner_of(obj) -> list:
 
 # Indexes the controllers look objects up by (as client-go's indexers): kind -> name -> keys
 INDEXES: dict[str, dict[str, Callable[[Any], list]]] = {
-    "Pod": {"node": lambda p: [p.spec.node_name], "label": _labels_of, "owner": _owner_of},
+    "Pod": {"node": lambda p: [p.spec.node_name], "label": _labels_of, "owner": _owner_of,
+            "terminating": lambda p: [True] if p.metadata.deletion_timestamp is not None
+            else []},
     "ReplicaSet": {"owner": _owner_of},
+    "EndpointSlice": {"service": lambda s: [s.service]},
     "Service": {"selector": lambda s: [(s.metadata.namespace, k, v)
                                        for k, v in sorted(s.spec.selector.items())[:1]],
-                "cluster_ip": lambda s: [s.spec.cluster_ip] if s.spec.cluster_ip else [],
-                "node_port": lambda s: [p.node_port for p in s.spec.ports if p.node_port]},
+                "cluster_ip": lambda s: [s.spec.cluster_ip] if s.spec.cluster_ip not in (
+                    None, "", "None") else [],
+                "node_port": lambda s: [p.node_port for p in s.spec.ports if p.node_port]
+                + ([s.spec.health_check_node_port] if s.spec.health_check_node_port else [])},
 }
 
 
@@ -365,7 +370,11 @@ class ApiServer:
         self.watches.append(watch)
         if node is None:
             self._watching.setdefault(kind, []).append(watch)
-            current = sorted(self.list(kind), key=creation_order) if replay else []
+            # only what the watch takes is sorted (a 150,000-pod lab's watch of the few
+            # terminating pods sorted them all)
+            current = sorted(self.list(kind) if predicate is None else
+                             [o for o in self.list(kind) if predicate(o)],
+                             key=creation_order) if replay else []
         else:
             self._by_node.setdefault((kind, node), []).append(watch)
             if kind == "Node":

@@ -12,8 +12,7 @@ import functools
 import gc
 from ipaddress import IPv4Address, IPv4Network
 
-from playground import cni as cni_plugins
-from playground import lb as lb_providers
+from playground.cluster import service_fields
 from playground.cluster.api import AlreadyExists, ApiServer, NotFound
 from playground.cluster.cloud import LB_INSIDE, LB_POOL, build_outside
 from playground.cluster.controllers.endpoints import EndpointsController
@@ -49,11 +48,12 @@ from playground.cluster.objects import (
     validate_node,
     validate_pod,
 )
+from playground.cluster.proxy_config import validate_proxy_config
 from playground.cluster.recipe import Wiring
-from playground.cluster.routing import ROUTINGS
 from playground.cluster.service import (
     NODE_PORT_RANGE,
     SERVICE_CIDR,
+    EndpointSlice,
     Service,
     ServicePort,
     ServiceSpec,
@@ -67,7 +67,7 @@ from playground.net.link import Ethernet
 from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Route
-from playground.proxy.modes import PROXY_MODES
+from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES, ROUTINGS
 
 NODE_NETWORK = IPv4Network("172.18.0.0/16")
 CLUSTER_CIDR = IPv4Network("10.244.0.0/16")
@@ -80,7 +80,7 @@ CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
 
 def replaces_kube_proxy(cni: str) -> bool:
     """Whether the CNI of this name serves Services itself (Cilium), so no kube-proxy runs."""
-    plugin = cni_plugins.PLUGINS.get(cni)
+    plugin = CNI_PLUGINS.get(cni)
     return plugin is not None and plugin.replaces_kube_proxy
 
 
@@ -121,12 +121,12 @@ def docker_mac(ip: IPv4Address) -> str:
 class Cluster(SleepingNodes, Workloads):
     def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24,
                  proxy_mode: str = "iptables", cluster_cidr: str = str(CLUSTER_CIDR),
-                 lb: str = lb_providers.DEFAULT_PROVIDER) -> None:
+                 lb: str = "cloud") -> None:
         try:
-            self.cni = cni_plugins.plugin(cni)
+            self.cni = CNI_PLUGINS.find(cni)()
             proxy_recipe = PROXY_MODES.find(proxy_mode)
             routing = ROUTINGS.find(self.cni.routing)
-            lb_recipe = lb_providers.PROVIDERS.find(lb)
+            lb_recipe = LB_PROVIDERS.find(lb)
         except ValueError as error:
             raise ClusterError(str(error)) from None
         self.cluster_cidr = check_cluster_cidr(cluster_cidr, node_cidr_mask)
@@ -390,6 +390,16 @@ class Cluster(SleepingNodes, Workloads):
             raise ClusterError(f"pod {pod.key} was not created: {why}")
         return created
 
+    async def add_endpoint_slice(self, endpoint_slice: EndpointSlice) -> EndpointSlice:
+        """Create an EndpointSlice written by hand (checked by the manifest reader)."""
+        meta = endpoint_slice.metadata
+        self.check_namespace(meta.namespace)
+        if self.api.peek("EndpointSlice", meta.namespace, meta.name) is not None:
+            raise ClusterError(f'endpointslice "{meta.namespace}/{meta.name}" already exists')
+        created = self.api.create(endpoint_slice)
+        await self.settle()
+        return created
+
     # ingress
 
     async def add_ingress(self, ingress: Ingress) -> Ingress:
@@ -464,19 +474,22 @@ class Cluster(SleepingNodes, Workloads):
         if cluster_ip is not None and cluster_ip in taken:
             raise ClusterError(f"service {service.key}: clusterIP {cluster_ip} is already "
                                "allocated to another Service")
-        service.spec.cluster_ip = cluster_ip or self._free_cluster_ip(taken)
+        if type != "ExternalName":   # an ExternalName Service has no cluster IP at all
+            service.spec.cluster_ip = cluster_ip or self._free_cluster_ip(taken)
         wanted_lb = spec_fields.get("load_balancer_ip")
         if wanted_lb is not None:
             self._check_lb_ip(service, wanted_lb)
         used = self._taken_node_ports()
+        service_fields.apply_defaults(service.spec)
         for port in service.spec.ports:
             if port.node_port is not None and port.node_port in used:
                 raise ClusterError(f"service {service.key}: nodePort {port.node_port} is "
                                    f"already allocated to {used[port.node_port]}")
-            if type != "ClusterIP" and port.node_port is None:
+            if service_fields.allocates_node_ports(service.spec) and port.node_port is None:
                 port.node_port = self._free_node_port(used)
             if port.node_port:
                 used[port.node_port] = service.key
+        self._allocate_health_check(service, used)
         created = self.api.create(service)
         await self.settle()
         return created
@@ -509,6 +522,21 @@ class Cluster(SleepingNodes, Workloads):
                 return str(address)
         raise ClusterError(f"no cluster IP left in the service range {SERVICE_CIDR}")
 
+    def _allocate_health_check(self, service: Service, used: dict[int, str]) -> None:
+        """The registry's allocHealthCheckNodePort: the one asked for, else a free one, for a
+        Service that needs it; a Service that no longer needs it gives it back."""
+        spec = service.spec
+        if not service_fields.needs_health_check(spec):
+            spec.health_check_node_port = None
+            return
+        wanted = spec.health_check_node_port
+        if wanted is None:
+            spec.health_check_node_port = self._free_node_port(used)
+        elif problem := service_fields.health_check_problem(wanted, used):
+            raise ClusterError(f"service {service.key}: Internal error occurred: failed to "
+                               f"allocate requested HealthCheck NodePort {wanted}: {problem}")
+        used[spec.health_check_node_port] = service.key
+
     def _free_node_port(self, used: dict[int, str]) -> int:
         free = [p for p in NODE_PORT_RANGE if p not in used]
         if not free:
@@ -528,14 +556,38 @@ class Cluster(SleepingNodes, Workloads):
         service = copy.deepcopy(self.find_service(name, namespace))
         for field_name, value in changes.items():
             setattr(service.spec, field_name, value)
+        if service.spec.session_affinity == "None":   # the config goes with the affinity
+            service.spec.session_affinity_timeout_seconds = None
+        service_fields.apply_defaults(service.spec)
+        if not service_fields.needs_health_check(service.spec):   # released on the update
+            service.spec.health_check_node_port = None
         try:
             refuse_external_policy(service, changes.get("external_traffic_policy"))
             validate_service(service)
         except ValidationError as error:
             raise ClusterError(str(error)) from None
+        used = {port: owner for port, owner in self._taken_node_ports().items()
+                if owner != service.key}
+        self._allocate_health_check(service, used)
         updated = self.api.update(service)
         await self.settle()
         return updated
+
+    async def update_proxy_config(self, name: str, namespace: str, **changes) -> None:
+        """Change kube-proxy's options (kubectl patch); every node's proxy syncs again."""
+        found = self.api.peek("KubeProxyConfiguration", namespace, name)
+        if found is None:
+            raise ClusterError(f'kubeproxyconfiguration "{name}" not found in namespace '
+                               f'"{namespace}"')
+        config = copy.deepcopy(found)
+        for field_name, value in changes.items():
+            setattr(config, field_name, value)
+        try:
+            validate_proxy_config(config)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        self.api.update(config)
+        await self.settle()
 
     async def delete_service(self, name: str, namespace: str = "default") -> None:
         await self._delete("Service", namespace, name)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from playground import cni as cni_plugins
 from playground.cluster.cluster import Cluster, replaces_kube_proxy
-from playground.proxy.modes import PROXY_MODES
+from playground.registry import CNI_PLUGINS, PROXY_MODES
 
 DEFAULT_PROXY_MODE = "iptables"
 
@@ -37,9 +36,9 @@ class Dataplane:
         if not cni:
             raise ValueError(f"dataplane {text!r}: write CNI[/PROXY_MODE], e.g. ptp or "
                              f"bridge/{DEFAULT_PROXY_MODE}")
-        if cni not in cni_plugins.PLUGINS:
+        if cni not in CNI_PLUGINS:
             raise ValueError(f"dataplane {text!r}: unknown CNI {cni!r}; choose one of "
-                             f"{', '.join(cni_plugins.PLUGINS)}")
+                             f"{', '.join(CNI_PLUGINS)}")
         if slash and mode not in proxy_modes():
             raise ValueError(f"dataplane {text!r}: unknown kube-proxy mode {mode!r}; choose "
                              f"one of {', '.join(proxy_modes())}")
@@ -64,5 +63,5 @@ class Dataplane:
 
 def choices() -> list[str]:
     """Every spec a user can write, for completion and help."""
-    return [str(Dataplane(cni, mode)) for cni in cni_plugins.PLUGINS for mode in proxy_modes()
+    return [str(Dataplane(cni, mode)) for cni in CNI_PLUGINS for mode in proxy_modes()
             if mode == DEFAULT_PROXY_MODE or not replaces_kube_proxy(cni)]

@@ -7,16 +7,14 @@ connection to the chosen backend Service: two traces, both computed by the datap
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from playground.cluster import validation
-from playground.cluster.objects import Named, ObjectMeta, ValidationError
+from playground.cluster.objects import Named, ObjectMeta
 
 CONTROLLER_NAMESPACE = "ingress-nginx"
 CONTROLLER_NAME = "ingress-nginx-controller"
 CONTROLLER_LABELS = {"app.kubernetes.io/name": "ingress-nginx"}
-HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 @dataclass
@@ -55,30 +53,9 @@ class Route:
 
 def validate_ingress(ingress: Ingress) -> None:
     meta = ingress.metadata
-    errors = validation.meta_errors("Ingress", ingress.name, meta.namespace, meta.labels,
-                                    meta.annotations)
-    for index, rule in enumerate(ingress.rules):
-        for number, path in enumerate(rule.paths):
-            errors += validation.backend_errors(path.backend.service, path.backend.port,
-                                                f"spec.rules[{index}].http.paths[{number}]"
-                                                ".backend")
-    if ingress.default_backend is not None:
-        errors += validation.backend_errors(ingress.default_backend.service,
-                                            ingress.default_backend.port, "spec.defaultBackend")
-    validation.check("Ingress", ingress.name, errors)
-    where = f"ingress {ingress.key}"
-    if not ingress.rules and ingress.default_backend is None:
-        raise ValidationError(f"{where}: needs rules or a defaultBackend")
-    for index, rule in enumerate(ingress.rules):
-        if rule.host is not None and not HOST.match(rule.host):
-            raise ValidationError(f"{where}: rules[{index}].host {rule.host!r} is not a DNS name")
-        for number, path in enumerate(rule.paths):
-            here = f"{where}: rules[{index}].paths[{number}]"
-            if path.path_type not in ("Prefix", "Exact", "ImplementationSpecific"):
-                raise ValidationError(f"{here}.pathType must be Prefix, Exact or "
-                                      "ImplementationSpecific")
-            if not path.path.startswith("/"):
-                raise ValidationError(f"{here}.path must start with /")
+    validation.check("Ingress", ingress.name, validation.meta_errors(
+        "Ingress", ingress.name, meta.namespace, meta.labels, meta.annotations)
+        + validation.ingress_spec_errors(ingress.rules, ingress.default_backend))
 
 
 def backends_of(ingress: Ingress) -> list[IngressBackend]:

@@ -15,6 +15,7 @@ from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.ingress import Ingress
 from playground.cluster.objects import KubeNamespace, Node, Pod
+from playground.cluster.proxy_config import KubeProxyConfiguration, validate_proxy_config
 from playground.cluster.replicaset import ReplicaSet, validate_replica_set
 from playground.cluster.service import EndpointSlice, Service
 from playground.cluster.statefulset import StatefulSet, validate_stateful_set
@@ -28,6 +29,7 @@ NODES, OBJECTS, AFTER_DERIVED = "nodes", "objects", "after-derived"
 class Kind:
     name: str                      # the API's kind, as in a manifest
     record: type                   # the dataclass of its objects
+    api_version: str               # its group/version, as a manifest's apiVersion names it
     names: tuple[str, ...] = ()    # what kubectl calls it: singular, plural, short names
     resource: str = ""             # kubectl's resource name in its messages (deployment.apps)
     apply: Callable | None = None  # a manifest document of it: (cluster, doc) -> None
@@ -37,39 +39,50 @@ class Kind:
 
 
 KINDS: tuple[Kind, ...] = (   # in restore order
-    Kind("Namespace", KubeNamespace, ("namespace", "namespaces", "ns"),
+    Kind("Namespace", KubeNamespace, "v1", ("namespace", "namespaces", "ns"),
          apply=manifests.apply_namespace, check=saved_checks.check_namespaces),
-    Kind("Node", Node, ("node", "nodes", "no"),
+    Kind("Node", Node, "v1", ("node", "nodes", "no"),
          table=lambda cluster, namespace, wide, labels: tables.nodes_table(cluster, wide),
          check=saved_checks.check_nodes, restore=NODES),
-    Kind("Service", Service, ("service", "services", "svc"), apply=manifests.apply_service,
+    Kind("Service", Service, "v1", ("service", "services", "svc"), apply=manifests.apply_service,
          table=lambda cluster, namespace, wide, labels: tables.services_table(
              cluster, namespace, wide),
          check=saved_checks.check_services),
-    Kind("EndpointSlice", EndpointSlice, check=saved_checks.check_slices),
-    Kind("Pod", Pod, ("pod", "pods", "po"), apply=manifests.apply_pod,
+    Kind("EndpointSlice", EndpointSlice, "discovery.k8s.io/v1",
+         ("endpointslice", "endpointslices"),
+         resource="endpointslice.discovery.k8s.io", apply=manifests.apply_endpoint_slice,
+         table=lambda cluster, namespace, wide, labels: tables.endpoint_slices_table(
+             cluster, namespace, wide),
+         check=saved_checks.check_slices),
+    Kind("KubeProxyConfiguration", KubeProxyConfiguration, "kubeproxy.config.k8s.io/v1alpha1",
+         ("kubeproxyconfiguration", "kubeproxyconfigurations"),
+         resource="kubeproxyconfiguration.kubeproxy.config.k8s.io",
+         table=lambda cluster, namespace, wide, labels: tables.proxy_configs_table(
+             cluster, namespace),
+         check=saved_checks.each(validate_proxy_config)),
+    Kind("Pod", Pod, "v1", ("pod", "pods", "po"), apply=manifests.apply_pod,
          table=tables.pods_table, check=saved_checks.check_pods),
-    Kind("ReplicaSet", ReplicaSet, ("replicaset", "replicasets", "rs"),
+    Kind("ReplicaSet", ReplicaSet, "apps/v1", ("replicaset", "replicasets", "rs"),
          resource="replicaset.apps",
          table=lambda cluster, namespace, wide, labels: tables.replicasets_table(
              cluster, namespace, wide),
          check=saved_checks.each(validate_replica_set)),
-    Kind("Deployment", Deployment, ("deployment", "deployments", "deploy"),
+    Kind("Deployment", Deployment, "apps/v1", ("deployment", "deployments", "deploy"),
          resource="deployment.apps", apply=manifests.apply_deployment,
          table=lambda cluster, namespace, wide, labels: tables.deployments_table(
              cluster, namespace, wide),
          check=saved_checks.each(validate_deployment)),
-    Kind("DaemonSet", DaemonSet, ("daemonset", "daemonsets", "ds"), resource="daemonset.apps",
-         apply=manifests.apply_daemonset,
+    Kind("DaemonSet", DaemonSet, "apps/v1", ("daemonset", "daemonsets", "ds"),
+         resource="daemonset.apps", apply=manifests.apply_daemonset,
          table=lambda cluster, namespace, wide, labels: tables.daemonsets_table(
              cluster, namespace, wide),
          check=saved_checks.each(validate_daemon_set)),
-    Kind("StatefulSet", StatefulSet, ("statefulset", "statefulsets", "sts"),
+    Kind("StatefulSet", StatefulSet, "apps/v1", ("statefulset", "statefulsets", "sts"),
          resource="statefulset.apps", apply=manifests.apply_statefulset,
          table=lambda cluster, namespace, wide, labels: tables.statefulsets_table(
              cluster, namespace, wide),
          check=saved_checks.each(validate_stateful_set)),
-    Kind("Ingress", Ingress, ("ingress", "ingresses", "ing"),
+    Kind("Ingress", Ingress, "networking.k8s.io/v1", ("ingress", "ingresses", "ing"),
          resource="ingress.networking.k8s.io", apply=manifests.apply_ingress,
          table=lambda cluster, namespace, wide, labels: tables.ingresses_table(
              cluster, namespace),
@@ -77,10 +90,12 @@ KINDS: tuple[Kind, ...] = (   # in restore order
 )
 
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}
+API_VERSIONS: dict[str, str] = {kind.name: kind.api_version for kind in KINDS}
 RECORDS: dict[str, type] = {kind.name: kind.record for kind in KINDS}
 RESTORE_ORDER: tuple[str, ...] = tuple(BY_NAME)
 KUBECTL: dict[str, Kind] = {name: kind for kind in KINDS for name in kind.names}
-APPLIED: tuple[str, ...] = tuple(kind.name for kind in KINDS if kind.apply is not None)
+# the kinds a manifest may hold, with the apiVersion each must name
+APPLIED: dict[str, str] = {kind.name: kind.api_version for kind in KINDS if kind.apply is not None}
 LISTED: tuple[str, ...] = tuple(kind.names[1] for kind in KINDS if kind.table is not None)
 
 

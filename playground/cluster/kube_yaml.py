@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import yaml
 
+from playground.cluster import endpoint_slices
 from playground.cluster.cluster import Cluster
 from playground.cluster.ingress import CONTROLLER_NAMESPACE, IngressBackend
+from playground.cluster.kinds import API_VERSIONS
 from playground.cluster.objects import SYSTEM_NAMESPACES
 from playground.cluster.replicaset import REVISION
-from playground.cluster.service import SERVICE_CIDR
+from playground.cluster.service import CONTROLLER_NAME, MANAGED_BY, SERVICE_CIDR
+from playground.cluster.service_fields import DEFAULT_AFFINITY_SECONDS
 from playground.limits import MAX_YAML_ALIAS_NODES, MAX_YAML_DEPTH
 
 KIND_CLUSTER = "kind"
@@ -211,6 +214,11 @@ def _exported(obj) -> bool:
         obj.kind == "Service" and obj.key == "default/kubernetes")
 
 
+def _typed(kind: str) -> dict:
+    """A document's apiVersion and kind, as the table of kinds has them."""
+    return {"apiVersion": API_VERSIONS[kind], "kind": kind}
+
+
 def _pod(pod, node_names: dict[str, str]) -> dict:
     spec: dict = {"containers": _containers(pod.spec.containers)}
     if pod.spec.host_network:
@@ -218,7 +226,7 @@ def _pod(pod, node_names: dict[str, str]) -> dict:
     if pod.spec.node_name in node_names:
         spec["nodeName"] = node_names[pod.spec.node_name]
     _scheduling(spec, pod.spec.node_selector, pod.spec.tolerations)
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": _meta(pod), "spec": spec}
+    return {**_typed("Pod"), "metadata": _meta(pod), "spec": spec}
 
 
 def _scheduling(spec: dict, node_selector: dict, tolerations: list) -> None:
@@ -243,7 +251,7 @@ def _selector(workload) -> dict:
 
 
 def _deployment(deployment) -> dict:
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(deployment),
+    return {**_typed("Deployment"), "metadata": _meta(deployment),
             "spec": {"replicas": deployment.replicas,
                      "selector": _selector(deployment),
                      "template": {"metadata": {"labels": dict(deployment.template_labels)},
@@ -252,7 +260,7 @@ def _deployment(deployment) -> dict:
 
 def _workload(workload, spec: dict) -> dict:
     """A DaemonSet or StatefulSet: `spec` first, then its selector and template."""
-    return {"apiVersion": "apps/v1", "kind": workload.kind, "metadata": _meta(workload),
+    return {**_typed(workload.kind), "metadata": _meta(workload),
             "spec": {**spec, "selector": _selector(workload),
                      "template": {"metadata": {"labels": dict(workload.template_labels)},
                                   "spec": _template_spec(workload)}}}
@@ -283,11 +291,19 @@ def _service(service) -> dict:
                 ("externalTrafficPolicy", service.spec.external_traffic_policy, "Cluster"),
                 ("internalTrafficPolicy", service.spec.internal_traffic_policy, "Cluster"),
                 ("loadBalancerSourceRanges", service.spec.load_balancer_source_ranges or None,
-                 None))
+                 None),
+                ("clusterIP", "None" if service.spec.cluster_ip == "None" else None, None),
+                ("externalIPs", list(service.spec.external_ips) or None, None),
+                ("externalName", service.spec.external_name, ""))
     for key, value, default in optional:
         if value != default:
             spec[key] = value
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(service), "spec": spec}
+    if service.spec.allocate_load_balancer_node_ports is False:
+        spec["allocateLoadBalancerNodePorts"] = False
+    timeout = service.spec.session_affinity_timeout_seconds
+    if timeout is not None and timeout != DEFAULT_AFFINITY_SECONDS:
+        spec["sessionAffinityConfig"] = {"clientIP": {"timeoutSeconds": timeout}}
+    return {**_typed("Service"), "metadata": _meta(service), "spec": spec}
 
 
 def _backend(backend: IngressBackend) -> dict:
@@ -309,7 +325,7 @@ def _ingress(ingress) -> dict:
         rules.append(entry)
     if rules:
         spec["rules"] = rules
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+    return {**_typed("Ingress"),
             "metadata": _meta(ingress), "spec": spec}
 
 
@@ -325,9 +341,12 @@ def manifests(cluster: Cluster) -> str:
     stateful_sets = [d for d in cluster.api.list("StatefulSet") if _exported(d)]
     services = [s for s in cluster.services() if _exported(s)]
     ingresses = [i for i in cluster.ingresses() if _exported(i)]
+    slices = [s for s in cluster.api.list("EndpointSlice") if _exported(s)
+              and s.metadata.labels.get(MANAGED_BY) != CONTROLLER_NAME
+              and s.service != "default/kubernetes"]   # the API server keeps that one
     used = {o.metadata.namespace for o in [*pods, *deployments, *daemon_sets, *stateful_sets,
-                                           *services, *ingresses]}
-    documents = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+                                           *services, *ingresses, *slices]}
+    documents = [{**_typed("Namespace"), "metadata": {"name": name}}
                  for name in sorted(used - set(SYSTEM_NAMESPACES))]
     documents += [_pod(p, node_names) for p in pods]
     documents += [_deployment(d) for d in deployments]
@@ -336,6 +355,7 @@ def manifests(cluster: Cluster) -> str:
                                 "podManagementPolicy": d.pod_management_policy})
                   for d in stateful_sets]
     documents += [_service(s) for s in services]
+    documents += [endpoint_slices.document(s, _meta(s)) for s in slices]
     documents += [_ingress(i) for i in ingresses]
     head = "# The lab's objects, for a kind cluster made with the kind config written beside.\n"
     if ingresses:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta, Toleration
+from playground.cluster.proxy_config import NAME as PROXY_CONFIG
+from playground.cluster.proxy_config import KubeProxyConfiguration
 from playground.cluster.service import Endpoint, EndpointPort, EndpointSlice, ServicePort
 
 # (name, control plane, InternalIP, pod CIDR): the addresses of the seed's routing table
@@ -60,3 +62,6 @@ async def add_system_services(cluster: Cluster) -> None:
         ServicePort(53, 53, "UDP", "dns"), ServicePort(53, 53, "TCP", "dns-tcp"),
         ServicePort(9153, 9153, "TCP", "metrics")], namespace="kube-system",
         selector={"k8s-app": "kube-dns"}, cluster_ip="10.96.0.10")
+    if cluster.proxy is not None:   # kubeadm's kube-proxy options, with their defaults
+        cluster.api.create(KubeProxyConfiguration(ObjectMeta(PROXY_CONFIG, "kube-system")))
+        await cluster.settle()

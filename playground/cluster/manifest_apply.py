@@ -9,6 +9,7 @@ from typing import Any
 from playground.cluster import validation
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.daemonset import DaemonSet
+from playground.cluster.endpoint_slices import service_of, validate_endpoint_slice
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.objects import (
     Container,
@@ -18,7 +19,7 @@ from playground.cluster.objects import (
     Toleration,
 )
 from playground.cluster.replicaset import random_suffix
-from playground.cluster.service import ServicePort
+from playground.cluster.service import Endpoint, EndpointPort, EndpointSlice, ServicePort
 from playground.cluster.statefulset import StatefulSet
 
 MAX_GENERATED_PREFIX = 58   # names.SimpleNameGenerator: 63 less the 5 random characters
@@ -203,25 +204,28 @@ async def apply_statefulset(cluster: Cluster, doc: ManifestDoc) -> None:
         doc.get("spec.podManagementPolicy", str, "OrderedReady")))
 
 
+def _strings(doc: ManifestDoc, path: str) -> list[str]:
+    items = doc.get(path, list, [])
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            doc.fail(f"{path}[{index}]", f"expected str, got {type(item).__name__} {item!r}")
+    return list(items)
+
+
 async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:
     name, namespace = _meta(doc, cluster)
-    given = doc.get("spec.externalTrafficPolicy", str)
-    if given is not None and doc.get("spec.type", str, "ClusterIP") == "ClusterIP":
-        doc.fail("spec.externalTrafficPolicy", f'Invalid value: "{given}": may only be set for '
-                 "externally-accessible services")
     ports = []
     for where, port in doc.entries("spec.ports"):
-        number = doc.get("port", int, None, port, where)
-        if number is None:
-            doc.fail(f"{where}.port", "is required")
+        number = doc.get("port", int, 0, port, where)  # absent: 0, refused by the port rule
         ports.append(ServicePort(number, doc.get("targetPort", (int, str), None, port, where),
                                  doc.get("protocol", str, "TCP", port, where),
                                  doc.get("name", str, None, port, where),
                                  doc.get("nodePort", int, None, port, where)))
     kind = doc.get("spec.type", str, "ClusterIP")
+    external_ips = _strings(doc, "spec.externalIPs")
     try:  # given at all on a ClusterIP Service is refused; the model defaults it to Cluster
         validation.check("Service", name, validation.policy_errors(
-            kind, doc.get("spec.externalTrafficPolicy", str)))
+            kind, doc.get("spec.externalTrafficPolicy", str), external_ips))
     except validation.ValidationError as error:
         raise ManifestError(f"{doc.where}: {error}") from None
     await cluster.add_service(
@@ -232,16 +236,76 @@ async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:
         external_traffic_policy=doc.get("spec.externalTrafficPolicy", str, "Cluster"),
         internal_traffic_policy=doc.get("spec.internalTrafficPolicy", str, "Cluster"),
         load_balancer_source_ranges=[str(r) for r in doc.get(
-            "spec.loadBalancerSourceRanges", list, [])])
+            "spec.loadBalancerSourceRanges", list, [])],
+        external_ips=external_ips, external_name=doc.get("spec.externalName", str, ""),
+        health_check_node_port=doc.get("spec.healthCheckNodePort", int),
+        allocate_load_balancer_node_ports=doc.get("spec.allocateLoadBalancerNodePorts", bool),
+        session_affinity_timeout_seconds=doc.get(
+            "spec.sessionAffinityConfig.clientIP.timeoutSeconds", int))
 
 
-def _backend(doc: ManifestDoc, node: Any, at: str) -> IngressBackend:
+async def apply_endpoint_slice(cluster: Cluster, doc: ManifestDoc) -> None:
+    """A slice written by hand (a Service without a selector, or endpoints outside the
+    cluster): its first address per endpoint, its conditions, node, zone and hostname."""
+    name, namespace = _meta(doc, cluster)
+    address_type = doc.get("addressType", str)
+    if address_type is None:
+        doc.fail("addressType", "Required value")
+    if address_type in ("IPv6", "FQDN"):
+        doc.fail("addressType", f'"{address_type}": the lab models IPv4 only')
+    endpoints, counts = [], []
+    for where, item in doc.entries("endpoints"):
+        addresses = list(doc.get("addresses", list, [], item, where))
+        for index, address in enumerate(addresses):
+            if not isinstance(address, str):
+                doc.fail(f"{where}.addresses[{index}]", f"expected str, got {address!r}")
+        counts.append(len(addresses))
+        ready = doc.get("conditions.ready", bool, True, item, where)   # nil: ready
+        ref = doc.get("targetRef", dict, None, item, where)
+        target = None
+        if ref is not None:
+            target_name = doc.get("name", str, "", ref, f"{where}.targetRef")
+            target = f"{doc.get('namespace', str, namespace, ref, where)}/{target_name}"
+        endpoints.append(Endpoint(
+            addresses[0] if addresses else "", ready, doc.get("nodeName", str, None, item, where),
+            target, serving=doc.get("conditions.serving", bool, ready, item, where),
+            terminating=doc.get("conditions.terminating", bool, False, item, where),
+            zone=doc.get("zone", str, None, item, where),
+            hostname=doc.get("hostname", str, None, item, where)))
+    ports = []
+    for where, item in doc.entries("ports"):
+        number = doc.get("port", int, None, item, where)
+        if number is None:
+            doc.fail(f"{where}.port", "the lab needs the port's number")
+        ports.append(EndpointPort(number, doc.get("protocol", str, "TCP", item, where),
+                                  doc.get("name", str, None, item, where)))
+    labels = doc.labels("metadata.labels")
+    endpoint_slice = EndpointSlice(ObjectMeta(name, namespace, labels=labels),
+                                   service_of(namespace, labels), endpoints, ports)
+    try:
+        validate_endpoint_slice(endpoint_slice, address_type, counts)
+    except validation.ValidationError as error:
+        raise ManifestError(f"{doc.where}: {error}") from None
+    await cluster.add_endpoint_slice(endpoint_slice)
+
+
+def _backend(doc: ManifestDoc, node: Any, at: str, ingress: str) -> IngressBackend:
+    """validateIngressBackend's first rules: a Service backend, with a name and a port."""
+    service = doc.get("service", dict, None, node, at)
     name = doc.get("service.name", str, None, node, at)
     port = doc.get("service.port.number", int, None, node, at) or doc.get(
         "service.port.name", str, None, node, at)
-    if name is None or port is None:
-        doc.fail(f"{at}.service", "needs name and port.number or port.name")
-    return IngressBackend(name, port)
+    if service is None:
+        problem = validation.FieldError(at, "Invalid value", "",
+                                        "resource or service backend is required")
+    elif not name:
+        problem = validation.FieldError(f"{at}.service.name", "Required value")
+    elif port is None:
+        problem = validation.FieldError(at, "Required value",
+                                        detail="port name or number is required")
+    else:
+        return IngressBackend(name, port)
+    raise ManifestError(f"{doc.where}: {validation.invalid('Ingress', ingress, [problem])}")
 
 
 async def apply_ingress(cluster: Cluster, doc: ManifestDoc) -> None:
@@ -250,11 +314,12 @@ async def apply_ingress(cluster: Cluster, doc: ManifestDoc) -> None:
     for here, rule in doc.entries("spec.rules"):
         paths = []
         for where, item in doc.entries("http.paths", rule, here):
-            paths.append(IngressPath(_backend(doc, item.get("backend"), f"{where}.backend"),
+            paths.append(IngressPath(_backend(doc, item.get("backend"), f"{where}.backend",
+                                              name),
                                      doc.get("path", str, "/", item, where),
-                                     doc.get("pathType", str, "Prefix", item, where)))
+                                     doc.get("pathType", str, None, item, where)))
         rules.append(IngressRule(paths, doc.get("host", str, None, rule, here)))
     default = doc.get("spec.defaultBackend", dict)
     await cluster.add_ingress(Ingress(
         ObjectMeta(name, namespace), rules,
-        _backend(doc, default, "spec.defaultBackend") if default else None))
+        _backend(doc, default, "spec.defaultBackend", name) if default else None))

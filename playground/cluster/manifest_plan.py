@@ -43,7 +43,8 @@ from playground.limits import LimitError, check_pod_total
 
 RESOURCES = {"Namespace": "namespaces", "Pod": "pods", "Deployment": "deployments.apps",
              "DaemonSet": "daemonsets.apps", "StatefulSet": "statefulsets.apps",
-             "Service": "services", "Ingress": "ingresses.networking.k8s.io"}
+             "Service": "services", "Ingress": "ingresses.networking.k8s.io",
+             "EndpointSlice": "endpointslices.discovery.k8s.io"}
 
 
 @dataclass
@@ -197,6 +198,12 @@ class Plan:
         self._note("Service", namespace, name, lambda: self.cluster.add_service(
             name, ports, namespace=namespace, selector=selector, type=type,
             cluster_ip=cluster_ip, **spec_fields))
+
+    async def add_endpoint_slice(self, endpoint_slice) -> None:
+        meta = endpoint_slice.metadata
+        self._claim("EndpointSlice", meta.namespace, meta.name)
+        self._note("EndpointSlice", meta.namespace, meta.name,
+                   lambda: self.cluster.add_endpoint_slice(endpoint_slice))
 
     async def add_ingress(self, ingress: Ingress) -> None:
         self._valid(lambda: validate_ingress(ingress))

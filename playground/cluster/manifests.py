@@ -67,6 +67,8 @@ async def apply_files(cluster: Cluster, paths: list[str]) -> None:
     if not paths:
         return
     documents = [document for path in paths for document in load_documents(path)]
+    if not documents:   # kubectl's words; a pipe without a writer is empty too
+        raise ManifestError(f"{', '.join(paths)}: no objects passed to apply")
     for where, data in documents:
         problem = validation.type_errors(data.get("apiVersion"), data.get("kind"), APPLIED)
         if problem is not None:

@@ -105,7 +105,10 @@ class ObjectMeta:
     deletion_timestamp: float | None = None   # lab time the graceful deletion ends
 
     def controller_ref(self) -> OwnerReference | None:
-        return next((ref for ref in self.owner_references if ref.controller), None)
+        for ref in self.owner_references:   # a loop, not next(): called per pod per sync
+            if ref.controller:
+                return ref
+        return None
 
 
 class Named:
@@ -206,6 +209,8 @@ class PodSpec:
     tolerations: list[Toleration] = field(default_factory=list)
     termination_grace_period_seconds: int = DEFAULT_GRACE_SECONDS
     node_selector: dict[str, str] = field(default_factory=dict)
+    hostname: str = ""    # a StatefulSet's pod: its own name, found as HOSTNAME.SUBDOMAIN
+    subdomain: str = ""   # the headless Service that gives the pod its DNS name
     host_network: bool = False   # the node's network namespace: no veth, the node's IP
 
 
@@ -303,20 +308,26 @@ def validate_pod(pod: Pod, valid: set | None = None) -> None:
     """`valid`, when checking many pods, remembers what passed: namespaces, and container
     lists by identity (pods read from one lab file share them)."""
     namespace, containers, meta = pod.metadata.namespace, pod.spec.containers, pod.metadata
+    tolerations, seen = pod.spec.tolerations, valid is not None and id(containers) in valid
     errors = validation.name_errors("Pod", pod.name)
     if valid is None or namespace not in valid:
         errors += validation.namespace_errors(namespace)
-    errors += validation.labels_errors(meta.labels) + validation.annotations_errors(
-        meta.annotations) + validation.tolerations_errors(pod.spec.tolerations)
-    errors += validation.host_network_errors(pod.spec.host_network, containers)
-    if valid is None or id(containers) not in valid:
+    errors += validation.labels_errors(meta.labels)
+    if meta.annotations:   # most pods have none, nor tolerations: no call for them
+        errors += validation.annotations_errors(meta.annotations)
+    if tolerations:
+        errors += validation.tolerations_errors(tolerations)
+    if pod.spec.host_network:
+        errors += validation.host_network_errors(True, containers)
+    if not seen:
         errors += validation.container_errors(containers)
     validation.check("Pod", pod.name, errors)
-    if FIXED_IP_ANNOTATION in pod.metadata.annotations:
+    if FIXED_IP_ANNOTATION in meta.annotations:
         requested_ip(pod)
-    if valid is None or id(containers) not in valid:
+    if not seen:
         validate_containers(f"pod {pod.key}", containers)
-    validate_tolerations(f"pod {pod.key}", pod.spec.tolerations)
+    if tolerations:
+        validate_tolerations(f"pod {pod.key}", tolerations)
     if valid is not None:
         valid.update((namespace, id(containers)))
 

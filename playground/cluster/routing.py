@@ -1,5 +1,5 @@
-"""Who routes to other nodes' pods, by a CNI plugin's `routing`: kindnet's route agent,
-flanneld, or the Cilium agent (which serves Services as well, replacing kube-proxy)."""
+"""Who routes to other nodes' pods, by a CNI plugin's `routing`: kindnet's route agent or
+flanneld (the Cilium agent, which serves Services as well, is playground.proxy's)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from playground.cluster.controllers.flannel import FlannelAgent
 from playground.cluster.controllers.routes import NodeRouteAgent, NodeRoutes
 from playground.cluster.recipe import Recipe, Wiring
 from playground.net.netns import Namespace
-from playground.proxy.cilium import CiliumAgent
-from playground.registry import Registry
 
 
 class Routing(Recipe):
@@ -48,17 +46,3 @@ class FlannelRouting(Routing):
 
     def published(self, node) -> bool:
         return FlannelAgent.published(node)
-
-
-class CiliumRouting(Routing):
-    """The Cilium agent on every node: routes to other nodes' pods, and Services in BPF."""
-
-    name = "cilium"
-
-    def node_agents(self, node: str, ns: Namespace) -> list:
-        w = self.wiring
-        return [CiliumAgent(w.api, w.network, node, ns, w.cluster_cidr, w.cni)]
-
-
-ROUTINGS = Registry("CNI routing", {"kindnet": KindnetRouting, "flannel": FlannelRouting,
-                                    "cilium": CiliumRouting})

@@ -11,9 +11,15 @@ from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.cloud import LB_POOL
 from playground.cluster.cluster import ClusterError
+from playground.cluster.endpoint_slices import validate_endpoint_slice
 from playground.cluster.ingress import backends_of, validate_ingress
 from playground.cluster.objects import validate_name, validate_pod
-from playground.cluster.service import NODE_PORT_RANGE, validate_service
+from playground.cluster.service import (
+    CONTROLLER_NAME,
+    MANAGED_BY,
+    NODE_PORT_RANGE,
+    validate_service,
+)
 
 Saved = dict[str, list]
 
@@ -69,14 +75,18 @@ def check_services(services: list, saved: Saved, cluster_cidr: IPv4Network) -> N
     for service in services:
         validate_service(service)
         spec = service.spec
-        if spec.cluster_ip is None:
+        if spec.cluster_ip is None and spec.type != "ExternalName":
             raise ClusterError(f"service {service.key}: spec.clusterIP is missing")
-        if spec.cluster_ip in cluster_ips:
+        if not service.proxied:
+            pass   # headless or ExternalName: no address of its own
+        elif spec.cluster_ip in cluster_ips:
             raise ClusterError(f"service {service.key}: clusterIP {spec.cluster_ip} is also "
                                f"{cluster_ips[spec.cluster_ip]}'s")
-        cluster_ips[spec.cluster_ip] = service.key
+        else:
+            cluster_ips[spec.cluster_ip] = service.key
         for port in spec.ports:
-            if spec.type != "ClusterIP" and port.node_port not in NODE_PORT_RANGE:
+            if spec.type in ("NodePort", "LoadBalancer") and \
+                    port.node_port not in NODE_PORT_RANGE:
                 raise ClusterError(f"service {service.key}: port {port.port} needs a nodePort "
                                    "in 30000-32767")
             if port.node_port in node_ports:
@@ -109,23 +119,13 @@ def _in(address: str, network: IPv4Network) -> bool:
 
 
 def check_slices(slices: list, saved: Saved, cluster_cidr: IPv4Network) -> None:
-    services = saved["Service"]
-    with_selector = {s.key for s in services if s.spec.selector}
     for endpoint_slice in slices:
-        validate_name("namespace", endpoint_slice.metadata.namespace)
-        validate_name("endpointslice", endpoint_slice.metadata.name, subdomain=True)
-        where = f"endpointslice {endpoint_slice.metadata.namespace}/{endpoint_slice.metadata.name}"
-        if endpoint_slice.service in with_selector:
-            raise ClusterError(f"{where}: the endpoints of {endpoint_slice.service} are kept "
-                               "by its selector, not saved")
-        for endpoint in endpoint_slice.endpoints:
-            if _address(endpoint.address) is None:
-                raise ClusterError(f"{where}: endpoint {endpoint.address!r} is not an IPv4 "
-                                   "address")
-        for port in endpoint_slice.ports:
-            if not 1 <= port.port <= 65535 or port.protocol not in ("TCP", "UDP"):
-                raise ClusterError(f"{where}: port {port.port}/{port.protocol!r} is not a "
-                                   "TCP or UDP port")
+        meta = endpoint_slice.metadata
+        where = f"endpointslice {meta.namespace}/{meta.name}"
+        validate_endpoint_slice(endpoint_slice)
+        if meta.labels.get(MANAGED_BY) == CONTROLLER_NAME:
+            raise ClusterError(f"{where}: the EndpointSlice controller keeps it, it is not "
+                               "saved")
 
 
 def check_pods(pods: list, saved: Saved, cluster_cidr: IPv4Network) -> None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network
 
 from playground.cluster import validation
-from playground.cluster.objects import Named, ObjectMeta, ValidationError
+from playground.cluster.objects import Named, ObjectMeta
+from playground.cluster.service_fields import DEFAULT_AFFINITY_SECONDS, field_errors
+from playground.cluster.service_fields import NODE_PORT_RANGE as NODE_PORT_RANGE  # its home
 
 SERVICE_CIDR = IPv4Network("10.96.0.0/12")
-NODE_PORT_RANGE = range(30000, 32768)
-SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
-TRAFFIC_POLICIES = ("Cluster", "Local")
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+HEADLESS = "None"   # spec.clusterIP of a headless Service
 
 
 @dataclass
@@ -35,6 +35,16 @@ class ServiceSpec:
     external_traffic_policy: str = "Cluster"
     internal_traffic_policy: str = "Cluster"
     load_balancer_source_ranges: list[str] = field(default_factory=list)
+    external_ips: list[str] = field(default_factory=list)
+    external_name: str = ""
+    # allocated by the API server for a LoadBalancer with externalTrafficPolicy Local
+    health_check_node_port: int | None = None
+    allocate_load_balancer_node_ports: bool | None = None   # defaulted true on LoadBalancers
+    session_affinity_timeout_seconds: int | None = None    # sessionAffinityConfig.clientIP
+
+    def session_affinity_timeout(self) -> int:
+        """How long a ClientIP affinity lasts: the given timeout, else the API's default."""
+        return self.session_affinity_timeout_seconds or DEFAULT_AFFINITY_SECONDS
 
 
 @dataclass
@@ -53,6 +63,23 @@ class Service(Named):
         """How kube-proxy names a Service port: NS/NAME:PORTNAME, or NS/NAME unnamed."""
         return f"{self.key}:{port.name}" if port.name else self.key
 
+    @property
+    def proxied(self) -> bool:
+        """Whether Service proxies program it (IsServiceIPSet): a headless or ExternalName
+        Service has no cluster IP, so only DNS knows it."""
+        return self.spec.cluster_ip not in (None, "", HEADLESS) and \
+            self.spec.type != "ExternalName"
+
+    @property
+    def externally_accessible(self) -> bool:
+        """apiservice.ExternallyAccessible: reached from outside the cluster at all."""
+        return self.spec.type in ("NodePort", "LoadBalancer") or (
+            self.spec.type == "ClusterIP" and bool(self.spec.external_ips))
+
+    @property
+    def external_policy_local(self) -> bool:
+        return self.externally_accessible and self.spec.external_traffic_policy == "Local"
+
 
 @dataclass
 class Endpoint:
@@ -62,6 +89,8 @@ class Endpoint:
     target: str | None = None  # the pod, NS/NAME
     serving: bool = True        # its pod is ready, terminating or not
     terminating: bool = False   # its pod is being deleted (its grace period)
+    zone: str | None = None
+    hostname: str | None = None  # a pod's spec.hostname, when its subdomain is the Service
 
 
 @dataclass
@@ -72,7 +101,7 @@ class EndpointPort:
 
 
 @dataclass
-class EndpointSlice:
+class EndpointSlice(Named):
     metadata: ObjectMeta
     service: str
     endpoints: list[Endpoint] = field(default_factory=list)
@@ -80,28 +109,20 @@ class EndpointSlice:
     kind: str = "EndpointSlice"
 
 
-def port_name_problem(name: str) -> str | None:
-    """validation.IsValidPortName: what is wrong with a named port (an int-or-string given
-    as a string is a name, so "8080" in quotes is refused as the API server refuses it)."""
-    if len(name) > 15:
-        return "must be no more than 15 characters"
-    if not re.fullmatch(r"[-a-z0-9]+", name):
-        return "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"
-    if not re.search(r"[a-z]", name):
-        return "must contain at least one letter (a-z)"
-    if "--" in name:
-        return "must not contain consecutive hyphens"
-    if name.startswith("-") or name.endswith("-"):
-        return "must not begin or end with a hyphen"
-    return None
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
+CONTROLLER_NAME = "endpointslice-controller.k8s.io"
+
+
+def slices_of(api, namespace: str, name: str) -> list[EndpointSlice]:
+    """The EndpointSlices of a Service (by their kubernetes.io/service-name label)."""
+    return api.indexed("EndpointSlice", "service", f"{namespace}/{name}")
 
 
 def refuse_external_policy(service: Service, given: str | None) -> None:
     """externalTrafficPolicy given for a Service reached only inside the cluster."""
-    if given is not None and service.spec.type == "ClusterIP":
-        raise ValidationError(f"service {service.key}: spec.externalTrafficPolicy: Invalid "
-                              f"value: \"{given}\": may only be set for externally-accessible "
-                              "services")
+    validation.check("Service", service.name, validation.policy_errors(
+        service.spec.type, given, service.spec.external_ips))
 
 
 def validate_service(service: Service) -> None:
@@ -110,62 +131,6 @@ def validate_service(service: Service) -> None:
     validation.check("Service", service.name, validation.meta_errors(
         "Service", service.name, meta.namespace, meta.labels, meta.annotations)
         + validation.selector_errors(spec.selector, "spec.selector")
-        + validation.service_fields_errors(
-            spec.type, spec.ports, spec.cluster_ip, SERVICE_CIDR,
-            None if policy == "Cluster" else policy, spec.load_balancer_source_ranges))
-    where = f"service {service.key}"
-    if spec.type not in SERVICE_TYPES:
-        raise ValidationError(f"{where}: spec.type {spec.type!r} is not one of "
-                              f"{', '.join(SERVICE_TYPES)}")
-    if not spec.ports:
-        raise ValidationError(f"{where}: spec.ports must list at least one port")
-    for policy_field, named in (("external_traffic_policy", "externalTrafficPolicy"),
-                                ("internal_traffic_policy", "internalTrafficPolicy")):
-        if getattr(spec, policy_field) not in TRAFFIC_POLICIES:
-            raise ValidationError(f"{where}: spec.{named} must be Cluster or Local")
-    if spec.session_affinity not in ("None", "ClientIP"):
-        raise ValidationError(f"{where}: sessionAffinity must be None or ClientIP")
-    seen: set[tuple[int, str]] = set()
-    names: set[str | None] = set()
-    for port in spec.ports:
-        label = f"{where}: port {port.port}"
-        if not 1 <= port.port <= 65535:
-            raise ValidationError(f"{label}: must be between 1 and 65535")
-        if port.protocol not in ("TCP", "UDP"):
-            raise ValidationError(f"{label}: protocol {port.protocol!r} must be TCP or UDP")
-        if (port.port, port.protocol) in seen:
-            raise ValidationError(f"{label}/{port.protocol} is listed twice")
-        seen.add((port.port, port.protocol))
-        if len(spec.ports) > 1 and not port.name:
-            raise ValidationError(f"{label}: a Service with several ports must name each one")
-        if port.name in names:
-            raise ValidationError(f"{where}: two ports are named {port.name!r}")
-        names.add(port.name)
-        target = port.target_port
-        if isinstance(target, int) and not 1 <= target <= 65535:
-            raise ValidationError(f"{label}: targetPort {target} must be between 1 and 65535")
-        if isinstance(target, str) and (problem := port_name_problem(target)):
-            index = spec.ports.index(port)
-            raise ValidationError(f"{where}: spec.ports[{index}].targetPort: Invalid value: "
-                                  f"\"{target}\": {problem}")
-        if port.node_port is not None:
-            if spec.type == "ClusterIP":
-                raise ValidationError(f"{label}: nodePort needs type NodePort or LoadBalancer")
-            if port.node_port not in NODE_PORT_RANGE:
-                raise ValidationError(f"{label}: nodePort {port.node_port} is outside the range "
-                                      "30000-32767")
-    if spec.cluster_ip is not None:
-        try:
-            address = IPv4Address(spec.cluster_ip)
-        except ValueError:
-            raise ValidationError(f"{where}: clusterIP {spec.cluster_ip!r} is not an IPv4 "
-                                  "address") from None
-        if address not in SERVICE_CIDR:
-            raise ValidationError(f"{where}: clusterIP {address} is not in the service range "
-                                  f"{SERVICE_CIDR}")
-    for source_range in spec.load_balancer_source_ranges:
-        try:
-            IPv4Network(source_range)
-        except ValueError:
-            raise ValidationError(f"{where}: loadBalancerSourceRanges entry {source_range!r} "
-                                  "is not a CIDR") from None
+        + validation.service_spec_errors(spec, SERVICE_CIDR, SERVICE_TYPES,
+                                         None if policy == "Cluster" else policy)
+        + field_errors(spec))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.endpoint_slices import table_row
 from playground.cluster.objects import selector_text
 
 KUBERNETES_VERSION = "v1.31.0"
@@ -98,22 +99,46 @@ def nodes_table(cluster: Cluster, wide: bool) -> str:
     return render(rows)
 
 
+def external_ip_cell(service, wide: bool) -> str:
+    """kubectl's EXTERNAL-IP (getServiceExternalIP): an ExternalName's DNS name, else the
+    load balancer's addresses (cut to 13 characters and ... unless -o wide) and then the
+    Service's externalIPs."""
+    spec = service.spec
+    if spec.type == "ExternalName":
+        return spec.external_name
+    balancers = ",".join(service.status.load_balancer_ips) if spec.type == "LoadBalancer" \
+        else ""
+    if balancers and not wide and len(balancers) > 16:
+        balancers = balancers[:13] + "..."
+    shown = ",".join([*filter(None, [balancers]), *spec.external_ips])
+    return shown or ("<pending>" if spec.type == "LoadBalancer" else "<none>")
+
+
 def services_table(cluster: Cluster, namespace: str | None, wide: bool = False) -> str:
     now = cluster.network.clock
 
     def row_of(service) -> list[str]:
         ports = ",".join(
             f"{p.port}:{p.node_port}/{p.protocol}" if p.node_port else f"{p.port}/{p.protocol}"
-            for p in service.spec.ports)
-        external = ",".join(service.status.load_balancer_ips) or (
-            "<pending>" if service.spec.type == "LoadBalancer" else "<none>")
-        row = [service.name, service.spec.type, service.spec.cluster_ip or "None", external,
-               ports, human_age(now - service.metadata.created_at)]
+            for p in service.spec.ports) or "<none>"
+        row = [service.name, service.spec.type, service.spec.cluster_ip or "<none>",
+               external_ip_cell(service, wide), ports,
+               human_age(now - service.metadata.created_at)]
         return row + [_pairs(service.spec.selector)] if wide else row
 
     header = ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
     return namespaced(cluster.services(namespace), namespace,
                       header + ["SELECTOR"] if wide else header, row_of)
+
+
+def endpoint_slices_table(cluster: Cluster, namespace: str | None, wide: bool = False) -> str:
+    now = cluster.network.clock
+
+    def row_of(endpoint_slice) -> list[str]:
+        return table_row(endpoint_slice) + [human_age(now - endpoint_slice.metadata.created_at)]
+
+    return namespaced(cluster.api.list("EndpointSlice", namespace), namespace,
+                      ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], row_of)
 
 
 def deployments_table(cluster: Cluster, namespace: str | None, wide: bool = False) -> str:
@@ -191,3 +216,41 @@ def ingresses_table(cluster: Cluster, namespace: str | None) -> str:
         rows.append([ingress.name, "nginx", hosts, address, "80",
                      human_age(cluster.network.clock - ingress.metadata.created_at)])
     return render(rows)
+
+
+def proxy_configs_table(cluster: Cluster, namespace: str | None) -> str:
+    """kube-proxy's options, one column per field its iptables rules depend on."""
+    now = cluster.network.clock
+
+    def row_of(config) -> list[str]:
+        local = config.detect_local_mode + {"BridgeInterface": f"({config.bridge_interface})",
+                                            "InterfaceNamePrefix":
+                                            f"({config.interface_name_prefix})"}.get(
+            config.detect_local_mode, "")
+        return [config.name, str(config.masquerade_all).lower(), str(config.masquerade_bit),
+                str(config.localhost_node_ports).lower(), local,
+                config.cluster_cidr or "<cluster>", human_age(now - config.metadata.created_at)]
+
+    header = ["NAME", "MASQUERADE-ALL", "MASQUERADE-BIT", "LOCALHOST-NODEPORTS",
+              "DETECT-LOCAL", "CLUSTER-CIDR", "AGE"]
+    return namespaced(cluster.api.list("KubeProxyConfiguration", namespace), namespace,
+                      header, row_of)
+
+
+def events_table(cluster: Cluster, namespace: str | None) -> str:
+    """`kubectl get events`: what controllers and agents failed to do, newest last. An
+    event lives in its object's namespace; a cluster-scoped object's, in default."""
+    now = cluster.network.clock
+    rows = []
+    for event in cluster.api.events.entries:
+        kind, _, rest = event.involved.partition("/")
+        home, _, name = rest.rpartition("/")
+        home = home or "default"
+        if namespace is None or home == namespace:
+            rows.append(([home] if namespace is None else []) + [
+                human_age(now - event.time), "Warning", event.reason, f"{kind}/{name}",
+                event.message])
+    if not rows:
+        return none_found(namespace)
+    header = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    return render([(["NAMESPACE"] if namespace is None else []) + header, *rows])

@@ -9,11 +9,12 @@ Manifests, the command line, the forms, lab files and the CLI all come through h
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, ip_address
 
 
 class ValidationError(ValueError):
@@ -190,10 +191,16 @@ def namespace_errors(namespace: str, path: str = "metadata.namespace") -> list[F
 def labels_errors(labels: Mapping[str, str], path: str = "metadata.labels") -> list[FieldError]:
     errors = []
     for key, value in labels.items():
-        errors += _each(path, key, label_key(key))
-        errors += _each(f"{path}[{key}]" if not label_key(key) else path, value,
-                        label_value(value))
+        errors += _label_errors(path, key, value)
     return errors
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_errors(path: str, key: str, value: str) -> tuple[FieldError, ...]:
+    """One label's errors, worked out once (a Deployment's pods share their labels)."""
+    key_errors = label_key(key)
+    return tuple(_each(path, key, key_errors) + _each(f"{path}[{key}]" if not key_errors
+                                                      else path, value, label_value(value)))
 
 
 def annotations_errors(annotations: Mapping[str, str],
@@ -224,13 +231,15 @@ def meta_errors(kind: str, name: str, namespace: str | None, labels: Mapping[str
 # containers
 
 PROTOCOLS = ("SCTP", "TCP", "UDP")
-MODELLED_PROTOCOLS = ("TCP", "UDP")
+MODELLED_PROTOCOLS = PROTOCOLS   # what a container port may be
+SERVICE_PROTOCOLS = PROTOCOLS
 
 
-def _protocol_errors(protocol: str, path: str) -> list[FieldError]:
-    if protocol in MODELLED_PROTOCOLS:
+def _protocol_errors(protocol: str, path: str,
+                     supported: tuple[str, ...] = MODELLED_PROTOCOLS) -> list[FieldError]:
+    if protocol in supported:
         return []
-    shown = ", ".join(f'"{p}"' for p in MODELLED_PROTOCOLS)
+    shown = ", ".join(f'"{p}"' for p in supported)
     return [FieldError(path, "Unsupported value", protocol, f"supported values: {shown}")]
 
 
@@ -317,52 +326,173 @@ def tolerations_errors(tolerations: Iterable, path: str = "spec.tolerations") ->
 EXTERNAL_TYPES = ("NodePort", "LoadBalancer")
 
 
-def policy_errors(type: str, external_traffic_policy: str | None) -> list[FieldError]:
-    """externalTrafficPolicy, given at all, only on a Service reachable from outside."""
-    if external_traffic_policy is None or type in EXTERNAL_TYPES:
+def policy_errors(type: str, external_traffic_policy: str | None,
+                  external_ips: list[str] = ()) -> list[FieldError]:
+    """externalTrafficPolicy, given at all, only on a Service reachable from outside (a
+    ClusterIP Service with externalIPs is)."""
+    if external_traffic_policy is None or type in EXTERNAL_TYPES or (
+            type == "ClusterIP" and external_ips):
         return []
     return [FieldError("spec.externalTrafficPolicy", "Invalid value", external_traffic_policy,
                        "may only be set for externally-accessible services")]
 
 
-def service_fields_errors(type: str, ports: Iterable, cluster_ip: str | None,
-                          service_cidr: IPv4Network, external_traffic_policy: str | None,
-                          load_balancer_source_ranges: list[str]) -> list[FieldError]:
-    """What the per-type and per-port rules of a Service spec say. `external_traffic_policy`
-    is None when the field was not given (a ClusterIP Service may not carry it at all)."""
-    errors = policy_errors(type, external_traffic_policy)
-    if load_balancer_source_ranges and type != "LoadBalancer":
-        # the API server's own path, capital L and all
-        errors.append(FieldError("spec.LoadBalancerSourceRanges", "Forbidden",
-                                 detail="may only be used when `type` is 'LoadBalancer'"))
-    for index, port in enumerate(ports):
+def _kind_errors(type: str, ports: list, cluster_ip: str | None,
+                 external_name: str) -> list[FieldError]:
+    """ValidateService's switch on the type: headless only as ClusterIP, ExternalName
+    with a DNS name and no cluster IP; ports needed unless headless or ExternalName."""
+    headless = cluster_ip == "None"
+    errors = []
+    if not ports and not headless and type != "ExternalName":
+        errors.append(FieldError("spec.ports", "Required value"))
+    if headless and type in EXTERNAL_TYPES:
+        errors.append(FieldError("spec.clusterIPs[0]", "Invalid value", cluster_ip,
+                                 f"may not be set to 'None' for {type} services"))
+    if type == "ExternalName":
+        if cluster_ip:
+            errors.append(FieldError("spec.clusterIPs", "Forbidden",
+                                     detail="may not be set for ExternalName services"))
+        name = external_name.removesuffix(".")   # a trailing dot: fully qualified
+        if not name:
+            errors.append(FieldError("spec.externalName", "Required value"))
+        else:
+            errors += _each("spec.externalName", name, dns1123_subdomain(name))
+    return errors
+
+
+_SPECIAL = ((IPv4Network("0.0.0.0/32"), "may not be unspecified (0.0.0.0)"),
+            (IPv4Network("127.0.0.0/8"), "may not be in the loopback range (127.0.0.0/8, "
+             "::1/128)"),
+            (IPv4Network("169.254.0.0/16"), "may not be in the link-local range "
+             "(169.254.0.0/16, fe80::/10)"),
+            (IPv4Network("224.0.0.0/24"), "may not be in the link-local multicast range "
+             "(224.0.0.0/24, ff02::/10)"))
+
+
+def external_ip_errors(external_ips: list[str]) -> list[FieldError]:
+    """spec.externalIPs: IP addresses, none of them special (ValidateNonSpecialIP)."""
+    errors = []
+    for index, text in enumerate(external_ips):
+        path = f"spec.externalIPs[{index}]"
+        try:
+            address = IPv4Address(text)
+        except ValueError:
+            errors.append(FieldError(path, "Invalid value", text, "must be a valid IP "
+                                     "address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+            continue
+        errors += [FieldError(path, "Invalid value", text, message)
+                   for network, message in _SPECIAL if address in network][:1]
+    return errors
+
+
+class GoValue:
+    """A value the API server prints with Go's %#v (a struct, a nil slice), as it prints it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _not_supported(path: str, value: object, supported: Iterable[str]) -> list[FieldError]:
+    if value == "":
+        return [FieldError(path, "Required value")]
+    shown = ", ".join(f'"{v}"' for v in sorted(supported))
+    return [FieldError(path, "Unsupported value", value, f"supported values: {shown}")]
+
+
+def _service_port(protocol: str, port: int) -> GoValue:
+    """The key ValidateService reports a repeated (protocol, port) with."""
+    return GoValue(f'core.ServicePort{{Name:"", Protocol:"{protocol}", AppProtocol:(*string)'
+                   f'(nil), Port:{port}, TargetPort:intstr.IntOrString{{Type:0, IntVal:0, '
+                   'StrVal:""}, NodePort:0}')
+
+
+IP_MESSAGE = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
+CIDR_MESSAGE = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
+TRAFFIC_POLICIES = ("Cluster", "Local")
+
+
+def service_spec_errors(spec, service_cidr: IPv4Network, types: Iterable[str],
+                        external_policy_given: str | None) -> list[FieldError]:
+    """ValidateService's rules for the fields of a Service spec the lab models, in its
+    order, then the allocators' (cluster IP in the range). `external_policy_given` is None
+    when the field was not given (a ClusterIP Service may not carry it at all)."""
+    errors = _kind_errors(spec.type, spec.ports, spec.cluster_ip, spec.external_name)
+    names: set[str] = set()
+    for index, port in enumerate(spec.ports):
         here = f"spec.ports[{index}]"
-        errors += _each(f"{here}.port", port.port, port_number(port.port))
-        if port.node_port is not None and type not in EXTERNAL_TYPES:
-            errors.append(FieldError(f"{here}.nodePort", "Forbidden",
-                                     detail=f"may not be used when `type` is '{type}'"))
-        elif port.node_port is not None and not 30000 <= port.node_port <= 32767:
-            errors.append(FieldError(f"{here}.nodePort", "Invalid value", port.node_port,
-                                     "provided port is not in the valid range. The range of "
-                                     "valid ports is 30000-32767"))
-        if port.name:
+        if len(spec.ports) > 1 and not port.name:
+            errors.append(FieldError(f"{here}.name", "Required value"))
+        elif port.name:
             errors += _each(f"{here}.name", port.name, dns1123_label(port.name))
+            if port.name in names:
+                errors.append(FieldError(f"{here}.name", "Duplicate value", port.name))
+            names.add(port.name)
+        errors += _each(f"{here}.port", port.port, port_number(port.port))
+        errors += _protocol_errors(port.protocol, f"{here}.protocol", SERVICE_PROTOCOLS)
         target = port.target_port
         if isinstance(target, str):
             errors += _each(f"{here}.targetPort", target, port_name(target))
         elif isinstance(target, int):
             errors += _each(f"{here}.targetPort", target, port_number(target))
-        errors += _protocol_errors(port.protocol, f"{here}.protocol")
-    if cluster_ip is not None and cluster_ip not in ("", "None"):
+    if spec.session_affinity not in ("ClientIP", "None"):
+        errors += _not_supported("spec.sessionAffinity", spec.session_affinity,
+                                 ("ClientIP", "None"))
+    address = None
+    if spec.cluster_ip not in (None, "", "None"):
         try:
-            address = IPv4Address(cluster_ip)
+            address = IPv4Address(spec.cluster_ip)
         except ValueError:
-            address = None
-        if address in (service_cidr.network_address, service_cidr.broadcast_address):
-            errors.append(FieldError("spec.clusterIPs", "Invalid value", [cluster_ip],
-                                     f"failed to allocate IP {cluster_ip}: provided IP is not "
-                                     f"in the valid range. The range of valid IPs is "
-                                     f"{service_cidr}"))
+            errors.append(FieldError("spec.clusterIPs[0]", "Invalid value", spec.cluster_ip,
+                                     IP_MESSAGE))
+    if spec.type not in types:
+        errors += _not_supported("spec.type", spec.type, types)
+    seen_node_ports: set[tuple[str, int]] = set()
+    seen: set[tuple[str, int]] = set()
+    for index, port in enumerate(spec.ports):
+        here = f"spec.ports[{index}]"
+        if port.node_port is not None and spec.type not in EXTERNAL_TYPES:
+            errors.append(FieldError(f"{here}.nodePort", "Forbidden",
+                                     detail=f"may not be used when `type` is '{spec.type}'"))
+        elif port.node_port is not None and not 30000 <= port.node_port <= 32767:
+            errors.append(FieldError(f"{here}.nodePort", "Invalid value", port.node_port,
+                                     "provided port is not in the valid range. The range of "
+                                     "valid ports is 30000-32767"))
+        if port.node_port is not None:
+            if (port.protocol, port.node_port) in seen_node_ports:
+                errors.append(FieldError(f"{here}.nodePort", "Duplicate value", port.node_port))
+            seen_node_ports.add((port.protocol, port.node_port))
+        if (port.protocol, port.port) in seen:
+            errors.append(FieldError(here, "Duplicate value",
+                                     _service_port(port.protocol, port.port)))
+        seen.add((port.protocol, port.port))
+    if spec.load_balancer_source_ranges:
+        # the API server's own path, capital L and all
+        if spec.type != "LoadBalancer":
+            errors.append(FieldError("spec.LoadBalancerSourceRanges", "Forbidden",
+                                     detail="may only be used when `type` is 'LoadBalancer'"))
+        for index, source_range in enumerate(spec.load_balancer_source_ranges):
+            try:
+                IPv4Network(source_range.strip())
+            except ValueError:
+                errors.append(FieldError(f"spec.LoadBalancerSourceRanges[{index}]",
+                                         "Invalid value", source_range.strip(), CIDR_MESSAGE))
+    errors += policy_errors(spec.type, external_policy_given, spec.external_ips)
+    errors += external_ip_errors(spec.external_ips)
+    if spec.type in EXTERNAL_TYPES and spec.external_traffic_policy not in TRAFFIC_POLICIES:
+        errors += _not_supported("spec.externalTrafficPolicy", spec.external_traffic_policy,
+                                 TRAFFIC_POLICIES)
+    if spec.internal_traffic_policy not in TRAFFIC_POLICIES:
+        errors += _not_supported("spec.internalTrafficPolicy", spec.internal_traffic_policy,
+                                 TRAFFIC_POLICIES)
+    if address is not None and (address not in service_cidr or address in (
+            service_cidr.network_address, service_cidr.broadcast_address)):
+        errors.append(FieldError("spec.clusterIPs", "Invalid value", [spec.cluster_ip],
+                                 f"failed to allocate IP {spec.cluster_ip}: provided IP is not "
+                                 f"in the valid range. The range of valid IPs is "
+                                 f"{service_cidr}"))
     return errors
 
 
@@ -377,23 +507,71 @@ def backend_errors(service: str, port: int | str, path: str) -> list[FieldError]
     return errors
 
 
+# Ingresses (pkg/apis/networking/validation)
+
+PATH_TYPES = ("Exact", "ImplementationSpecific", "Prefix")
+WILDCARD_MESSAGE = ("a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS "
+                    "subdomain, which must consist of lower case alphanumeric characters, '-' or "
+                    "'.' and end with an alphanumeric character")
+_WILDCARD = r"\*\." + _SUBDOMAIN
+_WILDCARD_MATCH = re.compile(_WILDCARD)
+
+
+def host_errors(host: str) -> list[str]:
+    """An Ingress rule's host: a DNS name, not an address; `*.` only as its first label."""
+    try:
+        ip_address(host)
+        return ["must be a DNS name, not an IP address"]
+    except ValueError:
+        pass
+    if "*" not in host:
+        return dns1123_subdomain(host)
+    errors = [max_len_error(253)] if len(host) > 253 else []
+    if _WILDCARD_MATCH.fullmatch(host) is None:
+        errors.append(regex_error(WILDCARD_MESSAGE, _WILDCARD, "*.example.com"))
+    return errors
+
+
+def ingress_spec_errors(rules: list, default_backend) -> list[FieldError]:
+    """ValidateIngressSpec's rules for the fields the lab models, in its order."""
+    errors: list[FieldError] = []
+    if not rules and default_backend is None:
+        errors.append(FieldError("spec", "Invalid value", GoValue("[]networking.IngressRule(nil)"),
+                                 "either `defaultBackend` or `rules` must be specified"))
+    if default_backend is not None:
+        errors += backend_errors(default_backend.service, default_backend.port,
+                                 "spec.defaultBackend")
+    for index, rule in enumerate(rules):
+        here = f"spec.rules[{index}]"
+        if rule.host:
+            errors += _each(f"{here}.host", rule.host, host_errors(rule.host))
+        for number, path in enumerate(rule.paths):
+            where = f"{here}.http.paths[{number}]"
+            if path.path_type is None:   # required in networking.k8s.io/v1
+                errors.append(FieldError(f"{where}.pathType", "Required value",
+                                         detail="pathType must be specified"))
+                continue
+            if path.path_type not in PATH_TYPES:
+                errors += _not_supported(f"{where}.pathType", path.path_type, PATH_TYPES)
+            elif (path.path_type != "ImplementationSpecific" or path.path) and \
+                    not path.path.startswith("/"):
+                errors.append(FieldError(f"{where}.path", "Invalid value", path.path,
+                                         "must be an absolute path"))
+            errors += backend_errors(path.backend.service, path.backend.port, f"{where}.backend")
+    return errors
+
+
 # apiVersion and kind
 
-API_VERSIONS = {"Namespace": "v1", "Pod": "v1", "Service": "v1", "Node": "v1",
-                "Deployment": "apps/v1", "ReplicaSet": "apps/v1", "DaemonSet": "apps/v1",
-                "StatefulSet": "apps/v1",
-                "Ingress": "networking.k8s.io/v1", "EndpointSlice": "discovery.k8s.io/v1"}
-
-
-def type_errors(api_version: object, kind: object, supported: Iterable[str]) -> str | None:
-    """What kubectl says of a document whose apiVersion and kind do not name a known type;
-    None when they do."""
+def type_errors(api_version: object, kind: object, supported: Mapping[str, str]) -> str | None:
+    """What kubectl says of a document whose apiVersion and kind do not name a type of
+    `supported` (kind: its apiVersion, from the table of kinds); None when they do."""
     if not isinstance(kind, str) or not kind:
         return "Object 'Kind' is missing"
     if not isinstance(api_version, str) or not api_version:
         return "Object 'apiVersion' is missing"
-    wanted = API_VERSIONS.get(kind)
-    if wanted is None or kind not in supported:
+    wanted = supported.get(kind)
+    if wanted is None:
         return (f'no matches for kind "{kind}" in version "{api_version}" (supported here: '
                 f"{', '.join(supported)})")
     if api_version != wanted:

@@ -337,8 +337,8 @@ class Workloads:
         await self.finish_terminations(pod.metadata.uid)
 
     def _terminating(self, uid: str | None) -> bool:
-        return any(p.terminating and (uid is None or p.metadata.uid == uid)
-                   for p in self.api.list("Pod"))
+        return any(uid is None or p.metadata.uid == uid
+                   for p in self.api.indexed("Pod", "terminating", True))
 
     async def finish_terminations(self, uid: str | None = None) -> None:
         """Move the lab clock on until the terminating pods (or the one with `uid`) are gone,

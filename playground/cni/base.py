@@ -12,6 +12,16 @@ from playground.net.network import Network
 
 
 @dataclass(frozen=True, slots=True)
+class PortMapping:
+    """One entry of the runtime config's portMappings, as kubelet passes it."""
+
+    host_port: int
+    container_port: int
+    protocol: str   # lower case, as the CRI writes it
+    host_ip: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PodAttachment:
     """What CNI ADD returns: the pod's address and the node-side device."""
 
@@ -21,7 +31,7 @@ class PodAttachment:
 
 class CniPlugin(Protocol):
     name: str
-    # which node agents route to other nodes' pods: a recipe of playground.cluster.routing
+    # which node agents route to other nodes' pods: a recipe in playground.registry.ROUTINGS
     routing: str
     # the plugin's own agents serve Services, so no kube-proxy runs beside it and a cluster
     # with it takes no proxy mode (Cilium's kube-proxy replacement)

@@ -10,9 +10,9 @@ conditions, no masqAll.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface
 
+from playground.cni.base import PortMapping
 from playground.net.netns import Namespace
 
 TOP_DNAT = "CNI-HOSTPORT-DNAT"
@@ -21,16 +21,6 @@ MASQ = "CNI-HOSTPORT-MASQ"
 MARK = f"{1 << 13:#x}/{1 << 13:#x}"   # DefaultMarkBit 13: Kubernetes has 14 and 15
 MAX_CHAIN = 28                          # utils.maxChainLength
 MULTIPORT_MAX = 15                      # ports one multiport match takes
-
-
-@dataclass(frozen=True, slots=True)
-class PortMapping:
-    """One entry of the runtime config's portMappings, as kubelet passes it."""
-
-    host_port: int
-    container_port: int
-    protocol: str   # lower case, as the CRI writes it
-    host_ip: str = ""
 
 
 def dnat_chain(network: str, container_id: str) -> str:

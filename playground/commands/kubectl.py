@@ -14,7 +14,9 @@ from playground.cluster.kinds import KINDS as API_KINDS
 from playground.cluster.kinds import Kind as ApiKind
 from playground.cluster.manifests import apply_files
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta
+from playground.cluster.proxy_config import FIELDS as PROXY_FIELDS
 from playground.cluster.service import ServicePort
+from playground.cluster.tables import events_table
 from playground.commands.base import (
     Call,
     Command,
@@ -69,7 +71,10 @@ def _kind(api_kind: ApiKind) -> Kind:
         DELETE.get(api_kind.name))
 
 
-KIND_LIST = tuple(_kind(kind) for kind in API_KINDS if kind.names)
+# events are no kind of the lab's API: the lab keeps them in its own log (cluster/events.py)
+EVENTS = Kind("event", ("events", "event", "ev"), lambda c: [],
+              lambda c, ns, a: events_table(c, ns))
+KIND_LIST = (*(_kind(kind) for kind in API_KINDS if kind.names), EVENTS)
 KINDS = {spelling: kind for kind in KIND_LIST for spelling in kind.spellings}
 FLAGS = ("-o", "wide", "-A", "--image=", "--port=", "--replicas=", "--type=",
          "--target-port=", "--labels=", "--tcp=", "--rule=", "-n")
@@ -136,6 +141,32 @@ def _service_patch(text: str) -> dict:
         if wants is list and not all(isinstance(v, str) for v in value):
             raise ShellError(f"kubectl patch: spec.{key} must be a list of CIDRs")
         changes[PATCHABLE[key]] = value
+    return changes
+
+
+def _proxy_config_patch(text: str) -> dict:
+    """A merge patch of KubeProxyConfiguration fields, nested as in its YAML
+    (`{"iptables":{"masqueradeAll":true}}`)."""
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise ShellError(f"kubectl patch: the patch is not JSON ({error})") from None
+    if not isinstance(data, dict) or not data:
+        raise ShellError('kubectl patch: write the patch as \'{"iptables":{"masqueradeAll":'
+                         'true}}\'')
+    changes = {}
+
+    def walk(node: dict, prefix: str) -> None:
+        for key, value in node.items():
+            path = f"{prefix}{key}"
+            if isinstance(value, dict):
+                walk(value, path + ".")
+            elif path in PROXY_FIELDS:
+                changes[PROXY_FIELDS[path]] = value
+            else:
+                raise ShellError(f"kubectl patch: {path} cannot be patched here (only "
+                                 + ", ".join(PROXY_FIELDS) + ")")
+    walk(data, "")
     return changes
 
 
@@ -353,8 +384,14 @@ async def patch(shell, call: Call) -> ShellResult:
         await shell.cluster.update_deployment(name, args.namespace,
                                               **patch_changes(current, data))
         return ShellResult(f"deployment.apps/{name} patched\n", changed=True)
+    if kind == "kubeproxyconfiguration":
+        await shell.cluster.update_proxy_config(name, args.namespace,
+                                                **_proxy_config_patch(args.patch))
+        return ShellResult(f"kubeproxyconfiguration.kubeproxy.config.k8s.io/{name} patched\n",
+                           changed=True)
     if kind != "service":
-        raise ShellError("kubectl patch: only Services and Deployments here")
+        raise ShellError("kubectl patch: only Services, Deployments and the "
+                         "KubeProxyConfiguration here")
     await shell.cluster.update_service(name, args.namespace, **_service_patch(args.patch))
     return ShellResult(f"service/{name} patched\n", changed=True)
 

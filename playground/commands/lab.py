@@ -3,13 +3,12 @@ own commands on lab files and lessons (the app runs those; the shell has no file
 
 from __future__ import annotations
 
-from playground import cni
 from playground.cluster.controllers.node_lifecycle import TOLERATION_SECONDS
 from playground.cluster.lab import build_default_lab
 from playground.commands.base import Call, Command, ShellResult, choices, parser, positional
 from playground.commands.kubectl import KINDS
 from playground.numbers import SEED
-from playground.proxy.modes import PROXY_MODES
+from playground.registry import CNI_PLUGINS, PROXY_MODES
 
 
 async def node_add(shell, call: Call) -> ShellResult:
@@ -53,7 +52,7 @@ async def sleep(shell, call: Call) -> ShellResult:
 
 async def lab_new(shell, call: Call) -> ShellResult:
     p = parser("lab new")
-    p.add_argument("--cni", choices=sorted(cni.PLUGINS), default="bridge")
+    p.add_argument("--cni", choices=sorted(CNI_PLUGINS), default="bridge")
     p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--proxy-mode", choices=list(PROXY_MODES), default="iptables")
     args = p.parse_args(call.args)
@@ -78,9 +77,9 @@ COMMANDS = (
             complete=positional(lambda cluster, args: KINDS["node"].names(cluster))),
     Command("sleep", "SECONDS", "let lab time pass (grace periods, evictions, rollouts)",
             sleep),
-    Command("lab new", "[--cni " + "|".join(cni.PLUGINS) + "] [--seed N] "
+    Command("lab new", "[--cni " + "|".join(CNI_PLUGINS) + "] [--seed N] "
             "[--proxy-mode " + "|".join(PROXY_MODES) + "]", "start again from the default lab",
-            lab_new, complete=choices("--cni", *cni.PLUGINS, "--seed", "--proxy-mode",
+            lab_new, complete=choices("--cni", *CNI_PLUGINS, "--seed", "--proxy-mode",
                                       *PROXY_MODES)),
     Command("save", "[FILE]", "save the lab (to its file, or FILE)", None),
     Command("open", "FILE", "open a lab file, e.g. one of saves/", None),

@@ -11,7 +11,8 @@ from playground.commands.places import places
 from playground.limits import MAX_TRAFFIC_COUNT
 from playground.numbers import PORT, argument
 
-TRACE_FLAGS = ("--port", "--proto", "tcp", "udp", "icmp", "--host", "--path", "--size", "--df")
+TRACE_FLAGS = ("--port", "--proto", "tcp", "udp", "sctp", "icmp", "--host", "--path",
+               "--size", "--df")
 TRAFFIC_FLAGS = ("--count", "--port")
 
 
@@ -20,7 +21,7 @@ def trace(shell, call: Call) -> ShellResult:
     p.add_argument("src")
     p.add_argument("dst")
     p.add_argument("--port", type=PORT)
-    p.add_argument("--proto", choices=["tcp", "udp", "icmp"], default="tcp")
+    p.add_argument("--proto", choices=["tcp", "udp", "sctp", "icmp"], default="tcp")
     p.add_argument("--host", default="")
     p.add_argument("--path", default="/")
     p.add_argument("--size", type=argument(0, 65535))
@@ -67,7 +68,7 @@ def places_then(*flags: str):
 
 TITLE = "Packets"
 COMMANDS = (
-    Command("trace", "SRC DST [--port N] [--proto tcp|udp|icmp] [--host H] [--path P] "
+    Command("trace", "SRC DST [--port N] [--proto tcp|udp|sctp|icmp] [--host H] [--path P] "
             "[--size BYTES] [--df]", "send a packet and step through every hop", trace,
             replayed=True, complete=places_then(*TRACE_FLAGS)),
     Command("reply", "", "trace the answer to the last packet", reply, replayed=True),

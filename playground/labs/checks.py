@@ -6,6 +6,7 @@ from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.cluster import ClusterError
+from playground.cluster.service import slices_of
 from playground.cluster.targets import resolve
 from playground.net.trace import Trace
 from playground.session.lab import Lab
@@ -169,8 +170,8 @@ def died_at(place: str) -> TracePredicate:
 # the model
 
 def service_has_endpoints(lab: Lab, namespace: str, name: str) -> bool:
-    endpoint_slice = lab.cluster.api.peek("EndpointSlice", namespace, name)
-    return endpoint_slice is not None and any(e.ready for e in endpoint_slice.endpoints)
+    return any(e.ready for s in slices_of(lab.cluster.api, namespace, name)
+               for e in s.endpoints)
 
 
 def chain_length(lab: Lab, node: str, table: str, chain: str) -> int:

@@ -23,6 +23,7 @@ from playground.cluster.cloud import (
 )
 from playground.cluster.controllers.base import Controller
 from playground.cluster.recipe import Recipe, Wiring
+from playground.cluster.service import slices_of
 from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Nexthop, Route, RouteError
@@ -39,6 +40,7 @@ class CloudController(Controller):
         self.public_ips: dict[str, IPv4Address] = {}
         self.private_ips: dict[str, IPv4Address] = {}   # what each node's NAT rules name
         self.lb_routes: dict[str, list[Route]] = {}
+        self.lb_rules: dict[str, list[str]] = {}   # each Service's listeners, as FORWARD rules
         self.balanced: set[str] = set()   # LoadBalancer Services, by key
         self.ready: dict[str, IPv4Address] = {}   # the nodes a load balancer may send to
         self.ready_sorted: list[tuple[str, IPv4Address]] | None = None   # ready, by name
@@ -71,6 +73,8 @@ class CloudController(Controller):
 
     def _free_public_ip(self, wanted: str | None) -> IPv4Address | None:
         """The address a node had if it is still free, else the lowest free one."""
+        if len(self.public_ips) >= len(PUBLIC_NODE_IPS):
+            return None   # all given out (a big lab's later nodes: no scan of them each)
         taken = set(self.public_ips.values())
         try:
             kept = IPv4Address(wanted) if wanted else None
@@ -154,8 +158,8 @@ class CloudController(Controller):
         nodes = list(self.ready_sorted)
         if service.spec.external_traffic_policy != "Local":
             return nodes
-        slice_ = self.api.peek("EndpointSlice", service.metadata.namespace, service.name)
-        local = {e.node_name for e in slice_.endpoints if e.ready} if slice_ else set()
+        local = {e.node_name for s in slices_of(self.api, service.metadata.namespace,
+                                                service.name) for e in s.endpoints if e.ready}
         return [(name, ip) for name, ip in nodes if name in local]
 
     def _program(self, key: str) -> None:
@@ -166,6 +170,11 @@ class CloudController(Controller):
                 balancer.main.delete(route.prefix)
             except RouteError:
                 pass
+        for rule in self.lb_rules.pop(key, []):
+            try:
+                balancer.netfilter.iptables(f"-D {rule}")
+            except ValueError:
+                pass  # someone deleted it by hand
         namespace, _, name = key.partition("/")
         service = self.api.peek("Service", namespace, name)
         if service is None or service.spec.type != "LoadBalancer":
@@ -186,6 +195,24 @@ class CloudController(Controller):
                 continue  # another Service's route holds the address until it lets go
             routes.append(route)
         self.lb_routes[key] = routes
+        rules = [rule for route in routes for rule in _listeners(key, service, route.prefix)]
+        for rule in rules:
+            balancer.netfilter.iptables(f"-A {rule}")
+        self.lb_rules[key] = rules
+
+
+def _listeners(key: str, service, prefix: IPv4Network) -> list[str]:
+    """A cloud load balancer forwards only the ports it listens on and drops the rest, so
+    a packet to another port never reaches a node that would route it back."""
+    rules = []
+    for port in service.spec.ports:
+        proto = port.protocol.lower()
+        named = f"{key}:{port.name}" if port.name else key
+        rules.append(f'FORWARD -d {prefix} -p {proto} -m {proto} --dport {port.port} '
+                     f'-m comment --comment "cloud-lb: {named}" -j ACCEPT')
+    rules.append(f'FORWARD -d {prefix} -m comment --comment "cloud-lb: {key} listens on no '
+                 'other port" -j DROP')
+    return rules
 
 
 def _nat_rules(op: str, node: str, public: IPv4Address, private: IPv4Address) -> list[str]:

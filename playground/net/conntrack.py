@@ -31,6 +31,7 @@ TCP_TIMEOUTS = {
     "CLOSE": 10,
 }
 UDP_TIMEOUT, UDP_STREAM_TIMEOUT, ICMP_TIMEOUT = 30, 120, 30
+SCTP_TIMEOUTS = {"COOKIE_WAIT": 3, "CLOSED": 10}   # nf_conntrack_sctp_timeout_*
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ class Entry:
         proto = self.original.proto
         left = self.timeout if now is None else max(0, int(self.expires_at - now))
         head = f"{proto:<8} {PROTO_NUMBERS[proto]} {left} "
-        if proto == "tcp":
+        if proto in ("tcp", "sctp"):
             head += f"{self.state} "
         line = head + self.original.text() + " "
         if "SEEN_REPLY" not in self.status:
@@ -167,6 +168,11 @@ class Conntrack:
                 entry.state = "ESTABLISHED"
                 entry.status.add("ASSURED")
             entry.timeout = TCP_TIMEOUTS.get(entry.state, 120)
+        elif packet.proto == "sctp":
+            # nf_conntrack_proto_sctp: INIT and INIT_ACK leave it in COOKIE_WAIT
+            flags = packet.flag_set
+            entry.state = "CLOSED" if "ABORT" in flags else entry.state or "COOKIE_WAIT"
+            entry.timeout = SCTP_TIMEOUTS[entry.state]
         elif packet.proto == "udp":
             # a UDP flow is assured once traffic went both ways
             if direction == REPLY:

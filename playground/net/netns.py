@@ -94,7 +94,8 @@ def _interface(cidr: str) -> IPv4Interface:
 
 # the sysctls the model reads, with the values the kernel accepts for them
 SYSCTL_RANGES = {"net.ipv4.ip_forward": (0, 1), "net.bridge.bridge-nf-call-iptables": (0, 1),
-                 "net.ipv4.vs.conntrack": (0, 1), "net.ipv4.fib_multipath_hash_policy": (0, 3)}
+                 "net.ipv4.vs.conntrack": (0, 1), "net.ipv4.fib_multipath_hash_policy": (0, 3),
+                 "net.ipv4.conf.all.route_localnet": (0, 1)}
 
 
 class Namespace:
@@ -107,10 +108,11 @@ class Namespace:
         self.sysctl: dict[str, str] = {
             "net.ipv4.ip_forward": "0",
             "net.bridge.bridge-nf-call-iptables": "1",
+            "net.ipv4.conf.all.route_localnet": "0",
         }
         self.neighbours: dict[IPv4Address, tuple[str, str]] = {}
         self.permanent_neighbours: set[IPv4Address] = set()  # `nud permanent`: never ARPed
-        self.sockets: list[Socket] = []  # only ever appended to (a process never closes one)
+        self.sockets: list[Socket] = []  # a listener closes (close); connections stay
         self._ports_taken: set[tuple[str, int]] | None = None  # made once sockets are many
         self.netfilter = Netfilter()
         self.hooks: HookTable = NEW_HOOKS  # shared until this namespace registers its own
@@ -333,6 +335,11 @@ class Namespace:
         sock = Socket(proto, local, port, owner, (remote, remote_port), cookie)
         self._add_socket(sock)
         return sock
+
+    def close(self, sock: Socket) -> None:
+        """A process closes a listening socket (kube-proxy's health check server does)."""
+        self.sockets.remove(sock)
+        self._ports_taken = None   # made again from the sockets left when next needed
 
     def _add_socket(self, sock: Socket) -> None:
         self.sockets.append(sock)

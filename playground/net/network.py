@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from playground.net.link import Ethernet, Segment, Veth, veth_pair
 from playground.net.netns import Namespace, NetError
-from playground.net.packet import Packet, icmp_echo, tcp_syn, udp_datagram
+from playground.net.packet import Packet, icmp_echo, sctp_init, tcp_syn, udp_datagram
 from playground.net.trace import Trace
 from playground.net.walk import Walker, echo_reply_for
 
@@ -123,7 +123,7 @@ class Network:
             packet = icmp_echo(src, dst, self.rng.randrange(1, 65536))
         else:
             port = sport or self.ephemeral_port(ns, proto)
-            maker = tcp_syn if proto == "tcp" else udp_datagram
+            maker = {"tcp": tcp_syn, "sctp": sctp_init}.get(proto, udp_datagram)
             packet = maker(src, dst, port, dport)
         if size is not None or df:
             packet = packet.with_(length=size or packet.length, df=df)
@@ -142,7 +142,8 @@ class Network:
         if request.proto == "icmp":
             answer = echo_reply_for(request)
         else:
-            flags = "SYN,ACK" if request.flags == "SYN" else request.flags and "ACK"
+            flags = "SYN,ACK" if request.flags == "SYN" else "INIT_ACK" if \
+                request.flags == "INIT" else request.flags and "ACK"
             if flags == "SYN,ACK":  # answering a SYN opens the server's side of the connection
                 self._server_side(ns, request, trace.delivered_to.owner)
             answer = Packet(request.dst, request.src, request.proto, request.dport,

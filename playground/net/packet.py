@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address
 
-PROTO_NUMBERS = {"icmp": 1, "tcp": 6, "udp": 17}
+PROTO_NUMBERS = {"icmp": 1, "tcp": 6, "udp": 17, "sctp": 132}
 
 ICMP_ECHO_REPLY = 0
 ICMP_DEST_UNREACH = 3
@@ -127,6 +127,13 @@ def tcp_syn(src, dst, sport: int, dport: int) -> Packet:
 
 def udp_datagram(src, dst, sport: int, dport: int) -> Packet:
     return Packet(IPv4Address(src), IPv4Address(dst), "udp", sport, dport, length=40)
+
+
+def sctp_init(src, dst, sport: int, dport: int) -> Packet:
+    """An association's first packet: the common header and an INIT chunk (`flags` names
+    the chunk, as it names TCP's flags); 20 + 12 + 20 bytes and its parameters."""
+    return Packet(IPv4Address(src), IPv4Address(dst), "sctp", sport, dport, flags="INIT",
+                  length=68)
 
 
 def icmp_echo(src, dst, ident: int) -> Packet:

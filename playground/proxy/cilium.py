@@ -17,7 +17,7 @@ from playground.net.bpf.cilium import HOST_DEVICE, router_ip
 from playground.net.bpf.lb import ANY, Backend, Frontend
 from playground.net.network import Network
 from playground.net.route import Route, RouteError
-from playground.proxy.rules import backends_for
+from playground.proxy.rules import backends_for, categorize
 
 MASQ_CHAIN = "CILIUM_POST_nat"
 
@@ -27,21 +27,23 @@ def frontends_of(service: Service, slices: list, node: str,
     """Every address:port Cilium serves for the Service on `node`, with flags and backends."""
     spec = service.spec
     wanted: dict[Frontend, tuple[tuple[str, ...], list[Backend]]] = {}
+    if not service.proxied:
+        return wanted   # headless and ExternalName: DNS only
     for port in spec.ports:
-        everyone = [Backend(IPv4Address(b.ip), b.port, port.protocol)
-                    for b in backends_for(service, port, slices)]
-        local = [Backend(IPv4Address(b.ip), b.port, port.protocol)
-                 for b in backends_for(service, port, slices) if b.node == node]
+        if port.protocol == "SCTP":
+            continue   # Cilium load-balances SCTP only when built with --enable-sctp (off)
+        found = categorize(service, backends_for(service, port, slices), node)
+        everyone = [Backend(IPv4Address(b.ip), b.port, port.protocol) for b in found.cluster]
+        local = [Backend(IPv4Address(b.ip), b.port, port.protocol) for b in found.local]
         internal = local if spec.internal_traffic_policy == "Local" else everyone
         inner_flags = ("InternalLocal",) if spec.internal_traffic_policy == "Local" else ()
         if spec.session_affinity == "ClientIP":
             inner_flags += ("sessionAffinity",)
-        if spec.cluster_ip:
-            wanted[Frontend(IPv4Address(spec.cluster_ip), port.port, port.protocol)] = (
-                ("ClusterIP", *inner_flags, "non-routable"), internal)
-        if spec.type == "ClusterIP":
+        wanted[Frontend(IPv4Address(spec.cluster_ip), port.port, port.protocol)] = (
+            ("ClusterIP", *inner_flags, "non-routable"), internal)
+        if not service.externally_accessible:
             continue
-        local_policy = spec.external_traffic_policy == "Local"
+        local_policy = service.external_policy_local
         external = local if local_policy else everyone
         # Local: outside traffic gets this node's backends, pods (scope "i") all of them
         outer_flags = ("Local", "two-scopes") if local_policy else ()
@@ -52,6 +54,8 @@ def frontends_of(service: Service, slices: list, node: str,
             outside += [(Frontend(node_ip, port.node_port, port.protocol), ("NodePort",)),
                         (Frontend(ANY, port.node_port, port.protocol),
                          ("NodePort", "non-routable"))]
+        outside += [(Frontend(IPv4Address(address), port.port, port.protocol),
+                     ("ExternalIPs",)) for address in spec.external_ips]
         if spec.type == "LoadBalancer":
             outside += [(Frontend(IPv4Address(address), port.port, port.protocol),
                          ("LoadBalancer",)) for address in service.status.load_balancer_ips]

@@ -7,12 +7,13 @@ every node's nat and filter tables; this agent only adds what differs per node.
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network
 
 from playground.cluster.api import ApiServer
 from playground.cluster.controllers.base import Controller
 from playground.net.netns import Namespace
-from playground.proxy.rules import BASE_JUMPS
+from playground.proxy.healthcheck import HealthServer
+from playground.proxy.rules import BASE_JUMPS, NFACCT_COUNTERS
 from playground.proxy.service_table import TABLES, ServiceTable
 
 
@@ -25,6 +26,7 @@ class KubeProxy(Controller):
         self.own_table = table is None   # a lone proxy (in tests) runs its own service table
         self.table = table if table is not None else ServiceTable(api, cluster_cidr)
         self.mine: dict[str, set[str]] = {table: set() for table in TABLES}
+        self.health = HealthServer(ns, node)
 
     def start(self) -> None:
         nf = self.ns.netfilter
@@ -33,16 +35,35 @@ class KubeProxy(Controller):
         for table, chain, rule in reversed(BASE_JUMPS):
             if not self._has(table, chain, rule):
                 nf.iptables(f"-t {table} -I {chain} 1 {rule}", check_table=False)
+        for table in ("mangle", "nat", "filter"):   # ipt.Monitor's canaries: a flush shows
+            if "KUBE-PROXY-CANARY" not in nf.table(table).chains:
+                nf.iptables(f"-t {table} -N KUBE-PROXY-CANARY", check_table=False)
+        for counter in NFACCT_COUNTERS:   # nfacct.Ensure
+            nf.nfacct.setdefault(counter, [0, 0])
+        self.set_route_localnet()
         self.table.proxies[self.node] = self
         if self.own_table:
             self.table.start()
+        else:
+            self.table.node_joined(self.node)
         self.refresh()
 
     async def stop(self) -> None:
         self.table.proxies.pop(self.node, None)
+        for key in list(self.health.instances):
+            self.health.sync_service(key, None, 0)
         if self.own_table:
             await self.table.stop()
         await super().stop()
+
+    def set_route_localnet(self) -> None:
+        """Localhost node ports: 127/8 may be routed out once DNATed (issue 90259)."""
+        if self.table.options.localhost_node_ports:
+            self.ns.sysctl["net.ipv4.conf.all.route_localnet"] = "1"
+
+    def options_changed(self) -> None:
+        self.set_route_localnet()
+        self.refresh()
 
     def refresh(self) -> None:
         """Put this node's own chains in place; where it has none the shared ones show."""
@@ -56,10 +77,6 @@ class KubeProxy(Controller):
             for name, chain in chains[table].items():
                 view[name] = chain
             self.mine[table] = set(chains[table])
-
-    def forget_udp(self, address: IPv4Address) -> None:
-        if len(self.ns.conntrack):
-            self.ns.conntrack.remove_where("udp", address)
 
     def _has(self, table: str, chain: str, rule: str) -> bool:
         try:

@@ -13,6 +13,7 @@ from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
 from playground.net.link import Dummy, stable_mac
 from playground.net.netns import Namespace
+from playground.proxy.conntrack_cleanup import StaleUdp
 from playground.proxy.ipvs_state import (
     BASE_JUMPS,
     DUMMY_DEVICE,
@@ -31,7 +32,6 @@ class IpvsProxy(Controller):
         self.api, self.node, self.ns, self.cluster_cidr = api, node, ns, cluster_cidr
         self.name = f"kube-proxy/{node}"
         self.owned: dict[str, set[str]] = {"nat": set(), "filter": set()}
-        self.udp_endpoints: set[str] = set()
         self.synced_addresses: list[IPv4Address] | None = None   # NodePorts listen there
 
     def start(self) -> None:
@@ -88,16 +88,8 @@ class IpvsProxy(Controller):
             for member in members:
                 found.add(member)
         self._rules(state.rules)
-        self._forget_stale_udp(slices)
-
-    def _forget_stale_udp(self, slices: dict[str, list]) -> None:
-        """A UDP flow never ends, so the conntrack entries of a gone endpoint are deleted;
-        otherwise its packets would keep the dead pod in their reply tuple."""
-        current = {e.address for group in slices.values() for s in group
-                   if any(p.protocol == "UDP" for p in s.ports) for e in s.endpoints}
-        for address in self.udp_endpoints - current:
-            self.ns.conntrack.remove_where("udp", IPv4Address(address))
-        self.udp_endpoints = current
+        if len(self.ns.conntrack):   # CleanStaleEntries
+            StaleUdp(self.api.list("Service"), slices).clean(self.ns.conntrack)
 
     def _addresses(self, wanted: list[IPv4Address]) -> None:
         ns = self.ns

@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.service import EndpointSlice, Service
-from playground.proxy.rules import MASQ_MARK, STICKY_SECONDS, NodeRules, backends_for
+from playground.proxy.rules import (
+    MASQ_MARK,
+    NodeRules,
+    backends_for,
+    categorize,
+)
 
 DUMMY_DEVICE = "kube-ipvs0"
 # kube-proxy's sets in the order it creates them: (name, type, comment)
@@ -96,13 +101,15 @@ def node_state(services: list[Service], slices: dict[str, list[EndpointSlice]], 
     state = IpvsState()
     for service in sorted(services, key=lambda s: s.key):
         spec = service.spec
-        if not spec.cluster_ip:
+        if not service.proxied:
             continue
         lb_ips = service.status.load_balancer_ips if spec.type == "LoadBalancer" else []
         for address in [spec.cluster_ip, *lb_ips]:
             if IPv4Address(address) not in state.addresses:
                 state.addresses.append(IPv4Address(address))
         for port in spec.ports:
+            if port.protocol == "SCTP":
+                continue   # the lab's IPVS director has no SCTP state machine (README)
             _service_port(state, service, port, slices.get(service.key, []), node,
                           node_addresses, lb_ips)
     state.sets["KUBE-IPVS-IPS"] = {str(a) for a in state.addresses}
@@ -113,9 +120,9 @@ def node_state(services: list[Service], slices: dict[str, list[EndpointSlice]], 
 def _service_port(state: IpvsState, service: Service, port, slices, node: str,
                   node_addresses: list[IPv4Address], lb_ips: list[str]) -> None:
     spec, proto = service.spec, port.protocol.lower()
-    backends = backends_for(service, port, slices)
-    local = [b for b in backends if b.node == node]
-    persistent = STICKY_SECONDS if spec.session_affinity == "ClientIP" else None
+    found = categorize(service, backends_for(service, port, slices), node)
+    backends, local = found.cluster, found.local
+    persistent = spec.session_affinity_timeout() if spec.session_affinity == "ClientIP" else None
 
     def server(address, number, chosen) -> None:
         state.servers.append(VirtualServer(proto, IPv4Address(address), number, persistent,

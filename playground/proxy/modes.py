@@ -1,5 +1,5 @@
 """The Service proxies a lab can run, by the name `--proxy-mode` takes (a new mode: its
-module and one line in PROXY_MODES)."""
+module and one line in playground/adapters.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from playground.net.netns import Namespace
 from playground.proxy.iptables import KubeProxy
 from playground.proxy.ipvs import IpvsProxy
 from playground.proxy.service_table import ServiceTable
-from playground.registry import Registry
 
 
 class IptablesMode(Recipe):
@@ -38,5 +37,3 @@ class IpvsMode(Recipe):
         w = self.wiring
         return [IpvsProxy(w.api, node, ns, w.cluster_cidr)]
 
-
-PROXY_MODES = Registry("proxy mode", {"iptables": IptablesMode, "ipvs": IpvsMode})

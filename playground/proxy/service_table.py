@@ -9,24 +9,33 @@ rewrite the chains of Services that changed. Each node's KubeProxy adds what is 
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network
 
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
+from playground.cluster.proxy_config import DEFAULT_OPTIONS, ProxyOptions
 from playground.cluster.service import EndpointSlice, Service
+from playground.cluster.service_fields import needs_health_check
 from playground.net.chains import SharedChains
 from playground.net.netfilter import Chain, Rule, parse_rule
 from playground.net.saved_chain import SavedChain
 from playground.proxy.aggregate import Aggregate
-from playground.proxy.rules import NodeRules, backends_for, node_rules, service_port_rules
+from playground.proxy.conntrack_cleanup import StaleUdp
+from playground.proxy.rules import (
+    LARGE_CLUSTER_ENDPOINTS,
+    NodeRules,
+    allows_node,
+    backends_for,
+    node_rules,
+    service_port_rules,
+    uses_local_endpoints,
+)
 
 TABLES = ("nat", "filter")
 
 
 def needs_locality(service: Service) -> bool:
-    spec = service.spec
-    return spec.internal_traffic_policy == "Local" or (
-        spec.type in ("NodePort", "LoadBalancer") and spec.external_traffic_policy == "Local")
+    return service.proxied and uses_local_endpoints(service)
 
 
 class ServiceTable(Controller):
@@ -34,21 +43,33 @@ class ServiceTable(Controller):
 
     name = "kube-proxy/services"
 
-    def __init__(self, api: ApiServer, cluster_cidr: IPv4Network) -> None:
+    def __init__(self, api: ApiServer, cluster_cidr: IPv4Network,
+                 options: ProxyOptions = DEFAULT_OPTIONS) -> None:
         super().__init__()
-        self.api, self.cluster_cidr = api, cluster_cidr
+        self.api, self.cluster_cidr, self.options = api, cluster_cidr, options
+        self.endpoints: dict[str, int] = {}   # per Service, its endpoints over all its ports
+        self.udp_keys: set[str] = set()       # Services with a UDP port (conntrack cleanup)
+        self.large = False   # kube-proxy's large cluster mode: over 1,000 endpoints
         self.shared = {table: SharedChains() for table in TABLES}
         self.services: dict[str, Service] = {}
         self.slices: dict[str, dict[tuple[str, str], EndpointSlice]] = {}
         self.common: dict[str, NodeRules] = {}    # per Service: a node with no endpoint of it
         self.local: dict[str, dict[str, NodeRules]] = {}   # per Service, nodes with endpoints
         self.local_keys: dict[str, set[str]] = {}   # per node, its Services with own rules
-        self.udp: dict[str, set[str]] = {}          # per Service, its UDP endpoint addresses
         self.proxies: dict[str, object] = {}
         self.copies: dict[tuple[str, str], set[str]] = {}   # nodes with their own aggregate
         self.aggregates: dict[tuple[str, str], Aggregate] = {}
         self.dirty: set[str] = set()   # Services whose events wait for the end of a burst
-        base = node_rules([], {}, "", cluster_cidr)
+        self._base_chains()
+
+    def _base_chains(self) -> None:
+        """The chains every Service adds to, each with its fixed rules; any other chain
+        a former set of options left is dropped."""
+        for table in TABLES:
+            for name in list(self.shared[table].chains):
+                self.shared[table].remove(name)
+        self.aggregates.clear()
+        base = node_rules([], {}, "", self.cluster_cidr, self.options)
         for table in TABLES:
             for name, lines in getattr(base, table).items():
                 # only KUBE-SERVICES ends with a fixed rule (the jump to KUBE-NODEPORTS)
@@ -60,6 +81,26 @@ class ServiceTable(Controller):
     def start(self) -> None:
         self.follow(self.api.watch("Service"), self.on_service)
         self.follow(self.api.watch("EndpointSlice"), self.on_slice)
+        self.follow(self.api.watch("KubeProxyConfiguration"), self.on_config)
+
+    def on_config(self, event: Event) -> None:
+        """New options: kube-proxy restarts with them and rewrites everything."""
+        options = DEFAULT_OPTIONS if event.type == "DELETED" else event.object.options()
+        if options != self.options:
+            self.reconfigure(options)
+        self._flush()   # this may be a burst's last event: what waited for it syncs now
+
+    def reconfigure(self, options: ProxyOptions) -> None:
+        self.options = options
+        self._base_chains()
+        self.common.clear()
+        self.local.clear()
+        self.local_keys.clear()
+        self.copies.clear()
+        for key in sorted(self.services):
+            self.sync(key)
+        for proxy in self.proxies.values():
+            proxy.options_changed()
 
     @staticmethod
     def rule(table: str, chain: str, spec: str) -> Rule:
@@ -75,6 +116,10 @@ class ServiceTable(Controller):
             self.services.pop(service.key, None)
         else:
             self.services[service.key] = service
+        if event.type != "DELETED" and any(p.protocol == "UDP" for p in service.spec.ports):
+            self.udp_keys.add(service.key)
+        else:
+            self.udp_keys.discard(service.key)
         self._changed(service.key)
 
     def on_slice(self, event: Event) -> None:
@@ -87,18 +132,23 @@ class ServiceTable(Controller):
                 del self.slices[slice_.service]
         else:
             group[where] = slice_
-        self._forget_stale_udp(slice_.service)
         self._changed(slice_.service)
 
     def _changed(self, key: str) -> None:
         """Sync each changed Service once per burst of events, when the last one is handled
         (so settled still means synced); a Service's chains only depend on its final state."""
         self.dirty.add(key)
-        if self.burst_goes_on(len(self.dirty)):
+        self._flush()
+
+    def _flush(self) -> None:
+        if not self.dirty or self.burst_goes_on(len(self.dirty)):
             return
+        for key in sorted(self.dirty):
+            self._count_endpoints(key)
         keys, self.dirty = sorted(self.dirty), set()
         for key in keys:
             self.sync(key)
+        self.clean_conntrack()
 
     # rules
 
@@ -106,14 +156,56 @@ class ServiceTable(Controller):
         rules = NodeRules()
         group = self.slices.get(service.key, {})
         slices = [group[where] for where in sorted(group)]
+        node_ip = self.node_ip(node) if node else None
         for port in service.spec.ports:
             service_port_rules(rules, service, port, backends_for(service, port, slices),
-                               node, self.cluster_cidr)
+                               node, self.cluster_cidr, self.options, node_ip, self.large)
         return rules
 
-    def _local_nodes(self, service: Service) -> set[str]:
-        return {e.node_name for s in self.slices.get(service.key, {}).values()
-                for e in s.endpoints if e.ready and e.node_name}
+    def node_ip(self, node: str) -> str | None:
+        found = self.api.peek("Node", "", node)
+        return found.status.internal_ip if found is not None else None
+
+    def _own_nodes(self, service: Service) -> set[str]:
+        """The nodes whose rules for this Service differ from the common ones: those with
+        its endpoints (Local policies), those a source range lets through (their own IP)."""
+        nodes = set()
+        if needs_locality(service):
+            nodes = {e.node_name for s in self.slices.get(service.key, {}).values()
+                     for e in s.endpoints if (e.ready or e.serving) and e.node_name}
+        spec = service.spec
+        if spec.type == "LoadBalancer" and spec.load_balancer_source_ranges and \
+                service.status.load_balancer_ips:
+            nodes |= {node for node in self.proxies
+                      if allows_node(spec.load_balancer_source_ranges, self.node_ip(node))}
+        return nodes
+
+    def node_joined(self, node: str) -> None:
+        """A new node's kube-proxy: Services whose source ranges may hold its IP sync again,
+        and it opens the health check ports of the Services that have one."""
+        for key, service in sorted(self.services.items()):
+            if service.spec.load_balancer_source_ranges:
+                self.sync(key)
+            elif service.spec.health_check_node_port:
+                self.sync_health(key, node, self.proxies[node])
+
+    def _count_endpoints(self, key: str) -> None:
+        """Keep the cluster's endpoint count; crossing 1,000 rewrites every Service (the
+        endpoint rules lose or regain their comments)."""
+        service, count = self.services.get(key), 0
+        if service is not None:   # kube-proxy counts every endpoint of every port, ready or not
+            wanted = {(port.name, port.protocol) for port in service.spec.ports}
+            for slice_ in self.slices.get(key, {}).values():
+                ports = sum((p.name, p.protocol) in wanted for p in slice_.ports)
+                count += ports * len(slice_.endpoints)
+        if count:
+            self.endpoints[key] = count
+        else:
+            self.endpoints.pop(key, None)
+        large = sum(self.endpoints.values()) > LARGE_CLUSTER_ENDPOINTS
+        if large != self.large:
+            self.large = large
+            self.dirty |= set(self.services)
 
     def sync(self, key: str) -> None:
         """Recompute one Service's rules and change only the chains that differ."""
@@ -128,9 +220,9 @@ class ServiceTable(Controller):
                 stale |= self.copies.get((table, name), set())
         old_local = self.local.pop(key, {})
         new_local = {}
-        if service is not None and needs_locality(service):
+        if service is not None:
             new_local = {node: self._rules_for(service, node)
-                         for node in self._local_nodes(service)}
+                         for node in self._own_nodes(service)}
         if new_local:
             self.local[key] = new_local
         for node in old_local.keys() - new_local.keys():
@@ -143,6 +235,18 @@ class ServiceTable(Controller):
             proxy = self.proxies.get(node)
             if proxy is not None:
                 proxy.refresh()
+        for node, proxy in sorted(self.proxies.items()):
+            self.sync_health(key, node, proxy)
+
+    def sync_health(self, key: str, node: str, proxy) -> None:
+        """The node's health check listener for the Service, and its local endpoint count
+        (distinct ready addresses on the node, as LocalReadyEndpoints counts them)."""
+        service = self.services.get(key)
+        port = service.spec.health_check_node_port if service is not None and \
+            needs_health_check(service.spec) else None
+        local = {e.address for s in self.slices.get(key, {}).values() for e in s.endpoints
+                 if e.ready and e.node_name == node} if port else set()
+        proxy.health.sync_service(key, port, len(local))
 
     def _apply(self, table: str, key: str, old: dict[str, list[str]],
                new: dict[str, list[str]]) -> set[str]:
@@ -196,16 +300,14 @@ class ServiceTable(Controller):
             own[table][name] = Chain(name, rules=rules, shared=True)
         return own
 
-    def _forget_stale_udp(self, key: str) -> None:
-        """A UDP flow has no end, so kube-proxy deletes the conntrack entries of an endpoint
-        that went away; otherwise packets would keep going to a dead pod."""
-        current = {e.address for s in self.slices.get(key, {}).values()
-                   if any(p.protocol == "UDP" for p in s.ports) for e in s.endpoints}
-        gone = self.udp.get(key, set()) - current
-        if current:
-            self.udp[key] = current
-        else:
-            self.udp.pop(key, None)
-        for address in gone:
-            for proxy in self.proxies.values():
-                proxy.forget_udp(IPv4Address(address))
+    def clean_conntrack(self) -> None:
+        """CleanStaleEntries on every node after a sync (only where there are flows)."""
+        tables = [proxy.ns.conntrack for _, proxy in sorted(self.proxies.items())
+                  if len(proxy.ns.conntrack)]
+        if not tables:
+            return
+        keys = sorted(self.udp_keys)   # only UDP ports are cleaned: only they are read
+        stale = StaleUdp([self.services[key] for key in keys],
+                         {key: list(self.slices.get(key, {}).values()) for key in keys})
+        for table in tables:
+            stale.clean(table)

@@ -24,9 +24,7 @@ from playground.saves import (
     LabFileError,
     autosave,
     discard_recovery,
-    load_lab,
     pending_recovery,
-    save_lab,
 )
 from playground.session.lab import Lab
 from playground.shell import ShellError
@@ -45,10 +43,10 @@ from playground.tui.forms import (
     form_for,
 )
 from playground.tui.help import HelpScreen
-from playground.tui.lab_files import LessonPicker, OpenDialog, RestoreDialog, SaveDialog
+from playground.tui.lab_file_actions import LabFileActions
+from playground.tui.lab_files import LessonPicker, RestoreDialog
 from playground.tui.layout import fit, fit_tree, show_topology
 from playground.tui.lesson_notices import LessonNotices
-from playground.tui.loading import LoadingScreen
 from playground.tui.palette import system_commands
 from playground.tui.player import Player
 from playground.tui.send import SendForm
@@ -65,7 +63,7 @@ from playground.tui.widgets.timeline import HopFilter, Timeline, parse_key
 from playground.tui.widgets.topology_view import TopologyView
 
 
-class PlaygroundApp(App):
+class PlaygroundApp(LabFileActions, App):
     CSS_PATH = "app.tcss"
     TITLE = "k8s-playground"
     BINDINGS = [
@@ -176,30 +174,6 @@ class PlaygroundApp(App):
         if recovery is not None:
             self.push_screen(RestoreDialog(recovery), self._restore)
 
-    async def _first_load(self, path: str) -> None:
-        try:
-            lab = await self.load_with_progress(path)
-        except LabFileError as problem:
-            self.load_error = str(problem)
-            self.exit(return_code=2)
-            return
-        self._take_lab(lab)
-        self.path = path
-        self.query_one("#objects", ObjectsTree).focus()
-
-    async def load_with_progress(self, path: str) -> Lab:
-        """Load a lab file behind a screen with a progress bar; LabFileError as load_lab."""
-        screen = LoadingScreen(path)
-        self.loading = True
-        await self.push_screen(screen)
-        try:
-            await screen.painted.wait()  # the bar first: the load keeps the loop busy
-            return await load_lab(path, screen.report)
-        finally:
-            self.loading = False
-            if self.screen is screen:
-                self.pop_screen()
-
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """While a lab loads there is no lab to act on: only quitting works."""
         return action == "quit" or not self.loading
@@ -237,12 +211,6 @@ class PlaygroundApp(App):
             measured = lesson.measure(self.lab) if lesson.measure is not None else ""
             pane.show(lesson, self.notices.shown_done(self.lab.lesson.done), self.show_hint,
                       measured)
-
-    async def _restore(self, wanted: bool | None) -> None:
-        if wanted:
-            await self.open_from(str(pending_recovery()), recovered=True)
-        else:
-            discard_recovery()
 
     def on_resize(self, event: events.Resize) -> None:
         fit(self, event.size.width, event.size.height)
@@ -466,30 +434,6 @@ class PlaygroundApp(App):
 
     # lab files and lessons
 
-    async def save_to(self, path: str) -> str | None:
-        self.lab.layout = self._layout()
-        try:
-            await save_lab(self.lab, path)
-        except LabFileError as problem:
-            return str(problem)
-        self.path, self.dirty = path, False
-        discard_recovery()
-        self.notify(f"saved {path}")
-        return None
-
-    async def open_from(self, path: str, recovered: bool = False) -> str | None:
-        try:
-            lab = await self.load_with_progress(path)  # a bad file leaves the lab as it was
-        except LabFileError as problem:
-            return str(problem)
-        old = self.lab
-        self._take_lab(lab)
-        self.path, self.dirty = (None, True) if recovered else (path, False)
-        if old is not None:
-            await old.close()
-        self.notify("restored the last session's lab" if recovered else f"opened {path}")
-        return None
-
     async def start_lesson(self, lesson_id: str) -> str | None:
         lesson = next((x for x in LESSONS if x.id == lesson_id), None)
         if lesson is None:
@@ -500,18 +444,6 @@ class PlaygroundApp(App):
         self.path, self.dirty = None, True
         await old.close()
         return None
-
-    def action_save(self) -> None:
-        if self.path:
-            self.run_worker(self.run_line("save"))
-        else:
-            self.action_save_as()
-
-    def action_save_as(self) -> None:
-        self.push_screen(SaveDialog(self.path or "saves/my-lab.k8slab"))
-
-    def action_open(self) -> None:
-        self.push_screen(OpenDialog())
 
     def action_lessons(self) -> None:
         async def chosen(lesson_id: str | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.service import slices_of
 
 
 def describe(cluster: Cluster, spec: str | None) -> str:
@@ -38,8 +39,8 @@ def describe(cluster: Cluster, spec: str | None) -> str:
         service = cluster.api.peek("Service", namespace, name)
         if service is None:
             return ""
-        slice_ = cluster.api.peek("EndpointSlice", namespace, name)
-        endpoints = ", ".join(e.address for e in slice_.endpoints) if slice_ else "<none>"
+        endpoints = ", ".join(e.address for s in slices_of(cluster.api, namespace, name)
+                              for e in s.endpoints) or "<none>"
         ports = ", ".join(f"{p.name or '-'} {p.port}->{p.target_port or p.port}/{p.protocol}"
                           + (f" nodePort {p.node_port}" if p.node_port else "")
                           for p in service.spec.ports)

@@ -12,10 +12,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from playground import cni
 from playground.cluster.cloud import INTERNET_HOST
 from playground.cluster.cluster import Cluster
-from playground.proxy.modes import PROXY_MODES
+from playground.registry import CNI_PLUGINS, PROXY_MODES
 from playground.shell import ShellError
 from playground.tui.widgets.on_off import OnOff
 
@@ -345,7 +344,7 @@ class NewLabForm(FormScreen):
 
     def fields(self) -> ComposeResult:
         yield Label("The current lab is replaced.", classes="form-note")
-        yield field("CNI plugin", Select([(name, name) for name in sorted(cni.PLUGINS)],
+        yield field("CNI plugin", Select([(name, name) for name in sorted(CNI_PLUGINS)],
                                           value="bridge", allow_blank=False, id="cni"))
         yield field("kube-proxy mode", Select([(mode, mode) for mode in PROXY_MODES],
                                                value="iptables", allow_blank=False,

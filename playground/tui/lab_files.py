@@ -13,7 +13,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from playground.labs.catalogue import LESSONS
-from playground.saves import SUFFIX
+from playground.saves import SUFFIX, DamagedLabFile, LabFileError, recovery_path
 from playground.tui.forms import Dialog
 
 SAVES = Path("saves")
@@ -118,6 +118,48 @@ class RestoreDialog(ModalScreen[bool]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "restore")
+
+
+class DamagedDialog(ModalScreen[Path | None]):
+    """After a damaged lab file's one line: open its backup or the recovery file instead."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, problem: str, alternatives: tuple[Path, ...]) -> None:
+        super().__init__()
+        self.problem, self.alternatives = problem, alternatives
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form"):
+            yield Label("This lab file is damaged", classes="form-title")
+            yield Static(Text(f"✗ {self.problem}", "bold red", overflow="fold"),
+                         classes="form-note")
+            yield Label("The same lab may still be whole in", classes="form-note")
+            for path in self.alternatives:
+                yield Static(Text(str(path), "bold", overflow="fold"), classes="form-path")
+            with Horizontal(classes="form-buttons"):
+                for number, path in enumerate(self.alternatives):
+                    yield Button(_label(path), variant="primary" if number == 0 else "default",
+                                 id=f"instead-{number}")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#instead-0", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        number = (event.button.id or "").removeprefix("instead-")
+        self.dismiss(self.alternatives[int(number)] if number.isdecimal() else None)
+
+
+def _label(path: Path) -> str:
+    return "Open the recovery file" if path == recovery_path() else "Open its backup"
+
+
+def offer(problem: LabFileError) -> DamagedDialog | None:
+    """The dialog that offers what may be whole in place of a damaged file, if anything."""
+    if isinstance(problem, DamagedLabFile) and problem.alternatives:
+        return DamagedDialog(str(problem), problem.alternatives)
+    return None
 
 
 class LessonPicker(ModalScreen[str | None]):

@@ -98,6 +98,9 @@ def plan(network: Network) -> Plan:
                               *(f"{key}={value}" for key, value in ns.sysctl.items())))
         if _has_rules(ns):
             rule_namespaces[name] = ns.name
+            # -m nfacct needs its accounting objects before the rules load (kube-proxy's)
+            commands += [in_ns(name, "nfacct", "add", counter)
+                         for counter in sorted(ns.netfilter.nfacct)]
             commands.append(in_ns(name, "iptables-restore", stdin=ns.netfilter.save(
                 when=iptables_date(network.clock))))
     return Plan(namespaces + segments, commands, rule_namespaces)

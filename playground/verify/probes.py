@@ -1,8 +1,9 @@
 """What verify sends: every pod to every pod and to every Service port (twice in a row where
 the Service has session affinity), each node to each Service port, each node and pod to every
 NodePort on its own node and on the next one, each node and pod to every hostPort, each pod
-to every LoadBalancer IP, the internet host to every NodePort and LoadBalancer IP, every pod
-out to the internet. The list is read
+and node to every LoadBalancer IP, each node to its NodePorts on 127.0.0.1 and to every
+node's health check node port, the internet host to every NodePort and LoadBalancer IP,
+each pod and node to every external IP, every pod out to the internet. The list is read
 from the lab, so a manifest's Services are probed too."""
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def probes(cluster: Cluster) -> list[Probe]:
                 found.append(("pod→pod", pod_namespace_name(src), f"pod/{src.key}",
                               f"pod/{dst.key}", dst.status.pod_ip, proto, port))
     services = sorted(cluster.services(), key=lambda s: s.key)
-    service_ports = [(s, p) for s in services for p in s.spec.ports if s.spec.cluster_ip]
+    service_ports = [(s, p) for s in services for p in s.spec.ports if s.proxied]
     for src in pods:
         for service, port in service_ports:
             probe = ("pod→svc", pod_namespace_name(src), f"pod/{src.key}",
@@ -69,13 +70,28 @@ def probes(cluster: Cluster) -> list[Probe]:
         for address in service.status.load_balancer_ips:
             found.append(("outside→lb", INTERNET_NAMESPACE, "internet", f"lb/{service.key}",
                           address, port.protocol.lower(), port.port))
+    for service in services:
+        served = {p.port for p in service.spec.ports if p.protocol == "TCP"}
+        unserved = next(port for port in range(81, 65536) if port not in served)
+        for address in service.status.load_balancer_ips:  # the load balancer drops it
+            found.append(("outside→lb unserved", INTERNET_NAMESPACE, "internet",
+                          f"lb/{service.key}", address, "tcp", unserved))
     found += _nodeports_from_inside(pods, nodes, service_ports)
     found += _host_ports(pods, nodes)
+    found += _node_only(nodes, services, service_ports)
     for src in pods:
         for service, port in service_ports:
             for address in service.status.load_balancer_ips:
                 found.append(("pod→lb", pod_namespace_name(src), f"pod/{src.key}",
                               f"lb/{service.key}", address, port.protocol.lower(), port.port))
+    for kind, source, label in [("pod→externalIP", pod_namespace_name(p), f"pod/{p.key}")
+                                for p in pods] + [("node→externalIP",
+                                                   node_namespace_name(n.name), f"node/{n.name}")
+                                                  for n in nodes]:
+        for service, port in service_ports:
+            for address in service.spec.external_ips:
+                found.append((kind, source, label, f"externalIP/{service.key}", address,
+                              port.protocol.lower(), port.port))
     internet_port = next(s.port for s in cluster.network.namespace(INTERNET_NAMESPACE).sockets
                          if s.proto == "tcp")
     for src in pods:
@@ -126,6 +142,32 @@ def _host_ports(pods, nodes) -> list[tuple]:
             for kind, source, label in sources:
                 found.append((kind, source, label, f"{address}:{port.host_port}(pod/{pod.key})",
                               address, port.protocol.lower(), port.host_port))
+    return found
+
+
+def _node_only(nodes, services, service_ports) -> list[tuple]:
+    """What only a node sends: to its own NodePorts on 127.0.0.1 (route_localnet), to every
+    LoadBalancer IP (source ranges must let the node's own traffic through when they hold
+    its IP), and to every node's health check node port (the load balancer's question)."""
+    found = []
+    for node in nodes:
+        source, label = node_namespace_name(node.name), f"node/{node.name}"
+        for service, port in service_ports:
+            if port.node_port:
+                found.append(("node→localhost nodeport", source, label,
+                              f"127.0.0.1({service.key})", "127.0.0.1",
+                              port.protocol.lower(), port.node_port))
+            for address in service.status.load_balancer_ips:
+                found.append(("node→lb", source, label, f"lb/{service.key}", address,
+                              port.protocol.lower(), port.port))
+        for service in services:
+            if service.spec.health_check_node_port:
+                for target in nodes:
+                    if target.status.internal_ip:
+                        found.append(("node→healthcheck", source, label,
+                                      f"node/{target.name}({service.key} health)",
+                                      target.status.internal_ip, "tcp",
+                                      service.spec.health_check_node_port))
     return found
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from playground import cni
 from playground.cluster.dataplane import DEFAULT_PROXY_MODE, Dataplane, choices, proxy_modes
+from playground.registry import CNI_PLUGINS
 
 
 def test_a_cni_alone_runs_the_default_proxy_mode():
@@ -30,7 +30,7 @@ def test_bad_specs_are_one_line_naming_the_part(text, says):
 
 
 def test_every_plugin_and_mode_is_a_choice():
-    assert set(choices()) >= set(cni.PLUGINS)
+    assert set(choices()) >= set(CNI_PLUGINS)
     assert DEFAULT_PROXY_MODE in proxy_modes()
     for text in choices():
         assert str(Dataplane.parse(text)) == text

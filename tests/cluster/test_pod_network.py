@@ -57,8 +57,9 @@ def test_reply_goes_back_the_same_way(lab):
                             "pod/default/client"]
 
 
-def test_ptp_across_nodes_uses_host_routes(ptp_lab):
-    trace = send(ptp_lab, "pod/client", "pod/web-1")
+@pytest.mark.dataplanes("ptp")
+def test_ptp_across_nodes_uses_host_routes(dataplane_lab):
+    trace = send(dataplane_lab, "pod/client", "pod/web-1")
     assert trace.verdict == "delivered"
     last = trace.events("forward")[-1]
     assert last.where == "node/kind-worker2"
@@ -66,8 +67,9 @@ def test_ptp_across_nodes_uses_host_routes(ptp_lab):
     assert not trace.events("bridge")
 
 
-def test_ptp_same_node_is_routed_not_bridged(ptp_lab):
-    trace = send(ptp_lab, "pod/client", "pod/web-2")
+@pytest.mark.dataplanes("ptp")
+def test_ptp_same_node_is_routed_not_bridged(dataplane_lab):
+    trace = send(dataplane_lab, "pod/client", "pod/web-2")
     assert trace.verdict == "delivered"
     assert [h.where for h in trace.events("forward")] == ["node/kind-worker"]
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from playground import cni, lb
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.controllers.base import Controller
 from playground.cluster.recipe import Recipe
-from playground.proxy.modes import PROXY_MODES
+from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES
 
 
 @pytest.mark.parametrize(("registry", "line"), [
-    (cni.PLUGINS, "unknown CNI plugin 'flannel': choose one of bridge, ptp, vxlan, cilium, "
+    (CNI_PLUGINS, "unknown CNI plugin 'flannel': choose one of bridge, ptp, vxlan, cilium, "
                   "cilium-vxlan"),
     (PROXY_MODES, "unknown proxy mode 'nftables': choose one of iptables, ipvs"),
-    (lb.PROVIDERS, "unknown load-balancer provider 'metallb': choose one of cloud"),
+    (LB_PROVIDERS, "unknown load-balancer provider 'metallb': choose one of cloud"),
 ])
 def test_an_unknown_name_gets_one_line_naming_the_known_ones(registry, line):
     with pytest.raises(ValueError) as caught:
@@ -33,7 +32,7 @@ def test_a_cluster_of_an_unknown_recipe_is_refused_in_one_line(options, word):
 
 
 def test_a_cni_that_replaces_kube_proxy_says_so_in_its_protocol():
-    assert {name: plugin.replaces_kube_proxy for name, plugin in cni.PLUGINS.items()} == {
+    assert {name: plugin.replaces_kube_proxy for name, plugin in CNI_PLUGINS.items()} == {
         "bridge": False, "ptp": False, "vxlan": False, "cilium": True, "cilium-vxlan": True}
 
 
@@ -67,7 +66,7 @@ class Announcer(Recipe):
     cluster, a speaker on every node."""
 
     name = "announcer"
-    pool = lb.PROVIDERS["cloud"].pool
+    pool = LB_PROVIDERS["cloud"].pool
 
     def __init__(self, wiring) -> None:
         super().__init__(wiring)
@@ -81,7 +80,7 @@ class Announcer(Recipe):
 
 
 async def test_a_new_provider_is_one_class_and_one_registration(monkeypatch):
-    monkeypatch.setitem(lb.PROVIDERS, "announcer", Announcer)
+    monkeypatch.setitem(LB_PROVIDERS, "announcer", Announcer)
     cluster = Cluster(lb="announcer")
     await cluster.start()
     try:

@@ -3,6 +3,8 @@ nodes, and a name read from a file is checked before any message shows it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from playground.cluster.cluster import ClusterError
@@ -52,7 +54,10 @@ def test_a_backend_or_protocol_read_from_a_file_is_quoted_when_it_would_break_th
                           [Endpoint("10.0.0.9")], [EndpointPort(5432, "TCP\nUDP")])
     with pytest.raises(ClusterError) as error:
         check_objects([ports])
-    assert "\n" not in str(error.value) and "port 5432/'TCP\\nUDP'" in str(error.value)
+    assert "\n" not in str(error.value) and \
+        'ports[0].protocol: Unsupported value: "TCP\\nUDP"' in str(error.value)
     address = EndpointSlice(ObjectMeta("db", "default"), "default/db", [Endpoint("10.0.0.09")])
-    with pytest.raises(ClusterError, match="endpoint '10.0.0.09' is not an IPv4 address"):
+    with pytest.raises(ClusterError, match=re.escape(
+            'endpoints[0].addresses[0]: Invalid value: "10.0.0.09": must be a valid IPv4 '
+            "address")):
         check_objects([address])

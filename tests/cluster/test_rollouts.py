@@ -10,7 +10,7 @@ from playground.cluster.cluster import ClusterError
 from playground.cluster.deployment import Deployment, fenceposts
 from playground.cluster.lab import web
 from playground.cluster.objects import ObjectMeta
-from playground.cluster.service import ServicePort
+from playground.cluster.service import ServicePort, slices_of
 from playground.shell import Shell
 
 
@@ -34,7 +34,7 @@ def sizes(lab) -> dict[str, tuple[int, int]]:
 
 
 def endpoints(lab) -> list[tuple[str, bool, bool, bool]]:
-    found = lab.api.peek("EndpointSlice", "default", "shop")
+    found = slices_of(lab.api, "default", "shop")[0]
     return sorted((e.target.split("/")[1], e.ready, e.serving, e.terminating)
                   for e in found.endpoints)
 

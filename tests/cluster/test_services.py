@@ -91,7 +91,9 @@ async def test_endpoints_follow_pods(lab):
 async def test_service_errors_are_clear(lab):
     with pytest.raises(ClusterError, match="clusterIP 10.96.0.10 is already allocated"):
         await lab.add_service("dup", [ServicePort(80)], cluster_ip="10.96.0.10")
-    with pytest.raises(ClusterError, match="spec.type 'Headless' is not one of"):
+    with pytest.raises(ClusterError, match=r'^The Service "odd" is invalid: spec.type: Unsupported '
+                                           r'value: "Headless": supported values: "ClusterIP", '
+                                           r'"ExternalName", "LoadBalancer", "NodePort"$'):
         await lab.add_service("odd", [ServicePort(80)], type="Headless")
     with pytest.raises(ClusterError, match=r"spec.ports\[0\].port: Invalid value: 70000: must "
                                            "be between 1 and 65535, inclusive"):

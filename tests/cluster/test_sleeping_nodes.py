@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
-from playground.cluster.lab import build_default_lab, web
+from playground.cluster.lab import web
 from playground.net.iplink import bridge_fdb_show, ip_link_show, ip_neigh_show
 from playground.net.ipvsadm import ipvsadm
 from playground.net.netfilter.commands import validate_table
 from playground.saves import load_lab, save_lab
 from playground.session.lab import Lab
-
-DATAPLANES = [("bridge", "iptables"), ("ptp", "iptables"), ("vxlan", "iptables"),
-              ("bridge", "ipvs"), ("cilium", "iptables"), ("cilium-vxlan", "iptables")]
 
 
 def state_of(ns) -> str:
@@ -47,9 +42,8 @@ async def saved_and_loaded(cluster, tmp_path) -> Lab:
     return await load_lab(path)
 
 
-@pytest.mark.parametrize(("cni", "proxy_mode"), DATAPLANES)
-async def test_every_woken_node_and_pod_is_as_saved(cni, proxy_mode, tmp_path):
-    cluster = await build_default_lab(cni=cni, proxy_mode=proxy_mode)
+async def test_every_woken_node_and_pod_is_as_saved(dataplane_lab, tmp_path):
+    cluster = dataplane_lab
     loaded = await saved_and_loaded(cluster, tmp_path)
     try:
         assert sorted(loaded.cluster.sleeping) == sorted(n.name for n in cluster.nodes())
@@ -61,7 +55,6 @@ async def test_every_woken_node_and_pod_is_as_saved(cni, proxy_mode, tmp_path):
                 validate_table(table)
     finally:
         await loaded.close()
-        await cluster.stop()
 
 
 async def test_a_trace_wakes_only_the_nodes_it_crosses(lab, tmp_path):

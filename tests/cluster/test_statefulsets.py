@@ -153,3 +153,15 @@ async def test_kubectl_scale_statefulset(lab):
     assert members(lab) == ["db-0"]
     assert [p for p in lab.pods() if p.name.startswith("db-")] == [
         lab.api.peek("Pod", "default", "db-0")]
+
+
+async def test_the_pods_get_hostname_and_subdomain_and_the_headless_service_lists_them(lab):
+    from playground.cluster.service import ServicePort, slices_of
+
+    await lab.add_service("db", [ServicePort(5432)], selector={"app": "db"}, cluster_ip="None")
+    await lab.add_stateful_set(db(2))
+    pod = lab.api.peek("Pod", "default", "db-1")
+    assert (pod.spec.hostname, pod.spec.subdomain) == ("db-1", "db")
+    (found,) = slices_of(lab.api, "default", "db")
+    assert sorted(e.hostname for e in found.endpoints) == ["db-0", "db-1"]
+    assert lab.find_service("db").spec.cluster_ip == "None"

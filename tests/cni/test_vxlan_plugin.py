@@ -1,13 +1,16 @@
 """The vxlan plugin wires pods as flannel's delegate bridge does, at the tunnel's MTU."""
 
-from playground import cni
+import pytest
+
 from playground.net.link import Bridge
+from playground.registry import CNI_PLUGINS
 
 
-async def test_pods_and_cni0_get_the_node_links_mtu_less_the_vxlan_overhead(vxlan_lab):
-    node = vxlan_lab.node_namespace("kind-worker")
+@pytest.mark.dataplanes("vxlan")
+async def test_pods_and_cni0_get_the_node_links_mtu_less_the_vxlan_overhead(dataplane_lab):
+    node = dataplane_lab.node_namespace("kind-worker")
     assert isinstance(node.device("cni0"), Bridge) and node.device("cni0").mtu == 1450
-    client = vxlan_lab.network.namespace("pod/default/client")
+    client = dataplane_lab.network.namespace("pod/default/client")
     assert client.device("eth0").mtu == 1450
     assert client.device("eth0").peer.mtu == 1450
     assert node.device("eth0").mtu == 1500
@@ -19,6 +22,6 @@ async def test_the_other_plugins_keep_the_full_mtu(lab):
 
 
 def test_every_plugin_says_who_routes_between_nodes():
-    assert {name: plugin.routing for name, plugin in cni.PLUGINS.items()} == {
+    assert {name: plugin.routing for name, plugin in CNI_PLUGINS.items()} == {
         "bridge": "kindnet", "ptp": "kindnet", "vxlan": "flannel", "cilium": "cilium",
         "cilium-vxlan": "cilium"}

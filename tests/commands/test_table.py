@@ -79,8 +79,9 @@ async def test_the_app_commands_are_refused_by_the_shell(lab):
         await Shell(lab).run("save my.k8slab")
 
 
-async def test_ip_link_shows_details_only_with_d(vxlan_lab):
-    shell = Shell(vxlan_lab)
+@pytest.mark.dataplanes("vxlan")
+async def test_ip_link_shows_details_only_with_d(dataplane_lab):
+    shell = Shell(dataplane_lab)
     plain = (await shell.run("ip l show flannel.1", "node/kind-worker")).output
     detailed = (await shell.run("ip -d link show flannel.1", "node/kind-worker")).output
     assert "vxlan id 1" in detailed and "vxlan id 1" not in plain

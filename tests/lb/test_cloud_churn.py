@@ -10,12 +10,12 @@ import asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from playground import cni as cni_plugins
 from playground.cluster.cloud import GATEWAY_NAMESPACE, LB_NAMESPACE, LB_POOL
 from playground.cluster.cluster import Cluster
 from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.restore import ClusterSettings, restore_cluster, saved_objects
 from playground.cluster.service import ServicePort
+from playground.registry import CNI_PLUGINS
 
 WEB = [Container("web", ports=[ContainerPort(8080, "http")])]
 NAMES = ["a", "b", "c", "d"]
@@ -48,6 +48,9 @@ def outside(cluster: Cluster) -> dict:
         "nat": [line for line in nat if line.startswith("-A")],
         "lb": [r.text() for r in cluster.network.namespace(LB_NAMESPACE).main.routes()
                if r.prefix.subnet_of(LB_POOL)],
+        "listeners": sorted(line for line in cluster.network.namespace(LB_NAMESPACE)
+                            .netfilter.save(["filter"], when="T").splitlines()
+                            if line.startswith("-A")),
     }
 
 
@@ -87,7 +90,7 @@ CHURN = st.lists(st.tuples(st.sampled_from(["add", "remove"]), st.sampled_from(N
 
 @settings(max_examples=30, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
-@given(churn=CHURN, cni=st.sampled_from(sorted(cni_plugins.PLUGINS)))
+@given(churn=CHURN, cni=st.sampled_from(sorted(CNI_PLUGINS)))
 def test_any_node_churn_leaves_the_outside_as_a_fresh_lab_has_it(churn, cni):
     asyncio.run(churn_then_compare(churn, cni))
 

@@ -2,6 +2,8 @@
 
 from ipaddress import IPv4Address
 
+import pytest
+
 from playground.cluster.legs import send
 from playground.cluster.service import ServicePort
 from playground.net.align import (
@@ -24,8 +26,10 @@ def each_hop_once_in_order(rows, left, right):
     assert [r.right for r in rows if r.right] == right.hops
 
 
-def test_same_node_bridge_switches_where_ptp_routes(lab, ptp_lab):
-    bridge, ptp = send(lab, "pod/client", "pod/web-2"), send(ptp_lab, "pod/client", "pod/web-2")
+@pytest.mark.dataplanes("ptp")
+def test_same_node_bridge_switches_where_ptp_routes(lab, dataplane_lab):
+    bridge = send(lab, "pod/client", "pod/web-2")
+    ptp = send(dataplane_lab, "pod/client", "pod/web-2")
     rows = align(bridge, ptp)
     each_hop_once_in_order(rows, bridge, ptp)
     switched = next(r for r in rows if r.left and r.left.event == "bridge")
@@ -41,8 +45,9 @@ def test_same_node_bridge_switches_where_ptp_routes(lab, ptp_lab):
     assert first.status == DIFFERS and "route" in first.differs
 
 
-def test_service_dnat_is_the_same_rule_on_both(lab, ptp_lab):
-    bridge, ptp = send(lab, "pod/client", "svc/web"), send(ptp_lab, "pod/client", "svc/web")
+@pytest.mark.dataplanes("ptp")
+def test_service_dnat_is_the_same_rule_on_both(lab, dataplane_lab):
+    bridge, ptp = send(lab, "pod/client", "svc/web"), send(dataplane_lab, "pod/client", "svc/web")
     assert bridge.packet == ptp.packet
     rows = align(bridge, ptp)
     each_hop_once_in_order(rows, bridge, ptp)
@@ -54,9 +59,10 @@ def test_service_dnat_is_the_same_rule_on_both(lab, ptp_lab):
     assert rows[-1].status == SAME
 
 
-async def test_load_balancer_from_the_internet(lab, ptp_lab):
+@pytest.mark.dataplanes("ptp")
+async def test_load_balancer_from_the_internet(lab, dataplane_lab):
     traces = []
-    for cluster in (lab, ptp_lab):
+    for cluster in (lab, dataplane_lab):
         await cluster.add_service("shop", [ServicePort(80, "http", name="http")],
                                   selector={"app": "web"}, type="LoadBalancer")
         traces.append(send(cluster, "internet", "lb/shop"))
@@ -74,8 +80,9 @@ def test_a_trace_against_itself_is_the_same_everywhere(lab):
     assert [r.status for r in rows] == [SAME] * len(trace.hops)
 
 
-def test_alignment_is_deterministic(lab, ptp_lab):
-    bridge, ptp = send(lab, "pod/client", "svc/web"), send(ptp_lab, "pod/client", "svc/web")
+@pytest.mark.dataplanes("ptp")
+def test_alignment_is_deterministic(lab, dataplane_lab):
+    bridge, ptp = send(lab, "pod/client", "svc/web"), send(dataplane_lab, "pod/client", "svc/web")
     assert align(bridge, ptp) == align(bridge, ptp)
 
 

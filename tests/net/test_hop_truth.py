@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+import planes
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -16,8 +17,7 @@ from playground.cluster.legs import send
 from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.service import ServicePort
 
-DATAPLANES = [(cni, mode) for cni in ("bridge", "ptp", "vxlan") for mode in ("iptables", "ipvs")]
-DATAPLANES += [("cilium", "iptables"), ("cilium-vxlan", "iptables")]
+DATAPLANES = [(plane.cni, plane.proxy_mode) for plane in planes.DATAPLANES]
 PODS = ("pod/client", "pod/web-1", "pod/web-2", "pod/app",
         "pod/kube-system/coredns-5d78c9869d-4x7kq")
 NODES = ("kind-control-plane", "kind-worker", "kind-worker2")

@@ -860,6 +860,7 @@ def test_kube_proxy_controller_rules_load_and_save():
 
     nf = Netfilter()
     for table, chain in (("filter", "KUBE-PROXY-FIREWALL"), ("filter", "KUBE-NODEPORTS"),
+                         ("filter", "KUBE-FIREWALL"),
                          ("filter", "KUBE-EXTERNAL-SERVICES"), ("filter", "KUBE-FORWARD"),
                          ("filter", "KUBE-SERVICES"), ("nat", "KUBE-SERVICES"),
                          ("nat", "KUBE-POSTROUTING")):

@@ -3,6 +3,7 @@ that link; kept in by NAT when they are about a flow it rewrites."""
 
 from ipaddress import IPv4Address, IPv4Network
 
+import pytest
 from test_walk import two_hosts_on_a_bridge
 
 from playground.net.packet import ICMP_REDIRECT, REDIRECT_HOST
@@ -86,11 +87,12 @@ def test_no_redirect_about_an_icmp_error():
         "about the datagram; the port unreachable coming back the same way brings none"
 
 
-async def test_a_ptp_hairpin_redirect_is_made_and_dropped_by_nat(ptp_lab):
+@pytest.mark.dataplanes("ptp")
+async def test_a_ptp_hairpin_redirect_is_made_and_dropped_by_nat(dataplane_lab):
     from playground.cluster.legs import send
 
     for _ in range(40):
-        trace = send(ptp_lab, "pod/web-2", "svc/web", "tcp", None, None)
+        trace = send(dataplane_lab, "pod/web-2", "svc/web", "tcp", None, None)
         if trace.delivered_to.namespace == "pod/default/web-2":
             break
     else:
@@ -105,17 +107,18 @@ async def test_a_ptp_hairpin_redirect_is_made_and_dropped_by_nat(ptp_lab):
         "the pod never sees it"
 
 
-async def test_without_shared_media_a_ptp_node_sends_none_its_veth_is_a_slash_32(ptp_lab):
+@pytest.mark.dataplanes("ptp")
+async def test_without_shared_media_a_ptp_node_sends_none_its_veth_is_a_slash_32(dataplane_lab):
     """The host end of a ptp veth holds only the gateway's /32: no subnet of it holds the pod
     (checked in the kernel too: IcmpOutRedirects stays 0 with shared_media off)."""
     from playground.cluster.legs import send
 
-    node = ptp_lab.node_namespace("kind-worker")
+    node = dataplane_lab.node_namespace("kind-worker")
     node.sysctl["net.ipv4.conf.all.shared_media"] = "0"
     for dev in node.devices:
         node.sysctl[f"net.ipv4.conf.{dev}.shared_media"] = "0"
     for _ in range(40):
-        trace = send(ptp_lab, "pod/web-2", "svc/web", "tcp", None, None)
+        trace = send(dataplane_lab, "pod/web-2", "svc/web", "tcp", None, None)
         if trace.delivered_to.namespace == "pod/default/web-2":
             break
     assert trace.delivered_to.namespace == "pod/default/web-2"

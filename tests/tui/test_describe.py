@@ -1,11 +1,14 @@
 """The Object tab's few lines about a node."""
 
+import pytest
+
 from playground.tui.describe import describe
 
 
-async def test_a_vxlan_node_shows_the_annotations_flannel_publishes(vxlan_lab):
-    text = describe(vxlan_lab, "node/kind-worker")
-    mac = vxlan_lab.node_namespace("kind-worker").device("flannel.1").mac
+@pytest.mark.dataplanes("vxlan")
+async def test_a_vxlan_node_shows_the_annotations_flannel_publishes(dataplane_lab):
+    text = describe(dataplane_lab, "node/kind-worker")
+    mac = dataplane_lab.node_namespace("kind-worker").device("flannel.1").mac
     assert f'    flannel.alpha.coreos.com/backend-data: {{"VNI":1,"VtepMAC":"{mac}"}}' in text
     assert "    flannel.alpha.coreos.com/public-ip: 172.18.0.2" in text
 

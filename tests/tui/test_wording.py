@@ -7,8 +7,7 @@ import pytest
 from driving import app, command, screen_text
 from textual.widgets import Select, Static
 
-from playground import cni
-from playground.proxy.modes import PROXY_MODES
+from playground.registry import CNI_PLUGINS, PROXY_MODES
 from playground.tui.help import HelpScreen
 from playground.tui.lab_files import RestoreDialog
 
@@ -22,12 +21,12 @@ async def test_the_help_and_the_palette_offer_what_the_new_lab_form_offers():
         await pilot.pause()
         offered = [value for _, value in pilot.app.screen.query_one("#cni", Select)._options
                    if value is not Select.NULL]
-        assert sorted(offered) == sorted(cni.PLUGINS)
+        assert sorted(offered) == sorted(CNI_PLUGINS)
         line = next(row for row in HELP.splitlines() if row.startswith("| ctrl+n |"))
-        assert all(name in line for name in [*cni.PLUGINS, *PROXY_MODES])
+        assert all(name in line for name in [*CNI_PLUGINS, *PROXY_MODES])
         palette = next(c.help for c in pilot.app.get_system_commands(pilot.app.screen)
                        if c.title == "New lab")
-        assert all(name in palette for name in cni.PLUGINS)
+        assert all(name in palette for name in CNI_PLUGINS)
 
 
 def test_the_help_lists_the_keys_of_the_tabs_and_wrapping():
@@ -52,7 +51,7 @@ async def test_an_error_names_the_kubernetes_field():
         await command(pilot, "kubectl patch service np -p "
                              "'{\"spec\":{\"externalTrafficPolicy\":\"Nope\"}}'")
         error = str(pilot.app.query_one("#error", Static).render())
-        assert "spec.externalTrafficPolicy must be Cluster or Local" in error
+        assert "spec.externalTrafficPolicy: Unsupported value" in error
         assert "_" not in error.split(":", 1)[1]
 
 

@@ -106,3 +106,90 @@ async def test_a_hairpin_then_a_service_without_endpoints_from_the_same_pod(kern
     from_nodes = [r for r in found(results, "node→svc", target="svc/default/zz-empty")
                   if r.probe.proto == "udp"]
     assert from_nodes and {r.observed.result for r in from_nodes} == {"not-permitted"}
+
+
+async def service_api_lab(cni: str):
+    """The Service features kube-proxy's rules change with: externalIPs (Cluster and Local),
+    internalTrafficPolicy Local, and a Service whose only endpoints are terminating."""
+    from playground.cluster.controllers.replicaset import delete_gracefully
+
+    lab = await build_default_lab(cni=cni)
+    await lab.add_service("front", [ServicePort(80, "http", name="http")],
+                          selector={"app": "web"}, external_ips=["192.0.2.10"])
+    await lab.add_service("front-local", [ServicePort(80, "http", name="http")],
+                          selector={"app": "web"}, external_ips=["192.0.2.11"],
+                          external_traffic_policy="Local")
+    await lab.add_pod("near", [Container("near", ports=[ContainerPort(80, "http")])],
+                      labels={"app": "near"}, node_name="kind-worker")
+    await lab.add_service("near", [ServicePort(80, "http", name="http")],
+                          selector={"app": "near"}, internal_traffic_policy="Local")
+    await lab.add_pod("leaving", [Container("leaving", ports=[ContainerPort(80, "http")])],
+                      labels={"app": "leaving"}, node_name="kind-worker2")
+    await lab.add_service("leaving", [ServicePort(80, "http", name="http")],
+                          selector={"app": "leaving"})
+    delete_gracefully(lab.api, lab.api.peek("Pod", "default", "leaving"), lab.network.clock)
+    await lab.settle()
+    return lab
+
+
+@pytest.mark.parametrize("cni", ["bridge", "ptp", "vxlan"])
+async def test_external_ips_internal_local_and_terminating_endpoints_match_the_kernel(
+        kernel, cni):
+    lab = await service_api_lab(cni)
+    try:
+        assert lab.api.peek("Pod", "default", "leaving").terminating
+        results = verify(lab)
+    finally:
+        await lab.stop()
+    assert [r.problems for r in results if not r.ok] == []
+    external = found(results, "pod→externalIP", "pod/default/client", "externalIP/default/front")
+    assert external[0].observed.result == "reached"
+    assert found(results, "node→externalIP", "node/kind-worker2",
+                 "externalIP/default/front-local")[0].observed.result == "reached"
+    near = found(results, "pod→svc", "pod/default/client", "svc/default/near")[0]
+    assert near.observed.server == "pod/default/near", "its node has the local endpoint"
+    far = found(results, "pod→svc", "pod/default/web-1", "svc/default/near")[0]
+    assert far.observed.result == "timeout", "no local endpoint on kind-worker2: DROP"
+    leaving = found(results, "pod→svc", "pod/default/client", "svc/default/leaving")[0]
+    assert leaving.observed.server == "pod/default/leaving", "served while it terminates"
+
+
+async def proxy_node_lab(cni: str):
+    """kube-proxy's per-node parts: a Local LoadBalancer (its health check node port on
+    every node), source ranges that hold the nodes' own network and ones that do not, a
+    NodePort reached on 127.0.0.1."""
+    lab = await build_default_lab(cni=cni)
+    await lab.add_service("web-np", [ServicePort(80, "http", name="http", node_port=30080)],
+                          selector={"app": "web"}, type="NodePort")
+    await lab.add_service("local", [ServicePort(80, "http", name="http")],
+                          selector={"app": "web"}, type="LoadBalancer",
+                          external_traffic_policy="Local")
+    await lab.add_service("nodes-ok", [ServicePort(80, "http", name="http")],
+                          selector={"app": "web"}, type="LoadBalancer",
+                          load_balancer_source_ranges=["172.18.0.0/16"])
+    await lab.add_service("outside-only", [ServicePort(80, "http", name="http")],
+                          selector={"app": "web"}, type="LoadBalancer",
+                          load_balancer_source_ranges=["203.0.113.0/24"])
+    return lab
+
+
+@pytest.mark.parametrize("cni", ["bridge", "ptp", "vxlan"])
+async def test_health_checks_source_ranges_and_localhost_nodeports_match_the_kernel(kernel,
+                                                                                     cni):
+    lab = await proxy_node_lab(cni)
+    try:
+        results = verify(lab)
+    finally:
+        await lab.stop()
+    assert [r.problems for r in results if not r.ok] == []
+    health = found(results, "node→healthcheck", "node/kind-worker")
+    assert health and all(r.observed.result == "reached" for r in health)
+    localhost = found(results, "node→localhost nodeport", "node/kind-worker",
+                      "127.0.0.1(default/web-np)")[0]
+    assert localhost.observed.result == "reached", "route_localnet lets the DNAT out"
+    allowed = found(results, "node→lb", "node/kind-worker", "lb/default/nodes-ok")[0]
+    refused = found(results, "node→lb", "node/kind-worker", "lb/default/outside-only")[0]
+    assert allowed.observed.result == "reached"
+    assert refused.observed.result != "reached", "KUBE-PROXY-FIREWALL drops the node"
+    outside = found(results, "outside→lb", target="lb/default/outside-only")[0]
+    assert outside.observed.result == "reached"

@@ -1,5 +1,7 @@
 """The lab as commands: derived from the model, and never outside namespaces of our own."""
 
+import pytest
+
 from playground.net.route import Route
 from playground.verify.materialise import PREFIX, linux_name, plan, route_args
 
@@ -12,8 +14,9 @@ def test_every_model_namespace_and_segment_gets_its_own_prefixed_namespace(lab):
     assert all(name.startswith(PREFIX) and "/" not in name for name in built.namespaces)
 
 
-def test_no_command_acts_outside_the_labs_namespaces(lab, vxlan_lab):
-    for built in (plan(lab.network), plan(vxlan_lab.network)):
+@pytest.mark.dataplanes("vxlan")
+def test_no_command_acts_outside_the_labs_namespaces(lab, dataplane_lab):
+    for built in (plan(lab.network), plan(dataplane_lab.network)):
         _all_inside(built)
 
 
@@ -41,8 +44,9 @@ def test_rules_are_exactly_what_show_iptables_prints(lab):
     assert linux_name("pod/default/web-1") not in restores, "a pod without rules keeps none"
 
 
-def test_routes_replace_the_main_table_with_the_models(ptp_lab):
-    built = plan(ptp_lab.network)
+@pytest.mark.dataplanes("ptp")
+def test_routes_replace_the_main_table_with_the_models(dataplane_lab):
+    built = plan(dataplane_lab.network)
     pod = linux_name("pod/default/client")
     routes = [c.argv[3:] for c in built.commands if c.argv[:4] == ("ip", "-n", pod, "route")]
     assert routes[0] == ("route", "flush", "table", "main")
@@ -76,15 +80,17 @@ def test_the_shell_script_feeds_the_rules_on_standard_input(lab):
         plan(lab.network).rule_namespaces)
 
 
-def test_vxlan_devices_and_their_entries_become_real_ones(vxlan_lab):
-    built = plan(vxlan_lab.network)
+@pytest.mark.dataplanes("vxlan")
+def test_vxlan_devices_and_their_entries_become_real_ones(dataplane_lab):
+    built = plan(dataplane_lab.network)
     node = linux_name("node/kind-worker")
     lines = [" ".join(c.argv) for c in built.commands if node in c.argv]
-    mac2 = vxlan_lab.node_namespace("kind-worker2").device("flannel.1").mac
+    mac1 = dataplane_lab.node_namespace("kind-worker").device("flannel.1").mac
+    mac2 = dataplane_lab.node_namespace("kind-worker2").device("flannel.1").mac
     assert f"ip -n {node} link add flannel.1 type vxlan id 1 local 172.18.0.2 dev eth0 " \
         "dstport 8472 nolearning" in lines
     assert f"ip -n {node} link set flannel.1 address " \
-        f"{vxlan_lab.node_namespace('kind-worker').device('flannel.1').mac} mtu 1450 up" in lines
+        f"{mac1} mtu 1450 up" in lines
     assert f"ip -n {node} neigh replace 10.244.2.0 lladdr {mac2} dev flannel.1 nud permanent" \
         in lines
     assert f"bridge -n {node} fdb append {mac2} dev flannel.1 dst 172.18.0.3 self permanent" \
@@ -93,8 +99,9 @@ def test_vxlan_devices_and_their_entries_become_real_ones(vxlan_lab):
         "scope global onlink" in lines
 
 
-def test_every_namespace_gets_the_settings_the_model_takes_for_granted(ptp_lab):
-    built = plan(ptp_lab.network)
+@pytest.mark.dataplanes("ptp")
+def test_every_namespace_gets_the_settings_the_model_takes_for_granted(dataplane_lab):
+    built = plan(dataplane_lab.network)
     assumed = {c.argv[3] for c in built.commands
                if c.argv[4:7] == ("sysctl", "-q", "-w") and "net.ipv4.icmp_ratelimit=0" in c.argv}
     assert assumed == set(built.namespaces), "no ICMP rate limit, as in the model"

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from ipaddress import IPv4Address, IPv4Network
 
+import pytest
+
 from playground.cluster.legs import send
 from playground.net.link import Bridge, stable_mac
 from playground.net.network import Network
@@ -60,16 +62,17 @@ def test_a_router_on_a_lan_redirects_and_the_sender_gets_it(kernel):
     assert sent >= 1 and got >= 1
 
 
-async def test_a_ptp_hairpin_redirect_is_sent_but_never_reaches_the_pod(kernel, ptp_lab):
-    service = next(s for s in ptp_lab.services() if s.name == "web").spec.cluster_ip
+@pytest.mark.dataplanes("ptp")
+async def test_a_ptp_hairpin_redirect_is_sent_but_never_reaches_the_pod(kernel, dataplane_lab):
+    service = next(s for s in dataplane_lab.services() if s.name == "web").spec.cluster_ip
     for _ in range(40):  # the model: until the Service picks the sender itself
-        model = send(ptp_lab, "pod/web-2", "svc/web", "tcp", None, None)
+        model = send(dataplane_lab, "pod/web-2", "svc/web", "tcp", None, None)
         if model.delivered_to.namespace == "pod/default/web-2":
             break
     events = [(h.where, h.event) for h in model.hops if h.packet_after.icmp_type == 5]
     assert events == [("node/kind-worker", "icmp"), ("node/kind-worker", "drop")]
-    with KernelLab(plan(ptp_lab.network)) as lab:
-        for name, specs in listeners(ptp_lab).items():
+    with KernelLab(plan(dataplane_lab.network)) as lab:
+        for name, specs in listeners(dataplane_lab).items():
             lab.start_responder(linux_name(name), name, specs)
         servers = {probe("pod/default/web-2", service, 80, sport).get("server")
                    for sport in range(41000, 41016)}

@@ -10,6 +10,15 @@ from playground.cluster.api import Event, Watch
 log = logging.getLogger("playground.controllers")
 
 
+def controlled_by(kind: str):
+    """A watch predicate: pods whose controller is of `kind` (the only pods whose events the
+    controller's handler acts on; the others need not wake it)."""
+    def predicate(obj) -> bool:
+        ref = obj.metadata.controller_ref()
+        return ref is not None and ref.kind == kind
+    return predicate
+
+
 class Controller:
     name = "controller"
 
@@ -17,6 +26,7 @@ class Controller:
         self.tasks: list[asyncio.Task] = []
         self.watches: list[Watch] = []
         self.handlers: list = []
+        self.queued: dict = {}   # keys to sync, in the order first asked (an ordered set)
 
     def burst_goes_on(self, waiting: int) -> bool:
         """Whether a handler may leave `waiting` keys of work to the last event of a burst
@@ -26,6 +36,22 @@ class Controller:
             return False
         pace = self.watches[0].server.pace
         return not pace or waiting < pace
+
+    def enqueue(self, key: tuple) -> None:
+        """client-go's work queue: a key already waiting is not added again, and the keys
+        are synced (self.sync(*key)) once no event waits on this controller's watches, so
+        a burst of events about one object costs one sync, and settled still means synced."""
+        self.queued[key] = None
+
+    def _sync_queued(self) -> None:
+        """After each event: the queued keys, in the order first queued, unless the burst
+        goes on."""
+        if self.burst_goes_on(len(self.queued)):
+            return
+        while self.queued:
+            key = next(iter(self.queued))
+            del self.queued[key]
+            self.sync(*key)
 
     def follow(self, watch: Watch, handler) -> None:
         self.watches.append(watch)
@@ -62,6 +88,8 @@ class Controller:
     def _handle(self, watch: Watch, handler, event: Event) -> None:
         try:
             handler(event)
+            if self.queued:
+                self._sync_queued()
         except Exception as error:  # a controller keeps running, as in a real cluster
             log.debug("%s failed on %s", self.name, event.type, exc_info=True)
             watch.server.events.warn(self.name, _involved(event.object), "FailedSync",

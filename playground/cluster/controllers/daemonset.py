@@ -5,7 +5,7 @@ replaces the pods one node at a time (RollingUpdate, maxUnavailable 1)."""
 from __future__ import annotations
 
 from playground.cluster.api import ApiServer, Event
-from playground.cluster.controllers.base import Controller
+from playground.cluster.controllers.base import Controller, controlled_by
 from playground.cluster.controllers.replicaset import (
     active,
     available,
@@ -35,7 +35,7 @@ class DaemonSetController(Controller):
     def start(self) -> None:
         self.follow(self.api.watch("DaemonSet"), self.on_daemon_set)
         self.follow(self.api.watch("Node", replay=False), self.on_node)
-        self.follow(self.api.watch("Pod", lambda pod: pod.metadata.owner_references != [],
+        self.follow(self.api.watch("Pod", controlled_by("DaemonSet"),
                                    replay=False), self.on_pod)
 
     def on_daemon_set(self, event: Event) -> None:
@@ -47,9 +47,8 @@ class DaemonSetController(Controller):
             self.sync(ds.metadata.namespace, ds.name)
 
     def on_pod(self, event: Event) -> None:
-        ref = event.object.metadata.controller_ref()
-        if ref is not None and ref.kind == "DaemonSet":
-            self.sync(event.object.metadata.namespace, ref.name)
+        ref = event.object.metadata.controller_ref()   # a DaemonSet: the watch's predicate
+        self.sync(event.object.metadata.namespace, ref.name)
 
     def fits(self, ds: DaemonSet, node) -> bool:
         probe = Pod(ObjectMeta("probe"), PodSpec(ds.containers, node_selector=ds.node_selector,

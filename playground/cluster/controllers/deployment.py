@@ -6,7 +6,7 @@ available), or all at once with the Recreate strategy; keeps its status and revi
 from __future__ import annotations
 
 from playground.cluster.api import ApiServer, Event, NotFound
-from playground.cluster.controllers.base import Controller
+from playground.cluster.controllers.base import Controller, controlled_by
 from playground.cluster.controllers.replicaset import owned_by
 from playground.cluster.deployment import Deployment, fenceposts
 from playground.cluster.objects import ObjectMeta, OwnerReference
@@ -39,7 +39,7 @@ class DeploymentController(Controller):
     def start(self) -> None:
         self.follow(self.api.watch("Deployment"), self.on_deployment)
         self.follow(self.api.watch("ReplicaSet", replay=False), self.on_replica_set)
-        self.follow(self.api.watch("Pod", lambda pod: pod.metadata.owner_references != [],
+        self.follow(self.api.watch("Pod", controlled_by("ReplicaSet"),
                                    replay=False), self.on_pod)
 
     def on_deployment(self, event: Event) -> None:
@@ -53,9 +53,9 @@ class DeploymentController(Controller):
 
     def on_pod(self, event: Event) -> None:
         """deletePod: a Recreate waits for the last old pod to be gone."""
-        ref = event.object.metadata.controller_ref()
-        if event.type != "DELETED" or ref is None or ref.kind != "ReplicaSet":
+        if event.type != "DELETED":
             return
+        ref = event.object.metadata.controller_ref()   # a ReplicaSet: the watch's predicate
         namespace = event.object.metadata.namespace
         rs = self.api.peek("ReplicaSet", namespace, ref.name)
         owner = rs.metadata.controller_ref() if rs is not None else None

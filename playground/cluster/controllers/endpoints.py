@@ -1,11 +1,29 @@
-"""Keeps one EndpointSlice per Service: the ready pods its selector matches."""
+"""Keeps the EndpointSlices of every Service with a selector: its pods, one slice per set of
+port numbers they resolve the Service's ports to (pkg/controller/endpointslice's reconciler:
+pods that give a named port different numbers are in different slices). A Service without
+a selector is left alone: its slices are the ones a manifest wrote."""
 
 from __future__ import annotations
+
+import hashlib
 
 from playground.cluster.api import ApiServer, Event, NotFound
 from playground.cluster.controllers.base import Controller
 from playground.cluster.objects import ObjectMeta, Pod
-from playground.cluster.service import Endpoint, EndpointPort, EndpointSlice, Service
+from playground.cluster.replicaset import NAME_ALPHABET
+from playground.cluster.service import (
+    CONTROLLER_NAME,
+    MANAGED_BY,
+    SERVICE_NAME_LABEL,
+    Endpoint,
+    EndpointPort,
+    EndpointSlice,
+    Service,
+    ServicePort,
+    slices_of,
+)
+
+ZONE_LABEL = "topology.kubernetes.io/zone"
 
 
 def selects(service: Service, pod: Pod) -> bool:
@@ -14,16 +32,37 @@ def selects(service: Service, pod: Pod) -> bool:
             and all(pod.metadata.labels.get(k) == v for k, v in selector.items()))
 
 
-def resolve_target_port(pod: Pod, target: int | str | None, default: int) -> int | None:
-    """A named targetPort is looked up among the pod's container ports."""
+def resolve_target_port(pod: Pod, port: ServicePort) -> int | None:
+    """podutil.FindPort: a named targetPort is the pod's container port of that name and
+    protocol (None when the pod has none); a number is itself; none given, the port."""
+    target = port.target_port
     if target is None:
-        return default
+        return port.port
     if isinstance(target, int):
         return target
-    for _container, port in pod.ports():
-        if port.name == target:
-            return port.container_port
+    for _container, container_port in pod.ports():
+        if container_port.name == target and container_port.protocol == port.protocol:
+            return container_port.container_port
     return None
+
+
+PortSet = tuple[tuple[int, str, "str | None"], ...]   # (number, protocol, name) per port
+
+
+def port_set(ports: list[EndpointPort]) -> PortSet:
+    return tuple((p.port, p.protocol, p.name) for p in ports)
+
+
+def slice_name(service: Service, ports: PortSet) -> str:
+    """generateName `<service>-` and five characters; made from the Service and the port
+    set rather than drawn, so the lab's random source (cluster IPs, pod names) is untouched."""
+    digest = hashlib.sha256(f"{service.metadata.uid}/{ports!r}".encode()).digest()
+    suffix = "".join(NAME_ALPHABET[b % len(NAME_ALPHABET)] for b in digest[:5])
+    return f"{service.name[:57]}-{suffix}"
+
+
+def managed(slice_: EndpointSlice) -> bool:
+    return slice_.metadata.labels.get(MANAGED_BY) == CONTROLLER_NAME
 
 
 class EndpointsController(Controller):
@@ -32,7 +71,7 @@ class EndpointsController(Controller):
     def __init__(self, api: ApiServer) -> None:
         super().__init__()
         self.api = api
-        self.listing: dict[str, set[str]] = {}   # pod key -> Services whose slice lists it
+        self.listing: dict[str, set[str]] = {}   # pod key -> Services whose slices list it
         self.dirty: set[tuple[str, str]] = set()   # Services to sync at the end of a burst
 
     def start(self) -> None:
@@ -76,50 +115,71 @@ class EndpointsController(Controller):
     def _lists(self, service: Service, pod: Pod) -> bool:
         return service.name in self.listing.get(pod.key, ())
 
-    def _remember(self, name: str, current, endpoints: list) -> None:
-        for endpoint in current.endpoints if current is not None else ():
+    def _remember(self, name: str, old: list[Endpoint], new: list[Endpoint]) -> None:
+        for endpoint in old:
             self.listing.get(endpoint.target, set()).discard(name)
-        for endpoint in endpoints:
+        for endpoint in new:
             self.listing.setdefault(endpoint.target, set()).add(name)
 
     def _delete(self, namespace: str, name: str) -> None:
-        current = self.api.peek("EndpointSlice", namespace, name)
-        if current is not None:
-            self._remember(name, current, [])
-        try:
-            self.api.delete("EndpointSlice", namespace, name)
-        except NotFound:
-            pass
+        """The Service's own slices go with it (their owner reference); hand-made ones stay."""
+        for slice_ in slices_of(self.api, namespace, name):
+            if not managed(slice_):
+                continue
+            self._remember(name, slice_.endpoints, [])
+            try:
+                self.api.delete("EndpointSlice", namespace, slice_.name)
+            except NotFound:
+                pass
 
-    def sync(self, namespace: str, name: str) -> None:
-        service = self.api.peek("Service", namespace, name)
-        if service is None or not service.spec.selector:
-            return
+    def _endpoint(self, service: Service, pod: Pod) -> Endpoint:
+        node = self.api.peek("Node", "", pod.spec.node_name) if pod.spec.node_name else None
+        zone = node.metadata.labels.get(ZONE_LABEL) if node is not None else None
+        hostname = pod.spec.hostname if pod.spec.hostname and \
+            pod.spec.subdomain == service.name else None
+        return Endpoint(pod.status.pod_ip, pod.ready and not pod.terminating,
+                        pod.spec.node_name, pod.key, serving=pod.ready,
+                        terminating=pod.terminating, zone=zone, hostname=hostname)
+
+    def desired(self, service: Service) -> dict[PortSet, list[Endpoint]]:
+        """The Service's pods grouped by the port numbers they give its ports; a pod with no
+        port of that name is left out of that port. No pods: one empty slice."""
+        namespace = service.metadata.namespace
         first = sorted(service.spec.selector.items())[0]
         # a terminating pod stays listed, not ready, until it is gone (as the EndpointSlice
         # controller does since EndpointSliceTerminatingCondition)
         pods = [p for p in self.api.indexed("Pod", "label", (namespace, *first))
                 if selects(service, p) and p.status.pod_ip
                 and (p.status.phase == "Running" or p.terminating)]
-        # kube-proxy wants one port number per slice port; pods that disagree are left out
-        ports, endpoints = [], []
-        for port in service.spec.ports:
-            numbers = {resolve_target_port(p, port.target_port, port.port) for p in pods} - {None}
-            number = min(numbers) if numbers else None
-            if number is not None:
-                ports.append(EndpointPort(number, port.protocol, port.name))
+        groups: dict[PortSet, list[Endpoint]] = {}
         for pod in pods:
-            endpoints.append(Endpoint(pod.status.pod_ip, pod.ready and not pod.terminating,
-                                      pod.spec.node_name, pod.key, serving=pod.ready,
-                                      terminating=pod.terminating))
-        desired = EndpointSlice(ObjectMeta(name, namespace,
-                                           labels={"kubernetes.io/service-name": name}),
-                                service=service.key, endpoints=endpoints, ports=ports)
-        current = self.api.peek("EndpointSlice", namespace, name)
-        self._remember(name, current, endpoints)
-        if current is None:
-            self.api.create(desired, handed_over=True)
-        elif (current.endpoints, current.ports) != (desired.endpoints, desired.ports):
-            def edit(stored: EndpointSlice) -> None:
-                stored.endpoints, stored.ports = endpoints, ports
-            self.api.change("EndpointSlice", namespace, name, edit)
+            ports = tuple((number, port.protocol, port.name) for port in service.spec.ports
+                          if (number := resolve_target_port(pod, port)) is not None)
+            groups.setdefault(ports, []).append(self._endpoint(service, pod))
+        return groups or {(): []}
+
+    def sync(self, namespace: str, name: str) -> None:
+        service = self.api.peek("Service", namespace, name)
+        if service is None or not service.spec.selector:
+            return
+        groups = self.desired(service)
+        current = {port_set(s.ports): s for s in slices_of(self.api, namespace, name)
+                   if managed(s)}
+        self._remember(name, [e for s in current.values() for e in s.endpoints],
+                       [e for endpoints in groups.values() for e in endpoints])
+        for ports, stale in current.items():
+            if ports not in groups:
+                self.api.delete("EndpointSlice", namespace, stale.name)
+        labels = {SERVICE_NAME_LABEL: name, MANAGED_BY: CONTROLLER_NAME}
+        for ports, endpoints in groups.items():
+            old = current.get(ports)
+            if old is None:
+                self.api.create(EndpointSlice(
+                    ObjectMeta(slice_name(service, ports), namespace, labels=dict(labels)),
+                    service=service.key, endpoints=endpoints,
+                    ports=[EndpointPort(*port) for port in ports]),
+                    handed_over=True)
+            elif old.endpoints != endpoints:
+                def edit(stored: EndpointSlice, endpoints=endpoints) -> None:
+                    stored.endpoints = endpoints
+                self.api.change("EndpointSlice", namespace, old.name, edit)

@@ -9,11 +9,10 @@ from playground.cluster.controllers.base import Controller
 from playground.cluster.ipam import HostLocalIpam, PoolExhausted
 from playground.cluster.objects import NOT_READY_TAINT as NOT_READY
 from playground.cluster.objects import Pod, requested_ip
-from playground.cni import META
-from playground.cni.base import PodAttachment, sandbox_id
-from playground.cni.portmap import PortMapping
+from playground.cni.base import PodAttachment, PortMapping, sandbox_id
 from playground.net.netns import NetError, Socket
 from playground.net.network import Network
+from playground.registry import CNI_META_PLUGINS
 
 
 def restored_ip(pod: Pod) -> IPv4Address | None:
@@ -46,7 +45,7 @@ class Kubelet(Controller):
         self.ipam: HostLocalIpam | None = None
         self.attachments: dict[str, PodAttachment] = {}
         self.host_sockets: dict[str, list[Socket]] = {}   # hostNetwork pods' listeners
-        self.meta = [META.find(name)() for name in getattr(cni, "chained", ())]
+        self.meta = [CNI_META_PLUGINS.find(name)() for name in getattr(cni, "chained", ())]
 
     @property
     def node_ns(self):

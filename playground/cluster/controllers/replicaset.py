@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from playground.cluster.api import ApiServer, Event, NotFound
-from playground.cluster.controllers.base import Controller
+from playground.cluster.controllers.base import Controller, controlled_by
 from playground.cluster.objects import ObjectMeta, OwnerReference, Pod, PodSpec
 from playground.cluster.replicaset import ReplicaSet, random_suffix
 from playground.cluster.timers import LabTimers
@@ -74,17 +74,16 @@ class ReplicaSetController(Controller):
 
     def start(self) -> None:
         self.follow(self.api.watch("ReplicaSet"), self.on_replica_set)
-        self.follow(self.api.watch("Pod", lambda pod: pod.metadata.owner_references != [],
+        self.follow(self.api.watch("Pod", controlled_by("ReplicaSet"),
                                    replay=False), self.on_pod)
 
     def on_replica_set(self, event: Event) -> None:
         if event.type != "DELETED":
-            self.sync(event.object.metadata.namespace, event.object.name)
+            self.enqueue((event.object.metadata.namespace, event.object.name))
 
     def on_pod(self, event: Event) -> None:
-        ref = event.object.metadata.controller_ref()
-        if ref is not None and ref.kind == "ReplicaSet":
-            self.sync(event.object.metadata.namespace, ref.name)
+        ref = event.object.metadata.controller_ref()   # a ReplicaSet: the watch's predicate
+        self.enqueue((event.object.metadata.namespace, ref.name))
 
     def sync(self, namespace: str, name: str) -> None:
         rs = self.api.peek("ReplicaSet", namespace, name)
@@ -98,7 +97,10 @@ class ReplicaSetController(Controller):
         elif len(pods) > rs.replicas:
             for pod in deletion_order(pods)[:len(pods) - rs.replicas]:
                 delete_gracefully(self.api, pod, now)
-        self._update_status(rs, now)
+        else:   # nothing made or deleted: the pods are still these
+            self._update_status(rs, now, pods)
+            return
+        self._update_status(rs, now, [p for p in owned_by(self.api, "Pod", rs) if active(p)])
 
     def _create_pod(self, rs: ReplicaSet) -> None:
         namespace, prefix = rs.metadata.namespace, f"{rs.name}-"   # generateName
@@ -114,8 +116,7 @@ class ReplicaSetController(Controller):
                        node_selector=dict(rs.node_selector))
         self.api.create(Pod(meta, spec), handed_over=True)
 
-    def _update_status(self, rs: ReplicaSet, now: float) -> None:
-        pods = [p for p in owned_by(self.api, "Pod", rs) if active(p)]
+    def _update_status(self, rs: ReplicaSet, now: float, pods: list[Pod]) -> None:
         ready = [p for p in pods if p.ready]
         count = sum(available(p, now, rs.min_ready_seconds) for p in pods)
         if count < len(ready):   # look again when the next one becomes available

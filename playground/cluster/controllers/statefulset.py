@@ -6,7 +6,7 @@ template rolled out from the highest ordinal down, one pod at a time."""
 from __future__ import annotations
 
 from playground.cluster.api import ApiServer, Event
-from playground.cluster.controllers.base import Controller
+from playground.cluster.controllers.base import Controller, controlled_by
 from playground.cluster.controllers.replicaset import (
     active,
     delete_gracefully,
@@ -38,7 +38,7 @@ class StatefulSetController(Controller):
 
     def start(self) -> None:
         self.follow(self.api.watch("StatefulSet"), self.on_stateful_set)
-        self.follow(self.api.watch("Pod", lambda pod: pod.metadata.owner_references != [],
+        self.follow(self.api.watch("Pod", controlled_by("StatefulSet"),
                                    replay=False), self.on_pod)
 
     def on_stateful_set(self, event: Event) -> None:
@@ -46,9 +46,8 @@ class StatefulSetController(Controller):
             self.sync(event.object.metadata.namespace, event.object.name)
 
     def on_pod(self, event: Event) -> None:
-        ref = event.object.metadata.controller_ref()
-        if ref is not None and ref.kind == "StatefulSet":
-            self.sync(event.object.metadata.namespace, ref.name)
+        ref = event.object.metadata.controller_ref()   # a StatefulSet: the watch's predicate
+        self.sync(event.object.metadata.namespace, ref.name)
 
     def sync(self, namespace: str, name: str) -> None:
         sts = self.api.peek("StatefulSet", namespace, name)
@@ -89,8 +88,10 @@ class StatefulSetController(Controller):
         meta = ObjectMeta(name, sts.metadata.namespace, labels=labels,
                           owner_references=[OwnerReference("StatefulSet", sts.name,
                                                            sts.metadata.uid)])
+        # its identity (updateIdentity): found in DNS as NAME.SERVICENAME
         spec = PodSpec(sts.containers, tolerations=list(sts.tolerations),
-                       node_selector=dict(sts.node_selector))
+                       node_selector=dict(sts.node_selector), hostname=name,
+                       subdomain=sts.service_name)
         self.api.create(Pod(meta, spec), handed_over=True)
 
     def _update_status(self, sts: StatefulSet, wanted: str) -> None:

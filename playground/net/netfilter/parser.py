@@ -230,7 +230,7 @@ class _ArgvParser:
                 self._feed(match, option)
                 return
         name = _PROTO_NAMES.get(self.rule.proto)
-        if (name in ("tcp", "udp", "icmp") and not self.proto_loaded
+        if (name in ("tcp", "udp", "sctp", "icmp") and not self.proto_loaded
                 and not any(m.name == name for m in self.matches)):
             self.proto_loaded = True
             match = MATCHES[name]()

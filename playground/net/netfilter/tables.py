@@ -37,12 +37,13 @@ if TYPE_CHECKING:
 class Netfilter:
     """The four IPv4 tables of one network namespace."""
 
-    __slots__ = ("tables", "generation", "recent", "counts", "_saved")
+    __slots__ = ("tables", "generation", "recent", "nfacct", "counts", "_saved")
 
     def __init__(self) -> None:
         self.tables: dict[str, Table] = _Tables()
         self.generation = 0   # bumped on every change, for callers that cache
         self.recent: dict[str, dict] = {}  # xt_recent's lists, per namespace as in the kernel
+        self.nfacct: dict[str, list[int]] = {}  # nfnetlink_acct objects: name -> [pkts, bytes]
         self.counts: dict[int, list] = {}  # this table's counters of shared rules: [rule, p, b]
         self._saved: tuple | None = None   # the last iptables-save text, and what it showed
 

@@ -116,6 +116,7 @@ class PacketMeta:
     recent: dict | None = None  # the namespace's xt_recent lists: name -> {address: seen at}
     now: float = 0.0
     ipsets: object | None = None  # the namespace's IpSets, for `-m set`
+    nfacct: dict | None = None  # the namespace's accounting objects: name -> [packets, bytes]
 
 
 def _strtoul(text: str) -> int | None:

@@ -58,6 +58,11 @@ def icmp_error(walk: Walk, ns: Namespace, flight: Flight, icmp_type: int, code: 
 @stage
 def send_reset(walk: Walk, ns: Namespace, flight: Flight) -> Step:
     pkt = flight.packet
+    if pkt.proto == "sctp":   # the out-of-the-blue answer (RFC 9260 8.4): an ABORT chunk
+        reset = Packet(pkt.dst, pkt.src, "sctp", pkt.dport, pkt.sport, flags="ABORT",
+                       length=36)
+        walk.pending.append(Step("local_out", ns, Flight(reset, role="reset")))
+        return END
     flags = "RST,ACK" if "ACK" not in pkt.flag_set else "RST"
     reset = Packet(pkt.dst, pkt.src, "tcp", pkt.dport, pkt.sport, flags=flags, length=40)
     walk.pending.append(Step("local_out", ns, Flight(reset, role="reset")))

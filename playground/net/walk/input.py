@@ -45,8 +45,8 @@ def deliver(walk: Walk, ns: Namespace, dev: Device, flight: Flight) -> Step:
         return Step("deliver_icmp", ns, dev, flight)
     sock = ns.find_socket(pkt.proto, pkt.dst, pkt.dport, pkt.src, pkt.sport)
     flags = pkt.flag_set
-    if sock is not None and (sock.remote is not None or pkt.proto == "udp" or "SYN" in flags
-                             and "ACK" not in flags):
+    if sock is not None and (sock.remote is not None or pkt.proto in ("udp", "sctp")
+                             or "SYN" in flags and "ACK" not in flags):
         kind = "connected socket" if sock.remote else "listening socket"
         walk.hop(ns, flight, "deliver", f"delivered to {sock.owner}'s {kind} "
                  f"{pkt.proto} {sock.address}:{sock.port}", dev_in=dev.name)
@@ -58,6 +58,15 @@ def deliver(walk: Walk, ns: Namespace, dev: Device, flight: Flight) -> Step:
         walk.hop(ns, flight, "reject", f"nothing listens on udp port {pkt.dport}: the "
                  "kernel answers ICMP port unreachable", dev_in=dev.name)
         answer = Step("icmp_error", ns, flight, ICMP_DEST_UNREACH, PORT_UNREACHABLE)
+    elif pkt.proto == "sctp":
+        if "INIT" not in flags:
+            walk.hop(ns, flight, "drop", "an SCTP packet for no association this namespace "
+                     "has: ignored", dev_in=dev.name)
+            walk.finish("dropped", "SCTP packet for an unknown association", flight)
+            return END
+        walk.hop(ns, flight, "reject", f"no socket is listening on sctp port {pkt.dport}: "
+                 "the kernel answers with an SCTP ABORT", dev_in=dev.name)
+        answer = Step("send_reset", ns, flight)
     elif "RST" in flags:
         walk.hop(ns, flight, "drop", "a reset for a connection this namespace does not "
                  "have: ignored", dev_in=dev.name)

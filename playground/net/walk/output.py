@@ -76,7 +76,24 @@ def local_out(walk: Walk, ns: Namespace, flight: Flight) -> Step:
         walk.hop(ns, flight, "route", "destination changed by NAT, route again: "
                  + walk.route_sentence(result, flight.packet.dst),
                  dev_out=result.dev, route=result.route.text())
+        if _loopback_may_not_leave(ns, flight.packet.src, result.dev):
+            walk.hop(ns, flight, "drop", f"the source {flight.packet.src} is a loopback "
+                     f"address and {result.dev} is not the loopback device: without "
+                     f"net.ipv4.conf.{result.dev}.route_localnet=1 (or all) the kernel "
+                     "refuses the route (EINVAL) and drops the packet", dev_out=result.dev)
+            walk.finish("dropped", f"loopback source {flight.packet.src} may not leave on "
+                        f"{result.dev} in {ns.name} (route_localnet=0)", flight)
+            return END
     return Step("post_routing", ns, flight, result, None)
+
+
+def _loopback_may_not_leave(ns: Namespace, src: IPv4Address, dev: str) -> bool:
+    """__mkroute_output: a 127/8 source leaves a non-loopback device only with route_localnet
+    set on that device or on all."""
+    if not src.is_loopback or ns.device(dev).kind == "loopback":
+        return False
+    return "1" not in (ns.sysctl.get("net.ipv4.conf.all.route_localnet", "0"),
+                       ns.sysctl.get(f"net.ipv4.conf.{dev}.route_localnet", "0"))
 
 
 @stage

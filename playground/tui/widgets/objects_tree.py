@@ -12,6 +12,7 @@ from textual.widgets.tree import TreeNode
 
 from playground.cluster.cloud import GATEWAY_NAMESPACE, INTERNET_NAMESPACE, LB_NAMESPACE
 from playground.cluster.cluster import Cluster
+from playground.cluster.service import slices_of
 from playground.tui.layout import fit_tree
 
 GROUP = 100  # a longer list is cut into closed groups of this many entries
@@ -160,15 +161,16 @@ class ObjectsTree(Tree):
         text = Text.assemble(_short(service.key), (f" {service.spec.type}", "dim"),
                              (f" {service.spec.cluster_ip}", "cyan"), (f" {external}", "magenta"))
         spec = f"svc/{service.key}"
-        slice_ = self.cluster.api.peek("EndpointSlice", service.metadata.namespace, service.name)
-        endpoints = slice_.endpoints if slice_ else []
-        if not endpoints:
+        listed = [(e, s.ports[0].port if s.ports else "")
+                  for s in slices_of(self.cluster.api, service.metadata.namespace, service.name)
+                  for e in s.endpoints]
+        if not listed:
             self._leaf(parent, text.append(" no endpoints", "bold red"), spec)
             return
-        port = slice_.ports[0].port if slice_.ports else ""
+        endpoints = [e for e, _port in listed]
 
         def fill(branch: TreeNode) -> None:
-            for endpoint in endpoints:
+            for endpoint, port in listed:
                 pod = (endpoint.target or "").removeprefix("default/")
                 self._leaf(branch, Text.assemble(("endpoint ", "dim"),
                                                  f"{endpoint.address}:{port}", (f" {pod}", "dim")),

@@ -1,0 +1,34 @@
+"""Every adapter the lab can be assembled from, registered by name.
+
+The adapters (playground/cni, proxy, lb) import the control plane's API; the control plane
+finds them by name in playground.registry and never imports them. This module, above both,
+is where they meet; playground/__init__ imports it, so the registries are full before any
+cluster is built. A new adapter: its own module and one line below.
+"""
+
+from playground.cluster.routing import FlannelRouting, KindnetRouting
+from playground.cni.bridge import BridgePlugin
+from playground.cni.cilium import CiliumPlugin, CiliumTunnelPlugin
+from playground.cni.portmap import PortMapPlugin
+from playground.cni.ptp import PtpPlugin
+from playground.cni.vxlan import VxlanPlugin
+from playground.lb.cloud import CloudProvider
+from playground.proxy.cilium_recipe import CiliumRouting
+from playground.proxy.modes import IptablesMode, IpvsMode
+from playground.registry import CNI_META_PLUGINS, CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES, ROUTINGS
+
+CNI_PLUGINS.register(BridgePlugin)
+CNI_PLUGINS.register(PtpPlugin)
+CNI_PLUGINS.register(VxlanPlugin)
+CNI_PLUGINS.register(CiliumPlugin)
+CNI_PLUGINS.register(CiliumTunnelPlugin)
+CNI_META_PLUGINS.register(PortMapPlugin)
+
+ROUTINGS.register(KindnetRouting)
+ROUTINGS.register(FlannelRouting)
+ROUTINGS.register(CiliumRouting)
+
+PROXY_MODES.register(IptablesMode)
+PROXY_MODES.register(IpvsMode)
+
+LB_PROVIDERS.register(CloudProvider)

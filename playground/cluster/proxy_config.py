@@ -1,0 +1,105 @@
+"""kube-proxy's options that change the rules it writes (KubeProxyConfiguration,
+kubeproxy.config.k8s.io/v1alpha1), with kube-proxy's defaults, and the checks its
+validation makes (pkg/proxy/apis/config/validation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from ipaddress import IPv4Network
+
+from playground.cluster.objects import Named, ObjectMeta, ValidationError
+
+DETECT_LOCAL_MODES = ("ClusterCIDR", "NodeCIDR", "BridgeInterface", "InterfaceNamePrefix")
+
+
+@dataclass(frozen=True)
+class ProxyOptions:
+    """The fields of a KubeProxyConfiguration the iptables proxier reads."""
+
+    masquerade_all: bool = False          # masqueradeAll
+    masquerade_bit: int = 14              # iptables.masqueradeBit
+    localhost_node_ports: bool = True     # iptables.localhostNodePorts
+    detect_local_mode: str = "ClusterCIDR"      # detectLocalMode
+    cluster_cidr: str = ""                # clusterCIDR; empty: the lab's pod network
+    bridge_interface: str = ""            # detectLocal.bridgeInterface
+    interface_name_prefix: str = ""       # detectLocal.interfaceNamePrefix
+
+    @property
+    def mark(self) -> str:
+        """The masquerade mark as iptables-save prints it (value/mask)."""
+        value = f"{1 << self.masquerade_bit:#x}"
+        return f"{value}/{value}"
+
+    @property
+    def mark_value(self) -> str:
+        return f"{1 << self.masquerade_bit:#x}"
+
+    def problems(self) -> list[str]:
+        """What kube-proxy's validation says of these options, one line each."""
+        found = []
+        if not 0 <= self.masquerade_bit <= 31:
+            found.append(f"iptables.masqueradeBit: Invalid value: {self.masquerade_bit}: "
+                         "must be within the range [0, 31]")
+        if self.detect_local_mode not in DETECT_LOCAL_MODES:
+            found.append(f"detectLocalMode: Unsupported value: \"{self.detect_local_mode}\": "
+                         "supported values: " + ", ".join(f'"{m}"' for m in DETECT_LOCAL_MODES))
+        if self.detect_local_mode == "BridgeInterface" and not self.bridge_interface:
+            found.append("detectLocal.bridgeInterface: Required value: must not be empty when "
+                         "detectLocalMode is BridgeInterface")
+        if self.detect_local_mode == "InterfaceNamePrefix" and not self.interface_name_prefix:
+            found.append("detectLocal.interfaceNamePrefix: Required value: must not be empty "
+                         "when detectLocalMode is InterfaceNamePrefix")
+        if self.cluster_cidr:
+            try:
+                IPv4Network(self.cluster_cidr)
+            except ValueError:
+                found.append(f"clusterCIDR: Invalid value: \"{self.cluster_cidr}\": must be a "
+                             "valid CIDR")
+        return found
+
+
+DEFAULT_OPTIONS = ProxyOptions()
+
+# the object's fields by their path in a KubeProxyConfiguration (v1alpha1)
+FIELDS = {"clusterCIDR": "cluster_cidr", "detectLocalMode": "detect_local_mode",
+          "detectLocal.bridgeInterface": "bridge_interface",
+          "detectLocal.interfaceNamePrefix": "interface_name_prefix",
+          "iptables.masqueradeAll": "masquerade_all",
+          "iptables.masqueradeBit": "masquerade_bit",
+          "iptables.localhostNodePorts": "localhost_node_ports"}
+NAME, NAMESPACE = "kube-proxy", "kube-system"   # kubeadm's ConfigMap of it
+
+
+@dataclass
+class KubeProxyConfiguration(Named):
+    """The options every node's kube-proxy runs with (kubeadm keeps them in the kube-proxy
+    ConfigMap; here they are one object). A change restarts the proxies: they sync again."""
+
+    metadata: ObjectMeta
+    masquerade_all: bool = False
+    masquerade_bit: int = 14
+    localhost_node_ports: bool = True
+    detect_local_mode: str = "ClusterCIDR"
+    cluster_cidr: str = ""
+    bridge_interface: str = ""
+    interface_name_prefix: str = ""
+    kind: str = "KubeProxyConfiguration"
+
+    def options(self) -> ProxyOptions:
+        return ProxyOptions(**{f.name: getattr(self, f.name) for f in fields(ProxyOptions)})
+
+
+def validate_proxy_config(config: KubeProxyConfiguration) -> None:
+    if (config.metadata.namespace, config.name) != (NAMESPACE, NAME):
+        raise ValidationError(f"KubeProxyConfiguration {config.key}: the lab has one, "
+                              f"{NAMESPACE}/{NAME}")
+    for path, attribute in FIELDS.items():
+        wanted = bool if attribute in ("masquerade_all", "localhost_node_ports") else \
+            int if attribute == "masquerade_bit" else str
+        value = getattr(config, attribute)
+        if type(value) is not wanted:
+            raise ValidationError(f"KubeProxyConfiguration {config.key}: {path} must be a "
+                                  f"{wanted.__name__}")
+    problems = config.options().problems()
+    if problems:
+        raise ValidationError(f"KubeProxyConfiguration {config.key}: {problems[0]}")

@@ -1,0 +1,87 @@
+"""kube-proxy's service health server on one node (pkg/proxy/healthcheck/service_health.go):
+for every LoadBalancer Service with externalTrafficPolicy Local, a listener on its
+healthCheckNodePort that a load balancer asks whether this node has endpoints of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from playground.net.netns import Namespace, NetError, Socket
+from playground.timefmt import http_date
+
+OWNER = "kube-proxy"
+
+
+@dataclass
+class Instance:
+    service: str          # NAMESPACE/NAME
+    port: int
+    socket: Socket | None
+    endpoints: int = 0    # this node's ready endpoints of the Service
+
+
+@dataclass
+class HttpAnswer:
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: str
+
+    def text(self) -> str:
+        """The answer as `curl -i` prints it."""
+        head = [f"HTTP/1.1 {self.status} {self.reason}"]
+        head += [f"{name}: {value}" for name, value in self.headers]
+        return "\n".join(head) + "\n\n" + self.body + "\n"
+
+
+@dataclass
+class HealthServer:
+    ns: Namespace
+    node: str
+    instances: dict[str, Instance] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)   # what could not listen, as logged
+
+    def sync_service(self, key: str, port: int | None, endpoints: int) -> None:
+        """SyncServices and SyncEndpoints for one Service: close a listener no longer
+        wanted (or moved), open a new one, keep the local endpoint count."""
+        current = self.instances.get(key)
+        if current is not None and current.port != port:
+            if current.socket is not None:
+                self.ns.close(current.socket)
+            del self.instances[key]
+            current = None
+        if port is None:
+            return
+        if current is None:
+            try:
+                sock = self.ns.bind("tcp", port, OWNER)
+            except NetError as error:   # kube-proxy logs it and records an Event
+                self.failures.append(f"node {self.node} failed to start healthcheck "
+                                     f"\"{key}\" on port {port}: {error}")
+                sock = None
+            current = self.instances[key] = Instance(key, port, sock)
+        current.endpoints = endpoints
+
+    def serving(self, port: int) -> Instance | None:
+        return next((i for i in self.instances.values()
+                     if i.port == port and i.socket is not None), None)
+
+    def answer(self, port: int, clock: float) -> HttpAnswer | None:
+        """hcHandler.ServeHTTP: 200 while the node has endpoints of the Service, else 503."""
+        found = self.serving(port)
+        if found is None:
+            return None
+        namespace, _, name = found.service.partition("/")
+        body = ("{\n"
+                "\t\"service\": {\n"
+                f"\t\t\"namespace\": \"{namespace}\",\n"
+                f"\t\t\"name\": \"{name}\"\n"
+                "\t},\n"
+                f"\t\"localEndpoints\": {found.endpoints},\n"
+                "\t\"serviceProxyHealthy\": true\n"
+                "}")
+        status, reason = (200, "OK") if found.endpoints else (503, "Service Unavailable")
+        headers = [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff"),
+                   ("X-Load-Balancing-Endpoint-Weight", str(found.endpoints)),
+                   ("Date", http_date(clock)), ("Content-Length", str(len(body.encode())))]
+        return HttpAnswer(status, reason, headers, body)
