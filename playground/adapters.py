@@ -9,18 +9,20 @@ cluster is built. A new adapter: its own module and one line below.
 from playground.cluster.routing import FlannelRouting, KindnetRouting
 from playground.cni.bridge import BridgePlugin
 from playground.cni.cilium import CiliumPlugin, CiliumTunnelPlugin
+from playground.cni.portmap import PortMapPlugin
 from playground.cni.ptp import PtpPlugin
 from playground.cni.vxlan import VxlanPlugin
 from playground.lb.cloud import CloudProvider
 from playground.proxy.cilium_recipe import CiliumRouting
 from playground.proxy.modes import IptablesMode, IpvsMode, NftablesMode
-from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES, ROUTINGS
+from playground.registry import CNI_META_PLUGINS, CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES, ROUTINGS
 
 CNI_PLUGINS.register(BridgePlugin)
 CNI_PLUGINS.register(PtpPlugin)
 CNI_PLUGINS.register(VxlanPlugin)
 CNI_PLUGINS.register(CiliumPlugin)
 CNI_PLUGINS.register(CiliumTunnelPlugin)
+CNI_META_PLUGINS.register(PortMapPlugin)
 
 ROUTINGS.register(KindnetRouting)
 ROUTINGS.register(FlannelRouting)

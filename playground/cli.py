@@ -26,6 +26,7 @@ from playground.limits import MAX_TRAFFIC_COUNT
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
 from playground.numbers import PORT, SEED, argument
+from playground.pcap_export import write_pcap
 from playground.proxy.modes import modes_help
 from playground.registry import CNI_PLUGINS, PROXY_MODES
 from playground.saves import LabFileError, check_readable, is_lab_file, load_lab
@@ -90,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="IP length of the packet (default: a bare SYN, datagram or ping)")
     trace.add_argument("--df", action="store_true",
                        help="set Don't Fragment: too big for a link means dropped, not split")
+    trace.add_argument("--pcap", metavar="FILE", help="also write every hop as a frame of a "
+                       "pcapng capture for Wireshark")
     lab_options(trace)
 
     traffic = commands.add_parser("traffic", help="send many connections to a Service and "
@@ -99,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     traffic.add_argument("--count", type=argument(1, MAX_TRAFFIC_COUNT), default=100)
     traffic.add_argument("--port", type=PORT)
     traffic.add_argument("--proto", choices=["tcp", "udp"], default="tcp")
+    traffic.add_argument("--pcap", metavar="FILE", help="also write every connection's hops "
+                         "to a pcapng capture")
     lab_options(traffic)
 
     lookup = commands.add_parser("dns", help="look a name up from a pod or node through the "
@@ -265,8 +270,11 @@ async def run_command(args) -> int:
         if args.command == "verify":
             return verify_lab(cluster)
         if args.command == "traffic":
-            print(generate(cluster, args.src, args.dst, args.count, args.proto, args.port,
-                           args.namespace).text(), end="")
+            spread = generate(cluster, args.src, args.dst, args.count, args.proto, args.port,
+                              args.namespace, keep=bool(args.pcap))
+            print(spread.text(), end="")
+            if args.pcap:
+                print(write_pcap(args.pcap, spread.traces), file=sys.stderr)
             return 0
         return await do_show(cluster, args)
     finally:
@@ -275,6 +283,8 @@ async def run_command(args) -> int:
 
 def do_trace(cluster: Cluster, args) -> int:
     sent = legs(cluster, trace_request(args))
+    if args.pcap:
+        print(write_pcap(args.pcap, [leg.trace for leg in sent]), file=sys.stderr)
     proxied = next((leg for leg in sent if leg.role == "proxied"), None)
     resolved = [leg for leg in sent if "dns" in leg.role]
     connection = [leg for leg in sent if leg.role == "packet"]

@@ -40,6 +40,7 @@ class Registry(dict):
 
 
 CNI_PLUGINS = Registry("CNI plugin")
+CNI_META_PLUGINS = Registry("CNI meta plugin")   # chained after a plugin in its conflist
 ROUTINGS = Registry("CNI routing")     # by a CNI plugin's `routing`
 PROXY_MODES = Registry("proxy mode")   # by the name `--proxy-mode` takes
 LB_PROVIDERS = Registry("load-balancer provider")

@@ -83,7 +83,7 @@ async def test_node_add_then_a_pod_placed_on_it_and_removed(shell, lab):
     assert (await shell.run("trace pod/client pod/dbg --port 8080")).trace.verdict == \
         "delivered"
     with pytest.raises(ShellError, match="only spec.nodeName"):
-        await shell.run("""kubectl run x --image=a --overrides='{"spec":{"hostNetwork":true}}'""")
+        await shell.run("""kubectl run x --image=a --overrides='{"spec":{"hostPID":true}}'""")
     await shell.run("kubectl delete node kind-worker3")
     assert "kind-worker3" not in (await shell.run("kubectl get nodes")).output
 

@@ -46,6 +46,7 @@ from playground.cluster.objects import (
     Taint,
     Toleration,
     ValidationError,
+    host_network_defaults,
     validate_name,
     validate_node,
     validate_pod,
@@ -372,11 +373,13 @@ class Cluster(SleepingNodes, Workloads):
                       labels: dict[str, str] | None = None, node_name: str | None = None,
                       tolerations: list[Toleration] | None = None,
                       annotations: dict[str, str] | None = None,
-                      node_selector: dict[str, str] | None = None) -> Pod:
+                      node_selector: dict[str, str] | None = None,
+                      host_network: bool = False) -> Pod:
         pod = Pod(ObjectMeta(name, namespace, labels=dict(labels or {}),
                              annotations=dict(annotations or {})),
-                  PodSpec(containers, node_name=node_name, tolerations=list(tolerations or []),
-                          node_selector=dict(node_selector or {})))
+                  PodSpec(host_network_defaults(containers, host_network), node_name=node_name,
+                          tolerations=list(tolerations or []),
+                          node_selector=dict(node_selector or {}), host_network=host_network))
         try:
             validate_pod(pod)
         except ValidationError as error:
@@ -646,6 +649,17 @@ class Cluster(SleepingNodes, Workloads):
         if pod is None:
             raise ClusterError(f'pod "{name}" not found in namespace "{namespace}"')
         return pod
+
+    def place_of(self, name: str | None) -> str | None:
+        """The network namespace a pod/NS/NAME runs in: its own, or with hostNetwork its
+        node's; any other name is its own namespace."""
+        if name is None or not name.startswith("pod/"):
+            return name
+        namespace, _, pod_name = name[4:].partition("/")
+        pod = self.api.peek("Pod", namespace, pod_name)
+        if pod is not None and pod.spec.host_network and pod.spec.node_name:
+            return f"node/{pod.spec.node_name}"
+        return name
 
     def ip_owner(self, ip: IPv4Address) -> str | None:
         for ns in self.network.namespaces.values():

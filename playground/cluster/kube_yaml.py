@@ -199,6 +199,10 @@ def _containers(containers) -> list[dict]:
                     entry["name"] = port.name
                 if port.protocol != "TCP":
                     entry["protocol"] = port.protocol
+                if port.host_port is not None:
+                    entry["hostPort"] = port.host_port
+                if port.host_ip:
+                    entry["hostIP"] = port.host_ip
                 item["ports"].append(entry)
         found.append(item)
     return found
@@ -217,6 +221,8 @@ def _typed(kind: str) -> dict:
 
 def _pod(pod, node_names: dict[str, str]) -> dict:
     spec: dict = {"containers": _containers(pod.spec.containers)}
+    if pod.spec.host_network:
+        spec["hostNetwork"] = True
     if pod.spec.node_name in node_names:
         spec["nodeName"] = node_names[pod.spec.node_name]
     _scheduling(spec, pod.spec.node_selector, pod.spec.tolerations)

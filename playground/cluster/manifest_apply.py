@@ -84,6 +84,14 @@ def _meta(doc: ManifestDoc, cluster: Cluster) -> tuple[str, str]:
     return name, doc.get("metadata.namespace", str, "default")
 
 
+def _template_containers(doc: ManifestDoc) -> list[Container]:
+    """A workload's pod template; hostNetwork is modelled on bare Pods only (README)."""
+    if doc.get("spec.template.spec.hostNetwork", bool, False):
+        doc.fail("spec.template.spec.hostNetwork", "the lab runs pods on the node's network "
+                 "only as bare Pods (kind: Pod), not from a workload's template")
+    return _containers(doc, "spec.template.spec.containers")
+
+
 def _containers(doc: ManifestDoc, path: str, node: Any = None) -> list[Container]:
     items = list(doc.entries(path, node))
     if not items:
@@ -96,7 +104,9 @@ def _containers(doc: ManifestDoc, path: str, node: Any = None) -> list[Container
             if container_port is None:
                 doc.fail(f"{where}.containerPort", "is required")
             ports.append(ContainerPort(container_port, doc.get("name", str, None, port, where),
-                                       doc.get("protocol", str, "TCP", port, where)))
+                                       doc.get("protocol", str, "TCP", port, where),
+                                       doc.get("hostPort", int, None, port, where) or None,
+                                       doc.get("hostIP", str, "", port, where)))
         name = doc.get("name", str, None, item, here)
         if name is None:
             doc.fail(f"{here}.name", "is required")
@@ -116,7 +126,8 @@ async def apply_pod(cluster: Cluster, doc: ManifestDoc) -> None:
                           annotations=doc.labels("metadata.annotations"),
                           node_name=doc.get("spec.nodeName", str),
                           tolerations=_tolerations(doc, "spec.tolerations"),
-                          node_selector=doc.labels("spec.nodeSelector"))
+                          node_selector=doc.labels("spec.nodeSelector"),
+                          host_network=doc.get("spec.hostNetwork", bool, False))
 
 
 def _tolerations(doc: ManifestDoc, path: str) -> list[Toleration]:
@@ -148,7 +159,7 @@ async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
     name, namespace = _meta(doc, cluster)
     selector = doc.labels("spec.selector.matchLabels")
     labels = doc.labels("spec.template.metadata.labels")
-    containers = _containers(doc, "spec.template.spec.containers")
+    containers = _template_containers(doc)
     spec = {"replicas": doc.get("spec.replicas", int, 1),
             "strategy": doc.get("spec.strategy.type", str, "RollingUpdate"),
             "max_surge": doc.get("spec.strategy.rollingUpdate.maxSurge", (int, str), "25%"),
@@ -174,7 +185,7 @@ async def apply_daemonset(cluster: Cluster, doc: ManifestDoc) -> None:
     await cluster.add_daemon_set(DaemonSet(
         ObjectMeta(name, namespace, labels=doc.labels("metadata.labels")),
         doc.labels("spec.selector.matchLabels"), labels,
-        _containers(doc, "spec.template.spec.containers"),
+        _template_containers(doc),
         _expressions(doc, "spec.selector.matchExpressions"),
         doc.labels("spec.template.spec.nodeSelector"),
         _tolerations(doc, "spec.template.spec.tolerations")))
@@ -186,7 +197,7 @@ async def apply_statefulset(cluster: Cluster, doc: ManifestDoc) -> None:
         ObjectMeta(name, namespace, labels=doc.labels("metadata.labels")),
         doc.get("spec.replicas", int, 1), doc.get("spec.serviceName", str, ""),
         doc.labels("spec.selector.matchLabels"), doc.labels("spec.template.metadata.labels"),
-        _containers(doc, "spec.template.spec.containers"),
+        _template_containers(doc),
         _expressions(doc, "spec.selector.matchExpressions"),
         doc.labels("spec.template.spec.nodeSelector"),
         _tolerations(doc, "spec.template.spec.tolerations"),

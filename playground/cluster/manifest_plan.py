@@ -33,6 +33,7 @@ from playground.cluster.objects import (
     PodSpec,
     Toleration,
     ValidationError,
+    host_network_defaults,
     validate_name,
     validate_pod,
 )
@@ -92,11 +93,13 @@ class Plan:
                       labels: dict[str, str] | None = None, node_name: str | None = None,
                       tolerations: list[Toleration] | None = None,
                       annotations: dict[str, str] | None = None,
-                      node_selector: dict[str, str] | None = None) -> None:
+                      node_selector: dict[str, str] | None = None,
+                      host_network: bool = False) -> None:
         pod = Pod(ObjectMeta(name, namespace, labels=dict(labels or {}),
                              annotations=dict(annotations or {})),
-                  PodSpec(containers, node_name=node_name, tolerations=list(tolerations or []),
-                          node_selector=dict(node_selector or {})))
+                  PodSpec(host_network_defaults(containers, host_network), node_name=node_name,
+                          tolerations=list(tolerations or []),
+                          node_selector=dict(node_selector or {}), host_network=host_network))
         self._valid(lambda: validate_pod(pod))
         self._claim("Pod", namespace, name)
         if node_name is not None and self.cluster.api.peek("Node", "", node_name) is None:
@@ -104,7 +107,8 @@ class Plan:
         self.pods.append((pod, 1))
         self._note("Pod", namespace, name, lambda: self.cluster.add_pod(
             name, containers, namespace=namespace, labels=labels, node_name=node_name,
-            tolerations=tolerations, annotations=annotations, node_selector=node_selector))
+            tolerations=tolerations, annotations=annotations, node_selector=node_selector,
+            host_network=host_network))
 
     async def add_deployment(self, name: str, containers: list[Container], replicas: int = 1,
                              labels: dict[str, str] | None = None,
@@ -248,8 +252,11 @@ class Plan:
             check_pod_total(self.cluster.api.count("Pod"), wanted)
         except LimitError as error:
             raise ClusterError(f"{what}: {error}") from None
+        # pods on the node's network take no address of the pod CIDR
+        addressed = [(pod, count) for pod, count in self.pods if not pod.spec.host_network]
+        wanted = sum(count for _, count in addressed)
         # the most a probe may find: a pod that tolerates more has more room
-        free = max((self.cluster.free_pod_addresses(pod, enough=wanted) for pod, _ in self.pods),
+        free = max((self.cluster.free_pod_addresses(pod, enough=wanted) for pod, _ in addressed),
                    default=0)
         if wanted > free:
             raise ClusterError(f"{what}: its {wanted} pods do not fit: the nodes they may run "

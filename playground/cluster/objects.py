@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster import validation
@@ -136,6 +136,8 @@ class ContainerPort:
     container_port: int
     name: str | None = None
     protocol: str = "TCP"
+    host_port: int | None = None   # the node's port the CNI's portmap forwards to it
+    host_ip: str = ""              # the node address it is forwarded on ("" : every one)
 
 
 @dataclass
@@ -209,6 +211,7 @@ class PodSpec:
     node_selector: dict[str, str] = field(default_factory=dict)
     hostname: str = ""    # a StatefulSet's pod: its own name, found as HOSTNAME.SUBDOMAIN
     subdomain: str = ""   # the headless Service that gives the pod its DNS name
+    host_network: bool = False   # the node's network namespace: no veth, the node's IP
 
 
 @dataclass
@@ -229,6 +232,10 @@ class Pod(Named):
 
     def ports(self) -> list[tuple[Container, ContainerPort]]:
         return [(c, p) for c in self.spec.containers for p in c.ports]
+
+    def host_ports(self) -> list[ContainerPort]:
+        """The ports it asks of its node (what the scheduler's NodePorts filter counts)."""
+        return [p for c in self.spec.containers for p in c.ports if p.host_port is not None]
 
     @property
     def terminating(self) -> bool:
@@ -287,6 +294,16 @@ def requested_ip(pod: Pod) -> IPv4Address | None:
                               f"list with one IPv4 address, like '[\"10.244.1.7\"]'") from None
 
 
+def host_network_defaults(containers: list[Container], host_network: bool) -> list[Container]:
+    """SetDefaults_PodSpec: on the node's network a port left without hostPort gets its
+    containerPort as hostPort (new records: a container list may be shared)."""
+    if not host_network or all(p.host_port is not None for c in containers for p in c.ports):
+        return containers
+    return [replace(c, ports=[p if p.host_port is not None else
+                              replace(p, host_port=p.container_port) for p in c.ports])
+            for c in containers]
+
+
 def validate_pod(pod: Pod, valid: set | None = None) -> None:
     """`valid`, when checking many pods, remembers what passed: namespaces, and container
     lists by identity (pods read from one lab file share them)."""
@@ -300,6 +317,8 @@ def validate_pod(pod: Pod, valid: set | None = None) -> None:
         errors += validation.annotations_errors(meta.annotations)
     if tolerations:
         errors += validation.tolerations_errors(tolerations)
+    if pod.spec.host_network:
+        errors += validation.host_network_errors(True, containers)
     if not seen:
         errors += validation.container_errors(containers)
     validation.check("Pod", pod.name, errors)

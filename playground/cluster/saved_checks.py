@@ -131,6 +131,7 @@ def check_slices(slices: list, saved: Saved, cluster_cidr: IPv4Network) -> None:
 def check_pods(pods: list, saved: Saved, cluster_cidr: IPv4Network) -> None:
     nodes = saved["Node"]
     spans = {node.name: _span(IPv4Network(node.spec.pod_cidr)) for node in nodes}
+    node_ips = {node.name: node.status.internal_ip for node in nodes}
     addresses: dict[str, str] = {}
     valid: set = set()
     for pod in pods:
@@ -140,6 +141,11 @@ def check_pods(pods: list, saved: Saved, cluster_cidr: IPv4Network) -> None:
             raise ClusterError(f"pod {pod.key}: spec.nodeName {pod.spec.node_name!r} is not "
                                "a node of the lab")
         address = pod.status.pod_ip
+        if pod.spec.host_network:   # the node's own address, shared by its hostNetwork pods
+            if address not in (None, node_ips[pod.spec.node_name]):
+                raise ClusterError(f"pod {pod.key}: status.podIP {address!r} is not node "
+                                   f"{pod.spec.node_name}'s address (hostNetwork)")
+            continue
         number = _address(address)
         if number is None or not span[0] <= number <= span[1]:
             raise ClusterError(f"pod {pod.key}: status.podIP {address!r} is not an address of "

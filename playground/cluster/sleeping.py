@@ -51,7 +51,7 @@ class SleepingNodes:
     def sleep_pod(self, pod: Pod) -> None:
         """A restored pod on a sleeping node: its namespace is built with the node."""
         sleeper = self.sleeping.get(pod.spec.node_name)
-        if sleeper is not None:
+        if sleeper is not None and not pod.spec.host_network:   # the node's namespace waits
             self.network.asleep[pod_namespace_name(pod)] = sleeper.pods
 
     def watch_sleepers(self) -> None:

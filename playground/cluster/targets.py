@@ -64,7 +64,8 @@ def resolve(cluster: Cluster, spec: str, namespace: str | None = None) -> Target
     owner = cluster.ip_owner(ip)
     if owner is None:
         return Target("", "", ip, spec)
-    pod = next((p for p in cluster.pods() if pod_namespace_name(p) == owner), None)
+    pod = next((p for p in cluster.pods() if pod_namespace_name(p) == owner
+                and not p.spec.host_network), None)   # a node's address is the node's
     return Target(owner, pod.spec.containers[0].name if pod else "", ip, spec, pod)
 
 

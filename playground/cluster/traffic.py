@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.legs import send
@@ -17,6 +17,7 @@ class Spread:
     failed: Counter
     rules: list[str]  # the Service's rules with their counters, on the sender's node
     heading: str = "rule counters on the sending node (iptables-save -c):"
+    traces: list = field(default_factory=list)   # kept when asked (a capture of them all)
 
     def text(self) -> str:
         lines = [f"{self.sent} connections to {self.service}"]
@@ -34,21 +35,25 @@ class Spread:
 
 
 def generate(cluster: Cluster, src: str, dst: str, count: int, proto: str = "tcp",
-             port: int | None = None, namespace: str | None = None) -> Spread:
+             port: int | None = None, namespace: str | None = None,
+             keep: bool = False) -> Spread:
     by_endpoint: Counter = Counter()
+    kept = []
     failed: Counter = Counter()
     first = None
     for _ in range(count):
         trace = send(cluster, src, dst, proto, port, namespace)
         first = first or trace
+        if keep:
+            kept.append(trace)
         if trace.verdict == "delivered":
             by_endpoint[trace.delivered_to.namespace] += 1
         else:
             failed[trace.verdict] += 1
     if first is not None and first.events("ipvs"):
         return Spread(dst, count, by_endpoint, failed, _virtual_service(cluster, first),
-                      "the virtual service on the sending node (ipvsadm -Ln):")
-    return Spread(dst, count, by_endpoint, failed, _service_rules(cluster, first))
+                      "the virtual service on the sending node (ipvsadm -Ln):", kept)
+    return Spread(dst, count, by_endpoint, failed, _service_rules(cluster, first), traces=kept)
 
 
 def _virtual_service(cluster: Cluster, trace) -> list[str]:

@@ -247,6 +247,7 @@ def container_errors(containers: Iterable, path: str = "spec.containers") -> lis
     """Each container: a DNS-1123 label name, once; an image; ports 1-65535, IANA names."""
     errors: list[FieldError] = []
     names: set[str] = set()
+    host_ports: set[str] = set()
     items = list(containers)
     if not items:
         return [FieldError(path, "Required value")]
@@ -268,7 +269,40 @@ def container_errors(containers: Iterable, path: str = "spec.containers") -> lis
             if port.name is not None:
                 errors += _each(f"{where}.name", port.name, port_name(port.name))
             errors += _protocol_errors(port.protocol, f"{where}.protocol")
+            errors += _host_port_errors(port, where, host_ports)
     return errors
+
+
+def _host_port_errors(port, where: str, taken: set[str]) -> list[FieldError]:
+    """hostPort 1-65535 and hostIP an address (ValidateContainerPorts), and no protocol,
+    hostIP and hostPort twice in the pod (AccumulateUniqueHostPorts)."""
+    errors: list[FieldError] = []
+    if port.host_port is not None:
+        errors += _each(f"{where}.hostPort", port.host_port, port_number(port.host_port))
+        claim = f"{port.protocol}/{port.host_ip}/{port.host_port}"
+        if claim in taken:
+            errors.append(FieldError(f"{where}.hostPort", "Duplicate value", claim))
+        taken.add(claim)
+    if port.host_ip:
+        try:
+            IPv4Address(port.host_ip)
+        except ValueError:
+            errors.append(FieldError(f"{where}.hostIP", "Invalid value", port.host_ip,
+                                     "must be a valid IPv4 address (the lab has no IPv6)"))
+    return errors
+
+
+def host_network_errors(host_network: bool, containers: Iterable,
+                        path: str = "spec.containers") -> list[FieldError]:
+    """validateHostNetwork: a pod on the node's network listens on the node's ports, so
+    each hostPort is its containerPort (defaulted to it when left out)."""
+    if not host_network:
+        return []
+    return [FieldError(f"{path}[{index}].ports[{number}].hostPort", "Invalid value",
+                       port.host_port, "must match `containerPort` when `hostNetwork` is true")
+            for index, container in enumerate(containers)
+            for number, port in enumerate(container.ports)
+            if port.host_port != port.container_port]
 
 
 def tolerations_errors(tolerations: Iterable, path: str = "spec.tolerations") -> list[FieldError]:

@@ -24,6 +24,8 @@ class BridgePlugin:
     name = "bridge"
     routing = "kindnet"  # who routes to the other nodes' pod CIDRs
     replaces_kube_proxy = False
+    net_name = "kindnet"   # kindnet's conflist: the plugin, then portmap
+    chained = ("portmap",)
 
     def mtu(self, node_ns: Namespace) -> int:
         """The MTU of cni0 and the pods' veths (the plugin's `mtu`, default the link's)."""

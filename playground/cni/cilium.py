@@ -36,6 +36,8 @@ class CiliumPlugin:
     routing = "cilium"  # its own agent routes to other nodes' pods (auto-direct-node-routes)
     replaces_kube_proxy = True
     tunnel = False
+    net_name = "cilium"   # 05-cilium.conflist chains nothing: hostPorts are its BPF's, unmodelled
+    chained: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self.datapaths: dict[str, CiliumDatapath] = {}

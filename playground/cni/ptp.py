@@ -12,6 +12,8 @@ class PtpPlugin:
     name = "ptp"
     routing = "kindnet"
     replaces_kube_proxy = False
+    net_name = "kindnet"   # kindnet's conflist: the plugin, then portmap
+    chained = ("portmap",)
 
     def setup_node(self, network, node_ns, pod_cidr: IPv4Network) -> None:
         node_ns.sysctl["net.ipv4.ip_forward"] = "1"

@@ -15,6 +15,7 @@ from playground.net.netns import Namespace
 class VxlanPlugin(BridgePlugin):
     name = "vxlan"
     routing = "flannel"
+    net_name = "cbr0"   # kube-flannel-cfg's cni-conf.json: flannel, then portmap
 
     def mtu(self, node_ns: Namespace) -> int:
         """flanneld writes FLANNEL_MTU = the node link's MTU less the VXLAN overhead."""

@@ -92,19 +92,25 @@ def _labels(text: str | None) -> dict[str, str]:
     return labels
 
 
-def _node_override(text: str | None) -> str | None:
-    """kubectl run's --overrides, of which only spec.nodeName means anything here."""
+OVERRIDDEN = {"nodeName": str, "hostNetwork": bool}   # kubectl run --overrides, as modelled
+
+
+def _overrides(text: str | None) -> dict:
+    """kubectl run's --overrides, of which spec.nodeName and spec.hostNetwork mean
+    something here, as keyword arguments of add_pod."""
     if text is None:
-        return None
+        return {}
     try:
         data = json.loads(text)
     except ValueError:
         raise ShellError('--overrides: write it as \'{"spec":{"nodeName":"NODE"}}\'') from None
     spec = data.get("spec") if isinstance(data, dict) else None
-    if not isinstance(spec, dict) or set(data) != {"spec"} or set(spec) != {"nodeName"} \
-            or not isinstance(spec["nodeName"], str):
-        raise ShellError("--overrides: only spec.nodeName can be overridden here")
-    return spec["nodeName"]
+    if not isinstance(spec, dict) or set(data) != {"spec"} or not spec \
+            or not set(spec) <= set(OVERRIDDEN) \
+            or any(not isinstance(v, OVERRIDDEN[k]) for k, v in spec.items()):
+        raise ShellError("--overrides: only spec.nodeName (a string) and spec.hostNetwork "
+                         "(true or false) can be overridden here")
+    return {"node_name": spec.get("nodeName"), "host_network": spec.get("hostNetwork", False)}
 
 
 PATCHABLE = {"selector": "selector", "sessionAffinity": "session_affinity",
@@ -218,7 +224,7 @@ async def run(shell, call: Call) -> ShellResult:
     p = parser("kubectl run")
     p.add_argument("name")
     p.add_argument("--image", required=True)
-    p.add_argument("--port", type=PORT)
+    p.add_argument("--port", type=PORT)   # a StringVar in kubectl: given twice, the last wins
     p.add_argument("--labels")
     p.add_argument("--overrides")
     p.add_argument("-n", "--namespace", default="default")
@@ -227,7 +233,7 @@ async def run(shell, call: Call) -> ShellResult:
     labels = _labels(args.labels) or {"run": args.name}
     await shell.cluster.add_pod(args.name, [Container(args.name, args.image, ports)],
                                 namespace=args.namespace, labels=labels,
-                                node_name=_node_override(args.overrides))
+                                **_overrides(args.overrides))
     return ShellResult(f"pod/{args.name} created\n", changed=True,
                        created=f"pod/{args.namespace}/{args.name}")
 

@@ -77,6 +77,8 @@ COMMANDS = (
     Command("reply", "", "trace the answer to the last packet", reply, replayed=True),
     Command("traffic", "SRC svc/NAME [--count N]", "many connections, counted per endpoint",
             traffic, replayed=True, complete=places_then(*TRAFFIC_FLAGS)),
+    Command("export pcap", "FILE [--all]", "the packet on screen (--all: every packet in the "
+            "hop list) as a pcapng capture for Wireshark, a frame per hop", None),
     Command("compare", "CNI[/PROXY_MODE]", "the packet on screen through a copy of the lab "
             "on that dataplane too, side by side", None,
             complete=positional(lambda cluster, args: dataplanes())),

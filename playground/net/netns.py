@@ -334,6 +334,12 @@ class Namespace:
         self._add_socket(sock)
         return sock
 
+    def unbind(self, sock: Socket) -> None:
+        """Close a socket (its process ended)."""
+        if sock in self.sockets:
+            self.sockets.remove(sock)
+            self._ports_taken = None
+
     def connect(self, proto: str, local: IPv4Address, port: int, remote: IPv4Address,
                 remote_port: int, owner: str, cookie: int = 0) -> Socket:
         sock = Socket(proto, local, port, owner, (remote, remote_port), cookie)

@@ -30,6 +30,7 @@ from playground.saves import (
 from playground.session.lab import Lab
 from playground.shell import ShellError
 from playground.timefmt import iptables_date
+from playground.tui.capture_export import export_pcap
 from playground.tui.compare_view import CompareForm, CompareScreen, playing_trace
 from playground.tui.completion import CommandSuggester, matches
 from playground.tui.describe import describe
@@ -233,7 +234,8 @@ class PlaygroundApp(LabFileActions, App):
     def refresh_view(self) -> None:
         hop = self.player.current
         hops = self.player.hops
-        place = hop.where if hop and self.follow_packet else spec_namespace(self.selected or "")
+        place = hop.where if hop and self.follow_packet else self.cluster.place_of(
+            spec_namespace(self.selected or ""))
         ns = self.cluster.network.find(place) if place else None
         inspector = self.query_one("#inspector", Inspector)
         inspector.show(ns, iptables_date(self.cluster.network.clock), hop,
@@ -392,6 +394,8 @@ class PlaygroundApp(LabFileActions, App):
             args = shlex.split(line)[1:]
         except ValueError as error:
             return f"cannot read the command: {error}"
+        if verb == "export pcap":
+            return export_pcap(self, args[1:])
         if len(args) > 1:
             return f"{verb} takes one argument"
         if verb == "save":

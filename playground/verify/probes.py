@@ -1,9 +1,9 @@
 """What verify sends: every pod to every pod and to every Service port (twice in a row where
 the Service has session affinity), each node to each Service port, each node and pod to every
-NodePort on its own node and on the next one, each pod and node to every LoadBalancer IP,
-each node to its NodePorts on 127.0.0.1 and to every node's health check node port, the
-internet host to every NodePort and LoadBalancer IP, each pod and node to every external IP,
-every pod out to the internet. The list is read
+NodePort on its own node and on the next one, each node and pod to every hostPort, each pod
+and node to every LoadBalancer IP, each node to its NodePorts on 127.0.0.1 and to every
+node's health check node port, the internet host to every NodePort and LoadBalancer IP,
+each pod and node to every external IP, every pod out to the internet. The list is read
 from the lab, so a manifest's Services are probed too."""
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def probes(cluster: Cluster) -> list[Probe]:
             found.append(("outside→lb unserved", INTERNET_NAMESPACE, "internet",
                           f"lb/{service.key}", address, "tcp", unserved))
     found += _nodeports_from_inside(pods, nodes, service_ports)
+    found += _host_ports(pods, nodes)
     found += _node_only(nodes, services, service_ports)
     for src in pods:
         for service, port in service_ports:
@@ -160,6 +161,24 @@ def _nodeports_from_inside(pods, nodes, service_ports) -> list[tuple]:
                     found.append((kind, source, label, f"node/{node.name}({service.key})",
                                   node.status.internal_ip, port.protocol.lower(),
                                   port.node_port))
+    return found
+
+
+def _host_ports(pods, nodes) -> list[tuple]:
+    """Each node and pod to every hostPort a CNI's portmap forwards (the pod's own too: its
+    hairpin is masqueraded), at its node's address or the hostIP it names."""
+    found = []
+    sources = [("node→hostport", node_namespace_name(node.name), f"node/{node.name}")
+               for node in nodes]
+    sources += [("pod→hostport", pod_namespace_name(pod), f"pod/{pod.key}") for pod in pods]
+    for pod in pods:
+        if pod.spec.host_network:
+            continue   # its ports are the node's own: the pod→pod probes reach them
+        for port in pod.host_ports():
+            address = port.host_ip or pod.status.host_ip
+            for kind, source, label in sources:
+                found.append((kind, source, label, f"{address}:{port.host_port}(pod/{pod.key})",
+                              address, port.protocol.lower(), port.host_port))
     return found
 
 

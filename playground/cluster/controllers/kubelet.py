@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
 from playground.cluster.ipam import HostLocalIpam, PoolExhausted
 from playground.cluster.objects import NOT_READY_TAINT as NOT_READY
 from playground.cluster.objects import Pod, requested_ip
-from playground.cni.base import PodAttachment
-from playground.net.netns import NetError
+from playground.cni.base import PodAttachment, PortMapping, sandbox_id
+from playground.net.netns import NetError, Socket
 from playground.net.network import Network
+from playground.registry import CNI_META_PLUGINS
 
 
 def restored_ip(pod: Pod) -> IPv4Address | None:
@@ -20,7 +21,16 @@ def restored_ip(pod: Pod) -> IPv4Address | None:
 
 
 def pod_namespace_name(pod: Pod) -> str:
+    """The network namespace it runs in: its own, or with hostNetwork its node's."""
+    if pod.spec.host_network and pod.spec.node_name:
+        return node_namespace_name(pod.spec.node_name)
     return f"pod/{pod.metadata.namespace}/{pod.name}"
+
+
+def port_mappings(pod: Pod) -> list[PortMapping]:
+    """The runtime config's portMappings kubelet hands the CNI: each port with a hostPort."""
+    return [PortMapping(p.host_port, p.container_port, p.protocol.lower(), p.host_ip)
+            for p in pod.host_ports()]
 
 
 def node_namespace_name(node: str) -> str:
@@ -34,6 +44,8 @@ class Kubelet(Controller):
         self.name = f"kubelet/{node}"
         self.ipam: HostLocalIpam | None = None
         self.attachments: dict[str, PodAttachment] = {}
+        self.host_sockets: dict[str, list[Socket]] = {}   # hostNetwork pods' listeners
+        self.meta = [CNI_META_PLUGINS.find(name)() for name in getattr(cni, "chained", ())]
 
     @property
     def node_ns(self):
@@ -59,8 +71,35 @@ class Kubelet(Controller):
         pod = event.object
         if event.type == "DELETED":
             self.teardown(pod)
-        elif pod.key not in self.attachments and not pod.status.reason.startswith("Failed"):
+        elif pod.key in self.attachments or pod.key in self.host_sockets or \
+                pod.status.reason.startswith("Failed"):
+            return
+        elif pod.spec.host_network:
+            self.run_on_host(pod)
+        else:
             self.run(pod)
+
+    def _container_id(self, pod: Pod) -> str:
+        return f"{self.node}/{pod.key}/{pod.metadata.uid}"
+
+    def run_on_host(self, pod: Pod) -> None:
+        """A hostNetwork pod: no sandbox network, no CNI call, no address of its own; its
+        containers listen in the node's namespace, on the node's IP."""
+        sockets = []
+        try:
+            for container, port in pod.ports():
+                sockets.append(self.node_ns.bind(port.protocol.lower(), port.container_port,
+                                                 container.name))
+        except NetError as error:
+            for sock in sockets:
+                self.node_ns.unbind(sock)
+            self._set_status(pod, phase="Pending", reason="FailedStartContainer",
+                             message=f"a container cannot listen on the node: {error}")
+            return
+        self.host_sockets[pod.key] = sockets
+        node = self.api.peek("Node", "", self.node)
+        host_ip = node.status.internal_ip if node else None
+        self._set_status(pod, phase="Running", pod_ip=host_ip, host_ip=host_ip)
 
     def run(self, pod: Pod) -> None:
         ns_name = pod_namespace_name(pod)
@@ -70,7 +109,12 @@ class Kubelet(Controller):
                 raise PoolExhausted(f"node {self.node} has no pod CIDR yet")
             ip = self.ipam.allocate(pod.key, requested_ip(pod) or restored_ip(pod))
             attachment = self.cni.add(self.network, self.node_ns, pod_ns, ip, self.ipam.subnet,
-                                      f"{self.node}/{pod.key}/{pod.metadata.uid}")
+                                      self._container_id(pod))
+            self.attachments[pod.key] = attachment
+            address = IPv4Interface(f"{ip}/{self.ipam.subnet.prefixlen}")
+            for plugin in self.meta:   # the conflist's chain, with the runtime config
+                plugin.add(self.node_ns, self.cni.net_name, sandbox_id(self._container_id(pod)),
+                           address, port_mappings(pod))
             for container, port in pod.ports():
                 pod_ns.bind(port.protocol.lower(), port.container_port, container.name)
         except (PoolExhausted, NetError, ValueError) as error:
@@ -78,7 +122,6 @@ class Kubelet(Controller):
             self._set_status(pod, phase="Pending", reason="FailedCreatePodSandBox",
                              message=f"failed to set up the pod network: {error}")
             return
-        self.attachments[pod.key] = attachment
         node = self.api.peek("Node", "", self.node)
         self._set_status(pod, phase="Running", pod_ip=str(attachment.ip),
                          host_ip=node.status.internal_ip if node else None)
@@ -86,6 +129,9 @@ class Kubelet(Controller):
     def _undo(self, pod: Pod, pod_ns) -> None:
         attachment = self.attachments.pop(pod.key, None)
         if attachment is not None:
+            for plugin in reversed(self.meta):   # CNI DEL runs the chain backwards
+                plugin.delete(self.node_ns, self.cni.net_name,
+                              sandbox_id(self._container_id(pod)), port_mappings(pod))
             self.cni.delete(self.network, self.node_ns, pod_ns, attachment)
         if self.ipam is not None:
             self.ipam.release(pod.key)
@@ -93,6 +139,10 @@ class Kubelet(Controller):
             self.network.remove_namespace(pod_ns.name)
 
     def teardown(self, pod: Pod) -> None:
+        for sock in self.host_sockets.pop(pod.key, ()):
+            self.node_ns.unbind(sock)
+        if pod.spec.host_network:
+            return
         ns_name = pod_namespace_name(pod)
         if ns_name in self.network.namespaces:
             self._undo(pod, self.network.namespace(ns_name))

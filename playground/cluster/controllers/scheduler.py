@@ -6,7 +6,7 @@ import heapq
 
 from playground.cluster.api import ApiServer, Event
 from playground.cluster.controllers.base import Controller
-from playground.cluster.objects import Node, Pod
+from playground.cluster.objects import ContainerPort, Node, Pod
 
 
 class Scheduler(Controller):
@@ -53,7 +53,8 @@ class Scheduler(Controller):
             if node is None or count != self.api.indexed_count("Pod", "node", name):
                 heapq.heappop(self.heap)   # stale, or the node is gone
                 continue
-            if node.status.ready and untolerated(pod, node) is None and selected(pod, node):
+            if node.status.ready and untolerated(pod, node) is None and selected(pod, node) \
+                    and self.free_ports(pod, node):
                 chosen = node
                 break
             aside.append(heapq.heappop(self.heap))
@@ -86,7 +87,7 @@ class Scheduler(Controller):
         chosen = self._least_loaded(pod)
         if chosen is None:
             nodes = [n for n in self.api.list("Node") if n.status.ready]
-            message = unschedulable_message(pod, nodes)
+            message = unschedulable_message(pod, nodes, self.free_ports)
             if (pod.status.reason, pod.status.message) == ("Unschedulable", message):
                 return   # said already: writing it again would wake this watch again
 
@@ -100,6 +101,23 @@ class Scheduler(Controller):
             pod.status.reason = pod.status.message = ""
         self.api.change("Pod", namespace, name, bind)
         self.pending.discard((namespace, name))
+
+
+    def free_ports(self, pod: Pod, node: Node) -> bool:
+        """The NodePorts filter: no pod on the node holds one of its hostPorts."""
+        wanted = pod.host_ports()
+        if not wanted:
+            return True
+        used = [p for other in self.api.indexed("Pod", "node", node.name)
+                for p in other.host_ports()]
+        return not any(ports_conflict(a, b) for a in wanted for b in used)
+
+
+def ports_conflict(a: ContainerPort, b: ContainerPort) -> bool:
+    """HostPortInfo.CheckConflict: one protocol and port, and one hostIP or either 0.0.0.0."""
+    any_ip = ("", "0.0.0.0")
+    return a.host_port == b.host_port and a.protocol == b.protocol and (
+        a.host_ip == b.host_ip or a.host_ip in any_ip or b.host_ip in any_ip)
 
 
 def untolerated(pod: Pod, node: Node):
@@ -117,7 +135,7 @@ def selected(pod: Pod, node: Node) -> bool:
     return all(labels.get(k) == v for k, v in pod.spec.node_selector.items())
 
 
-def unschedulable_message(pod: Pod, nodes: list[Node]) -> str:
+def unschedulable_message(pod: Pod, nodes: list[Node], free_ports=lambda pod, node: True) -> str:
     """Worded like the scheduler's FailedScheduling event (its reasons sorted, as the
     framework sorts them); each node counts for the first filter it fails."""
     if not nodes:
@@ -129,6 +147,8 @@ def unschedulable_message(pod: Pod, nodes: list[Node]) -> str:
             text = f"had untolerated taint {{{taint.key}: {taint.value}}}"
         elif not selected(pod, node):
             text = "didn't match Pod's node affinity/selector"
+        elif not free_ports(pod, node):
+            text = "didn't have free ports for the requested pod ports"
         else:
             continue
         reasons[text] = reasons.get(text, 0) + 1

@@ -75,7 +75,8 @@ class ObjectsTree(Tree):
         if deployments:
             branch = self.root.add("Deployments", expand=True)
             for deployment in deployments:
-                ready = sum(p.status.phase == "Running" for p in cluster.owned_pods(deployment))
+                # kubectl's READY: its ReplicaSets' ready pods, terminating ones left out
+                ready = deployment.status.ready_replicas
                 self._leaf(branch, Text.assemble(_short(deployment.key),
                                                  (f" {ready}/{deployment.replicas}", "dim")),
                            f"deploy/{deployment.key}")
