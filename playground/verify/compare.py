@@ -3,8 +3,8 @@
 A probe matches when one of the model's outcomes agrees on everything: reached or not,
 which namespace answered, the source address (and port) the server saw, and the
 conntrack entries (original and reply tuples) of every namespace with rules. A port the
-model picked at random (SNAT --random-fully) matches any port, as long as the kernel's
-choice is the same everywhere that port shows up.
+model picked at random (iptables' --random-fully, nftables' fully-random) matches any
+port, as long as the kernel's choice is the same everywhere that port shows up.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """What the model says a probe can do: every outcome it could reach, one per way its
-random choices (kube-proxy's statistic rules, a multipath route's next hop) could fall.
+random choices (kube-proxy's statistic rules or numgen maps, a multipath route's next hop)
+could fall.
 
 Each outcome is walked on a copy of the model, so the caller can carry on from the one
 the kernel actually took (which keeps session affinity's memory in step with the kernel).
@@ -30,7 +31,7 @@ class Outcome:
     server: str | None  # the namespace whose socket answered
     peer: tuple[IPv4Address, int] | None  # the source the server saw
     entries: dict[str, list[tuple[Tuple, Tuple]]]  # conntrack (original, reply) per namespace
-    random_ports: frozenset[int]  # ports picked at random: SNAT --random-fully, VXLAN
+    random_ports: frozenset[int]  # ports picked at random: --random-fully, fully-random, VXLAN
     network: Network
     answered_from: tuple[IPv4Address, int] | None = None  # the source of the answer home
 
@@ -60,7 +61,8 @@ class Choices:
 
 
 class ScriptedRandom(random.Random):
-    """The model's random source, except that statistic draws follow the script."""
+    """The model's random source, except that statistic draws and numgen's picks follow
+    the script."""
 
     def __init__(self, choices: Choices, state) -> None:
         super().__init__()
@@ -71,6 +73,11 @@ class ScriptedRandom(random.Random):
         if k == 31:  # the statistic match draws 31 bits: either under any threshold or over
             return 0 if self.choices.choose(2) == 0 else 0x7FFFFFFF
         return super().getrandbits(k)
+
+    def randrange(self, start, stop=None, step=1):
+        if stop is None:  # numgen random mod N: one of N, each as likely (nothing else
+            return self.choices.choose(start)  # on a packet's way draws with one argument)
+        return super().randrange(start, stop, step)
 
 
 def predict(base: Network, probe: Probe) -> list[Outcome]:
@@ -147,10 +154,15 @@ def _home(reply: Trace, probe: Probe) -> bool:
     return reply.verdict == "delivered" and reply.delivered_to.namespace == probe.source
 
 
+# how a source NAT rule that picks its port at random says so, in each packet filter
+FULLY_RANDOM = {"netfilter": "--random-fully", "nftables": "fully-random"}
+
+
 def _random_ports(traces: list[Trace]):
     for trace in traces:
         for hop in trace.hops:
-            if hop.event == "netfilter" and hop.rule and "--random-fully" in hop.rule \
+            flag = FULLY_RANDOM.get(hop.event)
+            if flag and hop.rule and flag in hop.rule \
                     and hop.packet_after.sport != hop.packet_before.sport:
                 yield hop.packet_after.sport
             if hop.event == "encapsulate":  # the kernel hashes the flow with a boot-time seed
