@@ -183,8 +183,11 @@ def _nat_decide(walk: Walk, ns, flight, hook, manip, in_dev, out_dev) -> Step | 
     lookups = [(PRI_NAT_DST if manip == "DST" else PRI_NAT_SRC, _iptables_nat)]
     nft = ns.nft_if_loaded
     if nft is not None:
-        lookups += nft.nat_lookups(hook)
-        lookups.sort(key=lambda item: item[0])   # stable: iptables first at a tie
+        # nf_hook_entries_grow puts a new chain before those of its priority: at a tie the
+        # newest runs first, and nft's chains come after iptables' nat table (verify's lab
+        # loads iptables-restore first)
+        lookups = nft.nat_lookups(hook)[::-1] + lookups
+        lookups.sort(key=lambda item: item[0])   # stable, so the order above holds at a tie
     for _priority, lookup in lookups:
         decided, step = lookup(walk, ns, flight, hook, manip, in_dev, out_dev)
         if decided:
