@@ -101,6 +101,23 @@ def test_iptables_nat_and_nftables_nat_share_one_decision(world):
     assert nft_hops(trace)[0].detail.endswith("→ dnat")
 
 
+def test_at_a_priority_tie_the_newest_nat_chain_decides(world):
+    """nf_hook_entries_grow puts a new chain before those of its priority: an nft nat
+    chain at dstnat runs before iptables' nat table, and of two nft chains the later."""
+    router = world.namespace("router")
+    router.netfilter.iptables("-t nat -A PREROUTING -p tcp --dport 8080 -j DNAT "
+                              "--to-destination 192.168.2.2:80")
+    router.nft.run("add table ip n\nadd chain ip n pre { type nat hook prerouting priority "
+                   "dstnat ; }\nadd rule ip n pre tcp dport 8080 dnat to 192.168.2.3:80")
+    trace = world.send("client", "192.168.1.1", "tcp", 8080)
+    assert str(trace.delivered_packet.dst) == "192.168.2.3"
+    router.nft.run("add table ip m\nadd chain ip m pre { type nat hook prerouting priority "
+                   "dstnat ; }\nadd rule ip m pre tcp dport 8080 dnat to 192.168.2.2:80")
+    trace = world.send("client", "192.168.1.1", "tcp", 8080, sport=40001)
+    assert str(trace.delivered_packet.dst) == "192.168.2.2"
+    assert nft_hops(trace)[0].table == "ip m"
+
+
 def test_drop_reject_and_queue_end_the_walk(world):
     router = world.namespace("router")
     router.nft.run("""
