@@ -42,13 +42,14 @@ class HookTable:
         self.shared = shared
 
     def register(self, hook: str, priority: int, name: str, fn: Callable) -> None:
-        """Add an entry; among equal priorities the newest runs last, as in the kernel."""
+        """Add an entry; among equal priorities the newest runs first, as in the kernel
+        (nf_hook_entries_grow inserts before the first entry of no lower priority)."""
         if hook not in self.entries:
             raise ValueError(f"no netfilter hook named {hook}")
         if any(entry.name == name for entry in self.entries[hook]):
             raise ValueError(f"{name} is already registered at {hook}")
         entries = list(self.entries[hook])
-        at = next((i for i, entry in enumerate(entries) if entry.priority > priority),
+        at = next((i for i, entry in enumerate(entries) if entry.priority >= priority),
                   len(entries))
         entries.insert(at, HookEntry(priority, name, fn))
         self.entries[hook] = tuple(entries)

@@ -101,6 +101,20 @@ def test_iptables_nat_and_nftables_nat_share_one_decision(world):
     assert nft_hops(trace)[0].detail.endswith("→ dnat")
 
 
+def test_at_a_priority_tie_the_newest_filter_chain_runs_first(world):
+    """nf_hook_entries_grow: an nft chain at priority filter runs before iptables' filter
+    table (there since the namespace began), and of two nft chains the later first."""
+    router = world.namespace("router")
+    router.netfilter.iptables("-A FORWARD -j ACCEPT")
+    router.nft.run("add table ip a\nadd chain ip a fwd { type filter hook forward priority "
+                   "filter ; }\nadd table ip b\nadd chain ip b fwd { type filter hook forward "
+                   "priority filter ; }")
+    trace = world.send("client", "192.168.2.2", "tcp", 80)
+    order = [h.table for h in trace.hops
+             if h.where == "router" and h.event in ("netfilter", "nftables")]
+    assert order == ["ip b", "ip a", "filter"]
+
+
 def test_at_a_priority_tie_the_newest_nat_chain_decides(world):
     """nf_hook_entries_grow puts a new chain before those of its priority: an nft nat
     chain at dstnat runs before iptables' nat table, and of two nft chains the later."""
