@@ -124,8 +124,8 @@ async def _replay(cluster: Cluster, objects: list, settings: ClusterSettings,
     for obj in objects:
         by_kind[obj.kind].append(obj)
     for kind, found in by_kind.items():   # the controllers see them as they first came;
-        if kind != "Pod":                 # pods are all bound, so no controller acts on
-            found.sort(key=creation_order)   # them now, and 150,000 need no sorting
+        if kind != "Pod":                 # pods are bound (or fit no node), so no controller
+            found.sort(key=creation_order)   # acts on them now: 150,000 need no sorting
     rest = [obj for kind in KINDS if kind.restore == OBJECTS for obj in by_kind[kind.name]]
     bridged = set(settings.bridges)
     saved_versions = [(obj, obj.metadata.resource_version) for obj in objects]
@@ -152,6 +152,8 @@ async def _replay(cluster: Cluster, objects: list, settings: ClusterSettings,
     cluster.watch_sleepers()
     for pod in by_kind["Pod"]:
         now = cluster.api.peek("Pod", pod.metadata.namespace, pod.name)
+        if pod.spec.node_name is None and now is not None and now.spec.node_name is None:
+            continue   # saved Pending, as no node fitted it: it still waits
         if now is None or now.status.phase != "Running" or now.status.pod_ip != pod.status.pod_ip:
             why = now.status.message if now is not None else "it was deleted"
             raise ClusterError(f"pod {pod.key} could not be started again: {why or 'unknown'}")
