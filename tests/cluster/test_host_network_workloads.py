@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from playground.cluster.kube_yaml import load_all, manifests
 from playground.cluster.manifests import apply_files
 from playground.cluster.objects import Container, ContainerPort
@@ -13,6 +15,7 @@ from playground.cluster.replicaset import template_hash
 from playground.cluster.restore import saved_objects
 from playground.saves import lab_document, load_lab, pack_document, pack_lab, save_lab
 from playground.session.lab import Lab
+from playground.shell import Shell, ShellError
 
 NODE_IPS = {"kind-worker": "172.18.0.2", "kind-worker2": "172.18.0.3"}
 AGENT = [Container("agent", "prom/node-exporter", [ContainerPort(9100)])]
@@ -93,6 +96,21 @@ async def test_turning_host_network_on_rolls_the_deployment_out(lab):
     (after,) = [p for p in pods_of(lab, "agent-") if not p.terminating]
     assert after.name != before[0].name
     assert after.status.pod_ip == NODE_IPS[after.spec.node_name]
+
+
+async def test_kubectl_patch_turns_host_network_on(lab):
+    await lab.add_deployment("agent", AGENT, replicas=1)
+    shell = Shell(lab)
+    await shell.run("kubectl patch deployment agent -p "
+                    """'{"spec":{"template":{"spec":{"hostNetwork":true}}}}'""")
+    await lab.rollout_status("agent")
+    await lab.finish_terminations()
+    assert lab.find_deployment("agent").host_network
+    (pod,) = pods_of(lab, "agent-")
+    assert pod.status.pod_ip == NODE_IPS[pod.spec.node_name]
+    with pytest.raises(ShellError, match="spec.template.spec.hostNetwork: expected true"):
+        await shell.run("kubectl patch deployment agent -p "
+                        """'{"spec":{"template":{"spec":{"hostNetwork":"yes"}}}}'""")
 
 
 async def test_the_export_writes_host_network_in_the_template(lab, tmp_path):
