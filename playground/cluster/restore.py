@@ -152,8 +152,10 @@ async def _replay(cluster: Cluster, objects: list, settings: ClusterSettings,
     cluster.watch_sleepers()
     for pod in by_kind["Pod"]:
         now = cluster.api.peek("Pod", pod.metadata.namespace, pod.name)
-        if pod.spec.node_name is None and now is not None and now.spec.node_name is None:
-            continue   # saved Pending, as no node fitted it: it still waits
+        if pod.status.phase != "Running" and now is not None and (
+                now.spec.node_name, now.status.phase, now.status.reason) == (
+                pod.spec.node_name, pod.status.phase, pod.status.reason):
+            continue   # saved waiting (no node fits it, or its node's port is taken): still so
         if now is None or now.status.phase != "Running" or now.status.pod_ip != pod.status.pod_ip:
             why = now.status.message if now is not None else "it was deleted"
             raise ClusterError(f"pod {pod.key} could not be started again: {why or 'unknown'}")

@@ -154,3 +154,20 @@ async def test_a_version_6_file_opens_with_host_network_false(lab, tmp_path):
         assert not loaded.cluster.api.get("Deployment", "default", "web2").host_network
     finally:
         await loaded.close()
+
+
+async def test_a_daemon_set_pod_whose_nodes_port_is_taken_waits_and_reopens_so(lab, tmp_path):
+    await lab.add_pod("bare", AGENT, node_name="kind-worker", host_network=True)
+    await apply_files(lab, [write(tmp_path, "DaemonSet", "")])
+    (waiting,) = [p for p in pods_of(lab, "daemonset-") if p.status.phase != "Running"]
+    assert waiting.spec.node_name == "kind-worker"
+    assert "bind tcp 0.0.0.0:9100: address already in use" in waiting.status.message
+    original = Lab(lab)
+    path = tmp_path / "taken.k8slab"
+    await save_lab(original, path)
+    loaded = await load_lab(path)
+    try:
+        assert saved_objects(loaded.cluster) == saved_objects(lab)
+        assert pack_lab(loaded) == pack_lab(original)
+    finally:
+        await loaded.close()
