@@ -70,7 +70,7 @@ def _template(deployment: Deployment, template: dict, changes: dict) -> None:
         changes["labels"] = merged
     spec = _mapping(template.get("spec", {}), "spec.template.spec")
     if "hostNetwork" in spec:   # null deletes the field: false
-        value = bool(spec["hostNetwork"]) if spec["hostNetwork"] is None else spec["hostNetwork"]
+        value = False if spec["hostNetwork"] is None else spec["hostNetwork"]
         if not isinstance(value, bool):
             _fail("spec.template.spec.hostNetwork", "expected true or false")
         changes["host_network"] = value

@@ -124,8 +124,8 @@ async def _replay(cluster: Cluster, objects: list, settings: ClusterSettings,
     for obj in objects:
         by_kind[obj.kind].append(obj)
     for kind, found in by_kind.items():   # the controllers see them as they first came;
-        if kind != "Pod":                 # pods are bound (or fit no node), so no controller
-            found.sort(key=creation_order)   # acts on them now: 150,000 need no sorting
+        if kind != "Pod":                 # pods need no order: no controller acts on a bound
+            found.sort(key=creation_order)   # one, a waiting one finds its nodes as full
     rest = [obj for kind in KINDS if kind.restore == OBJECTS for obj in by_kind[kind.name]]
     bridged = set(settings.bridges)
     saved_versions = [(obj, obj.metadata.resource_version) for obj in objects]
