@@ -4,7 +4,7 @@ so that no file, however broken or hostile, can hurt the lab already open.
 A lab file is one msgpack map, keys in this order:
 
     format    "k8s-playground-lab"
-    version   6
+    version   7
     checksum  "sha256:" and the hex SHA-256 of the packed version and every byte after this
               value (the rest of the map; version 3 and 4: those bytes alone), checked
               before anything else of the file is decoded
@@ -26,7 +26,8 @@ Version 1 kept each object as its own map ({"kind": "Pod", "metadata": {...}, ..
 files load through MIGRATIONS, which turns them into tables. Version 2 had no ReplicaSets:
 its Deployments' pods are given one on load. Version 3 had no checksum. Version 4 had no
 externalIPs, externalName, endpoint zone and hostname, pod hostname and subdomain columns.
-Version 5 had no hostNetwork, hostPort nor hostIP: they read as unset.
+Version 5 had no hostNetwork, hostPort nor hostIP: they read as unset. Version 6 had no
+hostNetwork on workloads' templates (Deployment, ReplicaSet, DaemonSet, StatefulSet): false.
 
 Loading checks everything, replays the objects into a fresh cluster, lets the controllers
 converge, replays the history, and only then hands back the new Lab.
@@ -80,7 +81,7 @@ from playground.session.layout import MAX_TEXT, LabFileError, check_layout
 from playground.shell import ShellError
 
 FORMAT = "k8s-playground-lab"
-VERSION = 6
+VERSION = 7
 SUFFIX = ".k8slab"
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
@@ -134,8 +135,15 @@ def _from_version_5(document: dict) -> dict:
     return {**document, "version": 6}
 
 
+def _from_version_6(document: dict) -> dict:
+    """Version 7 adds hostNetwork to the workloads' templates (Deployment, ReplicaSet,
+    DaemonSet, StatefulSet); version 6's have none: the column left out reads as false, and
+    their template hashes, which print it only when true, stay as they were."""
+    return {**document, "version": 7}
+
+
 MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2, 3: _from_version_3,
-                              4: _from_version_4, 5: _from_version_5}
+                              4: _from_version_4, 5: _from_version_5, 6: _from_version_6}
 
 
 class DamagedLabFile(LabFileError):

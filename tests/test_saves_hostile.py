@@ -70,7 +70,8 @@ CORPUS = {
     "seed of the wrong type": (set_in("settings.seed", "zero"), "settings.seed"),
     "unknown cni": (set_in("settings.cni", "flannel"), "settings.cni: 'flannel'"),
     "unknown proxy mode": (set_in("settings.proxy_mode", "userspace"),
-                           "settings.proxy_mode: 'userspace' is not one of iptables, nftables, ipvs"),
+                           "settings.proxy_mode: 'userspace' is not one of iptables, nftables, "
+                           "ipvs"),
     "proxy mode for cilium": (mutated(lambda d: d["settings"].update(cni="cilium",
                                                                       proxy_mode="ipvs")),
                               "the cilium CNI replaces kube-proxy"),

@@ -65,6 +65,7 @@ from playground.cluster.service import (
 )
 from playground.cluster.sleeping import SleepingNode, SleepingNodes
 from playground.cluster.timers import LabTimers
+from playground.cluster.validation import FieldError, invalid
 from playground.cluster.workloads import Workloads
 from playground.net.link import Ethernet
 from playground.net.netns import NetError
@@ -479,11 +480,12 @@ class Cluster(SleepingNodes, Workloads):
             raise ClusterError(str(error)) from None
         self.check_namespace(namespace)
         if self.api.peek("Service", namespace, name) is not None:
-            raise ClusterError(f'service "{namespace}/{name}" already exists')
+            raise ClusterError(f'services "{name}" already exists')
         taken = self._taken_cluster_ips()
         if cluster_ip is not None and cluster_ip in taken:
-            raise ClusterError(f"service {service.key}: clusterIP {cluster_ip} is already "
-                               "allocated to another Service")
+            self._refuse_service(name, FieldError(
+                "spec.clusterIPs", "Invalid value", [cluster_ip],
+                f"failed to allocate IP {cluster_ip}: provided IP is already allocated"))
         if type != "ExternalName":   # an ExternalName Service has no cluster IP at all
             service.spec.cluster_ip = cluster_ip or self._free_cluster_ip(taken)
         wanted_lb = spec_fields.get("load_balancer_ip")
@@ -491,10 +493,11 @@ class Cluster(SleepingNodes, Workloads):
             self._check_lb_ip(service, wanted_lb)
         used = self._taken_node_ports()
         service_fields.apply_defaults(service.spec)
-        for port in service.spec.ports:
+        for index, port in enumerate(service.spec.ports):
             if port.node_port is not None and port.node_port in used:
-                raise ClusterError(f"service {service.key}: nodePort {port.node_port} is "
-                                   f"already allocated to {used[port.node_port]}")
+                self._refuse_service(name, FieldError(
+                    f"spec.ports[{index}].nodePort", "Invalid value", port.node_port,
+                    "provided port is already allocated"))
             if service_fields.allocates_node_ports(service.spec) and port.node_port is None:
                 port.node_port = self._free_node_port(used)
             if port.node_port:
@@ -503,6 +506,11 @@ class Cluster(SleepingNodes, Workloads):
         created = self.api.create(service)
         await self.settle()
         return created
+
+    @staticmethod
+    def _refuse_service(name: str, error: FieldError) -> None:
+        """What the API server's allocators say, in its words."""
+        raise ClusterError(invalid("Service", name, [error]))
 
     def _check_lb_ip(self, service: Service, address: str) -> None:
         try:

@@ -44,6 +44,7 @@ class DaemonSet(Named):
     tolerations: list[Toleration] = field(default_factory=list)
     status: DaemonSetStatus = field(default_factory=DaemonSetStatus)
     kind: str = "DaemonSet"
+    host_network: bool = False   # the template's spec.hostNetwork
 
 
 def validate_daemon_set(ds: DaemonSet) -> None:
@@ -52,4 +53,5 @@ def validate_daemon_set(ds: DaemonSet) -> None:
     validate_selector(f"daemonset {ds.key}", ds.selector, ds.selector_expressions,
                       ds.template_labels)
     validate_pod(Pod(ObjectMeta("probe", ds.metadata.namespace),
-                     PodSpec(list(ds.containers), tolerations=list(ds.tolerations))))
+                     PodSpec(list(ds.containers), tolerations=list(ds.tolerations),
+                             host_network=ds.host_network)))

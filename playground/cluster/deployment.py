@@ -52,6 +52,7 @@ class Deployment(Named):
     selector_expressions: list[LabelSelectorRequirement] = field(default_factory=list)
     node_selector: dict[str, str] = field(default_factory=dict)   # the pod template's
     tolerations: list[Toleration] = field(default_factory=list)
+    host_network: bool = False   # the template's spec.hostNetwork
 
     @property
     def revision(self) -> int:
@@ -121,5 +122,6 @@ def validate_deployment(deployment: Deployment) -> None:
             raise ValidationError(f"{where}: {path}: must be greater than or equal to 0")
     # validate_pod only reads the containers: the probe can share them
     probe = Pod(ObjectMeta("probe", deployment.metadata.namespace),
-                PodSpec(list(deployment.containers), tolerations=list(deployment.tolerations)))
+                PodSpec(list(deployment.containers), tolerations=list(deployment.tolerations),
+                        host_network=deployment.host_network))
     validate_pod(probe)

@@ -69,6 +69,11 @@ def _template(deployment: Deployment, template: dict, changes: dict) -> None:
                 merged[key] = str(value)
         changes["labels"] = merged
     spec = _mapping(template.get("spec", {}), "spec.template.spec")
+    if "hostNetwork" in spec:   # null deletes the field: false
+        value = False if spec["hostNetwork"] is None else spec["hostNetwork"]
+        if not isinstance(value, bool):
+            _fail("spec.template.spec.hostNetwork", "expected true or false")
+        changes["host_network"] = value
     containers = spec.get("containers")
     if containers is None:
         return

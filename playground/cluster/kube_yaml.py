@@ -268,6 +268,8 @@ def _workload(workload, spec: dict) -> dict:
 
 def _template_spec(workload) -> dict:
     spec: dict = {"containers": _containers(workload.containers)}
+    if workload.host_network:
+        spec["hostNetwork"] = True
     _scheduling(spec, workload.node_selector, workload.tolerations)
     return spec
 

@@ -59,8 +59,8 @@ def _drop_annotation(pod) -> None:
 
 def _replica_set(deployment: Deployment, pods: list) -> ReplicaSet:
     hashes = sorted({p.metadata.labels.get(HASH_LABEL, "") for p in pods} - {""})
-    hash_ = hashes[0] if len(hashes) == 1 else template_hash(deployment.template_labels,
-                                                            deployment.containers)
+    hash_ = hashes[0] if len(hashes) == 1 else template_hash(
+        deployment.template_labels, deployment.containers, host_network=deployment.host_network)
     meta = deployment.metadata
     uid = meta.uid.replace("-0000-", "-0001-", 1) if "-0000-" in meta.uid else f"{meta.uid}-rs"
     labels = {**deployment.template_labels, HASH_LABEL: hash_}
@@ -71,4 +71,5 @@ def _replica_set(deployment: Deployment, pods: list) -> ReplicaSet:
                    resource_version=meta.resource_version, created_at=meta.created_at,
                    owner_references=[OwnerReference("Deployment", deployment.name, meta.uid)]),
         deployment.replicas, {**deployment.selector, HASH_LABEL: hash_}, labels,
-        deployment.containers, ReplicaSetStatus(len(pods), ready, ready))
+        deployment.containers, ReplicaSetStatus(len(pods), ready, ready),
+        host_network=deployment.host_network)

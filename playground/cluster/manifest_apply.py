@@ -17,6 +17,7 @@ from playground.cluster.objects import (
     LabelSelectorRequirement,
     ObjectMeta,
     Toleration,
+    host_network_defaults,
 )
 from playground.cluster.replicaset import random_suffix
 from playground.cluster.service import Endpoint, EndpointPort, EndpointSlice, ServicePort
@@ -84,12 +85,13 @@ def _meta(doc: ManifestDoc, cluster: Cluster) -> tuple[str, str]:
     return name, doc.get("metadata.namespace", str, "default")
 
 
-def _template_containers(doc: ManifestDoc) -> list[Container]:
-    """A workload's pod template; hostNetwork is modelled on bare Pods only (README)."""
-    if doc.get("spec.template.spec.hostNetwork", bool, False):
-        doc.fail("spec.template.spec.hostNetwork", "the lab runs pods on the node's network "
-                 "only as bare Pods (kind: Pod), not from a workload's template")
-    return _containers(doc, "spec.template.spec.containers")
+def _template(doc: ManifestDoc) -> tuple[list[Container], bool]:
+    """A workload's pod template: its containers, defaulted as the API server defaults the
+    template's PodSpec (on the node's network a port's hostPort is its containerPort), and
+    its hostNetwork."""
+    host_network = doc.get("spec.template.spec.hostNetwork", bool, False)
+    return host_network_defaults(_containers(doc, "spec.template.spec.containers"),
+                                 host_network), host_network
 
 
 def _containers(doc: ManifestDoc, path: str, node: Any = None) -> list[Container]:
@@ -159,7 +161,7 @@ async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
     name, namespace = _meta(doc, cluster)
     selector = doc.labels("spec.selector.matchLabels")
     labels = doc.labels("spec.template.metadata.labels")
-    containers = _template_containers(doc)
+    containers, host_network = _template(doc)
     spec = {"replicas": doc.get("spec.replicas", int, 1),
             "strategy": doc.get("spec.strategy.type", str, "RollingUpdate"),
             "max_surge": doc.get("spec.strategy.rollingUpdate.maxSurge", (int, str), "25%"),
@@ -169,7 +171,8 @@ async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
             "revision_history_limit": doc.get("spec.revisionHistoryLimit", int, 10),
             "selector_expressions": _expressions(doc, "spec.selector.matchExpressions"),
             "node_selector": doc.labels("spec.template.spec.nodeSelector"),
-            "tolerations": _tolerations(doc, "spec.template.spec.tolerations")}
+            "tolerations": _tolerations(doc, "spec.template.spec.tolerations"),
+            "host_network": host_network}
     if cluster.api.peek("Deployment", namespace, name) is None:
         await cluster.add_deployment(name, containers, labels=labels or None,
                                      namespace=namespace, selector=selector or None, **spec)
@@ -182,26 +185,26 @@ async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
 async def apply_daemonset(cluster: Cluster, doc: ManifestDoc) -> None:
     name, namespace = _meta(doc, cluster)
     labels = doc.labels("spec.template.metadata.labels")
+    containers, host_network = _template(doc)
     await cluster.add_daemon_set(DaemonSet(
         ObjectMeta(name, namespace, labels=doc.labels("metadata.labels")),
-        doc.labels("spec.selector.matchLabels"), labels,
-        _template_containers(doc),
+        doc.labels("spec.selector.matchLabels"), labels, containers,
         _expressions(doc, "spec.selector.matchExpressions"),
         doc.labels("spec.template.spec.nodeSelector"),
-        _tolerations(doc, "spec.template.spec.tolerations")))
+        _tolerations(doc, "spec.template.spec.tolerations"), host_network=host_network))
 
 
 async def apply_statefulset(cluster: Cluster, doc: ManifestDoc) -> None:
     name, namespace = _meta(doc, cluster)
+    containers, host_network = _template(doc)
     await cluster.add_stateful_set(StatefulSet(
         ObjectMeta(name, namespace, labels=doc.labels("metadata.labels")),
         doc.get("spec.replicas", int, 1), doc.get("spec.serviceName", str, ""),
         doc.labels("spec.selector.matchLabels"), doc.labels("spec.template.metadata.labels"),
-        _template_containers(doc),
-        _expressions(doc, "spec.selector.matchExpressions"),
+        containers, _expressions(doc, "spec.selector.matchExpressions"),
         doc.labels("spec.template.spec.nodeSelector"),
         _tolerations(doc, "spec.template.spec.tolerations"),
-        doc.get("spec.podManagementPolicy", str, "OrderedReady")))
+        doc.get("spec.podManagementPolicy", str, "OrderedReady"), host_network=host_network))
 
 
 def _strings(doc: ManifestDoc, path: str) -> list[str]:

@@ -119,7 +119,8 @@ class Plan:
                                 chosen, containers, **spec)
         self._valid(lambda: validate_deployment(deployment))
         self._claim("Deployment", namespace, name)
-        self.pods.append((Pod(ObjectMeta("probe", namespace), PodSpec(containers)), replicas))
+        self.pods.append((Pod(ObjectMeta("probe", namespace), PodSpec(
+            containers, host_network=deployment.host_network)), replicas))
         self._note("Deployment", namespace, name, lambda: self.cluster.add_deployment(
             name, containers, replicas, labels=labels, namespace=namespace, selector=selector,
             **spec))
@@ -137,7 +138,8 @@ class Plan:
         self._claim("StatefulSet", namespace, name)
         probe = Pod(ObjectMeta("probe", namespace), PodSpec(
             stateful_set.containers, node_selector=dict(stateful_set.node_selector),
-            tolerations=list(stateful_set.tolerations)))
+            tolerations=list(stateful_set.tolerations),
+            host_network=stateful_set.host_network))
         self.pods.append((probe, stateful_set.replicas))
         self._note("StatefulSet", namespace, name,
                    lambda: self.cluster.add_stateful_set(stateful_set))

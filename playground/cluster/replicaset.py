@@ -53,6 +53,7 @@ class ReplicaSet(Named):
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: list[Toleration] = field(default_factory=list)
     kind: str = "ReplicaSet"
+    host_network: bool = False   # the template's spec.hostNetwork
 
     @property
     def revision(self) -> int:
@@ -79,7 +80,8 @@ def random_suffix(rng, length: int = 5) -> str:
 
 def print_template(labels: dict[str, str], containers: list[Container],
                    node_selector: dict[str, str] | None = None,
-                   tolerations: list[Toleration] | None = None) -> str:
+                   tolerations: list[Toleration] | None = None,
+                   host_network: bool = False) -> str:
     """The template as spew prints a Go value with %#v: type names, fields in order, map
     keys sorted (fields left empty are left out, so a template without them hashes as it
     did before the lab had them)."""
@@ -93,6 +95,8 @@ def print_template(labels: dict[str, str], containers: list[Container],
     if node_selector:
         shown = " ".join(f'"{k}":"{v}"' for k, v in sorted(node_selector.items()))
         extra += f" NodeSelector:map[string]string{{{shown}}}"
+    if host_network:   # PodSpec's order: NodeSelector, ..., HostNetwork, ..., Tolerations
+        extra += " HostNetwork:true"
     if tolerations:
         shown = " ".join(f'{{Key:"{t.key}" Operator:"{t.operator}" Value:"{t.value}" '
                          f'Effect:"{t.effect}"}}' for t in tolerations)
@@ -103,8 +107,10 @@ def print_template(labels: dict[str, str], containers: list[Container],
 
 def template_hash(labels: dict[str, str], containers: list[Container],
                   collisions: int | None = None, node_selector: dict[str, str] | None = None,
-                  tolerations: list[Toleration] | None = None) -> str:
-    data = print_template(labels, containers, node_selector, tolerations).encode()
+                  tolerations: list[Toleration] | None = None,
+                  host_network: bool = False) -> str:
+    data = print_template(labels, containers, node_selector, tolerations,
+                          host_network).encode()
     if collisions is not None:   # as ComputeHash: the count's 8 little-endian bytes appended
         data += collisions.to_bytes(8, "little")
     return safe_encode(str(fnv32a(data)))
@@ -113,7 +119,8 @@ def template_hash(labels: dict[str, str], containers: list[Container],
 def workload_hash(workload, collisions: int | None = None) -> str:
     """The hash of a Deployment's (or ReplicaSet's) pod template."""
     return template_hash(without_hash(workload.template_labels), workload.containers,
-                         collisions, workload.node_selector, workload.tolerations)
+                         collisions, workload.node_selector, workload.tolerations,
+                         workload.host_network)
 
 
 def without_hash(labels: dict[str, str]) -> dict[str, str]:
@@ -124,7 +131,7 @@ def same_template(rs: ReplicaSet, workload) -> bool:
     """EqualIgnoreHash: the ReplicaSet runs this template, whatever its hash label."""
     return without_hash(rs.template_labels) == without_hash(workload.template_labels) and \
         rs.containers == workload.containers and rs.node_selector == workload.node_selector \
-        and rs.tolerations == workload.tolerations
+        and rs.tolerations == workload.tolerations and rs.host_network == workload.host_network
 
 
 def validate_replica_set(rs: ReplicaSet) -> None:
@@ -135,4 +142,5 @@ def validate_replica_set(rs: ReplicaSet) -> None:
         raise ValidationError(f"{where}: spec.replicas: must be greater than or equal to 0")
     validate_selector(where, rs.selector, rs.selector_expressions, rs.template_labels)
     validate_pod(Pod(ObjectMeta("probe", rs.metadata.namespace),
-                     PodSpec(list(rs.containers), tolerations=list(rs.tolerations))))
+                     PodSpec(list(rs.containers), tolerations=list(rs.tolerations),
+                             host_network=rs.host_network)))

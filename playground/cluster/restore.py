@@ -124,8 +124,8 @@ async def _replay(cluster: Cluster, objects: list, settings: ClusterSettings,
     for obj in objects:
         by_kind[obj.kind].append(obj)
     for kind, found in by_kind.items():   # the controllers see them as they first came;
-        if kind != "Pod":                 # pods are all bound, so no controller acts on
-            found.sort(key=creation_order)   # them now, and 150,000 need no sorting
+        if kind != "Pod":                 # pods need no order: no controller acts on a bound
+            found.sort(key=creation_order)   # one, a waiting one finds its nodes as full
     rest = [obj for kind in KINDS if kind.restore == OBJECTS for obj in by_kind[kind.name]]
     bridged = set(settings.bridges)
     saved_versions = [(obj, obj.metadata.resource_version) for obj in objects]
@@ -152,6 +152,10 @@ async def _replay(cluster: Cluster, objects: list, settings: ClusterSettings,
     cluster.watch_sleepers()
     for pod in by_kind["Pod"]:
         now = cluster.api.peek("Pod", pod.metadata.namespace, pod.name)
+        if pod.status.phase != "Running" and now is not None and (
+                now.spec.node_name, now.status.phase, now.status.reason) == (
+                pod.spec.node_name, pod.status.phase, pod.status.reason):
+            continue   # saved waiting (no node fits it, or its node's port is taken): still so
         if now is None or now.status.phase != "Running" or now.status.pod_ip != pod.status.pod_ip:
             why = now.status.message if now is not None else "it was deleted"
             raise ClusterError(f"pod {pod.key} could not be started again: {why or 'unknown'}")

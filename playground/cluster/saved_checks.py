@@ -136,6 +136,8 @@ def check_pods(pods: list, saved: Saved, cluster_cidr: IPv4Network) -> None:
     valid: set = set()
     for pod in pods:
         validate_pod(pod, valid)
+        if pod.spec.node_name is None and pod.status.pod_ip is None:
+            continue   # Pending: no node fits it yet, so no address either
         span = spans.get(pod.spec.node_name)
         if span is None:
             raise ClusterError(f"pod {pod.key}: spec.nodeName {pod.spec.node_name!r} is not "

@@ -44,6 +44,7 @@ class StatefulSet(Named):
     pod_management_policy: str = "OrderedReady"
     status: StatefulSetStatus = field(default_factory=StatefulSetStatus)
     kind: str = "StatefulSet"
+    host_network: bool = False   # the template's spec.hostNetwork
 
 
 def validate_stateful_set(sts: StatefulSet) -> None:
@@ -60,4 +61,5 @@ def validate_stateful_set(sts: StatefulSet) -> None:
         validate_name("service", sts.service_name)
     validate_selector(where, sts.selector, sts.selector_expressions, sts.template_labels)
     validate_pod(Pod(ObjectMeta("probe", sts.metadata.namespace),
-                     PodSpec(list(sts.containers), tolerations=list(sts.tolerations))))
+                     PodSpec(list(sts.containers), tolerations=list(sts.tolerations),
+                             host_network=sts.host_network)))

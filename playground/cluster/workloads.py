@@ -21,7 +21,14 @@ from playground.cluster.controllers.termination import PodTermination
 from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.errors import ClusterError
-from playground.cluster.objects import Container, ObjectMeta, Pod, PodSpec, ValidationError
+from playground.cluster.objects import (
+    Container,
+    ObjectMeta,
+    Pod,
+    PodSpec,
+    ValidationError,
+    host_network_defaults,
+)
 from playground.cluster.replicaset import ReplicaSet, same_template, without_hash
 from playground.cluster.statefulset import StatefulSet, validate_stateful_set
 from playground.limits import LimitError, check_pod_total
@@ -61,6 +68,7 @@ class Workloads:
                              namespace: str = "default", selector: dict[str, str] | None = None,
                              **spec) -> Deployment:
         labels = dict(labels or {"app": name})
+        containers = host_network_defaults(containers, spec.get("host_network", False))
         deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(selector or labels),
                                 labels, containers, **spec)
         self._check_deployment(deployment)
@@ -127,6 +135,7 @@ class Workloads:
             changed.selector = dict(selector)
         for key, value in spec.items():
             setattr(changed, key, value)
+        changed.containers = host_network_defaults(changed.containers, changed.host_network)
         if changed.selector != current.selector:
             raise ClusterError(f"deployment {current.key}: spec.selector: field is immutable")
         self._check_deployment(changed)
@@ -172,6 +181,8 @@ class Workloads:
             check_pod_total(self.api.count("Pod"), adding)
         except LimitError as error:
             raise ClusterError(f"deployment {deployment.key}: {error}") from None
+        if deployment.host_network:   # the node's address: none of the pod CIDR taken
+            return
         free = self.free_pod_addresses(Pod(ObjectMeta("probe", deployment.metadata.namespace),
                                            PodSpec(deployment.containers)), enough=adding)
         if adding > free:
@@ -180,12 +191,15 @@ class Workloads:
 
     async def _converge(self, deployment: Deployment, previous: int | None) -> None:
         """Wait for the pods; if one cannot run, put the replica count back and say why (and
-        the random source where it was, so the lab goes on as if nothing was asked)."""
+        the random source where it was, so the lab goes on as if nothing was asked). A pod
+        no node fits stays Pending, as the API server took the Deployment: the scheduler's
+        message is on it."""
         rng = self.network.rng.getstate()
         await self.settle()
         stored = self.api.peek("Deployment", deployment.metadata.namespace, deployment.name)
         owned = self.owned_pods(stored) if stored is not None else []
-        stuck = [p for p in owned if p.status.phase != "Running" and not p.terminating]
+        stuck = [p for p in owned if p.status.phase != "Running" and not p.terminating
+                 and p.status.reason != "Unschedulable"]
         if not stuck:
             return
         why = stuck[0].status.message or "a pod could not be started"
@@ -204,6 +218,8 @@ class Workloads:
     # daemon sets
 
     async def add_daemon_set(self, daemon_set: DaemonSet) -> DaemonSet:
+        daemon_set.containers = host_network_defaults(daemon_set.containers,
+                                                      daemon_set.host_network)
         try:
             validate_daemon_set(daemon_set)
         except ValidationError as error:
@@ -227,6 +243,8 @@ class Workloads:
 
     async def add_stateful_set(self, stateful_set: StatefulSet) -> StatefulSet:
         """Create one; returns once its pods have come up in order (each a settle)."""
+        stateful_set.containers = host_network_defaults(stateful_set.containers,
+                                                        stateful_set.host_network)
         try:
             validate_stateful_set(stateful_set)
         except ValidationError as error:
@@ -321,7 +339,8 @@ class Workloads:
         await self.update_deployment(name, namespace, containers=list(target.containers),
                                      labels=without_hash(target.template_labels),
                                      node_selector=dict(target.node_selector),
-                                     tolerations=list(target.tolerations))
+                                     tolerations=list(target.tolerations),
+                                     host_network=target.host_network)
         return f"deployment.apps/{name} rolled back\n"
 
     # pods

@@ -9,7 +9,7 @@ import pytest
 
 from playground.cluster.cluster import ClusterError
 from playground.cluster.legs import send
-from playground.cluster.manifests import ManifestError, apply_files
+from playground.cluster.manifests import apply_files
 from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.restore import saved_objects
 from playground.cluster.service import ServicePort
@@ -97,17 +97,6 @@ async def test_a_manifest_pod_on_the_host_network(lab, tmp_path):
                     "    ports: [{containerPort: 9100}]\n")
     await apply_files(lab, [str(path)])
     assert lab.find_pod("agent").status.pod_ip in ("172.18.0.2", "172.18.0.3")
-
-
-async def test_a_workload_template_on_the_host_network_is_said_unmodelled(lab, tmp_path):
-    path = tmp_path / "ds.yaml"
-    path.write_text("apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n"
-                    "  selector: {matchLabels: {app: a}}\n  template:\n"
-                    "    metadata: {labels: {app: a}}\n    spec:\n      hostNetwork: true\n"
-                    "      containers: [{name: a, image: x}]\n")
-    with pytest.raises(ManifestError, match="spec.template.spec.hostNetwork: the lab runs"):
-        await apply_files(lab, [str(path)])
-    assert not lab.api.list("DaemonSet")
 
 
 async def test_kubectl_run_takes_host_network_in_overrides(lab):

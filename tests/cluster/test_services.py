@@ -89,7 +89,10 @@ async def test_endpoints_follow_pods(lab):
 
 
 async def test_service_errors_are_clear(lab):
-    with pytest.raises(ClusterError, match="clusterIP 10.96.0.10 is already allocated"):
+    with pytest.raises(ClusterError, match=r'^The Service "dup" is invalid: spec.clusterIPs: '
+                                           r'Invalid value: \[\]string\{"10.96.0.10"\}: failed '
+                                           r'to allocate IP 10.96.0.10: provided IP is already '
+                                           r'allocated$'):
         await lab.add_service("dup", [ServicePort(80)], cluster_ip="10.96.0.10")
     with pytest.raises(ClusterError, match=r'^The Service "odd" is invalid: spec.type: Unsupported '
                                            r'value: "Headless": supported values: "ClusterIP", '
@@ -100,7 +103,9 @@ async def test_service_errors_are_clear(lab):
         await lab.add_service("big", [ServicePort(70000)])
     await lab.add_service("np", [ServicePort(80, node_port=30080)], type="NodePort",
                           selector={"app": "web"})
-    with pytest.raises(ClusterError, match="nodePort 30080 is already allocated"):
+    with pytest.raises(ClusterError, match=r'^The Service "np2" is invalid: spec.ports\[0\].'
+                                           r'nodePort: Invalid value: 30080: provided port is '
+                                           r'already allocated$'):
         await lab.add_service("np2", [ServicePort(80, node_port=30080)], type="NodePort")
     assert [s.name for s in lab.services("default")] == ["kubernetes", "np", "web"]
 

@@ -21,7 +21,7 @@ from playground.cluster.timers import LabTimers
 
 def revision(ds: DaemonSet) -> str:
     return template_hash(ds.template_labels, ds.containers, None, ds.node_selector,
-                         ds.tolerations)
+                         ds.tolerations, ds.host_network)
 
 
 class DaemonSetController(Controller):
@@ -102,7 +102,7 @@ class DaemonSetController(Controller):
                           owner_references=[OwnerReference("DaemonSet", ds.name,
                                                            ds.metadata.uid)])
         spec = PodSpec(ds.containers, node_name=node, tolerations=self._tolerations(ds),
-                       node_selector=dict(ds.node_selector))
+                       node_selector=dict(ds.node_selector), host_network=ds.host_network)
         self.api.create(Pod(meta, spec), handed_over=True)
 
     def _update_status(self, ds: DaemonSet, eligible: set[str], wanted: str,

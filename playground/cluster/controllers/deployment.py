@@ -108,7 +108,8 @@ class DeploymentController(Controller):
                         deployment.containers, min_ready_seconds=deployment.min_ready_seconds,
                         selector_expressions=list(deployment.selector_expressions),
                         node_selector=dict(deployment.node_selector),
-                        tolerations=list(deployment.tolerations))
+                        tolerations=list(deployment.tolerations),
+                        host_network=deployment.host_network)
         self.api.create(rs, handed_over=True)
         return self.api.peek("ReplicaSet", namespace, name)
 

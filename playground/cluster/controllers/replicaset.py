@@ -133,7 +133,7 @@ class ReplicaSetController(Controller):
         # the pods share the stored ReplicaSet's containers: the store never edits an
         # object in place
         spec = PodSpec(rs.containers, tolerations=list(rs.tolerations),
-                       node_selector=dict(rs.node_selector))
+                       node_selector=dict(rs.node_selector), host_network=rs.host_network)
         self.api.create(Pod(meta, spec), handed_over=True)
 
     def _update_status(self, rs: ReplicaSet, now: float, pods: list[Pod]) -> None:

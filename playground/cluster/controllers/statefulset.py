@@ -20,7 +20,7 @@ from playground.cluster.statefulset import POD_INDEX_LABEL, POD_NAME_LABEL, Stat
 
 def revision(sts: StatefulSet) -> str:
     hash_ = template_hash(sts.template_labels, sts.containers, None, sts.node_selector,
-                          sts.tolerations)
+                          sts.tolerations, sts.host_network)
     return f"{sts.name}-{hash_}"
 
 
@@ -91,7 +91,7 @@ class StatefulSetController(Controller):
         # its identity (updateIdentity): found in DNS as NAME.SERVICENAME
         spec = PodSpec(sts.containers, tolerations=list(sts.tolerations),
                        node_selector=dict(sts.node_selector), hostname=name,
-                       subdomain=sts.service_name)
+                       subdomain=sts.service_name, host_network=sts.host_network)
         self.api.create(Pod(meta, spec), handed_over=True)
 
     def _update_status(self, sts: StatefulSet, wanted: str) -> None:
