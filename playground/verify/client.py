@@ -1,7 +1,7 @@
 """One probe from inside a network namespace: connect (TCP) or send (UDP) from a fixed
 source port, read the responder's answer, print the outcome as one JSON line.
 
-    python -m playground.verify.client tcp SPORT DST DPORT TIMEOUT [NAME]
+    python playground/verify/client.py tcp SPORT DST DPORT TIMEOUT [NAME]
 
 With NAME the UDP datagram is a DNS query for NAME's A records, made and read with
 dnspython, and the outcome says the answer and the address it came from.

@@ -1,7 +1,7 @@
 """A tiny server run inside one network namespace: it answers every TCP connection and
 UDP datagram with its own name and the peer address it saw.
 
-    python -m playground.verify.responder NAME [--dns JSON] tcp:0.0.0.0:80 udp:0.0.0.0:53 ...
+    python playground/verify/responder.py NAME [--dns JSON] tcp:0.0.0.0:80 udp:0.0.0.0:53 ...
 
 With --dns (a coredns pod's namespace) a datagram to port 53 that is a DNS query is
 answered as a DNS server: the model's records for the name (JSON: name -> "STATUS

@@ -11,7 +11,7 @@ from ipaddress import IPv4Address
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.dns import programs
-from playground.verify.cleanup import KernelLab
+from playground.verify.cleanup import PROGRAMS, KernelLab
 from playground.verify.compare import Comparison, Observation, compare
 from playground.verify.ipvs_plan import ipvs_missing
 from playground.verify.kernel import (
@@ -75,7 +75,7 @@ def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c:
 
 
 def start_client(probe: Probe) -> subprocess.Popen:
-    command = in_ns(linux_name(probe.source), sys.executable, "-m", "playground.verify.client",
+    command = in_ns(linux_name(probe.source), sys.executable, str(PROGRAMS / "client.py"),
                     probe.proto, str(probe.sport), str(probe.dst), str(probe.dport),
                     str(PROBE_TIMEOUT), *([probe.question] if probe.question else []))
     return subprocess.Popen(command.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -13,7 +13,7 @@ from playground.cluster.legs import send
 from playground.net.link import Bridge, stable_mac
 from playground.net.network import Network
 from playground.net.route import Route
-from playground.verify.cleanup import KernelLab
+from playground.verify.cleanup import PROGRAMS, KernelLab
 from playground.verify.kernel import run
 from playground.verify.materialise import in_ns, linux_name, plan
 from playground.verify.probes import listeners
@@ -46,7 +46,7 @@ def icmp_counters(model_name: str) -> dict[str, int]:
 
 
 def probe(model_name: str, dst, port: int, sport: int) -> dict:
-    argv = in_ns(linux_name(model_name), sys.executable, "-m", "playground.verify.client",
+    argv = in_ns(linux_name(model_name), sys.executable, str(PROGRAMS / "client.py"),
                  "tcp", str(sport), str(dst), str(port), "2").argv
     return json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
 
