@@ -12,56 +12,28 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
-from playground.cluster.api import ApiServer, Event
-from playground.cluster.controllers.base import Controller
+from playground.cluster.api import ApiServer
 from playground.cluster.service import SERVICE_CIDR, EndpointSlice, Service
 from playground.proxy.conntrack_cleanup import clean_after_sync
 from playground.proxy.nft_rules import Block, base_lines, block_lines, service_block
 from playground.proxy.service_table import needs_locality
+from playground.proxy.service_watch import ServiceWatch
 
 
-class NftServiceTable(Controller):
+class NftServiceTable(ServiceWatch):
     name = "kube-proxy/nftables"
 
     def __init__(self, api: ApiServer, cluster_cidr: IPv4Network,
                  service_cidr: IPv4Network = SERVICE_CIDR) -> None:
         super().__init__()
         self.api, self.cluster_cidr, self.service_cidr = api, cluster_cidr, service_cidr
-        self.services: dict[str, Service] = {}
-        self.slices: dict[str, dict[tuple[str, str], EndpointSlice]] = {}
         self.common: dict[str, Block] = {}
         self.own: dict[str, dict[str, Block]] = {}   # per Service, the nodes' own views
         self.proxies: dict[str, object] = {}          # per node, the agent to tell
         self.dirty: set[str] = set()
-        self.udp_keys: set[str] = set()               # Services with a UDP port
 
     def start(self) -> None:
-        self.follow(self.api.watch("Service"), self.on_service)
-        self.follow(self.api.watch("EndpointSlice"), self.on_slice)
-
-    def on_service(self, event: Event) -> None:
-        service = event.object
-        if event.type == "DELETED":
-            self.services.pop(service.key, None)
-        else:
-            self.services[service.key] = service
-        if event.type != "DELETED" and any(p.protocol == "UDP" for p in service.spec.ports):
-            self.udp_keys.add(service.key)
-        else:
-            self.udp_keys.discard(service.key)
-        self._changed(service.key)
-
-    def on_slice(self, event: Event) -> None:
-        slice_ = event.object
-        group = self.slices.setdefault(slice_.service, {})
-        where = (slice_.metadata.namespace, slice_.metadata.name)
-        if event.type == "DELETED":
-            group.pop(where, None)
-            if not group:
-                del self.slices[slice_.service]
-        else:
-            group[where] = slice_
-        self._changed(slice_.service)
+        self.follow_services()
 
     def _changed(self, key: str) -> None:
         """Sync each changed Service once per burst of events (see ServiceTable._changed)."""

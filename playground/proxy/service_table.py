@@ -12,9 +12,8 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 
 from playground.cluster.api import ApiServer, Event
-from playground.cluster.controllers.base import Controller
 from playground.cluster.proxy_config import DEFAULT_OPTIONS, ProxyOptions
-from playground.cluster.service import EndpointSlice, Service
+from playground.cluster.service import Service
 from playground.cluster.service_fields import needs_health_check
 from playground.net.chains import SharedChains
 from playground.net.netfilter import Chain, Rule, parse_rule
@@ -30,6 +29,7 @@ from playground.proxy.rules import (
     service_port_rules,
     uses_local_endpoints,
 )
+from playground.proxy.service_watch import ServiceWatch
 
 TABLES = ("nat", "filter")
 
@@ -38,7 +38,7 @@ def needs_locality(service: Service) -> bool:
     return service.proxied and uses_local_endpoints(service)
 
 
-class ServiceTable(Controller):
+class ServiceTable(ServiceWatch):
     """The shared service chains of one cluster; KubeProxy agents register to see them."""
 
     name = "kube-proxy/services"
@@ -48,11 +48,8 @@ class ServiceTable(Controller):
         super().__init__()
         self.api, self.cluster_cidr, self.options = api, cluster_cidr, options
         self.endpoints: dict[str, int] = {}   # per Service, its endpoints over all its ports
-        self.udp_keys: set[str] = set()       # Services with a UDP port (conntrack cleanup)
         self.large = False   # kube-proxy's large cluster mode: over 1,000 endpoints
         self.shared = {table: SharedChains() for table in TABLES}
-        self.services: dict[str, Service] = {}
-        self.slices: dict[str, dict[tuple[str, str], EndpointSlice]] = {}
         self.common: dict[str, NodeRules] = {}    # per Service: a node with no endpoint of it
         self.local: dict[str, dict[str, NodeRules]] = {}   # per Service, nodes with endpoints
         self.local_keys: dict[str, set[str]] = {}   # per node, its Services with own rules
@@ -79,8 +76,7 @@ class ServiceTable(Controller):
                 self.shared[table].set(name, aggregate.chain)
 
     def start(self) -> None:
-        self.follow(self.api.watch("Service"), self.on_service)
-        self.follow(self.api.watch("EndpointSlice"), self.on_slice)
+        self.follow_services()
         self.follow(self.api.watch("KubeProxyConfiguration"), self.on_config)
 
     def on_config(self, event: Event) -> None:
@@ -109,30 +105,6 @@ class ServiceTable(Controller):
         return rule
 
     # events
-
-    def on_service(self, event: Event) -> None:
-        service = event.object
-        if event.type == "DELETED":
-            self.services.pop(service.key, None)
-        else:
-            self.services[service.key] = service
-        if event.type != "DELETED" and any(p.protocol == "UDP" for p in service.spec.ports):
-            self.udp_keys.add(service.key)
-        else:
-            self.udp_keys.discard(service.key)
-        self._changed(service.key)
-
-    def on_slice(self, event: Event) -> None:
-        slice_ = event.object
-        group = self.slices.setdefault(slice_.service, {})
-        where = (slice_.metadata.namespace, slice_.metadata.name)
-        if event.type == "DELETED":
-            group.pop(where, None)
-            if not group:
-                del self.slices[slice_.service]
-        else:
-            group[where] = slice_
-        self._changed(slice_.service)
 
     def _changed(self, key: str) -> None:
         """Sync each changed Service once per burst of events, when the last one is handled
