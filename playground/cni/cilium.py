@@ -22,7 +22,7 @@ from playground.net.network import Network
 from playground.net.route import Route
 
 TUNNEL_PORT = 8472  # Cilium's VXLAN port, the same as flannel's
-# Cilium carries the sender's security identity in the VNI; identities are not modelled here
+# the device has no VNI of its own (external): each packet's VNI is its sender's identity
 TUNNEL_VNI = 0
 
 
@@ -62,7 +62,8 @@ class CiliumPlugin:
         if self.tunnel:  # external mode: the programs give each packet its remote endpoint
             node_ns.add_device(vxlan.Vxlan(TUNNEL_DEVICE, stable_mac(f"{node_ns.name}/vxlan"),
                                            vni=TUNNEL_VNI, local=node_ns.primary_address("eth0"),
-                                           dstport=TUNNEL_PORT, learning=False))
+                                           dstport=TUNNEL_PORT, learning=False,
+                                           external=True))
         self.datapath(network, node_ns).attach_node()
 
     def add(self, network, node_ns, pod_ns, ip: IPv4Address, pod_cidr: IPv4Network,

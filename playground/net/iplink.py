@@ -32,7 +32,7 @@ def ip_link_show(ns: Namespace, name: str, details: bool = False) -> str:
              f"    link/ether {device.mac} brd {BROADCAST_MAC}"]
     if details:
         lines[1] += " promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535 "
-        parts = [f"vxlan id {device.vni}"]
+        parts = ["vxlan external" if device.external else f"vxlan id {device.vni}"]
         if device.local is not None:
             parts.append(f"local {device.local}")
         if device.underlay is not None:

@@ -32,6 +32,9 @@ class Hop:
     src_mac: str | None = None  # the frame's MACs as it crossed the device (None: no frame)
     dst_mac: str | None = None
     time: float = 0.0  # the lab clock (seconds) when the hop happened
+    drop_reason: str | None = None  # a BPF drop's reason ("Policy denied")
+    src_identity: int | None = None  # Cilium's security identities of a policy verdict
+    dst_identity: int | None = None
 
     @property
     def rewrote(self) -> bool:
@@ -61,6 +64,9 @@ class Hop:
             "packet_before": self.packet_before.to_dict(),
             "packet_after": self.packet_after.to_dict(),
         }
+        for name in ("drop_reason", "src_identity", "dst_identity"):
+            if getattr(self, name) is not None:
+                data[name] = getattr(self, name)
         return data
 
 

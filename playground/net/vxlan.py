@@ -33,6 +33,7 @@ class Vxlan(Device):
     underlay: str | None = None
     dstport: int = 4789
     learning: bool = True
+    external: bool = False  # collect metadata: programs set and read the VNI per packet
     fdb: dict[str, IPv4Address] = field(default_factory=dict)  # MAC → remote endpoint
 
     def add_fdb(self, mac: str, remote: IPv4Address) -> None:
@@ -52,11 +53,13 @@ def source_port(inner: Packet) -> int:
     return port
 
 
-def encapsulate(dev: Vxlan, inner: Packet, remote: IPv4Address) -> Packet:
+def encapsulate(dev: Vxlan, inner: Packet, remote: IPv4Address, vni: int | None = None
+                ) -> Packet:
     """The UDP datagram the kernel sends for `inner`: outer header from this endpoint to
-    `remote`, TTL 64 (`ttl auto`), DF clear (`df unset`)."""
+    `remote`, TTL 64 (`ttl auto`), DF clear (`df unset`); `vni` from a tunnel key."""
     return Packet(dev.local, remote, "udp", source_port(inner), dev.dstport,
-                  length=inner.length + OVERHEAD, vni=dev.vni, payload=inner)
+                  length=inner.length + OVERHEAD, vni=dev.vni if vni is None else vni,
+                  payload=inner)
 
 
 def receiver(ns: Namespace, packet: Packet) -> Vxlan | None:

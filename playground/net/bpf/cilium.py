@@ -10,11 +10,13 @@ Kubernetes objects.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.net import l2
 from playground.net.bpf.ct import CT_MAP, NAT_MAP, ConntrackMap, SnatMap
+from playground.net.bpf.enforce import Check, Enforcement, identity_mark
+from playground.net.bpf.ipcache import HOST, INIT, REMOTE_NODE
 from playground.net.bpf.lb import ANY, REVNAT, Frontend, LoadBalancerMaps, Selection
 from playground.net.bpf.maps import BpfMap
 from playground.net.bpf.program import (
@@ -42,6 +44,7 @@ class Endpoint:
     ip: IPv4Address
     lxc: str
     mac: str  # the pod's eth0, written as destination when redirecting to it
+    identity: int = INIT  # its security identity (sec_id), until the agent resolves labels
 
     def text(self) -> str:
         return f"{LXC_MAP} {self.ip} → id={self.id} ifname={self.lxc} mac={self.mac}"
@@ -60,6 +63,7 @@ class CiliumDatapath:
         self.tunnel_map = BpfMap(TUNNEL_MAP, "hash", 65536)  # pod CIDR → its node's IP
         self.affinity = BpfMap(AFFINITY_MAP, "lru_hash", 65536)  # (client, revNAT) → backend
         self.node_ips: set[IPv4Address] = {node_ip}  # every node's, for NodePort wildcards
+        self.enforcement = Enforcement()
         self.cgroup = Cgroup(CGROUP_ROOT)
         self._ids = itertools.count(100)
         self._endpoint_ids = itertools.count(1)
@@ -99,13 +103,26 @@ class CiliumDatapath:
     def add_endpoint(self, ip: IPv4Address, lxc: str, pod_mac: str) -> Endpoint:
         endpoint = Endpoint(next(self._endpoint_ids), ip, lxc, pod_mac)
         self.lxc.update(ip, endpoint)
+        self.enforcement.add(endpoint.id)
         device = self.ns.device(lxc)
         attach_tc(device, "ingress", self.from_container)
         attach_tc(device, "egress", self.to_container)
         return endpoint
 
     def remove_endpoint(self, ip: IPv4Address) -> None:
+        endpoint = self.lxc.lookup(ip)
+        if endpoint is not None:
+            self.enforcement.remove(endpoint.id)
         self.lxc.delete(ip)
+
+    def set_identity(self, ip: IPv4Address, identity: int) -> None:
+        """The agent resolved the endpoint's labels to `identity`."""
+        endpoint = self.lxc.lookup(ip)
+        if endpoint is not None and endpoint.identity != identity:
+            self.lxc.update(ip, replace(endpoint, identity=identity))
+
+    def endpoints(self) -> list[Endpoint]:
+        return sorted(self.lxc.entries.values(), key=lambda endpoint: endpoint.id)
 
     # socket load balancing: the Service address is replaced before any packet exists
 
@@ -247,27 +264,46 @@ class CiliumDatapath:
         if self.tunnel:
             for prefix, node in self.tunnel_map.items():
                 if pkt.dst in prefix:
+                    identity, whose = self._sender_identity(pkt)
                     return Verdict("redirect", pkt, f"{pkt.dst} is in {prefix}, the pod CIDR "
-                                   f"of node {node}: set the tunnel key to {node} and redirect "
-                                   f"to {TUNNEL_DEVICE}, which wraps it in VXLAN",
+                                   f"of node {node}: set the tunnel key to {node} with id "
+                                   f"{identity}, {whose}, and redirect to {TUNNEL_DEVICE}, "
+                                   "which wraps it in VXLAN with that VNI",
                                    entry=f"{TUNNEL_MAP} {prefix} → {node}",
-                                   redirect=TUNNEL_DEVICE, dst_mac=ctx.dev.mac, tunnel=node)
+                                   redirect=TUNNEL_DEVICE, dst_mac=ctx.dev.mac, tunnel=node,
+                                   tunnel_id=identity, src_identity=identity)
         return Verdict("pass", pkt, f"{pkt.dst} is no endpoint on this node: pass")
 
+    def _sender_identity(self, pkt: Packet) -> tuple[int, str]:
+        """The identity a tunnelled packet carries: its source's; the host's own traffic
+        goes as a remote node, which it is to the receiver (encap.h)."""
+        identity = self.enforcement.ipcache.identity_of(pkt.src)
+        if identity == HOST or self.ns.is_local(pkt.src):
+            return REMOTE_NODE, f"this node's traffic is identity {REMOTE_NODE} (remote-node) " \
+                                "to the receiver"
+        return identity, f"the security identity of {pkt.src}"
+
     def run_from_overlay(self, ctx: TcContext) -> Verdict:
-        """What leaves the tunnel on this node goes straight to its pod."""
+        """What leaves the tunnel on this node goes straight to its pod, the VNI (the
+        sender's identity) written into the skb mark for the endpoint's ingress policy."""
         pkt = ctx.packet
         endpoint = self.lxc.lookup(pkt.dst)
         if endpoint is None:
             return Verdict("pass", pkt, f"{pkt.dst} is no endpoint on this node: pass to the "
                            "stack")
-        return self._to_endpoint(pkt, endpoint, "out of the tunnel")
+        if ctx.tunnel_id is None:
+            return self._to_endpoint(pkt, endpoint, "out of the tunnel")
+        mark = identity_mark(ctx.tunnel_id)
+        return self._to_endpoint(pkt, endpoint, f"out of the tunnel; the tunnel key's id "
+                                 f"{ctx.tunnel_id} is the source's security identity, kept in "
+                                 f"the skb mark 0x{mark:08x}", mark=mark,
+                                 src_identity=ctx.tunnel_id)
 
     @staticmethod
-    def _to_endpoint(pkt: Packet, endpoint: Endpoint, why: str) -> Verdict:
+    def _to_endpoint(pkt: Packet, endpoint: Endpoint, why: str, **extra) -> Verdict:
         return Verdict("redirect", pkt, f"{pkt.dst} is local endpoint {endpoint.id}: redirect "
                        f"to {endpoint.lxc}, {why}", entry=endpoint.text(),
-                       redirect=endpoint.lxc, dst_mac=endpoint.mac)
+                       redirect=endpoint.lxc, dst_mac=endpoint.mac, **extra)
 
     def tunnel_list(self) -> str:
         """`cilium bpf tunnel list`."""
@@ -279,12 +315,17 @@ class CiliumDatapath:
 
     def run_from_container(self, ctx: TcContext) -> Verdict:
         pkt = ctx.packet
-        found = self.ct.find(pkt)
+        found = self.ct.lookup(pkt, "OUT", "IN")
+        endpoint = self.lxc.lookup(pkt.src)
+        check = None
+        if (found is None or not found[2]) and endpoint is not None:
+            check = self.enforcement.egress(endpoint.id, endpoint.identity, pkt)
+            if not check.allowed:
+                return self._denied(pkt, check)
         if found is None:
             key, entry = self.ct.create(pkt, "OUT", ctx.now)
-            return Verdict("pass", pkt, "a new flow from the pod: an OUT entry in "
-                           f"{CT_MAP}, no policy denies it; pass to the stack",
-                           entry=f"{CT_MAP} {entry.text(key)}")
+            return self._allowed(pkt, check, "a new flow from the pod: an OUT entry in "
+                                 f"{CT_MAP}; pass to the stack", f"{CT_MAP} {entry.text(key)}")
         key, entry, reply = found
         self.ct.account(entry, pkt, ctx.now, reply)
         if reply and "NodePort" in entry.flags and entry.rev_nat:
@@ -296,23 +337,48 @@ class CiliumDatapath:
                                "back as the source before the stack sees it",
                                entry=f"{CT_MAP} {entry.text(key)}; {REVNAT} {entry.rev_nat} → "
                                      f"{service.address}:{service.port}")
-        way = "reply" if reply else "original direction"
-        return Verdict("pass", pkt, f"a known flow ({way}, {key.kind} entry): pass to the "
-                       "stack", entry=f"{CT_MAP} {entry.text(key)}")
+        if reply:
+            return Verdict("pass", pkt, f"a known flow (reply, {key.kind} entry): replies pass "
+                           "without a policy lookup; pass to the stack",
+                           entry=f"{CT_MAP} {entry.text(key)}")
+        return self._allowed(pkt, check, f"a known flow (original direction, {key.kind} "
+                             "entry): pass to the stack", f"{CT_MAP} {entry.text(key)}")
 
     def run_to_container(self, ctx: TcContext) -> Verdict:
         pkt = ctx.packet
-        found = self.ct.find(pkt)
+        found = self.ct.lookup(pkt, "IN", "OUT")
+        endpoint = self.lxc.lookup(pkt.dst)
+        check = None
+        if (found is None or not found[2]) and endpoint is not None:
+            check = self.enforcement.ingress(endpoint.id, endpoint.identity, pkt, ctx.mark)
+            if not check.allowed:
+                return self._denied(pkt, check)
         if found is None:
-            key, entry = self.ct.create(pkt, "IN", ctx.now)
-            return Verdict("pass", pkt, f"a new flow into the pod: an IN entry in {CT_MAP}; "
-                           "no network policy selects the pod, so it is allowed",
-                           entry=f"{CT_MAP} {entry.text(key)}")
+            key, entry = self.ct.create(pkt, "IN", ctx.now,
+                                        source_identity=check.src_identity if check else 0)
+            return self._allowed(pkt, check, f"a new flow into the pod: an IN entry in "
+                                 f"{CT_MAP}", f"{CT_MAP} {entry.text(key)}")
         key, entry, reply = found
         self.ct.account(entry, pkt, ctx.now, reply)
-        way = "reply" if reply else "original direction"
-        return Verdict("pass", pkt, f"a known flow ({way}, {key.kind} entry): into the pod",
-                       entry=f"{CT_MAP} {entry.text(key)}")
+        if reply:
+            return Verdict("pass", pkt, f"a known flow (reply, {key.kind} entry): replies pass "
+                           "without a policy lookup; into the pod",
+                           entry=f"{CT_MAP} {entry.text(key)}")
+        return self._allowed(pkt, check, f"a known flow (original direction, {key.kind} "
+                             "entry): into the pod", f"{CT_MAP} {entry.text(key)}")
+
+    @staticmethod
+    def _denied(pkt: Packet, check: Check) -> Verdict:
+        return Verdict("drop", pkt, f"{check.detail}. Dropped: {check.reason}", entry=check.entry,
+                       drop_reason=check.reason, src_identity=check.src_identity,
+                       dst_identity=check.dst_identity)
+
+    @staticmethod
+    def _allowed(pkt: Packet, check: Check | None, what: str, ct_entry: str) -> Verdict:
+        if check is None:
+            return Verdict("pass", pkt, what, entry=ct_entry)
+        return Verdict("pass", pkt, f"{check.detail}; {what}", entry=f"{check.entry}; {ct_entry}",
+                       src_identity=check.src_identity, dst_identity=check.dst_identity)
 
     # helpers
 

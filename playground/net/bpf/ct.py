@@ -65,6 +65,7 @@ class CtEntry:
     tx_flags: int = 0
     last_rx: int = 0
     last_tx: int = 0
+    source_identity: int = 0  # the peer's security identity an IN entry was opened for
 
     def text(self, key: FlowKey) -> str:
         bits = sum(ENTRY_FLAGS[name] for name in self.flags)
@@ -75,7 +76,7 @@ class CtEntry:
                 f"LastRxReport={self.last_rx} TxPackets={self.tx_packets} "
                 f"TxBytes={self.tx_bytes} TxFlagsSeen=0x{self.tx_flags:02x} "
                 f"LastTxReport={self.last_tx} Flags=0x{bits:04x} [ {names}] "
-                f"RevNAT={self.rev_nat} SourceSecurityID=0 IfIndex=0 ")
+                f"RevNAT={self.rev_nat} SourceSecurityID={self.source_identity} IfIndex=0 ")
 
 
 class ConntrackMap:
@@ -96,6 +97,19 @@ class ConntrackMap:
             if entry is not None:
                 return key, entry, True
         return None
+
+    def lookup(self, packet: Packet, original: str, reply: str
+               ) -> tuple[FlowKey, CtEntry, bool] | None:
+        """As an endpoint's program looks: its own direction's entry, or the packet as the
+        reply of an entry of the other direction (OUT at from-container, IN at to-container)."""
+        proto, src, sport, dst, dport = flow_of(packet)
+        key = FlowKey(proto, src, sport, dst, dport, original)
+        entry = self.map.lookup(key)
+        if entry is not None:
+            return key, entry, False
+        key = FlowKey(proto, dst, dport, src, sport, reply)
+        entry = self.map.lookup(key)
+        return (key, entry, True) if entry is not None else None
 
     def create(self, packet: Packet, kind: str, now: float, **fields) -> tuple[FlowKey, CtEntry]:
         key = FlowKey(*flow_of(packet), kind)

@@ -31,6 +31,11 @@ class Verdict:
     errno: str | None = None  # a failed socket call
     answer: Packet | None = None  # a packet the program built and sends back (ICMP)
     tunnel: IPv4Address | None = None  # bpf_skb_set_tunnel_key: the remote tunnel endpoint
+    tunnel_id: int | None = None  # ... and the key's id, which becomes the VXLAN VNI
+    mark: int | None = None  # a new skb->mark the program wrote
+    drop_reason: str | None = None  # a drop's reason, as `cilium monitor` and Hubble name it
+    src_identity: int | None = None  # the security identities a policy verdict weighed
+    dst_identity: int | None = None
 
 
 @dataclass(slots=True)
@@ -41,6 +46,8 @@ class TcContext:
     packet: Packet
     src_mac: str | None
     now: float
+    mark: int = 0  # skb->mark as it arrives
+    tunnel_id: int | None = None  # the tunnel key a collect-metadata VXLAN device set
 
 
 @dataclass(slots=True)

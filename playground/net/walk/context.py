@@ -47,10 +47,12 @@ class Flight:
     invalid: bool = False
     carried: Flight | None = None  # set on a tunnel's outer packet: the frame inside
     ipvs_ns: str | None = None  # the namespace whose IPVS already handled it (ipvs_property)
+    tunnel_id: int | None = None  # the tunnel key's id a decapsulating device left on the skb
 
     def scrub(self) -> None:
         """What a new skb in another namespace forgets: the mark and the conntrack state."""
         self.mark, self.tracked, self.invalid, self.untracked = 0, None, False, False
+        self.tunnel_id = None
 
 
 class Step:
@@ -115,6 +117,9 @@ class Walk:
 
     def bpf_hop(self, ns: Namespace, flight: Flight, program, where: str, verdict: Verdict,
                 **fields) -> None:
+        for name in ("drop_reason", "src_identity", "dst_identity"):
+            if getattr(verdict, name) is not None:
+                fields[name] = getattr(verdict, name)
         self.hop(ns, flight, "bpf", f"{program.name} ({where}) → {verdict.action}: "
                  f"{verdict.detail}", after=verdict.packet, program=program.label,
                  map_entry=verdict.entry, **fields)

@@ -44,17 +44,19 @@ def _tc(walk: Walk, ns: Namespace, dev: Device, direction: str, flight: Flight) 
     if program is None:
         return None
     verdict = program.run(TcContext(ns, dev, direction, flight.packet, flight.src_mac,
-                                    walk.network.clock))
+                                    walk.network.clock, flight.mark, flight.tunnel_id))
     devs = {"dev_in": dev.name} if direction == "ingress" else {"dev_out": dev.name}
     if verdict.action == "redirect":
         devs["dev_out"] = verdict.redirect
     walk.bpf_hop(ns, flight, program, f"tc {direction} of {dev.name}", verdict, **devs)
     flight.packet = verdict.packet
+    if verdict.mark is not None:
+        flight.mark = verdict.mark
     if verdict.action == "pass":
         return None
     if verdict.action == "redirect":
         return Step("redirect", ns, ns.device(verdict.redirect), flight, verdict.dst_mac,
-                    verdict.tunnel)
+                    verdict.tunnel, verdict.tunnel_id)
     if verdict.answer is not None:  # the program built an answer and sends it back out
         note = Flight(verdict.answer, role="error", src_mac=dev.mac, dst_mac=flight.src_mac)
         walk.pending.append(Step("wire", dev, note))

@@ -21,15 +21,17 @@ def _carrier(flight: Flight, outer) -> Flight:
 
 @stage
 def redirect(walk: Walk, ns: Namespace, dev: Device, flight: Flight, mac: str,
-             remote: IPv4Address | None = None) -> Step:
+             remote: IPv4Address | None = None, tunnel_id: int | None = None) -> Step:
     """bpf_redirect(): straight out of `dev`, past routing and netfilter; into a VXLAN
     device in external mode, with the tunnel key the program set."""
     flight.src_mac, flight.dst_mac = dev.mac, mac
     if isinstance(dev, vxlan.Vxlan) and remote is not None:
-        outer = vxlan.encapsulate(dev, flight.packet, remote)
+        vni = dev.vni if tunnel_id is None or not dev.external else tunnel_id
+        outer = vxlan.encapsulate(dev, flight.packet, remote, vni)
+        key = f"and the VNI {vni} " if dev.external and tunnel_id is not None else ""
         walk.hop(ns, flight, "encapsulate", f"{dev.name} (external mode) takes the remote "
-                 f"endpoint from the tunnel key: the frame is wrapped in VXLAN VNI "
-                 f"{dev.vni} inside UDP {dev.local} → {remote}:{dev.dstport} "
+                 f"endpoint {key}from the tunnel key: the frame is wrapped in VXLAN VNI "
+                 f"{vni} inside UDP {dev.local} → {remote}:{dev.dstport} "
                  f"({flight.packet.length} + {vxlan.OVERHEAD} = {outer.length} bytes)",
                  after=outer, dev_out=dev.name)
         return Step("local_out", ns, _carrier(flight, outer))
@@ -67,7 +69,7 @@ def tunnel_xmit(walk: Walk, ns: Namespace, dev: vxlan.Vxlan, flight: Flight,
 @stage
 def decapsulate(walk: Walk, ns: Namespace, dev: vxlan.Vxlan, flight: Flight) -> Step:
     outer = flight.packet
-    if outer.vni != dev.vni or outer.payload is None:
+    if (outer.vni != dev.vni and not dev.external) or outer.payload is None:
         walk.hop(ns, flight, "drop", f"udp port {outer.dport} is {dev.name}'s, but no "
                  f"VXLAN device here has VNI {outer.vni}: dropped", dev_in=dev.name)
         walk.finish("dropped", f"unknown VNI {outer.vni} in {ns.name}", flight)
@@ -77,7 +79,11 @@ def decapsulate(walk: Walk, ns: Namespace, dev: vxlan.Vxlan, flight: Flight) -> 
     inner.scrub()  # a new skb in this namespace
     if dev.learning and inner.src_mac:
         dev.add_fdb(inner.src_mac, outer.src)
+    vni = f"VXLAN VNI {dev.vni}"
+    if dev.external:  # collect metadata: the VNI stays on the skb as its tunnel key's id
+        inner.tunnel_id = outer.vni
+        vni = f"external mode; VNI {outer.vni} is kept as the tunnel key's id"
     walk.hop(ns, flight, "decapsulate", f"udp port {outer.dport} belongs to {dev.name} "
-             f"(VXLAN VNI {dev.vni}): the outer headers from {outer.src} are stripped and "
+             f"({vni}): the outer headers from {outer.src} are stripped and "
              f"the inner frame arrives on {dev.name}", after=inner.packet, dev_in=dev.name)
     return Step("rx", dev, inner)
