@@ -1,6 +1,6 @@
 """Every adapter the lab can be assembled from, registered by name.
 
-The adapters (playground/cni, proxy, lb) import the control plane's API; the control plane
+The adapters (playground/cni, proxy, lb, policy) import the control plane's API; the control plane
 finds them by name in playground.registry and never imports them. This module, above both,
 is where they meet; playground/__init__ imports it, so the registries are full before any
 cluster is built. A new adapter: its own module and one line below.
@@ -13,9 +13,17 @@ from playground.cni.portmap import PortMapPlugin
 from playground.cni.ptp import PtpPlugin
 from playground.cni.vxlan import VxlanPlugin
 from playground.lb.cloud import CloudProvider
+from playground.policy.none import NoPolicyEngine
 from playground.proxy.cilium_recipe import CiliumRouting
 from playground.proxy.modes import IptablesMode, IpvsMode, NftablesMode
-from playground.registry import CNI_META_PLUGINS, CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES, ROUTINGS
+from playground.registry import (
+    CNI_META_PLUGINS,
+    CNI_PLUGINS,
+    LB_PROVIDERS,
+    POLICY_ENGINES,
+    PROXY_MODES,
+    ROUTINGS,
+)
 
 CNI_PLUGINS.register(BridgePlugin)
 CNI_PLUGINS.register(PtpPlugin)
@@ -33,3 +41,5 @@ PROXY_MODES.register(NftablesMode)
 PROXY_MODES.register(IpvsMode)
 
 LB_PROVIDERS.register(CloudProvider)
+
+POLICY_ENGINES.register(NoPolicyEngine)

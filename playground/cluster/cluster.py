@@ -71,7 +71,7 @@ from playground.net.link import Ethernet
 from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Route
-from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES, ROUTINGS
+from playground.registry import CNI_PLUGINS, LB_PROVIDERS, POLICY_ENGINES, PROXY_MODES, ROUTINGS
 
 NODE_NETWORK = IPv4Network("172.18.0.0/16")
 CLUSTER_CIDR = IPv4Network("10.244.0.0/16")
@@ -131,6 +131,7 @@ class Cluster(SleepingNodes, Workloads):
             proxy_recipe = PROXY_MODES.find(proxy_mode)
             routing = ROUTINGS.find(self.cni.routing)
             lb_recipe = LB_PROVIDERS.find(lb)
+            policy_recipe = POLICY_ENGINES.find(self.cni.policy)
         except ValueError as error:
             raise ClusterError(str(error)) from None
         self.cluster_cidr = check_cluster_cidr(cluster_cidr, node_cidr_mask)
@@ -149,7 +150,9 @@ class Cluster(SleepingNodes, Workloads):
         self.routing = routing(wiring)
         self.proxy = None if self.cni.replaces_kube_proxy else proxy_recipe(wiring)
         self.lb = lb_recipe(wiring)
-        self.recipes = [r for r in (self.routing, self.proxy, self.lb) if r is not None]
+        self.policy = policy_recipe(wiring)   # who enforces NetworkPolicy, if anyone
+        self.recipes = [r for r in (self.routing, self.proxy, self.lb, self.policy)
+                        if r is not None]
         self.allocator = NodeCidrAllocator(self.cluster_cidr, node_cidr_mask)
         self.node_agents: dict[str, list] = {}
         self.controllers: list = []

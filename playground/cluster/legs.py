@@ -18,6 +18,7 @@ from playground.cluster.dns.names import Destination, addresses_in, destination
 from playground.cluster.dns.resolv import search_order
 from playground.cluster.dns.show import fields, summary
 from playground.cluster.ingress import choose, is_controller
+from playground.cluster.netpol.tracing import annotate
 from playground.cluster.targets import Target, resolve
 from playground.net.trace import Trace
 
@@ -37,8 +38,10 @@ def send(cluster: Cluster, src: str, dst: str, proto: str = "tcp", port: int | N
     source = sender(cluster, src, namespace)
     target = resolve(cluster, dst, namespace)
     port = port if port is not None else target.default_port(proto)
-    return cluster.network.send(source.namespace, target.ip, proto, port,
-                                owner=owner_of(source), size=size, df=df)
+    trace = cluster.network.send(source.namespace, target.ip, proto, port,
+                                 owner=owner_of(source), size=size, df=df)
+    annotate(cluster, trace)
+    return trace
 
 
 def sender(cluster: Cluster, src: str, namespace: str | None) -> Target:
@@ -119,6 +122,7 @@ def _by_name(cluster: Cluster, request: TraceRequest, named: Destination):
     port = request.port or named.port
     trace = cluster.network.send(source.namespace, IPv4Address(addresses[0]), request.proto,
                                  port, owner=owner_of(source), size=request.size, df=request.df)
+    annotate(cluster, trace)
     return found, trace
 
 

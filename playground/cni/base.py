@@ -33,6 +33,8 @@ class CniPlugin(Protocol):
     name: str
     # which node agents route to other nodes' pods: a recipe in playground.registry.ROUTINGS
     routing: str
+    # who enforces NetworkPolicy on its pods: an engine in playground.registry.POLICY_ENGINES
+    policy: str
     # the plugin's own agents serve Services, so no kube-proxy runs beside it and a cluster
     # with it takes no proxy mode (Cilium's kube-proxy replacement)
     replaces_kube_proxy: bool

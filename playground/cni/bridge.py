@@ -23,6 +23,7 @@ def _default_route(pod_cidr: IPv4Network) -> Route:
 class BridgePlugin:
     name = "bridge"
     routing = "kindnet"  # who routes to the other nodes' pod CIDRs
+    policy = "none"  # the reference bridge plugin enforces no NetworkPolicy
     replaces_kube_proxy = False
     net_name = "kindnet"   # kindnet's conflist: the plugin, then portmap
     chained = ("portmap",)

@@ -34,6 +34,7 @@ def lxc_name(container_id: str) -> str:
 class CiliumPlugin:
     name = "cilium"
     routing = "cilium"  # its own agent routes to other nodes' pods (auto-direct-node-routes)
+    policy = "none"  # cilium once that engine is registered
     replaces_kube_proxy = True
     tunnel = False
     net_name = "cilium"   # 05-cilium.conflist chains nothing: hostPorts are its BPF's, unmodelled

@@ -11,6 +11,7 @@ from playground.net.route import Route
 class PtpPlugin:
     name = "ptp"
     routing = "kindnet"
+    policy = "none"  # kube-network-policies once that engine is registered
     replaces_kube_proxy = False
     net_name = "kindnet"   # kindnet's conflist: the plugin, then portmap
     chained = ("portmap",)

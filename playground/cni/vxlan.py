@@ -15,6 +15,7 @@ from playground.net.netns import Namespace
 class VxlanPlugin(BridgePlugin):
     name = "vxlan"
     routing = "flannel"
+    policy = "none"   # flannel enforces no NetworkPolicy
     net_name = "cbr0"   # kube-flannel-cfg's cni-conf.json: flannel, then portmap
 
     def mtu(self, node_ns: Namespace) -> int:

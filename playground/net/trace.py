@@ -90,6 +90,7 @@ class Trace:
     delivered_to: Delivery | None = None
     delivered_packet: Packet | None = None
     errno: str | None = None  # what the sender's own call returned, when it failed (EPERM)
+    notes: list[str] = field(default_factory=list)  # what the control plane adds (one line each)
 
     def to_dict(self) -> dict:
         return {
@@ -102,7 +103,8 @@ class Trace:
                 self.delivered_packet.to_dict() if self.delivered_packet else None
             ),
             "hops": [hop.to_dict() for hop in self.hops],
-        } | ({"errno": self.errno} if self.errno else {})
+        } | ({"errno": self.errno} if self.errno else {}) | (
+            {"notes": list(self.notes)} if self.notes else {})
 
     def events(self, event: str) -> list[Hop]:
         return [hop for hop in self.hops if hop.event == event]
@@ -143,4 +145,5 @@ class Trace:
         else:
             outcome = f"verdict: {self.verdict} ({self.reason})"
         lines.append(outcome)
+        lines.extend(f"note: {note}" for note in self.notes)
         return "\n".join(lines) + "\n"

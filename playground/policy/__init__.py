@@ -1,0 +1,1 @@
+"""NetworkPolicy engines, one module each, registered by name in playground/adapters.py."""
