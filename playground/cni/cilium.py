@@ -34,7 +34,7 @@ def lxc_name(container_id: str) -> str:
 class CiliumPlugin:
     name = "cilium"
     routing = "cilium"  # its own agent routes to other nodes' pods (auto-direct-node-routes)
-    policy = "none"  # cilium once that engine is registered
+    policy = "cilium"  # its agent and endpoint programs enforce NetworkPolicy
     replaces_kube_proxy = True
     tunnel = False
     net_name = "cilium"   # 05-cilium.conflist chains nothing: hostPorts are its BPF's, unmodelled
@@ -42,6 +42,8 @@ class CiliumPlugin:
 
     def __init__(self) -> None:
         self.datapaths: dict[str, CiliumDatapath] = {}
+        self.identities = None  # the cluster's security identities, made by the first agent
+        self.agents: dict[str, object] = {}  # each node's policy agent, by node namespace
 
     def datapath(self, network: Network, node_ns: Namespace) -> CiliumDatapath:
         """The node's maps and programs, made on first use by the plugin or the agent."""

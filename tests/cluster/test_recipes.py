@@ -40,7 +40,7 @@ def test_a_cni_that_replaces_kube_proxy_says_so_in_its_protocol():
     ("bridge", "iptables", ["Kubelet", "NodeRouteAgent", "KubeProxy"]),
     ("ptp", "ipvs", ["Kubelet", "NodeRouteAgent", "IpvsProxy"]),
     ("vxlan", "iptables", ["Kubelet", "FlannelAgent", "KubeProxy"]),
-    ("cilium", "iptables", ["Kubelet", "CiliumAgent"]),
+    ("cilium", "iptables", ["Kubelet", "CiliumAgent", "CiliumPolicyAgent"]),
 ])
 async def test_each_node_runs_what_its_recipes_start(cni_name, mode, agents):
     cluster = Cluster(cni=cni_name, proxy_mode=mode)

@@ -369,7 +369,7 @@ class CiliumDatapath:
 
     @staticmethod
     def _denied(pkt: Packet, check: Check) -> Verdict:
-        return Verdict("drop", pkt, f"{check.detail}. Dropped: {check.reason}", entry=check.entry,
+        return Verdict("drop", pkt, check.detail, entry=check.entry,
                        drop_reason=check.reason, src_identity=check.src_identity,
                        dst_identity=check.dst_identity)
 

@@ -124,10 +124,11 @@ class Enforcement:
         if access.allowed:
             source = ""
             if access.entry.derived_from:
-                source = f", written for {'; '.join(access.entry.derived_from)}"
+                source = f": {'; '.join(access.entry.derived_from)}"
             return f"{where}; {policy_map.name} allows it ({access.match} match{source})"
-        if access.key is not None:
-            return f"{where}; {policy_map.name} denies it: {access.reason_text}"
+        if access.key is not None and access.entry.deny:
+            return f"{where}; {policy_map.name} denies it, so the packet is dropped: " \
+                   f"{access.reason_text}"
         return f"{where}; no entry of {policy_map.name} matches, so the packet is dropped: " \
                f"{access.reason_text} (DROP_POLICY)"
 

@@ -60,7 +60,8 @@ def _tc(walk: Walk, ns: Namespace, dev: Device, direction: str, flight: Flight) 
     if verdict.answer is not None:  # the program built an answer and sends it back out
         note = Flight(verdict.answer, role="error", src_mac=dev.mac, dst_mac=flight.src_mac)
         walk.pending.append(Step("wire", dev, note))
-    walk.finish("dropped", f"dropped by {program.name} on {dev.name} in {ns.name}", flight)
+    why = f": {verdict.drop_reason}" if verdict.drop_reason else ""
+    walk.finish("dropped", f"dropped by {program.name} on {dev.name} in {ns.name}{why}", flight)
     return END
 
 
