@@ -5,17 +5,29 @@ from __future__ import annotations
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.net.bpf.program import listing
 
-VIEWS = ("bpf lb list", "bpf ct list global", "bpf nat list", "bpf tunnel list",
-         "service list")
+MAP_VIEWS = ("bpf lb list", "bpf ct list global", "bpf nat list", "bpf tunnel list",
+             "service list")  # what the app's BPF tab shows
+AGENT_VIEWS = ("bpf ipcache list", "bpf policy get", "endpoint list", "identity list",
+               "policy get")
+VIEWS = MAP_VIEWS + AGENT_VIEWS
+POLICY_GET = ["bpf", "policy", "get"]
 
 
 def cilium_view(cluster: Cluster, ns_name: str, words: list[str]) -> str:
     """The output of `cilium WORDS` on the node whose root namespace is `ns_name`."""
     asked = " ".join(words)
+    if words[:3] == POLICY_GET:
+        return policy_map_view(cluster, ns_name, words[3:])
     if asked not in VIEWS:
         raise ClusterError(f"cilium {asked}: not modelled here; try "
                            + ", ".join(f"cilium {view}" for view in VIEWS))
     datapath = datapath_of(cluster, ns_name)
+    if asked == "bpf ipcache list":
+        return datapath.enforcement.ipcache.listing()
+    if asked in AGENT_VIEWS:
+        agent = agent_of(cluster, ns_name)
+        return {"endpoint list": agent.endpoint_list, "identity list": agent.identity_list,
+                "policy get": agent.policy_get}[asked]()
     if asked == "bpf lb list":
         return datapath.lb.lb_list()
     if asked == "service list":
@@ -25,6 +37,32 @@ def cilium_view(cluster: Cluster, ns_name: str, words: list[str]) -> str:
     if asked == "bpf tunnel list":
         return datapath.tunnel_list()
     return datapath.snat.listing(cluster.network.clock)
+
+
+def policy_map_view(cluster: Cluster, ns_name: str, args: list[str]) -> str:
+    """`cilium bpf policy get ID` or `--all`."""
+    agent = agent_of(cluster, ns_name)
+    if args == ["--all"]:
+        parts = [f"Endpoint ID: {number}\nPath: {path}\n\n{agent.policy_map_listing(number)}\n\n"
+                 for number, path in agent.policy_maps()]
+        return "".join(parts) or "no maps found\n"
+    if len(args) != 1 or not args[0].isdigit():
+        raise ClusterError("cilium bpf policy get: give an endpoint ID (cilium endpoint list "
+                           "names them) or --all")
+    listing = agent.policy_map_listing(int(args[0]))
+    if listing is None:
+        raise ClusterError(f"cilium bpf policy get: no endpoint {args[0]} on this node "
+                           "(cilium endpoint list names them)")
+    return listing
+
+
+def agent_of(cluster: Cluster, ns_name: str):
+    """The node's Cilium agent (its policy half), or one line saying why there is none."""
+    datapath_of(cluster, ns_name)
+    agent = getattr(cluster.cni, "agents", {}).get(ns_name)
+    if agent is None:
+        raise ClusterError(f"cilium: {ns_name} runs no Cilium agent; select a node")
+    return agent
 
 
 def datapath_of(cluster: Cluster, ns_name: str):
@@ -52,7 +90,7 @@ def bpf_panel(cluster: Cluster, ns_name: str) -> str | None:
                  if name == ns_name or ns.cgroup is datapath.cgroup), None)
     if node is None:
         return "\n".join(parts)
-    for view in VIEWS:
+    for view in MAP_VIEWS:
         if view == "bpf tunnel list" and not datapaths[node].tunnel:
             continue  # native routing has no tunnel map worth a section
         parts.append(f"# cilium {view}    ({node})\n"

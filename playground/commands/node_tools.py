@@ -227,10 +227,13 @@ COMMANDS = (
     Command("cilium", "|".join(CILIUM_VIEWS), "a Cilium node's BPF maps", cilium,
             selection=True, complete=cilium_words,
             cli=Cli("cilium", "a Cilium node's BPF maps: " + ", ".join(CILIUM_VIEWS),
-                    lambda a: a.view, _with(
+                    lambda a: a.view + (["--all"] if a.all else []), _with(
                         _target(NODE), lambda p: p.add_argument(
                             "view", nargs="+", metavar="WORDS",
-                            help=" | ".join(CILIUM_VIEWS))))),
+                            help=" | ".join(CILIUM_VIEWS)),
+                        lambda p: p.add_argument(
+                            "--all", action="store_true",
+                            help="with `bpf policy get`: every endpoint's map")))),
     Command("ipvsadm", "-Ln | -Lnc", "IPVS's virtual services, or its connections",
             ipvs, selection=True, complete=positional(["-Ln", "-Lnc"]),
             cli=Cli("ipvs", "`ipvsadm -Ln` of a node (with --proxy-mode ipvs)",

@@ -15,7 +15,13 @@ import hashlib
 import random
 from ipaddress import IPv4Network
 
-from playground.net.bpf.ipcache import FIRST_CLUSTER_IDENTITY, RESERVED, WORLD
+from playground.net.bpf.ipcache import (
+    FIRST_CLUSTER_IDENTITY,
+    KUBE_APISERVER,
+    REMOTE_NODE,
+    RESERVED,
+    WORLD,
+)
 
 SOURCE = "k8s"
 NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
@@ -70,6 +76,7 @@ class IdentityAllocator:
         self.by_labels: dict[tuple[str, ...], int] = {}
         self.labels: dict[int, tuple[str, ...]] = {number: (label,)
                                                    for number, label in RESERVED.items()}
+        self.labels[KUBE_APISERVER] = (RESERVED[KUBE_APISERVER], RESERVED[REMOTE_NODE])
         self.cidrs: dict[IPv4Network, int] = {}
 
     def allocate(self, labels: tuple[str, ...]) -> int:

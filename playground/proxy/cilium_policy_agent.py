@@ -14,10 +14,12 @@ from playground.cluster.netpol.evaluate import decide
 from playground.cluster.netpol.model import EGRESS
 from playground.cluster.netpol.view import Peer, PolicyView
 from playground.net.bpf.cilium import router_ip
-from playground.net.bpf.ipcache import HOST, REMOTE_NODE
+from playground.net.bpf.ipcache import HOST, REMOTE_NODE, RESERVED
+from playground.net.bpf.tabwriter import tabwrite
 from playground.net.network import Network
 from playground.proxy.cilium_identity import IdentityAllocator, pod_labels
 from playground.proxy.cilium_policy import EndpointPolicy, Identities, endpoint_policy
+from playground.proxy.cilium_rules import policy_get
 
 KINDS = ("Pod", "Namespace", "NetworkPolicy", "Node")
 
@@ -46,6 +48,8 @@ class CiliumPolicyAgent(Controller):
         self.name = f"cilium-agent/{node}/policy"
         self.endpoints: dict[int, EndpointState] = {}
         self.policies: list = []  # the NetworkPolicies as the agent last imported them
+        self.revision = 1  # the policy repository's, bumped by every change of its rules
+        self._imported: tuple = ()
         plugin.agents[ns.name] = self
         self.datapath.enforcement.explain = self.explain
 
@@ -58,6 +62,10 @@ class CiliumPolicyAgent(Controller):
 
     def sync(self, _key: str) -> None:
         view = PolicyView.from_api(self.api)
+        imported = tuple((p.key, p.metadata.resource_version) for p in view.policies)
+        if imported != self._imported:
+            self.revision += 1 if self._imported or imported else 0
+            self._imported = imported
         self.policies = list(view.policies)
         pods = {}
         by_identity: dict[int, list[Peer]] = {}
@@ -125,3 +133,43 @@ class CiliumPolicyAgent(Controller):
 
     def labels_of(self, identity: int) -> list[str]:
         return self.allocator.labels_of(identity)
+
+    # the agent's CLI
+
+    def endpoint_list(self) -> str:
+        """`cilium endpoint list`."""
+        rows = [["ENDPOINT", "POLICY (ingress)", "POLICY (egress)", "IDENTITY",
+                 "LABELS (source:key[=value])", "IPv6", "IPv4", "STATUS"],
+                ["", "ENFORCEMENT", "ENFORCEMENT", "", "", "", "", ""]]
+        for endpoint in self.datapath.endpoints():
+            state = self.endpoints.get(endpoint.id)
+            labels = list(state.labels) if state else [RESERVED[endpoint.identity]]
+            ingress = "Enabled" if state and state.policy.ingress else "Disabled"
+            egress = "Enabled" if state and state.policy.egress else "Disabled"
+            rows.append([str(endpoint.id), ingress, egress, str(endpoint.identity), labels[0],
+                         "", str(endpoint.ip), "ready"])
+            rows += [["", "", "", "", label, "", "", ""] for label in labels[1:]]
+        return tabwrite(rows)
+
+    def identity_list(self) -> str:
+        """`cilium identity list`: reserved, then cluster, then local CIDR identities."""
+        rows = [["ID", "LABELS"]]
+        for number in sorted(self.allocator.labels):
+            if number == 0:
+                continue
+            labels = self.allocator.labels_of(number)
+            rows.append([str(number), labels[0]])
+            rows += [["", label] for label in labels[1:]]
+        return tabwrite(rows, last_padded=False)
+
+    def policy_map_listing(self, endpoint_id: int) -> str | None:
+        policy_map = self.datapath.enforcement.maps.get(endpoint_id)
+        return None if policy_map is None else policy_map.listing(self.labels_of)
+
+    def policy_maps(self) -> list[tuple[int, str]]:
+        return [(number, policy_map.path) for number, policy_map in
+                sorted(self.datapath.enforcement.maps.items())]
+
+    def policy_get(self) -> str:
+        """`cilium policy get`."""
+        return policy_get(self.policies, self.revision)
