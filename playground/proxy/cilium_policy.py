@@ -85,8 +85,8 @@ def endpoint_policy(view: PolicyView, subject: Peer, identities: Identities) -> 
         policies = selecting(view, subject, direction)
         chosen[direction] = tuple(policy.key for policy in policies)
         if not policies:
-            _add(entries, PolicyKey(0, direction), f"{direction.lower()} enforcement "
-                 "disabled: no policy selects the endpoint")
+            _add(entries, PolicyKey(0, direction), f"no policy selects the endpoint for "
+                 f"{direction.lower()}, so its enforcement is disabled")
             continue
         if direction == INGRESS:
             _add(entries, PolicyKey(HOST, INGRESS), "allow-localhost: the node itself")

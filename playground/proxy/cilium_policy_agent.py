@@ -126,8 +126,8 @@ class CiliumPolicyAgent(Controller):
             verdict = decide(view, subject, other, protocol, port).egress
         else:
             verdict = decide(view, other, subject, protocol, port).ingress
-        if verdict.allowed == allowed:
-            return verdict.why if verdict.selecting else ""
+        if verdict.allowed == allowed:  # an allow's entry already names its rule
+            return verdict.why if verdict.selecting and not allowed else ""
         word = "allows" if allowed else "denies"
         return f"Kubernetes' reading: {verdict.why}; Cilium {word} it by identity {peer}"
 
