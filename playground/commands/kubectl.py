@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from playground.cluster.cluster import Cluster
 from playground.cluster.deployment_patch import patch_changes
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
-from playground.cluster.netpol.describe import describe
-from playground.cluster.netpol.view import PolicyView
 from playground.cluster.kinds import KINDS as API_KINDS
 from playground.cluster.kinds import Kind as ApiKind
 from playground.cluster.manifests import apply_files
+from playground.cluster.netpol.describe import describe
+from playground.cluster.netpol.view import PolicyView
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta
 from playground.cluster.proxy_config import FIELDS as PROXY_FIELDS
 from playground.cluster.service import ServicePort
