@@ -300,6 +300,74 @@ LESSONS = (
                                      "web.default.svc.cluster.local.:80"))),
     ),
     Lesson(
+        "netpol-namespaces", "NetworkPolicy: default deny, then one namespace in",
+        "isolate the pods of a namespace, then let exactly one other namespace reach its api",
+        "Without a NetworkPolicy every pod takes connections from everywhere. A policy that "
+        "selects a pod for Ingress isolates it: from then on only what some rule of some "
+        "policy selecting it allows gets in. The usual start is a default deny, a policy "
+        "with an empty podSelector and no rules, then one narrow allow per caller. Here "
+        "shop/api is called by the pods of namespace frontend; default/client should not "
+        "reach it. The manifests are in saves/ (apply them from the project folder); "
+        "`kubectl describe netpol NAME -n shop` and the Policy tab show what each one does.",
+        "netpol-namespaces",
+        (Task("deny", "Isolate every pod of namespace shop for ingress.",
+              "kubectl apply -f saves/netpol-deny-shop.yaml",
+              lambda lab: c.policy_decides(lab, "frontend/web", "shop/api", False)
+              and c.policy_decides(lab, "default/client", "shop/api", False)),
+         Task("allow", "Let the pods of namespace frontend reach shop/api on port 80, "
+              "and no one else.",
+              "kubectl apply -f saves/netpol-allow-frontend.yaml",
+              lambda lab: c.policy_decides(lab, "frontend/web", "shop/api", True)
+              and c.policy_decides(lab, "frontend/batch", "shop/api", True)
+              and c.policy_decides(lab, "default/client", "shop/api", False)),
+         Task("trace", "Trace frontend/web to shop/api and read the policy's verdict.",
+              "trace pod/frontend/web pod/shop/api",
+              lambda lab: c.traced(lab, "pod/frontend/web", "pod/shop/api", "delivered"))),
+    ),
+    Lesson(
+        "netpol-and-or", "NetworkPolicy: the AND-versus-OR selector trap",
+        "one dash too many turns \"web pods of namespace frontend\" into \"all of frontend, "
+        "or web pods of shop\"",
+        "A rule's `from` is a list of peers, and a connection is let in if ANY peer "
+        "matches. Inside one peer, a namespaceSelector and a podSelector must BOTH match. "
+        "So `- namespaceSelector: ...` followed by `- podSelector: ...` (two dashes) is OR, "
+        "while the same two selectors under one dash is AND. Here shop/api should take "
+        "connections from the web pods of namespace frontend only; frontend/batch and "
+        "shop's own web pod should stay out.",
+        "netpol-namespaces",
+        (Task("or", "Apply the two-dash version and find who it lets in besides "
+              "frontend/web.",
+              "kubectl apply -f saves/netpol-or.yaml, then trace pod/frontend/batch "
+              "pod/shop/api and the Policy tab of namespace shop",
+              lambda lab: c.policy_decides(lab, "frontend/batch", "shop/api", True)
+              and c.policy_decides(lab, "shop/web", "shop/api", True)
+              and c.policy_decides(lab, "default/client", "shop/api", False)),
+         Task("and", "Replace it with the one-dash version: only frontend/web gets in.",
+              "kubectl apply -f saves/netpol-and.yaml",
+              lambda lab: c.policy_decides(lab, "frontend/web", "shop/api", True)
+              and c.policy_decides(lab, "frontend/batch", "shop/api", False)
+              and c.policy_decides(lab, "shop/web", "shop/api", False))),
+    ),
+    Lesson(
+        "netpol-no-effect", "Break-fix: a NetworkPolicy with no effect",
+        "default/deny-all is there, and every pod still answers everyone",
+        "Someone applied a default deny to namespace default, yet client still reaches "
+        "web-1. The API server stored the policy; but a NetworkPolicy is only a wish until "
+        "the CNI, or an agent beside it, enforces it. The bridge plugin (like flannel) "
+        "enforces none, silently: nothing refuses the policy, nothing acts on it. kindnet "
+        "(ptp here) runs kube-network-policies, Cilium its own bpf maps.",
+        "netpol-no-effect",
+        (Task("delivered", "Send from pod/client to pod/web-1: delivered, and the trace "
+              "says why the policy did nothing.",
+              "trace pod/client pod/web-1, then read the note under the verdict",
+              lambda lab: c.traced(lab, "pod/client", "pod/web-1", "delivered",
+                                   c.noted("enforces no NetworkPolicy"))),
+         Task("enforcing", "Send the same packet through a copy of the lab on ptp, whose "
+              "kube-network-policies enforces the policy.",
+              "trace pod/client pod/web-1, then d or compare ptp",
+              lambda lab: cc.compared(lab, "pod/client", "pod/web-1", "ptp"))),
+    ),
+    Lesson(
         "broken-selector", "Break-fix: a Service that rejects",
         "svc/shop answers every connection with a reject; find out why and repair it",
         "Someone exposed the shop, but connections to it are refused straight away. A "
