@@ -40,6 +40,14 @@ SOLUTIONS = {
     "netpol-and-or": {
         "or": [(f"kubectl apply -f {SAVES / 'netpol-or.yaml'}", None)],
         "and": [(f"kubectl apply -f {SAVES / 'netpol-and.yaml'}", None)]},
+    "netpol-service-port": {
+        "deny": [(f"kubectl apply -f {SAVES / 'netpol-deny-shop.yaml'}", None)],
+        "service-port": [(f"kubectl apply -f {SAVES / 'netpol-service-port.yaml'}", None),
+                         ("trace pod/frontend/web svc/shop/api", None)],
+        "pod-port": [(f"kubectl apply -f {SAVES / 'netpol-pod-port.yaml'}", None)]},
+    "netpol-egress": {
+        "deny": [(f"kubectl apply -f {SAVES / 'netpol-deny-egress.yaml'}", None)],
+        "dns": [(f"kubectl apply -f {SAVES / 'netpol-allow-dns.yaml'}", None)]},
     "netpol-no-effect": {
         "delivered": [("trace pod/client pod/web-1", None)],
         "enforcing": [("trace pod/client pod/web-1", None), ("compare ptp", None)]},

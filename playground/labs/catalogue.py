@@ -349,6 +349,49 @@ LESSONS = (
               and c.policy_decides(lab, "shop/web", "shop/api", False))),
     ),
     Lesson(
+        "netpol-service-port", "NetworkPolicy: a Service's port is not the pod's",
+        "a policy sees the packet after kube-proxy's DNAT, at the pod's port",
+        "svc/shop/api listens on 8080 and sends to the api pod's port 80 (named http). "
+        "kube-proxy rewrites the destination on the client's node, so by the time a "
+        "policy at the pod judges the packet it is addressed to the pod's 80: a policy "
+        "allowing port 8080 allows nothing here. Start with the default deny of "
+        "saves/netpol-deny-shop.yaml, try the policy written against the Service, then the "
+        "one written against the pod.",
+        "netpol-namespaces",
+        (Task("deny", "Isolate the pods of namespace shop.",
+              "kubectl apply -f saves/netpol-deny-shop.yaml",
+              lambda lab: c.policy_decides(lab, "frontend/web", "shop/api", False)),
+         Task("service-port", "Allow frontend on the Service's port 8080, and see that "
+              "svc/shop/api is still not allowed.",
+              "kubectl apply -f saves/netpol-service-port.yaml, then trace "
+              "pod/frontend/web svc/shop/api",
+              lambda lab: c.policy_decides(lab, "frontend/web", "shop/api", True, 8080)
+              and c.policy_decides(lab, "frontend/web", "shop/api", False, 80)
+              and c.sent(lab, "pod/frontend/web", "svc/shop/api")),
+         Task("pod-port", "Allow it on the pod's port instead.",
+              "kubectl apply -f saves/netpol-pod-port.yaml",
+              lambda lab: c.policy_decides(lab, "frontend/web", "shop/api", True, 80)
+              and c.policy_decides(lab, "default/client", "shop/api", False, 80))),
+    ),
+    Lesson(
+        "netpol-egress", "NetworkPolicy: egress deny-all, and what it breaks",
+        "an egress default deny stops DNS too, until a rule lets the pods ask kube-dns",
+        "Egress policies are judged at the source. A default deny for egress in namespace "
+        "frontend stops every connection its pods open, the ones people forget as well: "
+        "the resolver's question to kube-dns on UDP 53, so `curl api.shop` fails before "
+        "any packet to api leaves. The usual fix is an allow-dns policy to the CoreDNS pods "
+        "(namespace kube-system, k8s-app=kube-dns) on port 53.",
+        "netpol-namespaces",
+        (Task("deny", "Deny all egress of namespace frontend.",
+              "kubectl apply -f saves/netpol-deny-egress.yaml",
+              lambda lab: c.dns_decides(lab, "frontend/web", False)
+              and c.policy_decides(lab, "frontend/web", "shop/api", False)),
+         Task("dns", "Let its pods reach the cluster DNS again, and nothing else.",
+              "kubectl apply -f saves/netpol-allow-dns.yaml",
+              lambda lab: c.dns_decides(lab, "frontend/web", True)
+              and c.policy_decides(lab, "frontend/web", "shop/api", False))),
+    ),
+    Lesson(
         "netpol-no-effect", "Break-fix: a NetworkPolicy with no effect",
         "default/deny-all is there, and every pod still answers everyone",
         "Someone applied a default deny to namespace default, yet client still reaches "

@@ -248,3 +248,17 @@ def noted(text: str) -> TracePredicate:
 def ran(lab: Lab, *starts: str) -> bool:
     """A `:` line that begins with one of `starts` was run."""
     return any(action.line.startswith(starts) for action in lab.history)
+
+
+def dns_decides(lab: Lab, src: str, allowed: bool) -> bool:
+    """The policies allow (or deny) `src` every CoreDNS pod on UDP 53."""
+    dns = [f"{p.metadata.namespace}/{p.name}" for p in lab.cluster.pods("kube-system")
+           if p.metadata.labels.get("k8s-app") == "kube-dns"]
+    return bool(dns) and all(policy_decides(lab, src, pod, allowed, 53, "UDP") for pod in dns)
+
+
+def sent(lab: Lab, src: str, dst: str) -> bool:
+    """A trace from `src` to `dst`'s address, whatever became of it (what the CNI's policy
+    engine does with it differs)."""
+    source, address = place_of(lab, src), address_of(lab, dst)
+    return any(t.source == source and t.packet.dst == address for t in lab.journal.traces())

@@ -8,6 +8,7 @@ from playground.cluster.lab import web
 from playground.cluster.netpol.model import NetworkPolicy, NetworkPolicySpec
 from playground.cluster.netpol.selectors import LabelSelector
 from playground.cluster.objects import ObjectMeta
+from playground.cluster.service import ServicePort
 
 MANIFESTS = {
     "netpol-deny-shop.yaml": """\
@@ -57,6 +58,58 @@ spec:
     - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: frontend}}
       podSelector: {matchLabels: {app: web}}
 """,
+    "netpol-service-port.yaml": """\
+# Written against the Service: svc/api listens on 8080. But policies see the packet after
+# kube-proxy's DNAT, at the pod's port 80, so this lets no one in.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-from-frontend, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: frontend}}
+    ports:
+    - port: 8080
+""",
+    "netpol-pod-port.yaml": """\
+# The same, against the pod's container port (by its name; 80 would do as well).
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-from-frontend, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: frontend}}
+    ports:
+    - port: http
+""",
+    "netpol-deny-egress.yaml": """\
+# Egress deny-all for namespace frontend: no pod of it may open any connection, DNS too.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny-egress, namespace: frontend}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+""",
+    "netpol-allow-dns.yaml": """\
+# Let frontend's pods ask the cluster DNS again: UDP and TCP 53 to kube-system's kube-dns.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-dns, namespace: frontend}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - to:
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
+      podSelector: {matchLabels: {k8s-app: kube-dns}}
+    ports:
+    - {protocol: UDP, port: 53}
+    - {protocol: TCP, port: 53}
+""",
 }
 
 
@@ -69,6 +122,8 @@ async def shop_and_frontend(cluster: Cluster) -> None:
     await cluster.add_pod("web", web(), namespace="shop", labels={"app": "web"})
     await cluster.add_pod("web", web(), namespace="frontend", labels={"app": "web"})
     await cluster.add_pod("batch", web("batch"), namespace="frontend", labels={"app": "batch"})
+    await cluster.add_service("api", [ServicePort(8080, "http", name="http")],
+                              namespace="shop", selector={"app": "api"})
 
 
 async def deny_all_on_bridge(cluster: Cluster) -> None:
