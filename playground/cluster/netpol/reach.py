@@ -54,10 +54,13 @@ def truth_table(found: Matrix, marked: set[tuple[str, str]] = frozenset()) -> st
     return "\n".join(lines) + "\n"
 
 
-def to_dict(found: Matrix) -> dict:
-    return {"protocol": found.protocol, "port": found.port,
+def to_dict(found: Matrix, enforced: bool = True) -> dict:
+    """`allowed` is what the dataplane does, `policy_allows` what the policies decide (they
+    differ on a CNI that enforces nothing)."""
+    return {"protocol": found.protocol, "port": found.port, "enforced": enforced,
             "pods": [str(p) for p in found.pods],
-            "cells": [{"from": src, "to": dst, "allowed": d.allowed,
+            "cells": [{"from": src, "to": dst, "allowed": d.allowed or not enforced,
+                       "policy_allows": d.allowed,
                        "egress": _verdict(d.egress), "ingress": _verdict(d.ingress)}
                       for (src, dst), d in found.cells.items()]}
 
