@@ -21,6 +21,8 @@ from playground.cluster.traffic import generate
 from playground.commands.dns_tools import TYPES
 from playground.commands.table import node_tools
 from playground.compare_cli import compare_traces
+from playground.flows_cli import add_arguments as flows_arguments
+from playground.flows_cli import run_flows
 from playground.headless import UsageError, lab_files, starting_lab, trace_request
 from playground.limits import MAX_TRAFFIC_COUNT
 from playground.net.netfilter import IptablesError
@@ -106,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
                          "to a pcapng capture")
     lab_options(traffic)
 
+    flows = commands.add_parser("flows", help="the lab's packets as a Hubble flow log, as "
+                                "`hubble observe` prints it")
+    flows_arguments(flows)
+    lab_options(flows)
+
     lookup = commands.add_parser("dns", help="look a name up from a pod or node through the "
                                              "lab's DNS, as dig prints it")
     lookup.add_argument("target", metavar="TARGET", help="pod/NAME or node/NAME")
@@ -168,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
             return run_app(args)
         if args.command == "export":
             return asyncio.run(export_lab(args))
+        if args.command == "flows":
+            print("\n".join(asyncio.run(run_flows(args))))
+            return 0
         if args.command == "trace" and (args.compare or args.width):
             return asyncio.run(compare_traces(args))
         return asyncio.run(run_command(args))
