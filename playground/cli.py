@@ -24,6 +24,7 @@ from playground.compare_cli import compare_traces
 from playground.flows_cli import add_arguments as flows_arguments
 from playground.flows_cli import run_flows
 from playground.headless import UsageError, lab_files, starting_lab, trace_request
+from playground.import_cli import import_cluster
 from playground.limits import MAX_TRAFFIC_COUNT
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
@@ -139,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where --yaml writes the kind config (default: kind-config.yaml "
                              "beside the lab file)")
 
+    importer = commands.add_parser("import", help="rebuild a real cluster as a lab file from "
+                                   "`kubectl get nodes,pods,services,endpointslices,"
+                                   "networkpolicies,ingresses -A -o yaml`")
+    importer.add_argument("files", nargs="+", metavar="FILE", help="kubectl's output: a List "
+                          "or objects, YAML or JSON (repeatable)")
+    importer.add_argument("-o", "--output", required=True, metavar="LAB.k8slab")
+
     labs = commands.add_parser("labs", help="list the guided labs, or start one in the app")
     labs.add_argument("lesson", nargs="?", metavar="ID", help="the guided lab to start")
 
@@ -175,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
             return run_app(args)
         if args.command == "export":
             return asyncio.run(export_lab(args))
+        if args.command == "import":
+            print("\n".join(asyncio.run(import_cluster(args.files, args.output))))
+            return 0
         if args.command == "flows":
             print("\n".join(asyncio.run(run_flows(args))))
             return 0
