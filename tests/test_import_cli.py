@@ -100,6 +100,11 @@ def test_an_address_the_lab_cannot_pin_is_one_line_and_no_file(tmp_path, items, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pod default/client: status.podIP '10.244.0.77'" in err
     assert not lab_file.exists()
+    far = tmp_path / "far.yaml"
+    far.write_text(KIND.read_text().replace("172.18.0.2\n", "192.168.9.2\n"))
+    assert main(["import", str(far), "-o", str(lab_file)]) == 2
+    assert "node kind-worker: InternalIP 192.168.9.2 is not a free host address of " \
+        "172.18.0.0/16" in capsys.readouterr().err
     no_nodes = tmp_path / "pods.yaml"
     no_nodes.write_text(yaml.safe_dump(client))
     assert main(["import", str(no_nodes), "-o", str(lab_file)]) == 2
