@@ -33,6 +33,7 @@ from playground.pcap_export import write_pcap
 from playground.proxy.modes import modes_help
 from playground.registry import CNI_PLUGINS, PROXY_MODES
 from playground.saves import LabFileError, check_readable, is_lab_file, load_lab
+from playground.serve_cli import serve
 from playground.session.lab import Lab
 from playground.shell import Shell
 from playground.verify.materialise import plan
@@ -147,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
                           "or objects, YAML or JSON (repeatable)")
     importer.add_argument("-o", "--output", required=True, metavar="LAB.k8slab")
 
+    server = commands.add_parser("serve", help="serve the app to a web browser (textual-serve)")
+    server.add_argument("--port", type=PORT, default=8000, help="(default: 8000)")
+    server.add_argument("--host", default="127.0.0.1", help="the address to listen on "
+                        "(default: 127.0.0.1, this machine only)")
+    server.add_argument("file", nargs="?", help="a lab file each browser opens")
+
     labs = commands.add_parser("labs", help="list the guided labs, or start one in the app")
     labs.add_argument("lesson", nargs="?", metavar="ID", help="the guided lab to start")
 
@@ -183,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_app(args)
         if args.command == "export":
             return asyncio.run(export_lab(args))
+        if args.command == "serve":
+            if args.file:
+                check_readable(args.file)
+            return serve(args.port, args.host, args.file)
         if args.command == "import":
             print("\n".join(asyncio.run(import_cluster(args.files, args.output))))
             return 0
