@@ -147,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("files", nargs="+", metavar="FILE", help="kubectl's output: a List "
                           "or objects, YAML or JSON (repeatable)")
     importer.add_argument("-o", "--output", required=True, metavar="LAB.k8slab")
+    importer.add_argument("--iptables-save", action="append", default=[], metavar="NODE=FILE",
+                          help="a node's own `iptables-save`, compared with the model's for "
+                               "that node (repeatable)")
 
     server = commands.add_parser("serve", help="serve the app to a web browser (textual-serve)")
     server.add_argument("--port", type=PORT, default=8000, help="(default: 8000)")
@@ -195,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
                 check_readable(args.file)
             return serve(args.port, args.host, args.file)
         if args.command == "import":
-            print("\n".join(asyncio.run(import_cluster(args.files, args.output))))
+            print("\n".join(asyncio.run(import_cluster(args.files, args.output,
+                                                         args.iptables_save))))
             return 0
         if args.command == "flows":
             print("\n".join(asyncio.run(run_flows(args))))

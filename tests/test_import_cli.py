@@ -109,3 +109,30 @@ def test_an_address_the_lab_cannot_pin_is_one_line_and_no_file(tmp_path, items, 
     no_nodes.write_text(yaml.safe_dump(client))
     assert main(["import", str(no_nodes), "-o", str(lab_file)]) == 2
     assert "no Node in the input" in capsys.readouterr().err
+
+
+def test_a_nodes_own_iptables_save_is_compared_with_the_model(tmp_path, capsys):
+    first = tmp_path / "first.k8slab"
+    assert main(["import", str(KIND), "-o", str(first)]) == 0
+    capsys.readouterr()
+    assert main(["show", "iptables", "node/kind-worker", "-f", str(first)]) == 0
+    model = capsys.readouterr().out.splitlines()
+    gone = next(line for line in model if line.startswith("-A KUBE-SERVICES -d 10.96.0.1/32"))
+    docker = "-A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT"   # kind's node container has it
+    node = [line for line in model if line != gone]
+    node.insert(node.index("*nat") + 1, ":DOCKER_OUTPUT - [0:0]")
+    nat = node.index("*nat")
+    node.insert(node.index("COMMIT", nat), docker)   # the nat table's last rule
+    dump = tmp_path / "kind-worker.iptables-save"
+    dump.write_text("\n".join(node) + "\n")
+    assert main(["import", str(KIND), "-o", str(tmp_path / "second.k8slab"),
+                 "--iptables-save", f"kind-worker={dump}"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines()
+             if line.startswith("kind-worker iptables-save:")]
+    assert lines[:3] == [f"kind-worker iptables-save: only on the node: *nat {docker}",
+                         "kind-worker iptables-save: only on the node: *nat :DOCKER_OUTPUT -",
+                         f"kind-worker iptables-save: only in the model: *nat {gone}"]
+    assert lines[3].endswith(" chains and rules agree, 2 only on the node, 1 only in the model")
+    assert main(["import", str(KIND), "-o", str(tmp_path / "third.k8slab"),
+                 "--iptables-save", f"kind-worker9={dump}"]) == 2
+    assert "'kind-worker9' is not a node of the input" in capsys.readouterr().err
