@@ -117,3 +117,17 @@ async def test_filters_and_since_read_the_lab_clock(lab):
 ])
 def test_the_drop_table(text, reason):
     assert drop_reason([text]) == reason
+
+
+async def test_the_answer_reads_client_from_server(lab):
+    lab = Lab(lab)
+    await lab.run("trace pod/client svc/web")
+    await lab.run("reply")
+    flows = flows_of(lab.cluster, journal_traces(lab.history))
+    answers = [f for f in flows if f.is_reply]
+    assert answers and all(str(f.packet.src) != "10.244.1.2" for f in answers)
+    lines = [compact(f) for f in answers]
+    assert all(" <- " in line and "default/client:" in line.split(" <- ")[0] for line in lines)
+    assert any("post-xlate-rev TRANSLATED" in line and "<- default/web:80" in line
+               for line in lines)   # un-DNAT: the answer comes from the Service address again
+    assert answers[-1].point == "to-endpoint" and answers[-1].direction == "INGRESS"
