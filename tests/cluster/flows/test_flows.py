@@ -130,4 +130,5 @@ async def test_the_answer_reads_client_from_server(lab):
     assert all(" <- " in line and "default/client:" in line.split(" <- ")[0] for line in lines)
     assert any("post-xlate-rev TRANSLATED" in line and "<- default/web:80" in line
                for line in lines)   # un-DNAT: the answer comes from the Service address again
-    assert answers[-1].point == "to-endpoint" and answers[-1].direction == "INGRESS"
+    # the connection's direction, as Hubble tells it: the client's, outwards, answers too
+    assert answers[-1].point == "to-endpoint" and answers[-1].direction == "EGRESS"
