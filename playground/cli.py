@@ -22,7 +22,10 @@ from playground.cluster.traffic import generate
 from playground.commands.dns_tools import TYPES
 from playground.commands.table import node_tools
 from playground.compare_cli import compare_traces
+from playground.flows_cli import add_arguments as flows_arguments
+from playground.flows_cli import run_flows
 from playground.headless import UsageError, lab_files, starting_lab, trace_request
+from playground.import_cli import import_cluster
 from playground.limits import MAX_TRAFFIC_COUNT
 from playground.net.netfilter import IptablesError
 from playground.net.netns import NetError
@@ -31,6 +34,7 @@ from playground.pcap_export import write_pcap
 from playground.proxy.modes import modes_help
 from playground.registry import CNI_PLUGINS, PROXY_MODES
 from playground.saves import LabFileError, check_readable, is_lab_file, load_lab
+from playground.serve_cli import serve
 from playground.session.lab import Lab
 from playground.shell import Shell
 from playground.verify.materialise import plan
@@ -107,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
                          "to a pcapng capture")
     lab_options(traffic)
 
+    flows = commands.add_parser("flows", help="the lab's packets as a Hubble flow log, as "
+                                "`hubble observe` prints it")
+    flows_arguments(flows)
+    lab_options(flows)
+
     lookup = commands.add_parser("dns", help="look a name up from a pod or node through the "
                                              "lab's DNS, as dig prints it")
     lookup.add_argument("target", metavar="TARGET", help="pod/NAME or node/NAME")
@@ -137,6 +146,22 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--kind-config", metavar="PATH",
                         help="where --yaml writes the kind config (default: kind-config.yaml "
                              "beside the lab file)")
+
+    importer = commands.add_parser("import", help="rebuild a real cluster as a lab file from "
+                                   "`kubectl get nodes,pods,services,endpointslices,"
+                                   "networkpolicies,ingresses -A -o yaml`")
+    importer.add_argument("files", nargs="+", metavar="FILE", help="kubectl's output: a List "
+                          "or objects, YAML or JSON (repeatable)")
+    importer.add_argument("-o", "--output", required=True, metavar="LAB.k8slab")
+    importer.add_argument("--iptables-save", action="append", default=[], metavar="NODE=FILE",
+                          help="a node's own `iptables-save`, compared with the model's for "
+                               "that node (repeatable)")
+
+    server = commands.add_parser("serve", help="serve the app to a web browser (textual-serve)")
+    server.add_argument("--port", type=PORT, default=8000, help="(default: 8000)")
+    server.add_argument("--host", default="127.0.0.1", help="the address to listen on "
+                        "(default: 127.0.0.1, this machine only)")
+    server.add_argument("file", nargs="?", help="a lab file each browser opens")
 
     labs = commands.add_parser("labs", help="list the guided labs, or start one in the app")
     labs.add_argument("lesson", nargs="?", metavar="ID", help="the guided lab to start")
@@ -174,6 +199,17 @@ def main(argv: list[str] | None = None) -> int:
             return run_app(args)
         if args.command == "export":
             return asyncio.run(export_lab(args))
+        if args.command == "serve":
+            if args.file:
+                check_readable(args.file)
+            return serve(args.port, args.host, args.file)
+        if args.command == "import":
+            print("\n".join(asyncio.run(import_cluster(args.files, args.output,
+                                                         args.iptables_save))))
+            return 0
+        if args.command == "flows":
+            print("\n".join(asyncio.run(run_flows(args))))
+            return 0
         if args.command == "trace" and (args.compare or args.width):
             return asyncio.run(compare_traces(args))
         return asyncio.run(run_command(args))

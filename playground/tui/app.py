@@ -54,6 +54,7 @@ from playground.tui.policy_view import PolicyPanel
 from playground.tui.send import SendForm
 from playground.tui.topology import Marks
 from playground.tui.widgets.command_input import CommandInput
+from playground.tui.widgets.flows_pane import FlowsPane
 from playground.tui.widgets.hop_detail import HopDetail
 from playground.tui.widgets.hop_filter import HopFilterBar
 from playground.tui.widgets.inspector import Inspector
@@ -94,6 +95,7 @@ class PlaygroundApp(LabFileActions, App):
         Binding("w", "wrap", "Wrap lines", show=False),
         Binding("ctrl+n", "new_lab", "New lab"),
         Binding("ctrl+s", "save", "Save"),
+        Binding("F", "flows", "Flows", key_display="F"),   # after Save: it gives way first
         Binding("ctrl+o", "open", "Open", show=False),
         Binding("ctrl+l", "lessons", "Guided labs", show=False),
         Binding("h", "hint", "Hint", show=False),
@@ -147,6 +149,8 @@ class PlaygroundApp(LabFileActions, App):
             with Vertical(id="hops"):
                 yield HopFilterBar(id="filter")
                 yield Timeline(id="timeline")
+                with VerticalScroll(id="flows-scroll"):
+                    yield FlowsPane(id="flows")
             with VerticalScroll(id="detail-scroll"):
                 yield HopDetail(id="detail")
         yield CommandInput(placeholder="kubectl get pods -o wide · trace pod/client svc/web · "
@@ -158,7 +162,7 @@ class PlaygroundApp(LabFileActions, App):
         yield KeyFooter()
 
     async def on_mount(self) -> None:
-        for widget in ("#command", "#error", "#filter", "#search", "#lesson"):
+        for widget in ("#command", "#error", "#filter", "#search", "#lesson", "#flows-scroll"):
             self.query_one(widget).display = False
         self.query_one("#objects", ObjectsTree).border_title = "lab"
         self.query_one("#topology-scroll").border_title = "topology"
@@ -484,6 +488,21 @@ class PlaygroundApp(LabFileActions, App):
 
     def _reload_timeline(self) -> None:
         self.query_one("#timeline", Timeline).load(self.player.runs, self.hop_filter)
+        if self.query_one("#flows-scroll").display:
+            self._show_flows()
+
+    def _show_flows(self) -> None:
+        self.query_one("#flows", FlowsPane).show(
+            self.cluster, self.lab.history if self.lab is not None else [], self.hop_filter)
+
+    def action_flows(self) -> None:
+        """The hop list, or the flow log in its place (the same filter for both)."""
+        pane = self.query_one("#flows-scroll")
+        pane.display = not pane.display
+        self.query_one("#timeline").display = not pane.display
+        self.query_one("#hops").border_title = "flows" if pane.display else "hops"
+        if pane.display:
+            self._show_flows()
 
     def action_send(self) -> None:
         self.push_screen(SendForm(self.cluster, self.selected))

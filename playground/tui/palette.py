@@ -37,6 +37,7 @@ ACTIONS = (
      "toggle_topology", ()),
     ("Zoom the topology", "Show veths and bridge ports (z)", "zoom", ()),
     ("Filter the hops", "By node, event and verdict (f)", "filter", ()),
+    ("Flows", "Every packet as Hubble's flow log, in place of the hop list (F)", "flows", ()),
     ("Search the tab", "Find text in routes, rules or conntrack (/)", "search", ()),
     ("Next tab", "Routes, iptables, conntrack ... (] or 1-6)", "tab", (1,)),
     ("Previous tab", "The tab before this one ([)", "tab", (-1,)),
