@@ -23,9 +23,9 @@ from playground.cluster.netpol.model import (
     rule_word,
 )
 from playground.cluster.netpol.view import Peer, PolicyView
+from playground.cluster.security_identity import IdentityAllocator, split
 from playground.net.bpf.ipcache import HOST, WORLD
 from playground.net.bpf.policy import PROTOCOLS, PolicyEntry, PolicyKey, port_keys
-from playground.proxy.cilium_identity import IdentityAllocator, split
 
 
 @dataclass

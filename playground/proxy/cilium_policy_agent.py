@@ -13,11 +13,11 @@ from playground.cluster.controllers.base import Controller
 from playground.cluster.netpol.evaluate import decide
 from playground.cluster.netpol.model import EGRESS
 from playground.cluster.netpol.view import Peer, PolicyView
+from playground.cluster.security_identity import IdentityAllocator, pod_labels
 from playground.net.bpf.cilium import router_ip
 from playground.net.bpf.ipcache import HOST, REMOTE_NODE, RESERVED
 from playground.net.bpf.tabwriter import tabwrite
 from playground.net.network import Network
-from playground.proxy.cilium_identity import IdentityAllocator, pod_labels
 from playground.proxy.cilium_policy import EndpointPolicy, Identities, endpoint_policy
 from playground.proxy.cilium_rules import policy_get
 

@@ -9,7 +9,7 @@ import json
 
 from playground.cluster.netpol.model import INGRESS, NetworkPolicy, NetworkPolicyPeer
 from playground.cluster.netpol.selectors import LabelSelector
-from playground.proxy.cilium_identity import NAMESPACE_LABEL, NAMESPACE_LABELS
+from playground.cluster.security_identity import NAMESPACE_LABEL, NAMESPACE_LABELS
 
 DERIVED = "io.cilium.k8s.policy"
 

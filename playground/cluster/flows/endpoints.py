@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.netpol.selectors import namespace_labels
+from playground.cluster.security_identity import IdentityAllocator, pod_labels
+from playground.net.bpf.ipcache import HOST, REMOTE_NODE, WORLD
 
-# Cilium's reserved identities (pkg/identity/numericidentity.go)
-HOST, WORLD, REMOTE_NODE = 1, 2, 6
 RESERVED = {HOST: "host", WORLD: "world", REMOTE_NODE: "remote-node"}
-FIRST_CLUSTER_IDENTITY = 256   # identities of label sets are allocated from here on
 
 
 @dataclass(frozen=True)
@@ -54,23 +54,18 @@ class Directory:
         return self.services.get((address, port))
 
 
-def identity_labels(pod) -> tuple[str, ...]:
-    """The labels Cilium derives an identity from: the pod's, and its namespace's."""
-    labels = {f"k8s:{k}={v}" for k, v in pod.metadata.labels.items()}
-    labels |= {"k8s:io.cilium.k8s.policy.cluster=default",
-               "k8s:io.cilium.k8s.policy.serviceaccount=default",
-               f"k8s:io.kubernetes.pod.namespace={pod.metadata.namespace}"}
-    return tuple(sorted(labels))
-
-
 def directory(cluster: Cluster) -> Directory:
-    """Identities numbered by the order their label sets first appear (pods by creation)."""
+    """Identities numbered as Cilium's agent numbers them, so a Cilium lab's flows and its
+    `cilium identity list` agree (pods by creation, as the allocator met them)."""
     found = Directory()
-    identities: dict[tuple[str, ...], int] = {}
+    identities = IdentityAllocator()
     pods = sorted(cluster.pods(), key=lambda p: (p.metadata.created_at, p.metadata.uid))
+    namespaces = {ns.metadata.name: ns.metadata.labels for ns in cluster.api.list("Namespace")}
     for pod in pods:
-        labels = identity_labels(pod)
-        number = identities.setdefault(labels, FIRST_CLUSTER_IDENTITY + len(identities))
+        namespace = pod.metadata.namespace
+        labels = pod_labels(pod.metadata.labels, namespace,
+                            namespace_labels(namespace, namespaces.get(namespace, {})), "default")
+        number = identities.allocate(labels)
         if pod.status.pod_ip and not pod.spec.host_network:
             found.pods[pod.status.pod_ip] = Endpoint(number, labels, pod.metadata.namespace,
                                                      pod.name, pod.spec.node_name or "")

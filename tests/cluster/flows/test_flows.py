@@ -4,6 +4,7 @@ them, computed from the hops of real traces through the default lab."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -72,9 +73,20 @@ def test_a_service_without_endpoints_is_dropped_with_hubbles_reason(capsys, tmp_
     lines = _run(capsys, "-f", str(manifest), "--send", "pod/client svc/empty",
                  "--verdict", "dropped")
     assert len(lines) == 1
-    assert lines[0].endswith("default/client:" + lines[0].split("default/client:")[1]
-                             .split(" ")[0] + " (ID:257) <> default/empty:80 (world) "
-                             "Service backend not found DROPPED (TCP Flags: SYN)")
+    assert re.search(r"default/client:\d+ \(ID:\d+\) <> default/empty:80 \(world\) "
+                     r"Service backend not found DROPPED \(TCP Flags: SYN\)$", lines[0])
+
+
+def test_a_cilium_labs_flows_name_the_identities_its_agent_allocated(capsys):
+    lines = _run(capsys, "--cni", "cilium", "--send", "pod/client pod/web-1")
+    flow_ids = set(re.findall(r"default/(client|web-1):\d+ \(ID:(\d+)\)", "\n".join(lines)))
+    assert main(["show", "cilium", "node/kind-worker", "identity", "list", "--cni", "cilium"]) == 0
+    listing = capsys.readouterr().out
+    agent = {(m.group(1), m.group(2)) for m in re.finditer(r"^(\d+)\s+k8s:app=(\S+)$",
+                                                              listing, re.M)}
+    pod_of_app = {"client": "client", "web": "web-1"}
+    assert flow_ids == {(pod_of_app[app], number) for number, app in agent if app in pod_of_app}
+    assert len(flow_ids) == 2
 
 
 def test_overlay_crossings_carry_the_inner_packet(capsys):

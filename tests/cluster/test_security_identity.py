@@ -3,7 +3,7 @@ same number for the same set, reserved and CIDR identities."""
 
 from ipaddress import IPv4Network
 
-from playground.proxy.cilium_identity import IdentityAllocator, pod_labels, split
+from playground.cluster.security_identity import IdentityAllocator, pod_labels, split
 
 
 def test_the_label_set_of_a_pod():
