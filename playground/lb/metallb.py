@@ -244,8 +244,9 @@ class MetalLBController(Controller):
             self.network.segment(SEGMENT).sleepers[ip] = functools.partial(
                 self.network.wake, node)
             return
-        ns.arp_responders[ip] = (DEVICE, f"metallb speaker on {node}")
-        gratuitous_arp(ns, ns.device(DEVICE), ip)
+        who = f"metallb speaker on {node}"
+        ns.arp_responders[ip] = (DEVICE, who)
+        gratuitous_arp(ns, ns.device(DEVICE), ip, who)
 
     def _withdraw(self, address: str, node: str) -> None:
         ip = IPv4Address(address)

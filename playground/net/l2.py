@@ -44,7 +44,8 @@ def resolve(ns: Namespace, dev: Device, ip: IPv4Address) -> tuple[str, str] | No
     """The MAC for `ip` on `dev`: from the neighbour cache, or by an ARP broadcast."""
     cached = ns.neighbours.get(ip)
     if cached is not None and cached[1] == dev.name:
-        return cached[0], "neighbour cache"
+        told = ns.garp_learnt.get(ip)
+        return cached[0], "neighbour cache" + (f", from {told}" if told else "")
     segment = getattr(dev, "segment", None)
     if segment is not None:   # a node still asleep on the wire is built before it answers
         segment.wake(ip)
@@ -66,6 +67,7 @@ def resolve(ns: Namespace, dev: Device, ip: IPv4Address) -> tuple[str, str] | No
         if egress is not bridge:
             bridge.learn(device.mac, egress)
     ns.neighbours[ip] = (device.mac, dev.name)
+    ns.garp_learnt.pop(ip, None)
     told = f"ARP who-has {ip}: {device.mac} answered" + ("" if who == "kernel" else f" ({who})")
     if len(answers) > 1:
         others = ", ".join(d.mac + ("" if w == "kernel" else f" ({w})") for d, _, w in answers[1:])
@@ -95,7 +97,7 @@ def flood_target(bridge: Bridge, ingress: Device | None, dst_mac: str) -> Device
     return None
 
 
-def gratuitous_arp(ns: Namespace, dev: Device, ip: IPv4Address) -> list[str]:
+def gratuitous_arp(ns: Namespace, dev: Device, ip: IPv4Address, who: str) -> list[str]:
     """`arping -U`: `ns` tells the wire of `dev` that `ip` is at its MAC now. Switches learn
     the MAC's port; a host that has `ip` in its neighbour table takes the new MAC (with
     arp_accept 0 none adds an entry it did not have). The hosts that changed, by name."""
@@ -110,5 +112,6 @@ def gratuitous_arp(ns: Namespace, dev: Device, ip: IPv4Address) -> list[str]:
         cached = other.neighbours.get(ip)
         if cached is not None and cached != (dev.mac, device.name):
             other.neighbours[ip] = (dev.mac, device.name)
+            other.garp_learnt[ip] = f"a gratuitous ARP: {ip} is-at {dev.mac} ({who})"
             changed.append(other.name)
     return changed

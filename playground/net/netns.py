@@ -117,6 +117,7 @@ class Namespace:
         # addresses a process answers ARP for on a device without owning them (a MetalLB
         # speaker's layer-2 announcement): address -> (device, who answers)
         self.arp_responders: dict[IPv4Address, tuple[str, str]] = {}
+        self.garp_learnt: dict[IPv4Address, str] = {}   # entries a gratuitous ARP changed
         self.permanent_neighbours: set[IPv4Address] = set()  # `nud permanent`: never ARPed
         self.sockets: list[Socket] = []  # a listener closes (close); connections stay
         self._ports_taken: set[tuple[str, int]] | None = None  # made once sockets are many
@@ -228,10 +229,12 @@ class Namespace:
         """`ip neigh replace IP lladdr MAC dev DEV nud permanent`."""
         self.device(dev)
         self.neighbours[IPv4Address(ip)] = (mac, dev)
+        self.garp_learnt.pop(IPv4Address(ip), None)
         self.permanent_neighbours.add(IPv4Address(ip))
 
     def remove_neighbour(self, ip: IPv4Address) -> None:
         self.neighbours.pop(IPv4Address(ip), None)
+        self.garp_learnt.pop(IPv4Address(ip), None)
         self.permanent_neighbours.discard(IPv4Address(ip))
 
     # routing
