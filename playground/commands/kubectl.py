@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.deployment_patch import patch_changes
+from playground.cluster.describe_service import describe_service
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.kinds import KINDS as API_KINDS
 from playground.cluster.kinds import Kind as ApiKind
@@ -218,6 +219,17 @@ def get(shell, call: Call) -> ShellResult:
         raise ShellError(f"kubectl get: unknown kind {args.kind!r} ({listed})")
     namespace = None if args.all_namespaces else args.namespace
     return ShellResult(kind.table(shell.cluster, namespace, args))
+
+
+def describe(shell, call: Call) -> ShellResult:
+    p = parser("kubectl describe")
+    p.add_argument("kind", choices=["service", "services", "svc"])
+    p.add_argument("name")
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    name = args.name.removeprefix("service/").removeprefix("svc/")
+    return ShellResult(describe_service(shell.cluster,
+                                        shell.cluster.find_service(name, args.namespace)))
 
 
 async def run(shell, call: Call) -> ShellResult:
@@ -521,6 +533,9 @@ COMMANDS = (
             delete, complete=object_of("pod", "deployment", "service", "ingress", "node")),
     Command("kubectl get", "|".join(GET_KINDS) + " [-o wide] [-A] [--show-labels]",
             "list objects as kubectl does", get, complete=positional(GET_KINDS, then=flags)),
+    Command("kubectl describe", "service NAME [-n NAMESPACE]", "a Service's fields and its "
+            "Events (its load balancer's address, or why it is pending)", describe,
+            complete=object_of("service")),
     Command("kubectl apply", "-f FILE", "create the objects of a YAML manifest", apply,
             complete=choices("-f")),
 )

@@ -71,7 +71,7 @@ class MetalLBController(Controller):
         self.api, self.network = api, network
         self.owners: dict[str, str] = {}          # address -> announcing node
         self.speakers: dict[str, Namespace] = {}  # built nodes' speakers, by node
-        self.told: dict[str, tuple] = {}          # Service key -> the last Event it got
+        self.told: dict[tuple, tuple] = {}   # (Service key, source) -> the last Event it got
         self.routes: dict[str, list[Route]] = {}  # pool key -> the internet's routes to it
 
     def start(self) -> None:
@@ -182,15 +182,13 @@ class MetalLBController(Controller):
                 current.metadata.annotations[FROM_POOL] = pool
         self.api.change("Service", service.metadata.namespace, service.name, assign)
 
-    def _event(self, service, type_: str, reason: str, message: str) -> None:
+    def _event(self, service, type_: str, reason: str, message: str,
+               source: str = SOURCE) -> None:
         """An Event on the Service, not again while nothing about it changed."""
-        if self.told.get(service.key) == (reason, message):
+        if self.told.get((service.key, source)) == (reason, message):
             return
-        self.told[service.key] = (reason, message)
-        if type_ == "Normal":
-            self.api.events.normal(self.name, involved(service), reason, message)
-        else:
-            self.api.events.warn(self.name, involved(service), reason, message)
+        self.told[(service.key, source)] = (reason, message)
+        self.api.events.warn(source, involved(service), reason, message, type_)
 
     # the speakers: who answers ARP for each address
 
@@ -235,7 +233,7 @@ class MetalLBController(Controller):
             self.owners[address] = node
             self._announce(address, node)
             self._event(service, "Normal", "nodeAssigned",
-                        f'announcing from node "{node}" with protocol "layer2"')
+                        f'announcing from node "{node}" with protocol "layer2"', SPEAKER)
 
     def _announce(self, address: str, node: str) -> None:
         ip = IPv4Address(address)
