@@ -86,9 +86,12 @@ class MetalLBController(Controller):
         self.enqueue(("all",))
 
     def sync(self, _what: str) -> None:
-        for service in sorted(self.api.list("Service"), key=lambda s: s.key):
+        services = sorted(self.api.list("Service"), key=lambda s: s.key)
+        for service in services:
             self._allocate(service)
         self._elect()
+        keys = {s.key for s in services}   # a Service made again is told again
+        self.told = {k: v for k, v in self.told.items() if k[0] in keys}
 
     # the controller: addresses
 
@@ -242,6 +245,7 @@ class MetalLBController(Controller):
             self.network.segment(SEGMENT).sleepers[ip] = functools.partial(
                 self.network.wake, node)
             return
+        self.network.segment(SEGMENT).sleepers.pop(ip, None)
         who = f"metallb speaker on {node}"
         ns.arp_responders[ip] = (DEVICE, who)
         gratuitous_arp(ns, ns.device(DEVICE), ip, who)
