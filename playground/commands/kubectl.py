@@ -54,6 +54,8 @@ DELETE = {
     "DaemonSet": lambda c, name, ns: c.delete_daemon_set(name, ns),
     "StatefulSet": lambda c, name, ns: c.delete_stateful_set(name, ns),
     "Ingress": lambda c, name, ns: c.delete_ingress(name, ns),
+    "IPAddressPool": lambda c, name, ns: c.delete_recipe_object("IPAddressPool", name, ns),
+    "L2Advertisement": lambda c, name, ns: c.delete_recipe_object("L2Advertisement", name, ns),
 }
 # what completion offers first, where kubectl users type another spelling than the plural
 OFFERED = {"Service": "svc", "Ingress": "ingress"}

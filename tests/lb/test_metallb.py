@@ -15,6 +15,7 @@ from playground.cluster.service import ServicePort
 from playground.cluster.tables import services_table
 from playground.saves import load_lab, save_lab
 from playground.session.lab import Lab
+from playground.shell import Shell
 
 KIND_MANIFEST = """\
 apiVersion: metallb.io/v1beta1
@@ -253,3 +254,14 @@ async def test_strict_arp_keeps_ipvs_nodes_from_answering_for_the_address(tmp_pa
         assert entry(trace) == f"node/{owner}"
     finally:
         await cluster.stop()
+
+
+async def test_a_deleted_pool_takes_its_addresses_back(kind):
+    shell = Shell(kind)
+    gone = await shell.run("kubectl delete ipaddresspool kind-pool -n metallb-system")
+    assert gone.output == 'ipaddresspool "kind-pool" deleted\n'
+    assert kind.api.peek("Service", "default", "nginx").status.load_balancer_ips == []
+    assert not any(ns.arp_responders for ns in kind.network.namespaces.values())
+    described = (await shell.run("kubectl describe service nginx")).output
+    assert "ClearAssignment" in described and "AllocationFailed" in described
+    assert 'no available IPs' in described
