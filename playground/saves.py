@@ -11,8 +11,9 @@ A lab file is one msgpack map, keys in this order:
     settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
               rng, uids, resource_version (where the lab's clock, random source and counters
               stood, so it goes on the same way); proxy_mode (kube-proxy's mode, written
-              only when it is not iptables, so older files and iptables labs agree) and
+              only when it is not iptables, so older files and iptables labs agree),
               cluster_cidr (the pods' range, written only when it is not 10.244.0.0/16)
+              and lb (the load-balancer provider, written only when it is not cloud)
     objects   the API objects (the desired state): a table per kind (Namespace, Node,
               Service, EndpointSlice, Pod, ReplicaSet, Deployment, Ingress: the table of
               kinds, cluster/kinds.py), a column per field, a value

@@ -531,8 +531,9 @@ COMMANDS = (
             complete=object_of("service", "deployment")),
     Command("kubectl scale", "deployment|statefulset NAME --replicas=N",
             "change a replica count", scale, complete=object_of("deployment", "statefulset")),
-    Command("kubectl delete", "pod|deployment|service|ingress|node NAME", "remove an object",
-            delete, complete=object_of("pod", "deployment", "service", "ingress", "node")),
+    Command("kubectl delete", "pod|deployment|service|ingress|node|ipaddresspool NAME",
+            "remove an object", delete,
+            complete=object_of("pod", "deployment", "service", "ingress", "node")),
     Command("kubectl get", "|".join(GET_KINDS) + " [-o wide] [-A] [--show-labels]",
             "list objects as kubectl does", get, complete=positional(GET_KINDS, then=flags)),
     Command("kubectl describe", "service NAME [-n NAMESPACE]", "a Service's fields and its "
