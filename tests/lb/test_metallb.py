@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from playground.cli import main
 from playground.cluster.cluster import ClusterError
 from playground.cluster.lab import build_default_lab
 from playground.cluster.legs import send
@@ -265,3 +266,16 @@ async def test_a_deleted_pool_takes_its_addresses_back(kind):
     described = (await shell.run("kubectl describe service nginx")).output
     assert "ClearAssignment" in described and "AllocationFailed" in described
     assert 'no available IPs' in described
+
+
+def test_the_command_line_loads_a_kind_metallb_manifest(tmp_path, capsys):
+    manifest = written(tmp_path, "kind.yaml", KIND_MANIFEST)
+    assert main(["show", "iptables", "node/kind-worker", "--table", "nat", "--lb", "metallb",
+                 "-f", manifest]) == 0
+    nat = capsys.readouterr().out
+    assert '-A KUBE-SERVICES -d 172.18.255.201/32 -p tcp -m comment --comment "default/nginx ' \
+        'loadbalancer IP" -m tcp --dport 80 -j KUBE-EXT-' in nat
+    assert main(["trace", "internet", "lb/nginx", "--lb", "metallb", "-f", manifest]) == 0
+    assert "(metallb speaker on " in capsys.readouterr().out
+    assert main(["trace", "internet", "lb/nginx", "-f", manifest]) != 0   # cloud: no CRDs
+    assert 'no matches for kind "IPAddressPool"' in capsys.readouterr().err
