@@ -13,6 +13,7 @@ from playground.cni.portmap import PortMapPlugin
 from playground.cni.ptp import PtpPlugin
 from playground.cni.vxlan import VxlanPlugin
 from playground.lb.cloud import CloudProvider
+from playground.lb.metallb import MetalLBProvider
 from playground.policy.cilium import CiliumPolicyEngine
 from playground.policy.none import NoPolicyEngine
 from playground.proxy.cilium_recipe import CiliumRouting
@@ -42,6 +43,7 @@ PROXY_MODES.register(NftablesMode)
 PROXY_MODES.register(IpvsMode)
 
 LB_PROVIDERS.register(CloudProvider)
+LB_PROVIDERS.register(MetalLBProvider)
 
 POLICY_ENGINES.register(NoPolicyEngine)
 POLICY_ENGINES.register(CiliumPolicyEngine)

@@ -32,7 +32,7 @@ from playground.net.netns import NetError
 from playground.numbers import PORT, SEED, argument
 from playground.pcap_export import write_pcap
 from playground.proxy.modes import modes_help
-from playground.registry import CNI_PLUGINS, PROXY_MODES
+from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES
 from playground.saves import LabFileError, check_readable, is_lab_file, load_lab
 from playground.serve_cli import serve
 from playground.session.lab import Lab
@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--proxy-mode", choices=list(PROXY_MODES), default="iptables",
                          help="how kube-proxy implements Services (default: iptables): "
                               + modes_help())
+        sub.add_argument("--lb", choices=list(LB_PROVIDERS), default="cloud",
+                         help="who serves LoadBalancer Services (default: cloud): "
+                              + ", ".join(f"{name} ({p.summary})"
+                                          for name, p in LB_PROVIDERS.items()))
         sub.add_argument("-f", "--filename", action="append", default=[], metavar="FILE",
                          help="start from a lab file, and/or apply Kubernetes YAML manifests "
                               "(repeatable; a lab file brings its own CNI and seed)")

@@ -26,7 +26,7 @@ async def starting_lab(args) -> Lab:
     if labs:
         return await load_lab(labs[0])
     return Lab(await build_default_lab(cni=args.cni, seed=args.seed,
-                                       proxy_mode=args.proxy_mode))
+                                       proxy_mode=args.proxy_mode, lb=args.lb))
 
 
 def trace_request(args) -> TraceRequest:

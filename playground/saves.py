@@ -11,8 +11,9 @@ A lab file is one msgpack map, keys in this order:
     settings  cni, seed, node_cidr_mask, bridges (nodes whose cni0 outlived its pods); clock,
               rng, uids, resource_version (where the lab's clock, random source and counters
               stood, so it goes on the same way); proxy_mode (kube-proxy's mode, written
-              only when it is not iptables, so older files and iptables labs agree) and
+              only when it is not iptables, so older files and iptables labs agree),
               cluster_cidr (the pods' range, written only when it is not 10.244.0.0/16)
+              and lb (the load-balancer provider, written only when it is not cloud)
     objects   the API objects (the desired state): a table per kind (Namespace, Node,
               Service, EndpointSlice, Pod, ReplicaSet, Deployment, Ingress: the table of
               kinds, cluster/kinds.py), a column per field, a value
@@ -75,7 +76,7 @@ from playground.limits import (
     read_bounded,
 )
 from playground.numbers import NumberError, whole
-from playground.registry import CNI_PLUGINS, PROXY_MODES
+from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES
 from playground.session.lab import Lab, LessonProgress
 from playground.session.layout import MAX_TEXT, LabFileError, check_layout
 from playground.shell import ShellError
@@ -91,7 +92,7 @@ CHECKSUM = "sha256:"
 HEAD_BYTES = 160  # format, version and checksum, with room to spare
 SETTING_KEYS = ("cni", "seed", "node_cidr_mask", "bridges", "clock", "rng", "uids",
                 "resource_version")
-OPTIONAL_SETTING_KEYS = ("proxy_mode", "cluster_cidr")
+OPTIONAL_SETTING_KEYS = ("proxy_mode", "cluster_cidr", "lb")
 CNIS = tuple(CNI_PLUGINS)
 
 
@@ -171,6 +172,8 @@ def lab_document(lab: Lab) -> dict:
         settings["proxy_mode"] = cluster.proxy_mode
     if cluster.cluster_cidr != CLUSTER_CIDR:
         settings["cluster_cidr"] = str(cluster.cluster_cidr)
+    if cluster.lb.name != "cloud":
+        settings["lb"] = cluster.lb.name
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -460,13 +463,16 @@ def _check_settings(settings: Any) -> None:
             key for key in settings if key not in OPTIONAL_SETTING_KEYS) != sorted(SETTING_KEYS):
         raise LabFileError(f"settings: expected a map of {', '.join(SETTING_KEYS)} "
                            f"(and optionally {', '.join(OPTIONAL_SETTING_KEYS)})")
-    for key in ("cni", "proxy_mode", "cluster_cidr"):
+    for key in ("cni", "proxy_mode", "cluster_cidr", "lb"):
         if key in settings and not isinstance(settings[key], str):
             raise LabFileError(f"settings.{key}: expected a string, got "
                                f"{type(settings[key]).__name__}")
     if settings.get("proxy_mode", "iptables") not in PROXY_MODES:
         raise LabFileError(f"settings.proxy_mode: {settings['proxy_mode']!r} is not one of "
                            f"{', '.join(PROXY_MODES)}")
+    if settings.get("lb", "cloud") not in LB_PROVIDERS:
+        raise LabFileError(f"settings.lb: {settings['lb']!r} is not one of "
+                           f"{', '.join(LB_PROVIDERS)}")
     if "proxy_mode" in settings and replaces_kube_proxy(settings["cni"]):
         raise LabFileError(f"settings.proxy_mode: the {settings['cni']} CNI replaces "
                            "kube-proxy and takes no proxy mode")
@@ -600,7 +606,8 @@ async def build_lab(document: dict, progress: Progress | None = None) -> Lab:
         cluster = await restore_cluster(ClusterSettings(
             settings["cni"], settings["seed"], settings["node_cidr_mask"],
             list(settings["bridges"]), settings.get("proxy_mode", "iptables"),
-            settings.get("cluster_cidr", str(CLUSTER_CIDR)), settings["clock"]), objects,
+            settings.get("cluster_cidr", str(CLUSTER_CIDR)), settings["clock"],
+            settings.get("lb", "cloud")), objects,
             progress)
     except ClusterError as error:
         raise LabFileError(f"objects: {error}") from None

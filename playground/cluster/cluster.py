@@ -66,7 +66,7 @@ from playground.cluster.service import (
 )
 from playground.cluster.sleeping import SleepingNode, SleepingNodes
 from playground.cluster.timers import LabTimers
-from playground.cluster.validation import FieldError, invalid
+from playground.cluster.validation import FieldError, check, invalid
 from playground.cluster.workloads import Workloads
 from playground.net.link import Ethernet
 from playground.net.netns import NetError
@@ -464,6 +464,33 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies):
     async def delete_ingress(self, name: str, namespace: str = "default") -> None:
         await self._delete("Ingress", namespace, name)
 
+    def served_kinds(self) -> set[str]:
+        """The kinds the lab's recipes brought (a provider's CRDs)."""
+        return {kind for recipe in self.recipes for kind in recipe.kinds}
+
+    async def add_recipe_object(self, obj, check) -> None:
+        """Create an object of a kind a recipe brought; `check(obj, existing)` is its
+        validating webhook (ValidationError)."""
+        meta = obj.metadata
+        if obj.kind not in self.served_kinds():
+            raise ClusterError(f'no matches for kind "{obj.kind}": its CRDs come with a '
+                               "load-balancer provider this lab does not run (see --lb)")
+        self.check_namespace(meta.namespace)
+        if self.api.peek(obj.kind, meta.namespace, meta.name) is not None:
+            raise ClusterError(f'{obj.kind} "{meta.name}" already exists')
+        try:
+            check(obj, self.api.list(obj.kind))
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        self.api.create(obj)
+        await self.settle()
+
+    async def delete_recipe_object(self, kind: str, name: str, namespace: str) -> None:
+        if self.api.peek(kind, namespace, name) is None:
+            raise ClusterError(f'{kind} "{name}" not found')
+        self.api.delete(kind, namespace, name)
+        await self.settle()
+
     def ingresses(self, namespace: str | None = None) -> list[Ingress]:
         return self.api.list("Ingress", namespace)
 
@@ -480,9 +507,11 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies):
 
     async def add_service(self, name: str, ports: list[ServicePort], namespace: str = "default",
                           selector: dict[str, str] | None = None, type: str = "ClusterIP",
-                          cluster_ip: str | None = None, **spec_fields) -> Service:
+                          cluster_ip: str | None = None,
+                          annotations: dict[str, str] | None = None,
+                          **spec_fields) -> Service:
         """Create a Service; the API server allocates its cluster IP and node ports."""
-        service = Service(ObjectMeta(name, namespace),
+        service = Service(ObjectMeta(name, namespace, annotations=dict(annotations or {})),
                           ServiceSpec(ports=list(ports), selector=dict(selector or {}),
                                       type=type, cluster_ip=cluster_ip, **spec_fields))
         try:
@@ -524,21 +553,15 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies):
         raise ClusterError(invalid("Service", name, [error]))
 
     def _check_lb_ip(self, service: Service, address: str) -> None:
+        """What the API server checks of spec.loadBalancerIP; whether an address can be
+        given is the provider's to say (an Event, the Service pending), not the API's."""
         try:
-            ip = IPv4Address(address)
+            IPv4Address(address)
         except ValueError:
             raise ClusterError(f"service {service.key}: loadBalancerIP {address!r} is not an "
                                "IPv4 address") from None
         if service.spec.type != "LoadBalancer":
             raise ClusterError(f"service {service.key}: loadBalancerIP needs type LoadBalancer")
-        if ip not in self.lb.pool:
-            raise ClusterError(f"service {service.key}: loadBalancerIP {ip} is not in the "
-                               f"{self.lb.name}'s pool {self.lb.pool}")
-        for other in self.api.list("Service"):
-            if address in other.status.load_balancer_ips or \
-                    other.spec.load_balancer_ip == address:
-                raise ClusterError(f"service {service.key}: loadBalancerIP {ip} is already "
-                                   f"used by {other.key}")
 
     def _free_cluster_ip(self, taken: set[str]) -> str:
         size = SERVICE_CIDR.num_addresses
@@ -573,7 +596,8 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies):
         return free[self.network.rng.randrange(len(free))]
 
     SERVICE_CHANGES = ("selector", "session_affinity", "external_traffic_policy",
-                       "internal_traffic_policy", "load_balancer_source_ranges")
+                       "internal_traffic_policy", "load_balancer_source_ranges",
+                       "load_balancer_class")
 
     async def update_service(self, name: str, namespace: str = "default",
                              **changes) -> Service:
@@ -582,7 +606,8 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies):
         if unknown:
             raise ClusterError(f"service {namespace}/{name}: {unknown[0]} cannot be changed "
                                "here; delete and create the Service instead")
-        service = copy.deepcopy(self.find_service(name, namespace))
+        old = self.find_service(name, namespace)
+        service = copy.deepcopy(old)
         for field_name, value in changes.items():
             setattr(service.spec, field_name, value)
         if service.spec.session_affinity == "None":   # the config goes with the affinity
@@ -592,6 +617,8 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies):
             service.spec.health_check_node_port = None
         try:
             refuse_external_policy(service, changes.get("external_traffic_policy"))
+            check("Service", name, service_fields.class_change_errors(
+                old.spec, service.spec))
             validate_service(service)
         except ValidationError as error:
             raise ClusterError(str(error)) from None

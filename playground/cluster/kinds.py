@@ -14,6 +14,13 @@ from playground.cluster import saved_checks, tables
 from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.ingress import Ingress
+from playground.cluster.metallb_objects import API_VERSION as METALLB
+from playground.cluster.metallb_objects import (
+    IPAddressPool,
+    L2Advertisement,
+    check_pools,
+    validate_advertisement,
+)
 from playground.cluster.netpol.model import NetworkPolicy
 from playground.cluster.netpol.validate import validate_network_policy
 from playground.cluster.objects import KubeNamespace, Node, Pod
@@ -90,6 +97,17 @@ KINDS: tuple[Kind, ...] = (   # in restore order
          table=lambda cluster, namespace, wide, labels: tables.statefulsets_table(
              cluster, namespace, wide),
          check=saved_checks.each(validate_stateful_set)),
+    Kind("IPAddressPool", IPAddressPool, METALLB, ("ipaddresspool", "ipaddresspools"),
+         resource="ipaddresspool.metallb.io", apply=manifests.apply_ip_address_pool,
+         table=lambda cluster, namespace, wide, labels: tables.ip_address_pools_table(
+             cluster, namespace),
+         check=lambda found, saved, cluster_cidr: check_pools(found)),
+    Kind("L2Advertisement", L2Advertisement, METALLB,
+         ("l2advertisement", "l2advertisements"),
+         resource="l2advertisement.metallb.io", apply=manifests.apply_l2_advertisement,
+         table=lambda cluster, namespace, wide, labels: tables.l2_advertisements_table(
+             cluster, namespace, wide),
+         check=saved_checks.each(validate_advertisement)),
     Kind("Ingress", Ingress, "networking.k8s.io/v1", ("ingress", "ingresses", "ing"),
          resource="ingress.networking.k8s.io", apply=manifests.apply_ingress,
          table=lambda cluster, namespace, wide, labels: tables.ingresses_table(

@@ -290,6 +290,7 @@ def _service(service) -> dict:
             entry["protocol"] = port.protocol
         spec["ports"].append(entry)
     optional = (("loadBalancerIP", service.spec.load_balancer_ip, None),
+                ("loadBalancerClass", service.spec.load_balancer_class, None),
                 ("sessionAffinity", service.spec.session_affinity, "None"),
                 ("externalTrafficPolicy", service.spec.external_traffic_policy, "Cluster"),
                 ("internalTrafficPolicy", service.spec.internal_traffic_policy, "Cluster"),

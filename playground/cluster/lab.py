@@ -21,8 +21,8 @@ def web(name: str = "web") -> list[Container]:
 
 
 async def build_default_lab(cni: str = "bridge", seed: int = 0,
-                            proxy_mode: str = "iptables") -> Cluster:
-    cluster = Cluster(cni=cni, seed=seed, proxy_mode=proxy_mode)
+                            proxy_mode: str = "iptables", lb: str = "cloud") -> Cluster:
+    cluster = Cluster(cni=cni, seed=seed, proxy_mode=proxy_mode, lb=lb)
     await cluster.start()
     for name, control_plane, ip, cidr in NODES:
         await cluster.add_node(name, control_plane=control_plane, internal_ip=ip, pod_cidr=cidr)

@@ -11,6 +11,13 @@ from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.daemonset import DaemonSet
 from playground.cluster.endpoint_slices import service_of, validate_endpoint_slice
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
+from playground.cluster.metallb_objects import (
+    IPAddressPool,
+    L2Advertisement,
+    NodeSelector,
+    validate_advertisement,
+    validate_pool,
+)
 from playground.cluster.netpol.parse import policy_from_doc
 from playground.cluster.objects import (
     Container,
@@ -240,7 +247,9 @@ async def apply_service(cluster: Cluster, doc: ManifestDoc) -> None:
     await cluster.add_service(
         name, ports, namespace=namespace, selector=doc.labels("spec.selector"),
         type=kind, cluster_ip=doc.get("spec.clusterIP", str),
+        annotations=doc.labels("metadata.annotations"),
         load_balancer_ip=doc.get("spec.loadBalancerIP", str),
+        load_balancer_class=doc.get("spec.loadBalancerClass", str),
         session_affinity=doc.get("spec.sessionAffinity", str, "None"),
         external_traffic_policy=doc.get("spec.externalTrafficPolicy", str, "Cluster"),
         internal_traffic_policy=doc.get("spec.internalTrafficPolicy", str, "Cluster"),
@@ -332,3 +341,30 @@ async def apply_ingress(cluster: Cluster, doc: ManifestDoc) -> None:
     await cluster.add_ingress(Ingress(
         ObjectMeta(name, namespace), rules,
         _backend(doc, default, "spec.defaultBackend", name) if default else None))
+
+
+async def apply_ip_address_pool(cluster: Cluster, doc: ManifestDoc) -> None:
+    name, namespace = _meta(doc, cluster)
+    addresses = _strings(doc, "spec.addresses")
+    pool = IPAddressPool(ObjectMeta(name, namespace, labels=doc.labels("metadata.labels")),
+                         addresses, doc.get("spec.autoAssign", bool, True),
+                         doc.get("spec.avoidBuggyIPs", bool, False))
+    await cluster.add_recipe_object(pool, validate_pool)
+
+
+async def apply_l2_advertisement(cluster: Cluster, doc: ManifestDoc) -> None:
+    name, namespace = _meta(doc, cluster)
+    selectors = []
+    for where, item in doc.entries("spec.nodeSelectors"):
+        expressions = [LabelSelectorRequirement(
+            doc.get("key", str, "", term, at), doc.get("operator", str, "", term, at),
+            [str(v) for v in doc.get("values", list, [], term, at)])
+            for at, term in doc.entries("matchExpressions", item, where)]
+        selectors.append(NodeSelector(doc.labels("matchLabels", item), expressions))
+    if doc.get("spec.ipAddressPoolSelectors", list):
+        doc.fail("spec.ipAddressPoolSelectors", "the lab models ipAddressPools by name only")
+    advertisement = L2Advertisement(
+        ObjectMeta(name, namespace, labels=doc.labels("metadata.labels")),
+        _strings(doc, "spec.ipAddressPools"), selectors, _strings(doc, "spec.interfaces"))
+    await cluster.add_recipe_object(advertisement,
+                                    lambda obj, _others: validate_advertisement(obj))

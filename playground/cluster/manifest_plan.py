@@ -47,7 +47,9 @@ RESOURCES = {"Namespace": "namespaces", "Pod": "pods", "Deployment": "deployment
              "DaemonSet": "daemonsets.apps", "StatefulSet": "statefulsets.apps",
              "Service": "services", "Ingress": "ingresses.networking.k8s.io",
              "EndpointSlice": "endpointslices.discovery.k8s.io",
-             "NetworkPolicy": "networkpolicies.networking.k8s.io"}
+             "NetworkPolicy": "networkpolicies.networking.k8s.io",
+             "IPAddressPool": "ipaddresspools.metallb.io",
+             "L2Advertisement": "l2advertisements.metallb.io"}
 
 
 @dataclass
@@ -73,6 +75,7 @@ class Plan:
         self.cluster_ips: dict[str, str] = {}
         self.pods: list[tuple[Pod, int]] = []  # a pod like those to come, and how many
         self.create_only = False  # kubectl create -f: what is there already is refused
+        self.planned: list = []   # recipes' objects to come (checked against each other)
 
     @property
     def api(self):
@@ -203,8 +206,9 @@ class Plan:
 
     async def add_service(self, name: str, ports: list[ServicePort], namespace: str = "default",
                           selector: dict[str, str] | None = None, type: str = "ClusterIP",
-                          cluster_ip: str | None = None, **spec_fields) -> None:
-        service = Service(ObjectMeta(name, namespace),
+                          cluster_ip: str | None = None,
+                          annotations: dict[str, str] | None = None, **spec_fields) -> None:
+        service = Service(ObjectMeta(name, namespace, annotations=dict(annotations or {})),
                           ServiceSpec(ports=copy.deepcopy(ports), selector=dict(selector or {}),
                                       type=type, cluster_ip=cluster_ip, **spec_fields))
         self._valid(lambda: validate_service(service))
@@ -229,13 +233,27 @@ class Plan:
         self.services[(namespace, name)] = service
         self._note("Service", namespace, name, lambda: self.cluster.add_service(
             name, ports, namespace=namespace, selector=selector, type=type,
-            cluster_ip=cluster_ip, **spec_fields))
+            cluster_ip=cluster_ip, annotations=annotations, **spec_fields))
 
     async def add_endpoint_slice(self, endpoint_slice) -> None:
         meta = endpoint_slice.metadata
         self._claim("EndpointSlice", meta.namespace, meta.name)
         self._note("EndpointSlice", meta.namespace, meta.name,
                    lambda: self.cluster.add_endpoint_slice(endpoint_slice))
+
+    async def add_recipe_object(self, obj, check) -> None:
+        """An object of a kind a recipe brought (a provider's CRD), checked with the others
+        of its kind this apply makes."""
+        meta = obj.metadata
+        if obj.kind not in self.cluster.served_kinds():
+            self._fail(f'no matches for kind "{obj.kind}": its CRDs come with a load-balancer '
+                       "provider this lab does not run (see --lb)")
+        planned = [o for o in self.planned if o.kind == obj.kind]
+        self._valid(lambda: check(obj, self.cluster.api.list(obj.kind) + planned))
+        self._claim(obj.kind, meta.namespace, meta.name)
+        self.planned.append(obj)
+        self._note(obj.kind, meta.namespace, meta.name,
+                   lambda: self.cluster.add_recipe_object(obj, check))
 
     async def add_ingress(self, ingress: Ingress) -> None:
         self._valid(lambda: validate_ingress(ingress))

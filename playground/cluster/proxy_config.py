@@ -66,7 +66,8 @@ FIELDS = {"clusterCIDR": "cluster_cidr", "detectLocalMode": "detect_local_mode",
           "detectLocal.interfaceNamePrefix": "interface_name_prefix",
           "iptables.masqueradeAll": "masquerade_all",
           "iptables.masqueradeBit": "masquerade_bit",
-          "iptables.localhostNodePorts": "localhost_node_ports"}
+          "iptables.localhostNodePorts": "localhost_node_ports",
+          "ipvs.strictARP": "strict_arp"}
 NAME, NAMESPACE = "kube-proxy", "kube-system"   # kubeadm's ConfigMap of it
 
 
@@ -83,6 +84,7 @@ class KubeProxyConfiguration(Named):
     cluster_cidr: str = ""
     bridge_interface: str = ""
     interface_name_prefix: str = ""
+    strict_arp: bool = False   # ipvs.strictARP: the IPVS proxier sets arp_ignore 1, arp_announce 2
     kind: str = "KubeProxyConfiguration"
 
     def options(self) -> ProxyOptions:
@@ -94,7 +96,8 @@ def validate_proxy_config(config: KubeProxyConfiguration) -> None:
         raise ValidationError(f"KubeProxyConfiguration {config.key}: the lab has one, "
                               f"{NAMESPACE}/{NAME}")
     for path, attribute in FIELDS.items():
-        wanted = bool if attribute in ("masquerade_all", "localhost_node_ports") else \
+        wanted = bool if attribute in ("masquerade_all", "localhost_node_ports",
+                                       "strict_arp") else \
             int if attribute == "masquerade_bit" else str
         value = getattr(config, attribute)
         if type(value) is not wanted:

@@ -31,6 +31,7 @@ class Recipe:
     """The one shape of every recipe; a subclass overrides what it adds."""
 
     name = ""
+    kinds: tuple[str, ...] = ()   # the API kinds it brings (its CRDs), known while it runs
 
     def __init__(self, wiring: Wiring) -> None:
         self.wiring = wiring

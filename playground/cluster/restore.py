@@ -30,6 +30,7 @@ class ClusterSettings:
     proxy_mode: str = "iptables"
     cluster_cidr: str = str(CLUSTER_CIDR)
     clock: float = 0.0   # the lab time it was saved at, where the workload controllers go on
+    lb: str = "cloud"    # the load-balancer provider
 
 
 def nodes_with_bridge(cluster: Cluster) -> list[str]:
@@ -100,7 +101,7 @@ async def restore_cluster(settings: ClusterSettings, objects: list,
     objects = adopt_legacy_pods(objects)
     check_objects(objects, cidr)
     cluster = Cluster(settings.cni, settings.seed, settings.node_cidr_mask,
-                      proxy_mode=settings.proxy_mode, cluster_cidr=str(cidr))
+                      proxy_mode=settings.proxy_mode, cluster_cidr=str(cidr), lb=settings.lb)
     try:
         with gc_paused():   # many new objects, none in a cycle (a 5,000-node load: 20)
             await cluster.start(derived_later=True)

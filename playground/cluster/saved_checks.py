@@ -9,7 +9,6 @@ from __future__ import annotations
 import socket
 from ipaddress import IPv4Address, IPv4Network
 
-from playground.cluster.cloud import LB_POOL
 from playground.cluster.cluster import ClusterError
 from playground.cluster.endpoint_slices import validate_endpoint_slice
 from playground.cluster.ingress import backends_of, validate_ingress
@@ -101,11 +100,14 @@ def check_services(services: list, saved: Saved, cluster_cidr: IPv4Network) -> N
         if len(addresses) > 1 or (spec.load_balancer_ip and addresses
                                   and addresses != [spec.load_balancer_ip]):
             raise ClusterError(f"service {service.key}: status.loadBalancer must be the one "
-                               "address the cloud gave it")
+                               "address the provider gave it")
+        if service.status.load_balancer_ip_mode not in (None, "VIP", "Proxy"):
+            raise ClusterError(f"service {service.key}: ipMode must be VIP or Proxy")
+        # which addresses a provider gives is its own to check again when the lab is back
         for address in addresses + ([spec.load_balancer_ip] if spec.load_balancer_ip else []):
-            if not _in(address, LB_POOL):
+            if not _in(address, IPv4Network("0.0.0.0/0")):
                 raise ClusterError(f"service {service.key}: load balancer IP {address!r} is "
-                                   f"not in the cloud's pool {LB_POOL}")
+                                   "not an IPv4 address")
             if lb_ips.setdefault(address, service.key) != service.key:
                 raise ClusterError(f"service {service.key}: load balancer IP {address} is "
                                    f"also {lb_ips[address]}'s")

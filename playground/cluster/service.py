@@ -41,6 +41,7 @@ class ServiceSpec:
     health_check_node_port: int | None = None
     allocate_load_balancer_node_ports: bool | None = None   # defaulted true on LoadBalancers
     session_affinity_timeout_seconds: int | None = None    # sessionAffinityConfig.clientIP
+    load_balancer_class: str | None = None   # which provider serves it; none: the default
 
     def session_affinity_timeout(self) -> int:
         """How long a ClientIP affinity lasts: the given timeout, else the API's default."""
@@ -50,6 +51,9 @@ class ServiceSpec:
 @dataclass
 class ServiceStatus:
     load_balancer_ips: list[str] = field(default_factory=list)
+    # status.loadBalancer.ingress[].ipMode, as the provider set it on its addresses: VIP
+    # (kube-proxy short-cuts the address in the cluster) or Proxy (it must not)
+    load_balancer_ip_mode: str | None = None
 
 
 @dataclass
@@ -79,6 +83,15 @@ class Service(Named):
     @property
     def external_policy_local(self) -> bool:
         return self.externally_accessible and self.spec.external_traffic_policy == "Local"
+
+    @property
+    def vip_load_balancer_ips(self) -> list[str]:
+        """The load-balancer addresses kube-proxy programs (its LoadBalancerVIPs): none but a
+        LoadBalancer's, and none whose ipMode is Proxy (proxyutil.IsVIPMode), as traffic
+        to those must go through the provider's proxy."""
+        if self.spec.type != "LoadBalancer" or self.status.load_balancer_ip_mode == "Proxy":
+            return []
+        return self.status.load_balancer_ips
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from playground.cluster.validation import FieldError
+from playground.cluster.validation import FieldError, label_key
 
 if TYPE_CHECKING:
     from playground.cluster.service import ServiceSpec
@@ -41,7 +41,24 @@ def field_errors(spec: ServiceSpec) -> list[FieldError]:
     if spec.allocate_load_balancer_node_ports is not None and spec.type != "LoadBalancer":
         errors.append(FieldError("spec.allocateLoadBalancerNodePorts", "Forbidden",
                                  detail="may only be used when `type` is 'LoadBalancer'"))
+    if spec.load_balancer_class is not None:   # validateLoadBalancerClassField's create half
+        if spec.type != "LoadBalancer":
+            errors.append(FieldError("spec.loadBalancerClass", "Forbidden",
+                                     detail="may only be used when `type` is 'LoadBalancer'"))
+        errors += [FieldError("spec.loadBalancerClass", "Invalid value",
+                              spec.load_balancer_class, message)
+                   for message in label_key(spec.load_balancer_class)]
     return errors
+
+
+def class_change_errors(old: ServiceSpec, new: ServiceSpec) -> list[FieldError]:
+    """The update half: a LoadBalancer's class may not change once set, nor be set later."""
+    if old.type != "LoadBalancer" or new.type != "LoadBalancer":
+        return []
+    if old.load_balancer_class != new.load_balancer_class:
+        return [FieldError("spec.loadBalancerClass", "Invalid value", new.load_balancer_class,
+                           "may not change once set")]
+    return []
 
 
 def apply_defaults(spec: ServiceSpec) -> None:

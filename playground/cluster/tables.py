@@ -248,7 +248,7 @@ def events_table(cluster: Cluster, namespace: str | None) -> str:
         home = home or "default"
         if namespace is None or home == namespace:
             rows.append(([home] if namespace is None else []) + [
-                human_age(now - event.time), "Warning", event.reason, f"{kind}/{name}",
+                human_age(now - event.time), event.type, event.reason, f"{kind}/{name}",
                 event.message])
     if not rows:
         return none_found(namespace)
@@ -263,3 +263,28 @@ def network_policies_table(cluster: Cluster, namespace: str | None) -> str:
                       ["NAME", "POD-SELECTOR", "AGE"],
                       lambda p: [p.name, p.spec.pod_selector.text(),
                                  human_age(now - p.metadata.created_at)])
+def _json_list(items: list[str]) -> str:
+    """An array column of a CRD's printer columns, as kubectl prints it."""
+    return "[" + ",".join(f'"{item}"' for item in items) + "]" if items else ""
+
+
+def ip_address_pools_table(cluster: Cluster, namespace: str | None) -> str:
+    """`kubectl get ipaddresspools`: MetalLB's printer columns (no AGE: a CRD's columns)."""
+    def row_of(pool) -> list[str]:
+        return [pool.name, str(pool.auto_assign).lower(), str(pool.avoid_buggy_ips).lower(),
+                _json_list(pool.addresses)]
+    return namespaced(cluster.api.list("IPAddressPool", namespace), namespace,
+                      ["NAME", "AUTO ASSIGN", "AVOID BUGGY IPS", "ADDRESSES"], row_of)
+
+
+def l2_advertisements_table(cluster: Cluster, namespace: str | None, wide: bool) -> str:
+    def row_of(ad) -> list[str]:
+        row = [ad.name, _json_list(ad.ip_address_pools), "", _json_list(ad.interfaces)]
+        if wide:
+            row.append("[" + ",".join(
+                "{" + ",".join(f'"{k}":"{v}"' for k, v in s.match_labels.items()) + "}"
+                for s in ad.node_selectors) + "]" if ad.node_selectors else "")
+        return row
+    header = ["NAME", "IPADDRESSPOOLS", "IPADDRESSPOOL SELECTORS", "INTERFACES"]
+    return namespaced(cluster.api.list("L2Advertisement", namespace), namespace,
+                      header + (["NODE SELECTORS"] if wide else []), row_of)

@@ -170,7 +170,8 @@ NAME_RULES = {"Namespace": dns1123_label, "Service": dns1035_label, "Pod": dns11
               "DaemonSet": dns1123_subdomain, "StatefulSet": dns1123_subdomain,
               "Ingress": dns1123_subdomain, "NetworkPolicy": dns1123_subdomain,
               "Node": dns1123_subdomain, "EndpointSlice": dns1123_subdomain,
-              "container": dns1123_label}
+              "container": dns1123_label,
+              "IPAddressPool": dns1123_subdomain, "L2Advertisement": dns1123_subdomain}
 
 
 def _each(path: str, value: object, messages: list[str]) -> list[FieldError]:

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.deployment_patch import patch_changes
+from playground.cluster.describe_service import describe_service
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.kinds import KINDS as API_KINDS
 from playground.cluster.kinds import Kind as ApiKind
 from playground.cluster.manifests import apply_files
-from playground.cluster.netpol.describe import describe
+from playground.cluster.netpol.describe import describe as network_policy_text
 from playground.cluster.netpol.view import PolicyView
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta
 from playground.cluster.proxy_config import FIELDS as PROXY_FIELDS
@@ -56,6 +57,8 @@ DELETE = {
     "StatefulSet": lambda c, name, ns: c.delete_stateful_set(name, ns),
     "Ingress": lambda c, name, ns: c.delete_ingress(name, ns),
     "NetworkPolicy": lambda c, name, ns: c.delete_network_policy(name, ns),
+    "IPAddressPool": lambda c, name, ns: c.delete_recipe_object("IPAddressPool", name, ns),
+    "L2Advertisement": lambda c, name, ns: c.delete_recipe_object("L2Advertisement", name, ns),
 }
 # what completion offers first, where kubectl users type another spelling than the plural
 OFFERED = {"Service": "svc", "Ingress": "ingress"}
@@ -221,6 +224,17 @@ def get(shell, call: Call) -> ShellResult:
         raise ShellError(f"kubectl get: unknown kind {args.kind!r} ({listed})")
     namespace = None if args.all_namespaces else args.namespace
     return ShellResult(kind.table(shell.cluster, namespace, args))
+
+
+def describe(shell, call: Call) -> ShellResult:
+    p = parser("kubectl describe")
+    p.add_argument("kind", choices=["service", "services", "svc"])
+    p.add_argument("name")
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    name = args.name.removeprefix("service/").removeprefix("svc/")
+    return ShellResult(describe_service(shell.cluster,
+                                        shell.cluster.find_service(name, args.namespace)))
 
 
 async def run(shell, call: Call) -> ShellResult:
@@ -479,7 +493,7 @@ def describe_policy(shell, call: Call) -> ShellResult:
     policy = cluster.api.peek("NetworkPolicy", args.namespace, args.name)
     if policy is None:
         raise ShellError(f'networkpolicies.networking.k8s.io "{args.name}" not found')
-    return ShellResult(describe(policy, PolicyView.from_api(cluster.api),
+    return ShellResult(network_policy_text(policy, PolicyView.from_api(cluster.api),
                                 cluster.policy.status(), cluster.cni.name))
 
 
@@ -542,8 +556,8 @@ COMMANDS = (
             complete=object_of("service", "deployment")),
     Command("kubectl scale", "deployment|statefulset NAME --replicas=N",
             "change a replica count", scale, complete=object_of("deployment", "statefulset")),
-    Command("kubectl delete", "pod|deployment|service|ingress|networkpolicy|node NAME",
-            "remove an object", delete,
+    Command("kubectl delete", "pod|deployment|service|ingress|networkpolicy|node|ipaddresspool "
+            "NAME", "remove an object", delete,
             complete=object_of("pod", "deployment", "service", "ingress", "networkpolicy",
                                "node")),
     Command("kubectl describe networkpolicy", "NAME [-n NS]",
@@ -552,6 +566,9 @@ COMMANDS = (
             aliases={"networkpolicy": ("netpol", "networkpolicies")}),
     Command("kubectl get", "|".join(GET_KINDS) + " [-o wide] [-A] [--show-labels]",
             "list objects as kubectl does", get, complete=positional(GET_KINDS, then=flags)),
+    Command("kubectl describe", "service NAME [-n NAMESPACE]", "a Service's fields and its "
+            "Events (its load balancer's address, or why it is pending)", describe,
+            complete=object_of("service")),
     Command("kubectl apply", "-f FILE", "create the objects of a YAML manifest", apply,
             complete=choices("-f")),
     Command("kubectl create", "-f FILE", "create the objects of a YAML manifest; one "

@@ -8,7 +8,7 @@ from playground.cluster.lab import build_default_lab
 from playground.commands.base import Call, Command, ShellResult, choices, parser, positional
 from playground.commands.kubectl import KINDS
 from playground.numbers import SEED
-from playground.registry import CNI_PLUGINS, PROXY_MODES
+from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES
 
 
 async def node_add(shell, call: Call) -> ShellResult:
@@ -55,12 +55,15 @@ async def lab_new(shell, call: Call) -> ShellResult:
     p.add_argument("--cni", choices=sorted(CNI_PLUGINS), default="bridge")
     p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--proxy-mode", choices=list(PROXY_MODES), default="iptables")
+    p.add_argument("--lb", choices=list(LB_PROVIDERS), default="cloud")
     args = p.parse_args(call.args)
-    fresh = await build_default_lab(cni=args.cni, seed=args.seed, proxy_mode=args.proxy_mode)
+    fresh = await build_default_lab(cni=args.cni, seed=args.seed, proxy_mode=args.proxy_mode,
+                                    lb=args.lb)
     await shell.cluster.stop()
     shell.cluster, shell.last = fresh, None
     return ShellResult(f"a new default lab: CNI {args.cni}, seed {args.seed}, kube-proxy "
-                       f"in {args.proxy_mode} mode\n", changed=True, replaced=True)
+                       f"in {args.proxy_mode} mode, load balancers by {args.lb}\n",
+                       changed=True, replaced=True)
 
 
 TITLE = "The lab as a whole"
@@ -78,9 +81,10 @@ COMMANDS = (
     Command("sleep", "SECONDS", "let lab time pass (grace periods, evictions, rollouts)",
             sleep),
     Command("lab new", "[--cni " + "|".join(CNI_PLUGINS) + "] [--seed N] "
-            "[--proxy-mode " + "|".join(PROXY_MODES) + "]", "start again from the default lab",
+            "[--proxy-mode " + "|".join(PROXY_MODES) + "] [--lb " + "|".join(LB_PROVIDERS)
+            + "]", "start again from the default lab",
             lab_new, complete=choices("--cni", *CNI_PLUGINS, "--seed", "--proxy-mode",
-                                      *PROXY_MODES)),
+                                      *PROXY_MODES, "--lb", *LB_PROVIDERS)),
     Command("save", "[FILE]", "save the lab (to its file, or FILE)", None),
     Command("open", "FILE", "open a lab file, e.g. one of saves/", None),
     Command("lesson", "ID", "start a guided lab (ctrl+l lists them)", None),

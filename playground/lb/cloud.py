@@ -21,7 +21,7 @@ from playground.cluster.cloud import (
     LB_POOL_FIRST,
     PUBLIC_NODE_IPS,
 )
-from playground.cluster.controllers.base import Controller
+from playground.cluster.controllers.base import Controller, involved
 from playground.cluster.recipe import Recipe, Wiring
 from playground.cluster.service import slices_of
 from playground.net.netns import NetError
@@ -44,6 +44,7 @@ class CloudController(Controller):
         self.balanced: set[str] = set()   # LoadBalancer Services, by key
         self.ready: dict[str, IPv4Address] = {}   # the nodes a load balancer may send to
         self.ready_sorted: list[tuple[str, IPv4Address]] | None = None   # ready, by name
+        self.refused: dict[str, str] = {}   # pending Services, by key: why (told once)
 
     def start(self) -> None:
         self.follow(self.api.watch("Node"), self.on_node)
@@ -125,15 +126,44 @@ class CloudController(Controller):
 
     def on_service(self, event: Event) -> None:
         service = event.object
-        if event.type != "DELETED" and service.spec.type == "LoadBalancer" \
+        if event.type == "DELETED":
+            self.refused.pop(service.key, None)
+        elif any(IPv4Address(ip) not in LB_POOL for ip in service.status.load_balancer_ips):
+            # another provider's address (a lab file moved to this one): not the cloud's
+            def clear(current) -> None:
+                current.status.load_balancer_ips, current.status.load_balancer_ip_mode = [], None
+            self.api.change("Service", service.metadata.namespace, service.name, clear)
+            return
+        # the service controller's wantsLoadBalancer: a Service of a class is someone else's
+        elif service.spec.type == "LoadBalancer" and service.spec.load_balancer_class is None \
                 and not service.status.load_balancer_ips:
-            address = service.spec.load_balancer_ip or self._free_lb_ip()
+            address, problem = self._address_for(service)
             if address is not None:
                 def assign(current) -> None:
                     current.status.load_balancer_ips = [address]
                 self.api.change("Service", service.metadata.namespace, service.name, assign)
+                self.refused.pop(service.key, None)
                 return  # the update comes back as an event and is programmed then
+            if self.refused.get(service.key) != problem:   # told once, not on every event
+                self.refused[service.key] = problem
+                self.api.events.warn(self.name, involved(service), "SyncLoadBalancerFailed",
+                                     "Error syncing load balancer: failed to ensure load "
+                                     f"balancer: {problem}")
         self._program(service.key)
+
+    def _address_for(self, service) -> tuple[str | None, str]:
+        """The address this Service gets, or why it gets none (it stays pending)."""
+        wanted = service.spec.load_balancer_ip
+        if wanted is None:
+            free = self._free_lb_ip()
+            return (free, "") if free else (None, f"no address left in the pool {LB_POOL}")
+        if IPv4Address(wanted) not in LB_POOL:
+            return None, f"requested loadBalancerIP {wanted} is not in the pool {LB_POOL}"
+        for other in self.api.list("Service"):
+            if other.key != service.key and (wanted in other.status.load_balancer_ips or
+                                             other.spec.load_balancer_ip == wanted):
+                return None, f"requested loadBalancerIP {wanted} is in use by {other.key}"
+        return wanted, ""
 
     def on_slice(self, event: Event) -> None:
         """Only a Local policy load balancer follows where the endpoints run."""
@@ -177,7 +207,8 @@ class CloudController(Controller):
                 pass  # someone deleted it by hand
         namespace, _, name = key.partition("/")
         service = self.api.peek("Service", namespace, name)
-        if service is None or service.spec.type != "LoadBalancer":
+        if service is None or service.spec.type != "LoadBalancer" or \
+                service.spec.load_balancer_class is not None:
             self.balanced.discard(key)
             return
         self.balanced.add(key)
@@ -229,6 +260,7 @@ class CloudProvider(Recipe):
     for the cluster, nothing on the nodes."""
 
     name = "cloud"
+    summary = "a cloud load balancer with a pool of 198.51.100.0/24, the default"
     pool = LB_POOL
 
     def __init__(self, wiring: Wiring) -> None:

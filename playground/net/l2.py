@@ -44,23 +44,35 @@ def resolve(ns: Namespace, dev: Device, ip: IPv4Address) -> tuple[str, str] | No
     """The MAC for `ip` on `dev`: from the neighbour cache, or by an ARP broadcast."""
     cached = ns.neighbours.get(ip)
     if cached is not None and cached[1] == dev.name:
-        return cached[0], "neighbour cache"
+        told = ns.garp_learnt.get(ip)
+        return cached[0], "neighbour cache" + (f", from {told}" if told else "")
     segment = getattr(dev, "segment", None)
     if segment is not None:   # a node still asleep on the wire is built before it answers
         segment.wake(ip)
+    answers = []
     for device, path in _endpoints(dev):
         owner = device.namespace
-        # arp_ignore=0: a host answers for any address it owns, on any of its devices
-        if owner is None or device.kind == "loopback" or not owner.is_local(ip):
-            continue
-        for bridge, ingress, egress in path:
-            if ingress is not None:
-                bridge.learn(dev.mac, ingress)
-            if egress is not bridge:
-                bridge.learn(device.mac, egress)
-        ns.neighbours[ip] = (device.mac, dev.name)
-        return device.mac, f"ARP who-has {ip}: {device.mac} answered"
-    return None
+        who = None if owner is None or device.kind == "loopback" else \
+            owner.answers_arp(ip, device)
+        if who is not None:
+            answers.append((device, path, who))
+    if not answers:
+        return None
+    # every host that owns it answers; the neighbour entry keeps the first reply, as the
+    # later ones arrive within its locktime
+    device, path, who = answers[0]
+    for bridge, ingress, egress in path:
+        if ingress is not None:
+            bridge.learn(dev.mac, ingress)
+        if egress is not bridge:
+            bridge.learn(device.mac, egress)
+    ns.neighbours[ip] = (device.mac, dev.name)
+    ns.garp_learnt.pop(ip, None)
+    told = f"ARP who-has {ip}: {device.mac} answered" + ("" if who == "kernel" else f" ({who})")
+    if len(answers) > 1:
+        others = ", ".join(d.mac + ("" if w == "kernel" else f" ({w})") for d, _, w in answers[1:])
+        told += f"; {len(answers) - 1} more answered too ({others}), the first reply kept"
+    return device.mac, told
 
 
 def wire_receiver(dev: Device, dst_mac: str) -> Device | None:
@@ -83,3 +95,23 @@ def flood_target(bridge: Bridge, ingress: Device | None, dst_mac: str) -> Device
         if any(peer.mac == dst_mac for peer in port.wire_peers()):
             return port
     return None
+
+
+def gratuitous_arp(ns: Namespace, dev: Device, ip: IPv4Address, who: str) -> list[str]:
+    """`arping -U`: `ns` tells the wire of `dev` that `ip` is at its MAC now. Switches learn
+    the MAC's port; a host that has `ip` in its neighbour table takes the new MAC (with
+    arp_accept 0 none adds an entry it did not have). The hosts that changed, by name."""
+    changed = []
+    for device, path in _endpoints(dev):
+        for bridge, ingress, _egress in path:
+            if ingress is not None:
+                bridge.learn(dev.mac, ingress)
+        other = device.namespace
+        if other is None or other is ns or ip in other.permanent_neighbours:
+            continue
+        cached = other.neighbours.get(ip)
+        if cached is not None and cached != (dev.mac, device.name):
+            other.neighbours[ip] = (dev.mac, device.name)
+            other.garp_learnt[ip] = f"a gratuitous ARP: {ip} is-at {dev.mac} ({who})"
+            changed.append(other.name)
+    return changed

@@ -95,7 +95,8 @@ def _interface(cidr: str) -> IPv4Interface:
 # the sysctls the model reads, with the values the kernel accepts for them
 SYSCTL_RANGES = {"net.ipv4.ip_forward": (0, 1), "net.bridge.bridge-nf-call-iptables": (0, 1),
                  "net.ipv4.vs.conntrack": (0, 1), "net.ipv4.fib_multipath_hash_policy": (0, 3),
-                 "net.ipv4.conf.all.route_localnet": (0, 1)}
+                 "net.ipv4.conf.all.route_localnet": (0, 1),
+                 "net.ipv4.conf.all.arp_ignore": (0, 8), "net.ipv4.conf.all.arp_announce": (0, 2)}
 
 
 class Namespace:
@@ -109,8 +110,14 @@ class Namespace:
             "net.ipv4.ip_forward": "0",
             "net.bridge.bridge-nf-call-iptables": "1",
             "net.ipv4.conf.all.route_localnet": "0",
+            "net.ipv4.conf.all.arp_ignore": "0",
+            "net.ipv4.conf.all.arp_announce": "0",
         }
         self.neighbours: dict[IPv4Address, tuple[str, str]] = {}
+        # addresses a process answers ARP for on a device without owning them (a MetalLB
+        # speaker's layer-2 announcement): address -> (device, who answers)
+        self.arp_responders: dict[IPv4Address, tuple[str, str]] = {}
+        self.garp_learnt: dict[IPv4Address, str] = {}   # entries a gratuitous ARP changed
         self.permanent_neighbours: set[IPv4Address] = set()  # `nud permanent`: never ARPed
         self.sockets: list[Socket] = []  # a listener closes (close); connections stay
         self._ports_taken: set[tuple[str, int]] | None = None  # made once sockets are many
@@ -199,6 +206,19 @@ class Namespace:
         found = self.local.lookup(ip)
         return found is not None and found.type == "local"
 
+    def answers_arp(self, ip: IPv4Address, dev: Device) -> str | None:
+        """Who here answers an ARP who-has for `ip` arriving on `dev`: the kernel for an
+        address it owns (arp_ignore 0: on any device; 1: only on the one asked), else a
+        process that announces it on that device; None if nobody does."""
+        anywhere = self.sysctl.get("net.ipv4.conf.all.arp_ignore", "0") == "0"
+        if self.is_local(ip) and (anywhere or any(a.ip == ip and a.dev == dev.name
+                                                  for a in self.addresses)):
+            return "kernel"
+        responder = self.arp_responders.get(ip)
+        if responder is not None and responder[0] == dev.name:
+            return responder[1]
+        return None
+
     def local_addresses(self) -> frozenset[IPv4Address]:
         return frozenset(a.ip for a in self.addresses)
 
@@ -209,10 +229,12 @@ class Namespace:
         """`ip neigh replace IP lladdr MAC dev DEV nud permanent`."""
         self.device(dev)
         self.neighbours[IPv4Address(ip)] = (mac, dev)
+        self.garp_learnt.pop(IPv4Address(ip), None)
         self.permanent_neighbours.add(IPv4Address(ip))
 
     def remove_neighbour(self, ip: IPv4Address) -> None:
         self.neighbours.pop(IPv4Address(ip), None)
+        self.garp_learnt.pop(IPv4Address(ip), None)
         self.permanent_neighbours.discard(IPv4Address(ip))
 
     # routing

@@ -23,6 +23,9 @@ from playground.proxy.ipvs_state import (
 )
 
 SYSCTLS = {"net.ipv4.vs.conntrack": "1"}  # so nat POSTROUTING can masquerade IPVS traffic
+# with ipvs.strictARP: answer ARP only for addresses of the device asked (kube-ipvs0's are
+# on no wire) and announce from them only (NewProxier)
+STRICT_ARP = {"net.ipv4.conf.all.arp_ignore": "1", "net.ipv4.conf.all.arp_announce": "2"}
 
 
 class IpvsProxy(Controller):
@@ -46,6 +49,7 @@ class IpvsProxy(Controller):
                 ns.ipsets.create(name, set_type, comment)
         self.follow(self.api.watch("Service"), self.on_change)
         self.follow(self.api.watch("EndpointSlice"), self.on_change)
+        self.follow(self.api.watch("KubeProxyConfiguration"), self.on_config)
         # what the node's other agents do for its Node (flannel.1) or a pod wired here (cni0
         # on the first) may give it an address, which the proxier sees at its next sync
         self.follow(self.api.watch("Node", node=self.node, replay=False), self.on_local)
@@ -54,6 +58,12 @@ class IpvsProxy(Controller):
 
     def on_change(self, event: Event) -> None:
         self.sync()
+
+    def on_config(self, event: Event) -> None:
+        """kube-proxy restarted with new options: strictARP sets the two sysctls (and a
+        restart without it leaves them as they are, as the proxier never resets them)."""
+        if event.type != "DELETED" and event.object.strict_arp:
+            self.ns.sysctl.update(STRICT_ARP)
 
     def on_local(self, event: Event) -> None:
         self.sync_if_addresses_changed()

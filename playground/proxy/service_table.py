@@ -147,7 +147,7 @@ class ServiceTable(ServiceWatch):
                      for e in s.endpoints if (e.ready or e.serving) and e.node_name}
         spec = service.spec
         if spec.type == "LoadBalancer" and spec.load_balancer_source_ranges and \
-                service.status.load_balancer_ips:
+                service.vip_load_balancer_ips:
             nodes |= {node for node in self.proxies
                       if allows_node(spec.load_balancer_source_ranges, self.node_ip(node))}
         return nodes

@@ -226,7 +226,9 @@ class PlaygroundApp(LabFileActions, App):
         # the default mode goes unsaid, so only a lab that differs names its proxy
         proxy = "" if self.cluster.proxy_mode == "iptables" else \
             f" · kube-proxy {mode_label(self.cluster.proxy_mode)}"
-        self.sub_title = f"CNI {self.cluster.cni.name}{proxy} · {len(self.cluster.nodes())} nodes"
+        lb = "" if self.cluster.lb.name == "cloud" else f" · LB {self.cluster.lb.name}"
+        self.sub_title = f"CNI {self.cluster.cni.name}{proxy}{lb} · " \
+            f"{len(self.cluster.nodes())} nodes"
         self.query_one("#inspector", Inspector).offer_ipvs(self.cluster.proxy_mode == "ipvs")
 
     # drawing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.controllers.base import involved
 from playground.cluster.netpol.describe import describe as describe_policy
 from playground.cluster.netpol.view import PolicyView
 from playground.cluster.service import slices_of
@@ -55,7 +56,8 @@ def describe(cluster: Cluster, spec: str | None) -> str:
                 f"  Endpoints   {endpoints or '<none>'}\n"
                 f"  Traffic     external {service.spec.external_traffic_policy}, internal "
                 f"{service.spec.internal_traffic_policy}, affinity "
-                f"{service.spec.session_affinity}\n\n"
+                f"{service.spec.session_affinity}\n"
+                + _load_balancer_lines(cluster, service) + "\n"
                 f"  try: trace pod/client svc/{service.key}")
     if kind == "deploy":
         deployment = cluster.api.peek("Deployment", namespace, name)
@@ -81,3 +83,17 @@ def describe(cluster: Cluster, spec: str | None) -> str:
         return describe_policy(policy, PolicyView.from_api(cluster.api),
                                cluster.policy.status(), cluster.cni.name).rstrip("\n")
     return f"{spec}: outside the cluster"
+
+
+def _load_balancer_lines(cluster, service) -> str:
+    """A LoadBalancer's class, ipMode and Events, as kubectl describe shows them."""
+    lines = []
+    if service.spec.load_balancer_class:
+        lines.append(f"  LB class    {service.spec.load_balancer_class}")
+    if service.status.load_balancer_ip_mode:
+        lines.append(f"  IP mode     {service.status.load_balancer_ip_mode}")
+    events = cluster.api.events.about(involved(service))
+    if events:
+        lines.append("  Events")
+        lines += [f"    {e.type:<7} {e.reason:<22} {e.source}: {e.message}" for e in events]
+    return "".join(line + "\n" for line in lines)

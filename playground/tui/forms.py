@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 from playground.cluster.cloud import INTERNET_HOST
 from playground.cluster.cluster import Cluster
 from playground.proxy.modes import mode_label
-from playground.registry import CNI_PLUGINS, PROXY_MODES
+from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES
 from playground.shell import ShellError
 from playground.tui.widgets.on_off import OnOff
 
@@ -350,12 +350,15 @@ class NewLabForm(FormScreen):
         modes = [(mode_label(mode), mode) for mode in PROXY_MODES]
         yield field("kube-proxy mode", Select(modes, value="iptables", allow_blank=False,
                                                id="proxy-mode"))
+        providers = [(name, name) for name in LB_PROVIDERS]
+        yield field("load balancers", Select(providers, value="cloud", allow_blank=False,
+                                              id="lb"))
         yield field("random seed", Input("0", type="integer", id="seed"))
 
     def lines(self) -> list[str]:
         seed = _value(self, "#seed") or "0"
         return [f"lab new --cni {_chosen(self, '#cni')} --seed {seed} "
-                f"--proxy-mode {_chosen(self, '#proxy-mode')}"]
+                f"--proxy-mode {_chosen(self, '#proxy-mode')} --lb {_chosen(self, '#lb')}"]
 
 
 ADDABLE = [("n", "node", "Node: a machine that joins the node network"),

@@ -220,6 +220,8 @@ def listeners(cluster: Cluster) -> dict[str, list[str]]:
     for ns in cluster.network.namespaces.values():
         specs = [f"{s.proto}:{s.address}:{s.port}" for s in ns.sockets
                  if s.remote is None and s.proto in ("tcp", "udp")]
+        # a process that answers ARP for an address it does not own (a MetalLB speaker)
+        specs += [f"arp:{ip}:{dev}" for ip, (dev, _who) in sorted(ns.arp_responders.items())]
         if specs:
             found[ns.name] = specs
     return found

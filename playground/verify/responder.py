@@ -3,6 +3,9 @@ UDP datagram with its own name and the peer address it saw.
 
     python playground/verify/responder.py NAME [--dns JSON] tcp:0.0.0.0:80 udp:0.0.0.0:53 ...
 
+`arp:IP:DEV` answers ARP who-has IP on DEV with DEV's MAC, from userspace, as a MetalLB
+speaker announces an address in layer 2 (the address is on no interface).
+
 With --dns (a coredns pod's namespace) a datagram to port 53 that is a DNS query is
 answered as a DNS server: the model's records for the name (JSON: name -> "STATUS
 ADDRESS..."), and, for verify to read, a TXT record `verify.` with its name and the peer.
@@ -21,6 +24,27 @@ import sys
 # Linux's IP_PKTINFO (the socket module lacks the name): lets a UDP answer leave from the
 # address the question was sent to, as the model's reply does.
 IP_PKTINFO = 8
+ETH_P_ARP = 0x0806
+ARP_HEADER = struct.Struct("!6s6sHHHBBH6s4s6s4s")   # Ethernet header, then an IPv4 ARP
+
+
+class ArpSocket(socket.socket):
+    """A packet socket on one device, with the address it answers for."""
+
+    announced = b""
+
+
+def arp_reply(frame: bytes, mac: bytes, address: bytes) -> bytes | None:
+    """The is-at for a who-has of `address`, or None for any other frame."""
+    if len(frame) < ARP_HEADER.size:
+        return None
+    (_dst, _src, ethertype, hardware, protocol, hlen, plen, op, sender_mac, sender_ip,
+     _target_mac, target_ip) = ARP_HEADER.unpack_from(frame)
+    if (ethertype, hardware, protocol, hlen, plen, op) != (ETH_P_ARP, 1, 0x0800, 6, 4, 1) \
+            or target_ip != address:
+        return None
+    return ARP_HEADER.pack(sender_mac, mac, ETH_P_ARP, 1, 0x0800, 6, 4, 2, mac, address,
+                           sender_mac, sender_ip)
 
 
 def answer(name: str, peer: tuple[str, int]) -> bytes:
@@ -31,6 +55,13 @@ def open_sockets(specs: list[str]) -> list[socket.socket]:
     sockets = []
     for spec in specs:
         proto, address, port = spec.split(":")
+        if proto == "arp":   # port is the device here
+            sock = ArpSocket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
+            sock.bind((port, ETH_P_ARP))
+            sock.setblocking(False)
+            sock.announced = socket.inet_aton(address)   # what it answers for
+            sockets.append(sock)
+            continue
         kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
         sock = socket.socket(socket.AF_INET, kind)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -73,6 +104,15 @@ def serve(name: str, sockets: list[socket.socket], records: dict | None = None) 
     while True:
         for key, _ in selector.select():
             sock = key.fileobj
+            if sock.family == socket.AF_PACKET:
+                try:
+                    frame = sock.recv(2048)
+                except BlockingIOError:
+                    continue
+                reply = arp_reply(frame, sock.getsockname()[4], sock.announced)
+                if reply is not None:
+                    sock.send(reply)
+                continue
             if sock.type == socket.SOCK_STREAM:
                 try:
                     conn, peer = sock.accept()

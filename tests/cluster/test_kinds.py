@@ -17,7 +17,9 @@ UPSTREAM = {"Namespace": "v1", "Node": "v1", "Service": "v1", "Pod": "v1",
             "Ingress": "networking.k8s.io/v1", "NetworkPolicy": "networking.k8s.io/v1",
             # kube-proxy's component config, not served by the API server: a file kubeadm
             # keeps in the kube-proxy ConfigMap
-            "KubeProxyConfiguration": "kubeproxy.config.k8s.io/v1alpha1"}
+            "KubeProxyConfiguration": "kubeproxy.config.k8s.io/v1alpha1",
+            # MetalLB's CRDs (v0.16.1), served while the metallb provider runs
+            "IPAddressPool": "metallb.io/v1beta1", "L2Advertisement": "metallb.io/v1beta1"}
 
 
 def test_every_kind_names_the_group_version_kubernetes_serves_it_in():

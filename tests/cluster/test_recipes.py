@@ -15,7 +15,7 @@ from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES
     (CNI_PLUGINS, "unknown CNI plugin 'flannel': choose one of bridge, ptp, vxlan, cilium, "
                   "cilium-vxlan"),
     (PROXY_MODES, "unknown proxy mode 'userspace': choose one of iptables, nftables, ipvs"),
-    (LB_PROVIDERS, "unknown load-balancer provider 'metallb': choose one of cloud"),
+    (LB_PROVIDERS, "unknown load-balancer provider 'f5': choose one of cloud, metallb"),
 ])
 def test_an_unknown_name_gets_one_line_naming_the_known_ones(registry, line):
     with pytest.raises(ValueError) as caught:
@@ -25,7 +25,7 @@ def test_an_unknown_name_gets_one_line_naming_the_known_ones(registry, line):
 
 @pytest.mark.parametrize(("options", "word"), [
     ({"cni": "flannel"}, "CNI plugin"), ({"proxy_mode": "userspace"}, "proxy mode"),
-    ({"lb": "metallb"}, "load-balancer provider"), ({"lb": {"a": 1}}, "load-balancer")])
+    ({"lb": "f5"}, "load-balancer provider"), ({"lb": {"a": 1}}, "load-balancer")])
 def test_a_cluster_of_an_unknown_recipe_is_refused_in_one_line(options, word):
     with pytest.raises(ClusterError, match=f"^unknown {word}"):
         Cluster(**options)

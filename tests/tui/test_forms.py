@@ -152,6 +152,18 @@ async def test_new_lab_with_cilium_shows_the_bpf_tab_instead_of_iptables():
         assert "cil_from_netdev" in pilot.app.query_one("#bpf", TextPane).text
 
 
+async def test_new_lab_picks_the_load_balancer_provider():
+    async with app().run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await fill(pilot, lb="metallb")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert pilot.app.cluster.lb.name == "metallb" and "LB metallb" in pilot.app.sub_title
+        assert pilot.app.cluster.api.peek("Namespace", "", "metallb-system") is not None
+
+
 async def test_new_lab_in_ipvs_mode_offers_the_ipvs_tab():
     async with app().run_test(size=(160, 48)) as pilot:
         await pilot.pause()

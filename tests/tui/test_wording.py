@@ -7,7 +7,7 @@ import pytest
 from driving import app, command, screen_text
 from textual.widgets import Select, Static
 
-from playground.registry import CNI_PLUGINS, PROXY_MODES
+from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES
 from playground.tui.help import HelpScreen
 from playground.tui.lab_files import RestoreDialog
 
@@ -23,7 +23,7 @@ async def test_the_help_and_the_palette_offer_what_the_new_lab_form_offers():
                    if value is not Select.NULL]
         assert sorted(offered) == sorted(CNI_PLUGINS)
         line = next(row for row in HELP.splitlines() if row.startswith("| ctrl+n |"))
-        assert all(name in line for name in [*CNI_PLUGINS, *PROXY_MODES])
+        assert all(name in line for name in [*CNI_PLUGINS, *PROXY_MODES, *LB_PROVIDERS])
         palette = next(c.help for c in pilot.app.get_system_commands(pilot.app.screen)
                        if c.title == "New lab")
         assert all(name in palette for name in CNI_PLUGINS)

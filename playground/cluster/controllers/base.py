@@ -92,7 +92,7 @@ class Controller:
                 self._sync_queued()
         except Exception as error:  # a controller keeps running, as in a real cluster
             log.debug("%s failed on %s", self.name, event.type, exc_info=True)
-            watch.server.events.warn(self.name, _involved(event.object), "FailedSync",
+            watch.server.events.warn(self.name, involved(event.object), "FailedSync",
                                      f"{event.type} {str(error) or type(error).__name__}")
         finally:
             watch.done()
@@ -109,7 +109,7 @@ class Controller:
             watch.close()
 
 
-def _involved(obj) -> str:
+def involved(obj) -> str:
     """An object as kubectl names it in an event: kind/name, with its namespace if it has one."""
     meta = obj.metadata
     return f"{obj.kind.lower()}/{meta.namespace + '/' if meta.namespace else ''}{meta.name}"
