@@ -50,6 +50,8 @@ class ServiceSpec:
 @dataclass
 class ServiceStatus:
     load_balancer_ips: list[str] = field(default_factory=list)
+    # status.loadBalancer.ingress[].ipMode, one for all of them: None (VIP), "VIP" or "Proxy"
+    ip_mode: str | None = None
 
 
 @dataclass
@@ -69,6 +71,14 @@ class Service(Named):
         Service has no cluster IP, so only DNS knows it."""
         return self.spec.cluster_ip not in (None, "", HEADLESS) and \
             self.spec.type != "ExternalName"
+
+    @property
+    def vip_ips(self) -> list[str]:
+        """The load balancer IPs Service proxies program (proxyutil.IsVIPMode): an ipMode
+        Proxy address is a proxy's own, so traffic to it, from pods too, must reach it."""
+        if self.spec.type != "LoadBalancer" or self.status.ip_mode not in (None, "VIP"):
+            return []
+        return self.status.load_balancer_ips
 
     @property
     def externally_accessible(self) -> bool:

@@ -103,7 +103,7 @@ def node_state(services: list[Service], slices: dict[str, list[EndpointSlice]], 
         spec = service.spec
         if not service.proxied:
             continue
-        lb_ips = service.status.load_balancer_ips if spec.type == "LoadBalancer" else []
+        lb_ips = service.vip_ips
         for address in [spec.cluster_ip, *lb_ips]:
             if IPv4Address(address) not in state.addresses:
                 state.addresses.append(IPv4Address(address))

@@ -183,7 +183,7 @@ def _port_objects(block: Block, service: Service, port: ServicePort, backends: l
     cluster_chain, local_chain = f"service-{base}", f"local-{base}"
     external_chain, firewall_chain = f"external-{base}", f"firewall-{base}"
     outside = list(spec.external_ips)
-    lb_ips = service.status.load_balancer_ips if spec.type == "LoadBalancer" else []
+    lb_ips = service.vip_ips
     node_port = port.node_port if spec.type in ("NodePort", "LoadBalancer") else None
     reachable_outside = service.externally_accessible
     internal_local = spec.internal_traffic_policy == "Local"

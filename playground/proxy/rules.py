@@ -249,7 +249,7 @@ def service_port_rules(rules: NodeRules, service: Service, port: ServicePort,
     svc, svl, ext = f"KUBE-SVC-{digest}", f"KUBE-SVL-{digest}", f"KUBE-EXT-{digest}"
     firewall = f"KUBE-FW-{digest}"
     match = f"-p {proto} -m comment --comment \"{name} %s\" -m {proto} --dport %d"
-    lb_ips = service.status.load_balancer_ips if spec.type == "LoadBalancer" else []
+    lb_ips = service.vip_ips
     node_port = port.node_port if spec.type in ("NodePort", "LoadBalancer") else None
     found = categorize(service, backends, node)
     has_any = found.any

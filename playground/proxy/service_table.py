@@ -146,8 +146,7 @@ class ServiceTable(ServiceWatch):
             nodes = {e.node_name for s in self.slices.get(service.key, {}).values()
                      for e in s.endpoints if (e.ready or e.serving) and e.node_name}
         spec = service.spec
-        if spec.type == "LoadBalancer" and spec.load_balancer_source_ranges and \
-                service.status.load_balancer_ips:
+        if spec.load_balancer_source_ranges and service.vip_ips:
             nodes |= {node for node in self.proxies
                       if allows_node(spec.load_balancer_source_ranges, self.node_ip(node))}
         return nodes
