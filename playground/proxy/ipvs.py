@@ -14,6 +14,7 @@ from playground.cluster.controllers.base import Controller
 from playground.net.link import Dummy, stable_mac
 from playground.net.netns import Namespace
 from playground.proxy.conntrack_cleanup import StaleUdp
+from playground.proxy.healthcheck import HealthServer
 from playground.proxy.ipvs_state import (
     BASE_JUMPS,
     DUMMY_DEVICE,
@@ -33,9 +34,11 @@ class IpvsProxy(Controller):
         self.name = f"kube-proxy/{node}"
         self.owned: dict[str, set[str]] = {"nat": set(), "filter": set()}
         self.synced_addresses: list[IPv4Address] | None = None   # NodePorts listen there
+        self.health = HealthServer(ns, node)   # its /healthz only (no healthCheckNodePort yet)
 
     def start(self) -> None:
         ns = self.ns
+        self.health.listen_healthz(self.api.clock())
         ns.load_ipvs()
         for key, value in SYSCTLS.items():
             ns.sysctl[key] = value
@@ -51,6 +54,10 @@ class IpvsProxy(Controller):
         self.follow(self.api.watch("Node", node=self.node, replay=False), self.on_local)
         self.follow(self.api.watch("Pod", node=self.node, replay=False), self.on_local)
         self.sync()
+
+    async def stop(self) -> None:
+        self.health.close_healthz()
+        await super().stop()
 
     def on_change(self, event: Event) -> None:
         self.sync()

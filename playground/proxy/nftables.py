@@ -14,6 +14,7 @@ from ipaddress import IPv4Address
 from playground.cluster.api import ApiServer
 from playground.cluster.controllers.base import Controller
 from playground.net.netns import Namespace
+from playground.proxy.healthcheck import HealthServer
 from playground.proxy.nft_rules import TABLE, Block, update_lines
 from playground.proxy.nft_table import NftServiceTable
 
@@ -27,8 +28,10 @@ class NftKubeProxy(Controller):
         self.node_ip: str | None = None
         self.sent: dict[str, Block] = {}   # per Service, the view this node's table holds
         self.stale: dict[str, float] = {}  # chains flushed, not deleted yet: since when
+        self.health = HealthServer(ns, node)   # its /healthz only (no healthCheckNodePort yet)
 
     def start(self) -> None:
+        self.health.listen_healthz(self.api.clock())
         self.node_ip = self.primary_address()
         self.table.proxies[self.node] = self
         self.sent = {key: self.table.view(key, self.node, self.node_ip)
@@ -36,6 +39,7 @@ class NftKubeProxy(Controller):
         self.send(self.table.node_lines(self.node, self.node_ip))
 
     async def stop(self) -> None:
+        self.health.close_healthz()
         self.table.proxies.pop(self.node, None)
         await super().stop()
 

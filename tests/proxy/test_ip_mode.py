@@ -35,3 +35,4 @@ async def test_an_ip_mode_proxy_address_gets_no_rules(proxy_mode):
         assert _lb_lines(cluster, proxy_mode) == []
     finally:
         await cluster.stop()
+
