@@ -13,6 +13,7 @@ from playground.cni.portmap import PortMapPlugin
 from playground.cni.ptp import PtpPlugin
 from playground.cni.vxlan import VxlanPlugin
 from playground.lb.cloud import CloudProvider
+from playground.lb.cloud_provider_kind import CloudProviderKind
 from playground.proxy.cilium_recipe import CiliumRouting
 from playground.proxy.modes import IptablesMode, IpvsMode, NftablesMode
 from playground.registry import CNI_META_PLUGINS, CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES, ROUTINGS
@@ -33,3 +34,4 @@ PROXY_MODES.register(NftablesMode)
 PROXY_MODES.register(IpvsMode)
 
 LB_PROVIDERS.register(CloudProvider)
+LB_PROVIDERS.register(CloudProviderKind)
