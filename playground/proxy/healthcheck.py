@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from playground.cluster.service_fields import needs_health_check
 from playground.net.netns import Namespace, NetError, Socket
 from playground.timefmt import LAB_EPOCH, http_date
 
@@ -76,6 +77,15 @@ class HealthServer:
                 sock = None
             current = self.instances[key] = Instance(key, port, sock)
         current.endpoints = endpoints
+
+    def sync_from(self, key: str, service, slices) -> None:
+        """One Service's listener and count from its object and slices (None: it is gone):
+        what a proxier that syncs Service by Service tells its health server."""
+        port = service.spec.health_check_node_port if service is not None and \
+            needs_health_check(service.spec) else None
+        local = {e.address for s in slices for e in s.endpoints
+                 if e.ready and e.node_name == self.node} if port else set()
+        self.sync_service(key, port, len(local))
 
     def serving(self, port: int) -> Instance | None:
         return next((i for i in self.instances.values()

@@ -34,7 +34,7 @@ class IpvsProxy(Controller):
         self.name = f"kube-proxy/{node}"
         self.owned: dict[str, set[str]] = {"nat": set(), "filter": set()}
         self.synced_addresses: list[IPv4Address] | None = None   # NodePorts listen there
-        self.health = HealthServer(ns, node)   # its /healthz only (no healthCheckNodePort yet)
+        self.health = HealthServer(ns, node)   # its /healthz and the healthCheckNodePorts
 
     def start(self) -> None:
         ns = self.ns
@@ -56,6 +56,8 @@ class IpvsProxy(Controller):
         self.sync()
 
     async def stop(self) -> None:
+        for key in list(self.health.instances):
+            self.health.sync_service(key, None, 0)
         self.health.close_healthz()
         await super().stop()
 
@@ -95,6 +97,9 @@ class IpvsProxy(Controller):
             for member in members:
                 found.add(member)
         self._rules(state.rules)
+        services = {s.key: s for s in self.api.list("Service")}
+        for key in sorted(services.keys() | self.health.instances.keys()):
+            self.health.sync_from(key, services.get(key), slices.get(key, []))
         if len(self.ns.conntrack):   # CleanStaleEntries
             StaleUdp(self.api.list("Service"), slices).clean(self.ns.conntrack)
 

@@ -14,9 +14,9 @@ from playground.lb import ring_hash
 from playground.lb.cloud_provider_kind import container_name
 
 
-@pytest.fixture
-async def kind():
-    cluster = Cluster(lb="cloud-provider-kind")
+@pytest.fixture(params=["iptables"])
+async def kind(request):
+    cluster = Cluster(lb="cloud-provider-kind", proxy_mode=request.param)
     await cluster.start()
     for name, control_plane, ip, cidr in NODES:
         await cluster.add_node(name, control_plane=control_plane, internal_ip=ip,
@@ -72,6 +72,7 @@ async def test_from_outside_and_inside_the_envoy_opens_its_own_connection(kind):
         assert onward.trace.delivered_to.namespace == "pod/default/web-1"
 
 
+@pytest.mark.parametrize("kind", ["iptables", "nftables", "ipvs"], indirect=True)
 async def test_with_local_policy_only_the_node_with_an_endpoint_passes_its_check(kind):
     service = await shop(kind, external_traffic_policy="Local")
     check = service.spec.health_check_node_port
