@@ -118,9 +118,12 @@ class EnvoyController(Controller):
     def _create(self, service) -> Container | None:
         name = container_name(service.metadata.namespace, service.name)
         wanted = service.spec.load_balancer_ip
-        address = IPv4Address(wanted) if wanted else self._free_address()
         taken = {a.ip for device in self.network.segment(SEGMENT).devices
                  if device.namespace is not None for a in device.namespace.addresses}
+        had = [IPv4Address(a) for a in service.status.load_balancer_ips
+               if IPv4Address(a) in NODE_NETWORK and IPv4Address(a) not in taken]
+        # a loaded lab's container comes back at the address its status names
+        address = IPv4Address(wanted) if wanted else had[0] if had else self._free_address()
         if address is None or (wanted and (address in taken or address not in NODE_NETWORK)):
             why = ("no free address on the kind network" if address is None else
                    f"docker run --ip {wanted}: Address already in use" if address in taken
@@ -130,6 +133,8 @@ class EnvoyController(Controller):
                                  f"Error syncing load balancer: failed to ensure load "
                                  f"balancer: {why}")
             return None
+        if self.network.find(name) is not None:
+            self.network.remove_namespace(name)   # a container left from before: run anew
         ns = self.network.add_namespace(name)
         eth0 = Ethernet("eth0", docker_mac(address))
         ns.add_device(eth0)

@@ -122,3 +122,18 @@ async def test_a_source_outside_the_ranges_finds_no_filter_chain(kind):
     await shop(kind, load_balancer_source_ranges=["198.51.100.0/24"])
     with pytest.raises(ClusterError, match="no filter chain matches source 203.0.113.100"):
         legs(kind, TraceRequest("internet", "lb/shop"))
+
+
+async def test_a_service_gets_its_container_back_at_the_address_it_had(kind):
+    await shop(kind)
+    await kind.add_service("other", [ServicePort(81, 81)], selector={"app": "web"},
+                           type="LoadBalancer")
+    assert kind.api.peek("Service", "default", "other").status.load_balancer_ips == \
+        ["172.18.0.6"]
+    for key in ("default/shop", "default/other"):   # as a loaded lab's controller starts
+        kind.lb.controller._delete(key)
+    kind.api.change("Service", "default", "other", lambda current: None)
+    await kind.settle()
+    other = kind.api.peek("Service", "default", "other")
+    assert other.status.load_balancer_ips == ["172.18.0.6"]   # not the lowest free, .5
+    assert kind.network.find(container_name("default", "other")) is not None
