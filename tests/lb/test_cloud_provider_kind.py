@@ -2,9 +2,12 @@
 ipMode Proxy, listeners per port, every node's NodePort behind health checks."""
 
 import hashlib
+import json
+from types import SimpleNamespace
 
 import pytest
 
+from playground.cli import do_trace
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.lab import NODES, web
 from playground.cluster.legs import TraceRequest, legs
@@ -137,3 +140,18 @@ async def test_a_service_gets_its_container_back_at_the_address_it_had(kind):
     other = kind.api.peek("Service", "default", "other")
     assert other.status.load_balancer_ips == ["172.18.0.6"]   # not the lowest free, .5
     assert kind.network.find(container_name("default", "other")) is not None
+
+
+async def test_trace_prints_the_envoys_leg_and_json_holds_it(kind, capsys):
+    await shop(kind)
+    args = SimpleNamespace(src="internet", dst="lb/shop", proto="tcp", port=None,
+                           namespace=None, size=None, df=False, reply=False, host="",
+                           path="/", pcap=None, json=False)
+    assert do_trace(kind, args) == 0
+    out = capsys.readouterr().out
+    assert "\nthe Envoy kindccm-" in out and "ends the connection and opens its own" in out
+    assert "ingress controller" not in out
+    assert do_trace(kind, SimpleNamespace(**{**args.__dict__, "json": True})) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["load_balancer_proxy"]["trace"]["source"].startswith("kindccm-")
+    assert "proxied" not in data
