@@ -13,6 +13,7 @@ from playground.cni.portmap import PortMapPlugin
 from playground.cni.ptp import PtpPlugin
 from playground.cni.vxlan import VxlanPlugin
 from playground.lb.cloud import CloudProvider
+from playground.lb.cloud_provider_kind import CloudProviderKind
 from playground.lb.metallb import MetalLBProvider
 from playground.policy.cilium import CiliumPolicyEngine
 from playground.policy.none import NoPolicyEngine
@@ -44,6 +45,7 @@ PROXY_MODES.register(IpvsMode)
 
 LB_PROVIDERS.register(CloudProvider)
 LB_PROVIDERS.register(MetalLBProvider)
+LB_PROVIDERS.register(CloudProviderKind)
 
 POLICY_ENGINES.register(NoPolicyEngine)
 POLICY_ENGINES.register(CiliumPolicyEngine)

@@ -333,7 +333,7 @@ def do_trace(cluster: Cluster, args) -> int:
     sent = legs(cluster, trace_request(args))
     if args.pcap:
         print(write_pcap(args.pcap, [leg.trace for leg in sent]), file=sys.stderr)
-    proxied = next((leg for leg in sent if leg.role == "proxied"), None)
+    proxied = [leg for leg in sent if leg.role == "proxied"]
     resolved = [leg for leg in sent if "dns" in leg.role]
     connection = [leg for leg in sent if leg.role == "packet"]
     if args.json:
@@ -347,22 +347,28 @@ def do_trace(cluster: Cluster, args) -> int:
                 continue
             if leg.role == "reply":
                 data["reply"] = leg.trace.to_dict()
-            else:
+            elif leg.service:   # the ingress controller's, to a Service
                 data["proxied"] = {"why": leg.why, "service": leg.service,
                                    "trace": leg.trace.to_dict()}
+            else:   # a load balancer's proxy, to a node
+                data["load_balancer_proxy"] = {"title": leg.title, "why": leg.why,
+                                               "trace": leg.trace.to_dict()}
         print(json.dumps(data, indent=2))
         return 0 if connection else 1
     if resolved:
-        print(legs_text([leg for leg in sent if leg is not proxied]), end="")
+        print(legs_text([leg for leg in sent if leg not in proxied]), end="")
         if not connection:
             print(unresolved(args.dst, sent), file=sys.stderr)
             return 1
     else:
-        print("\n".join(leg.trace.text() for leg in sent if leg is not proxied), end="")
-    if proxied is not None:
-        print(f"\nthe ingress controller routes Host {args.host or '(none)'} {args.path} by "
-              f"{proxied.why} and opens its own connection to {proxied.service}:\n")
-        print(proxied.trace.text(), end="")
+        print("\n".join(leg.trace.text() for leg in sent if leg not in proxied), end="")
+    for leg in proxied:
+        if leg.service:
+            print(f"\nthe ingress controller routes Host {args.host or '(none)'} {args.path} "
+                  f"by {leg.why} and opens its own connection to {leg.service}:\n")
+        else:
+            print(f"\n{leg.title}\n  ({leg.why})\n")
+        print(leg.trace.text(), end="")
     return 0
 
 

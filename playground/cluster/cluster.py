@@ -238,9 +238,10 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies):
 
     def _free_node_ip(self) -> IPv4Address:
         # lowest free address first; every address below the cursor is taken
+        held = self.lb.node_network_addresses()
         for value in range(self._node_ip_cursor, int(NODE_NETWORK.broadcast_address)):
             ip = IPv4Address(value)
-            if ip not in self._used_ips and ip != LB_INSIDE:
+            if ip not in self._used_ips and ip != LB_INSIDE and ip not in held:
                 self._node_ip_cursor = value
                 return ip
         raise ClusterError(f"no address left on the node network {NODE_NETWORK}")

@@ -106,7 +106,13 @@ def legs(cluster: Cluster, request: TraceRequest) -> list[Leg]:
             raise ClusterError(f"there is no reply to trace: the packet was {trace.verdict} "
                                f"({trace.reason})")
         found.append(Leg("the answer:", "", cluster.network.reply(trace), "reply"))
-    proxied = follow_ingress(cluster, trace, request.host, request.path)
+    last = trace
+    for recipe in cluster.recipes:   # a load balancer that is itself a proxy: its own leg
+        onward = recipe.proxied(cluster, last)
+        if onward is not None:
+            found.append(onward)
+            last = onward.trace
+    proxied = follow_ingress(cluster, last, request.host, request.path)
     if proxied is not None:
         found.append(proxied)
     return found

@@ -48,3 +48,14 @@ class Recipe:
     def node_agents(self, node: str, ns: Namespace) -> list:
         """The agents this recipe runs on one node, started when the node is built."""
         return []
+
+    def node_network_addresses(self) -> set:
+        """The addresses this recipe's own machines hold on the node network (a load
+        balancer's containers), which a node joining later must not be given."""
+        return set()
+
+    def proxied(self, cluster, trace) -> Any:
+        """When `trace` ended at a userspace proxy this recipe runs (a load balancer's
+        Envoy), the connection that proxy opens on its behalf: a playground.cluster.legs
+        Leg, else None."""
+        return None

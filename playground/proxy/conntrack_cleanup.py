@@ -30,7 +30,7 @@ class StaleUdp:
                            if any(p.name == port.name and p.protocol == port.protocol
                                   for p in s.ports)
                            for e in s.endpoints if e.serving}
-                addresses = [spec.cluster_ip, *service.status.load_balancer_ips,
+                addresses = [spec.cluster_ip, *service.vip_load_balancer_ips,
                              *getattr(spec, "external_ips", [])]
                 for address in addresses:
                     self.by_ip[IPv4Address(address)] = serving

@@ -41,6 +41,7 @@ class KubeProxy(Controller):
         for counter in NFACCT_COUNTERS:   # nfacct.Ensure
             nf.nfacct.setdefault(counter, [0, 0])
         self.set_route_localnet()
+        self.health.listen_healthz(self.api.clock())
         self.table.proxies[self.node] = self
         if self.own_table:
             self.table.start()
@@ -52,6 +53,7 @@ class KubeProxy(Controller):
         self.table.proxies.pop(self.node, None)
         for key in list(self.health.instances):
             self.health.sync_service(key, None, 0)
+        self.health.close_healthz()
         if self.own_table:
             await self.table.stop()
         await super().stop()

@@ -14,6 +14,7 @@ from playground.cluster.controllers.base import Controller
 from playground.net.link import Dummy, stable_mac
 from playground.net.netns import Namespace
 from playground.proxy.conntrack_cleanup import StaleUdp
+from playground.proxy.healthcheck import HealthServer
 from playground.proxy.ipvs_state import (
     BASE_JUMPS,
     DUMMY_DEVICE,
@@ -36,9 +37,11 @@ class IpvsProxy(Controller):
         self.name = f"kube-proxy/{node}"
         self.owned: dict[str, set[str]] = {"nat": set(), "filter": set()}
         self.synced_addresses: list[IPv4Address] | None = None   # NodePorts listen there
+        self.health = HealthServer(ns, node)   # its /healthz and the healthCheckNodePorts
 
     def start(self) -> None:
         ns = self.ns
+        self.health.listen_healthz(self.api.clock())
         ns.load_ipvs()
         for key, value in SYSCTLS.items():
             ns.sysctl[key] = value
@@ -55,6 +58,12 @@ class IpvsProxy(Controller):
         self.follow(self.api.watch("Node", node=self.node, replay=False), self.on_local)
         self.follow(self.api.watch("Pod", node=self.node, replay=False), self.on_local)
         self.sync()
+
+    async def stop(self) -> None:
+        for key in list(self.health.instances):
+            self.health.sync_service(key, None, 0)
+        self.health.close_healthz()
+        await super().stop()
 
     def on_change(self, event: Event) -> None:
         self.sync()
@@ -98,6 +107,9 @@ class IpvsProxy(Controller):
             for member in members:
                 found.add(member)
         self._rules(state.rules)
+        services = {s.key: s for s in self.api.list("Service")}
+        for key in sorted(services.keys() | self.health.instances.keys()):
+            self.health.sync_from(key, services.get(key), slices.get(key, []))
         if len(self.ns.conntrack):   # CleanStaleEntries
             StaleUdp(self.api.list("Service"), slices).clean(self.ns.conntrack)
 

@@ -54,12 +54,12 @@ class NftServiceTable(ServiceWatch):
         if service is None:
             self.common.pop(key, None)
         else:
-            self.common[key] = service_block(service, self._slices(key), "", None,
+            self.common[key] = service_block(service, self.slices_of(key), "", None,
                                              self.cluster_cidr)
         for node in sorted(self.proxies):
             self.proxies[node].service_changed(key)
 
-    def _slices(self, key: str) -> list[EndpointSlice]:
+    def slices_of(self, key: str) -> list[EndpointSlice]:
         group = self.slices.get(key, {})
         return [group[where] for where in sorted(group)]
 
@@ -84,7 +84,7 @@ class NftServiceTable(ServiceWatch):
             return self.common[key]
         views = self.own.setdefault(key, {})
         if node not in views:
-            views[node] = service_block(service, self._slices(key), node, node_ip,
+            views[node] = service_block(service, self.slices_of(key), node, node_ip,
                                         self.cluster_cidr)
         return views[node]
 

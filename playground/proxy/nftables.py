@@ -14,6 +14,7 @@ from ipaddress import IPv4Address
 from playground.cluster.api import ApiServer
 from playground.cluster.controllers.base import Controller
 from playground.net.netns import Namespace
+from playground.proxy.healthcheck import HealthServer
 from playground.proxy.nft_rules import TABLE, Block, update_lines
 from playground.proxy.nft_table import NftServiceTable
 
@@ -27,15 +28,22 @@ class NftKubeProxy(Controller):
         self.node_ip: str | None = None
         self.sent: dict[str, Block] = {}   # per Service, the view this node's table holds
         self.stale: dict[str, float] = {}  # chains flushed, not deleted yet: since when
+        self.health = HealthServer(ns, node)   # its /healthz and the healthCheckNodePorts
 
     def start(self) -> None:
+        self.health.listen_healthz(self.api.clock())
         self.node_ip = self.primary_address()
         self.table.proxies[self.node] = self
         self.sent = {key: self.table.view(key, self.node, self.node_ip)
                      for key in self.table.services}
+        for key in sorted(self.table.services):
+            self._health(key)
         self.send(self.table.node_lines(self.node, self.node_ip))
 
     async def stop(self) -> None:
+        for key in list(self.health.instances):
+            self.health.sync_service(key, None, 0)
+        self.health.close_healthz()
         self.table.proxies.pop(self.node, None)
         await super().stop()
 
@@ -49,7 +57,11 @@ class NftKubeProxy(Controller):
                      None)
         return str(found.ip) if found is not None else None
 
+    def _health(self, key: str) -> None:
+        self.health.sync_from(key, self.table.services.get(key), self.table.slices_of(key))
+
     def service_changed(self, key: str) -> None:
+        self._health(key)
         new = self.table.view(key, self.node, self.node_ip)
         old = self.sent.get(key)
         if new is old:

@@ -22,7 +22,8 @@ def decision(leg: Leg, before: Trace) -> Decision:
     The request is not changed by choosing, so the hop's packet is the one that arrived."""
     where, packet = before.delivered_to.namespace, before.delivered_packet
     # numbered 0: it comes before hop 1 of the connection the proxy then opens
-    hop = Hop(0, where, "ingress", f"{leg.why} → backend {leg.service}", packet, packet)
+    said = f"{leg.why} → backend {leg.service}" if leg.service else f"{leg.title} {leg.why}"
+    hop = Hop(0, where, "ingress" if leg.service else "proxy", said, packet, packet)
     return Decision(where, packet, [hop], "delivered", leg.why)
 
 

@@ -3,8 +3,9 @@ the Service has session affinity), each node to each Service port, each node and
 NodePort on its own node and on the next one, each node and pod to every hostPort, each pod
 and node to every LoadBalancer IP, each node to its NodePorts on 127.0.0.1 and to every
 node's health check node port, the internet host to every NodePort and LoadBalancer IP,
-each pod and node to every external IP, every pod out to the internet. The list is read
-from the lab, so a manifest's Services are probed too."""
+each pod and node to every external IP, every pod out to the internet; a load balancer that
+is a proxy (ipMode Proxy) from its own address to every node's NodePort and health check.
+The list is read from the lab, so a manifest's Services are probed too."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ import dns.rcode
 import dns.rdatatype
 
 from playground.cluster.cloud import INTERNET_HOST, INTERNET_NAMESPACE
-from playground.cluster.cluster import Cluster
+from playground.cluster.cluster import SEGMENT, Cluster
 from playground.cluster.controllers.kubelet import node_namespace_name, pod_namespace_name
 
+KUBE_PROXY_HEALTHZ = 10256   # kube-proxy's own /healthz
 FIRST_SOURCE_PORT = 40000  # one source port per probe, so no two flows share a tuple
 
 
@@ -84,6 +86,7 @@ def probes(cluster: Cluster) -> list[Probe]:
                           f"lb/{service.key}", address, "tcp", unserved))
     found += _nodeports_from_inside(pods, nodes, service_ports)
     found += _host_ports(pods, nodes)
+    found += _proxy_legs(cluster, nodes, services)
     found += _node_only(nodes, services, service_ports)
     for src in pods:
         for service, port in service_ports:
@@ -205,6 +208,34 @@ def _node_only(nodes, services, service_ports) -> list[tuple]:
                                       f"node/{target.name}({service.key} health)",
                                       target.status.internal_ip, "tcp",
                                       service.spec.health_check_node_port))
+    return found
+
+
+def _proxy_legs(cluster: Cluster, nodes, services) -> list[tuple]:
+    """A proxy's own connections, from the address it holds on the node network: to every
+    node's NodePort of its Service and to the port its health checks ask (the Service's
+    healthCheckNodePort, else kube-proxy's healthz)."""
+    holders = {a.ip: device.namespace.name for device in cluster.network.segment(SEGMENT).devices
+               if device.namespace is not None for a in device.namespace.addresses}
+    found = []
+    for service in services:
+        if service.spec.type != "LoadBalancer" or service.status.load_balancer_ip_mode != "Proxy":
+            continue
+        sources = [holders[IPv4Address(a)] for a in service.status.load_balancer_ips
+                   if IPv4Address(a) in holders]
+        check = service.spec.health_check_node_port or KUBE_PROXY_HEALTHZ
+        for source in sources:
+            for node in nodes:
+                if not node.status.internal_ip:
+                    continue
+                for port in service.spec.ports:
+                    if port.node_port:
+                        found.append(("proxy→nodeport", source, source,
+                                      f"node/{node.name}({service.key})", node.status.internal_ip,
+                                      port.protocol.lower(), port.node_port))
+                found.append(("proxy→healthcheck", source, source,
+                              f"node/{node.name}({service.key} health)",
+                              node.status.internal_ip, "tcp", check))
     return found
 
 

@@ -15,7 +15,8 @@ from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES
     (CNI_PLUGINS, "unknown CNI plugin 'flannel': choose one of bridge, ptp, vxlan, cilium, "
                   "cilium-vxlan"),
     (PROXY_MODES, "unknown proxy mode 'userspace': choose one of iptables, nftables, ipvs"),
-    (LB_PROVIDERS, "unknown load-balancer provider 'f5': choose one of cloud, metallb"),
+    (LB_PROVIDERS, "unknown load-balancer provider 'f5': choose one of cloud, metallb, "
+                   "cloud-provider-kind"),
 ])
 def test_an_unknown_name_gets_one_line_naming_the_known_ones(registry, line):
     with pytest.raises(ValueError) as caught:
