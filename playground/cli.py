@@ -80,8 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--proto", choices=["tcp", "udp", "sctp", "icmp"], default="tcp")
     trace.add_argument("--reply", action="store_true", help="also trace the answer back")
     trace.add_argument("--json", action="store_true", help="print the trace as JSON")
-    trace.add_argument("--host", default="", help="HTTP Host an ingress controller routes by")
-    trace.add_argument("--path", default="/", help="HTTP path an ingress controller routes by")
+    trace.add_argument("--host", default="", help="HTTP Host a proxy (ingress, Gateway) routes by")
+    trace.add_argument("--path", default="/", help="HTTP path a proxy (ingress, Gateway) routes by")
     trace.add_argument("--compare", metavar="CNI[/PROXY_MODE]",
                        help="send the same packet through the lab on this dataplane too and "
                             "print both side by side, e.g. --compare ptp")
@@ -285,7 +285,7 @@ def do_trace(cluster: Cluster, args) -> int:
     sent = legs(cluster, trace_request(args))
     if args.pcap:
         print(write_pcap(args.pcap, [leg.trace for leg in sent]), file=sys.stderr)
-    proxied = next((leg for leg in sent if leg.role == "proxied"), None)
+    proxied = next((leg for leg in sent if leg.role in ("proxied", "answer")), None)
     resolved = [leg for leg in sent if "dns" in leg.role]
     connection = [leg for leg in sent if leg.role == "packet"]
     if args.json:
@@ -311,9 +311,13 @@ def do_trace(cluster: Cluster, args) -> int:
             return 1
     else:
         print("\n".join(leg.trace.text() for leg in sent if leg is not proxied), end="")
-    if proxied is not None:
+    if proxied is not None and proxied.proxy == "ingress":
         print(f"\nthe ingress controller routes Host {args.host or '(none)'} {args.path} by "
               f"{proxied.why} and opens its own connection to {proxied.service}:\n")
+        print(proxied.trace.text(), end="")
+    elif proxied is not None:
+        print(f"\n{proxied.title}\n  (Host {args.host or '(none)'} {args.path}: "
+              f"{proxied.why})\n")
         print(proxied.trace.text(), end="")
     return 0
 

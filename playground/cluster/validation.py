@@ -169,7 +169,11 @@ NAME_RULES = {"Namespace": dns1123_label, "Service": dns1035_label, "Pod": dns11
               "Deployment": dns1123_subdomain, "ReplicaSet": dns1123_subdomain,
               "DaemonSet": dns1123_subdomain, "StatefulSet": dns1123_subdomain,
               "Ingress": dns1123_subdomain, "Node": dns1123_subdomain,
-              "EndpointSlice": dns1123_subdomain, "container": dns1123_label}
+              "EndpointSlice": dns1123_subdomain, "container": dns1123_label,
+              # a custom resource's name is a DNS subdomain (apiextensions' default)
+              "GatewayClass": dns1123_subdomain, "Gateway": dns1123_subdomain,
+              "HTTPRoute": dns1123_subdomain, "ReferenceGrant": dns1123_subdomain,
+              "ServiceAccount": dns1123_subdomain}
 
 
 def _each(path: str, value: object, messages: list[str]) -> list[FieldError]:

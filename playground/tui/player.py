@@ -22,7 +22,7 @@ def decision(leg: Leg, before: Trace) -> Decision:
     The request is not changed by choosing, so the hop's packet is the one that arrived."""
     where, packet = before.delivered_to.namespace, before.delivered_packet
     # numbered 0: it comes before hop 1 of the connection the proxy then opens
-    hop = Hop(0, where, "ingress", f"{leg.why} → backend {leg.service}", packet, packet)
+    hop = Hop(0, where, leg.proxy, f"{leg.why} → backend {leg.service}", packet, packet)
     return Decision(where, packet, [hop], "delivered", leg.why)
 
 
