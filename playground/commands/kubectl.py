@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.deployment_patch import patch_changes
+from playground.cluster.gateway.tables import describe as describe_gateway_api
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.kinds import KINDS as API_KINDS
 from playground.cluster.kinds import Kind as ApiKind
@@ -53,13 +54,16 @@ DELETE = {
     "DaemonSet": lambda c, name, ns: c.delete_daemon_set(name, ns),
     "StatefulSet": lambda c, name, ns: c.delete_stateful_set(name, ns),
     "Ingress": lambda c, name, ns: c.delete_ingress(name, ns),
+    **{kind: (lambda kind: lambda c, name, ns: c.delete_api_object(
+        kind, "" if kind == "GatewayClass" else ns, name))(kind)
+       for kind in ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant", "ServiceAccount")},
 }
 # what completion offers first, where kubectl users type another spelling than the plural
 OFFERED = {"Service": "svc", "Ingress": "ingress"}
 
 
 def _kind(api_kind: ApiKind) -> Kind:
-    namespaced = api_kind.name not in ("Node", "Namespace")
+    namespaced = api_kind.name not in ("Node", "Namespace", "GatewayClass")
     offered = OFFERED.get(api_kind.name, api_kind.names[1])
     spellings = (offered, *(n for n in api_kind.names if n != offered))
     table = api_kind.table
@@ -212,12 +216,34 @@ def get(shell, call: Call) -> ShellResult:
     p.add_argument("-A", "--all-namespaces", action="store_true")
     p.add_argument("--show-labels", action="store_true")
     args = p.parse_args(call.args)
-    kind = KINDS.get(args.kind)
-    if kind is None or kind.table is None:
-        listed = ", ".join(k.spellings[0] for k in KIND_LIST if k.table is not None)
-        raise ShellError(f"kubectl get: unknown kind {args.kind!r} ({listed})")
     namespace = None if args.all_namespaces else args.namespace
-    return ShellResult(kind.table(shell.cluster, namespace, args))
+    tables = []
+    for word in args.kind.split(","):   # kubectl get gatewayclass,gateway,httproute
+        kind = KINDS.get(word)
+        if kind is None or kind.table is None:
+            listed = ", ".join(k.spellings[0] for k in KIND_LIST if k.table is not None)
+            raise ShellError(f"kubectl get: unknown kind {word!r} ({listed})")
+        tables.append(kind.table(shell.cluster, namespace, args))
+    return ShellResult("\n".join(tables))
+
+
+DESCRIBED = ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant")
+
+
+def describe(shell, call: Call) -> ShellResult:
+    p = parser("kubectl describe")
+    p.add_argument("target", nargs="+")
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    kind, name = kind_and_name(args.target)
+    api_kind = next((k for k in DESCRIBED if k.lower() == kind), None)
+    if api_kind is None:
+        raise ShellError(f"kubectl describe: only {', '.join(DESCRIBED)} are described here "
+                         "(the object tree's details show the rest)")
+    text = describe_gateway_api(shell.cluster, api_kind, args.namespace, name)
+    if not text:
+        raise ShellError(f'Error from server (NotFound): {kind}s "{name}" not found')
+    return ShellResult(text)
 
 
 async def run(shell, call: Call) -> ShellResult:
@@ -517,10 +543,14 @@ COMMANDS = (
             complete=object_of("service", "deployment")),
     Command("kubectl scale", "deployment|statefulset NAME --replicas=N",
             "change a replica count", scale, complete=object_of("deployment", "statefulset")),
-    Command("kubectl delete", "pod|deployment|service|ingress|node NAME", "remove an object",
+    Command("kubectl delete", "pod|deployment|service|ingress|gateway|httproute|node NAME",
+            "remove an object",
             delete, complete=object_of("pod", "deployment", "service", "ingress", "node")),
     Command("kubectl get", "|".join(GET_KINDS) + " [-o wide] [-A] [--show-labels]",
             "list objects as kubectl does", get, complete=positional(GET_KINDS, then=flags)),
+    Command("kubectl describe", "gatewayclass|gateway|httproute|referencegrant NAME",
+            "the object and its status conditions", describe,
+            complete=object_of("gatewayclass", "gateway", "httproute", "referencegrant")),
     Command("kubectl apply", "-f FILE", "create the objects of a YAML manifest", apply,
             complete=choices("-f")),
 )
