@@ -12,6 +12,10 @@ import yaml
 
 from playground.cluster import endpoint_slices
 from playground.cluster.cluster import Cluster
+from playground.cluster.gateway.documents import KINDS as GATEWAY_KINDS
+from playground.cluster.gateway.documents import NOTE as GATEWAY_NOTE
+from playground.cluster.gateway.documents import document as gateway_document
+from playground.cluster.gateway.proxy import NAMESPACE as ENVOY_NAMESPACE
 from playground.cluster.ingress import CONTROLLER_NAMESPACE, IngressBackend
 from playground.cluster.kinds import API_VERSIONS
 from playground.cluster.objects import SYSTEM_NAMESPACES
@@ -210,7 +214,7 @@ def _containers(containers) -> list[dict]:
 
 def _exported(obj) -> bool:
     namespace = obj.metadata.namespace
-    return namespace not in ("kube-system", CONTROLLER_NAMESPACE) and not (
+    return namespace not in ("kube-system", CONTROLLER_NAMESPACE, ENVOY_NAMESPACE) and not (
         obj.kind == "Service" and obj.key == "default/kubernetes")
 
 
@@ -346,8 +350,10 @@ def manifests(cluster: Cluster) -> str:
     slices = [s for s in cluster.api.list("EndpointSlice") if _exported(s)
               and s.metadata.labels.get(MANAGED_BY) != CONTROLLER_NAME
               and s.service != "default/kubernetes"]   # the API server keeps that one
+    stored = [o for kind in GATEWAY_KINDS for o in cluster.api.list(kind) if _exported(o)]
     used = {o.metadata.namespace for o in [*pods, *deployments, *daemon_sets, *stateful_sets,
-                                           *services, *ingresses, *slices]}
+                                           *services, *ingresses, *slices, *stored]
+            if o.metadata.namespace}
     documents = [{**_typed("Namespace"), "metadata": {"name": name}}
                  for name in sorted(used - set(SYSTEM_NAMESPACES))]
     documents += [_pod(p, node_names) for p in pods]
@@ -359,10 +365,13 @@ def manifests(cluster: Cluster) -> str:
     documents += [_service(s) for s in services]
     documents += [endpoint_slices.document(s, _meta(s)) for s in slices]
     documents += [_ingress(i) for i in ingresses]
+    documents += [gateway_document(o) for o in stored]
     head = "# The lab's objects, for a kind cluster made with the kind config written beside.\n"
     if ingresses:
         head += ("# The Ingresses need ingress-nginx: kubectl apply -f "
                  "https://kind.sigs.k8s.io/examples/ingress/deploy-ingress-nginx.yaml\n")
+    if any(o.kind == "Gateway" for o in stored):
+        head += GATEWAY_NOTE
     if any(s.spec.type == "LoadBalancer" for s in services):
         head += ("# LoadBalancer Services get an address on kind with cloud-provider-kind "
                  "running.\n")

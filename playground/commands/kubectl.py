@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +46,10 @@ class Kind:
     delete: Callable[[Cluster, str, str], object] | None = None
 
 
+def _delete_stored(kind: str, cluster, name: str, namespace: str):
+    return cluster.delete_api_object(kind, "" if kind == "GatewayClass" else namespace, name)
+
+
 # the cluster's action behind `kubectl delete KIND NAME`, for the kinds it may delete
 DELETE = {
     "Pod": lambda c, name, ns: c.delete_pod(name, ns),
@@ -54,9 +59,8 @@ DELETE = {
     "DaemonSet": lambda c, name, ns: c.delete_daemon_set(name, ns),
     "StatefulSet": lambda c, name, ns: c.delete_stateful_set(name, ns),
     "Ingress": lambda c, name, ns: c.delete_ingress(name, ns),
-    **{kind: (lambda kind: lambda c, name, ns: c.delete_api_object(
-        kind, "" if kind == "GatewayClass" else ns, name))(kind)
-       for kind in ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant", "ServiceAccount")},
+    **{kind: functools.partial(_delete_stored, kind) for kind in
+       ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant", "ServiceAccount")},
 }
 # what completion offers first, where kubectl users type another spelling than the plural
 OFFERED = {"Service": "svc", "Ingress": "ingress"}

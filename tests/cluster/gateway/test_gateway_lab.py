@@ -4,12 +4,17 @@ the route decisions of `trace internet gw/NAME --host ...`."""
 from pathlib import Path
 
 import pytest
+import yaml
 
 from playground.cluster.cluster import ClusterError
 from playground.cluster.gateway.tables import describe
+from playground.cluster.kube_yaml import manifests
 from playground.cluster.legs import TraceRequest, legs
 from playground.cluster.manifests import apply_files
+from playground.cluster.restore import saved_objects
 from playground.commands.places import places
+from playground.saves import load_lab, save_lab
+from playground.session.lab import Lab
 from playground.shell import Shell
 
 QUICKSTART = str(Path(__file__).parent.parent.parent / "data" / "gateway" / "quickstart.yaml")
@@ -170,3 +175,28 @@ async def test_status_reasons_grants_precedence_and_redirects(lab, tmp_path):
     assert "rule 1 match 0: Exact /old" in moved.why, "Exact before any prefix"
     assert moved.title == ("gateway default/shared answers 301 Moved Permanently "
                            "(Location: https://shop.example.com/old):")
+
+
+async def test_a_saved_gateway_comes_back_and_exports_as_it_was_applied(lab, tmp_path):
+    await apply_files(lab, [QUICKSTART])
+    path = tmp_path / "gw.k8slab"
+    await save_lab(Lab(lab), path)
+    loaded = await load_lab(path)
+    try:
+        assert saved_objects(loaded.cluster) == saved_objects(lab)
+        assert await kubectl(loaded.cluster, "kubectl get gateway,httproute") == \
+            await kubectl(lab, "kubectl get gateway,httproute")
+        found = legs(loaded.cluster, TraceRequest("internet", "gw/eg", host="www.example.com"))
+        assert proxied(found).role == "proxied"
+    finally:
+        await loaded.close()
+    exported = list(yaml.safe_load_all(manifests(lab)))
+    applied = list(yaml.safe_load_all(Path(QUICKSTART).read_text()))
+    by_kind = {d["kind"]: d for d in exported}
+    for doc in applied:
+        if doc["kind"] in ("GatewayClass", "Gateway", "HTTPRoute"):
+            assert by_kind[doc["kind"]]["spec"] == {**doc["spec"], **(
+                {"rules": [{"matches": r["matches"], "backendRefs": [
+                    {"name": "backend", "port": 3000}]} for r in doc["spec"]["rules"]]}
+                if doc["kind"] == "HTTPRoute" else {})}
+    assert not any(d["metadata"].get("namespace") == "envoy-gateway-system" for d in exported)
