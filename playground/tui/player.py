@@ -22,7 +22,9 @@ def decision(leg: Leg, before: Trace) -> Decision:
     The request is not changed by choosing, so the hop's packet is the one that arrived."""
     where, packet = before.delivered_to.namespace, before.delivered_packet
     # numbered 0: it comes before hop 1 of the connection the proxy then opens
-    hop = Hop(0, where, leg.proxy, f"{leg.why} → backend {leg.service}", packet, packet)
+    outcome = f" → backend {leg.service}" if leg.role == "proxied" else \
+        f" → {leg.title.rstrip(':')}"
+    hop = Hop(0, where, leg.proxy, f"{leg.why}{outcome}", packet, packet)
     return Decision(where, packet, [hop], "delivered", leg.why)
 
 
@@ -30,7 +32,7 @@ def with_decisions(legs: list[Leg]) -> list[Trace]:
     """The legs' traces, each chosen leg led by the hop that chose it."""
     traces: list[Trace] = []
     for leg in legs:
-        if leg.role == "proxied" and traces:
+        if leg.role in ("proxied", "answer") and traces:
             traces.append(decision(leg, traces[-1]))
         traces.append(leg.trace)
     return traces
