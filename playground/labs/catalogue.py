@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from playground.cluster.gateway.proxy import NAMESPACE as ENVOY_NAMESPACE
+from playground.cluster.gateway.status import gateway_view
 from playground.labs import checks as c
 from playground.labs import compare_checks as cc
 from playground.labs.lesson import Lesson, Task
-from playground.cluster.gateway.proxy import NAMESPACE as ENVOY_NAMESPACE
-from playground.cluster.gateway.status import gateway_view
 from playground.labs.scenarios import INGRESS_LB
 
 CROWD_SIZE = 10_000  # Services after saves/service-crowd.yaml: Kubernetes' documented limit
