@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.gateway.tables import describe as describe_gateway_api
 from playground.cluster.service import slices_of
 
 
@@ -72,4 +73,7 @@ def describe(cluster: Cluster, spec: str | None) -> str:
                 lines.append(f"  {rule.host or '*'}{path.path} ({path.path_type}) -> "
                              f"{path.backend.service}:{path.backend.port}")
         return "\n".join(lines)
+    if kind in ("gw", "httproute"):
+        return describe_gateway_api(cluster, "Gateway" if kind == "gw" else "HTTPRoute",
+                                    namespace, name)
     return f"{spec}: outside the cluster"
