@@ -58,15 +58,12 @@ def service_accounts_table(cluster, namespace: str | None) -> str:
 
 
 def _conditions(conditions, indent: str) -> list[str]:
-    """Each condition's fields in kubectl describe's order (alphabetical), the first with
-    the list's dash."""
+    """Each condition's fields in kubectl describe's order (alphabetical), aligned."""
     lines = []
     for c in conditions:
-        fields = [("Message", c.message), ("Reason", c.reason), ("Status", c.status),
-                  ("Type", c.type)]
-        for index, (key, value) in enumerate(fields):
-            lead = indent + ("  " if index else "")
-            lines.append(f"{lead}{key + ':':<10}{value}")
+        for key, value in (("Message", c.message), ("Reason", c.reason),
+                           ("Status", c.status), ("Type", c.type)):
+            lines.append(f"{indent}{key + ':':<10}{value}")
     return lines
 
 
