@@ -89,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--proto", choices=["tcp", "udp", "sctp", "icmp"], default="tcp")
     trace.add_argument("--reply", action="store_true", help="also trace the answer back")
     trace.add_argument("--json", action="store_true", help="print the trace as JSON")
-    trace.add_argument("--host", default="", help="HTTP Host an ingress controller routes by")
-    trace.add_argument("--path", default="/", help="HTTP path an ingress controller routes by")
+    trace.add_argument("--host", default="", help="HTTP Host a proxy (ingress, Gateway) routes by")
+    trace.add_argument("--path", default="/", help="HTTP path a proxy (ingress, Gateway) routes by")
     trace.add_argument("--compare", metavar="CNI[/PROXY_MODE]",
                        help="send the same packet through the lab on this dataplane too and "
                             "print both side by side, e.g. --compare ptp")
@@ -333,7 +333,7 @@ def do_trace(cluster: Cluster, args) -> int:
     sent = legs(cluster, trace_request(args))
     if args.pcap:
         print(write_pcap(args.pcap, [leg.trace for leg in sent]), file=sys.stderr)
-    proxied = [leg for leg in sent if leg.role == "proxied"]
+    proxied = [leg for leg in sent if leg.role in ("proxied", "answer")]
     resolved = [leg for leg in sent if "dns" in leg.role]
     connection = [leg for leg in sent if leg.role == "packet"]
     if args.json:
@@ -363,9 +363,11 @@ def do_trace(cluster: Cluster, args) -> int:
     else:
         print("\n".join(leg.trace.text() for leg in sent if leg not in proxied), end="")
     for leg in proxied:
-        if leg.service:
+        if leg.proxy == "ingress":
             print(f"\nthe ingress controller routes Host {args.host or '(none)'} {args.path} "
                   f"by {leg.why} and opens its own connection to {leg.service}:\n")
+        elif leg.proxy == "gateway":
+            print(f"\n{leg.title}\n  (Host {args.host or '(none)'} {args.path}: {leg.why})\n")
         else:
             print(f"\n{leg.title}\n  ({leg.why})\n")
         print(leg.trace.text(), end="")

@@ -51,6 +51,11 @@ SOLUTIONS = {
     "netpol-no-effect": {
         "delivered": [("trace pod/client pod/web-1", None)],
         "enforcing": [("trace pod/client pod/web-1", None), ("compare ptp", None)]},
+    "gateway-migration": {
+        "ingress": [(f"trace internet {INGRESS_LB} --host blog.example.com", None)],
+        "apply": [(f"kubectl apply -f {SAVES / 'ingress-to-gateway.yaml'}", None)],
+        "blog": [("trace internet gw/sites --host blog.example.com", None)],
+        "docs": [("trace internet gw/sites --host docs.example.com", None)]},
     "iptables-at-scale": {
         "ten": [("trace pod/client svc/web", None)],
         "crowd": [(f"kubectl apply -f {SAVES / 'service-crowd.yaml'}", None)],

@@ -23,6 +23,7 @@ from playground.cluster.controllers.scheduler import Scheduler, untolerated
 from playground.cluster.dns.coredns import CoreDns
 from playground.cluster.dns.kubernetes import Kubernetes
 from playground.cluster.errors import ClusterError
+from playground.cluster.gateway import proxy as gateway_proxy
 from playground.cluster.ingress import (
     CONTROLLER_LABELS,
     CONTROLLER_NAME,
@@ -65,6 +66,8 @@ from playground.cluster.service import (
     validate_service,
 )
 from playground.cluster.sleeping import SleepingNode, SleepingNodes
+from playground.cluster.stored import RESOURCES as STORED_RESOURCES
+from playground.cluster.stored import validate_stored
 from playground.cluster.timers import LabTimers
 from playground.cluster.validation import FieldError, check, invalid
 from playground.cluster.workloads import Workloads
@@ -494,6 +497,27 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies):
 
     def ingresses(self, namespace: str | None = None) -> list[Ingress]:
         return self.api.list("Ingress", namespace)
+
+    # objects stored as given; the Gateway controller then does what they ask
+
+    async def add_api_object(self, obj):
+        """A GatewayClass, Gateway, HTTPRoute, ReferenceGrant or ServiceAccount."""
+        try:
+            validate_stored(obj)
+        except ValidationError as error:
+            raise ClusterError(str(error)) from None
+        namespace = obj.metadata.namespace
+        if namespace:
+            self.check_namespace(namespace)
+        if self.api.peek(obj.kind, namespace, obj.name) is not None:
+            raise ClusterError(f'{STORED_RESOURCES[obj.kind]} "{obj.name}" already exists')
+        created = self.api.create(obj)
+        await gateway_proxy.reconcile(self)
+        return created
+
+    async def delete_api_object(self, kind: str, namespace: str, name: str) -> None:
+        await self._delete(kind, namespace, name)
+        await gateway_proxy.reconcile(self)
 
     # services
 

@@ -13,6 +13,16 @@ from playground.cluster import manifest_apply as manifests
 from playground.cluster import saved_checks, tables
 from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
+from playground.cluster.gateway import manifest as gateway_manifests
+from playground.cluster.gateway import tables as gateway_tables
+from playground.cluster.gateway.objects import (
+    V1,
+    V1BETA1,
+    Gateway,
+    GatewayClass,
+    HTTPRoute,
+    ReferenceGrant,
+)
 from playground.cluster.ingress import Ingress
 from playground.cluster.metallb_objects import API_VERSION as METALLB
 from playground.cluster.metallb_objects import (
@@ -27,7 +37,9 @@ from playground.cluster.objects import KubeNamespace, Node, Pod
 from playground.cluster.proxy_config import KubeProxyConfiguration, validate_proxy_config
 from playground.cluster.replicaset import ReplicaSet, validate_replica_set
 from playground.cluster.service import EndpointSlice, Service
+from playground.cluster.service_account import ServiceAccount
 from playground.cluster.statefulset import StatefulSet, validate_stateful_set
+from playground.cluster.stored import validate_stored
 
 # when a restore puts a kind back: nodes first (asleep), then the objects the controllers
 # see as they first came, then what needs the derived state there (an Ingress, its LB)
@@ -113,6 +125,35 @@ KINDS: tuple[Kind, ...] = (   # in restore order
          table=lambda cluster, namespace, wide, labels: tables.ingresses_table(
              cluster, namespace),
          check=saved_checks.check_ingresses, restore=AFTER_DERIVED),
+    Kind("ServiceAccount", ServiceAccount, "v1", ("serviceaccount", "serviceaccounts", "sa"),
+         apply=gateway_manifests.apply_service_account,
+         table=lambda cluster, namespace, wide, labels: gateway_tables.service_accounts_table(
+             cluster, namespace),
+         check=saved_checks.each(validate_stored)),
+    Kind("GatewayClass", GatewayClass, V1, ("gatewayclass", "gatewayclasses", "gc"),
+         resource="gatewayclass.gateway.networking.k8s.io",
+         apply=gateway_manifests.apply_gateway_class,
+         table=lambda cluster, namespace, wide, labels: gateway_tables.gateway_classes_table(
+             cluster, namespace),
+         check=saved_checks.each(validate_stored)),
+    Kind("Gateway", Gateway, V1, ("gateway", "gateways", "gtw"),
+         resource="gateway.gateway.networking.k8s.io", apply=gateway_manifests.apply_gateway,
+         table=lambda cluster, namespace, wide, labels: gateway_tables.gateways_table(
+             cluster, namespace),
+         check=saved_checks.each(validate_stored)),
+    Kind("HTTPRoute", HTTPRoute, V1, ("httproute", "httproutes"),
+         resource="httproute.gateway.networking.k8s.io",
+         apply=gateway_manifests.apply_http_route,
+         table=lambda cluster, namespace, wide, labels: gateway_tables.http_routes_table(
+             cluster, namespace),
+         check=saved_checks.each(validate_stored)),
+    Kind("ReferenceGrant", ReferenceGrant, V1BETA1, ("referencegrant", "referencegrants",
+                                                     "refgrant"),
+         resource="referencegrant.gateway.networking.k8s.io",
+         apply=gateway_manifests.apply_reference_grant,
+         table=lambda cluster, namespace, wide, labels: gateway_tables.reference_grants_table(
+             cluster, namespace),
+         check=saved_checks.each(validate_stored)),
 )
 
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}

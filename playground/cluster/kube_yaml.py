@@ -12,6 +12,10 @@ import yaml
 
 from playground.cluster import endpoint_slices
 from playground.cluster.cluster import Cluster
+from playground.cluster.gateway.documents import KINDS as GATEWAY_KINDS
+from playground.cluster.gateway.documents import NOTE as GATEWAY_NOTE
+from playground.cluster.gateway.documents import document as gateway_document
+from playground.cluster.gateway.proxy import NAMESPACE as ENVOY_NAMESPACE
 from playground.cluster.ingress import CONTROLLER_NAMESPACE, IngressBackend
 from playground.cluster.kinds import API_VERSIONS
 from playground.cluster.netpol.export import spec_document
@@ -211,7 +215,7 @@ def _containers(containers) -> list[dict]:
 
 def _exported(obj) -> bool:
     namespace = obj.metadata.namespace
-    return namespace not in ("kube-system", CONTROLLER_NAMESPACE) and not (
+    return namespace not in ("kube-system", CONTROLLER_NAMESPACE, ENVOY_NAMESPACE) and not (
         obj.kind == "Service" and obj.key == "default/kubernetes")
 
 
@@ -356,8 +360,10 @@ def manifests(cluster: Cluster) -> str:
               and s.metadata.labels.get(MANAGED_BY) != CONTROLLER_NAME
               and s.service != "default/kubernetes"]   # the API server keeps that one
     policies = [p for p in cluster.network_policies() if _exported(p)]
+    stored = [o for kind in GATEWAY_KINDS for o in cluster.api.list(kind) if _exported(o)]
     used = {o.metadata.namespace for o in [*pods, *deployments, *daemon_sets, *stateful_sets,
-                                           *services, *ingresses, *slices, *policies]}
+                                           *services, *ingresses, *slices, *policies, *stored]
+            if o.metadata.namespace}
     # a labelled namespace may be what a namespaceSelector selects, even with nothing in it
     used |= {ns.name for ns in cluster.api.list("Namespace")
              if ns.metadata.labels and ns.name != CONTROLLER_NAMESPACE}
@@ -374,10 +380,13 @@ def manifests(cluster: Cluster) -> str:
     documents += [_ingress(i) for i in ingresses]
     documents += [{**_typed("NetworkPolicy"), "metadata": _meta(p), "spec": spec_document(p)}
                   for p in policies]
+    documents += [gateway_document(o) for o in stored]
     head = "# The lab's objects, for a kind cluster made with the kind config written beside.\n"
     if ingresses:
         head += ("# The Ingresses need ingress-nginx: kubectl apply -f "
                  "https://kind.sigs.k8s.io/examples/ingress/deploy-ingress-nginx.yaml\n")
+    if any(o.kind == "Gateway" for o in stored):
+        head += GATEWAY_NOTE
     if any(s.spec.type == "LoadBalancer" for s in services):
         head += ("# LoadBalancer Services get an address on kind with cloud-provider-kind "
                  "running.\n")

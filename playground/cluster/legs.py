@@ -17,6 +17,8 @@ from playground.cluster.dns import programs
 from playground.cluster.dns.names import Destination, addresses_in, destination
 from playground.cluster.dns.resolv import search_order
 from playground.cluster.dns.show import fields, summary
+from playground.cluster.gateway.proxy import container_port, gateway_of_pod
+from playground.cluster.gateway.routing import Request, decide
 from playground.cluster.ingress import choose, is_controller
 from playground.cluster.netpol.tracing import annotate
 from playground.cluster.targets import Target, resolve
@@ -79,6 +81,7 @@ class Leg:
     trace: Trace
     role: str = "packet"  # packet, reply, proxied; dns, dns-reply (and forwarded-...)
     service: str = ""  # where a proxied leg goes: svc/NAMESPACE/NAME:PORT
+    proxy: str = "ingress"  # what chose a proxied leg: ingress, gateway, a load balancer's proxy
     message: dns.message.Message | None = None  # the DNS message a dns leg carries
 
 
@@ -112,7 +115,8 @@ def legs(cluster: Cluster, request: TraceRequest) -> list[Leg]:
         if onward is not None:
             found.append(onward)
             last = onward.trace
-    proxied = follow_ingress(cluster, last, request.host, request.path)
+    proxied = follow_ingress(cluster, last, request.host, request.path) or \
+        follow_gateway(cluster, last, request.host, request.path)
     if proxied is not None:
         found.append(proxied)
     return found
@@ -269,3 +273,34 @@ def follow_ingress(cluster: Cluster, trace: Trace, host: str, path: str) -> Leg 
     leg = send(cluster, f"pod/{namespace}/{name}", spec)
     return Leg(f"the ingress controller's own connection to {spec}:", route.why, leg,
                "proxied", spec)
+
+
+REASONS = {301: "Moved Permanently", 302: "Found", 303: "See Other", 307: "Temporary Redirect",
+           308: "Permanent Redirect", 404: "Not Found", 500: "Internal Server Error",
+           503: "Service Unavailable"}
+
+
+def follow_gateway(cluster: Cluster, trace: Trace, host: str, path: str) -> Leg | None:
+    """If the trace ended in a Gateway's Envoy, route the request as it would: its own
+    connection to the backend endpoint drawn, or its answer (404, a redirect, 500, 503)
+    sent back on the client's connection."""
+    if trace.verdict != "delivered" or not trace.delivered_to.namespace.startswith("pod/"):
+        return None
+    _, namespace, name = trace.delivered_to.namespace.split("/")
+    pod = cluster.api.peek("Pod", namespace, name)
+    gw = gateway_of_pod(cluster, pod) if pod is not None else None
+    if gw is None:
+        return None
+    dport = trace.delivered_packet.dport
+    port = next((lst.port for lst in gw.listeners if container_port(lst.port) == dport), 0)
+    decision = decide(cluster, gw, port, Request(host, path), cluster.network.rng)
+    why = f"{decision.why}; {decision.draw}" if decision.draw else decision.why
+    if decision.code:
+        answer = cluster.network.reply(trace)
+        title = f"gateway {gw.key} answers {decision.code} {REASONS[decision.code]}" + (
+            f" (Location: {decision.location})" if decision.location else "") + ":"
+        return Leg(title, why, answer, "answer", decision.backend, "gateway")
+    address, number = decision.endpoint
+    leg = send(cluster, f"pod/{namespace}/{name}", address, port=number)
+    return Leg(f"gateway {gw.key}'s Envoy opens its own connection to {address}:{number}:",
+               why, leg, "proxied", decision.backend, "gateway")

@@ -19,6 +19,7 @@ from playground.cluster.controllers.deployment import replica_sets_of
 from playground.cluster.controllers.replicaset import owned_by
 from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
+from playground.cluster.gateway import proxy as gateway_proxy
 from playground.cluster.ingress import (
     CONTROLLER_NAME,
     CONTROLLER_NAMESPACE,
@@ -41,6 +42,8 @@ from playground.cluster.objects import (
 )
 from playground.cluster.service import Service, ServicePort, ServiceSpec, validate_service
 from playground.cluster.statefulset import StatefulSet, validate_stateful_set
+from playground.cluster.stored import RESOURCES as STORED_RESOURCES
+from playground.cluster.stored import validate_stored
 from playground.limits import LimitError, check_pod_total
 
 RESOURCES = {"Namespace": "namespaces", "Pod": "pods", "Deployment": "deployments.apps",
@@ -49,7 +52,7 @@ RESOURCES = {"Namespace": "namespaces", "Pod": "pods", "Deployment": "deployment
              "EndpointSlice": "endpointslices.discovery.k8s.io",
              "NetworkPolicy": "networkpolicies.networking.k8s.io",
              "IPAddressPool": "ipaddresspools.metallb.io",
-             "L2Advertisement": "l2advertisements.metallb.io"}
+             "L2Advertisement": "l2advertisements.metallb.io", **STORED_RESOURCES}
 
 
 @dataclass
@@ -270,6 +273,12 @@ class Plan:
         self._note("Ingress", namespace, ingress.name,
                    lambda: self.cluster.add_ingress(ingress))
 
+    async def add_api_object(self, obj) -> None:
+        self._valid(lambda: validate_stored(obj))
+        self._claim(obj.kind, obj.metadata.namespace, obj.name)
+        self._note(obj.kind, obj.metadata.namespace, obj.name,
+                   lambda: self.cluster.add_api_object(obj))
+
     # checks
 
     def _fail(self, problem: str):
@@ -332,6 +341,8 @@ class Plan:
                     await created.undo()
                 else:
                     await _delete(cluster, created.kind, created.namespace, created.name)
+            if any(created.kind in STORED_RESOURCES for created in done):
+                await gateway_proxy.reconcile(cluster)   # a Gateway's proxy goes with it
             if not had_controller:   # the first Ingress brought it up
                 for kind in ("Service", "Deployment"):
                     await _delete(cluster, kind, CONTROLLER_NAMESPACE, CONTROLLER_NAME)

@@ -9,11 +9,13 @@ from ipaddress import IPv4Address
 from playground.cluster.cloud import INTERNET_HOST, INTERNET_NAMESPACE
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.controllers.kubelet import pod_namespace_name
+from playground.cluster.gateway.status import gateway_view
 from playground.cluster.objects import Pod
 from playground.numbers import is_whole
 
 FORMS = ("pod/NAME[:CONTAINER], pod/NAMESPACE/NAME, node/NAME, svc/NAME[:PORT], "
-         "svc/NAMESPACE/NAME[:PORT], lb/NAME[:PORT], internet or an IPv4 address")
+         "svc/NAMESPACE/NAME[:PORT], lb/NAME[:PORT], gw/[NAMESPACE/]NAME[:PORT], internet or an "
+         "IPv4 address")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,8 @@ def resolve(cluster: Cluster, spec: str, namespace: str | None = None) -> Target
     if spec.startswith("lb/"):
         return _load_balancer(_service(cluster, spec[3:], spec, namespace), cluster, spec,
                               namespace)
+    if spec.startswith("gw/"):
+        return _gateway(cluster, spec[3:], spec, namespace)
     if spec.startswith("node/"):
         name = spec[5:]
         ns = cluster.node_namespace(name)
@@ -118,3 +122,28 @@ def _service(cluster: Cluster, rest: str, spec: str, namespace: str | None) -> T
             raise ClusterError(f"service {service.key} has no port {port_text!r} ({ports})")
     return Target("", "", IPv4Address(service.spec.cluster_ip), spec, port=port,
                   protocols=declared)
+
+
+def _gateway(cluster: Cluster, rest: str, spec: str, namespace: str | None) -> Target:
+    """A Gateway's address (its status.addresses) and its listeners' ports."""
+    name, _, port_text = rest.partition(":")
+    given, _, name = name.rpartition("/")
+    namespace = given or namespace or "default"
+    gw = cluster.api.peek("Gateway", namespace, name)
+    if gw is None:
+        raise ClusterError(f'gateways.gateway.networking.k8s.io "{name}" not found in '
+                           f'namespace "{namespace}"')
+    view = gateway_view(cluster, gw)
+    if not view.addresses:
+        programmed = next(c for c in view.conditions if c.type == "Programmed")
+        raise ClusterError(f"gateway {gw.key} has no address: Programmed {programmed.status} "
+                           f"({programmed.reason}: {programmed.message})")
+    ports = tuple(("tcp", lst.port) for lst in gw.listeners)
+    port = None
+    if port_text:
+        if not is_whole(port_text) or int(port_text) not in {p for _, p in ports}:
+            shown = ", ".join(f"{lst.name}={lst.port}" for lst in gw.listeners)
+            raise ClusterError(f"gateway {gw.key} has no listener on port {port_text!r} "
+                               f"({shown})")
+        port = int(port_text)
+    return Target("", "", IPv4Address(view.addresses[0]), spec, port=port, protocols=ports)

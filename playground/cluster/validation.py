@@ -171,7 +171,11 @@ NAME_RULES = {"Namespace": dns1123_label, "Service": dns1035_label, "Pod": dns11
               "Ingress": dns1123_subdomain, "NetworkPolicy": dns1123_subdomain,
               "Node": dns1123_subdomain, "EndpointSlice": dns1123_subdomain,
               "container": dns1123_label,
-              "IPAddressPool": dns1123_subdomain, "L2Advertisement": dns1123_subdomain}
+              # a custom resource's name is a DNS subdomain (apiextensions' default)
+              "IPAddressPool": dns1123_subdomain, "L2Advertisement": dns1123_subdomain,
+              "GatewayClass": dns1123_subdomain, "Gateway": dns1123_subdomain,
+              "HTTPRoute": dns1123_subdomain, "ReferenceGrant": dns1123_subdomain,
+              "ServiceAccount": dns1123_subdomain}
 
 
 def _each(path: str, value: object, messages: list[str]) -> list[FieldError]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from playground.cluster.cluster import Cluster
 from playground.cluster.deployment_patch import patch_changes
 from playground.cluster.describe_service import describe_service
+from playground.cluster.gateway.tables import describe as describe_gateway_api
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.kinds import KINDS as API_KINDS
 from playground.cluster.kinds import Kind as ApiKind
@@ -47,6 +49,10 @@ class Kind:
     delete: Callable[[Cluster, str, str], object] | None = None
 
 
+def _delete_stored(kind: str, cluster, name: str, namespace: str):
+    return cluster.delete_api_object(kind, "" if kind == "GatewayClass" else namespace, name)
+
+
 # the cluster's action behind `kubectl delete KIND NAME`, for the kinds it may delete
 DELETE = {
     "Pod": lambda c, name, ns: c.delete_pod(name, ns),
@@ -59,13 +65,15 @@ DELETE = {
     "NetworkPolicy": lambda c, name, ns: c.delete_network_policy(name, ns),
     "IPAddressPool": lambda c, name, ns: c.delete_recipe_object("IPAddressPool", name, ns),
     "L2Advertisement": lambda c, name, ns: c.delete_recipe_object("L2Advertisement", name, ns),
+    **{kind: functools.partial(_delete_stored, kind) for kind in
+       ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant", "ServiceAccount")},
 }
 # what completion offers first, where kubectl users type another spelling than the plural
 OFFERED = {"Service": "svc", "Ingress": "ingress"}
 
 
 def _kind(api_kind: ApiKind) -> Kind:
-    namespaced = api_kind.name not in ("Node", "Namespace")
+    namespaced = api_kind.name not in ("Node", "Namespace", "GatewayClass")
     offered = OFFERED.get(api_kind.name, api_kind.names[1])
     spellings = (offered, *(n for n in api_kind.names if n != offered))
     table = api_kind.table
@@ -218,23 +226,38 @@ def get(shell, call: Call) -> ShellResult:
     p.add_argument("-A", "--all-namespaces", action="store_true")
     p.add_argument("--show-labels", action="store_true")
     args = p.parse_args(call.args)
-    kind = KINDS.get(args.kind)
-    if kind is None or kind.table is None:
-        listed = ", ".join(k.spellings[0] for k in KIND_LIST if k.table is not None)
-        raise ShellError(f"kubectl get: unknown kind {args.kind!r} ({listed})")
     namespace = None if args.all_namespaces else args.namespace
-    return ShellResult(kind.table(shell.cluster, namespace, args))
+    tables = []
+    for word in args.kind.split(","):   # kubectl get gatewayclass,gateway,httproute
+        kind = KINDS.get(word)
+        if kind is None or kind.table is None:
+            listed = ", ".join(k.spellings[0] for k in KIND_LIST if k.table is not None)
+            raise ShellError(f"kubectl get: unknown kind {word!r} ({listed})")
+        tables.append(kind.table(shell.cluster, namespace, args))
+    return ShellResult("\n".join(tables))
+
+
+DESCRIBED = ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant")
 
 
 def describe(shell, call: Call) -> ShellResult:
     p = parser("kubectl describe")
-    p.add_argument("kind", choices=["service", "services", "svc"])
-    p.add_argument("name")
+    p.add_argument("target", nargs="+")
     p.add_argument("-n", "--namespace", default="default")
     args = p.parse_args(call.args)
-    name = args.name.removeprefix("service/").removeprefix("svc/")
-    return ShellResult(describe_service(shell.cluster,
-                                        shell.cluster.find_service(name, args.namespace)))
+    kind, name = kind_and_name(args.target)
+    if kind == "service":
+        return ShellResult(describe_service(shell.cluster,
+                                            shell.cluster.find_service(name, args.namespace)))
+    api_kind = next((k for k in DESCRIBED if k.lower() == kind), None)
+    if api_kind is None:
+        raise ShellError(f"kubectl describe: only Service, NetworkPolicy, {', '.join(DESCRIBED)} "
+                         "are described here "
+                         "(the object tree's details show the rest)")
+    text = describe_gateway_api(shell.cluster, api_kind, args.namespace, name)
+    if not text:
+        raise ShellError(f'Error from server (NotFound): {kind}s "{name}" not found')
+    return ShellResult(text)
 
 
 async def run(shell, call: Call) -> ShellResult:
@@ -556,8 +579,8 @@ COMMANDS = (
             complete=object_of("service", "deployment")),
     Command("kubectl scale", "deployment|statefulset NAME --replicas=N",
             "change a replica count", scale, complete=object_of("deployment", "statefulset")),
-    Command("kubectl delete", "pod|deployment|service|ingress|networkpolicy|node|ipaddresspool "
-            "NAME", "remove an object", delete,
+    Command("kubectl delete", "pod|deployment|service|ingress|networkpolicy|gateway|httproute|"
+            "node|ipaddresspool NAME", "remove an object", delete,
             complete=object_of("pod", "deployment", "service", "ingress", "networkpolicy",
                                "node")),
     Command("kubectl describe networkpolicy", "NAME [-n NS]",
@@ -566,9 +589,11 @@ COMMANDS = (
             aliases={"networkpolicy": ("netpol", "networkpolicies")}),
     Command("kubectl get", "|".join(GET_KINDS) + " [-o wide] [-A] [--show-labels]",
             "list objects as kubectl does", get, complete=positional(GET_KINDS, then=flags)),
-    Command("kubectl describe", "service NAME [-n NAMESPACE]", "a Service's fields and its "
-            "Events (its load balancer's address, or why it is pending)", describe,
-            complete=object_of("service")),
+    Command("kubectl describe", "service|gatewayclass|gateway|httproute|referencegrant NAME "
+            "[-n NAMESPACE]", "the object, its status conditions and Events (a load "
+            "balancer's address, or why it is pending)", describe,
+            complete=object_of("service", "gatewayclass", "gateway", "httproute",
+                               "referencegrant")),
     Command("kubectl apply", "-f FILE", "create the objects of a YAML manifest", apply,
             complete=choices("-f")),
     Command("kubectl create", "-f FILE", "create the objects of a YAML manifest; one "

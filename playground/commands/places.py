@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.gateway.status import gateway_view
 
 
 def _spelled(kind: str, namespace: str, name: str) -> str:
@@ -23,5 +24,8 @@ def places(cluster: Cluster) -> list[str]:
     for service in cluster.services():
         if service.spec.type == "LoadBalancer" and service.status.load_balancer_ips:
             found.append(_spelled("lb", service.metadata.namespace, service.name))
+    for gw in cluster.api.list("Gateway"):
+        if gateway_view(cluster, gw).addresses:
+            found.append(_spelled("gw", gw.metadata.namespace, gw.name))
     found += [f"node/{node.name}" for node in cluster.nodes()]
     return [*found, "internet"]

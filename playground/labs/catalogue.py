@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playground.cluster.gateway.proxy import NAMESPACE as ENVOY_NAMESPACE
+from playground.cluster.gateway.status import gateway_view
 from playground.labs import checks as c
 from playground.labs import compare_checks as cc
 from playground.labs.lesson import Lesson, Task
@@ -185,6 +187,33 @@ LESSONS = (
               f"trace internet {INGRESS_LB} --host docs.example.com",
               lambda lab: c.traced(lab, "pod/ingress-nginx/" + _controller(lab), "svc/docs",
                                    "delivered"))),
+    ),
+    Lesson(
+        "gateway-migration", "From Ingress to Gateway API",
+        "the same two sites behind a Gateway and HTTPRoutes; the same requests reach them",
+        "ingress-nginx, the controller the lab's Ingress models, was retired in March 2026. "
+        "Its successor is Gateway API: a GatewayClass names the controller (here Envoy "
+        "Gateway), a Gateway asks it for a proxy with listeners, and HTTPRoutes attach to "
+        "a listener and route by host and path. saves/ingress-to-gateway.yaml is this "
+        "lab's Ingress translated as ingress2gateway does it: one Gateway, one HTTPRoute "
+        "per host. Send the same requests through the ingress and through the Gateway and "
+        "compare: both end one connection and open their own to the site, but Envoy "
+        "connects to a pod directly, not to the Service's cluster IP.",
+        "ingress",
+        (Task("ingress", "First reach the blog through the ingress, as before.",
+              f"trace internet {INGRESS_LB} --host blog.example.com",
+              lambda lab: c.traced(lab, "pod/ingress-nginx/" + _controller(lab), "svc/blog",
+                                   "delivered")),
+         Task("apply", "Apply the Gateway and its HTTPRoutes.",
+              "kubectl apply -f saves/ingress-to-gateway.yaml (from the project folder), "
+              "then kubectl get gateway,httproute",
+              lambda lab: _programmed(lab, "default", "sites")),
+         Task("blog", "Send the same request to the Gateway's address.",
+              "trace internet gw/sites --host blog.example.com",
+              lambda lab: _through_gateway(lab, "blog")),
+         Task("docs", "And the docs site through the Gateway.",
+              "trace internet gw/sites --host docs.example.com",
+              lambda lab: _through_gateway(lab, "docs"))),
     ),
     Lesson(
         "iptables-at-scale", "Why big clusters leave iptables",
@@ -493,6 +522,28 @@ def _rules_and_walks(lab) -> str:
     return (f"{len(lab.cluster.services()):,} Services · KUBE-SERVICES on kind-worker: "
             f"{c.chain_length(lab, 'kind-worker', 'nat', 'KUBE-SERVICES'):,} rules · walked to "
             f"svc/web's DNAT: {walked}")
+
+
+def _programmed(lab, namespace: str, name: str) -> bool:
+    gw = lab.cluster.api.peek("Gateway", namespace, name)
+    return gw is not None and any(
+        cond.type == "Programmed" and cond.status == "True"
+        for cond in gateway_view(lab.cluster, gw).conditions)
+
+
+def _through_gateway(lab, app: str) -> bool:
+    """A connection from a Gateway's Envoy delivered to a pod of the site."""
+    envoys = {f"pod/{p.key}" for p in lab.cluster.pods(ENVOY_NAMESPACE)}
+    return any(t.source in envoys and t.verdict == "delivered"
+               and (pod := _pod_at(lab, t.delivered_to.namespace)) is not None
+               and pod.metadata.labels.get("app") == app
+               for t in lab.journal.traces())
+
+
+def _pod_at(lab, place: str):
+    _, _, key = place.partition("/")
+    namespace, _, name = key.partition("/")
+    return lab.cluster.api.peek("Pod", namespace, name)
 
 
 def _controller(lab) -> str:

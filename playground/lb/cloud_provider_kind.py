@@ -242,7 +242,7 @@ class CloudProviderKind(Recipe):
         target = f"{chosen.address}:{port.node_port}"
         return Leg(f"the Envoy {container.name} ({container.address}) ends the connection and "
                    f"opens its own to node {chosen.node}'s NodePort {target}:",
-                   f"{policy}; {what}", onward, "proxied")
+                   f"{policy}; {what}", onward, "proxied", proxy="proxy")
 
     @staticmethod
     def _check(cluster, container: Container, node, port: int) -> Backend:

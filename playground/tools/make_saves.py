@@ -11,6 +11,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from playground.labs.migration import migration_manifest
 from playground.labs.netpol_scenarios import MANIFESTS
 from playground.labs.scenarios import SCENARIOS, crowd_manifest
 from playground.saves import SUFFIX, pack_lab, write_atomically
@@ -39,7 +40,18 @@ async def make(folder: Path) -> list[Path]:
     for name, text in MANIFESTS.items():   # what the NetworkPolicy lessons apply
         write_atomically(folder / name, text.encode(), keep_backup=False)
         written.append(folder / name)
-    return written
+    migration = folder / "ingress-to-gateway.yaml"
+    write_atomically(migration, await ingress_migration(), keep_backup=False)
+    return [*written, migration]
+
+
+async def ingress_migration() -> bytes:
+    """The ingress scenario's Ingress, translated to a Gateway and HTTPRoutes."""
+    lab = await next(s for s in SCENARIOS if s.id == "ingress").build(with_flow=False)
+    try:
+        return migration_manifest(lab.cluster.ingresses()[0]).encode()
+    finally:
+        await lab.close()
 
 
 def main(argv: list[str] | None = None) -> int:

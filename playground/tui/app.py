@@ -568,7 +568,8 @@ class PlaygroundApp(LabFileActions, App):
     def action_delete(self) -> None:
         line = delete_line(self.selected or "")
         if line is None:
-            self.notify("select a node, pod, Deployment, Service or Ingress to delete it",
+            self.notify("select a node, pod, Deployment, Service, Ingress, Gateway or "
+                        "HTTPRoute to delete it",
                         severity="warning")
             return
         self.push_screen(DeleteForm(self.cluster, line))

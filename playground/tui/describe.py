@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.controllers.base import involved
+from playground.cluster.gateway.tables import describe as describe_gateway_api
 from playground.cluster.netpol.describe import describe as describe_policy
 from playground.cluster.netpol.view import PolicyView
 from playground.cluster.service import slices_of
@@ -82,6 +83,9 @@ def describe(cluster: Cluster, spec: str | None) -> str:
             return ""
         return describe_policy(policy, PolicyView.from_api(cluster.api),
                                cluster.policy.status(), cluster.cni.name).rstrip("\n")
+    if kind in ("gw", "httproute"):
+        return describe_gateway_api(cluster, "Gateway" if kind == "gw" else "HTTPRoute",
+                                    namespace, name)
     return f"{spec}: outside the cluster"
 
 

@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from playground.cluster.cloud import INTERNET_HOST
 from playground.cluster.cluster import Cluster
+from playground.cluster.gateway.status import gateway_view
 from playground.proxy.modes import mode_label
 from playground.registry import CNI_PLUGINS, LB_PROVIDERS, PROXY_MODES
 from playground.shell import ShellError
@@ -42,6 +43,10 @@ def places(cluster: Cluster, destinations: bool) -> list[tuple[str, str]]:
             if service.status.load_balancer_ips:
                 found.append((f"lb {service.key}  {service.status.load_balancer_ips[0]}",
                               f"lb/{service.key}"))
+        for gw in cluster.api.list("Gateway"):
+            addresses = gateway_view(cluster, gw).addresses
+            if addresses:
+                found.append((f"gw {gw.key}  {addresses[0]}", f"gw/{gw.key}"))
     return found
 
 
@@ -398,7 +403,7 @@ def delete_line(spec: str) -> str | None:
     """The command that deletes what the tree or topology has selected, if it can be deleted."""
     kind, _, rest = spec.partition("/")
     kinds = {"pod": "pod", "deploy": "deployment", "svc": "service", "ing": "ingress",
-             "node": "node"}
+             "node": "node", "gw": "gateway", "httproute": "httproute"}
     if kind not in kinds or not rest:
         return None
     namespace, _, name = rest.rpartition("/")

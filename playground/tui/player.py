@@ -22,8 +22,13 @@ def decision(leg: Leg, before: Trace) -> Decision:
     The request is not changed by choosing, so the hop's packet is the one that arrived."""
     where, packet = before.delivered_to.namespace, before.delivered_packet
     # numbered 0: it comes before hop 1 of the connection the proxy then opens
-    said = f"{leg.why} → backend {leg.service}" if leg.service else f"{leg.title} {leg.why}"
-    hop = Hop(0, where, "ingress" if leg.service else "proxy", said, packet, packet)
+    if leg.role == "answer":   # the proxy answers itself (a gateway's 404 or redirect)
+        said = f"{leg.why} → {leg.title.rstrip(':')}"
+    elif leg.service:
+        said = f"{leg.why} → backend {leg.service}"
+    else:   # a load balancer's proxy: its title names where it goes
+        said = f"{leg.title} {leg.why}"
+    hop = Hop(0, where, leg.proxy, said, packet, packet)
     return Decision(where, packet, [hop], "delivered", leg.why)
 
 
@@ -31,7 +36,7 @@ def with_decisions(legs: list[Leg]) -> list[Trace]:
     """The legs' traces, each chosen leg led by the hop that chose it."""
     traces: list[Trace] = []
     for leg in legs:
-        if leg.role == "proxied" and traces:
+        if leg.role in ("proxied", "answer") and traces:
             traces.append(decision(leg, traces[-1]))
         traces.append(leg.trace)
     return traces

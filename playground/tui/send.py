@@ -30,9 +30,9 @@ class SendForm(FormScreen):
         if chosen.startswith("svc/"):
             lb = "lb/" + chosen[4:]
             dst = lb if lb in targets else chosen
-        elif chosen in targets and chosen != src and chosen.startswith("pod/"):
+        elif chosen in targets and chosen != src and chosen.startswith(("pod/", "gw/")):
             dst = chosen
-        if dst.startswith("lb/"):
+        if dst.startswith(("lb/", "gw/")):
             src = "internet"
         if src not in sources or src == dst:
             src = next(spec for spec in sources if spec != dst)

@@ -12,7 +12,7 @@ from playground.labs.catalogue import BY_ID
 from playground.labs.netpol_scenarios import MANIFESTS
 from playground.labs.scenarios import SCENARIOS, crowd_manifest
 from playground.saves import SUFFIX, load_lab
-from playground.tools.make_saves import lab_bytes
+from playground.tools.make_saves import ingress_migration, lab_bytes
 
 SAVES = Path(__file__).resolve().parents[2] / "saves"  # the committed labs
 
@@ -73,6 +73,12 @@ def test_every_scenario_has_a_file_and_an_expectation():
 def test_the_script_makes_the_committed_crowd_of_services():
     text = (SAVES / "service-crowd.yaml").read_text()
     assert text == crowd_manifest() and text.count("kind: Service") == 9_990
+
+
+async def test_the_script_makes_the_committed_ingress_migration():
+    text = (SAVES / "ingress-to-gateway.yaml").read_bytes()
+    assert text == await ingress_migration()
+    assert text.count(b"kind: HTTPRoute") == 2
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)

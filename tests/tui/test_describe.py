@@ -15,3 +15,18 @@ async def test_a_vxlan_node_shows_the_annotations_flannel_publishes(dataplane_la
 
 async def test_a_node_without_annotations_has_no_annotations_line(lab):
     assert "Annotations" not in describe(lab, "node/kind-worker")
+
+
+async def test_a_gateway_and_its_route_show_their_status_and_can_be_deleted(lab):
+    from pathlib import Path
+
+    from playground.cluster.manifests import apply_files
+    from playground.tui.forms import delete_line, places
+
+    await apply_files(lab, [str(Path(__file__).parents[1] / "data" / "gateway" /
+                                "quickstart.yaml")])
+    assert "Reason:   Programmed" in describe(lab, "gw/default/eg")
+    assert "Parent Ref:       default/eg" in describe(lab, "httproute/default/backend")
+    assert delete_line("gw/default/eg") == "kubectl delete gateway eg"
+    assert delete_line("httproute/default/backend") == "kubectl delete httproute backend"
+    assert "gw/default/eg" in [spec for _, spec in places(lab, True)]

@@ -1,4 +1,5 @@
-"""The lab as a tree: nodes with their pods, Services, Deployments, Ingresses, the outside."""
+"""The lab as a tree: nodes with their pods, Services, Deployments, Ingresses, Gateways
+with their HTTPRoutes, the outside."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from textual.widgets.tree import TreeNode
 
 from playground.cluster.cloud import GATEWAY_NAMESPACE, INTERNET_NAMESPACE, LB_NAMESPACE
 from playground.cluster.cluster import Cluster
+from playground.cluster.gateway.status import gateway_view
 from playground.cluster.service import slices_of
 from playground.tui.layout import fit_tree
 
@@ -96,6 +98,17 @@ class ObjectsTree(Tree):
                     _short(policy.key), (f" {policy.spec.pod_selector.text()}", "dim"),
                     *([(f" {unenforced}", "yellow")] if unenforced else [])),
                     f"netpol/{policy.key}")
+        gateways = cluster.api.list("Gateway")
+        if gateways:
+            branch = self.root.add("Gateways", expand=True)
+            for gw in gateways:
+                address = ",".join(gateway_view(cluster, gw).addresses) or "no address"
+                self._leaf(branch, Text.assemble(_short(gw.key), (f" {address}", "dim")),
+                           f"gw/{gw.key}")
+            for route in cluster.api.list("HTTPRoute"):
+                hosts = ",".join(route.hostnames) or "*"
+                self._leaf(branch, Text.assemble(_short(route.key), (f" {hosts}", "dim")),
+                           f"httproute/{route.key}")
         outside = self.root.add("Outside", expand=True)
         for name, role in ((INTERNET_NAMESPACE, "203.0.113.100"),
                            (LB_NAMESPACE, "cloud load balancer"),

@@ -1,0 +1,279 @@
+"""The status a Gateway controller writes, worked out from what the API server holds now:
+GatewayClass Accepted; Gateway Accepted/Programmed, its addresses and listeners; each
+HTTPRoute's parents with Accepted and ResolvedRefs, with the spec's reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from playground.cluster.gateway.objects import GROUP, Gateway, HTTPRoute, Listener
+from playground.cluster.gateway.proxy import CONTROLLERS, envoy_service_of
+
+ROUTE_KINDS = {"HTTP": ("HTTPRoute", "GRPCRoute"), "HTTPS": ("HTTPRoute", "GRPCRoute"),
+               "TCP": ("TCPRoute",)}   # what Envoy Gateway's listeners carry, by protocol
+LAB_ROUTES = ("HTTPRoute",)   # the route kinds the lab has
+
+
+@dataclass(frozen=True)
+class Condition:
+    type: str
+    status: str
+    reason: str
+    message: str
+
+
+PENDING = "Waiting for controller"   # the CRD's default, left when no controller acts
+
+
+@dataclass
+class ListenerView:
+    name: str
+    supported_kinds: list[str]
+    attached_routes: int
+    conditions: list[Condition]
+
+
+@dataclass
+class GatewayView:
+    conditions: list[Condition]
+    addresses: list[str] = field(default_factory=list)
+    listeners: list[ListenerView] = field(default_factory=list)
+
+
+def class_conditions(cluster, name: str) -> list[Condition]:
+    gc = cluster.api.peek("GatewayClass", "", name)
+    if gc is None or gc.controller_name not in CONTROLLERS:
+        return [Condition("Accepted", "Unknown", "Pending", PENDING)]
+    return [Condition("Accepted", "True", "Accepted", "Valid GatewayClass")]
+
+
+def ours(cluster, gw: Gateway) -> bool:
+    """A controller the lab runs owns the Gateway's class."""
+    return class_conditions(cluster, gw.gateway_class_name)[0].status == "True"
+
+
+def _conflicted(gw: Gateway, listener: Listener) -> bool:
+    """Another listener on the port with another protocol (HTTP and HTTPS and TCP cannot
+    share one socket)."""
+    return any(other.port == listener.port and other.protocol != listener.protocol
+               for other in gw.listeners if other is not listener)
+
+
+def _supported(listener: Listener) -> list[str]:
+    carried = ROUTE_KINDS.get(listener.protocol, ())
+    wanted = listener.kinds or list(carried)
+    return [kind for kind in wanted if kind in carried]
+
+
+def listener_conditions(gw: Gateway, listener: Listener) -> list[Condition]:
+    if listener.protocol not in ROUTE_KINDS:
+        return [Condition("Accepted", "False", "UnsupportedProtocol",
+                          f"Protocol {listener.protocol} is unsupported"),
+                Condition("Programmed", "False", "Invalid", "Listener is invalid")]
+    found = [Condition("Accepted", "True", "Accepted", "Listener has been accepted")]
+    if _conflicted(gw, listener):
+        found[0] = Condition("Accepted", "False", "ProtocolConflict",
+                             "Another listener uses this port with another protocol")
+        found.append(Condition("Conflicted", "True", "ProtocolConflict",
+                               f"Port {listener.port} is taken by another protocol"))
+    else:
+        found.append(Condition("Conflicted", "False", "NoConflicts", "No conflicts"))
+    invalid_kinds = [k for k in listener.kinds if k not in ROUTE_KINDS[listener.protocol]]
+    if listener.protocol == "HTTPS":   # the lab keeps no Secrets: no certificate resolves
+        found.append(Condition("ResolvedRefs", "False", "InvalidCertificateRef",
+                               "The lab models no Secrets, so no TLS certificate resolves"))
+    elif invalid_kinds:
+        found.append(Condition("ResolvedRefs", "False", "InvalidRouteKinds",
+                               f"Route kinds {', '.join(invalid_kinds)} are not supported"))
+    else:
+        found.append(Condition("ResolvedRefs", "True", "ResolvedRefs", "Resolved all refs"))
+    good = all(c.status == ("True" if c.type != "Conflicted" else "False") for c in found)
+    found.append(Condition("Programmed", "True", "Programmed", "Sending translated listener "
+                           "configuration to the data plane") if good else
+                 Condition("Programmed", "False", "Invalid", "Listener is invalid, see other "
+                           "conditions"))
+    return found
+
+
+def listener_ready(gw: Gateway, listener: Listener) -> bool:
+    return any(c.type == "Programmed" and c.status == "True"
+               for c in listener_conditions(gw, listener))
+
+
+def gateway_view(cluster, gw: Gateway) -> GatewayView:
+    if not ours(cluster, gw):
+        return GatewayView([Condition("Accepted", "Unknown", "Pending", PENDING),
+                            Condition("Programmed", "Unknown", "Pending", PENDING)])
+    routes = attachments(cluster)
+    listeners = [ListenerView(lst.name, _supported(lst), _count(routes, gw, lst.name),
+                              listener_conditions(gw, lst)) for lst in gw.listeners]
+    good = [lst for lst in gw.listeners if listener_ready(gw, lst)]
+    accepted = Condition("Accepted", "True", "Accepted", "The Gateway has been scheduled by "
+                         "Envoy Gateway") if good else \
+        Condition("Accepted", "False", "ListenersNotValid", "No listener is valid")
+    service = envoy_service_of(cluster, gw)
+    addresses = list(service.status.load_balancer_ips) if service is not None else []
+    if addresses:
+        programmed = Condition("Programmed", "True", "Programmed", "Address assigned to the "
+                               "Gateway, 1/1 envoy replicas available")
+    else:
+        programmed = Condition("Programmed", "False", "AddressNotAssigned", "No addresses "
+                               "have been assigned to the Gateway")
+    return GatewayView([accepted, programmed], addresses, listeners)
+
+
+def _count(routes: dict, gw: Gateway, listener: str) -> int:
+    return sum(1 for attached in routes.values() for key, name in attached
+               if key == gw.key and name == listener)
+
+
+# routes
+
+
+@dataclass
+class ParentView:
+    ref: str   # the parentRef as kubectl describe names it
+    gateway: Gateway
+    listeners: list[str]   # where it attached
+    conditions: list[Condition]
+
+
+def hostnames_meet(listener: str | None, route: list[str]) -> list[str]:
+    """The hostnames both the listener and the route accept, each the narrower of the two
+    ("*": any host); empty when they have none in common."""
+    if not route:
+        return [listener or "*"]
+    if listener is None:
+        return list(route)
+    met = []
+    for name in route:
+        if name == listener or host_matches(listener, name):
+            met.append(name)
+        elif host_matches(name, listener):
+            met.append(listener)
+    return met
+
+
+def host_matches(pattern: str, host: str) -> bool:
+    """A wildcard covers one or more labels in front of its suffix."""
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:]) and len(host) > len(pattern) - 1
+    return pattern == host
+
+
+def _namespace_allowed(cluster, gw: Gateway, listener: Listener, namespace: str) -> bool:
+    if listener.namespaces_from == "All":
+        return True
+    if listener.namespaces_from == "Same":
+        return namespace == gw.metadata.namespace
+    labels = {"kubernetes.io/metadata.name": namespace}
+    found = cluster.api.peek("Namespace", "", namespace)
+    if found is not None:
+        labels.update(found.metadata.labels)
+    return all(labels.get(k) == v for k, v in listener.namespace_selector.items())
+
+
+def granted(cluster, from_namespace: str, kind: str, group: str, to_namespace: str,
+            name: str, source_kind: str = "HTTPRoute") -> bool:
+    """A ReferenceGrant in the target's namespace lets the route's namespace refer to it."""
+    for grant in cluster.api.list("ReferenceGrant", to_namespace):
+        if any(s.namespace == from_namespace and s.kind == source_kind and s.group == GROUP
+               for s in grant.sources) and any(
+                t.kind == kind and t.group == group and t.name in (None, name)
+                for t in grant.targets):
+            return True
+    return False
+
+
+def backend_check(cluster, route: HTTPRoute, ref) -> tuple[str, str]:
+    """(reason, message) of what is wrong with a backendRef; ("", "") when it resolves."""
+    namespace = route.metadata.namespace
+    target = ref.namespace or namespace
+    if ref.group != "" or ref.kind != "Service":
+        return "InvalidKind", f"{ref.group}/{ref.kind} is not a supported backend kind"
+    if target != namespace and not granted(cluster, namespace, "Service", "", target,
+                                           ref.name):
+        return "RefNotPermitted", (f"Backend ref to Service {target}/{ref.name} not "
+                                   "permitted by any ReferenceGrant")
+    service = cluster.api.peek("Service", target, ref.name)
+    if service is None:
+        return "BackendNotFound", f"Service {target}/{ref.name} not found"
+    if not any(p.port == ref.port for p in service.spec.ports):
+        return "BackendNotFound", f"Service {target}/{ref.name} has no port {ref.port}"
+    return "", ""
+
+
+def backend_problem(cluster, route: HTTPRoute, ref) -> str:
+    reason, message = backend_check(cluster, route, ref)
+    return f"{reason}: {message}" if reason else ""
+
+
+def _resolved(cluster, route: HTTPRoute) -> Condition:
+    for rule in route.rules:
+        for ref in rule.backend_refs:
+            reason, message = backend_check(cluster, route, ref)
+            if reason:
+                return Condition("ResolvedRefs", "False", reason, message)
+    return Condition("ResolvedRefs", "True", "ResolvedRefs", "Resolved all the Object "
+                     "references for the Route")
+
+
+def _unsupported(route: HTTPRoute) -> str:
+    """What of the route the lab's proxy cannot do ("" if nothing)."""
+    for index, rule in enumerate(route.rules):
+        for match in rule.matches:
+            for what, kind in [("path", match.path.type)] + \
+                    [("header", h.type) for h in match.headers] + \
+                    [("query param", q.type) for q in match.query_params]:
+                if kind == "RegularExpression":
+                    return (f"rule {index}: RegularExpression {what} matches are not modelled "
+                            "by the lab")
+        for found in rule.filters:
+            if found.type not in ("RequestHeaderModifier", "RequestRedirect", "URLRewrite"):
+                return f"rule {index}: the {found.type} filter is not modelled by the lab"
+    return ""
+
+
+def parents(cluster, route: HTTPRoute) -> list[ParentView]:
+    """One entry per parentRef a controller of the lab owns (others write nothing)."""
+    found = []
+    for ref in route.parent_refs:
+        if ref.kind != "Gateway" or ref.group != GROUP:
+            continue
+        namespace = ref.namespace or route.metadata.namespace
+        gw = cluster.api.peek("Gateway", namespace, ref.name)
+        if gw is None or not ours(cluster, gw):
+            continue
+        shown = f"{namespace}/{ref.name}" + (f"/{ref.section_name}" if ref.section_name
+                                             else "")
+        named = [lst for lst in gw.listeners
+                 if ref.section_name in (None, lst.name) and ref.port in (None, lst.port)
+                 and listener_ready(gw, lst)]
+        allowed = [lst for lst in named if "HTTPRoute" in _supported(lst)
+                   and _namespace_allowed(cluster, gw, lst, route.metadata.namespace)]
+        hosted = [lst for lst in allowed if hostnames_meet(lst.hostname, route.hostnames)]
+        unsupported = _unsupported(route)
+        if not named:
+            accepted = Condition("Accepted", "False", "NoMatchingParent",
+                                 "No listener matches the parentRef's sectionName or port")
+        elif not allowed:
+            accepted = Condition("Accepted", "False", "NotAllowedByListeners",
+                                 "No listener allows HTTPRoutes from namespace "
+                                 f"{route.metadata.namespace}")
+        elif not hosted:
+            accepted = Condition("Accepted", "False", "NoMatchingListenerHostname",
+                                 "No listener hostname matches the route's hostnames")
+        elif unsupported:
+            accepted = Condition("Accepted", "False", "UnsupportedValue", unsupported)
+        else:
+            accepted = Condition("Accepted", "True", "Accepted", "Route is accepted")
+        attached = [lst.name for lst in hosted] if accepted.status == "True" else []
+        found.append(ParentView(shown, gw, attached, [accepted, _resolved(cluster, route)]))
+    return found
+
+
+def attachments(cluster) -> dict[str, list[tuple[str, str]]]:
+    """Each HTTPRoute's (gateway key, listener name) pairs it is attached to."""
+    return {route.key: [(p.gateway.key, name) for p in parents(cluster, route)
+                        for name in p.listeners]
+            for route in cluster.api.list("HTTPRoute")}
