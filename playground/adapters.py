@@ -13,6 +13,7 @@ from playground.cni.portmap import PortMapPlugin
 from playground.cni.ptp import PtpPlugin
 from playground.cni.vxlan import VxlanPlugin
 from playground.lb.cloud import CloudProvider
+from playground.policy.kube_network_policies import KubeNetworkPolicies
 from playground.policy.none import NoPolicyEngine
 from playground.proxy.cilium_recipe import CiliumRouting
 from playground.proxy.modes import IptablesMode, IpvsMode, NftablesMode
@@ -43,3 +44,4 @@ PROXY_MODES.register(IpvsMode)
 LB_PROVIDERS.register(CloudProvider)
 
 POLICY_ENGINES.register(NoPolicyEngine)
+POLICY_ENGINES.register(KubeNetworkPolicies)
