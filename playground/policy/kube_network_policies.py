@@ -107,9 +107,20 @@ class PolicyProgram:
 
     def __init__(self, api) -> None:
         self.api = api
+        self._view: tuple[int, PolicyView] | None = None
+
+    def __deepcopy__(self, memo) -> PolicyProgram:
+        return self   # a process outside the network: a copied lab asks the same one
+
+    def view(self) -> PolicyView:
+        """The informers' caches: the API's state, read again once something changed."""
+        version = self.api.resource_version
+        if self._view is None or self._view[0] != version:
+            self._view = (version, PolicyView.from_api(self.api))
+        return self._view[1]
 
     def verdict(self, ns_name: str, packet, hook: str, in_dev, out_dev) -> QueueVerdict:
-        view = PolicyView.from_api(self.api)
+        view = self.view()
         src, dst = view.peer_at(packet.src), view.peer_at(packet.dst)
         # parsePacket reads ports of TCP, UDP and SCTP only; anything else has port 0
         port = packet.dport if packet.proto in PORTED else 0

@@ -8,12 +8,12 @@ from __future__ import annotations
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
+from playground.net.nfqueue import queue_number
 from playground.net.nftables.core import Nftables
 from playground.net.nftables.evaluate import Context, Outcome, run_chain
 from playground.net.nftables.expr import Ct
 from playground.net.nftables.ruleset import Chain, Table
 from playground.net.nftables.types import CT_STATES, CT_STATUS
-from playground.net.nfqueue import queue_number
 from playground.net.packet import PROTO_NUMBERS
 from playground.net.send_error import send_fails
 from playground.net.walk.context import END, Step
