@@ -9,6 +9,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from playground import reach_cli
 from playground.atomic_files import write_atomically
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.dns.show import fields
@@ -115,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     lookup.add_argument("--search", action="store_true",
                         help="walk the resolver's search list, as dig +search")
     lab_options(lookup)
+
+    reach = commands.add_parser("reach", help="the pods x pods truth table of the lab's "
+                                              "NetworkPolicies")
+    reach_cli.add_arguments(reach)
+    lab_options(reach)
 
     opener = commands.add_parser("open", help="open a lab file in the app")
     opener.add_argument("file", help="a lab file (.k8slab)")
@@ -269,6 +275,8 @@ async def run_command(args) -> int:
             return 0
         if args.command == "verify":
             return verify_lab(cluster)
+        if args.command == "reach":
+            return reach_cli.run(cluster, args)
         if args.command == "traffic":
             spread = generate(cluster, args.src, args.dst, args.count, args.proto, args.port,
                               args.namespace, keep=bool(args.pcap))

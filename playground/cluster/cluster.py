@@ -13,7 +13,7 @@ import gc
 import random
 from ipaddress import IPv4Address, IPv4Network
 
-from playground.cluster import service_fields
+from playground.cluster import service_fields, validation
 from playground.cluster.api import AlreadyExists, ApiServer, NotFound
 from playground.cluster.cloud import LB_INSIDE, LB_POOL, build_outside
 from playground.cluster.controllers.endpoints import EndpointsController
@@ -32,6 +32,7 @@ from playground.cluster.ingress import (
     validate_ingress,
 )
 from playground.cluster.ipam import NodeCidrAllocator
+from playground.cluster.netpol.policies import NetworkPolicies
 from playground.cluster.objects import (
     SYSTEM_NAMESPACES,
     Container,
@@ -122,7 +123,7 @@ def docker_mac(ip: IPv4Address) -> str:
     return "02:42:" + ":".join(f"{b:02x}" for b in octets)
 
 
-class Cluster(SleepingNodes, Workloads):
+class Cluster(SleepingNodes, Workloads, NetworkPolicies):
     def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24,
                  proxy_mode: str = "iptables", cluster_cidr: str = str(CLUSTER_CIDR),
                  lb: str = "cloud") -> None:
@@ -364,13 +365,20 @@ class Cluster(SleepingNodes, Workloads):
                     break
         return free
 
-    async def add_namespace(self, name: str) -> None:
+    async def add_namespace(self, name: str, labels: dict[str, str] | None = None) -> None:
+        """Create it; one that is there takes the `labels` given (kubectl apply)."""
         try:
             validate_name("namespace", name)
+            validation.check("Namespace", name, validation.labels_errors(labels or {}))
         except ValidationError as error:
             raise ClusterError(str(error)) from None
-        if self.api.peek("Namespace", "", name) is None:
-            self.api.create(KubeNamespace(ObjectMeta(name)))
+        there = self.api.peek("Namespace", "", name)
+        if there is None:
+            self.api.create(KubeNamespace(ObjectMeta(name, labels=dict(labels or {}))))
+            await self.settle()
+        elif labels is not None and there.metadata.labels != labels:
+            self.api.change("Namespace", "", name,
+                            lambda ns: setattr(ns.metadata, "labels", dict(labels)))
             await self.settle()
 
     async def add_pod(self, name: str, containers: list[Container], namespace: str = "default",

@@ -14,6 +14,8 @@ from playground.cluster import saved_checks, tables
 from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.ingress import Ingress
+from playground.cluster.netpol.model import NetworkPolicy
+from playground.cluster.netpol.validate import validate_network_policy
 from playground.cluster.objects import KubeNamespace, Node, Pod
 from playground.cluster.proxy_config import KubeProxyConfiguration, validate_proxy_config
 from playground.cluster.replicaset import ReplicaSet, validate_replica_set
@@ -62,6 +64,12 @@ KINDS: tuple[Kind, ...] = (   # in restore order
          check=saved_checks.each(validate_proxy_config)),
     Kind("Pod", Pod, "v1", ("pod", "pods", "po"), apply=manifests.apply_pod,
          table=tables.pods_table, check=saved_checks.check_pods),
+    Kind("NetworkPolicy", NetworkPolicy, "networking.k8s.io/v1",
+         ("networkpolicy", "networkpolicies", "netpol"),
+         resource="networkpolicy.networking.k8s.io", apply=manifests.apply_network_policy,
+         table=lambda cluster, namespace, wide, labels: tables.network_policies_table(
+             cluster, namespace),
+         check=saved_checks.each(validate_network_policy)),
     Kind("ReplicaSet", ReplicaSet, "apps/v1", ("replicaset", "replicasets", "rs"),
          resource="replicaset.apps",
          table=lambda cluster, namespace, wide, labels: tables.replicasets_table(

@@ -14,6 +14,7 @@ from playground.cluster import endpoint_slices
 from playground.cluster.cluster import Cluster
 from playground.cluster.ingress import CONTROLLER_NAMESPACE, IngressBackend
 from playground.cluster.kinds import API_VERSIONS
+from playground.cluster.netpol.export import spec_document
 from playground.cluster.objects import SYSTEM_NAMESPACES
 from playground.cluster.replicaset import REVISION
 from playground.cluster.service import CONTROLLER_NAME, MANAGED_BY, SERVICE_CIDR
@@ -331,9 +332,16 @@ def _ingress(ingress) -> dict:
             "metadata": _meta(ingress), "spec": spec}
 
 
+def _namespace_meta(cluster: Cluster, name: str) -> dict:
+    """Its name and the labels given to it (namespaceSelectors select by them)."""
+    namespace = cluster.api.peek("Namespace", "", name)
+    labels = dict(namespace.metadata.labels) if namespace is not None else {}
+    return {"name": name, **({"labels": labels} if labels else {})}
+
+
 def manifests(cluster: Cluster) -> str:
-    """Namespaces, bare Pods, Deployments, DaemonSets, StatefulSets, Services and Ingresses,
-    as one YAML stream."""
+    """Namespaces, bare Pods, Deployments, DaemonSets, StatefulSets, Services, Ingresses and
+    NetworkPolicies, as one YAML stream."""
     lab_names = [n.name for n in _nodes(cluster)]
     node_names = dict(zip(lab_names, kind_node_names(cluster), strict=True))
     pods = [p for p in cluster.pods() if _exported(p)
@@ -346,9 +354,13 @@ def manifests(cluster: Cluster) -> str:
     slices = [s for s in cluster.api.list("EndpointSlice") if _exported(s)
               and s.metadata.labels.get(MANAGED_BY) != CONTROLLER_NAME
               and s.service != "default/kubernetes"]   # the API server keeps that one
+    policies = [p for p in cluster.network_policies() if _exported(p)]
     used = {o.metadata.namespace for o in [*pods, *deployments, *daemon_sets, *stateful_sets,
-                                           *services, *ingresses, *slices]}
-    documents = [{**_typed("Namespace"), "metadata": {"name": name}}
+                                           *services, *ingresses, *slices, *policies]}
+    # a labelled namespace may be what a namespaceSelector selects, even with nothing in it
+    used |= {ns.name for ns in cluster.api.list("Namespace")
+             if ns.metadata.labels and ns.name != CONTROLLER_NAMESPACE}
+    documents = [{**_typed("Namespace"), "metadata": _namespace_meta(cluster, name)}
                  for name in sorted(used - set(SYSTEM_NAMESPACES))]
     documents += [_pod(p, node_names) for p in pods]
     documents += [_deployment(d) for d in deployments]
@@ -359,6 +371,8 @@ def manifests(cluster: Cluster) -> str:
     documents += [_service(s) for s in services]
     documents += [endpoint_slices.document(s, _meta(s)) for s in slices]
     documents += [_ingress(i) for i in ingresses]
+    documents += [{**_typed("NetworkPolicy"), "metadata": _meta(p), "spec": spec_document(p)}
+                  for p in policies]
     head = "# The lab's objects, for a kind cluster made with the kind config written beside.\n"
     if ingresses:
         head += ("# The Ingresses need ingress-nginx: kubectl apply -f "

@@ -11,6 +11,7 @@ from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.daemonset import DaemonSet
 from playground.cluster.endpoint_slices import service_of, validate_endpoint_slice
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
+from playground.cluster.netpol.parse import policy_from_doc
 from playground.cluster.objects import (
     Container,
     ContainerPort,
@@ -118,7 +119,12 @@ def _containers(doc: ManifestDoc, path: str, node: Any = None) -> list[Container
 
 async def apply_namespace(cluster: Cluster, doc: ManifestDoc) -> None:
     name, _ = _meta(doc, cluster)
-    await cluster.add_namespace(name)
+    await cluster.add_namespace(name, doc.labels("metadata.labels"))
+
+
+async def apply_network_policy(cluster: Cluster, doc: ManifestDoc) -> None:
+    name, namespace = _meta(doc, cluster)
+    await cluster.add_network_policy(policy_from_doc(doc, name, namespace))
 
 
 async def apply_pod(cluster: Cluster, doc: ManifestDoc) -> None:

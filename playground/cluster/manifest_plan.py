@@ -26,6 +26,8 @@ from playground.cluster.ingress import (
     backends_of,
     validate_ingress,
 )
+from playground.cluster.netpol.model import NetworkPolicy
+from playground.cluster.netpol.validate import validate_network_policy
 from playground.cluster.objects import (
     Container,
     ObjectMeta,
@@ -44,7 +46,8 @@ from playground.limits import LimitError, check_pod_total
 RESOURCES = {"Namespace": "namespaces", "Pod": "pods", "Deployment": "deployments.apps",
              "DaemonSet": "daemonsets.apps", "StatefulSet": "statefulsets.apps",
              "Service": "services", "Ingress": "ingresses.networking.k8s.io",
-             "EndpointSlice": "endpointslices.discovery.k8s.io"}
+             "EndpointSlice": "endpointslices.discovery.k8s.io",
+             "NetworkPolicy": "networkpolicies.networking.k8s.io"}
 
 
 @dataclass
@@ -82,12 +85,38 @@ class Plan:
 
     # the Cluster's methods, as the manifest readers call them
 
-    async def add_namespace(self, name: str) -> None:
+    async def add_namespace(self, name: str, labels: dict[str, str] | None = None) -> None:
         self._valid(lambda: validate_name("namespace", name))
-        if self.cluster.has_namespace(name):
-            return  # unchanged, as kubectl apply says of it
+        there = self.cluster.api.peek("Namespace", "", name)
+        if there is not None:
+            if labels is None or there.metadata.labels == labels:
+                return  # unchanged, as kubectl apply says of it
+            before = dict(there.metadata.labels)
+            self.steps.append(Step(self.where, "Namespace", "", name,
+                                   lambda: self.cluster.add_namespace(name, labels),
+                                   lambda: self.cluster.add_namespace(name, before)))
+            return
         self._claim("Namespace", "", name)
-        self._note("Namespace", "", name, lambda: self.cluster.add_namespace(name))
+        self._note("Namespace", "", name, lambda: self.cluster.add_namespace(name, labels))
+
+    async def add_network_policy(self, policy: NetworkPolicy) -> None:
+        """Checked now; created, or its spec replaced (kubectl apply), at apply."""
+        meta = policy.metadata
+        self._valid(lambda: validate_network_policy(policy))
+        there = self.cluster.api.peek("NetworkPolicy", meta.namespace, meta.name)
+        if there is None:
+            self._claim("NetworkPolicy", meta.namespace, meta.name)
+            self._note("NetworkPolicy", meta.namespace, meta.name,
+                       lambda: self.cluster.add_network_policy(policy))
+            return
+        key = ("NetworkPolicy", meta.namespace, meta.name)
+        if key in self.keys:
+            self._fail(f"NetworkPolicy {meta.name} is given twice (first in {self.keys[key]})")
+        self.keys[key] = self.where
+        before = copy.deepcopy(there)
+        self.steps.append(Step(self.where, "NetworkPolicy", meta.namespace, meta.name,
+                               lambda: self.cluster.add_network_policy(policy),
+                               lambda: self.cluster.add_network_policy(before)))
 
     async def add_pod(self, name: str, containers: list[Container], namespace: str = "default",
                       labels: dict[str, str] | None = None, node_name: str | None = None,

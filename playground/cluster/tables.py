@@ -254,3 +254,12 @@ def events_table(cluster: Cluster, namespace: str | None) -> str:
         return none_found(namespace)
     header = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
     return render([(["NAMESPACE"] if namespace is None else []) + header, *rows])
+
+
+def network_policies_table(cluster: Cluster, namespace: str | None) -> str:
+    """kubectl's NAME, POD-SELECTOR, AGE (an empty selector shows as <none>)."""
+    now = cluster.network.clock
+    return namespaced(cluster.network_policies(namespace), namespace,
+                      ["NAME", "POD-SELECTOR", "AGE"],
+                      lambda p: [p.name, p.spec.pod_selector.text(),
+                                 human_age(now - p.metadata.created_at)])

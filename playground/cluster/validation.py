@@ -168,8 +168,9 @@ def port_number(value: int) -> list[str]:
 NAME_RULES = {"Namespace": dns1123_label, "Service": dns1035_label, "Pod": dns1123_subdomain,
               "Deployment": dns1123_subdomain, "ReplicaSet": dns1123_subdomain,
               "DaemonSet": dns1123_subdomain, "StatefulSet": dns1123_subdomain,
-              "Ingress": dns1123_subdomain, "Node": dns1123_subdomain,
-              "EndpointSlice": dns1123_subdomain, "container": dns1123_label}
+              "Ingress": dns1123_subdomain, "NetworkPolicy": dns1123_subdomain,
+              "Node": dns1123_subdomain, "EndpointSlice": dns1123_subdomain,
+              "container": dns1123_label}
 
 
 def _each(path: str, value: object, messages: list[str]) -> list[FieldError]:

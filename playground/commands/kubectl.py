@@ -13,6 +13,8 @@ from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, Ing
 from playground.cluster.kinds import KINDS as API_KINDS
 from playground.cluster.kinds import Kind as ApiKind
 from playground.cluster.manifests import apply_files
+from playground.cluster.netpol.describe import describe
+from playground.cluster.netpol.view import PolicyView
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta
 from playground.cluster.proxy_config import FIELDS as PROXY_FIELDS
 from playground.cluster.service import ServicePort
@@ -53,6 +55,7 @@ DELETE = {
     "DaemonSet": lambda c, name, ns: c.delete_daemon_set(name, ns),
     "StatefulSet": lambda c, name, ns: c.delete_stateful_set(name, ns),
     "Ingress": lambda c, name, ns: c.delete_ingress(name, ns),
+    "NetworkPolicy": lambda c, name, ns: c.delete_network_policy(name, ns),
 }
 # what completion offers first, where kubectl users type another spelling than the plural
 OFFERED = {"Service": "svc", "Ingress": "ingress"}
@@ -454,8 +457,22 @@ async def delete(shell, call: Call) -> ShellResult:
     if action is None:
         raise ShellError(f"kubectl delete: {kind}s cannot be deleted here")
     await action(shell.cluster, name, args.namespace)
-    shown = {"deployment": "deployment.apps"}.get(kind, kind)
+    shown = {"deployment": "deployment.apps",
+             "networkpolicy": "networkpolicy.networking.k8s.io"}.get(kind, kind)
     return ShellResult(f'{shown} "{name}" deleted\n', changed=True)
+
+
+def describe_policy(shell, call: Call) -> ShellResult:
+    p = parser("kubectl describe networkpolicy")
+    p.add_argument("name")
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    cluster = shell.cluster
+    policy = cluster.api.peek("NetworkPolicy", args.namespace, args.name)
+    if policy is None:
+        raise ShellError(f'networkpolicies.networking.k8s.io "{args.name}" not found')
+    return ShellResult(describe(policy, PolicyView.from_api(cluster.api),
+                                cluster.policy.status(), cluster.cni.name))
 
 
 async def apply(shell, call: Call) -> ShellResult:
@@ -517,8 +534,14 @@ COMMANDS = (
             complete=object_of("service", "deployment")),
     Command("kubectl scale", "deployment|statefulset NAME --replicas=N",
             "change a replica count", scale, complete=object_of("deployment", "statefulset")),
-    Command("kubectl delete", "pod|deployment|service|ingress|node NAME", "remove an object",
-            delete, complete=object_of("pod", "deployment", "service", "ingress", "node")),
+    Command("kubectl delete", "pod|deployment|service|ingress|networkpolicy|node NAME",
+            "remove an object", delete,
+            complete=object_of("pod", "deployment", "service", "ingress", "networkpolicy",
+                               "node")),
+    Command("kubectl describe networkpolicy", "NAME [-n NS]",
+            "a NetworkPolicy's rules, the pods it selects, whether this CNI enforces it",
+            describe_policy, complete=object_of("networkpolicy"),
+            aliases={"networkpolicy": ("netpol", "networkpolicies")}),
     Command("kubectl get", "|".join(GET_KINDS) + " [-o wide] [-A] [--show-labels]",
             "list objects as kubectl does", get, complete=positional(GET_KINDS, then=flags)),
     Command("kubectl apply", "-f FILE", "create the objects of a YAML manifest", apply,

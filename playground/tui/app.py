@@ -50,6 +50,7 @@ from playground.tui.layout import fit, fit_tree, show_topology
 from playground.tui.lesson_notices import LessonNotices
 from playground.tui.palette import system_commands
 from playground.tui.player import Player
+from playground.tui.policy_view import PolicyPanel
 from playground.tui.send import SendForm
 from playground.tui.topology import Marks
 from playground.tui.widgets.command_input import CommandInput
@@ -116,6 +117,7 @@ class PlaygroundApp(LabFileActions, App):
         self.selected: str | None = None
         self.output = ""  # the last command's answer, shown until the selection moves
         self.hop_filter = HopFilter()
+        self.policy_panel = PolicyPanel()   # the Policy tab, which stars what a change turned
         self.follow_packet = False  # the inspector shows the packet's namespace, not the cursor
         self.compared: CompareScreen | None = None  # made by the compare form, shown once it closes
         self.notices = LessonNotices()
@@ -242,6 +244,7 @@ class PlaygroundApp(LabFileActions, App):
                        self.output or describe(self.cluster, self.selected),
                        bpf=bpf_panel(self.cluster, ns.name) if ns is not None else None)
         inspector.border_title = place or self.selected or ""
+        inspector.show_policy(self.policy_panel.text(self.cluster, self.selected))
         position = f"{self.player.index + 1}/{len(hops)}" if hop else ""
         self.query_one("#detail", HopDetail).show(hop, position)
         self.query_one("#path", PathStrip).show(hops, self.player.index)

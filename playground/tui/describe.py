@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.netpol.describe import describe as describe_policy
+from playground.cluster.netpol.view import PolicyView
 from playground.cluster.service import slices_of
 
 
@@ -72,4 +74,10 @@ def describe(cluster: Cluster, spec: str | None) -> str:
                 lines.append(f"  {rule.host or '*'}{path.path} ({path.path_type}) -> "
                              f"{path.backend.service}:{path.backend.port}")
         return "\n".join(lines)
+    if kind == "netpol":
+        policy = cluster.api.peek("NetworkPolicy", namespace, name)
+        if policy is None:
+            return ""
+        return describe_policy(policy, PolicyView.from_api(cluster.api),
+                               cluster.policy.status(), cluster.cni.name).rstrip("\n")
     return f"{spec}: outside the cluster"

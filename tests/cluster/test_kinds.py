@@ -14,7 +14,7 @@ from playground.cluster.validation import type_errors
 UPSTREAM = {"Namespace": "v1", "Node": "v1", "Service": "v1", "Pod": "v1",
             "EndpointSlice": "discovery.k8s.io/v1", "ReplicaSet": "apps/v1",
             "Deployment": "apps/v1", "DaemonSet": "apps/v1", "StatefulSet": "apps/v1",
-            "Ingress": "networking.k8s.io/v1",
+            "Ingress": "networking.k8s.io/v1", "NetworkPolicy": "networking.k8s.io/v1",
             # kube-proxy's component config, not served by the API server: a file kubeadm
             # keeps in the kube-proxy ConfigMap
             "KubeProxyConfiguration": "kubeproxy.config.k8s.io/v1alpha1"}

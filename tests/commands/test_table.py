@@ -47,7 +47,7 @@ def test_a_line_no_command_fits_says_what_exists_there():
     assert not_found(["rm", "-rf"]).startswith("unknown command 'rm': try kubectl, node,")
     assert not_found(["kubectl", "frobnicate"]) == (
         "kubectl frobnicate: not supported here (run, create, expose, set, rollout, patch, scale, "
-        "delete, get, apply)")
+        "delete, describe, get, apply)")
     assert not_found(["bridge", "fdb"]) == "bridge fdb: only `bridge fdb show [dev NAME]` " \
         "is modelled here"
     assert not_found(["kubectl"]).startswith("kubectl: say what to do (run, create,")

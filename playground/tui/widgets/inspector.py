@@ -137,7 +137,8 @@ def tunnel_listing(ns: Namespace, hop: Hop | None) -> tuple[str, set[str]]:
 
 
 TABS = (("routes", "Routes"), ("iptables", "iptables"), ("nft", "nftables"), ("bpf", "BPF"),
-        ("conntrack", "conntrack"), ("ipvs", "IPVS"), ("tunnel", "Tunnel"), ("object", "Object"))
+        ("conntrack", "conntrack"), ("ipvs", "IPVS"), ("tunnel", "Tunnel"), ("policy", "Policy"),
+        ("object", "Object"))
 
 
 class Inspector(Vertical):
@@ -167,6 +168,7 @@ class Inspector(Vertical):
         self.query_one(TabbedContent).hide_tab("bpf-tab")
         self.query_one(TabbedContent).hide_tab("tunnel-tab")  # until a node has a tunnel
         self.query_one(TabbedContent).hide_tab("nft-tab")     # until a node has nf_tables
+        self.query_one(TabbedContent).hide_tab("policy-tab")  # until a NetworkPolicy exists
 
     def offer_ipvs(self, offered: bool) -> None:
         """Show the IPVS tab only for labs running kube-proxy in IPVS mode."""
@@ -185,6 +187,17 @@ class Inspector(Vertical):
         """A command's answer, in the Object tab."""
         self._set("object", Text(output))
         self.active = "object-tab"
+
+    def show_policy(self, text: str | None) -> None:
+        """The Policy tab's matrix, offered only while the lab has a NetworkPolicy."""
+        tabs = self.query_one(TabbedContent)
+        if text is None:
+            if self.active == "policy-tab":
+                self.active = "routes-tab"
+            tabs.hide_tab("policy-tab")
+            return
+        tabs.show_tab("policy-tab")
+        self._set("policy", Text(text))
 
     def shown_tabs(self) -> list[str]:
         """The tabs offered in this lab, in order (IPVS, BPF or Tunnel only where they are)."""

@@ -87,6 +87,15 @@ class ObjectsTree(Tree):
                 hosts = ",".join(r.host or "*" for r in ingress.rules)
                 self._leaf(branch, Text.assemble(_short(ingress.key), (f" {hosts}", "dim")),
                            f"ing/{ingress.key}")
+        policies = cluster.network_policies()
+        if policies:
+            branch = self.root.add("NetworkPolicies", expand=True)
+            unenforced = cluster.policy.status()
+            for policy in policies:
+                self._leaf(branch, Text.assemble(
+                    _short(policy.key), (f" {policy.spec.pod_selector.text()}", "dim"),
+                    *([(f" {unenforced}", "yellow")] if unenforced else [])),
+                    f"netpol/{policy.key}")
         outside = self.root.add("Outside", expand=True)
         for name, role in ((INTERNET_NAMESPACE, "203.0.113.100"),
                            (LB_NAMESPACE, "cloud load balancer"),
