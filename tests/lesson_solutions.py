@@ -33,6 +33,24 @@ SOLUTIONS = {
                      "local": [("trace internet lb/shop-local", None)]},
     "ingress": {"blog": [(f"trace internet {INGRESS_LB} --host blog.example.com", None)],
                 "docs": [(f"trace internet {INGRESS_LB} --host docs.example.com", None)]},
+    "netpol-namespaces": {
+        "deny": [(f"kubectl apply -f {SAVES / 'netpol-deny-shop.yaml'}", None)],
+        "allow": [(f"kubectl apply -f {SAVES / 'netpol-allow-frontend.yaml'}", None)],
+        "trace": [("trace pod/frontend/web pod/shop/api", None)]},
+    "netpol-and-or": {
+        "or": [(f"kubectl apply -f {SAVES / 'netpol-or.yaml'}", None)],
+        "and": [(f"kubectl apply -f {SAVES / 'netpol-and.yaml'}", None)]},
+    "netpol-service-port": {
+        "deny": [(f"kubectl apply -f {SAVES / 'netpol-deny-shop.yaml'}", None)],
+        "service-port": [(f"kubectl apply -f {SAVES / 'netpol-service-port.yaml'}", None),
+                         ("trace pod/frontend/web svc/shop/api", None)],
+        "pod-port": [(f"kubectl apply -f {SAVES / 'netpol-pod-port.yaml'}", None)]},
+    "netpol-egress": {
+        "deny": [(f"kubectl apply -f {SAVES / 'netpol-deny-egress.yaml'}", None)],
+        "dns": [(f"kubectl apply -f {SAVES / 'netpol-allow-dns.yaml'}", None)]},
+    "netpol-no-effect": {
+        "delivered": [("trace pod/client pod/web-1", None)],
+        "enforcing": [("trace pod/client pod/web-1", None), ("compare ptp", None)]},
     "iptables-at-scale": {
         "ten": [("trace pod/client svc/web", None)],
         "crowd": [(f"kubectl apply -f {SAVES / 'service-crowd.yaml'}", None)],

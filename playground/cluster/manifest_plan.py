@@ -72,6 +72,7 @@ class Plan:
         self.node_ports: dict[int, str] = {}
         self.cluster_ips: dict[str, str] = {}
         self.pods: list[tuple[Pod, int]] = []  # a pod like those to come, and how many
+        self.create_only = False  # kubectl create -f: what is there already is refused
 
     @property
     def api(self):
@@ -104,7 +105,7 @@ class Plan:
         meta = policy.metadata
         self._valid(lambda: validate_network_policy(policy))
         there = self.cluster.api.peek("NetworkPolicy", meta.namespace, meta.name)
-        if there is None:
+        if there is None or self.create_only:
             self._claim("NetworkPolicy", meta.namespace, meta.name)
             self._note("NetworkPolicy", meta.namespace, meta.name,
                        lambda: self.cluster.add_network_policy(policy))

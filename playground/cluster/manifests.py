@@ -62,8 +62,9 @@ def _named(data: dict) -> str:
     return f"{data.get('kind')}/{name}"
 
 
-async def apply_files(cluster: Cluster, paths: list[str]) -> None:
-    """Every document of every file checked, then all applied, or nothing and one line."""
+async def apply_files(cluster: Cluster, paths: list[str], create: bool = False) -> None:
+    """Every document of every file checked, then all applied, or nothing and one line;
+    `create` (kubectl create -f): an object already there is refused, not changed."""
     if not paths:
         return
     documents = [document for path in paths for document in load_documents(path)]
@@ -74,6 +75,7 @@ async def apply_files(cluster: Cluster, paths: list[str]) -> None:
         if problem is not None:
             raise ManifestError(f"{where}: {problem}")
     plan = Plan(cluster)
+    plan.create_only = create
     for where, data in sorted(documents, key=lambda d: d[1]["kind"] != "Namespace"):
         plan.where = where
         try:

@@ -462,6 +462,14 @@ async def delete(shell, call: Call) -> ShellResult:
     return ShellResult(f'{shown} "{name}" deleted\n', changed=True)
 
 
+async def create_from_files(shell, call: Call) -> ShellResult:
+    p = parser("kubectl create")
+    p.add_argument("-f", "--filename", action="append", required=True)
+    args = p.parse_args(call.args)
+    await apply_files(shell.cluster, args.filename, create=True)
+    return ShellResult(f"created {', '.join(args.filename)}\n", changed=True)
+
+
 def describe_policy(shell, call: Call) -> ShellResult:
     p = parser("kubectl describe networkpolicy")
     p.add_argument("name")
@@ -545,5 +553,8 @@ COMMANDS = (
     Command("kubectl get", "|".join(GET_KINDS) + " [-o wide] [-A] [--show-labels]",
             "list objects as kubectl does", get, complete=positional(GET_KINDS, then=flags)),
     Command("kubectl apply", "-f FILE", "create the objects of a YAML manifest", apply,
+            complete=choices("-f")),
+    Command("kubectl create", "-f FILE", "create the objects of a YAML manifest; one "
+            "already there is refused (apply changes it)", create_from_files,
             complete=choices("-f")),
 )

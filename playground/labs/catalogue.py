@@ -300,6 +300,117 @@ LESSONS = (
                                      "web.default.svc.cluster.local.:80"))),
     ),
     Lesson(
+        "netpol-namespaces", "NetworkPolicy: default deny, then one namespace in",
+        "isolate the pods of a namespace, then let exactly one other namespace reach its api",
+        "Without a NetworkPolicy every pod takes connections from everywhere. A policy that "
+        "selects a pod for Ingress isolates it: from then on only what some rule of some "
+        "policy selecting it allows gets in. The usual start is a default deny, a policy "
+        "with an empty podSelector and no rules, then one narrow allow per caller. Here "
+        "shop/api is called by the pods of namespace frontend; default/client should not "
+        "reach it. The manifests are in saves/ (apply them from the project folder); "
+        "`kubectl describe netpol NAME -n shop` and the Policy tab show what each one does.",
+        "netpol-namespaces",
+        (Task("deny", "Isolate every pod of namespace shop for ingress.",
+              "kubectl apply -f saves/netpol-deny-shop.yaml",
+              lambda lab: c.policy_decides(lab, "frontend/web", "shop/api", False)
+              and c.policy_decides(lab, "default/client", "shop/api", False)),
+         Task("allow", "Let the pods of namespace frontend reach shop/api on port 80, "
+              "and no one else.",
+              "kubectl apply -f saves/netpol-allow-frontend.yaml",
+              lambda lab: c.policy_decides(lab, "frontend/web", "shop/api", True)
+              and c.policy_decides(lab, "frontend/batch", "shop/api", True)
+              and c.policy_decides(lab, "default/client", "shop/api", False)),
+         Task("trace", "Trace frontend/web to shop/api and read the policy's verdict.",
+              "trace pod/frontend/web pod/shop/api",
+              lambda lab: c.traced(lab, "pod/frontend/web", "pod/shop/api", "delivered"))),
+    ),
+    Lesson(
+        "netpol-and-or", "NetworkPolicy: the AND-versus-OR selector trap",
+        "one dash too many turns \"web pods of namespace frontend\" into \"all of frontend, "
+        "or web pods of shop\"",
+        "A rule's `from` is a list of peers, and a connection is let in if ANY peer "
+        "matches. Inside one peer, a namespaceSelector and a podSelector must BOTH match. "
+        "So `- namespaceSelector: ...` followed by `- podSelector: ...` (two dashes) is OR, "
+        "while the same two selectors under one dash is AND. Here shop/api should take "
+        "connections from the web pods of namespace frontend only; frontend/batch and "
+        "shop's own web pod should stay out.",
+        "netpol-namespaces",
+        (Task("or", "Apply the two-dash version and find who it lets in besides "
+              "frontend/web.",
+              "kubectl apply -f saves/netpol-or.yaml, then trace pod/frontend/batch "
+              "pod/shop/api and the Policy tab of namespace shop",
+              lambda lab: c.policy_decides(lab, "frontend/batch", "shop/api", True)
+              and c.policy_decides(lab, "shop/web", "shop/api", True)
+              and c.policy_decides(lab, "default/client", "shop/api", False)),
+         Task("and", "Replace it with the one-dash version: only frontend/web gets in.",
+              "kubectl apply -f saves/netpol-and.yaml",
+              lambda lab: c.policy_decides(lab, "frontend/web", "shop/api", True)
+              and c.policy_decides(lab, "frontend/batch", "shop/api", False)
+              and c.policy_decides(lab, "shop/web", "shop/api", False))),
+    ),
+    Lesson(
+        "netpol-service-port", "NetworkPolicy: a Service's port is not the pod's",
+        "a policy sees the packet after kube-proxy's DNAT, at the pod's port",
+        "svc/shop/api listens on 8080 and sends to the api pod's port 80 (named http). "
+        "kube-proxy rewrites the destination on the client's node, so by the time a "
+        "policy at the pod judges the packet it is addressed to the pod's 80: a policy "
+        "allowing port 8080 allows nothing here. Start with the default deny of "
+        "saves/netpol-deny-shop.yaml, try the policy written against the Service, then the "
+        "one written against the pod.",
+        "netpol-namespaces",
+        (Task("deny", "Isolate the pods of namespace shop.",
+              "kubectl apply -f saves/netpol-deny-shop.yaml",
+              lambda lab: c.policy_decides(lab, "frontend/web", "shop/api", False)),
+         Task("service-port", "Allow frontend on the Service's port 8080, and see that "
+              "svc/shop/api is still not allowed.",
+              "kubectl apply -f saves/netpol-service-port.yaml, then trace "
+              "pod/frontend/web svc/shop/api",
+              lambda lab: c.policy_decides(lab, "frontend/web", "shop/api", True, 8080)
+              and c.policy_decides(lab, "frontend/web", "shop/api", False, 80)
+              and c.sent(lab, "pod/frontend/web", "svc/shop/api")),
+         Task("pod-port", "Allow it on the pod's port instead.",
+              "kubectl apply -f saves/netpol-pod-port.yaml",
+              lambda lab: c.policy_decides(lab, "frontend/web", "shop/api", True, 80)
+              and c.policy_decides(lab, "default/client", "shop/api", False, 80))),
+    ),
+    Lesson(
+        "netpol-egress", "NetworkPolicy: egress deny-all, and what it breaks",
+        "an egress default deny stops DNS too, until a rule lets the pods ask kube-dns",
+        "Egress policies are judged at the source. A default deny for egress in namespace "
+        "frontend stops every connection its pods open, the ones people forget as well: "
+        "the resolver's question to kube-dns on UDP 53, so `curl api.shop` fails before "
+        "any packet to api leaves. The usual fix is an allow-dns policy to the CoreDNS pods "
+        "(namespace kube-system, k8s-app=kube-dns) on port 53.",
+        "netpol-namespaces",
+        (Task("deny", "Deny all egress of namespace frontend.",
+              "kubectl apply -f saves/netpol-deny-egress.yaml",
+              lambda lab: c.dns_decides(lab, "frontend/web", False)
+              and c.policy_decides(lab, "frontend/web", "shop/api", False)),
+         Task("dns", "Let its pods reach the cluster DNS again, and nothing else.",
+              "kubectl apply -f saves/netpol-allow-dns.yaml",
+              lambda lab: c.dns_decides(lab, "frontend/web", True)
+              and c.policy_decides(lab, "frontend/web", "shop/api", False))),
+    ),
+    Lesson(
+        "netpol-no-effect", "Break-fix: a NetworkPolicy with no effect",
+        "default/deny-all is there, and every pod still answers everyone",
+        "Someone applied a default deny to namespace default, yet client still reaches "
+        "web-1. The API server stored the policy; but a NetworkPolicy is only a wish until "
+        "the CNI, or an agent beside it, enforces it. The bridge plugin (like flannel) "
+        "enforces none, silently: nothing refuses the policy, nothing acts on it. kindnet "
+        "(ptp here) runs kube-network-policies, Cilium its own bpf maps.",
+        "netpol-no-effect",
+        (Task("delivered", "Send from pod/client to pod/web-1: delivered, and the trace "
+              "says why the policy did nothing.",
+              "trace pod/client pod/web-1, then read the note under the verdict",
+              lambda lab: c.traced(lab, "pod/client", "pod/web-1", "delivered",
+                                   c.noted("enforces no NetworkPolicy"))),
+         Task("enforcing", "Send the same packet through a copy of the lab on ptp, whose "
+              "kube-network-policies enforces the policy.",
+              "trace pod/client pod/web-1, then d or compare ptp",
+              lambda lab: cc.compared(lab, "pod/client", "pod/web-1", "ptp"))),
+    ),
+    Lesson(
         "broken-selector", "Break-fix: a Service that rejects",
         "svc/shop answers every connection with a reject; find out why and repair it",
         "Someone exposed the shop, but connections to it are refused straight away. A "

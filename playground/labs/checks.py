@@ -6,6 +6,8 @@ from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.cluster import ClusterError
+from playground.cluster.netpol.evaluate import decide
+from playground.cluster.netpol.view import PolicyView
 from playground.cluster.service import slices_of
 from playground.cluster.targets import resolve
 from playground.net.trace import Trace
@@ -227,3 +229,36 @@ def forwarded_out(lab: Lab) -> bool:
     return any(leg.role == "forwarded-dns" and leg.trace.verdict == "delivered"
                for action in lab.journal.actions for leg in action.legs)
 
+
+
+def policy_decides(lab: Lab, src: str, dst: str, allowed: bool, port: int = 80,
+                   protocol: str = "TCP") -> bool:
+    """The lab's NetworkPolicies allow (or deny) pod NS/NAME to pod NS/NAME on the port,
+    whatever the CNI enforces (the evaluator's verdict)."""
+    view = PolicyView.from_api(lab.cluster.api)
+    ends = [view.pod(*spec.split("/", 1)) for spec in (src, dst)]
+    return None not in ends and decide(view, ends[0], ends[1], protocol, port).allowed == allowed
+
+
+def noted(text: str) -> TracePredicate:
+    """A trace with a note (what a policy engine adds) that says `text`."""
+    return lambda t: any(text in note for note in t.notes)
+
+
+def ran(lab: Lab, *starts: str) -> bool:
+    """A `:` line that begins with one of `starts` was run."""
+    return any(action.line.startswith(starts) for action in lab.history)
+
+
+def dns_decides(lab: Lab, src: str, allowed: bool) -> bool:
+    """The policies allow (or deny) `src` every CoreDNS pod on UDP 53."""
+    dns = [f"{p.metadata.namespace}/{p.name}" for p in lab.cluster.pods("kube-system")
+           if p.metadata.labels.get("k8s-app") == "kube-dns"]
+    return bool(dns) and all(policy_decides(lab, src, pod, allowed, 53, "UDP") for pod in dns)
+
+
+def sent(lab: Lab, src: str, dst: str) -> bool:
+    """A trace from `src` to `dst`'s address, whatever became of it (what the CNI's policy
+    engine does with it differs)."""
+    source, address = place_of(lab, src), address_of(lab, dst)
+    return any(t.source == source and t.packet.dst == address for t in lab.journal.traces())

@@ -14,6 +14,7 @@ from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, Ing
 from playground.cluster.lab import build_default_lab, web
 from playground.cluster.objects import ObjectMeta
 from playground.cluster.service import ServicePort
+from playground.labs.netpol_scenarios import deny_all_on_bridge, shop_and_frontend
 from playground.session.lab import Lab
 
 INGRESS_LB = "lb/ingress-nginx/ingress-nginx-controller"
@@ -148,6 +149,13 @@ SCENARIOS = [
     Scenario("dns", "What `curl web` really sends",
              "the pod's resolver asks kube-dns first, through kube-proxy's DNAT to CoreDNS",
              ["trace pod/client web"]),
+    Scenario("netpol-namespaces", "NetworkPolicy: default deny, then one namespace in",
+             "shop/api behind a default deny, opened to the pods of namespace frontend",
+             ["trace pod/frontend/web pod/shop/api", "trace pod/client pod/shop/api"],
+             cni="ptp", setup=shop_and_frontend),
+    Scenario("netpol-no-effect", "Break-fix: a NetworkPolicy with no effect",
+             "default/deny-all selects every pod, and the bridge CNI enforces none of it",
+             ["trace pod/client pod/web-1"], setup=deny_all_on_bridge),
     Scenario("missing-route", "Break-fix: a node without a pod-CIDR route",
              "kind-worker lost its route to kind-worker2's pods",
              ["trace pod/client pod/web-1"],

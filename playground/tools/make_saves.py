@@ -1,4 +1,5 @@
-"""Write saves/: one lab file per scenario, built from code, and the crowd of Services.
+"""Write saves/: one lab file per scenario, built from code, the crowd of Services and
+the NetworkPolicy lessons' manifests.
 
 Run `python -m playground.tools.make_saves`. The files are committed; a test checks that
 this script still makes them byte for byte.
@@ -10,6 +11,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from playground.labs.netpol_scenarios import MANIFESTS
 from playground.labs.scenarios import SCENARIOS, crowd_manifest
 from playground.saves import SUFFIX, pack_lab, write_atomically
 
@@ -33,7 +35,11 @@ async def make(folder: Path) -> list[Path]:
         written.append(path)
     crowd = folder / "service-crowd.yaml"
     write_atomically(crowd, crowd_manifest().encode(), keep_backup=False)
-    return [*written, crowd]
+    written.append(crowd)
+    for name, text in MANIFESTS.items():   # what the NetworkPolicy lessons apply
+        write_atomically(folder / name, text.encode(), keep_backup=False)
+        written.append(folder / name)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:

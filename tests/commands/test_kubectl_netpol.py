@@ -75,3 +75,15 @@ async def test_exported_yaml_and_a_lab_file_keep_policies(lab, manifest, tmp_pat
             [p.spec for p in lab.network_policies()]
     finally:
         await back.close()
+
+
+async def test_create_refuses_what_is_there_and_apply_changes_it(lab, manifest, tmp_path):
+    shell = Shell(lab)
+    await shell.run(f"kubectl create -f {manifest}")
+    with pytest.raises(Exception, match='networkpolicies.networking.k8s.io "web-from-client" '
+                       'already exists'):
+        await shell.run(f"kubectl create -f {manifest}")
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(DOCS.replace("app: web}", "app: web-2}"))
+    await shell.run(f"kubectl apply -f {changed}")
+    assert lab.network_policies()[0].spec.pod_selector.text() == "app=web-2"

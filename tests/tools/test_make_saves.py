@@ -9,6 +9,7 @@ import pytest
 
 from playground.labs import checks as c
 from playground.labs.catalogue import BY_ID
+from playground.labs.netpol_scenarios import MANIFESTS
 from playground.labs.scenarios import SCENARIOS, crowd_manifest
 from playground.saves import SUFFIX, load_lab
 from playground.tools.make_saves import lab_bytes
@@ -51,7 +52,17 @@ EXPECTED = {
                lambda lab: c.traced(lab, "internet", "lb/shop-local", "delivered",
                                     c.program_rewrote("cil_from_netdev"))],
     "service-crowd": lesson_tasks("iptables-at-scale", "ten"),
+    "netpol-namespaces": [lambda lab: c.traced(lab, "pod/frontend/web", "pod/shop/api"),
+                          lambda lab: c.traced(lab, "pod/client", "pod/shop/api"),
+                          lambda lab: lab.cluster.network_policies() == []],
+    "netpol-no-effect": lesson_tasks("netpol-no-effect", "delivered")
+    + [lambda lab: [p.key for p in lab.cluster.network_policies()] == ["default/deny-all"]],
 }
+
+
+def test_the_script_writes_the_policy_lessons_manifests():
+    for name, text in MANIFESTS.items():
+        assert (SAVES / name).read_text() == text
 
 
 def test_every_scenario_has_a_file_and_an_expectation():

@@ -27,11 +27,14 @@ from playground.cluster.netpol.view import Peer, PolicyView
 
 @dataclass(frozen=True)
 class AllowedBy:
-    policy: str            # namespace/name
+    policy: str            # namespace/name ("" for the pod's own node, always allowed)
     rule: str              # "ingress[0].from[1]", or "ingress[0]" for a rule with no peers
     port: str | None       # "ports[0]", or None for a rule with no ports
 
     def __str__(self) -> str:
+        """`ns/name ingress[0].from[1] ports[0]`; the own-node allowance has no policy."""
+        if not self.policy:
+            return self.rule
         return f"{self.policy} {self.rule}" + (f" {self.port}" if self.port else "")
 
 
@@ -106,6 +109,11 @@ def _direction(view: PolicyView, direction: str, subject: Peer, other: Peer, dst
     if not policies:
         return DirectionVerdict(direction, (), None,
                                 f"no policy selects {subject} for {word}: not isolated")
+    if not other.is_pod and other.node and other.node == subject.node:
+        # the API: traffic to and from the node where a pod runs is always allowed
+        return DirectionVerdict(direction, names, AllowedBy("", "own node", None),
+                                f"{word} allowed: {other} is the node {subject} runs on "
+                                "(always allowed)")
     misses: list[tuple[int, str]] = []
     for policy in policies:
         found = _allowing_rule(view, policy, direction, other, dst, protocol, port, misses)

@@ -29,6 +29,7 @@ class Peer:
     name: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
     ports: tuple[NamedPort, ...] = ()
+    node: str = ""   # a pod's node; for a node's own address, that node
 
     @property
     def is_pod(self) -> bool:
@@ -53,11 +54,11 @@ class Peer:
         a pod to policy (NetworkPolicy does not apply to hostNetwork pods)."""
         ip = pod.status.pod_ip or ""
         if pod.spec.host_network:
-            return cls(ip)
+            return cls(ip, node=pod.spec.node_name or "")
         return cls(ip, pod.metadata.namespace, pod.metadata.name,
                    tuple(sorted(pod.metadata.labels.items())),
                    tuple(NamedPort(p.name, p.protocol, p.container_port)
-                         for _c, p in pod.ports() if p.name))
+                         for _c, p in pod.ports() if p.name), pod.spec.node_name or "")
 
 
 @dataclass
@@ -65,6 +66,7 @@ class PolicyView:
     policies: list[NetworkPolicy] = field(default_factory=list)
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> labels
     pods: list[Peer] = field(default_factory=list)   # the pods with an address, as Peers
+    nodes: dict[str, str] = field(default_factory=dict)   # a node's InternalIP -> its name
 
     @classmethod
     def from_api(cls, api) -> PolicyView:
@@ -72,7 +74,8 @@ class PolicyView:
                       for ns in api.list("Namespace")}
         pods = [Peer.of_pod(p) for p in api.list("Pod")
                 if p.status.pod_ip and not p.spec.host_network and not p.terminating]
-        return cls(list(api.list("NetworkPolicy")), namespaces, pods)
+        nodes = {n.status.internal_ip: n.name for n in api.list("Node") if n.status.internal_ip}
+        return cls(list(api.list("NetworkPolicy")), namespaces, pods, nodes)
 
     def namespace_labels(self, name: str | None) -> dict[str, str]:
         if name is None:
@@ -80,12 +83,12 @@ class PolicyView:
         return self.namespaces.get(name) or namespace_labels(name, {})
 
     def peer_at(self, ip: str | IPv4Address) -> Peer:
-        """The pod with that address, or the bare address."""
+        """The pod with that address, a node by its address, or the bare address."""
         text = str(ip)
         for pod in self.pods:
             if pod.ip == text:
                 return pod
-        return Peer(text)
+        return Peer(text, node=self.nodes.get(text, ""))
 
     def pod(self, namespace: str, name: str) -> Peer | None:
         for pod in self.pods:

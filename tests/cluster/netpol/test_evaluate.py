@@ -157,3 +157,15 @@ def test_non_pods_are_not_isolated_and_match_no_selectors():
 def test_selected_pods():
     v = view(policy("p", selector=LabelSelector({"app": "api"})))
     assert [str(p) for p in selected_pods(v, v.policies[0])] == ["x/api"]
+
+
+def test_the_pods_own_node_is_always_allowed():
+    here = Peer(WEB.ip, WEB.namespace, WEB.name, WEB.labels, WEB.ports, "kind-worker")
+    v = PolicyView([policy("deny-all", ingress=[], egress=[])], {}, [here],
+                   {"172.18.0.2": "kind-worker", "172.18.0.3": "kind-worker2"})
+    own, other = v.peer_at("172.18.0.2"), v.peer_at("172.18.0.3")
+    assert own.node == "kind-worker" and not own.is_pod
+    d = decide(v, own, here, "TCP", 80)
+    assert d.allowed and "is the node x/web runs on" in d.ingress.why
+    assert decide(v, here, own, "TCP", 10250).allowed
+    assert not decide(v, other, here, "TCP", 80).allowed
