@@ -119,3 +119,22 @@ async def test_node_traffic_passes_where_it_is_sent_and_is_judged_where_it_arriv
             queue_hops(remote)[0].detail
     finally:
         await lab.stop()
+
+
+async def test_a_pod_reaches_its_own_node_by_input_never_the_queue():
+    """Own-node traffic needs no rule in the evaluator: to the node's address it is
+    delivered locally (INPUT, never POSTROUTING); another node's address is no pod, and
+    an egress deny-all drops it at the queue."""
+    lab = await ptp_lab()
+    try:
+        deny = NetworkPolicySpec(LabelSelector({"app": "client"}), policy_types=["Egress"])
+        lab.api.create(policy("deny-egress", deny))
+        await lab.settle()
+        own = send(lab, "pod/client", "node/kind-worker", "tcp", 10250)
+        assert own.verdict == "delivered" and not queue_hops(own)
+        other = send(lab, "pod/client", "node/kind-worker2", "tcp", 10250)
+        assert other.verdict == "dropped"
+        assert "egress denied: default/client is isolated by default/deny-egress" in \
+            queue_hops(other)[0].detail
+    finally:
+        await lab.stop()
