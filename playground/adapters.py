@@ -16,6 +16,7 @@ from playground.lb.cloud import CloudProvider
 from playground.lb.cloud_provider_kind import CloudProviderKind
 from playground.lb.metallb import MetalLBProvider
 from playground.policy.cilium import CiliumPolicyEngine
+from playground.policy.kube_network_policies import KubeNetworkPolicies
 from playground.policy.none import NoPolicyEngine
 from playground.proxy.cilium_recipe import CiliumRouting
 from playground.proxy.modes import IptablesMode, IpvsMode, NftablesMode
@@ -49,3 +50,4 @@ LB_PROVIDERS.register(CloudProviderKind)
 
 POLICY_ENGINES.register(NoPolicyEngine)
 POLICY_ENGINES.register(CiliumPolicyEngine)
+POLICY_ENGINES.register(KubeNetworkPolicies)

@@ -21,7 +21,8 @@ def test_side_by_side_fits_160_columns_with_a_head_per_column(capsys):
     assert any(" | " in line and "bridge" in line and " recv " in line for line in lines)
     assert any(line.startswith(" " * 79 + ">") and "forward" in line for line in lines)
     assert lines[-2] == "bridge  delivered to web in pod/default/web-2 after 10 hops"
-    assert lines[-1] == "ptp     delivered to web in pod/default/web-2 after 12 hops"
+    # ptp: forwarded by the node, past kube-network-policies' postrouting chain too
+    assert lines[-1] == "ptp     delivered to web in pod/default/web-2 after 13 hops"
 
 
 def test_the_same_packet_leaves_with_the_same_port_on_both(capsys):

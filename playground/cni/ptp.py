@@ -11,7 +11,7 @@ from playground.net.route import Route
 class PtpPlugin:
     name = "ptp"
     routing = "kindnet"
-    policy = "none"  # kube-network-policies once that engine is registered
+    policy = "kube-network-policies"  # kindnetd runs it since kind v0.24
     replaces_kube_proxy = False
     net_name = "kindnet"   # kindnet's conflist: the plugin, then portmap
     chained = ("portmap",)

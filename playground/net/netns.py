@@ -129,6 +129,7 @@ class Namespace:
         self.ipsets = IpSets()
         self.ipvs: Ipvs | None = None  # the ip_vs module, once something loads it
         self.nft_if_loaded = None  # nf_tables, once something uses it (see `nft`)
+        self.nfqueues: dict[int, object] = {}  # queue number -> bound userspace program
         self.add_device(Loopback("lo", "00:00:00:00:00:00"))
         self.add_address("lo", "127.0.0.1/8", scope="host")
 
@@ -336,6 +337,18 @@ class Namespace:
     def register_hook(self, hook: str, priority: int, name: str, fn) -> None:
         """nf_register_net_hook: run `fn` at `hook` in this namespace, by `priority`."""
         self.own_hooks().register(hook, priority, name, fn)
+
+    def bind_queue(self, number: int, program) -> None:
+        """A userspace program binds queue `number` (NFQNL_CFG_CMD_BIND); one per queue."""
+        if not 0 <= number <= 65535:
+            raise NetError(f"queue number {number} is out of range (0-65535)")
+        held = self.nfqueues.get(number)
+        if held is not None and held is not program:
+            raise NetError(f"queue {number} in {self.name} is already bound by {held.name}")
+        self.nfqueues[number] = program
+
+    def unbind_queue(self, number: int) -> None:
+        self.nfqueues.pop(number, None)
 
     def ipset_list(self, name: str | None = None) -> str:
         """`ipset list [NAME]`, with each set's references from this namespace's rules."""

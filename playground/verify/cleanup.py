@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from playground.verify.kernel import VerifyError, delete_namespace, existing_namespaces, run
@@ -30,6 +31,7 @@ class KernelLab:
         self.plan = plan
         self.created: list[str] = []
         self.responders: list[subprocess.Popen] = []
+        self.files: list[Path] = []   # what the queue programs read, removed at teardown
         self._old_term = None
 
     def __enter__(self) -> KernelLab:
@@ -53,9 +55,11 @@ class KernelLab:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def start_responder(self, ns: str, name: str, specs: list[str]) -> None:
+    def start_responder(self, ns: str, name: str, specs: list[str],
+                        script: str = "responder.py", argv: list[str] | None = None) -> None:
+        arguments = [name, *specs] if argv is None else argv
         process = subprocess.Popen(
-            in_ns(ns, sys.executable, str(PROGRAMS / "responder.py"), name, *specs).argv,
+            in_ns(ns, sys.executable, str(PROGRAMS / script), *arguments).argv,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.responders.append(process)
         if process.stdout.readline().strip() != "ready":
@@ -63,7 +67,19 @@ class KernelLab:
             why = process.stderr.read().strip() or f"exit {process.returncode}"
             raise VerifyError(f"the responder in {ns} did not start: {why}")
 
+    def start_queue_program(self, ns: str, number: int, verdicts: dict[str, str]) -> None:
+        """queue_program.py bound to queue `number` in `ns`, answering from `verdicts`."""
+        with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="verify-queue-",
+                                         delete=False) as file:
+            json.dump(verdicts, file)
+        self.files.append(Path(file.name))
+        self.start_responder(ns, f"queue {number}", [], script="queue_program.py",
+                             argv=[str(number), file.name])
+
     def close(self) -> None:
+        for path in self.files:
+            path.unlink(missing_ok=True)
+        self.files = []
         for process in self.responders:
             if process.poll() is None:
                 process.terminate()

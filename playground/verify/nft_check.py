@@ -45,10 +45,22 @@ def _scrub(value):
     return value
 
 
+def _as_loaded(item: dict) -> dict:
+    """A model rule's queue statement as the kernel holds it: the xtables NFQUEUE target,
+    which nft -j shows by name only (queue_plan loads it so)."""
+    rule = item.get("rule")
+    if rule is None or not any("queue" in e for e in rule["expr"]):
+        return item
+    exprs = [{"xt": {"type": "target", "name": "NFQUEUE"}} if "queue" in e else e
+             for e in rule["expr"]]
+    return {"rule": {**rule, "expr": exprs}}
+
+
 def mismatches(model: Namespace, name: str) -> list[str]:
     """Where the kernel's ruleset (read back) differs from the model's, one line each."""
     theirs = normalised(kernel_json(name))
-    ours = normalised(model.nft.list_json()) if has_tables(model) else []
+    ours = [_as_loaded(item) for item in normalised(model.nft.list_json())] \
+        if has_tables(model) else []
     found = []
     for index in range(max(len(theirs), len(ours))):
         kernel_item = theirs[index] if index < len(theirs) else None

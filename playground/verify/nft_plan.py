@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from playground.net.netns import Namespace
 from playground.verify.command import Command, in_ns
+from playground.verify.queue_plan import append_commands, without_queue_rules
+
+PROGRAMS = Path(__file__).parent   # where queue_rule.py is (cleanup.PROGRAMS imports us)
 
 
 def has_tables(ns: Namespace) -> bool:
@@ -12,7 +17,10 @@ def has_tables(ns: Namespace) -> bool:
 
 
 def load_commands(name: str, ns: Namespace) -> list[Command]:
-    """`nft -f -` with the model's ruleset as nft lists it (its block form is nft input)."""
+    """`nft -f -` with the model's ruleset as nft lists it (its block form is nft input);
+    queue rules after it, through nft_compat (see queue_plan)."""
     if not has_tables(ns):
         return []
-    return [in_ns(name, "nft", "-f", "-", stdin=ns.nft.list_ruleset())]
+    appended = append_commands(name, ns, PROGRAMS)
+    tables = without_queue_rules(ns) if appended else ns.nft
+    return [in_ns(name, "nft", "-f", "-", stdin=tables.list_ruleset()), *appended]

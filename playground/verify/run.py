@@ -25,6 +25,7 @@ from playground.verify.nft_check import mismatches
 from playground.verify.nft_plan import has_tables
 from playground.verify.predict import predict
 from playground.verify.probes import Probe, dns_records, listeners, probes
+from playground.verify.queue_plan import verdict_tables
 from playground.verify.report import summary, table
 
 # Seconds a client waits: everything here is one machine's memory, so an answer comes at once
@@ -54,6 +55,10 @@ def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c:
             serves_dns = runs_coredns_at(cluster, name)
             kernel.start_responder(linux_name(name), name,
                                    ["--dns", records, *specs] if serves_dns else specs)
+        for (name, number), verdicts in verdict_tables(
+                model, {p.dport for p in sent} | container_ports(cluster),
+                {p.proto for p in sent}).items():
+            kernel.start_queue_program(linux_name(name), number, verdicts)
         if rulesets is not None:
             for ns in model.namespaces.values():
                 if has_tables(ns):
@@ -105,6 +110,12 @@ def observe(probe: Probe, client: subprocess.Popen, tracked: dict[str, str]) -> 
     return Observation(answer["outcome"], answer.get("server"), peer,
                        {name: found for name, found in entries.items() if found},
                        answer.get("answer"), answered_from)
+
+
+def container_ports(cluster: Cluster) -> set[int]:
+    """Where a probe to a Service lands after DNAT: its endpoints' ports, and pods'."""
+    return {port.container_port for pod in cluster.api.list("Pod") for _c, port in pod.ports()
+            } | {port.port for found in cluster.api.list("EndpointSlice") for port in found.ports}
 
 
 def runs_coredns_at(cluster: Cluster, namespace: str) -> bool:

@@ -39,7 +39,7 @@ def test_a_cni_that_replaces_kube_proxy_says_so_in_its_protocol():
 
 @pytest.mark.parametrize(("cni_name", "mode", "agents"), [
     ("bridge", "iptables", ["Kubelet", "NodeRouteAgent", "KubeProxy"]),
-    ("ptp", "ipvs", ["Kubelet", "NodeRouteAgent", "IpvsProxy"]),
+    ("ptp", "ipvs", ["Kubelet", "NodeRouteAgent", "IpvsProxy", "KnpAgent"]),
     ("vxlan", "iptables", ["Kubelet", "FlannelAgent", "KubeProxy"]),
     ("cilium", "iptables", ["Kubelet", "CiliumAgent", "CiliumPolicyAgent"]),
 ])

@@ -37,7 +37,9 @@ def test_same_node_bridge_switches_where_ptp_routes(lab, dataplane_lab):
     assert switched.right.where == switched.left.where == "node/kind-worker"
     assert switched.status == DIFFERS and {"event", "device"} <= set(switched.differs)
     only_ptp = [(r.right.where, r.right.event) for r in rows if r.status == ONLY_RIGHT]
-    assert only_ptp == [("node/kind-worker", "forward"), ("node/kind-worker", "xmit")]
+    # forwarded, so kube-network-policies' postrouting chain sees it (and accepts)
+    assert only_ptp == [("node/kind-worker", "forward"), ("node/kind-worker", "nftables"),
+                        ("node/kind-worker", "xmit")]
     assert not any(r.status == ONLY_LEFT for r in rows)
     assert [r.status for r in rows[-3:]] == [SAME] * 3
     assert rows[-1].left.event == "deliver"

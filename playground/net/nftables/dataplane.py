@@ -8,6 +8,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
+from playground.net.nfqueue import queue_number
 from playground.net.nftables.core import Nftables
 from playground.net.nftables.evaluate import Context, Outcome, run_chain
 from playground.net.nftables.expr import Ct
@@ -100,7 +101,9 @@ def context(walk, ns: Namespace, flight, in_dev, out_dev) -> Context:
     packet = flight.packet
     return Context(packet, in_dev, out_dev, flight.mark, state, status, ct_mark,
                    walk.network.rng, walk.network.clock, lambda a: address_type(ns, a),
-                   PROTO_NUMBERS.get(packet.proto, 0))
+                   PROTO_NUMBERS.get(packet.proto, 0),
+                   # sent from here (no input device): the lab's processes run as root
+                   skuid=0 if in_dev is None and out_dev is not None else None)
 
 
 def address_type(ns: Namespace, address) -> str:
@@ -160,26 +163,51 @@ class ChainHook:
         if outcome is None:
             return None
         _outcome_hop(walk, ns, flight, table, base, outcome, in_dev, out_dev)
-        return _verdict_step(walk, ns, flight, hook, in_dev, table, outcome)
+        return _verdict_step(walk, ns, flight, hook, in_dev, table, outcome, out_dev)
 
 
-def _verdict_step(walk, ns, flight, hook, in_dev, table: Table, outcome: Outcome):
+def _verdict_step(walk, ns, flight, hook, in_dev, table: Table, outcome: Outcome,
+                  out_dev=None):
     where = f"{table.family} {table.name}/{outcome.chain}"
     verdict = outcome.verdict
-    if verdict in ("drop", "reject", "queue"):
+    if verdict == "queue":
+        return _queued(walk, ns, flight, hook, in_dev, out_dev, where, outcome.statement)
+    if verdict in ("drop", "reject"):
         send_fails(walk, ns, flight, hook, in_dev, "DROP" if verdict != "reject" else "REJECT")
     if verdict == "drop":
         walk.finish("dropped", f"dropped by {where} in {ns.name}", flight)
-        return END
-    if verdict == "queue":
-        queue = outcome.statement
-        walk.finish("dropped", f"queued to {queue.low} by {where} in {ns.name}, where no "
-                    "program listens: the kernel drops it", flight)
         return END
     if verdict == "reject":
         walk.finish("rejected", f"rejected by {where} in {ns.name}", flight)
         return Step("reject", ns, flight, outcome.statement.sends)
     return None
+
+
+def _queued(walk, ns, flight, hook, in_dev, out_dev, where: str, statement):
+    """nf_queue: the program bound to the queue answers; NF_ACCEPT re-enters the hook
+    after this entry (nf_reinject), NF_DROP frees the packet. Nobody bound: drop, or
+    accept with `bypass`."""
+    number = queue_number(statement, flight.packet)
+    program = ns.nfqueues.get(number)
+    if program is None:
+        if "bypass" in statement.flags:
+            walk.hop(ns, flight, "nfqueue", f"queue {number}: no program is bound; the "
+                     "rule's bypass flag → accept", dev_in=in_dev, dev_out=out_dev)
+            return None
+        send_fails(walk, ns, flight, hook, in_dev, "DROP")
+        walk.finish("dropped", f"queued to {number} by {where} in {ns.name}, where no "
+                    "program listens: the kernel drops it", flight)
+        return END
+    answer = program.verdict(ns.name, flight.packet, hook, in_dev, out_dev)
+    walk.hop(ns, flight, "nfqueue", f"queue {number}: {answer.program} → "
+             f"{answer.verdict}: {answer.reason}", dev_in=in_dev, dev_out=out_dev,
+             program=answer.program)
+    if answer.verdict == "accept":
+        return None
+    send_fails(walk, ns, flight, hook, in_dev, "DROP")
+    walk.finish("dropped", f"dropped by {answer.program} (queue {number}) in {ns.name}: "
+                f"{answer.reason}", flight)
+    return END
 
 
 # NAT
@@ -218,5 +246,5 @@ class NatChain:
             flight.packet = after
             return True, None
         _outcome_hop(walk, ns, flight, table, base, outcome, in_dev, out_dev)
-        step = _verdict_step(walk, ns, flight, hook, in_dev, table, outcome)
+        step = _verdict_step(walk, ns, flight, hook, in_dev, table, outcome, out_dev)
         return step is not None, step

@@ -44,6 +44,7 @@ class Context:
     address_type: object       # address -> "local", "unicast", ...
     l4proto: int = 0
     notrack: bool = False
+    skuid: int | None = None   # the sending socket's owner: None without a local socket
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ for _proto in ("tcp", "udp", "sctp"):
 PORT_PROTOCOLS = ("tcp", "udp", "sctp")
 META = {"l4proto": "inet_proto", "iifname": "ifname", "oifname": "ifname", "iif": "iface_index",
         "oif": "iface_index", "mark": "mark", "nfproto": "nf_proto", "protocol": "integer",
-        "nftrace": "integer"}
+        "nftrace": "integer", "skuid": "uid"}
 UNQUALIFIED_META = ("iifname", "oifname", "iif", "oif")  # printed without `meta`
 CT = {"state": "ct_state", "status": "ct_status", "mark": "mark"}
 FIB_FLAGS = ("saddr", "daddr", "mark", "iif", "oif")
@@ -94,6 +94,8 @@ class Meta(Expr):
             return ctx.out_dev
         if key == "nfproto":
             return 2
+        if key == "skuid":
+            return ctx.skuid
         return 0x0800
 
     def text(self) -> str:

@@ -177,6 +177,13 @@ def _addrtype(text: str) -> int:
     return ADDRTYPES.index(text)
 
 
+def _uid(text: str) -> int:
+    value = 0 if text == "root" else _number(text)   # the model's processes are all root
+    if value > 0xFFFFFFFF:
+        raise ValueError(text)
+    return value
+
+
 def _nfproto(text: str) -> int:
     return NFPROTOS[text] if text in NFPROTOS else _number(text)
 
@@ -185,7 +192,7 @@ _PARSERS = {
     "ipv4_addr": _ipv4, "inet_service": _ranged(_service), "inet_proto": _proto,
     "mark": _ranged(_mark), "integer": _ranged(_number), "ifname": _ifname,
     "iface_index": _ifname, "ct_state": _flags(CT_STATES), "ct_status": _flags(CT_STATUS),
-    "fib_addrtype": _addrtype, "nf_proto": _nfproto,
+    "fib_addrtype": _addrtype, "nf_proto": _nfproto, "uid": _uid,
 }
 _SHOW = {
     "ipv4_addr": lambda v: str(IPv4Address(v)),
@@ -211,6 +218,7 @@ TYPES = {t.name: t for t in (
     DataType("iface_index", 4, False, 5), DataType("ct_state", 4, False, 2),
     DataType("ct_status", 4, False, 2), DataType("fib_addrtype", 4, False),
     DataType("nf_proto", 1, False, 5), DataType("verdict", 4, False),
+    DataType("uid", 4, False, 5),
 )}
 SET_TYPES = ("ipv4_addr", "inet_service", "inet_proto", "mark", "ifname", "iface_index",
              "integer", "ct_state", "ct_status")

@@ -14,6 +14,7 @@ from playground.tui.player import Run
 EVENT_STYLE = {"nat": "bold magenta", "netfilter": "magenta", "ipvs": "magenta",
                "drop": "bold red", "reject": "bold red", "deliver": "bold green", "icmp": "red",
                "bridge": "cyan", "forward": "blue", "route": "blue", "bpf": "bold cyan",
+               "nfqueue": "bold magenta",
                "encapsulate": "bold yellow", "decapsulate": "bold yellow", "fragment": "yellow"}
 VERDICT_STYLE = {"delivered": "green", "dropped": "red", "rejected": "red"}
 WHAT_ROOM = 40  # the "what happened" column never gets less; `where` is cut first
