@@ -8,6 +8,7 @@ from typing import Any
 
 from playground.cluster import validation
 from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.configmap import ConfigMap
 from playground.cluster.daemonset import DaemonSet
 from playground.cluster.endpoint_slices import service_of, validate_endpoint_slice
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
@@ -125,6 +126,17 @@ async def apply_namespace(cluster: Cluster, doc: ManifestDoc) -> None:
 async def apply_network_policy(cluster: Cluster, doc: ManifestDoc) -> None:
     name, namespace = _meta(doc, cluster)
     await cluster.add_network_policy(policy_from_doc(doc, name, namespace))
+
+
+async def apply_config_map(cluster: Cluster, doc: ManifestDoc) -> None:
+    name, namespace = _meta(doc, cluster)
+    data = doc.get("data", dict, {})
+    for key, value in data.items():
+        if not isinstance(value, str):
+            doc.fail(f"data.{key}", f"expected str, got {type(value).__name__} {value!r}")
+    await cluster.add_config_map(ConfigMap(ObjectMeta(name, namespace,
+                                                      doc.labels("metadata.labels")),
+                                           {str(k): v for k, v in data.items()}))
 
 
 async def apply_pod(cluster: Cluster, doc: ManifestDoc) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.configmap import ConfigMap, validate_config_map
 from playground.cluster.controllers.deployment import replica_sets_of
 from playground.cluster.controllers.replicaset import owned_by
 from playground.cluster.daemonset import DaemonSet, validate_daemon_set
@@ -47,7 +48,7 @@ RESOURCES = {"Namespace": "namespaces", "Pod": "pods", "Deployment": "deployment
              "DaemonSet": "daemonsets.apps", "StatefulSet": "statefulsets.apps",
              "Service": "services", "Ingress": "ingresses.networking.k8s.io",
              "EndpointSlice": "endpointslices.discovery.k8s.io",
-             "NetworkPolicy": "networkpolicies.networking.k8s.io"}
+             "NetworkPolicy": "networkpolicies.networking.k8s.io", "ConfigMap": "configmaps"}
 
 
 @dataclass
@@ -118,6 +119,25 @@ class Plan:
         self.steps.append(Step(self.where, "NetworkPolicy", meta.namespace, meta.name,
                                lambda: self.cluster.add_network_policy(policy),
                                lambda: self.cluster.add_network_policy(before)))
+
+    async def add_config_map(self, config_map: ConfigMap) -> None:
+        """Checked now; created, or its data replaced (kubectl apply), at apply."""
+        meta = config_map.metadata
+        self._valid(lambda: validate_config_map(config_map))
+        there = self.cluster.api.peek("ConfigMap", meta.namespace, meta.name)
+        if there is None or self.create_only:
+            self._claim("ConfigMap", meta.namespace, meta.name)
+            self._note("ConfigMap", meta.namespace, meta.name,
+                       lambda: self.cluster.add_config_map(config_map))
+            return
+        key = ("ConfigMap", meta.namespace, meta.name)
+        if key in self.keys:
+            self._fail(f"ConfigMap {meta.name} is given twice (first in {self.keys[key]})")
+        self.keys[key] = self.where
+        before = copy.deepcopy(there)
+        self.steps.append(Step(self.where, "ConfigMap", meta.namespace, meta.name,
+                               lambda: self.cluster.add_config_map(config_map),
+                               lambda: self.cluster.add_config_map(before)))
 
     async def add_pod(self, name: str, containers: list[Container], namespace: str = "default",
                       labels: dict[str, str] | None = None, node_name: str | None = None,

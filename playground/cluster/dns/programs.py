@@ -47,6 +47,12 @@ def resolv_conf(cluster, namespace: str) -> ResolvConf:
 
 
 def upstreams(cluster, namespace: str) -> tuple[str, ...]:
-    """`forward . /etc/resolv.conf` in a CoreDNS pod: kubeadm runs CoreDNS with dnsPolicy
-    Default, so that file is its node's."""
-    return NODE_RESOLV.nameservers
+    """The Corefile's `forward . TO...`: /etc/resolv.conf in a CoreDNS pod is its node's
+    (kubeadm runs CoreDNS with dnsPolicy Default); an address (dns://IP[:53]) is itself."""
+    found: list[str] = []
+    for target in cluster.coredns.config.forward or ():
+        if target == "/etc/resolv.conf":
+            found.extend(NODE_RESOLV.nameservers)
+        else:
+            found.append(target.removeprefix("dns://").removesuffix(":53"))
+    return tuple(dict.fromkeys(found))
