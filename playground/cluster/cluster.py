@@ -23,6 +23,7 @@ from playground.cluster.controllers.nodeipam import NodeIpamController
 from playground.cluster.controllers.scheduler import Scheduler, untolerated
 from playground.cluster.dns.coredns import CoreDns
 from playground.cluster.dns.kubernetes import Kubernetes
+from playground.cluster.dns.resolv import DnsConfig
 from playground.cluster.errors import ClusterError
 from playground.cluster.ingress import (
     CONTROLLER_LABELS,
@@ -396,12 +397,14 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies, ConfigMaps):
                       tolerations: list[Toleration] | None = None,
                       annotations: dict[str, str] | None = None,
                       node_selector: dict[str, str] | None = None,
-                      host_network: bool = False) -> Pod:
+                      host_network: bool = False, dns_policy: str = "ClusterFirst",
+                      dns_config: DnsConfig | None = None) -> Pod:
         pod = Pod(ObjectMeta(name, namespace, labels=dict(labels or {}),
                              annotations=dict(annotations or {})),
                   PodSpec(host_network_defaults(containers, host_network), node_name=node_name,
                           tolerations=list(tolerations or []),
-                          node_selector=dict(node_selector or {}), host_network=host_network))
+                          node_selector=dict(node_selector or {}), host_network=host_network,
+                          dns_policy=dns_policy, dns_config=dns_config))
         try:
             validate_pod(pod)
         except ValidationError as error:

@@ -20,6 +20,7 @@ from playground.cluster.controllers.deployment import replica_sets_of
 from playground.cluster.controllers.replicaset import owned_by
 from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
+from playground.cluster.dns.resolv import DnsConfig
 from playground.cluster.ingress import (
     CONTROLLER_NAME,
     CONTROLLER_NAMESPACE,
@@ -144,12 +145,14 @@ class Plan:
                       tolerations: list[Toleration] | None = None,
                       annotations: dict[str, str] | None = None,
                       node_selector: dict[str, str] | None = None,
-                      host_network: bool = False) -> None:
+                      host_network: bool = False, dns_policy: str = "ClusterFirst",
+                      dns_config: DnsConfig | None = None) -> None:
         pod = Pod(ObjectMeta(name, namespace, labels=dict(labels or {}),
                              annotations=dict(annotations or {})),
                   PodSpec(host_network_defaults(containers, host_network), node_name=node_name,
                           tolerations=list(tolerations or []),
-                          node_selector=dict(node_selector or {}), host_network=host_network))
+                          node_selector=dict(node_selector or {}), host_network=host_network,
+                          dns_policy=dns_policy, dns_config=dns_config))
         self._valid(lambda: validate_pod(pod))
         self._claim("Pod", namespace, name)
         if node_name is not None and self.cluster.api.peek("Node", "", node_name) is None:
@@ -158,7 +161,7 @@ class Plan:
         self._note("Pod", namespace, name, lambda: self.cluster.add_pod(
             name, containers, namespace=namespace, labels=labels, node_name=node_name,
             tolerations=tolerations, annotations=annotations, node_selector=node_selector,
-            host_network=host_network))
+            host_network=host_network, dns_policy=dns_policy, dns_config=dns_config))
 
     async def add_deployment(self, name: str, containers: list[Container], replicas: int = 1,
                              labels: dict[str, str] | None = None,
