@@ -79,6 +79,8 @@ async def test_a_corefile_that_does_not_parse_keeps_the_running_config(lab, tmp_
         "Warning CorefileError configmap/kube-system/coredns coredns: [ERROR] Corefile changed "
         "but reload failed: /etc/coredns/Corefile:7 - Error during parsing: Unknown directive "
         "'kubernets'")
+    events = await shell.run("kubectl get events -n kube-system", None)
+    assert "CorefileError   configmap/coredns" in events.output
 
 
 async def test_the_api_server_refuses_a_bad_key(lab, tmp_path):
