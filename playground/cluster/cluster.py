@@ -16,12 +16,14 @@ from ipaddress import IPv4Address, IPv4Network
 from playground.cluster import service_fields, validation
 from playground.cluster.api import AlreadyExists, ApiServer, NotFound
 from playground.cluster.cloud import LB_INSIDE, LB_POOL, build_outside
+from playground.cluster.configmap import ConfigMaps
 from playground.cluster.controllers.endpoints import EndpointsController
 from playground.cluster.controllers.kubelet import Kubelet, node_namespace_name
 from playground.cluster.controllers.nodeipam import NodeIpamController
 from playground.cluster.controllers.scheduler import Scheduler, untolerated
 from playground.cluster.dns.coredns import CoreDns
 from playground.cluster.dns.kubernetes import Kubernetes
+from playground.cluster.dns.resolv import DnsConfig
 from playground.cluster.errors import ClusterError
 from playground.cluster.gateway import proxy as gateway_proxy
 from playground.cluster.ingress import (
@@ -126,7 +128,7 @@ def docker_mac(ip: IPv4Address) -> str:
     return "02:42:" + ":".join(f"{b:02x}" for b in octets)
 
 
-class Cluster(SleepingNodes, Workloads, NetworkPolicies):
+class Cluster(SleepingNodes, Workloads, NetworkPolicies, ConfigMaps):
     def __init__(self, cni: str = "bridge", seed: int = 0, node_cidr_mask: int = 24,
                  proxy_mode: str = "iptables", cluster_cidr: str = str(CLUSTER_CIDR),
                  lb: str = "cloud") -> None:
@@ -352,7 +354,16 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies):
         """The program the coredns pods run, its caches one per pod; the SOA serial moves
         with the API's writes, as CoreDNS's follows its informers' last change."""
         return CoreDns(Kubernetes(self.api, self.has_namespace,
-                                  lambda: self.api.resource_version), random.Random(self.seed))
+                                  lambda: self.api.resource_version), random.Random(self.seed),
+                       self._corefile, self._coredns_log)
+
+    def _corefile(self) -> str | None:
+        """The Corefile key of the coredns ConfigMap, the file its pods mount."""
+        found = self.api.peek("ConfigMap", "kube-system", "coredns")
+        return found.data.get("Corefile") if found is not None else None
+
+    def _coredns_log(self, line: str) -> None:
+        self.api.events.warn("coredns", "configmap/kube-system/coredns", "CorefileError", line)
 
     def has_namespace(self, name: str) -> bool:
         return name in SYSTEM_NAMESPACES or self.api.peek("Namespace", "", name) is not None
@@ -390,12 +401,14 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies):
                       tolerations: list[Toleration] | None = None,
                       annotations: dict[str, str] | None = None,
                       node_selector: dict[str, str] | None = None,
-                      host_network: bool = False) -> Pod:
+                      host_network: bool = False, dns_policy: str = "ClusterFirst",
+                      dns_config: DnsConfig | None = None) -> Pod:
         pod = Pod(ObjectMeta(name, namespace, labels=dict(labels or {}),
                              annotations=dict(annotations or {})),
                   PodSpec(host_network_defaults(containers, host_network), node_name=node_name,
                           tolerations=list(tolerations or []),
-                          node_selector=dict(node_selector or {}), host_network=host_network))
+                          node_selector=dict(node_selector or {}), host_network=host_network,
+                          dns_policy=dns_policy, dns_config=dns_config))
         try:
             validate_pod(pod)
         except ValidationError as error:

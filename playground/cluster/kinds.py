@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from playground.cluster import manifest_apply as manifests
 from playground.cluster import saved_checks, tables
+from playground.cluster.configmap import ConfigMap, validate_config_map
 from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.gateway import manifest as gateway_manifests
@@ -81,6 +82,11 @@ KINDS: tuple[Kind, ...] = (   # in restore order
          table=lambda cluster, namespace, wide, labels: tables.proxy_configs_table(
              cluster, namespace),
          check=saved_checks.each(validate_proxy_config)),
+    Kind("ConfigMap", ConfigMap, "v1", ("configmap", "configmaps", "cm"),
+         apply=manifests.apply_config_map,
+         table=lambda cluster, namespace, wide, labels: tables.config_maps_table(
+             cluster, namespace),
+         check=saved_checks.each(validate_config_map)),
     Kind("Pod", Pod, "v1", ("pod", "pods", "po"), apply=manifests.apply_pod,
          table=tables.pods_table, check=saved_checks.check_pods),
     Kind("NetworkPolicy", NetworkPolicy, "networking.k8s.io/v1",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.configmap import ConfigMap
 from playground.cluster.deployment import Deployment, validate_deployment
+from playground.cluster.dns import corefile
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta, Toleration
 from playground.cluster.replicaset import HASH_LABEL, workload_hash
 from playground.cluster.service import Endpoint, EndpointPort, EndpointSlice, ServicePort
@@ -57,6 +59,8 @@ async def add_coredns(cluster: Cluster) -> None:
     deployment = Deployment(ObjectMeta("coredns", "kube-system"), 2, dict(COREDNS_LABELS),
                             dict(COREDNS_LABELS), containers, tolerations=tolerations)
     validate_deployment(deployment)
+    cluster.api.create(ConfigMap(ObjectMeta("coredns", "kube-system"),
+                                 {"Corefile": corefile.DEFAULT}))
     hash_ = workload_hash(deployment)
     for suffix in ("4x7kq", "9vx2m"):
         if suffix == "9vx2m":  # in the second the second pod comes, as the lab always had

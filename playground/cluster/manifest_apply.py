@@ -8,7 +8,9 @@ from typing import Any
 
 from playground.cluster import validation
 from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.configmap import ConfigMap
 from playground.cluster.daemonset import DaemonSet
+from playground.cluster.dns.resolv import DnsConfig
 from playground.cluster.endpoint_slices import service_of, validate_endpoint_slice
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.metallb_objects import (
@@ -134,6 +136,17 @@ async def apply_network_policy(cluster: Cluster, doc: ManifestDoc) -> None:
     await cluster.add_network_policy(policy_from_doc(doc, name, namespace))
 
 
+async def apply_config_map(cluster: Cluster, doc: ManifestDoc) -> None:
+    name, namespace = _meta(doc, cluster)
+    data = doc.get("data", dict, {})
+    for key, value in data.items():
+        if not isinstance(value, str):
+            doc.fail(f"data.{key}", f"expected str, got {type(value).__name__} {value!r}")
+    await cluster.add_config_map(ConfigMap(ObjectMeta(name, namespace,
+                                                      doc.labels("metadata.labels")),
+                                           {str(k): v for k, v in data.items()}))
+
+
 async def apply_pod(cluster: Cluster, doc: ManifestDoc) -> None:
     name, namespace = _meta(doc, cluster)
     await cluster.add_pod(name, _containers(doc, "spec.containers"), namespace=namespace,
@@ -142,7 +155,22 @@ async def apply_pod(cluster: Cluster, doc: ManifestDoc) -> None:
                           node_name=doc.get("spec.nodeName", str),
                           tolerations=_tolerations(doc, "spec.tolerations"),
                           node_selector=doc.labels("spec.nodeSelector"),
-                          host_network=doc.get("spec.hostNetwork", bool, False))
+                          host_network=doc.get("spec.hostNetwork", bool, False),
+                          dns_policy=doc.get("spec.dnsPolicy", str, "ClusterFirst"),
+                          dns_config=_dns_config(doc, "spec.dnsConfig"))
+
+
+def _dns_config(doc: ManifestDoc, path: str) -> DnsConfig | None:
+    """spec.dnsConfig: nameservers and searches as strings, options as NAME[:VALUE]."""
+    if doc.get(path, dict) is None:
+        return None
+    options = []
+    for where, item in doc.entries("options", doc.get(path, dict), path):
+        name = doc.get("name", str, "", item, where)
+        value = doc.get("value", str, None, item, where)
+        options.append(name if value is None else f"{name}:{value}")
+    return DnsConfig(tuple(_strings(doc, f"{path}.nameservers")),
+                     tuple(_strings(doc, f"{path}.searches")), tuple(options))
 
 
 def _tolerations(doc: ManifestDoc, path: str) -> list[Toleration]:

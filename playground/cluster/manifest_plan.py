@@ -15,10 +15,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster, ClusterError
+from playground.cluster.configmap import ConfigMap, validate_config_map
 from playground.cluster.controllers.deployment import replica_sets_of
 from playground.cluster.controllers.replicaset import owned_by
 from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
+from playground.cluster.dns.resolv import DnsConfig
 from playground.cluster.gateway import proxy as gateway_proxy
 from playground.cluster.ingress import (
     CONTROLLER_NAME,
@@ -50,7 +52,7 @@ RESOURCES = {"Namespace": "namespaces", "Pod": "pods", "Deployment": "deployment
              "DaemonSet": "daemonsets.apps", "StatefulSet": "statefulsets.apps",
              "Service": "services", "Ingress": "ingresses.networking.k8s.io",
              "EndpointSlice": "endpointslices.discovery.k8s.io",
-             "NetworkPolicy": "networkpolicies.networking.k8s.io",
+             "NetworkPolicy": "networkpolicies.networking.k8s.io", "ConfigMap": "configmaps",
              "IPAddressPool": "ipaddresspools.metallb.io",
              "L2Advertisement": "l2advertisements.metallb.io", **STORED_RESOURCES}
 
@@ -125,17 +127,38 @@ class Plan:
                                lambda: self.cluster.add_network_policy(policy),
                                lambda: self.cluster.add_network_policy(before)))
 
+    async def add_config_map(self, config_map: ConfigMap) -> None:
+        """Checked now; created, or its data replaced (kubectl apply), at apply."""
+        meta = config_map.metadata
+        self._valid(lambda: validate_config_map(config_map))
+        there = self.cluster.api.peek("ConfigMap", meta.namespace, meta.name)
+        if there is None or self.create_only:
+            self._claim("ConfigMap", meta.namespace, meta.name)
+            self._note("ConfigMap", meta.namespace, meta.name,
+                       lambda: self.cluster.add_config_map(config_map))
+            return
+        key = ("ConfigMap", meta.namespace, meta.name)
+        if key in self.keys:
+            self._fail(f"ConfigMap {meta.name} is given twice (first in {self.keys[key]})")
+        self.keys[key] = self.where
+        before = copy.deepcopy(there)
+        self.steps.append(Step(self.where, "ConfigMap", meta.namespace, meta.name,
+                               lambda: self.cluster.add_config_map(config_map),
+                               lambda: self.cluster.add_config_map(before)))
+
     async def add_pod(self, name: str, containers: list[Container], namespace: str = "default",
                       labels: dict[str, str] | None = None, node_name: str | None = None,
                       tolerations: list[Toleration] | None = None,
                       annotations: dict[str, str] | None = None,
                       node_selector: dict[str, str] | None = None,
-                      host_network: bool = False) -> None:
+                      host_network: bool = False, dns_policy: str = "ClusterFirst",
+                      dns_config: DnsConfig | None = None) -> None:
         pod = Pod(ObjectMeta(name, namespace, labels=dict(labels or {}),
                              annotations=dict(annotations or {})),
                   PodSpec(host_network_defaults(containers, host_network), node_name=node_name,
                           tolerations=list(tolerations or []),
-                          node_selector=dict(node_selector or {}), host_network=host_network))
+                          node_selector=dict(node_selector or {}), host_network=host_network,
+                          dns_policy=dns_policy, dns_config=dns_config))
         self._valid(lambda: validate_pod(pod))
         self._claim("Pod", namespace, name)
         if node_name is not None and self.cluster.api.peek("Node", "", node_name) is None:
@@ -144,7 +167,7 @@ class Plan:
         self._note("Pod", namespace, name, lambda: self.cluster.add_pod(
             name, containers, namespace=namespace, labels=labels, node_name=node_name,
             tolerations=tolerations, annotations=annotations, node_selector=node_selector,
-            host_network=host_network))
+            host_network=host_network, dns_policy=dns_policy, dns_config=dns_config))
 
     async def add_deployment(self, name: str, containers: list[Container], replicas: int = 1,
                              labels: dict[str, str] | None = None,

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster import validation
+from playground.cluster.dns.pod_dns import dns_errors
+from playground.cluster.dns.resolv import DnsConfig
 from playground.cluster.validation import ValidationError
 
 PROTOCOLS = validation.MODELLED_PROTOCOLS
@@ -212,6 +214,8 @@ class PodSpec:
     hostname: str = ""    # a StatefulSet's pod: its own name, found as HOSTNAME.SUBDOMAIN
     subdomain: str = ""   # the headless Service that gives the pod its DNS name
     host_network: bool = False   # the node's network namespace: no veth, the node's IP
+    dns_policy: str = "ClusterFirst"   # spec.dnsPolicy, the API's default
+    dns_config: DnsConfig | None = None   # spec.dnsConfig: added to (or, with None, all of)
 
 
 @dataclass
@@ -319,6 +323,8 @@ def validate_pod(pod: Pod, valid: set | None = None) -> None:
         errors += validation.tolerations_errors(tolerations)
     if pod.spec.host_network:
         errors += validation.host_network_errors(True, containers)
+    if pod.spec.dns_policy != "ClusterFirst" or pod.spec.dns_config is not None:
+        errors += dns_errors(pod.spec.dns_policy, pod.spec.dns_config)
     if not seen:
         errors += validation.container_errors(containers)
     validation.check("Pod", pod.name, errors)

@@ -237,6 +237,14 @@ def proxy_configs_table(cluster: Cluster, namespace: str | None) -> str:
                       header, row_of)
 
 
+def config_maps_table(cluster: Cluster, namespace: str | None) -> str:
+    now = cluster.network.clock
+    return namespaced(cluster.api.list("ConfigMap", namespace), namespace,
+                      ["NAME", "DATA", "AGE"],
+                      lambda cm: [cm.name, str(len(cm.data)),
+                                  human_age(now - cm.metadata.created_at)])
+
+
 def events_table(cluster: Cluster, namespace: str | None) -> str:
     """`kubectl get events`: what controllers and agents failed to do, newest last. An
     event lives in its object's namespace; a cluster-scoped object's, in default."""

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from playground.cluster.cluster import Cluster
+from playground.cluster.configmap_show import as_yaml as configmap_yaml
+from playground.cluster.configmap_show import describe as describe_configmap
 from playground.cluster.deployment_patch import patch_changes
 from playground.cluster.describe_service import describe_service
 from playground.cluster.gateway.tables import describe as describe_gateway_api
@@ -221,11 +223,20 @@ def kind_and_name(words: list[str]) -> tuple[str, str]:
 def get(shell, call: Call) -> ShellResult:
     p = parser("kubectl get")
     p.add_argument("kind")
-    p.add_argument("-o", "--output", choices=["wide"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("-o", "--output", choices=["wide", "yaml"])
     p.add_argument("-n", "--namespace", default="default")
     p.add_argument("-A", "--all-namespaces", action="store_true")
     p.add_argument("--show-labels", action="store_true")
-    args = p.parse_args(call.args)
+    args = p.parse_intermixed_args(call.args)   # kubectl get cm -n NS NAME -o yaml
+    if "/" in args.kind and args.name is None:   # kubectl get configmap/coredns
+        args.kind, args.name = args.kind.split("/", 1)
+    if args.name is not None or args.output == "yaml":
+        kind = KINDS.get(args.kind)
+        if kind is None or kind.table is None:
+            listed = ", ".join(k.spellings[0] for k in KIND_LIST if k.table is not None)
+            raise ShellError(f"kubectl get: unknown kind {args.kind!r} ({listed})")
+        return ShellResult(_one_as_yaml(shell.cluster, kind, args))
     namespace = None if args.all_namespaces else args.namespace
     tables = []
     for word in args.kind.split(","):   # kubectl get gatewayclass,gateway,httproute
@@ -507,6 +518,28 @@ async def create_from_files(shell, call: Call) -> ShellResult:
     return ShellResult(f"created {', '.join(args.filename)}\n", changed=True)
 
 
+def _one_as_yaml(cluster: Cluster, kind: Kind, args) -> str:
+    """kubectl get KIND NAME -o yaml: the lab writes YAML of ConfigMaps only."""
+    if kind.name != "configmap" or args.output != "yaml" or args.name is None:
+        raise ShellError("kubectl get: NAME and -o yaml go together, for a configmap "
+                         "(kubectl get configmap NAME -n NS -o yaml)")
+    found = cluster.api.peek("ConfigMap", args.namespace, args.name)
+    if found is None:
+        raise ShellError(f'Error from server (NotFound): configmaps "{args.name}" not found')
+    return configmap_yaml(found)
+
+
+def describe_config_map(shell, call: Call) -> ShellResult:
+    p = parser("kubectl describe configmap")
+    p.add_argument("name")
+    p.add_argument("-n", "--namespace", default="default")
+    args = p.parse_args(call.args)
+    found = shell.cluster.api.peek("ConfigMap", args.namespace, args.name)
+    if found is None:
+        raise ShellError(f'Error from server (NotFound): configmaps "{args.name}" not found')
+    return ShellResult(describe_configmap(found))
+
+
 def describe_policy(shell, call: Call) -> ShellResult:
     p = parser("kubectl describe networkpolicy")
     p.add_argument("name")
@@ -587,7 +620,11 @@ COMMANDS = (
             "a NetworkPolicy's rules, the pods it selects, whether this CNI enforces it",
             describe_policy, complete=object_of("networkpolicy"),
             aliases={"networkpolicy": ("netpol", "networkpolicies")}),
-    Command("kubectl get", "|".join(GET_KINDS) + " [-o wide] [-A] [--show-labels]",
+    Command("kubectl describe configmap", "NAME [-n NS]",
+            "a ConfigMap's data, as kubectl describes it", describe_config_map,
+            complete=object_of("configmap"), aliases={"configmap": ("cm", "configmaps")}),
+    Command("kubectl get", "|".join(GET_KINDS) + " [-o wide] [-A] [--show-labels]"
+            " | configmap NAME -o yaml",
             "list objects as kubectl does", get, complete=positional(GET_KINDS, then=flags)),
     Command("kubectl describe", "service|gatewayclass|gateway|httproute|referencegrant NAME "
             "[-n NAMESPACE]", "the object, its status conditions and Events (a load "

@@ -461,6 +461,27 @@ LESSONS = (
                                    c.rewritten_by("KUBE-SEP-")))),
     ),
     Lesson(
+        "dns-down", "Break-fix: names stop working",
+        "every name fails in pod/client; find out why and bring DNS back",
+        "Addresses still work here (trace pod/client svc/web), but no name does. A name "
+        "needs the resolver's question to reach a CoreDNS pod through the kube-dns Service. "
+        "Trace a name and look at the DNS leg: kube-proxy answers it with a reject, the "
+        "resolver tries the next attempt, and gives up on the name. A Service rejects when "
+        "it has no endpoints: look at the coredns pods (kubectl get pods -n kube-system) "
+        "and at the Deployment that runs them (kubectl get deploy -n kube-system).",
+        "dns-down",
+        (Task("see-reject", "Trace pod/client to web and see its DNS question rejected.",
+              "trace pod/client web",
+              lambda lab: c.dns_refused(lab, "pod/client")),
+         Task("scale-up", "Give kube-dns its CoreDNS pods back.",
+              "kubectl scale deployment coredns -n kube-system --replicas=2",
+              lambda lab: c.service_has_endpoints(lab, "kube-system", "kube-dns")),
+         Task("works", "Trace web again: the question answered, then the connection.",
+              "trace pod/client web",
+              lambda lab: c.resolved(lab, "pod/client", "web.default.svc.cluster.local.", 1)
+              and c.traced(lab, "pod/client", "svc/web", "delivered"))),
+    ),
+    Lesson(
         "cilium", "Cilium: Services without kube-proxy",
         "eBPF programs translate Service addresses at the socket and at the node's eth0",
         "This lab runs Cilium instead of kube-proxy: no node has a single KUBE- rule "

@@ -262,3 +262,11 @@ def sent(lab: Lab, src: str, dst: str) -> bool:
     engine does with it differs)."""
     source, address = place_of(lab, src), address_of(lab, dst)
     return any(t.source == source and t.packet.dst == address for t in lab.journal.traces())
+
+
+def dns_refused(lab: Lab, src: str) -> bool:
+    """A query from `src` that kube-proxy rejected: a DNS Service with no endpoints."""
+    place = place_of(lab, src)
+    return any(leg.role == "dns" and leg.trace.source == place
+               and leg.trace.verdict == "rejected"
+               for action in lab.journal.actions for leg in action.legs)

@@ -81,6 +81,10 @@ async def _ten_services(cluster: Cluster) -> None:
                                   selector={"app": "echo"})
 
 
+async def _coredns_scaled_to_zero(cluster: Cluster) -> None:
+    await cluster.scale("coredns", 0, "kube-system")
+
+
 CROWD_START = 7  # Services the service-crowd lab adds to the default lab's three
 CROWD_MORE = 9_990  # and saves/service-crowd.yaml adds: 10,000 in all
 
@@ -149,6 +153,9 @@ SCENARIOS = [
     Scenario("dns", "What `curl web` really sends",
              "the pod's resolver asks kube-dns first, through kube-proxy's DNAT to CoreDNS",
              ["trace pod/client web"]),
+    Scenario("dns-down", "Break-fix: no CoreDNS",
+             "coredns is scaled to 0: kube-proxy rejects every question to kube-dns",
+             ["trace pod/client web"], setup=_coredns_scaled_to_zero),
     Scenario("netpol-namespaces", "NetworkPolicy: default deny, then one namespace in",
              "shop/api behind a default deny, opened to the pods of namespace frontend",
              ["trace pod/frontend/web pod/shop/api", "trace pod/client pod/shop/api"],

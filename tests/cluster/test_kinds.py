@@ -11,7 +11,7 @@ from playground.cluster.validation import type_errors
 
 # the group/version Kubernetes v1.31 serves each kind in (`kubectl api-resources`: core v1,
 # apps/v1, discovery.k8s.io/v1, networking.k8s.io/v1)
-UPSTREAM = {"Namespace": "v1", "Node": "v1", "Service": "v1", "Pod": "v1",
+UPSTREAM = {"Namespace": "v1", "Node": "v1", "Service": "v1", "Pod": "v1", "ConfigMap": "v1",
             "EndpointSlice": "discovery.k8s.io/v1", "ReplicaSet": "apps/v1",
             "Deployment": "apps/v1", "DaemonSet": "apps/v1", "StatefulSet": "apps/v1",
             "Ingress": "networking.k8s.io/v1", "NetworkPolicy": "networking.k8s.io/v1",

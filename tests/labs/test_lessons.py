@@ -81,3 +81,15 @@ async def test_the_scale_lesson_shows_the_chain_and_the_walks_side_by_side():
         assert after.startswith("10,000 Services") and after.endswith(f"{first:,} then {last:,}")
     finally:
         await lab.close()
+
+
+async def test_names_do_not_work_until_coredns_is_back():
+    lesson = BY_ID["dns-down"]
+    lab = await lesson.start()
+    try:
+        await lab.run("trace pod/client web")
+        await lab.run("trace pod/client svc/web")   # an address still works
+        assert tick(lesson, lab) == ["see-reject"]
+        assert not c.resolved(lab, "pod/client", "web.default.svc.cluster.local.")
+    finally:
+        await lab.close()

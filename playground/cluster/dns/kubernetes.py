@@ -52,10 +52,10 @@ class Lookup:
     external: list[str] = field(default_factory=list)  # CNAME targets to look up upstream
 
 
-def zone_of(qname: dns.name.Name) -> dns.name.Name | None:
-    for zone in (ZONE, *REVERSE_ZONES):
-        if qname.is_subdomain(zone):
-            return zone
+def zone_of(qname: dns.name.Name, zone: dns.name.Name = ZONE) -> dns.name.Name | None:
+    for found in (zone, *REVERSE_ZONES):
+        if qname.is_subdomain(found):
+            return found
     return None
 
 
@@ -71,8 +71,8 @@ class Request:
     protocol: str = ""
 
 
-def parse_request(qname: dns.name.Name) -> Request:
-    labels = [label.decode().lower() for label in qname.relativize(ZONE).labels]
+def parse_request(qname: dns.name.Name, zone: dns.name.Name = ZONE) -> Request:
+    labels = [label.decode().lower() for label in qname.relativize(zone).labels]
     request = Request()
     if not labels or labels == ["@"] or labels in (["svc"], ["pod"]):
         return request
@@ -119,11 +119,12 @@ class Kubernetes:
         self.api = api
         self.has_namespace = has_namespace
         self.serial = serial
+        self.zone, self.ttl = ZONE, TTL  # the Corefile's `kubernetes ZONE` and `ttl`
 
     # Records and its finders
 
     def records(self, qname: dns.name.Name) -> list[Record]:
-        request = parse_request(qname)
+        request = parse_request(qname, self.zone)
         if request.pod_or_svc == "":
             return []
         if request.namespace and not self.has_namespace(request.namespace):
@@ -149,7 +150,7 @@ class Kubernetes:
         service = self.api.peek("Service", request.namespace, request.service)
         if service is None:
             raise NameError_("no such service")
-        base = f"{service.metadata.name}.{service.metadata.namespace}.svc.{ZONE}"
+        base = f"{service.metadata.name}.{service.metadata.namespace}.svc.{self.zone}"
         spec = service.spec
         if spec.type == "ExternalName":
             if request.endpoint:
@@ -182,7 +183,7 @@ class Kubernetes:
         except (dns.exception.SyntaxError, ValueError):
             raise NameError_("not a reverse name") from None
         for service in self.api.indexed("Service", "cluster_ip", address):
-            name = f"{service.metadata.name}.{service.metadata.namespace}.svc.{ZONE}"
+            name = f"{service.metadata.name}.{service.metadata.namespace}.svc.{self.zone}"
             return [Record(name, qname.to_text())]
         found = []
         for slice_ in self.api.list("EndpointSlice"):
@@ -190,7 +191,7 @@ class Kubernetes:
                 if endpoint.ready and endpoint.address == address:
                     namespace, name = slice_.service.split("/", 1)
                     found.append(Record(f"{endpoint_hostname(endpoint)}.{name}.{namespace}"
-                                        f".svc.{ZONE}", qname.to_text()))
+                                        f".svc.{self.zone}", qname.to_text()))
         if not found:
             raise NameError_("no service or endpoint has the address")
         return found
@@ -198,13 +199,13 @@ class Kubernetes:
     # ServeDNS
 
     def serve(self, qname: dns.name.Name, qtype: int) -> Lookup:
-        zone = zone_of(qname)
+        zone = zone_of(qname, self.zone)
         try:
             if zone in REVERSE_ZONES:
                 if qtype != PTR:
                     return Lookup(fall=True)
                 return self._answer(qname, qtype, self.reverse(qname))
-            if qtype in (SOA, NS) and qname == ZONE:
+            if qtype in (SOA, NS) and qname == self.zone:
                 return Lookup(answer=[self._soa() if qtype == SOA else self._ns()])
             records = self.records(qname)
         except NameError_:
@@ -222,7 +223,7 @@ class Kubernetes:
         elif qtype == PTR:
             names = [r.host for r in records if not _is_address(r.host)]
             if names:
-                lookup.answer.append(_rrset(qname, PTR, names))
+                lookup.answer.append(_rrset(qname, PTR, names, self.ttl))
         if not lookup.answer and not lookup.external:
             lookup.authority.append(self._soa())
         return lookup
@@ -237,10 +238,10 @@ class Kubernetes:
                     addresses.append(record.host)
                 continue
             target = dns.name.from_text(record.host)
-            lookup.answer.append(_rrset(qname, CNAME, [target.to_text()]))
+            lookup.answer.append(_rrset(qname, CNAME, [target.to_text()], self.ttl))
             if qtype == CNAME:
                 continue
-            if target.is_subdomain(ZONE):
+            if target.is_subdomain(self.zone):
                 try:
                     self._addresses(target, qtype, self.records(target), lookup)
                 except NameError_:
@@ -248,7 +249,7 @@ class Kubernetes:
             else:
                 lookup.external.append(target.to_text())
         if addresses:
-            lookup.answer.append(_rrset(qname, A, addresses))
+            lookup.answer.append(_rrset(qname, A, addresses, self.ttl))
 
     def _srv(self, qname, records: list[Record], lookup: Lookup) -> None:
         """backend_lookup.SRV: priority 0, the weight 100 shared, the target's address as
@@ -264,16 +265,17 @@ class Kubernetes:
             rdatas.append(f"0 {weight} {record.port} {target}")
             if _is_address(record.host):
                 extra.setdefault(target, record.host)
-        lookup.answer.append(_rrset(qname, SRV, rdatas))
-        lookup.additional.extend(_rrset(dns.name.from_text(t), A, [ip])
+        lookup.answer.append(_rrset(qname, SRV, rdatas, self.ttl))
+        lookup.additional.extend(_rrset(dns.name.from_text(t), A, [ip], self.ttl)
                                  for t, ip in extra.items())
 
     def _soa(self) -> dns.rrset.RRset:
-        return _rrset(ZONE, SOA, [f"ns.dns.{ZONE} hostmaster.{ZONE} {self.serial()} "
-                                  f"7200 1800 86400 {TTL}"])
+        zone = self.zone
+        return _rrset(zone, SOA, [f"ns.dns.{zone} hostmaster.{zone} {self.serial()} "
+                                  f"7200 1800 86400 {self.ttl}"], self.ttl)
 
     def _ns(self) -> dns.rrset.RRset:
-        return _rrset(ZONE, NS, [f"ns.dns.{ZONE}"])
+        return _rrset(self.zone, NS, [f"ns.dns.{self.zone}"], self.ttl)
 
 
 def _is_address(host: str) -> bool:

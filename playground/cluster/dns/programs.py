@@ -9,7 +9,7 @@ import dns.message
 from playground.cluster.cloud import INTERNET_NAMESPACE
 from playground.cluster.dns import upstream
 from playground.cluster.dns.coredns import Forward, Served
-from playground.cluster.dns.resolv import ResolvConf, pod_resolv_conf
+from playground.cluster.dns.resolv import DnsConfig, ResolvConf, pod_resolv_conf
 
 COREDNS_IMAGES = ("registry.k8s.io/coredns/coredns", "coredns/coredns")
 NODE_RESOLV = ResolvConf((str(upstream.RESOLVER),))  # what kind's nodes get from docker
@@ -38,15 +38,23 @@ def serve(cluster, delivery, query: dns.message.Message, forward: Forward) -> Se
 
 
 def resolv_conf(cluster, namespace: str) -> ResolvConf:
-    """/etc/resolv.conf in a network namespace: a pod's as kubelet writes it (the lab's pods
-    are all dnsPolicy ClusterFirst, the API default), a node's or any other host's."""
+    """/etc/resolv.conf in a network namespace: a pod's as kubelet writes it for its
+    dnsPolicy and dnsConfig, a node's or any other host's."""
     pod = pod_at(cluster, namespace)
     if pod is None:
         return NODE_RESOLV
-    return pod_resolv_conf("ClusterFirst", pod.metadata.namespace, NODE_RESOLV)
+    spec = pod.spec
+    return pod_resolv_conf(spec.dns_policy, pod.metadata.namespace, NODE_RESOLV,
+                           spec.host_network, spec.dns_config or DnsConfig())
 
 
 def upstreams(cluster, namespace: str) -> tuple[str, ...]:
-    """`forward . /etc/resolv.conf` in a CoreDNS pod: kubeadm runs CoreDNS with dnsPolicy
-    Default, so that file is its node's."""
-    return NODE_RESOLV.nameservers
+    """The Corefile's `forward . TO...`: /etc/resolv.conf in a CoreDNS pod is its node's
+    (kubeadm runs CoreDNS with dnsPolicy Default); an address (dns://IP[:53]) is itself."""
+    found: list[str] = []
+    for target in cluster.coredns.config.forward or ():
+        if target == "/etc/resolv.conf":
+            found.extend(NODE_RESOLV.nameservers)
+        else:
+            found.append(target.removeprefix("dns://").removesuffix(":53"))
+    return tuple(dict.fromkeys(found))
