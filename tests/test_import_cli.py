@@ -28,7 +28,6 @@ def test_a_kind_cluster_comes_back_with_its_names_and_addresses(tmp_path, capsys
     assert main(["import", str(KIND), "-o", str(lab_file)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out == [
-        "networkpolicy default/web-allow-client: kind NetworkPolicy is not modelled yet",
         "pods: 3 have owners (ReplicaSets, DaemonSets...) that are not in the input; "
         "imported as bare pods",
         "endpointslice: 1 not imported, made again by the EndpointSlice controller from the "
@@ -44,6 +43,9 @@ def test_a_kind_cluster_comes_back_with_its_names_and_addresses(tmp_path, capsys
     assert main(["trace", "pod/client", "svc/web", "-f", str(lab_file)]) == 0
     assert capsys.readouterr().out.rstrip().endswith(
         "in pod/default/web-6d4cf56db6-x7k2p")
+    # the cluster's NetworkPolicy came along, enforced by kindnet's kube-network-policies
+    assert main(["reach", "-f", str(lab_file), "--why", "client", "web-6d4cf56db6-x7k2p"]) == 0
+    assert "default/web-allow-client ingress[0].from[0]" in capsys.readouterr().out
     # the API server's own EndpointSlice came along: the kubernetes Service answers
     assert main(["trace", "pod/client", "svc/kubernetes", "--port", "443",
                  "-f", str(lab_file)]) == 0

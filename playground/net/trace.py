@@ -35,6 +35,7 @@ class Hop:
     drop_reason: str | None = None  # a BPF drop's reason ("Policy denied")
     src_identity: int | None = None  # Cilium's security identities of a policy verdict
     dst_identity: int | None = None
+    policy_verdict: str | None = None  # a new flow's policy verdict: "L3-L4 INGRESS ALLOWED"
 
     @property
     def rewrote(self) -> bool:
@@ -64,7 +65,7 @@ class Hop:
             "packet_before": self.packet_before.to_dict(),
             "packet_after": self.packet_after.to_dict(),
         }
-        for name in ("drop_reason", "src_identity", "dst_identity"):
+        for name in ("drop_reason", "src_identity", "dst_identity", "policy_verdict"):
             if getattr(self, name) is not None:
                 data[name] = getattr(self, name)
         return data

@@ -93,6 +93,9 @@ class CiliumPolicyAgent(Controller):
             policy_map = enforcement.maps.get(endpoint.id)
             if policy_map is not None:
                 policy_map.replace(computed.entries)
+                policy_map.verdict_notify = frozenset(
+                    direction for direction, chosen in (("Ingress", computed.ingress),
+                                                        ("Egress", computed.egress)) if chosen)
             self.endpoints[endpoint.id] = EndpointState(pod.key, labels, number, computed)
         self._ipcache(pods)
 

@@ -7,7 +7,15 @@ import json
 import time
 
 from playground.cluster.flows.endpoints import RESERVED, Endpoint
-from playground.cluster.flows.observe import DROP_EVENT, POINTS, SOCK_EVENT, TRACE_EVENT, Flow
+from playground.cluster.flows.observe import (
+    DROP_EVENT,
+    MATCH_TYPES,
+    POINTS,
+    POLICY_VERDICT_EVENT,
+    SOCK_EVENT,
+    TRACE_EVENT,
+    Flow,
+)
 from playground.timefmt import LAB_EPOCH
 
 # gopacket's names of the ICMPv4 types the lab sends and answers with
@@ -81,8 +89,11 @@ def compact(flow: Flow, node_name: bool = False) -> str:
     elif flow.is_reply:   # the printer flips a reply to read client <- server
         src, dst, src_id, dst_id, arrow = dst, src, dst_id, src_id, "<-"
     node = f" [{flow.node}]" if node_name else ""
+    verdict = flow.verdict
+    if flow.policy_verdict:   # the printer says ALLOWED or DENIED for a policy verdict
+        verdict = "ALLOWED" if verdict == "FORWARDED" else "DENIED"
     return (f"{stamp(flow.time)}{node}: {src} {src_id} {arrow} {dst} {dst_id} {flow.kind} "
-            f"{flow.verdict} ({summary(flow)})")
+            f"{verdict} ({summary(flow)})")
 
 
 def _l4(flow: Flow) -> dict:
@@ -115,7 +126,9 @@ def flow_json(flow: Flow) -> dict:
     data["destination"] = flow.destination.to_json()
     data["Type"] = "L3_L4"
     data["node_name"] = flow.node
-    if flow.drop is not None:
+    if flow.policy_verdict:
+        event = {"type": POLICY_VERDICT_EVENT}
+    elif flow.drop is not None:
         event = {"type": DROP_EVENT, "sub_type": flow.drop.code}
     elif flow.xlate:
         event = {"type": SOCK_EVENT}
@@ -132,6 +145,9 @@ def flow_json(flow: Flow) -> dict:
         data["trace_observation_point"] = flow.point.upper().replace("-", "_")
     if flow.drop is not None:
         data["drop_reason_desc"] = flow.drop.name
+    if flow.policy_verdict:
+        data["policy_match_type"] = next(number for name, number in MATCH_TYPES.values()
+                                         if name == flow.policy_match)
     if flow.is_reply is not None:
         data["is_reply"] = flow.is_reply
     if flow.xlate:

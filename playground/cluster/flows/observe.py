@@ -14,7 +14,11 @@ from playground.net.trace import Hop, Trace
 # pkg/monitor/api/types.go: the observation points and their sub_type numbers
 POINTS = {"to-endpoint": 0, "to-stack": 3, "to-overlay": 4, "from-endpoint": 5,
           "from-overlay": 9, "from-network": 10, "to-network": 11}
-TRACE_EVENT, DROP_EVENT, SOCK_EVENT = 4, 1, 7
+TRACE_EVENT, DROP_EVENT, SOCK_EVENT, POLICY_VERDICT_EVENT = 4, 1, 7, 9
+# the datapath's match types (policy.h) as Hubble names and numbers them (monitor/api)
+MATCH_TYPES = {"none": ("none", 0), "L3-only": ("L3-Only", 1), "L3-L4": ("L3-L4", 2),
+               "L4-only": ("L4-Only", 3), "all": ("all", 4), "L3-proto": ("L3-Proto", 5),
+               "proto-only": ("Proto-Only", 6)}
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,17 @@ class Flow:
     source_service: tuple[str, str] | None = None
     destination_service: tuple[str, str] | None = None
     xlate: str = ""          # post-xlate-fwd / post-xlate-rev on a TRANSLATED flow
+    policy_match: str = ""   # a policy verdict's match type, as Hubble names it
+
+    @property
+    def policy_verdict(self) -> bool:
+        return bool(self.policy_match)
 
     @property
     def kind(self) -> str:
         """What the compact printer shows as the flow's type."""
+        if self.policy_verdict:
+            return f"policy-verdict:{self.policy_match} {self.direction}"
         if self.drop is not None:
             return self.drop.text
         return self.xlate or self.point
@@ -115,6 +126,17 @@ class Observer:
             return _with_service(found, source=service)
         return None
 
+    def policy(self, hop: Hop, reply: bool) -> Flow | None:
+        """A new connection's policy verdict at an endpoint's program (allowed or denied)."""
+        match, direction, outcome = hop.policy_verdict.split()
+        _, node = place(hop.where, self.directory)
+        if not node:
+            return None
+        verdict = "FORWARDED" if outcome == "ALLOWED" else "DROPPED"
+        found = self.flow(hop, node, verdict, "", hop.packet_before, reply,
+                          policy_match=MATCH_TYPES[match][0])
+        return replace(found, direction=direction)
+
     def dropped(self, trace: Trace) -> Flow | None:
         last = next((h for h in reversed(trace.hops) if h.role == "packet"), None)
         if last is None or trace.verdict == "delivered":
@@ -134,6 +156,8 @@ class Observer:
             before = last.get(hop.role)
             if before is not None and before.where != hop.where:
                 flows.extend(self.crossing(before, hop, backwards))
+            if hop.policy_verdict:
+                flows.append(self.policy(hop, backwards))
             if hop.rewrote:
                 flows.append(self.translation(hop, backwards))
             last[hop.role] = hop

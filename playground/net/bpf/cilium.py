@@ -325,7 +325,8 @@ class CiliumDatapath:
         if found is None:
             key, entry = self.ct.create(pkt, "OUT", ctx.now)
             return self._allowed(pkt, check, "a new flow from the pod: an OUT entry in "
-                                 f"{CT_MAP}; pass to the stack", f"{CT_MAP} {entry.text(key)}")
+                                 f"{CT_MAP}; pass to the stack", f"{CT_MAP} {entry.text(key)}",
+                                 new=True)
         key, entry, reply = found
         self.ct.account(entry, pkt, ctx.now, reply)
         if reply and "NodePort" in entry.flags and entry.rev_nat:
@@ -357,7 +358,7 @@ class CiliumDatapath:
             key, entry = self.ct.create(pkt, "IN", ctx.now,
                                         source_identity=check.src_identity if check else 0)
             return self._allowed(pkt, check, f"a new flow into the pod: an IN entry in "
-                                 f"{CT_MAP}", f"{CT_MAP} {entry.text(key)}")
+                                 f"{CT_MAP}", f"{CT_MAP} {entry.text(key)}", new=True)
         key, entry, reply = found
         self.ct.account(entry, pkt, ctx.now, reply)
         if reply:
@@ -371,14 +372,19 @@ class CiliumDatapath:
     def _denied(pkt: Packet, check: Check) -> Verdict:
         return Verdict("drop", pkt, check.detail, entry=check.entry,
                        drop_reason=check.reason, src_identity=check.src_identity,
-                       dst_identity=check.dst_identity)
+                       dst_identity=check.dst_identity,
+                       policy_verdict=check.match and f"{check.match} {check.direction} DENIED")
 
     @staticmethod
-    def _allowed(pkt: Packet, check: Check | None, what: str, ct_entry: str) -> Verdict:
+    def _allowed(pkt: Packet, check: Check | None, what: str, ct_entry: str,
+                 new: bool = False) -> Verdict:
         if check is None:
             return Verdict("pass", pkt, what, entry=ct_entry)
+        # the datapath notifies a policy verdict for a new connection only
+        verdict = f"{check.match} {check.direction} ALLOWED" if new and check.match else None
         return Verdict("pass", pkt, f"{check.detail}; {what}", entry=f"{check.entry}; {ct_entry}",
-                       src_identity=check.src_identity, dst_identity=check.dst_identity)
+                       src_identity=check.src_identity, dst_identity=check.dst_identity,
+                       policy_verdict=verdict)
 
     # helpers
 

@@ -47,6 +47,8 @@ class Check:
     reason: str | None
     src_identity: int
     dst_identity: int
+    direction: str = ""   # INGRESS or EGRESS, as a policy verdict event names it
+    match: str = ""       # the match type that allowed it (policy.h's), "none" for a miss
 
 
 def l4(pkt: Packet) -> tuple[int, int]:
@@ -100,7 +102,8 @@ class Enforcement:
                local: IPv4Address, remote: IPv4Address, pkt: Packet, how: str) -> Check:
         policy_map = self.maps.get(endpoint_id)
         if policy_map is None:
-            return Check(True, f"endpoint {endpoint_id} has no policy map yet", "", None, src, dst)
+            return Check(True, f"endpoint {endpoint_id} has no policy map yet", "", None, src, dst,
+                         direction.upper())
         peer = dst if direction == "Egress" else src
         proto, port = l4(pkt)
         access = policy_map.can_access(peer, direction, proto, port)
@@ -116,7 +119,9 @@ class Enforcement:
             f"{policy_map.name}: no {direction} entry for {name_of(peer)} or ANY on " \
             f"{pkt.proto.upper()}{'/' + str(port) if port else ''}"
         return Check(access.allowed, sentence, entry, None if access.allowed else
-                     access.reason_text, src, dst)
+                     access.reason_text, src, dst, direction.upper(),
+                     ("" if direction not in policy_map.verdict_notify else
+                      access.match if access.allowed else "none"))
 
     @staticmethod
     def _sentence(policy_map: PolicyMap, direction: str, access: Access, how: str) -> str:

@@ -108,6 +108,9 @@ class PolicyMap:
     endpoint_id: int
     entries: dict[PolicyKey, PolicyEntry] = field(default_factory=dict)
     max_entries: int = 16384
+    # the directions with policy enforcement on: only they notify policy verdicts (the
+    # endpoint's policy_verdict_filter)
+    verdict_notify: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:

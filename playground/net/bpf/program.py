@@ -36,6 +36,7 @@ class Verdict:
     drop_reason: str | None = None  # a drop's reason, as `cilium monitor` and Hubble name it
     src_identity: int | None = None  # the security identities a policy verdict weighed
     dst_identity: int | None = None
+    policy_verdict: str | None = None  # a new flow's policy verdict: "L3-L4 INGRESS ALLOWED"
 
 
 @dataclass(slots=True)

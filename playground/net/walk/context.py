@@ -117,7 +117,7 @@ class Walk:
 
     def bpf_hop(self, ns: Namespace, flight: Flight, program, where: str, verdict: Verdict,
                 **fields) -> None:
-        for name in ("drop_reason", "src_identity", "dst_identity"):
+        for name in ("drop_reason", "src_identity", "dst_identity", "policy_verdict"):
             if getattr(verdict, name) is not None:
                 fields[name] = getattr(verdict, name)
         self.hop(ns, flight, "bpf", f"{program.name} ({where}) → {verdict.action}: "

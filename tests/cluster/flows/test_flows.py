@@ -144,3 +144,44 @@ async def test_the_answer_reads_client_from_server(lab):
                for line in lines)   # un-DNAT: the answer comes from the Service address again
     # the connection's direction, as Hubble tells it: the client's, outwards, answers too
     assert answers[-1].point == "to-endpoint" and answers[-1].direction == "EGRESS"
+
+
+POLICY = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-from-APP}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {app: APP}}
+    ports: [{port: 80}]
+"""
+
+
+@pytest.mark.parametrize("cni", ["cilium", "cilium-vxlan"])
+def test_a_policy_verdict_is_logged_where_cilium_enforces_it(capsys, tmp_path, cni):
+    denied, allowed = tmp_path / "denied.yaml", tmp_path / "allowed.yaml"
+    denied.write_text(POLICY.replace("APP", "api"))
+    allowed.write_text(POLICY.replace("APP", "client"))
+    lines = _run(capsys, "--cni", cni, "-f", str(denied), "--send", "pod/client pod/web-1")
+    verdicts = [line for line in lines if "policy-verdict" in line]
+    assert len(verdicts) == 1 and verdicts[0].endswith(
+        "-> default/web-1:80 (ID:55652) policy-verdict:none INGRESS DENIED (TCP Flags: SYN)")
+    assert lines[-1].endswith("Policy denied DROPPED (TCP Flags: SYN)")
+    lines = _run(capsys, "--cni", cni, "-f", str(allowed), "--send", "pod/client pod/web-1",
+                 "-o", "json")
+    flows = [json.loads(line)["flow"] for line in lines]
+    verdict = [f for f in flows if f["event_type"] == {"type": 9}]
+    assert len(verdict) == 1   # the new connection's ingress: no policy selects client's egress
+    assert verdict[0]["verdict"] == "FORWARDED" and verdict[0]["policy_match_type"] == 2
+    assert verdict[0]["traffic_direction"] == "INGRESS"
+    assert flows[-1]["trace_observation_point"] == "TO_ENDPOINT"   # then delivered
+
+
+def test_no_policy_verdict_where_no_policy_is_enforced(capsys, tmp_path):
+    denied = tmp_path / "denied.yaml"
+    denied.write_text(POLICY.replace("APP", "api"))
+    for cni in ("cilium", "bridge"):
+        extra = ["-f", str(denied)] if cni == "bridge" else []
+        lines = _run(capsys, "--cni", cni, *extra, "--send", "pod/client pod/web-1")
+        assert lines and not any("policy-verdict" in line for line in lines)
