@@ -52,6 +52,8 @@ EXPECTED = {
                lambda lab: c.traced(lab, "internet", "lb/shop-local", "delivered",
                                     c.program_rewrote("cil_from_netdev"))],
     "service-crowd": lesson_tasks("iptables-at-scale", "ten"),
+    "dns-down": lesson_tasks("dns-down", "see-reject")
+    + [lambda lab: not c.service_has_endpoints(lab, "kube-system", "kube-dns")],
     "netpol-namespaces": [lambda lab: c.traced(lab, "pod/frontend/web", "pod/shop/api"),
                           lambda lab: c.traced(lab, "pod/client", "pod/shop/api"),
                           lambda lab: lab.cluster.network_policies() == []],
