@@ -16,8 +16,8 @@ from playground.verify.compare import Comparison, Observation, compare
 from playground.verify.ipvs_plan import ipvs_missing
 from playground.verify.kernel import (
     VerifyError,
-    conntrack_entries,
     conntrack_flush,
+    conntrack_tables,
     missing_requirements,
 )
 from playground.verify.materialise import in_ns, linux_name, plan
@@ -59,8 +59,7 @@ def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c:
                 if has_tables(ns):
                     rulesets += mismatches(ns, linux_name(ns.name))
         tracked = built.rule_namespaces
-        for ns in tracked:
-            conntrack_flush(ns)
+        conntrack_flush(list(tracked))
         for probe in sent:
             for ns in model.namespaces.values():
                 ns.conntrack.flush()
@@ -97,7 +96,8 @@ def observe(probe: Probe, client: subprocess.Popen, tracked: dict[str, str]) -> 
         address, _, port = answer["peer"].rpartition(":")
         peer = (IPv4Address(address), int(port))
     # read and empty each table, so the next probe starts from none, as the model's copy does
-    entries = {model_name: conntrack_entries(ns, flush=True) for ns, model_name in tracked.items()}
+    tables = conntrack_tables(list(tracked), flush=True)
+    entries = {model_name: tables[ns] for ns, model_name in tracked.items()}
     answered_from = None
     if "from" in answer:
         address, _, port = answer["from"].rpartition(":")
