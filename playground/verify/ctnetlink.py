@@ -10,18 +10,15 @@ entry is not dumped.
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import os
 import socket
 import struct
-import threading
 from ipaddress import IPv4Address
 
 from playground.net.conntrack import Tuple
+from playground.verify.inside import Inside, enter
 
 NETLINK_NETFILTER = 12
-CLONE_NEWNET = 0x40000000
 NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET, IPCTNL_MSG_CT_DELETE = 1, 1, 2
 IPCTNL_MSG_CT_GET_STATS, CTA_STATS_GLOBAL_ENTRIES = 5, 1
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 0x1, 0x4, 0x300
@@ -32,7 +29,6 @@ CTA_IP_V4_SRC, CTA_IP_V4_DST = 1, 2
 CTA_PROTO_NUM, CTA_PROTO_SRC_PORT, CTA_PROTO_DST_PORT = 1, 2, 3
 NLA_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED and NLA_F_NET_BYTEORDER
 PROTOCOLS = {socket.IPPROTO_TCP: "tcp", socket.IPPROTO_UDP: "udp"}
-NETNS_DIR = "/run/netns"   # where `ip netns add` binds a namespace's name
 RECEIVE = 1 << 17  # larger than any dump message the kernel builds (so none is truncated)
 
 Entry = tuple[Tuple, Tuple]
@@ -45,48 +41,27 @@ class CtnetlinkError(OSError):
 def tables(namespaces: list[str], flush: bool = False) -> dict[str, list[Entry]]:
     """Every TCP and UDP entry (original, reply) of each named namespace's table, by name;
     with `flush`, each table is emptied right after it is read."""
-    found: dict[str, list[Entry]] = {}
-    failure: list[BaseException] = []
 
-    def visit() -> None:   # setns() moves this thread only, and the thread ends after
-        try:
-            for name in namespaces:
-                _enter(name)
-                with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER) as s:
-                    if _count(s, name) == 0:   # nothing to list or empty: skip the hash walk
-                        found[name] = []
-                        continue
-                    found[name] = _dump(s, name)
-                    if flush:
-                        _flush(s, name)
-        except BaseException as error:  # handed to the caller's thread, raised there
-            failure.append(error)
+    def visit() -> dict[str, list[Entry]]:
+        found = {}
+        for name in namespaces:
+            enter(name)
+            with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER) as s:
+                if _count(s, name) == 0:   # nothing to list or empty: skip the hash walk
+                    found[name] = []
+                    continue
+                found[name] = _dump(s, name)
+                if flush:
+                    _flush(s, name)
+        return found
 
-    worker = threading.Thread(target=visit, name="ctnetlink")
-    worker.start()
-    worker.join()
-    if failure:
-        raise failure[0]
-    return found
+    return Inside(visit).result()
 
 
 def flush(namespaces: list[str]) -> None:
     tables(namespaces, flush=True)
 
 
-def _enter(name: str) -> None:
-    fd = os.open(os.path.join(NETNS_DIR, name), os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        if hasattr(os, "setns"):
-            os.setns(fd, CLONE_NEWNET)
-        elif _libc().setns(fd, CLONE_NEWNET) != 0:
-            code = ctypes.get_errno()
-            raise CtnetlinkError(code, f"setns into {name}: {os.strerror(code)}")
-    finally:
-        os.close(fd)
-
-
-@functools.cache
 def _count(sock: socket.socket, name: str) -> int:
     """The namespace's entries, as `conntrack -C` asks (IPCTNL_MSG_CT_GET_STATS): the count
     of its netns, which takes an entry from its allocation to its free, so 0 means none."""
@@ -96,10 +71,6 @@ def _count(sock: socket.socket, name: str) -> int:
         if entries is not None:
             return struct.unpack("!I", entries)[0]
     raise CtnetlinkError(0, f"conntrack -C in {name}: no count in the answer")
-
-
-def _libc():
-    return ctypes.CDLL(None, use_errno=True)   # the running interpreter's own C library
 
 
 def _request(kind: int, flags: int, seq: int) -> bytes:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from ipaddress import IPv4Address
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.dns import programs
-from playground.verify.cleanup import PROGRAMS, KernelLab
+from playground.verify import client
+from playground.verify.cleanup import KernelLab
 from playground.verify.compare import Comparison, Observation, compare
+from playground.verify.inside import Inside, enter
 from playground.verify.ipvs_plan import ipvs_missing
 from playground.verify.kernel import (
     VerifyError,
@@ -20,7 +20,7 @@ from playground.verify.kernel import (
     conntrack_tables,
     missing_requirements,
 )
-from playground.verify.materialise import in_ns, linux_name, plan
+from playground.verify.materialise import linux_name, plan
 from playground.verify.nft_check import mismatches
 from playground.verify.nft_plan import has_tables
 from playground.verify.predict import predict
@@ -73,22 +73,24 @@ def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c:
     return results
 
 
-def start_client(probe: Probe) -> subprocess.Popen:
-    command = in_ns(linux_name(probe.source), sys.executable, str(PROGRAMS / "client.py"),
-                    probe.proto, str(probe.sport), str(probe.dst), str(probe.dport),
-                    str(PROBE_TIMEOUT), *([probe.question] if probe.question else []))
-    return subprocess.Popen(command.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+def start_client(probe: Probe) -> Inside:
+    """The probe sent from a thread inside the source's namespace (its sockets are that
+    namespace's): no process, so no ip netns exec and interpreter start per probe."""
+
+    def send() -> dict:
+        enter(linux_name(probe.source))
+        return client.probe(probe.proto, probe.sport, str(probe.dst), probe.dport,
+                            PROBE_TIMEOUT, *([probe.question] if probe.question else []))
+
+    return Inside(send)
 
 
-def observe(probe: Probe, client: subprocess.Popen, tracked: dict[str, str]) -> Observation:
+def observe(probe: Probe, sender: Inside, tracked: dict[str, str]) -> Observation:
     """What the client saw, and the conntrack entries its probe left."""
-    stdout, stderr = client.communicate()
     try:
-        answer = json.loads(stdout)
-    except json.JSONDecodeError:
-        raise VerifyError(f"the probe client in {probe.source} failed: "
-                          f"{stderr.strip()[-200:]}") from None
+        answer = sender.result()
+    except Exception as error:
+        raise VerifyError(f"the probe client in {probe.source} failed: {error}") from None
     if answer["outcome"] == "error":
         raise VerifyError(f"probe {probe.label}: {answer['error']}")
     peer = None
