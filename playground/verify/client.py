@@ -5,7 +5,8 @@ source port, read the responder's answer, print the outcome as one JSON line.
 
 With NAME the UDP datagram is a DNS query for NAME's A records, made and read with
 dnspython, and the outcome says the answer and the address it came from.
-Standard library only otherwise: it starts fast.
+Standard library only otherwise: it starts fast. verify calls probe() from a thread it
+has moved into the namespace (no process); the command line is for scripts and tests.
 """
 
 from __future__ import annotations

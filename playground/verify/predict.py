@@ -32,7 +32,7 @@ class Outcome:
     peer: tuple[IPv4Address, int] | None  # the source the server saw
     entries: dict[str, list[tuple[Tuple, Tuple]]]  # conntrack (original, reply) per namespace
     random_ports: frozenset[int]  # ports picked at random: --random-fully, fully-random, VXLAN
-    network: Network
+    network: Network | None  # the model after it (verify lets go of it once it moves on)
     answered_from: tuple[IPv4Address, int] | None = None  # the source of the answer home
 
 

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from ipaddress import IPv4Address
 
 from playground.cluster.cluster import Cluster
 from playground.cluster.dns import programs
-from playground.verify.cleanup import PROGRAMS, KernelLab
+from playground.verify import client
+from playground.verify.cleanup import KernelLab
 from playground.verify.compare import Comparison, Observation, compare
+from playground.verify.inside import Inside, enter
 from playground.verify.ipvs_plan import ipvs_missing
 from playground.verify.kernel import (
     VerifyError,
-    conntrack_entries,
     conntrack_flush,
+    conntrack_tables,
     missing_requirements,
 )
-from playground.verify.materialise import in_ns, linux_name, plan
+from playground.verify.materialise import linux_name, plan
 from playground.verify.nft_check import mismatches
 from playground.verify.nft_plan import has_tables
 from playground.verify.predict import predict
@@ -64,8 +64,7 @@ def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c:
                 if has_tables(ns):
                     rulesets += mismatches(ns, linux_name(ns.name))
         tracked = built.rule_namespaces
-        for ns in tracked:
-            conntrack_flush(ns)
+        conntrack_flush(list(tracked))
         for probe in sent:
             for ns in model.namespaces.values():
                 ns.conntrack.flush()
@@ -74,27 +73,31 @@ def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c:
             observed = observe(probe, client, tracked)
             result = compare(probe, outcomes, observed)
             model = result.closest.network  # carry on from the choice the kernel made
+            for outcome in outcomes:  # results keep what was compared, not 165 model copies
+                outcome.network = None
             results.append(result)
             on_result(result)
     return results
 
 
-def start_client(probe: Probe) -> subprocess.Popen:
-    command = in_ns(linux_name(probe.source), sys.executable, str(PROGRAMS / "client.py"),
-                    probe.proto, str(probe.sport), str(probe.dst), str(probe.dport),
-                    str(PROBE_TIMEOUT), *([probe.question] if probe.question else []))
-    return subprocess.Popen(command.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+def start_client(probe: Probe) -> Inside:
+    """The probe sent from a thread inside the source's namespace (its sockets are that
+    namespace's): no process, so no ip netns exec and interpreter start per probe."""
+
+    def send() -> dict:
+        enter(linux_name(probe.source))
+        return client.probe(probe.proto, probe.sport, str(probe.dst), probe.dport,
+                            PROBE_TIMEOUT, *([probe.question] if probe.question else []))
+
+    return Inside(send)
 
 
-def observe(probe: Probe, client: subprocess.Popen, tracked: dict[str, str]) -> Observation:
+def observe(probe: Probe, sender: Inside, tracked: dict[str, str]) -> Observation:
     """What the client saw, and the conntrack entries its probe left."""
-    stdout, stderr = client.communicate()
     try:
-        answer = json.loads(stdout)
-    except json.JSONDecodeError:
-        raise VerifyError(f"the probe client in {probe.source} failed: "
-                          f"{stderr.strip()[-200:]}") from None
+        answer = sender.result()
+    except Exception as error:
+        raise VerifyError(f"the probe client in {probe.source} failed: {error}") from None
     if answer["outcome"] == "error":
         raise VerifyError(f"probe {probe.label}: {answer['error']}")
     peer = None
@@ -102,7 +105,8 @@ def observe(probe: Probe, client: subprocess.Popen, tracked: dict[str, str]) -> 
         address, _, port = answer["peer"].rpartition(":")
         peer = (IPv4Address(address), int(port))
     # read and empty each table, so the next probe starts from none, as the model's copy does
-    entries = {model_name: conntrack_entries(ns, flush=True) for ns, model_name in tracked.items()}
+    tables = conntrack_tables(list(tracked), flush=True)
+    entries = {model_name: tables[ns] for ns, model_name in tracked.items()}
     answered_from = None
     if "from" in answer:
         address, _, port = answer["from"].rpartition(":")
