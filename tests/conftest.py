@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from planes import DATAPLANES
 
@@ -6,6 +8,12 @@ from playground.cluster.lab import build_default_lab
 
 
 def pytest_configure(config):
+    # under pytest-xdist each worker builds its own kernel namespaces, with its own prefix
+    # (playground.verify.materialise reads it when the verify tests import it)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "").removeprefix("gw")
+    if worker:
+        base = os.environ.get("K8S_PLAYGROUND_VERIFY_PREFIX", "kpv-").rstrip("-")
+        os.environ["K8S_PLAYGROUND_VERIFY_PREFIX"] = f"{base[:8 - len(worker)]}{worker}-"
     config.addinivalue_line("markers", "dataplanes(*specs): run a test taking the `dataplane` "
                             "fixture on these dataplanes only (CNI[/PROXY_MODE])")
 
