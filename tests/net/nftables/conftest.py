@@ -38,3 +38,9 @@ def world() -> Network:
 @pytest.fixture
 def kube_proxy_rules() -> str:
     return (DATA / "kube_proxy_overall.nft").read_text()
+
+
+@pytest.fixture
+def new_world():
+    """For a test that needs two worlds side by side."""
+    return client_router_server

@@ -3,7 +3,6 @@ goes on after the hook entry that queued it, drop ends the walk with its reason;
 program the `bypass` flag accepts and its absence drops."""
 
 from playground.net.nfqueue import QueueVerdict
-from tests.net.nftables.conftest import client_router_server
 
 TABLE = """
 add table inet q
@@ -32,8 +31,7 @@ class Program:
         return QueueVerdict("drop", f"port {packet.dport} is not", self.name)
 
 
-def world_with(flags="", program=None):
-    world = client_router_server()
+def world_with(world, flags="", program=None):
     router = world.namespace("router")
     router.nft.run(TABLE.format(flags=flags) + SNAT)
     if program is not None:
@@ -45,9 +43,9 @@ def queue_hops(trace):
     return [h for h in trace.hops if h.event == "nfqueue"]
 
 
-def test_an_accepted_packet_goes_on_to_the_next_hook_entry():
+def test_an_accepted_packet_goes_on_to_the_next_hook_entry(world):
     program = Program({80})
-    world = world_with(program=program)
+    world = world_with(world, program=program)
     trace = world.send("client", "192.168.2.2", "tcp", 80)
     assert trace.verdict == "delivered"
     hop, = queue_hops(trace)
@@ -60,9 +58,9 @@ def test_an_accepted_packet_goes_on_to_the_next_hook_entry():
     assert len(program.seen) == 1 and program.seen[0][2] == "POSTROUTING"
 
 
-def test_a_reply_passes_by_the_tables_conntrack_rule_unqueued():
+def test_a_reply_passes_by_the_tables_conntrack_rule_unqueued(world):
     program = Program({53})
-    world = world_with(program=program)
+    world = world_with(world, program=program)
     ask = world.send("client", "192.168.2.2", "udp", 53)
     assert ask.verdict == "delivered" and len(program.seen) == 1
     arrived = ask.delivered_packet
@@ -72,26 +70,26 @@ def test_a_reply_passes_by_the_tables_conntrack_rule_unqueued():
     assert not queue_hops(answer)
 
 
-def test_a_dropped_packet_ends_with_the_programs_reason():
-    world = world_with(program=Program({80}))
+def test_a_dropped_packet_ends_with_the_programs_reason(world):
+    world = world_with(world, program=Program({80}))
     trace = world.send("client", "192.168.2.2", "tcp", 81)
     assert trace.verdict == "dropped"
     assert trace.reason == "dropped by judge (queue 7) in router: port 81 is not"
     assert queue_hops(trace)[0].detail.endswith("→ drop: port 81 is not")
 
 
-def test_without_a_program_bypass_accepts_and_no_bypass_drops():
-    open_world = world_with(" bypass")
+def test_without_a_program_bypass_accepts_and_no_bypass_drops(world, new_world):
+    open_world = world_with(world, " bypass")
     trace = open_world.send("client", "192.168.2.2", "tcp", 80)
     assert trace.verdict == "delivered"
     assert "no program is bound; the rule's bypass flag → accept" in queue_hops(trace)[0].detail
-    closed = world_with().send("client", "192.168.2.2", "tcp", 80)
+    closed = world_with(new_world()).send("client", "192.168.2.2", "tcp", 80)
     assert closed.verdict == "dropped" and "queued to 7" in closed.reason
     assert "no program listens" in closed.reason
 
 
-def test_one_program_per_queue():
-    world = world_with(program=Program({80}))
+def test_one_program_per_queue(world):
+    world = world_with(world, program=Program({80}))
     router = world.namespace("router")
     try:
         router.bind_queue(7, Program({81}))
