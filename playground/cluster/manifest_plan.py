@@ -110,41 +110,30 @@ class Plan:
 
     async def add_network_policy(self, policy: NetworkPolicy) -> None:
         """Checked now; created, or its spec replaced (kubectl apply), at apply."""
-        meta = policy.metadata
         self._valid(lambda: validate_network_policy(policy))
-        there = self.cluster.api.peek("NetworkPolicy", meta.namespace, meta.name)
-        if there is None or self.create_only:
-            self._claim("NetworkPolicy", meta.namespace, meta.name)
-            self._note("NetworkPolicy", meta.namespace, meta.name,
-                       lambda: self.cluster.add_network_policy(policy))
-            return
-        key = ("NetworkPolicy", meta.namespace, meta.name)
-        if key in self.keys:
-            self._fail(f"NetworkPolicy {meta.name} is given twice (first in {self.keys[key]})")
-        self.keys[key] = self.where
-        before = copy.deepcopy(there)
-        self.steps.append(Step(self.where, "NetworkPolicy", meta.namespace, meta.name,
-                               lambda: self.cluster.add_network_policy(policy),
-                               lambda: self.cluster.add_network_policy(before)))
+        self._create_or_replace("NetworkPolicy", policy, self.cluster.add_network_policy)
 
     async def add_config_map(self, config_map: ConfigMap) -> None:
         """Checked now; created, or its data replaced (kubectl apply), at apply."""
-        meta = config_map.metadata
         self._valid(lambda: validate_config_map(config_map))
-        there = self.cluster.api.peek("ConfigMap", meta.namespace, meta.name)
+        self._create_or_replace("ConfigMap", config_map, self.cluster.add_config_map)
+
+    def _create_or_replace(self, kind: str, obj, add) -> None:
+        """A new object is claimed; one already there is replaced at apply, and put back as
+        it was if a later document fails (kubectl create -f refuses it instead)."""
+        meta = obj.metadata
+        there = self.cluster.api.peek(kind, meta.namespace, meta.name)
         if there is None or self.create_only:
-            self._claim("ConfigMap", meta.namespace, meta.name)
-            self._note("ConfigMap", meta.namespace, meta.name,
-                       lambda: self.cluster.add_config_map(config_map))
+            self._claim(kind, meta.namespace, meta.name)
+            self._note(kind, meta.namespace, meta.name, lambda: add(obj))
             return
-        key = ("ConfigMap", meta.namespace, meta.name)
+        key = (kind, meta.namespace, meta.name)
         if key in self.keys:
-            self._fail(f"ConfigMap {meta.name} is given twice (first in {self.keys[key]})")
+            self._fail(f"{kind} {meta.name} is given twice (first in {self.keys[key]})")
         self.keys[key] = self.where
         before = copy.deepcopy(there)
-        self.steps.append(Step(self.where, "ConfigMap", meta.namespace, meta.name,
-                               lambda: self.cluster.add_config_map(config_map),
-                               lambda: self.cluster.add_config_map(before)))
+        self.steps.append(Step(self.where, kind, meta.namespace, meta.name,
+                               lambda: add(obj), lambda: add(before)))
 
     async def add_pod(self, name: str, containers: list[Container], namespace: str = "default",
                       labels: dict[str, str] | None = None, node_name: str | None = None,
