@@ -84,6 +84,8 @@ CLUSTER_CIDR = IPv4Network("10.244.0.0/16")
 GATEWAY_NAMESPACE = "vpc-gateway"
 SEGMENT = "kind"
 CONTROL_PLANE_TAINT = Taint("node-role.kubernetes.io/control-plane", "", "NoSchedule")
+# kubeadm labels a control-plane node so that load balancers leave it out (kind's has it)
+EXCLUDE_FROM_LBS = "node.kubernetes.io/exclude-from-external-load-balancers"
 CONTROL_PLANE_PORTS = [("tcp", 6443, "kube-apiserver"), ("tcp", 2379, "etcd"),
                        ("tcp", 2380, "etcd")]
 
@@ -257,6 +259,7 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies, ConfigMaps):
                     NodeStatus(internal_ip=internal_ip))
         if control_plane:
             node.metadata.labels["node-role.kubernetes.io/control-plane"] = ""
+            node.metadata.labels[EXCLUDE_FROM_LBS] = ""
             node.spec.taints.append(CONTROL_PLANE_TAINT)
         try:
             validate_node(node)

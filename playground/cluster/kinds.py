@@ -64,7 +64,7 @@ KINDS: tuple[Kind, ...] = (   # in restore order
     Kind("Namespace", KubeNamespace, "v1", ("namespace", "namespaces", "ns"),
          apply=manifests.apply_namespace, check=saved_checks.check_namespaces),
     Kind("Node", Node, "v1", ("node", "nodes", "no"),
-         table=lambda cluster, namespace, wide, labels: tables.nodes_table(cluster, wide),
+         table=lambda cluster, namespace, wide, labels: tables.nodes_table(cluster, wide, labels),
          check=saved_checks.check_nodes, restore=NODES),
     Kind("Service", Service, "v1", ("service", "services", "svc"), apply=manifests.apply_service,
          table=lambda cluster, namespace, wide, labels: tables.services_table(

@@ -83,10 +83,12 @@ def pods_table(cluster: Cluster, namespace: str | None, wide: bool,
     return namespaced(cluster.pods(namespace), namespace, header, row_of)
 
 
-def nodes_table(cluster: Cluster, wide: bool) -> str:
+def nodes_table(cluster: Cluster, wide: bool, show_labels: bool = False) -> str:
     header = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
     if wide:
         header += ["INTERNAL-IP", "EXTERNAL-IP", "POD-CIDR"]
+    if show_labels:
+        header.append("LABELS")
     rows = [header]
     now = cluster.network.clock
     for node in cluster.nodes():
@@ -95,6 +97,8 @@ def nodes_table(cluster: Cluster, wide: bool) -> str:
         if wide:
             row += [node.status.internal_ip or "<none>", node.status.external_ip or "<none>",
                     node.spec.pod_cidr or "<none>"]
+        if show_labels:   # kubectl prints labels.Set's String(): the keys sorted
+            row.append(_pairs(dict(sorted(node.metadata.labels.items()))))
         rows.append(row)
     return render(rows)
 

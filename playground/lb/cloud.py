@@ -24,9 +24,18 @@ from playground.cluster.cloud import (
 from playground.cluster.controllers.base import Controller, involved
 from playground.cluster.recipe import Recipe, Wiring
 from playground.cluster.service import slices_of
+from playground.lb.exclusion import service_controller_excludes
 from playground.net.netns import NetError
 from playground.net.network import Network
 from playground.net.route import Nexthop, Route, RouteError
+
+
+def balanced_address(node) -> IPv4Address | None:
+    """Where a load balancer sends to this node: its InternalIP, if it is Ready and the
+    service controller's predicate keeps it (not labelled exclude-from-external-...)."""
+    if not (node.status.ready and node.status.internal_ip) or service_controller_excludes(node):
+        return None
+    return IPv4Address(node.status.internal_ip)
 
 
 class CloudController(Controller):
@@ -59,10 +68,7 @@ class CloudController(Controller):
             self._unpublish(node.name)
         else:
             self._publish(node)
-        if event.type == "DELETED" or not (node.status.ready and node.status.internal_ip):
-            now = None
-        else:
-            now = IPv4Address(node.status.internal_ip)
+        now = None if event.type == "DELETED" else balanced_address(node)
         if self.ready.get(node.name) != now:   # every load balancer's nodes change with it
             if now is None:
                 self.ready.pop(node.name, None)

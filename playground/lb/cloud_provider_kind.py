@@ -29,6 +29,7 @@ from playground.cluster.controllers.kubelet import node_namespace_name
 from playground.cluster.legs import Leg
 from playground.cluster.recipe import Recipe, Wiring
 from playground.lb import ring_hash
+from playground.lb.exclusion import service_controller_excludes
 from playground.net.link import Ethernet
 from playground.net.network import Network
 from playground.net.route import Route, RouteError
@@ -37,7 +38,6 @@ CLUSTER_NAME = "kind"   # kind's default cluster, the first part of each contain
 OWNER = "envoy"
 ADMIN_PORT = 10000      # envoyAdminPort: the admin listener every container has
 HEALTHZ_PORT = 10256    # kube-proxy's --healthz-bind-address port, the template's default
-EXCLUDED = "node.kubernetes.io/exclude-from-external-load-balancers"
 PROXY = "Proxy"
 
 
@@ -271,5 +271,5 @@ def _nodes(cluster) -> list:
     """The nodes the service controller gives the load balancer: all with an InternalIP but
     those labelled to be left out (readiness is the health check's to judge)."""
     return sorted((n for n in cluster.api.list("Node")
-                   if n.status.internal_ip and EXCLUDED not in n.metadata.labels),
+                   if n.status.internal_ip and not service_controller_excludes(n)),
                   key=lambda n: n.name)

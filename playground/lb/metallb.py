@@ -30,6 +30,7 @@ from playground.cluster.metallb_objects import IPAddressPool
 from playground.cluster.objects import KubeNamespace, ObjectMeta, selector_matches
 from playground.cluster.recipe import Recipe, Wiring
 from playground.cluster.service import slices_of
+from playground.lb.exclusion import speaker_excludes
 from playground.net.l2 import gratuitous_arp
 from playground.net.netns import Namespace
 from playground.net.network import Network
@@ -41,7 +42,6 @@ SPEAKER = "metallb-speaker"
 IPS_ANNOTATIONS = ("metallb.io/loadBalancerIPs", "metallb.universe.tf/loadBalancerIPs")
 POOL_ANNOTATIONS = ("metallb.io/address-pool", "metallb.universe.tf/address-pool")
 FROM_POOL = "metallb.io/ip-allocated-from-pool"
-EXCLUDED = "node.kubernetes.io/exclude-from-external-load-balancers"
 DEVICE = "eth0"   # a kind node's leg on the node network, where the speaker answers
 
 
@@ -201,7 +201,7 @@ class MetalLBController(Controller):
         nodes = []
         for node in self.api.list("Node"):
             labels = node.metadata.labels
-            if not node.status.ready or EXCLUDED in labels:
+            if not node.status.ready or speaker_excludes(node):
                 continue   # its speaker left the memberlist / it is excluded
             if any(not ad.node_selectors or any(
                     selector_matches(s.match_labels, s.match_expressions, labels)

@@ -3,12 +3,10 @@ routes are the ones a controller starting from scratch on the same cluster would
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address
-
 from playground.cluster.cloud import LB_NAMESPACE, LB_POOL
 from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.service import ServicePort
-from playground.lb.cloud import CloudController
+from playground.lb.cloud import CloudController, balanced_address
 from playground.net.netns import Namespace
 from playground.net.network import Network
 
@@ -31,8 +29,8 @@ async def from_scratch(cluster) -> list[str]:
         if device.name != "lo":
             balancer.devices.setdefault(device.name, device)
     fresh = CloudController(cluster.api, network)
-    fresh.ready = {n.name: IPv4Address(n.status.internal_ip)
-                   for n in cluster.nodes() if n.status.ready and n.status.internal_ip}
+    fresh.ready = {n.name: balanced_address(n) for n in cluster.nodes()
+                   if balanced_address(n) is not None}
     for service in cluster.services():
         fresh._program(service.key)
     return balanced(balancer.main)

@@ -82,6 +82,12 @@ def hashed_first(nodes: list[str], address: str) -> str:
     return min(nodes, key=lambda n: hashlib.sha256(f"{n}#{address}".encode()).hexdigest())
 
 
+def eligible(cluster) -> list[str]:
+    """The nodes whose speaker may announce: kubeadm's label keeps the control plane out."""
+    return [n.name for n in cluster.nodes()
+            if "node.kubernetes.io/exclude-from-external-load-balancers" not in n.metadata.labels]
+
+
 def events(cluster, reason: str) -> list[str]:
     return [e.message for e in cluster.api.events.entries if e.reason == reason]
 
@@ -94,7 +100,7 @@ async def test_the_kind_manifest_gets_its_address_and_the_elected_node_answers_a
     service = kind.api.peek("Service", "default", "nginx")
     assert service.status.load_balancer_ips == ["172.18.255.201"]
     assert service.metadata.annotations["metallb.io/ip-allocated-from-pool"] == "kind-pool"
-    owner = hashed_first([n.name for n in kind.nodes()], "172.18.255.201")
+    owner = hashed_first(eligible(kind), "172.18.255.201")
     assert events(kind, "IPAllocated") == ['Assigned IP ["172.18.255.201"]']
     assert events(kind, "nodeAssigned") == [
         f'announcing from node "{owner}" with protocol "layer2"']
@@ -114,10 +120,10 @@ async def test_the_kind_manifest_gets_its_address_and_the_elected_node_answers_a
 
 
 async def test_the_address_moves_with_a_gratuitous_arp_when_its_node_goes(kind):
-    first = hashed_first([n.name for n in kind.nodes()], "172.18.255.201")
+    first = hashed_first(eligible(kind), "172.18.255.201")
     assert entry(send(kind, "internet", "lb/nginx")) == f"node/{first}"
     await kind.remove_node(first)
-    second = hashed_first([n.name for n in kind.nodes()], "172.18.255.201")
+    second = hashed_first(eligible(kind), "172.18.255.201")
     assert second != first
     assert events(kind, "nodeAssigned")[-1] == \
         f'announcing from node "{second}" with protocol "layer2"'
@@ -201,7 +207,7 @@ async def test_the_annotation_asks_for_an_address_and_the_lab_file_keeps_it(tmp_
     try:
         assert loaded.cluster.lb.name == "metallb"
         assert [p.name for p in loaded.cluster.api.list("IPAddressPool")] == ["p"]
-        owner = hashed_first([n.name for n in loaded.cluster.nodes()], "172.18.255.205")
+        owner = hashed_first(eligible(loaded.cluster), "172.18.255.205")
         trace = send(loaded.cluster, "internet", "lb/shop")
         assert trace.verdict == "delivered" and entry(trace) == f"node/{owner}"
     finally:
@@ -238,7 +244,7 @@ async def test_strict_arp_keeps_ipvs_nodes_from_answering_for_the_address(tmp_pa
     cluster = await build_default_lab(lb="metallb", proxy_mode="ipvs")
     try:
         await apply_files(cluster, [written(tmp_path, "kind.yaml", KIND_MANIFEST)])
-        owner = hashed_first([n.name for n in cluster.nodes()], "172.18.255.201")
+        owner = hashed_first(eligible(cluster), "172.18.255.201")
         trace = send(cluster, "internet", "lb/nginx")
         asked = next(h for h in trace.hops if h.where == "vpc-gateway" and h.event == "xmit")
         assert "2 more answered too" in asked.detail   # kube-ipvs0 holds it on every node
@@ -247,7 +253,7 @@ async def test_strict_arp_keeps_ipvs_nodes_from_answering_for_the_address(tmp_pa
                                   else "kind-worker")   # a fresh who-has: the entry goes
         gateway = cluster.network.namespace("vpc-gateway")
         gateway.neighbours.clear()
-        owner = hashed_first([n.name for n in cluster.nodes()], "172.18.255.201")
+        owner = hashed_first(eligible(cluster), "172.18.255.201")
         trace = send(cluster, "internet", "lb/nginx")
         asked = next(h for h in trace.hops if h.where == "vpc-gateway" and h.event == "xmit")
         assert "more answered" not in asked.detail
