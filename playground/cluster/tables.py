@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from playground.cluster.node_drain import unschedulable
 from playground.cluster.cluster import Cluster
 from playground.cluster.endpoint_slices import table_row
 from playground.cluster.objects import selector_text
@@ -92,7 +93,10 @@ def nodes_table(cluster: Cluster, wide: bool, show_labels: bool = False) -> str:
     rows = [header]
     now = cluster.network.clock
     for node in cluster.nodes():
-        row = [node.name, "Ready" if node.status.ready else "NotReady", node.roles,
+        status = "Ready" if node.status.ready else "NotReady"
+        if unschedulable(node):   # kubectl appends it for spec.unschedulable
+            status += ",SchedulingDisabled"
+        row = [node.name, status, node.roles,
                human_age(now - node.metadata.created_at), KUBERNETES_VERSION]
         if wide:
             row += [node.status.internal_ip or "<none>", node.status.external_ip or "<none>",

@@ -20,6 +20,7 @@ from playground.cluster.kinds import Kind as ApiKind
 from playground.cluster.manifests import apply_files
 from playground.cluster.netpol.describe import describe as network_policy_text
 from playground.cluster.netpol.view import PolicyView
+from playground.cluster.node_drain import DrainError, cordon, drain, label_node
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta
 from playground.cluster.proxy_config import FIELDS as PROXY_FIELDS
 from playground.cluster.service import ServicePort
@@ -92,7 +93,7 @@ EVENTS = Kind("event", ("events", "event", "ev"), lambda c: [],
               lambda c, ns, a: events_table(c, ns))
 KIND_LIST = (*(_kind(kind) for kind in API_KINDS if kind.names), EVENTS)
 KINDS = {spelling: kind for kind in KIND_LIST for spelling in kind.spellings}
-FLAGS = ("-o", "wide", "-A", "--image=", "--port=", "--replicas=", "--type=",
+FLAGS = ("-o", "wide", "-A", "--ignore-daemonsets", "--force", "--image=", "--port=", "--replicas=", "--type=",
          "--target-port=", "--labels=", "--tcp=", "--rule=", "-n")
 
 
@@ -510,6 +511,62 @@ async def delete(shell, call: Call) -> ShellResult:
     return ShellResult(f'{shown} "{name}" deleted\n', changed=True)
 
 
+def _node_name(command: str, words: list[str]) -> str:
+    """`kind-worker` or `node/kind-worker`, as kubectl takes a node."""
+    if len(words) != 1:
+        raise ShellError(f"{command}: name one node (kubectl {command} NODE)")
+    kind, sep, name = words[0].rpartition("/")
+    if sep and kind not in ("node", "nodes", "no"):
+        raise ShellError(f"{command}: only nodes are {command}ed")
+    return name
+
+
+async def cordon_node(shell, call: Call, wanted: bool = True) -> ShellResult:
+    command = "cordon" if wanted else "uncordon"
+    p = parser(f"kubectl {command}")
+    p.add_argument("node", nargs="+")
+    args = p.parse_args(call.args)
+    try:
+        text = await cordon(shell.cluster, _node_name(command, args.node), wanted)
+    except DrainError as error:
+        raise ShellError(str(error)) from None
+    return ShellResult(text + "\n", changed=not text.split(" ", 1)[1].startswith("already"))
+
+
+async def drain_node(shell, call: Call) -> ShellResult:
+    p = parser("kubectl drain")
+    p.add_argument("node", nargs="+")
+    p.add_argument("--ignore-daemonsets", action="store_true")
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--delete-emptydir-data", action="store_true")   # the lab has no volumes
+    args = p.parse_args(call.args)
+    try:
+        text, _ = await drain(shell.cluster, _node_name("drain", args.node),
+                              args.ignore_daemonsets, args.force)
+    except DrainError as error:
+        raise ShellError(str(error)) from None
+    return ShellResult(text + "\n", changed=True)
+
+
+async def label(shell, call: Call) -> ShellResult:
+    p = parser("kubectl label")
+    p.add_argument("words", nargs="+")
+    p.add_argument("--overwrite", action="store_true")
+    args = p.parse_args(call.args)
+    words = args.words
+    split = 1 if "/" in words[0] else 2
+    kind, name = kind_and_name(words[:split])
+    if kind != "node":
+        raise ShellError("kubectl label: only nodes are labelled here")
+    if not words[split:]:
+        raise ShellError("kubectl label: give at least one KEY=VALUE or KEY-")
+    try:
+        text = await label_node(shell.cluster, name, words[split:], args.overwrite)
+    except DrainError as error:
+        raise ShellError(str(error)) from None
+    return ShellResult(text + "\n", changed=True)
+
+
 async def create_from_files(shell, call: Call) -> ShellResult:
     p = parser("kubectl create")
     p.add_argument("-f", "--filename", action="append", required=True)
@@ -577,6 +634,11 @@ def object_of(*kind_names: str):
     return positional(list(kind_names), names_of_kind, then=flags)
 
 
+def node_names(cluster: Cluster, args: list[str]) -> list[str]:
+    """kubectl cordon/drain NODE: the node names first, then the flags."""
+    return [n.name for n in cluster.nodes()] if not args else list(FLAGS)
+
+
 GET_KINDS = [kind.spellings[0] for kind in KIND_LIST if kind.table is not None]
 
 TITLE = "On the API objects, as kubectl does"
@@ -616,6 +678,14 @@ COMMANDS = (
             "node|ipaddresspool NAME", "remove an object", delete,
             complete=object_of("pod", "deployment", "service", "ingress", "networkpolicy",
                                "node")),
+    Command("kubectl cordon", "NODE", "mark a node unschedulable (its pods stay)",
+            cordon_node, complete=node_names),
+    Command("kubectl uncordon", "NODE", "let pods be scheduled on the node again",
+            functools.partial(cordon_node, wanted=False), complete=node_names),
+    Command("kubectl drain", "NODE [--ignore-daemonsets] [--force]", "cordon the node and "
+            "evict its pods (never DaemonSet pods)", drain_node, complete=node_names),
+    Command("kubectl label", "node NAME KEY=VALUE|KEY- [--overwrite]",
+            "set or remove a node's labels", label, complete=object_of("node")),
     Command("kubectl describe networkpolicy", "NAME [-n NS]",
             "a NetworkPolicy's rules, the pods it selects, whether this CNI enforces it",
             describe_policy, complete=object_of("networkpolicy"),
