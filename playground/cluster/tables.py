@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from playground.cluster.node_drain import unschedulable
 from playground.cluster.cluster import Cluster
 from playground.cluster.endpoint_slices import table_row
+from playground.cluster.node_drain import unschedulable
 from playground.cluster.objects import selector_text
 
 KUBERNETES_VERSION = "v1.31.0"

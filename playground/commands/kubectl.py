@@ -93,8 +93,8 @@ EVENTS = Kind("event", ("events", "event", "ev"), lambda c: [],
               lambda c, ns, a: events_table(c, ns))
 KIND_LIST = (*(_kind(kind) for kind in API_KINDS if kind.names), EVENTS)
 KINDS = {spelling: kind for kind in KIND_LIST for spelling in kind.spellings}
-FLAGS = ("-o", "wide", "-A", "--ignore-daemonsets", "--force", "--image=", "--port=", "--replicas=", "--type=",
-         "--target-port=", "--labels=", "--tcp=", "--rule=", "-n")
+FLAGS = ("-o", "wide", "-A", "--ignore-daemonsets", "--force", "--image=", "--port=",
+         "--replicas=", "--type=", "--target-port=", "--labels=", "--tcp=", "--rule=", "-n")
 
 
 def _labels(text: str | None) -> dict[str, str]:
