@@ -35,6 +35,15 @@ SOLUTIONS = {
     "egress": {"out": [("trace pod/client internet", None)], "back": [("reply", None)]},
     "loadbalancer": {"cluster": [("trace internet lb/shop-cluster", None)],
                      "local": [("trace internet lb/shop-local", None)]},
+    "lb-providers": {
+        "cluster": [("trace internet lb/shop-cluster", None)],
+        "local": [("trace internet lb/shop-local", None)],
+        "cloud": [("trace internet lb/shop-cluster", None), ("compare bridge", None)],
+        "envoy": [("trace internet lb/shop-local", None),
+                  ("compare bridge+cloud-provider-kind", None)],
+        "move": [("kubectl label node kind-worker2 "   # the address's speaker, by its hash
+                  "node.kubernetes.io/exclude-from-external-load-balancers=true", None),
+                 ("trace internet lb/shop-cluster", None)]},
     "ingress": {"blog": [(f"trace internet {INGRESS_LB} --host blog.example.com", None)],
                 "docs": [(f"trace internet {INGRESS_LB} --host docs.example.com", None)]},
     "netpol-namespaces": {

@@ -172,6 +172,48 @@ LESSONS = (
                                    c.source_kept(lab, "internet")))),
     ),
     Lesson(
+        "lb-providers", "Three load-balancer providers, one Service",
+        "MetalLB, the cloud and cloud-provider-kind: where a packet enters, what the pod sees",
+        "Who gives a LoadBalancer its address decides the path in. This lab runs MetalLB in "
+        "layer 2, as on kind: every speaker computes the same election for an address, and "
+        "the winner alone answers ARP for it, so every packet from outside enters through "
+        "that one node (kubeadm's exclude-from-external-load-balancers label keeps the "
+        "control plane out). With externalTrafficPolicy Cluster kube-proxy there "
+        "masquerades, and the pod sees a node's address; with Local only a node with a pod "
+        "may win, and the pod sees the client. The cloud provider (compare bridge) sends each "
+        "flow to any node; cloud-provider-kind (compare bridge+cloud-provider-kind) is an "
+        "Envoy that ends the connection and opens its own. A drain leaves the speaker, a "
+        "DaemonSet pod, running: with Cluster the address stays where it was; the label "
+        "moves it, with a gratuitous ARP.",
+        "metallb",
+        (Task("cluster", "From internet, reach lb/shop-cluster: it enters through the node "
+              "whose speaker answered the ARP, and the pod does not see the client.",
+              "trace internet lb/shop-cluster, then read the gateway's ARP hop",
+              lambda lab: c.traced(lab, "internet", "lb/shop-cluster", "delivered",
+                                   c.entered_through_announcer,
+                                   c.client_address_lost(lab, "internet"))),
+         Task("local", "Reach lb/shop-local: the elected node runs the pod, and the pod sees "
+              "the internet host's own address.",
+              "trace internet lb/shop-local",
+              lambda lab: c.traced(lab, "internet", "lb/shop-local", "delivered",
+                                   c.entered_through_announcer,
+                                   c.source_kept(lab, "internet"))),
+         Task("cloud", "Send the packet to lb/shop-cluster again on the cloud provider.",
+              "trace internet lb/shop-cluster, then compare bridge",
+              lambda lab: cc.compared(lab, "internet", "lb/shop-cluster", "bridge",
+                                      cc.delivered_on_both)),
+         Task("envoy", "Send the packet to lb/shop-local on cloud-provider-kind: the walk "
+              "ends at an Envoy, which opens its own connection, so no pod sees the client.",
+              "trace internet lb/shop-local, then compare bridge+cloud-provider-kind",
+              lambda lab: cc.compared(lab, "internet", "lb/shop-local",
+                                      "bridge+cloud-provider-kind", cc.right_ends_at("envoy"))),
+         Task("move", "Move the address: label its node node.kubernetes.io/exclude-from-"
+              "external-load-balancers and trace again (a drain would not move it).",
+              "kubectl label node NODE node.kubernetes.io/exclude-from-external-load-"
+              "balancers=true, then trace internet lb/shop-cluster",
+              lambda lab: c.address_moved(lab, "internet", "lb/shop-cluster"))),
+    ),
+    Lesson(
         "ingress", "One Ingress for many Services",
         "one load balancer and an ingress controller route by Host to several Services",
         "A load balancer per Service costs an address each. An Ingress puts one controller "

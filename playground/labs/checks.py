@@ -270,3 +270,37 @@ def dns_refused(lab: Lab, src: str) -> bool:
     return any(leg.role == "dns" and leg.trace.source == place
                and leg.trace.verdict == "rejected"
                for action in lab.journal.actions for leg in action.legs)
+
+
+def entered_through_announcer(t: Trace) -> bool:
+    """The first node the packet reached is the one whose MetalLB speaker answered the
+    gateway's ARP for the address (or whose gratuitous ARP the gateway's cache holds)."""
+    nodes = [h.where for h in t.hops if h.where.startswith("node/")]
+    told = [h.detail for h in t.hops if "metallb speaker on " in h.detail]
+    return bool(nodes and told) and \
+        f"metallb speaker on {nodes[0].removeprefix('node/')})" in told[0]
+
+
+def after_gratuitous_arp(t: Trace) -> bool:
+    """The gateway sent the packet on by a neighbour entry a gratuitous ARP wrote."""
+    return any("from a gratuitous ARP" in h.detail for h in t.hops)
+
+
+def client_address_lost(lab: Lab, client: str) -> TracePredicate:
+    """The server saw another source than the client's own address (masqueraded)."""
+    return lambda t: t.delivered_packet is not None and \
+        t.delivered_packet.src != address_of(lab, client)
+
+
+def entry_node(t: Trace) -> str | None:
+    return next((h.where for h in t.hops if h.where.startswith("node/")), None)
+
+
+def address_moved(lab: Lab, src: str, dst: str) -> bool:
+    """Two delivered traces to `dst`'s address entered through different nodes, the later
+    one by the neighbour entry a gratuitous ARP wrote."""
+    source, address = place_of(lab, src), address_of(lab, dst)
+    seen = [t for t in lab.journal.traces() if t.source == source and t.verdict == "delivered"
+            and t.packet.dst == address and entry_node(t) is not None]
+    return any(entry_node(later) != entry_node(earlier) and after_gratuitous_arp(later)
+               for index, earlier in enumerate(seen) for later in seen[index + 1:])

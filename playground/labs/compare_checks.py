@@ -59,3 +59,10 @@ def same_translation(c: SideBySide) -> bool:
 def differs_in(aspect: str) -> ComparisonPredicate:
     """Some step both took, they took differently in this aspect (device, route, rule ...)."""
     return lambda c: any(aspect in r.differs for r in c.rows)
+
+
+def right_ends_at(owner: str) -> ComparisonPredicate:
+    """The other dataplane's walk ended at a socket of this program (a proxy such as
+    cloud-provider-kind's Envoy ends the connection there and opens its own)."""
+    return lambda c: c.right_trace.verdict == "delivered" and \
+        c.right_trace.delivered_to is not None and c.right_trace.delivered_to.owner == owner

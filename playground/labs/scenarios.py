@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from playground.cluster.cluster import Cluster
 from playground.cluster.ingress import Ingress, IngressBackend, IngressPath, IngressRule
 from playground.cluster.lab import build_default_lab, web
+from playground.cluster.metallb_objects import (
+    IPAddressPool,
+    L2Advertisement,
+    validate_advertisement,
+    validate_pool,
+)
 from playground.cluster.objects import ObjectMeta
 from playground.cluster.service import ServicePort
 from playground.labs.netpol_scenarios import deny_all_on_bridge, shop_and_frontend
@@ -28,11 +34,13 @@ class Scenario:
     flow: list[str]  # the key flow, as command lines
     cni: str = "bridge"
     proxy_mode: str = "iptables"
+    lb: str = "cloud"
     setup: Callable[[Cluster], Awaitable[None]] | None = None
     tweaks: list[tuple[str, str]] = field(default_factory=list)  # (node tool line, node)
 
     async def build(self, with_flow: bool = True) -> Lab:
-        cluster = await build_default_lab(cni=self.cni, proxy_mode=self.proxy_mode)
+        cluster = await build_default_lab(cni=self.cni, proxy_mode=self.proxy_mode,
+                                          lb=self.lb)
         try:
             if self.setup is not None:
                 await self.setup(cluster)
@@ -54,6 +62,18 @@ async def _shop_behind_two_load_balancers(cluster: Cluster) -> None:
                                                                          name="http")],
                                   selector={"app": "shop"}, type="LoadBalancer",
                                   external_traffic_policy=policy)
+
+
+async def _shop_behind_metallb(cluster: Cluster) -> None:
+    """kind's usual MetalLB layer-2 setup (a pool on the node network, one L2Advertisement),
+    then the shop behind both policies."""
+    await cluster.add_recipe_object(IPAddressPool(ObjectMeta("kind-pool", "metallb-system"),
+                                                  ["172.18.255.200-172.18.255.250"]),
+                                    validate_pool)
+    await cluster.add_recipe_object(L2Advertisement(ObjectMeta("empty", "metallb-system")),
+                                    lambda advertisement, _: validate_advertisement(
+                                        advertisement))
+    await _shop_behind_two_load_balancers(cluster)
 
 
 async def _two_sites_behind_one_ingress(cluster: Cluster) -> None:
@@ -134,6 +154,10 @@ SCENARIOS = [
              "a cloud LB sends to nodes; Local keeps the client IP, Cluster may hop and SNAT",
              ["trace internet lb/shop-cluster", "trace internet lb/shop-local"],
              setup=_shop_behind_two_load_balancers),
+    Scenario("metallb", "MetalLB layer 2, both traffic policies",
+             "one elected node answers ARP for each address; Local elects a node with a pod",
+             ["trace internet lb/shop-cluster", "trace internet lb/shop-local"],
+             lb="metallb", setup=_shop_behind_metallb),
     Scenario("ingress", "One Ingress for many Services",
              "one load balancer, one controller, routed by Host to two Services",
              [f"trace internet {INGRESS_LB} --host blog.example.com",
