@@ -25,7 +25,7 @@ from playground.cluster.dns.coredns import CoreDns
 from playground.cluster.dns.kubernetes import Kubernetes
 from playground.cluster.dns.resolv import DnsConfig
 from playground.cluster.errors import ClusterError
-from playground.cluster.gateway import proxy as gateway_proxy
+from playground.cluster.gateway import controller as gateway_controllers
 from playground.cluster.ingress import (
     CONTROLLER_LABELS,
     CONTROLLER_NAME,
@@ -525,12 +525,12 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies, ConfigMaps):
         if self.api.peek(obj.kind, namespace, obj.name) is not None:
             raise ClusterError(f'{STORED_RESOURCES[obj.kind]} "{obj.name}" already exists')
         created = self.api.create(obj)
-        await gateway_proxy.reconcile(self)
+        await gateway_controllers.reconcile(self)
         return created
 
     async def delete_api_object(self, kind: str, namespace: str, name: str) -> None:
         await self._delete(kind, namespace, name)
-        await gateway_proxy.reconcile(self)
+        await gateway_controllers.reconcile(self)
 
     # services
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from playground.cluster.gateway.controller import controller_named, controller_of
 from playground.cluster.gateway.objects import GROUP, Gateway, HTTPRoute, Listener
-from playground.cluster.gateway.proxy import CONTROLLERS, envoy_service_of
 
 ROUTE_KINDS = {"HTTP": ("HTTPRoute", "GRPCRoute"), "HTTPS": ("HTTPRoute", "GRPCRoute"),
                "TCP": ("TCPRoute",)}   # what Envoy Gateway's listeners carry, by protocol
@@ -42,14 +42,15 @@ class GatewayView:
 
 def class_conditions(cluster, name: str) -> list[Condition]:
     gc = cluster.api.peek("GatewayClass", "", name)
-    if gc is None or gc.controller_name not in CONTROLLERS:
+    controller = controller_named(cluster, gc.controller_name) if gc is not None else None
+    if controller is None:
         return [Condition("Accepted", "Unknown", "Pending", PENDING)]
-    return [Condition("Accepted", "True", "Accepted", "Valid GatewayClass")]
+    return [Condition("Accepted", "True", "Accepted", controller.accepted_class)]
 
 
 def ours(cluster, gw: Gateway) -> bool:
-    """A controller the lab runs owns the Gateway's class."""
-    return class_conditions(cluster, gw.gateway_class_name)[0].status == "True"
+    """A controller the lab runs serves the Gateway."""
+    return controller_of(cluster, gw) is not None
 
 
 def _conflicted(gw: Gateway, listener: Listener) -> bool:
@@ -101,25 +102,16 @@ def listener_ready(gw: Gateway, listener: Listener) -> bool:
 
 
 def gateway_view(cluster, gw: Gateway) -> GatewayView:
-    if not ours(cluster, gw):
+    controller = controller_of(cluster, gw)
+    if controller is None:
         return GatewayView([Condition("Accepted", "Unknown", "Pending", PENDING),
                             Condition("Programmed", "Unknown", "Pending", PENDING)])
     routes = attachments(cluster)
     listeners = [ListenerView(lst.name, _supported(lst), _count(routes, gw, lst.name),
                               listener_conditions(gw, lst)) for lst in gw.listeners]
-    good = [lst for lst in gw.listeners if listener_ready(gw, lst)]
-    accepted = Condition("Accepted", "True", "Accepted", "The Gateway has been scheduled by "
-                         "Envoy Gateway") if good else \
-        Condition("Accepted", "False", "ListenersNotValid", "No listener is valid")
-    service = envoy_service_of(cluster, gw)
-    addresses = list(service.status.load_balancer_ips) if service is not None else []
-    if addresses:
-        programmed = Condition("Programmed", "True", "Programmed", "Address assigned to the "
-                               "Gateway, 1/1 envoy replicas available")
-    else:
-        programmed = Condition("Programmed", "False", "AddressNotAssigned", "No addresses "
-                               "have been assigned to the Gateway")
-    return GatewayView([accepted, programmed], addresses, listeners)
+    addresses = controller.addresses(cluster, gw)
+    return GatewayView(controller.gateway_conditions(cluster, gw, listeners, addresses),
+                       addresses, listeners)
 
 
 def _count(routes: dict, gw: Gateway, listener: str) -> int:
