@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 
+from playground.cluster.gateway import status
 from playground.cluster.gateway.controller import GatewayController
 from playground.cluster.gateway.objects import Gateway
 from playground.cluster.gateway.routing import Request, decide
@@ -71,6 +72,20 @@ class EnvoyGateway(GatewayController):
     title = "Envoy Gateway"
     everywhere = True
     namespace = NAMESPACE
+
+    route_messages = status.ROUTE_MESSAGES
+
+    def listener_conditions(self, cluster, gw, listener) -> list[Condition]:
+        return status.spec_listener_conditions(gw, listener)
+
+    def supported_kinds(self, listener) -> list[str]:
+        return status.supported(listener)
+
+    def route_problem(self, route) -> str:
+        return status.unsupported(route)
+
+    def resolved_refs(self, cluster, route) -> Condition:
+        return status.resolved_refs(cluster, route)
 
     def addresses(self, cluster, gw) -> list[str]:
         service = cluster.api.peek("Service", NAMESPACE, infra_name(gw))

@@ -41,6 +41,24 @@ class GatewayController:
         """Addresses its own machines hold on the node network (none by default)."""
         return set()
 
+    # the status it writes: a subclass says each
+
+    def listener_conditions(self, cluster, gw, listener) -> list:
+        raise NotImplementedError
+
+    def supported_kinds(self, listener) -> list[str]:
+        raise NotImplementedError
+
+    route_messages: dict[str, str] = {}   # its HTTPRoute Accepted messages, by reason
+
+    def route_problem(self, route) -> str:
+        """What of the route it does not take (the route is then not Accepted), or ""."""
+        return ""
+
+    def resolved_refs(self, cluster, route):
+        """The route's ResolvedRefs condition."""
+        raise NotImplementedError
+
     def follow(self, cluster, trace, request):
         """When `trace` ended at one of its proxies, what the proxy does with the request
         (a playground.cluster.legs Leg), else None."""

@@ -91,7 +91,7 @@ def describe_match(match: RouteMatch) -> str:
 
 def decide(cluster, gw: Gateway, port: int, request: Request, rng: random.Random) -> Decision:
     listeners = [lst for lst in gw.listeners if lst.port == port and lst.protocol == "HTTP"
-                 and status.listener_ready(gw, lst)]
+                 and status.listener_ready(cluster, gw, lst)]
     chosen = _best((_host_rank(lst.hostname, request.host), lst) for lst in listeners)
     if not chosen:
         return Decision(404, f"no listener of gateway {gw.key} on port {port} takes host "

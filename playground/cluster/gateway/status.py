@@ -60,13 +60,19 @@ def _conflicted(gw: Gateway, listener: Listener) -> bool:
                for other in gw.listeners if other is not listener)
 
 
-def _supported(listener: Listener) -> list[str]:
+def supported(listener: Listener) -> list[str]:
     carried = ROUTE_KINDS.get(listener.protocol, ())
     wanted = listener.kinds or list(carried)
     return [kind for kind in wanted if kind in carried]
 
 
-def listener_conditions(gw: Gateway, listener: Listener) -> list[Condition]:
+def listener_conditions(cluster, gw: Gateway, listener: Listener) -> list[Condition]:
+    """As the controller serving the Gateway writes them."""
+    return controller_of(cluster, gw).listener_conditions(cluster, gw, listener)
+
+
+def spec_listener_conditions(gw: Gateway, listener: Listener) -> list[Condition]:
+    """Envoy Gateway's: every condition the spec defines, with its reasons."""
     if listener.protocol not in ROUTE_KINDS:
         return [Condition("Accepted", "False", "UnsupportedProtocol",
                           f"Protocol {listener.protocol} is unsupported"),
@@ -96,9 +102,9 @@ def listener_conditions(gw: Gateway, listener: Listener) -> list[Condition]:
     return found
 
 
-def listener_ready(gw: Gateway, listener: Listener) -> bool:
+def listener_ready(cluster, gw: Gateway, listener: Listener) -> bool:
     return any(c.type == "Programmed" and c.status == "True"
-               for c in listener_conditions(gw, listener))
+               for c in listener_conditions(cluster, gw, listener))
 
 
 def gateway_view(cluster, gw: Gateway) -> GatewayView:
@@ -107,8 +113,9 @@ def gateway_view(cluster, gw: Gateway) -> GatewayView:
         return GatewayView([Condition("Accepted", "Unknown", "Pending", PENDING),
                             Condition("Programmed", "Unknown", "Pending", PENDING)])
     routes = attachments(cluster)
-    listeners = [ListenerView(lst.name, _supported(lst), _count(routes, gw, lst.name),
-                              listener_conditions(gw, lst)) for lst in gw.listeners]
+    listeners = [ListenerView(lst.name, controller.supported_kinds(lst),
+                              _count(routes, gw, lst.name),
+                              listener_conditions(cluster, gw, lst)) for lst in gw.listeners]
     addresses = controller.addresses(cluster, gw)
     return GatewayView(controller.gateway_conditions(cluster, gw, listeners, addresses),
                        addresses, listeners)
@@ -120,6 +127,12 @@ def _count(routes: dict, gw: Gateway, listener: str) -> int:
 
 
 # routes
+
+ROUTE_MESSAGES = {   # Envoy Gateway's, by the Accepted condition's reason
+    "Accepted": "Route is accepted",
+    "NoMatchingParent": "No listener matches the parentRef's sectionName or port",
+    "NotAllowedByListeners": "No listener allows HTTPRoutes from namespace {namespace}",
+    "NoMatchingListenerHostname": "No listener hostname matches the route's hostnames"}
 
 
 @dataclass
@@ -200,7 +213,7 @@ def backend_problem(cluster, route: HTTPRoute, ref) -> str:
     return f"{reason}: {message}" if reason else ""
 
 
-def _resolved(cluster, route: HTTPRoute) -> Condition:
+def resolved_refs(cluster, route: HTTPRoute) -> Condition:
     for rule in route.rules:
         for ref in rule.backend_refs:
             reason, message = backend_check(cluster, route, ref)
@@ -210,7 +223,7 @@ def _resolved(cluster, route: HTTPRoute) -> Condition:
                      "references for the Route")
 
 
-def _unsupported(route: HTTPRoute) -> str:
+def unsupported(route: HTTPRoute) -> str:
     """What of the route the lab's proxy cannot do ("" if nothing)."""
     for index, rule in enumerate(route.rules):
         for match in rule.matches:
@@ -234,33 +247,36 @@ def parents(cluster, route: HTTPRoute) -> list[ParentView]:
             continue
         namespace = ref.namespace or route.metadata.namespace
         gw = cluster.api.peek("Gateway", namespace, ref.name)
-        if gw is None or not ours(cluster, gw):
+        controller = controller_of(cluster, gw) if gw is not None else None
+        if controller is None:
             continue
+        says = controller.route_messages
         shown = f"{namespace}/{ref.name}" + (f"/{ref.section_name}" if ref.section_name
                                              else "")
         named = [lst for lst in gw.listeners
                  if ref.section_name in (None, lst.name) and ref.port in (None, lst.port)
-                 and listener_ready(gw, lst)]
-        allowed = [lst for lst in named if "HTTPRoute" in _supported(lst)
+                 and listener_ready(cluster, gw, lst)]
+        allowed = [lst for lst in named if "HTTPRoute" in controller.supported_kinds(lst)
                    and _namespace_allowed(cluster, gw, lst, route.metadata.namespace)]
         hosted = [lst for lst in allowed if hostnames_meet(lst.hostname, route.hostnames)]
-        unsupported = _unsupported(route)
+        problem = controller.route_problem(route)
         if not named:
             accepted = Condition("Accepted", "False", "NoMatchingParent",
-                                 "No listener matches the parentRef's sectionName or port")
+                                 says["NoMatchingParent"])
         elif not allowed:
             accepted = Condition("Accepted", "False", "NotAllowedByListeners",
-                                 "No listener allows HTTPRoutes from namespace "
-                                 f"{route.metadata.namespace}")
+                                 says["NotAllowedByListeners"].format(
+                                     namespace=route.metadata.namespace))
         elif not hosted:
             accepted = Condition("Accepted", "False", "NoMatchingListenerHostname",
-                                 "No listener hostname matches the route's hostnames")
-        elif unsupported:
-            accepted = Condition("Accepted", "False", "UnsupportedValue", unsupported)
+                                 says["NoMatchingListenerHostname"])
+        elif problem:
+            accepted = Condition("Accepted", "False", "UnsupportedValue", problem)
         else:
-            accepted = Condition("Accepted", "True", "Accepted", "Route is accepted")
+            accepted = Condition("Accepted", "True", "Accepted", says["Accepted"])
         attached = [lst.name for lst in hosted] if accepted.status == "True" else []
-        found.append(ParentView(shown, gw, attached, [accepted, _resolved(cluster, route)]))
+        found.append(ParentView(shown, gw, attached,
+                                [accepted, controller.resolved_refs(cluster, route)]))
     return found
 
 
