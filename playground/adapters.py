@@ -12,6 +12,7 @@ from playground.cni.cilium import CiliumPlugin, CiliumTunnelPlugin
 from playground.cni.portmap import PortMapPlugin
 from playground.cni.ptp import PtpPlugin
 from playground.cni.vxlan import VxlanPlugin
+from playground.gateway.cloud_provider_kind import CloudProviderKindGateway
 from playground.gateway.envoy_gateway import EnvoyGateway
 from playground.lb.cloud import CloudProvider
 from playground.lb.cloud_provider_kind import CloudProviderKind
@@ -55,3 +56,4 @@ POLICY_ENGINES.register(CiliumPolicyEngine)
 POLICY_ENGINES.register(KubeNetworkPolicies)
 
 GATEWAY_CONTROLLERS.register(EnvoyGateway)
+GATEWAY_CONTROLLERS.register(CloudProviderKindGateway)

@@ -198,6 +198,8 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies, ConfigMaps):
             if controller not in self.held and controller not in self.held_workloads:
                 controller.start()
         await self.settle()
+        if not derived_later:   # a loaded lab's come back with its objects
+            await gateway_controllers.start(self)
 
     async def start_derived(self) -> None:
         """Start the held controllers, one after the other (kube-proxy, as the real one,
@@ -243,7 +245,7 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies, ConfigMaps):
 
     def _free_node_ip(self) -> IPv4Address:
         # lowest free address first; every address below the cursor is taken
-        held = self.lb.node_network_addresses()
+        held = self.lb.node_network_addresses() | gateway_controllers.node_network_addresses(self)
         for value in range(self._node_ip_cursor, int(NODE_NETWORK.broadcast_address)):
             ip = IPv4Address(value)
             if ip not in self._used_ips and ip != LB_INSIDE and ip not in held:

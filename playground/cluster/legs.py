@@ -5,7 +5,7 @@ their legs here, so a new kind of leg (DNS, a gateway, a load-balancer proxy) is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address
 
 import dns.message
@@ -69,8 +69,21 @@ class TraceRequest:
     size: int | None = None
     df: bool = False
     reply: bool = False  # also the answer back
-    host: str = ""  # the HTTP Host and path a proxy routes by
+    host: str = ""  # the HTTP Host and path (with its ?query) a proxy routes by
     path: str = "/"
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()   # more request headers, in the order given
+
+
+def request_line(request: TraceRequest) -> str:
+    """The HTTP request as the trace's proxy leg names it: method, Host, path and headers."""
+    shown = f"{request.method} Host {request.host or '(none)'} {request.path}"
+    return shown + "".join(f", {name}: {value}" for name, value in request.headers)
+
+
+def request_fields(request: TraceRequest) -> dict:
+    return {"method": request.method, "host": request.host, "path": request.path,
+            "headers": [{"name": n, "value": v} for n, v in request.headers]}
 
 
 @dataclass(frozen=True)
@@ -114,7 +127,7 @@ def legs(cluster: Cluster, request: TraceRequest) -> list[Leg]:
         if onward is not None:
             found.append(onward)
             last = onward.trace
-    proxied = follow_ingress(cluster, last, request.host, request.path) or \
+    proxied = follow_ingress(cluster, last, request.host, request.path.partition("?")[0]) or \
         follow_gateway(cluster, last, request)
     if proxied is not None:
         found.append(proxied)
@@ -284,6 +297,6 @@ def follow_gateway(cluster: Cluster, trace: Trace, request: TraceRequest) -> Leg
     the request."""
     for controller in gateway_controllers(cluster):
         found = controller.follow(cluster, trace, request)
-        if found is not None:
-            return found
+        if found is not None:   # the request it routed, then how
+            return replace(found, why=f"{request_line(request)}: {found.why}")
     return None

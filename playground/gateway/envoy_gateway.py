@@ -10,7 +10,7 @@ import hashlib
 from playground.cluster.gateway import status
 from playground.cluster.gateway.controller import GatewayController
 from playground.cluster.gateway.objects import Gateway
-from playground.cluster.gateway.routing import Request, decide
+from playground.cluster.gateway.routing import decide, request_of
 from playground.cluster.gateway.status import Condition
 from playground.cluster.legs import REASONS, Leg, send
 from playground.cluster.objects import Container, ContainerPort
@@ -150,8 +150,7 @@ class EnvoyGateway(GatewayController):
             return None
         dport = trace.delivered_packet.dport
         port = next((lst.port for lst in gw.listeners if container_port(lst.port) == dport), 0)
-        decision = decide(cluster, gw, port, Request(request.host, request.path),
-                          cluster.network.rng)
+        decision = decide(cluster, gw, port, request_of(request), cluster.network.rng)
         why = f"{decision.why}; {decision.draw}" if decision.draw else decision.why
         if decision.code:
             answer = cluster.network.reply(trace)

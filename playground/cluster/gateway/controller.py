@@ -87,6 +87,19 @@ def managed_namespaces() -> set[str]:
     return {c.namespace for c in GATEWAY_CONTROLLERS.values() if c.namespace}
 
 
+async def start(cluster) -> None:
+    """Each controller's GatewayClasses (a loaded lab has them already), then its proxies."""
+    for controller in running(cluster):
+        for gc in controller.gateway_classes():
+            if cluster.api.peek("GatewayClass", "", gc.name) is None:
+                cluster.api.create(gc)
+    await reconcile(cluster)
+
+
+def node_network_addresses(cluster) -> set:
+    return {a for c in running(cluster) for a in c.node_network_addresses(cluster)}
+
+
 async def reconcile(cluster) -> None:
     for controller in running(cluster):
         await controller.reconcile(cluster)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
+from urllib.parse import parse_qsl
 
 from playground.cluster.gateway import status
 from playground.cluster.gateway.objects import BackendRef, Gateway, HTTPRoute, RouteMatch
@@ -22,6 +23,14 @@ class Request:
     method: str = "GET"
     headers: tuple[tuple[str, str], ...] = ()
     query: tuple[tuple[str, str], ...] = ()
+
+
+def request_of(asked) -> Request:
+    """The HTTP request a trace asks for (playground.cluster.legs.TraceRequest): its path
+    split from the query string, whose parameters are decoded as a proxy reads them."""
+    path, _, query = asked.path.partition("?")
+    return Request(asked.host, path or "/", asked.method, tuple(asked.headers),
+                   tuple(parse_qsl(query, keep_blank_values=True)))
 
 
 @dataclass(frozen=True)
