@@ -21,10 +21,11 @@ from playground.cluster.cluster import NODE_NETWORK, SEGMENT, docker_mac
 from playground.cluster.gateway import status
 from playground.cluster.gateway.controller import GatewayController
 from playground.cluster.gateway.objects import Gateway, GatewayClass
-from playground.cluster.gateway.routing import request_of
+from playground.cluster.gateway.routing import request_of, sni_listener, terminated
 from playground.cluster.gateway.status import Condition
 from playground.cluster.legs import REASONS, Leg
 from playground.cluster.objects import ObjectMeta
+from playground.cluster.secret import pem_problem
 from playground.cluster.service import SERVICE_CIDR, slices_of
 from playground.gateway import kind_routes
 from playground.net.link import Ethernet
@@ -63,6 +64,29 @@ def _conflict(gw: Gateway, listener) -> Condition | None:
     return None
 
 
+def _certificate_problem(cluster, gw: Gateway, listener) -> tuple[str, str] | None:
+    """validateListeners' check of each certificateRef, with its messages."""
+    for ref in listener.certificate_refs:
+        namespace = ref.namespace or gw.metadata.namespace
+        if ref.group != "":
+            return "InvalidCertificateRef", f"unsupported certificate ref grup: {ref.group}"
+        if ref.kind != "Secret":
+            return "InvalidCertificateRef", f"unsupported certificate ref kind: {ref.kind}"
+        if namespace != gw.metadata.namespace and not status.granted(
+                cluster, gw.metadata.namespace, "Secret", "", namespace, ref.name, "Gateway"):
+            return "RefNotPermitted", f"reference to Secret {namespace}/{ref.name} not " \
+                                      "permitted by any ReferenceGrant"
+        found = cluster.api.peek("Secret", namespace, ref.name)
+        if found is None:
+            return "InvalidCertificateRef", f"reference to Secret {namespace}/{ref.name} not " \
+                                            "found"
+        problem = pem_problem(found, check_type=False)
+        if problem:
+            return "InvalidCertificateRef", f"malformed Secret {namespace}/{ref.name} : " \
+                                            f"{problem}"
+    return None
+
+
 class CloudProviderKindGateway(GatewayController):
     name = CONTROLLER
     title = "cloud-provider-kind"
@@ -96,12 +120,13 @@ class CloudProviderKindGateway(GatewayController):
         if any(k not in KINDS for k in listener.kinds):
             return [Condition("ResolvedRefs", "False", "InvalidRouteKinds",
                               "Invalid route kinds specified in allowedRoutes")]
-        if listener.protocol == "HTTPS":   # no Secret in the lab: the TLS context fails
-            return [Condition("ResolvedRefs", "False", "InvalidCertificateRef",
-                              "the lab models no Secrets, so no certificate resolves"),
+        problem = _certificate_problem(cluster, gw, listener) if listener.tls_mode else None
+        if problem is not None:   # then building the TLS context fails too
+            reason, message = problem
+            return [Condition("ResolvedRefs", "False", reason, message),
                     Condition("Programmed", "False", "Invalid", "Failed to program listener: "
                               "failed to build TLS context for listener "
-                              f"{listener.name}: no certificate"),
+                              f"{listener.name}: {message}"),
                     Condition("Accepted", "True", "Accepted", "Listener is valid")]
         return [Condition("ResolvedRefs", "True", "ResolvedRefs", "All references resolved"),
                 Condition("Programmed", "True", "Programmed", "Listener is programmed"),
@@ -203,17 +228,21 @@ class CloudProviderKindGateway(GatewayController):
         if gw is None or port == ADMIN_PORT:
             return None
         asked = request_of(request)
+        tls = ""
+        if any(lst.port == port and lst.protocol == "HTTPS" for lst in gw.listeners):
+            listener = sni_listener(cluster, gw, port, asked.host)   # a filter chain per one
+            tls = f"{terminated(gw, listener, asked.host)}; "
         hosts = kind_routes.virtual_hosts(cluster, gw, port)
         host = kind_routes.pick_host(hosts, asked.host)
         if host is None:
             shown = ", ".join(sorted(hosts)) or "none"
-            return self._answer(cluster, trace, gw, 404, f"listener-{port}: no virtual host "
+            return self._answer(cluster, trace, gw, 404, f"{tls}listener-{port}: no virtual host "
                                 f"takes host {asked.host or '(none)'} (domains: {shown})")
         entry = kind_routes.first_route(host, asked)
         if entry is None:
-            return self._answer(cluster, trace, gw, 404, f"virtual host {host.domain}: no "
+            return self._answer(cluster, trace, gw, 404, f"{tls}virtual host {host.domain}: no "
                                 f"route matches path {asked.path}")
-        why = kind_routes.explain(entry, asked)
+        why = tls + kind_routes.explain(entry, asked)
         rule = entry.route.rules[entry.rule]
         redirect = kind_routes.redirect_of(rule, asked)
         if redirect is not None:

@@ -76,7 +76,7 @@ class EnvoyGateway(GatewayController):
     route_messages = status.ROUTE_MESSAGES
 
     def listener_conditions(self, cluster, gw, listener) -> list[Condition]:
-        return status.spec_listener_conditions(gw, listener)
+        return status.spec_listener_conditions(cluster, gw, listener)
 
     def supported_kinds(self, listener) -> list[str]:
         return status.supported(listener)

@@ -81,7 +81,7 @@ def virtual_hosts(cluster, gw: Gateway, port: int) -> dict[str, VirtualHost]:
     under the hostnames listener and route share."""
     hosts: dict[str, VirtualHost] = {}
     for listener in gw.listeners:
-        if listener.port != port or listener.protocol != "HTTP" or \
+        if listener.port != port or listener.protocol not in ("HTTP", "HTTPS") or \
                 not status.listener_ready(cluster, gw, listener):
             continue
         for route in cluster.api.list("HTTPRoute"):

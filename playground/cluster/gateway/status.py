@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from playground.cluster.gateway.controller import controller_named, controller_of
 from playground.cluster.gateway.objects import GROUP, Gateway, HTTPRoute, Listener
+from playground.cluster.secret import pem_problem
 
 ROUTE_KINDS = {"HTTP": ("HTTPRoute", "GRPCRoute"), "HTTPS": ("HTTPRoute", "GRPCRoute"),
                "TCP": ("TCPRoute",)}   # what Envoy Gateway's listeners carry, by protocol
@@ -71,7 +72,28 @@ def listener_conditions(cluster, gw: Gateway, listener: Listener) -> list[Condit
     return controller_of(cluster, gw).listener_conditions(cluster, gw, listener)
 
 
-def spec_listener_conditions(gw: Gateway, listener: Listener) -> list[Condition]:
+def certificate_problem(cluster, gw: Gateway, listener: Listener) -> tuple[str, str]:
+    """(reason, message) of the first certificateRef that does not resolve to a TLS Secret
+    the Envoy can serve; ("", "") when all do."""
+    for ref in listener.certificate_refs:
+        namespace = ref.namespace or gw.metadata.namespace
+        if ref.group != "" or ref.kind != "Secret":
+            return "InvalidCertificateRef", f"{ref.group or 'core'}/{ref.kind} is not a " \
+                                            "supported certificate kind"
+        if namespace != gw.metadata.namespace and not granted(
+                cluster, gw.metadata.namespace, "Secret", "", namespace, ref.name, "Gateway"):
+            return "RefNotPermitted", (f"Certificate ref to Secret {namespace}/{ref.name} not "
+                                       "permitted by any ReferenceGrant")
+        found = cluster.api.peek("Secret", namespace, ref.name)
+        if found is None:
+            return "InvalidCertificateRef", f"Secret {namespace}/{ref.name} does not exist"
+        problem = pem_problem(found)
+        if problem:
+            return "InvalidCertificateRef", problem
+    return "", ""
+
+
+def spec_listener_conditions(cluster, gw: Gateway, listener: Listener) -> list[Condition]:
     """Envoy Gateway's: every condition the spec defines, with its reasons."""
     if listener.protocol not in ROUTE_KINDS:
         return [Condition("Accepted", "False", "UnsupportedProtocol",
@@ -86,9 +108,10 @@ def spec_listener_conditions(gw: Gateway, listener: Listener) -> list[Condition]
     else:
         found.append(Condition("Conflicted", "False", "NoConflicts", "No conflicts"))
     invalid_kinds = [k for k in listener.kinds if k not in ROUTE_KINDS[listener.protocol]]
-    if listener.protocol == "HTTPS":   # the lab keeps no Secrets: no certificate resolves
-        found.append(Condition("ResolvedRefs", "False", "InvalidCertificateRef",
-                               "The lab models no Secrets, so no TLS certificate resolves"))
+    reason, message = certificate_problem(cluster, gw, listener) \
+        if listener.protocol == "HTTPS" else ("", "")
+    if reason:
+        found.append(Condition("ResolvedRefs", "False", reason, message))
     elif invalid_kinds:
         found.append(Condition("ResolvedRefs", "False", "InvalidRouteKinds",
                                f"Route kinds {', '.join(invalid_kinds)} are not supported"))
