@@ -147,10 +147,12 @@ class CloudProviderKindGateway(GatewayController):
         address = ns.primary_address("eth0") if ns is not None else None
         return [str(address)] if address is not None else []
 
+    def writes_status(self, cluster, gw) -> bool:
+        """No container (no node to route through yet): syncGateway returns before it
+        writes the Gateway's status or its routes'."""
+        return bool(self.addresses(cluster, gw))
+
     def gateway_conditions(self, cluster, gw, listeners, addresses) -> list[Condition]:
-        if not addresses:   # no container: syncGateway failed before writing any status
-            return [Condition("Accepted", "Unknown", "Pending", status.PENDING),
-                    Condition("Programmed", "Unknown", "Pending", status.PENDING)]
         done = sum(1 for view in listeners for c in view.conditions
                    if c.type == "Programmed" and c.status == "True")
         programmed = Condition("Programmed", "True", "Programmed", "Envoy configuration "

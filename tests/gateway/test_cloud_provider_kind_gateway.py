@@ -188,3 +188,20 @@ async def test_under_another_provider_nobody_serves_its_class(tmp_path):
     finally:
         await cluster.stop()
 
+
+
+async def test_without_a_node_to_route_through_it_writes_nothing(tmp_path):
+    cluster = Cluster(lb="cloud-provider-kind")
+    await cluster.start()
+    try:
+        gateway_and_route = "---".join(Path(SIMPLE).read_text().split("---")[:2])
+        (tmp_path / "gw.yaml").write_text(gateway_and_route)
+        await apply_files(cluster, [str(tmp_path / "gw.yaml")])
+        gw = cluster.api.get("Gateway", "default", "prod-web")
+        view = gateway_view(cluster, gw)
+        assert [c.message for c in view.conditions] == ["Waiting for controller"] * 2
+        assert view.listeners == [] and cluster.network.find(CONTAINER) is None
+        shown = (await Shell(cluster).run("kubectl describe httproute foo")).output
+        assert "kind.sigs.k8s.io/gateway-controller" not in shown
+    finally:
+        await cluster.stop()

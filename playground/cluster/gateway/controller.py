@@ -22,6 +22,10 @@ class GatewayController:
         gc = cluster.api.peek("GatewayClass", "", gw.gateway_class_name)
         return gc is not None and gc.controller_name == self.name
 
+    def writes_status(self, cluster, gw) -> bool:
+        """Its sync of the Gateway got as far as writing status (and its routes')."""
+        return True
+
     def gateway_classes(self) -> list:
         """The GatewayClasses it creates when it starts."""
         return []

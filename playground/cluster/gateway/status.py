@@ -132,7 +132,7 @@ def listener_ready(cluster, gw: Gateway, listener: Listener) -> bool:
 
 def gateway_view(cluster, gw: Gateway) -> GatewayView:
     controller = controller_of(cluster, gw)
-    if controller is None:
+    if controller is None or not controller.writes_status(cluster, gw):
         return GatewayView([Condition("Accepted", "Unknown", "Pending", PENDING),
                             Condition("Programmed", "Unknown", "Pending", PENDING)])
     routes = attachments(cluster)
@@ -271,7 +271,7 @@ def parents(cluster, route: HTTPRoute) -> list[ParentView]:
         namespace = ref.namespace or route.metadata.namespace
         gw = cluster.api.peek("Gateway", namespace, ref.name)
         controller = controller_of(cluster, gw) if gw is not None else None
-        if controller is None:
+        if controller is None or not controller.writes_status(cluster, gw):
             continue
         says = controller.route_messages
         shown = f"{namespace}/{ref.name}" + (f"/{ref.section_name}" if ref.section_name
