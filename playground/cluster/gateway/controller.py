@@ -92,12 +92,13 @@ def managed_namespaces() -> set[str]:
 
 
 async def start(cluster) -> None:
-    """Each controller's GatewayClasses (a loaded lab has them already), then its proxies."""
+    """Each controller's GatewayClasses (a loaded lab has them already), then its proxies;
+    no lab time passes (a lab that has no Gateways is as it was)."""
     for controller in running(cluster):
         for gc in controller.gateway_classes():
             if cluster.api.peek("GatewayClass", "", gc.name) is None:
                 cluster.api.create(gc)
-    await reconcile(cluster)
+        await controller.reconcile(cluster)
 
 
 def node_network_addresses(cluster) -> set:
