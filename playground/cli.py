@@ -14,7 +14,7 @@ from playground.atomic_files import write_atomically
 from playground.cluster.cluster import Cluster, ClusterError
 from playground.cluster.dns.show import fields
 from playground.cluster.kube_yaml import kind_config, manifests
-from playground.cluster.legs import legs, unresolved
+from playground.cluster.legs import legs, request_fields, unresolved
 from playground.cluster.legs import text as legs_text
 from playground.cluster.manifests import apply_files
 from playground.cluster.tables import nodes_table, pods_table
@@ -25,6 +25,7 @@ from playground.compare_cli import compare_traces
 from playground.flows_cli import add_arguments as flows_arguments
 from playground.flows_cli import run_flows
 from playground.headless import UsageError, lab_files, starting_lab, trace_request
+from playground.http_args import http_header, http_method
 from playground.import_cli import import_cluster
 from playground.limits import MAX_TRAFFIC_COUNT
 from playground.net.netfilter import IptablesError
@@ -90,7 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--reply", action="store_true", help="also trace the answer back")
     trace.add_argument("--json", action="store_true", help="print the trace as JSON")
     trace.add_argument("--host", default="", help="HTTP Host a proxy (ingress, Gateway) routes by")
-    trace.add_argument("--path", default="/", help="HTTP path a proxy (ingress, Gateway) routes by")
+    trace.add_argument("--path", default="/", help="HTTP path a proxy (ingress, Gateway) routes "
+                       "by, with a ?query the Gateway's query parameter matches read")
+    trace.add_argument("--method", default="GET", type=http_method,
+                       help="HTTP method of the request (default GET)")
+    trace.add_argument("--header", action="append", default=[], type=http_header,
+                       metavar="NAME:VALUE", help="an HTTP request header a Gateway's header "
+                       "matches read (repeatable)")
     trace.add_argument("--compare", metavar="CNI[/PROXY_MODE]",
                        help="send the same packet through the lab on this dataplane too and "
                             "print both side by side, e.g. --compare ptp")
@@ -347,12 +354,17 @@ def do_trace(cluster: Cluster, args) -> int:
                 continue
             if leg.role == "reply":
                 data["reply"] = leg.trace.to_dict()
+            elif leg.proxy == "gateway":   # a Gateway's proxy: its route decision
+                data["gateway"] = {"title": leg.title, "why": leg.why, "role": leg.role,
+                                   "backend": leg.service, "trace": leg.trace.to_dict()}
             elif leg.service:   # the ingress controller's, to a Service
                 data["proxied"] = {"why": leg.why, "service": leg.service,
                                    "trace": leg.trace.to_dict()}
             else:   # a load balancer's proxy, to a node
                 data["load_balancer_proxy"] = {"title": leg.title, "why": leg.why,
                                                "trace": leg.trace.to_dict()}
+        if args.host or any(leg.proxy == "gateway" for leg in proxied):
+            data["request"] = request_fields(trace_request(args))
         print(json.dumps(data, indent=2))
         return 0 if connection else 1
     if resolved:
@@ -367,7 +379,7 @@ def do_trace(cluster: Cluster, args) -> int:
             print(f"\nthe ingress controller routes Host {args.host or '(none)'} {args.path} "
                   f"by {leg.why} and opens its own connection to {leg.service}:\n")
         elif leg.proxy == "gateway":
-            print(f"\n{leg.title}\n  (Host {args.host or '(none)'} {args.path}: {leg.why})\n")
+            print(f"\n{leg.title}\n  ({leg.why})\n")
         else:
             print(f"\n{leg.title}\n  ({leg.why})\n")
         print(leg.trace.text(), end="")

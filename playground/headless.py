@@ -32,4 +32,5 @@ async def starting_lab(args) -> Lab:
 def trace_request(args) -> TraceRequest:
     """What `trace`'s arguments ask for."""
     return TraceRequest(args.src, args.dst, args.proto, args.port, args.namespace, args.size,
-                        args.df, args.reply, args.host, args.path)
+                        args.df, args.reply, args.host, args.path,
+                        getattr(args, "method", "GET"), tuple(getattr(args, "header", ())))

@@ -1,7 +1,7 @@
 """Adapters by the name a user writes (CNI plugins, their node-to-node routing, proxy modes,
-load-balancer providers, NetworkPolicy engines). The control plane looks them up here and
-never imports them; playground/adapters.py, above both, fills these registries (a new
-adapter: its own module and one line there)."""
+load-balancer providers, NetworkPolicy engines, Gateway controllers). The control plane
+looks them up here and never imports them; playground/adapters.py, above both, fills these
+registries (a new adapter: its own module and one line there)."""
 
 from __future__ import annotations
 
@@ -45,3 +45,4 @@ ROUTINGS = Registry("CNI routing")     # by a CNI plugin's `routing`
 PROXY_MODES = Registry("proxy mode")   # by the name `--proxy-mode` takes
 LB_PROVIDERS = Registry("load-balancer provider")
 POLICY_ENGINES = Registry("NetworkPolicy engine")   # by a CNI plugin's `policy`
+GATEWAY_CONTROLLERS = Registry("Gateway controller")   # by controllerName

@@ -21,7 +21,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "playground"
 WIRING = {"playground", "playground.adapters"}   # where adapters and control plane meet
-ADAPTERS = ("playground.cni", "playground.proxy", "playground.lb", "playground.policy")
+ADAPTERS = ("playground.cni", "playground.proxy", "playground.lb", "playground.policy",
+            "playground.gateway")
 CONTROL_PLANE = ("playground.cluster", *ADAPTERS)
 
 

@@ -25,7 +25,7 @@ from playground.cluster.dns.coredns import CoreDns
 from playground.cluster.dns.kubernetes import Kubernetes
 from playground.cluster.dns.resolv import DnsConfig
 from playground.cluster.errors import ClusterError
-from playground.cluster.gateway import proxy as gateway_proxy
+from playground.cluster.gateway import controller as gateway_controllers
 from playground.cluster.ingress import (
     CONTROLLER_LABELS,
     CONTROLLER_NAME,
@@ -200,6 +200,8 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies, ConfigMaps):
             if controller not in self.held and controller not in self.held_workloads:
                 controller.start()
         await self.settle()
+        if not derived_later:   # a loaded lab's come back with its objects
+            await gateway_controllers.start(self)
 
     async def start_derived(self) -> None:
         """Start the held controllers, one after the other (kube-proxy, as the real one,
@@ -245,7 +247,7 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies, ConfigMaps):
 
     def _free_node_ip(self) -> IPv4Address:
         # lowest free address first; every address below the cursor is taken
-        held = self.lb.node_network_addresses()
+        held = self.lb.node_network_addresses() | gateway_controllers.node_network_addresses(self)
         for value in range(self._node_ip_cursor, int(NODE_NETWORK.broadcast_address)):
             ip = IPv4Address(value)
             if ip not in self._used_ips and ip != LB_INSIDE and ip not in held:
@@ -528,12 +530,12 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies, ConfigMaps):
         if self.api.peek(obj.kind, namespace, obj.name) is not None:
             raise ClusterError(f'{STORED_RESOURCES[obj.kind]} "{obj.name}" already exists')
         created = self.api.create(obj)
-        await gateway_proxy.reconcile(self)
+        await gateway_controllers.reconcile(self)
         return created
 
     async def delete_api_object(self, kind: str, namespace: str, name: str) -> None:
         await self._delete(kind, namespace, name)
-        await gateway_proxy.reconcile(self)
+        await gateway_controllers.reconcile(self)
 
     # services
 

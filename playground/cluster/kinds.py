@@ -37,6 +37,7 @@ from playground.cluster.netpol.validate import validate_network_policy
 from playground.cluster.objects import KubeNamespace, Node, Pod
 from playground.cluster.proxy_config import KubeProxyConfiguration, validate_proxy_config
 from playground.cluster.replicaset import ReplicaSet, validate_replica_set
+from playground.cluster.secret import Secret
 from playground.cluster.service import EndpointSlice, Service
 from playground.cluster.service_account import ServiceAccount
 from playground.cluster.statefulset import StatefulSet, validate_stateful_set
@@ -134,6 +135,11 @@ KINDS: tuple[Kind, ...] = (   # in restore order
     Kind("ServiceAccount", ServiceAccount, "v1", ("serviceaccount", "serviceaccounts", "sa"),
          apply=gateway_manifests.apply_service_account,
          table=lambda cluster, namespace, wide, labels: gateway_tables.service_accounts_table(
+             cluster, namespace),
+         check=saved_checks.each(validate_stored)),
+    Kind("Secret", Secret, "v1", ("secret", "secrets"),
+         apply=gateway_manifests.apply_secret,
+         table=lambda cluster, namespace, wide, labels: gateway_tables.secrets_table(
              cluster, namespace),
          check=saved_checks.each(validate_stored)),
     Kind("GatewayClass", GatewayClass, V1, ("gatewayclass", "gatewayclasses", "gc"),

@@ -12,10 +12,10 @@ import yaml
 
 from playground.cluster import endpoint_slices
 from playground.cluster.cluster import Cluster
+from playground.cluster.gateway.controller import managed_namespaces
 from playground.cluster.gateway.documents import KINDS as GATEWAY_KINDS
 from playground.cluster.gateway.documents import NOTE as GATEWAY_NOTE
 from playground.cluster.gateway.documents import document as gateway_document
-from playground.cluster.gateway.proxy import NAMESPACE as ENVOY_NAMESPACE
 from playground.cluster.ingress import CONTROLLER_NAMESPACE, IngressBackend
 from playground.cluster.kinds import API_VERSIONS
 from playground.cluster.netpol.export import spec_document
@@ -215,7 +215,7 @@ def _containers(containers) -> list[dict]:
 
 def _exported(obj) -> bool:
     namespace = obj.metadata.namespace
-    return namespace not in ("kube-system", CONTROLLER_NAMESPACE, ENVOY_NAMESPACE) and not (
+    return namespace not in ("kube-system", CONTROLLER_NAMESPACE, *managed_namespaces()) and not (
         obj.kind == "Service" and obj.key == "default/kubernetes")
 
 

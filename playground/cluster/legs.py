@@ -5,7 +5,7 @@ their legs here, so a new kind of leg (DNS, a gateway, a load-balancer proxy) is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address
 
 import dns.message
@@ -17,8 +17,7 @@ from playground.cluster.dns import programs
 from playground.cluster.dns.names import Destination, addresses_in, destination
 from playground.cluster.dns.resolv import search_order
 from playground.cluster.dns.show import fields, summary
-from playground.cluster.gateway.proxy import container_port, gateway_of_pod
-from playground.cluster.gateway.routing import Request, decide
+from playground.cluster.gateway.controller import running as gateway_controllers
 from playground.cluster.ingress import choose, is_controller
 from playground.cluster.netpol.tracing import annotate
 from playground.cluster.targets import Target, resolve
@@ -70,8 +69,21 @@ class TraceRequest:
     size: int | None = None
     df: bool = False
     reply: bool = False  # also the answer back
-    host: str = ""  # the HTTP Host and path a proxy routes by
+    host: str = ""  # the HTTP Host and path (with its ?query) a proxy routes by
     path: str = "/"
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()   # more request headers, in the order given
+
+
+def request_line(request: TraceRequest) -> str:
+    """The HTTP request as the trace's proxy leg names it: method, Host, path and headers."""
+    shown = f"{request.method} Host {request.host or '(none)'} {request.path}"
+    return shown + "".join(f", {name}: {value}" for name, value in request.headers)
+
+
+def request_fields(request: TraceRequest) -> dict:
+    return {"method": request.method, "host": request.host, "path": request.path,
+            "headers": [{"name": n, "value": v} for n, v in request.headers]}
 
 
 @dataclass(frozen=True)
@@ -115,8 +127,8 @@ def legs(cluster: Cluster, request: TraceRequest) -> list[Leg]:
         if onward is not None:
             found.append(onward)
             last = onward.trace
-    proxied = follow_ingress(cluster, last, request.host, request.path) or \
-        follow_gateway(cluster, last, request.host, request.path)
+    proxied = follow_ingress(cluster, last, request.host, request.path.partition("?")[0]) or \
+        follow_gateway(cluster, last, request)
     if proxied is not None:
         found.append(proxied)
     return found
@@ -280,27 +292,11 @@ REASONS = {301: "Moved Permanently", 302: "Found", 303: "See Other", 307: "Tempo
            503: "Service Unavailable"}
 
 
-def follow_gateway(cluster: Cluster, trace: Trace, host: str, path: str) -> Leg | None:
-    """If the trace ended in a Gateway's Envoy, route the request as it would: its own
-    connection to the backend endpoint drawn, or its answer (404, a redirect, 500, 503)
-    sent back on the client's connection."""
-    if trace.verdict != "delivered" or not trace.delivered_to.namespace.startswith("pod/"):
-        return None
-    _, namespace, name = trace.delivered_to.namespace.split("/")
-    pod = cluster.api.peek("Pod", namespace, name)
-    gw = gateway_of_pod(cluster, pod) if pod is not None else None
-    if gw is None:
-        return None
-    dport = trace.delivered_packet.dport
-    port = next((lst.port for lst in gw.listeners if container_port(lst.port) == dport), 0)
-    decision = decide(cluster, gw, port, Request(host, path), cluster.network.rng)
-    why = f"{decision.why}; {decision.draw}" if decision.draw else decision.why
-    if decision.code:
-        answer = cluster.network.reply(trace)
-        title = f"gateway {gw.key} answers {decision.code} {REASONS[decision.code]}" + (
-            f" (Location: {decision.location})" if decision.location else "") + ":"
-        return Leg(title, why, answer, "answer", decision.backend, "gateway")
-    address, number = decision.endpoint
-    leg = send(cluster, f"pod/{namespace}/{name}", address, port=number)
-    return Leg(f"gateway {gw.key}'s Envoy opens its own connection to {address}:{number}:",
-               why, leg, "proxied", decision.backend, "gateway")
+def follow_gateway(cluster: Cluster, trace: Trace, request: TraceRequest) -> Leg | None:
+    """If the trace ended at a Gateway's proxy, what the controller that runs it does with
+    the request."""
+    for controller in gateway_controllers(cluster):
+        found = controller.follow(cluster, trace, request)
+        if found is not None:   # the request it routed, then how
+            return replace(found, why=f"{request_line(request)}: {found.why}")
+    return None

@@ -21,7 +21,7 @@ from playground.cluster.controllers.replicaset import owned_by
 from playground.cluster.daemonset import DaemonSet, validate_daemon_set
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.dns.resolv import DnsConfig
-from playground.cluster.gateway import proxy as gateway_proxy
+from playground.cluster.gateway import controller as gateway_controllers
 from playground.cluster.ingress import (
     CONTROLLER_NAME,
     CONTROLLER_NAMESPACE,
@@ -354,7 +354,7 @@ class Plan:
                 else:
                     await _delete(cluster, created.kind, created.namespace, created.name)
             if any(created.kind in STORED_RESOURCES for created in done):
-                await gateway_proxy.reconcile(cluster)   # a Gateway's proxy goes with it
+                await gateway_controllers.reconcile(cluster)   # a Gateway's proxy goes with it
             if not had_controller:   # the first Ingress brought it up
                 for kind in ("Service", "Deployment"):
                     await _delete(cluster, kind, CONTROLLER_NAMESPACE, CONTROLLER_NAME)

@@ -32,6 +32,7 @@ class Recipe:
 
     name = ""
     kinds: tuple[str, ...] = ()   # the API kinds it brings (its CRDs), known while it runs
+    gateway_controllers: tuple[str, ...] = ()   # controllerNames of Gateway controllers it runs
 
     def __init__(self, wiring: Wiring) -> None:
         self.wiring = wiring

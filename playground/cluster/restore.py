@@ -14,6 +14,7 @@ from ipaddress import IPv4Network
 
 from playground.cluster.api import creation_order
 from playground.cluster.cluster import CLUSTER_CIDR, Cluster, ClusterError, check_cluster_cidr
+from playground.cluster.gateway import controller as gateway_controllers
 from playground.cluster.gc_pause import gc_paused
 from playground.cluster.kinds import AFTER_DERIVED, KINDS, NODES, OBJECTS, RESTORE_ORDER
 from playground.cluster.legacy import adopt_legacy_pods
@@ -163,6 +164,7 @@ async def _replay(cluster: Cluster, objects: list, settings: ClusterSettings,
     if settings.clock:   # the workload controllers go on from the time the lab was saved
         cluster.network.clock = settings.clock
     await cluster.start_workloads()
+    await gateway_controllers.start(cluster)   # its proxies outside the cluster, run again
     for obj, version in saved_versions:  # the controllers' updates bumped some: put back
         stored = cluster.api.peek(obj.kind, obj.metadata.namespace, obj.metadata.name)
         if stored is not None:

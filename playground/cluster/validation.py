@@ -175,7 +175,7 @@ NAME_RULES = {"Namespace": dns1123_label, "Service": dns1035_label, "Pod": dns11
               "IPAddressPool": dns1123_subdomain, "L2Advertisement": dns1123_subdomain,
               "GatewayClass": dns1123_subdomain, "Gateway": dns1123_subdomain,
               "HTTPRoute": dns1123_subdomain, "ReferenceGrant": dns1123_subdomain,
-              "ServiceAccount": dns1123_subdomain}
+              "ServiceAccount": dns1123_subdomain, "Secret": dns1123_subdomain}
 
 
 def _each(path: str, value: object, messages: list[str]) -> list[FieldError]:

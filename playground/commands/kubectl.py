@@ -69,7 +69,7 @@ DELETE = {
     "IPAddressPool": lambda c, name, ns: c.delete_recipe_object("IPAddressPool", name, ns),
     "L2Advertisement": lambda c, name, ns: c.delete_recipe_object("L2Advertisement", name, ns),
     **{kind: functools.partial(_delete_stored, kind) for kind in
-       ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant", "ServiceAccount")},
+       ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant", "ServiceAccount", "Secret")},
 }
 # what completion offers first, where kubectl users type another spelling than the plural
 OFFERED = {"Service": "svc", "Ingress": "ingress"}

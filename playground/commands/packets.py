@@ -8,11 +8,12 @@ from playground.cluster.legs import TraceRequest, legs, main_leg, text, unresolv
 from playground.cluster.traffic import generate
 from playground.commands.base import Call, Command, ShellError, ShellResult, parser, positional
 from playground.commands.places import places
+from playground.http_args import http_header, http_method
 from playground.limits import MAX_TRAFFIC_COUNT
 from playground.numbers import PORT, argument
 
 TRACE_FLAGS = ("--port", "--proto", "tcp", "udp", "sctp", "icmp", "--host", "--path",
-               "--size", "--df")
+               "--method", "--header", "--size", "--df")
 TRAFFIC_FLAGS = ("--count", "--port")
 
 
@@ -24,13 +25,16 @@ def trace(shell, call: Call) -> ShellResult:
     p.add_argument("--proto", choices=["tcp", "udp", "sctp", "icmp"], default="tcp")
     p.add_argument("--host", default="")
     p.add_argument("--path", default="/")
+    p.add_argument("--method", default="GET", type=http_method)
+    p.add_argument("--header", action="append", default=[], type=http_header)
     p.add_argument("--size", type=argument(0, 65535))
     p.add_argument("--df", action="store_true")
     p.add_argument("-n", "--namespace")
     args = p.parse_args(call.args)
     sent = legs(shell.cluster, TraceRequest(args.src, args.dst, args.proto, args.port,
                                             args.namespace, args.size, args.df,
-                                            host=args.host, path=args.path))
+                                            host=args.host, path=args.path,
+                                            method=args.method, headers=tuple(args.header)))
     main = main_leg(sent).trace
     shell.last = main
     shown = text(sent) if len(sent) > 1 and sent[0].role != "packet" else main.text()
@@ -71,8 +75,9 @@ def places_then(*flags: str):
 
 TITLE = "Packets"
 COMMANDS = (
-    Command("trace", "SRC DST [--port N] [--proto tcp|udp|sctp|icmp] [--host H] [--path P] "
-            "[--size BYTES] [--df]", "send a packet and step through every hop", trace,
+    Command("trace", "SRC DST [--port N] [--proto tcp|udp|sctp|icmp] [--host H] "
+            "[--path P[?QUERY]] [--method M] [--header NAME:VALUE]... [--size BYTES] [--df]",
+            "send a packet and step through every hop", trace,
             replayed=True, complete=places_then(*TRACE_FLAGS)),
     Command("reply", "", "trace the answer to the last packet", reply, replayed=True),
     Command("traffic", "SRC svc/NAME [--count N]", "many connections, counted per endpoint",

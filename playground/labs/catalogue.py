@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from playground.cluster.gateway.proxy import NAMESPACE as ENVOY_NAMESPACE
 from playground.cluster.gateway.status import gateway_view
+from playground.gateway.envoy_gateway import NAMESPACE as ENVOY_NAMESPACE
 from playground.labs import checks as c
 from playground.labs import compare_checks as cc
 from playground.labs.lesson import Lesson, Task

@@ -7,8 +7,8 @@ from __future__ import annotations
 import yaml
 
 from playground.cluster.gateway.objects import V1
-from playground.cluster.gateway.proxy import ENVOY_GATEWAY
 from playground.cluster.ingress import Ingress
+from playground.gateway.envoy_gateway import EnvoyGateway
 
 PATH_TYPES = {"Prefix": "PathPrefix", "Exact": "Exact", "ImplementationSpecific": "PathPrefix"}
 
@@ -17,7 +17,7 @@ def gateway_documents(ingress: Ingress, gateway: str = "sites") -> list[dict]:
     namespace = ingress.metadata.namespace
     documents = [
         {"apiVersion": V1, "kind": "GatewayClass", "metadata": {"name": "eg"},
-         "spec": {"controllerName": ENVOY_GATEWAY.name}},
+         "spec": {"controllerName": EnvoyGateway.name}},
         {"apiVersion": V1, "kind": "Gateway",
          "metadata": {"name": gateway, "namespace": namespace},
          "spec": {"gatewayClassName": "eg",

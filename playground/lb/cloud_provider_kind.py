@@ -185,6 +185,7 @@ class CloudProviderKind(Recipe):
     name = "cloud-provider-kind"
     summary = "cloud-provider-kind v0.11.1: an Envoy per Service on the kind network, ipMode Proxy"
     pool = NODE_NETWORK
+    gateway_controllers = ("kind.sigs.k8s.io/gateway-controller",)   # its pkg/gateway
 
     def __init__(self, wiring: Wiring) -> None:
         super().__init__(wiring)

@@ -4,8 +4,10 @@ NodePort on its own node and on the next one, each node and pod to every hostPor
 and node to every LoadBalancer IP, each node to its NodePorts on 127.0.0.1 and to every
 node's health check node port, the internet host to every NodePort and LoadBalancer IP,
 each pod and node to every external IP, every pod out to the internet; a load balancer that
-is a proxy (ipMode Proxy) from its own address to every node's NodePort and health check.
-The list is read from the lab, so a manifest's Services are probed too."""
+is a proxy (ipMode Proxy) from its own address to every node's NodePort and health check;
+the internet host to every Gateway address's listener ports, and a Gateway's own machine on
+the node network (cloud-provider-kind's Envoy) to every Service port's ClusterIP. The list
+is read from the lab, so a manifest's Services are probed too."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import dns.rdatatype
 from playground.cluster.cloud import INTERNET_HOST, INTERNET_NAMESPACE
 from playground.cluster.cluster import SEGMENT, Cluster
 from playground.cluster.controllers.kubelet import node_namespace_name, pod_namespace_name
+from playground.cluster.gateway.status import gateway_view
 
 KUBE_PROXY_HEALTHZ = 10256   # kube-proxy's own /healthz
 FIRST_SOURCE_PORT = 40000  # one source port per probe, so no two flows share a tuple
@@ -87,6 +90,7 @@ def probes(cluster: Cluster) -> list[Probe]:
     found += _nodeports_from_inside(pods, nodes, service_ports)
     found += _host_ports(pods, nodes)
     found += _proxy_legs(cluster, nodes, services)
+    found += _gateway_legs(cluster, service_ports)
     found += _node_only(nodes, services, service_ports)
     for src in pods:
         for service, port in service_ports:
@@ -236,6 +240,27 @@ def _proxy_legs(cluster: Cluster, nodes, services) -> list[tuple]:
                 found.append(("proxy→healthcheck", source, source,
                               f"node/{node.name}({service.key} health)",
                               node.status.internal_ip, "tcp", check))
+    return found
+
+
+def _gateway_legs(cluster: Cluster, service_ports) -> list[tuple]:
+    """A Gateway's address from the internet on each listener port; where a machine of its
+    own on the node network holds it (cloud-provider-kind's Envoy), that machine's own
+    connections to every Service port's ClusterIP, as its Envoy opens them."""
+    holders = {a.ip: device.namespace.name for device in cluster.network.segment(SEGMENT).devices
+               if device.namespace is not None for a in device.namespace.addresses}
+    found = []
+    for gw in sorted(cluster.api.list("Gateway"), key=lambda g: g.key):
+        addresses = gateway_view(cluster, gw).addresses
+        for address in addresses:
+            for port in sorted({lst.port for lst in gw.listeners}):
+                found.append(("outside→gateway", INTERNET_NAMESPACE, "internet",
+                              f"gw/{gw.key}", address, "tcp", port))
+        for source in [holders[IPv4Address(a)] for a in addresses if IPv4Address(a) in holders]:
+            for service, port in service_ports:
+                if port.protocol == "TCP":
+                    found.append(("gateway→svc", source, source, f"svc/{service.key}",
+                                  service.spec.cluster_ip, "tcp", port.port))
     return found
 
 

@@ -15,7 +15,7 @@ UPSTREAM = {"Namespace": "v1", "Node": "v1", "Service": "v1", "Pod": "v1", "Conf
             "EndpointSlice": "discovery.k8s.io/v1", "ReplicaSet": "apps/v1",
             "Deployment": "apps/v1", "DaemonSet": "apps/v1", "StatefulSet": "apps/v1",
             "Ingress": "networking.k8s.io/v1", "NetworkPolicy": "networking.k8s.io/v1",
-            "ServiceAccount": "v1",
+            "ServiceAccount": "v1", "Secret": "v1",
             # the Gateway API CRDs (gateway-api v1.5.1, standard channel)
             "GatewayClass": "gateway.networking.k8s.io/v1",
             "Gateway": "gateway.networking.k8s.io/v1",

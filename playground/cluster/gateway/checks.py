@@ -112,6 +112,20 @@ def gateway_errors(gw: Gateway) -> list[FieldError]:
     if any(lst.protocol in ("TCP", "UDP") and lst.hostname for lst in listeners):
         errors.append(_rule("spec.listeners", "array",
                             "hostname must not be specified for protocols ['TCP', 'UDP']"))
+    if any(lst.protocol in ("HTTP", "TCP", "UDP") and lst.tls_mode for lst in listeners):
+        errors.append(_rule("spec.listeners", "array",
+                            "tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']"))
+    if any(lst.protocol in ("HTTPS", "TLS") and not lst.tls_mode for lst in listeners):
+        errors.append(_rule("spec.listeners", "array",
+                            "tls mode must be set for protocols ['HTTPS', 'TLS']"))
+    for index, lst in enumerate(listeners):
+        at = f"spec.listeners[{index}].tls"
+        if lst.tls_mode is not None:
+            errors += _enum(f"{at}.mode", lst.tls_mode, ("Terminate", "Passthrough"))
+            errors += _most(f"{at}.certificateRefs", lst.certificate_refs, 64)
+        if lst.tls_mode == "Terminate" and not lst.certificate_refs:
+            errors.append(_rule(at, "object", "certificateRefs or options must be specified "
+                                              "when mode is Terminate"))
     names = [lst.name for lst in listeners]
     if len(set(names)) != len(names):
         errors.append(_rule("spec.listeners", "array",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playground.cluster.gateway.objects import GROUP, V1, V1BETA1
 
-KINDS = ("ServiceAccount", "GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant")
+KINDS = ("ServiceAccount", "Secret", "GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant")
 
 
 def _meta(obj) -> dict:
@@ -30,6 +30,11 @@ def _listener(lst) -> dict:
         allowed["kinds"] = [{"kind": kind} for kind in lst.kinds]
     if allowed:
         entry["allowedRoutes"] = allowed
+    if lst.tls_mode is not None:
+        refs = [{"name": r.name, **({"namespace": r.namespace} if r.namespace else {}),
+                 **({"kind": r.kind} if r.kind != "Secret" else {}),
+                 **({"group": r.group} if r.group else {})} for r in lst.certificate_refs]
+        entry["tls"] = {"mode": lst.tls_mode, "certificateRefs": refs}
     return entry
 
 
@@ -96,6 +101,9 @@ def _parent(ref) -> dict:
 def document(obj) -> dict:
     if obj.kind == "ServiceAccount":
         return {"apiVersion": "v1", "kind": obj.kind, "metadata": _meta(obj)}
+    if obj.kind == "Secret":
+        return {"apiVersion": "v1", "kind": obj.kind, "metadata": _meta(obj),
+                "type": obj.type, "data": dict(obj.data)}
     head = {"apiVersion": V1BETA1 if obj.kind == "ReferenceGrant" else V1, "kind": obj.kind,
             "metadata": _meta(obj)}
     if obj.kind == "GatewayClass":

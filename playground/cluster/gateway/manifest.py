@@ -3,11 +3,14 @@ field, defaults as the CRDs default them."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+from playground.cluster import secret
 from playground.cluster.gateway.objects import (
     GROUP,
     BackendRef,
+    CertificateRef,
     Gateway,
     GatewayClass,
     GrantFrom,
@@ -26,6 +29,7 @@ from playground.cluster.gateway.objects import (
 )
 from playground.cluster.manifest_apply import _meta as name_of
 from playground.cluster.objects import ObjectMeta
+from playground.cluster.secret import Secret
 from playground.cluster.service_account import ServiceAccount
 
 
@@ -44,11 +48,19 @@ async def apply_gateway_class(cluster, doc) -> None:
 def _listener(doc, item: dict, at: str) -> Listener:
     kinds = [doc.get("kind", str, "", kind, where)
              for where, kind in doc.entries("allowedRoutes.kinds", item, at)]
+    tls = doc.get("tls", dict, None, item, at)
+    refs = [CertificateRef(doc.get("name", str, "", ref, where),
+                           doc.get("namespace", str, None, ref, where),
+                           doc.get("kind", str, "Secret", ref, where),
+                           doc.get("group", str, "", ref, where))
+            for where, ref in doc.entries("tls.certificateRefs", item, at)]
     return Listener(doc.get("name", str, "", item, at), doc.get("port", int, 0, item, at),
                     doc.get("protocol", str, "", item, at),
                     doc.get("hostname", str, None, item, at),
                     doc.get("allowedRoutes.namespaces.from", str, "Same", item, at),
-                    _selector(doc, item, at), kinds)
+                    _selector(doc, item, at), kinds,
+                    None if tls is None else doc.get("tls.mode", str, "Terminate", item, at),
+                    refs)
 
 
 def _selector(doc, item: dict, at: str) -> dict[str, str]:
@@ -160,3 +172,14 @@ async def apply_reference_grant(cluster, doc) -> None:
 
 async def apply_service_account(cluster, doc) -> None:
     await cluster.add_api_object(ServiceAccount(_meta(doc, cluster)))
+
+
+async def apply_secret(cluster, doc) -> None:
+    """data as given (base64), stringData encoded into it, as the API server stores it."""
+    data = {str(k): str(v) for k, v in doc.get("data", dict, {}).items()}
+    for key, text in data.items():
+        secret.decoded(key, text)
+    for key, text in doc.get("stringData", dict, {}).items():
+        data[str(key)] = base64.b64encode(str(text).encode()).decode()
+    await cluster.add_api_object(Secret(_meta(doc, cluster), doc.get("type", str, "Opaque"),
+                                        data))

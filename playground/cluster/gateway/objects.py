@@ -20,6 +20,16 @@ class GatewayClass(Named):
 
 
 @dataclass
+class CertificateRef:
+    """A listener's tls.certificateRefs entry (a Secret, unless said otherwise)."""
+
+    name: str
+    namespace: str | None = None
+    kind: str = "Secret"
+    group: str = ""
+
+
+@dataclass
 class Listener:
     name: str
     port: int
@@ -28,6 +38,8 @@ class Listener:
     namespaces_from: str = "Same"   # allowedRoutes.namespaces.from
     namespace_selector: dict[str, str] = field(default_factory=dict)  # its matchLabels
     kinds: list[str] = field(default_factory=list)   # allowedRoutes.kinds (group is ours)
+    tls_mode: str | None = None   # tls.mode (Terminate by default); None: no tls given
+    certificate_refs: list[CertificateRef] = field(default_factory=list)
 
 
 @dataclass

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
+from urllib.parse import parse_qsl
 
+from playground.cluster.errors import ClusterError
 from playground.cluster.gateway import status
 from playground.cluster.gateway.objects import BackendRef, Gateway, HTTPRoute, RouteMatch
 from playground.cluster.service import slices_of
@@ -22,6 +24,14 @@ class Request:
     method: str = "GET"
     headers: tuple[tuple[str, str], ...] = ()
     query: tuple[tuple[str, str], ...] = ()
+
+
+def request_of(asked) -> Request:
+    """The HTTP request a trace asks for (playground.cluster.legs.TraceRequest): its path
+    split from the query string, whose parameters are decoded as a proxy reads them."""
+    path, _, query = asked.path.partition("?")
+    return Request(asked.host, path or "/", asked.method, tuple(asked.headers),
+                   tuple(parse_qsl(query, keep_blank_values=True)))
 
 
 @dataclass(frozen=True)
@@ -89,14 +99,46 @@ def describe_match(match: RouteMatch) -> str:
     return ", ".join(parts)
 
 
+def terminated(gw: Gateway, listener, sni: str) -> str:
+    """What the TLS termination at the Envoy says: the SNI, the listener, its certificate."""
+    refs = ", ".join(f"{r.namespace or gw.metadata.namespace}/{r.name}"
+                     for r in listener.certificate_refs)
+    return f"TLS terminated at the Envoy: SNI {sni or '(none)'} picks listener " \
+           f"{listener.name}, certificate {refs}"
+
+
+def sni_listener(cluster, gw: Gateway, port: int, sni: str):
+    """The HTTPS listener whose filter chain the ClientHello's server name picks: the exact
+    hostname, the longest wildcard, one without hostname; none: Envoy ends the handshake."""
+    listeners = [lst for lst in gw.listeners if lst.port == port and lst.protocol == "HTTPS"
+                 and status.listener_ready(cluster, gw, lst)]
+    chosen = _best((_host_rank(lst.hostname, sni), lst) for lst in listeners)
+    if not chosen:
+        shown = ", ".join(lst.hostname or "*" for lst in listeners) or "none"
+        raise ClusterError(f"gateway {gw.key}'s Envoy closes the connection: no filter chain "
+                           f"on port {port} matches SNI {sni or '(none)'} (server names: "
+                           f"{shown})")
+    return chosen[0]
+
+
 def decide(cluster, gw: Gateway, port: int, request: Request, rng: random.Random) -> Decision:
+    if any(lst.port == port and lst.protocol == "HTTPS" for lst in gw.listeners):
+        listener = sni_listener(cluster, gw, port, request.host)   # curl's SNI is the host
+        decision = _routed(cluster, gw, listener, request, rng)
+        return replace(decision, why=f"{terminated(gw, listener, request.host)}; "
+                                     f"{decision.why}")
     listeners = [lst for lst in gw.listeners if lst.port == port and lst.protocol == "HTTP"
-                 and status.listener_ready(gw, lst)]
+                 and status.listener_ready(cluster, gw, lst)]
     chosen = _best((_host_rank(lst.hostname, request.host), lst) for lst in listeners)
     if not chosen:
         return Decision(404, f"no listener of gateway {gw.key} on port {port} takes host "
                              f"{request.host or '(none)'}", request)
-    listener = chosen[0]
+    return _routed(cluster, gw, chosen[0], request, rng)
+
+
+def _routed(cluster, gw: Gateway, listener, request: Request, rng: random.Random) -> Decision:
+    """The routes attached to the listener, the match of highest precedence, its filters
+    and backend."""
     attached = []
     for route in cluster.api.list("HTTPRoute"):
         for parent in status.parents(cluster, route):

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from playground.cluster.gateway.controller import controller_named, controller_of
 from playground.cluster.gateway.objects import GROUP, Gateway, HTTPRoute, Listener
-from playground.cluster.gateway.proxy import CONTROLLERS, envoy_service_of
+from playground.cluster.secret import pem_problem
 
 ROUTE_KINDS = {"HTTP": ("HTTPRoute", "GRPCRoute"), "HTTPS": ("HTTPRoute", "GRPCRoute"),
                "TCP": ("TCPRoute",)}   # what Envoy Gateway's listeners carry, by protocol
@@ -42,14 +43,15 @@ class GatewayView:
 
 def class_conditions(cluster, name: str) -> list[Condition]:
     gc = cluster.api.peek("GatewayClass", "", name)
-    if gc is None or gc.controller_name not in CONTROLLERS:
+    controller = controller_named(cluster, gc.controller_name) if gc is not None else None
+    if controller is None:
         return [Condition("Accepted", "Unknown", "Pending", PENDING)]
-    return [Condition("Accepted", "True", "Accepted", "Valid GatewayClass")]
+    return [Condition("Accepted", "True", "Accepted", controller.accepted_class)]
 
 
 def ours(cluster, gw: Gateway) -> bool:
-    """A controller the lab runs owns the Gateway's class."""
-    return class_conditions(cluster, gw.gateway_class_name)[0].status == "True"
+    """A controller the lab runs serves the Gateway."""
+    return controller_of(cluster, gw) is not None
 
 
 def _conflicted(gw: Gateway, listener: Listener) -> bool:
@@ -59,13 +61,40 @@ def _conflicted(gw: Gateway, listener: Listener) -> bool:
                for other in gw.listeners if other is not listener)
 
 
-def _supported(listener: Listener) -> list[str]:
+def supported(listener: Listener) -> list[str]:
     carried = ROUTE_KINDS.get(listener.protocol, ())
     wanted = listener.kinds or list(carried)
     return [kind for kind in wanted if kind in carried]
 
 
-def listener_conditions(gw: Gateway, listener: Listener) -> list[Condition]:
+def listener_conditions(cluster, gw: Gateway, listener: Listener) -> list[Condition]:
+    """As the controller serving the Gateway writes them."""
+    return controller_of(cluster, gw).listener_conditions(cluster, gw, listener)
+
+
+def certificate_problem(cluster, gw: Gateway, listener: Listener) -> tuple[str, str]:
+    """(reason, message) of the first certificateRef that does not resolve to a TLS Secret
+    the Envoy can serve; ("", "") when all do."""
+    for ref in listener.certificate_refs:
+        namespace = ref.namespace or gw.metadata.namespace
+        if ref.group != "" or ref.kind != "Secret":
+            return "InvalidCertificateRef", f"{ref.group or 'core'}/{ref.kind} is not a " \
+                                            "supported certificate kind"
+        if namespace != gw.metadata.namespace and not granted(
+                cluster, gw.metadata.namespace, "Secret", "", namespace, ref.name, "Gateway"):
+            return "RefNotPermitted", (f"Certificate ref to Secret {namespace}/{ref.name} not "
+                                       "permitted by any ReferenceGrant")
+        found = cluster.api.peek("Secret", namespace, ref.name)
+        if found is None:
+            return "InvalidCertificateRef", f"Secret {namespace}/{ref.name} does not exist"
+        problem = pem_problem(found)
+        if problem:
+            return "InvalidCertificateRef", problem
+    return "", ""
+
+
+def spec_listener_conditions(cluster, gw: Gateway, listener: Listener) -> list[Condition]:
+    """Envoy Gateway's: every condition the spec defines, with its reasons."""
     if listener.protocol not in ROUTE_KINDS:
         return [Condition("Accepted", "False", "UnsupportedProtocol",
                           f"Protocol {listener.protocol} is unsupported"),
@@ -79,9 +108,10 @@ def listener_conditions(gw: Gateway, listener: Listener) -> list[Condition]:
     else:
         found.append(Condition("Conflicted", "False", "NoConflicts", "No conflicts"))
     invalid_kinds = [k for k in listener.kinds if k not in ROUTE_KINDS[listener.protocol]]
-    if listener.protocol == "HTTPS":   # the lab keeps no Secrets: no certificate resolves
-        found.append(Condition("ResolvedRefs", "False", "InvalidCertificateRef",
-                               "The lab models no Secrets, so no TLS certificate resolves"))
+    reason, message = certificate_problem(cluster, gw, listener) \
+        if listener.protocol == "HTTPS" else ("", "")
+    if reason:
+        found.append(Condition("ResolvedRefs", "False", reason, message))
     elif invalid_kinds:
         found.append(Condition("ResolvedRefs", "False", "InvalidRouteKinds",
                                f"Route kinds {', '.join(invalid_kinds)} are not supported"))
@@ -95,31 +125,23 @@ def listener_conditions(gw: Gateway, listener: Listener) -> list[Condition]:
     return found
 
 
-def listener_ready(gw: Gateway, listener: Listener) -> bool:
+def listener_ready(cluster, gw: Gateway, listener: Listener) -> bool:
     return any(c.type == "Programmed" and c.status == "True"
-               for c in listener_conditions(gw, listener))
+               for c in listener_conditions(cluster, gw, listener))
 
 
 def gateway_view(cluster, gw: Gateway) -> GatewayView:
-    if not ours(cluster, gw):
+    controller = controller_of(cluster, gw)
+    if controller is None or not controller.writes_status(cluster, gw):
         return GatewayView([Condition("Accepted", "Unknown", "Pending", PENDING),
                             Condition("Programmed", "Unknown", "Pending", PENDING)])
     routes = attachments(cluster)
-    listeners = [ListenerView(lst.name, _supported(lst), _count(routes, gw, lst.name),
-                              listener_conditions(gw, lst)) for lst in gw.listeners]
-    good = [lst for lst in gw.listeners if listener_ready(gw, lst)]
-    accepted = Condition("Accepted", "True", "Accepted", "The Gateway has been scheduled by "
-                         "Envoy Gateway") if good else \
-        Condition("Accepted", "False", "ListenersNotValid", "No listener is valid")
-    service = envoy_service_of(cluster, gw)
-    addresses = list(service.status.load_balancer_ips) if service is not None else []
-    if addresses:
-        programmed = Condition("Programmed", "True", "Programmed", "Address assigned to the "
-                               "Gateway, 1/1 envoy replicas available")
-    else:
-        programmed = Condition("Programmed", "False", "AddressNotAssigned", "No addresses "
-                               "have been assigned to the Gateway")
-    return GatewayView([accepted, programmed], addresses, listeners)
+    listeners = [ListenerView(lst.name, controller.supported_kinds(lst),
+                              _count(routes, gw, lst.name),
+                              listener_conditions(cluster, gw, lst)) for lst in gw.listeners]
+    addresses = controller.addresses(cluster, gw)
+    return GatewayView(controller.gateway_conditions(cluster, gw, listeners, addresses),
+                       addresses, listeners)
 
 
 def _count(routes: dict, gw: Gateway, listener: str) -> int:
@@ -128,6 +150,12 @@ def _count(routes: dict, gw: Gateway, listener: str) -> int:
 
 
 # routes
+
+ROUTE_MESSAGES = {   # Envoy Gateway's, by the Accepted condition's reason
+    "Accepted": "Route is accepted",
+    "NoMatchingParent": "No listener matches the parentRef's sectionName or port",
+    "NotAllowedByListeners": "No listener allows HTTPRoutes from namespace {namespace}",
+    "NoMatchingListenerHostname": "No listener hostname matches the route's hostnames"}
 
 
 @dataclass
@@ -208,7 +236,7 @@ def backend_problem(cluster, route: HTTPRoute, ref) -> str:
     return f"{reason}: {message}" if reason else ""
 
 
-def _resolved(cluster, route: HTTPRoute) -> Condition:
+def resolved_refs(cluster, route: HTTPRoute) -> Condition:
     for rule in route.rules:
         for ref in rule.backend_refs:
             reason, message = backend_check(cluster, route, ref)
@@ -218,7 +246,7 @@ def _resolved(cluster, route: HTTPRoute) -> Condition:
                      "references for the Route")
 
 
-def _unsupported(route: HTTPRoute) -> str:
+def unsupported(route: HTTPRoute) -> str:
     """What of the route the lab's proxy cannot do ("" if nothing)."""
     for index, rule in enumerate(route.rules):
         for match in rule.matches:
@@ -242,33 +270,36 @@ def parents(cluster, route: HTTPRoute) -> list[ParentView]:
             continue
         namespace = ref.namespace or route.metadata.namespace
         gw = cluster.api.peek("Gateway", namespace, ref.name)
-        if gw is None or not ours(cluster, gw):
+        controller = controller_of(cluster, gw) if gw is not None else None
+        if controller is None or not controller.writes_status(cluster, gw):
             continue
+        says = controller.route_messages
         shown = f"{namespace}/{ref.name}" + (f"/{ref.section_name}" if ref.section_name
                                              else "")
         named = [lst for lst in gw.listeners
                  if ref.section_name in (None, lst.name) and ref.port in (None, lst.port)
-                 and listener_ready(gw, lst)]
-        allowed = [lst for lst in named if "HTTPRoute" in _supported(lst)
+                 and listener_ready(cluster, gw, lst)]
+        allowed = [lst for lst in named if "HTTPRoute" in controller.supported_kinds(lst)
                    and _namespace_allowed(cluster, gw, lst, route.metadata.namespace)]
         hosted = [lst for lst in allowed if hostnames_meet(lst.hostname, route.hostnames)]
-        unsupported = _unsupported(route)
+        problem = controller.route_problem(route)
         if not named:
             accepted = Condition("Accepted", "False", "NoMatchingParent",
-                                 "No listener matches the parentRef's sectionName or port")
+                                 says["NoMatchingParent"])
         elif not allowed:
             accepted = Condition("Accepted", "False", "NotAllowedByListeners",
-                                 "No listener allows HTTPRoutes from namespace "
-                                 f"{route.metadata.namespace}")
+                                 says["NotAllowedByListeners"].format(
+                                     namespace=route.metadata.namespace))
         elif not hosted:
             accepted = Condition("Accepted", "False", "NoMatchingListenerHostname",
-                                 "No listener hostname matches the route's hostnames")
-        elif unsupported:
-            accepted = Condition("Accepted", "False", "UnsupportedValue", unsupported)
+                                 says["NoMatchingListenerHostname"])
+        elif problem:
+            accepted = Condition("Accepted", "False", "UnsupportedValue", problem)
         else:
-            accepted = Condition("Accepted", "True", "Accepted", "Route is accepted")
+            accepted = Condition("Accepted", "True", "Accepted", says["Accepted"])
         attached = [lst.name for lst in hosted] if accepted.status == "True" else []
-        found.append(ParentView(shown, gw, attached, [accepted, _resolved(cluster, route)]))
+        found.append(ParentView(shown, gw, attached,
+                                [accepted, controller.resolved_refs(cluster, route)]))
     return found
 
 

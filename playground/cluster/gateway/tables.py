@@ -57,6 +57,12 @@ def service_accounts_table(cluster, namespace: str | None) -> str:
                       ["NAME", "SECRETS", "AGE"], lambda sa: [sa.name, "0", _age(cluster, sa)])
 
 
+def secrets_table(cluster, namespace: str | None) -> str:
+    return namespaced(cluster.api.list("Secret", namespace), namespace,
+                      ["NAME", "TYPE", "DATA", "AGE"],
+                      lambda s: [s.name, s.type, str(len(s.data)), _age(cluster, s)])
+
+
 def _conditions(conditions, indent: str) -> list[str]:
     """Each condition's fields in kubectl describe's order (alphabetical), aligned."""
     lines = []
@@ -89,6 +95,10 @@ def describe(cluster, kind: str, namespace: str, name: str) -> str:
             if lst.hostname:
                 lines.append(f"    Hostname:  {lst.hostname}")
             lines.append(f"    Allowed Routes: Namespaces From: {lst.namespaces_from}")
+            if lst.tls_mode is not None:
+                refs = ", ".join(f"{r.kind} {r.namespace or obj.metadata.namespace}/{r.name}"
+                                 for r in lst.certificate_refs)
+                lines.append(f"    TLS: {lst.tls_mode}, certificate refs: {refs}")
         view = status.gateway_view(cluster, obj)
         lines += ["Status:", "  Addresses:"]
         lines += [f"    Type:   IPAddress\n    Value:  {a}" for a in view.addresses]

@@ -57,7 +57,8 @@ async def test_the_quickstart_works_as_it_is(lab):
     assert found[0].trace.delivered_to.namespace.startswith(f"pod/envoy-gateway-system/{ENVOY}")
     leg = proxied(found)
     assert leg.role == "proxied" and leg.service == "default/backend:3000"
-    assert leg.why.startswith("httproute default/backend rule 0 match 0: PathPrefix /")
+    assert leg.why.startswith("GET Host www.example.com /get: httproute default/backend rule 0 "
+                              "match 0: PathPrefix /")
     assert "weights backend 1: drew 0 of 1" in leg.why
     assert leg.trace.delivered_to.namespace.startswith("pod/default/backend-")
     assert leg.trace.packet.dport == 3000, "Envoy connects to the endpoint, not the cluster IP"

@@ -1,0 +1,1 @@
+"""Gateway API controllers, each an adapter found by its controllerName."""
