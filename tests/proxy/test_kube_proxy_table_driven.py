@@ -3,8 +3,9 @@ that still wrote out the full expected tables (pkg/proxy/iptables/proxier_test.g
 danwinship/kubernetes@01b3ac121f21c50fc71fdbba82ec51200ca17bea, from before 1.28), as labs:
 TestInternalTrafficPolicyE2E (a ClusterIP Service with internalTrafficPolicy Local) and
 TestEndpointSliceWithTerminatingEndpointsTrafficPolicyLocal/Cluster (a LoadBalancer with
-client-IP affinity), each case one hand-made EndpointSlice (ready, serving and terminating
-endpoints on this node and others); the node's tables after kube-proxy's canonicalisation
+client-IP affinity, the Local one with the test's healthCheckNodePort), each case one
+hand-made EndpointSlice (ready, serving and terminating endpoints on this node and others);
+the node's tables after kube-proxy's canonicalisation
 must be the case's expected output (golden/kube_proxy/table-driven.expected).
 
 Of the terminating tests, only the cases with the ProxyTerminatingEndpoints gate on: it went
@@ -73,6 +74,14 @@ CASES = {
     (f"{TERMINATING}Local", "ready endpoints exist"): [
         ready("10.0.1.1", HERE), ready("10.0.1.2", HERE), terminating("10.0.1.3", HERE),
         terminating("10.0.1.4", HERE, serving=False), ready("10.0.1.5", HOST1)],
+    (f"{TERMINATING}Local", "only terminating endpoints exist"): [
+        terminating("10.0.1.2", HERE), terminating("10.0.1.3", HERE),
+        terminating("10.0.1.4", HERE, serving=False), ready("10.0.1.5", HOST1)],
+    (f"{TERMINATING}Local", "terminating endpoints on remote node"): [
+        terminating("10.0.1.5", HOST1)],
+    (f"{TERMINATING}Local", "no usable endpoints on any node"): [
+        terminating("10.0.1.5", HERE, serving=False),
+        terminating("10.0.1.5", HOST1, serving=False)],
     (f"{TERMINATING}Cluster", "ready endpoints exist"): [
         ready("10.0.1.1", HERE), ready("10.0.1.2", HERE), terminating("10.0.1.3", OTHER),
         terminating("10.0.1.4", OTHER, serving=False), ready("10.0.1.5", OTHER)],
