@@ -4,12 +4,14 @@ validation makes (pkg/proxy/apis/config/validation)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from ipaddress import IPv4Network
+from dataclasses import dataclass, field, fields
+from ipaddress import IPv4Address, IPv4Network, ip_network
 
 from playground.cluster.objects import Named, ObjectMeta, ValidationError
 
 DETECT_LOCAL_MODES = ("ClusterCIDR", "NodeCIDR", "BridgeInterface", "InterfaceNamePrefix")
+PRIMARY = "primary"   # nodePortAddresses: the node's primary IP alone (server.go resolves it)
+_LOOPBACK_START = IPv4Address("127.0.0.0")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,32 @@ class ProxyOptions:
     cluster_cidr: str = ""                # clusterCIDR; empty: the lab's pod network
     bridge_interface: str = ""            # detectLocal.bridgeInterface
     interface_name_prefix: str = ""       # detectLocal.interfaceNamePrefix
+    node_port_addresses: tuple[str, ...] = ()   # nodePortAddresses; empty: every address
+
+    def node_port_cidrs(self, node_ip: str | None = None) -> list[IPv4Network] | None:
+        """The IPv4 CIDRs node ports are open on, as NewNodePortAddresses reads them;
+        None when they match every address (none given, none IPv4, or a 0.0.0.0/0)."""
+        if self.node_port_addresses == (PRIMARY,):
+            return [IPv4Network(f"{node_ip}/32")] if node_ip else None
+        cidrs = []
+        for text in self.node_port_addresses:
+            cidr = ip_network(text, strict=False)
+            if cidr.version != 4:
+                continue   # the IPv6 proxier's
+            if cidr.prefixlen == 0:
+                return None
+            cidrs.append(cidr)
+        return cidrs or None
+
+    @property
+    def localhost_node_ports_on(self) -> bool:
+        """localhostNodePorts as the proxier ends up using it: off unless nodePortAddresses
+        hold a loopback address (ContainsIPv4Loopback); "primary" never does."""
+        if not self.localhost_node_ports or self.node_port_addresses == (PRIMARY,):
+            return False
+        cidrs = self.node_port_cidrs()
+        return cidrs is None or any(c.network_address.is_loopback or _LOOPBACK_START in c
+                                    for c in cidrs)
 
     @property
     def mark(self) -> str:
@@ -55,7 +83,25 @@ class ProxyOptions:
             except ValueError:
                 found.append(f"clusterCIDR: Invalid value: \"{self.cluster_cidr}\": must be a "
                              "valid CIDR")
+        found += node_port_address_problems(self.node_port_addresses)
         return found
+
+
+def node_port_address_problems(addresses: tuple[str, ...] | list[str]) -> list[str]:
+    """validateKubeProxyNodePortAddress: CIDRs, or "primary" alone."""
+    for index, text in enumerate(addresses):
+        where = f"nodePortAddresses[{index}]: Invalid value: \"{text}\": "
+        if text == PRIMARY:
+            if index != 0 or len(addresses) != 1:
+                return [where + "can't use both 'primary' and CIDRs"]
+            break
+        try:
+            ip_network(text, strict=False)
+            if "/" not in text:
+                raise ValueError(text)
+        except ValueError:
+            return [where + "must be a valid CIDR"]
+    return []
 
 
 DEFAULT_OPTIONS = ProxyOptions()
@@ -67,7 +113,7 @@ FIELDS = {"clusterCIDR": "cluster_cidr", "detectLocalMode": "detect_local_mode",
           "iptables.masqueradeAll": "masquerade_all",
           "iptables.masqueradeBit": "masquerade_bit",
           "iptables.localhostNodePorts": "localhost_node_ports",
-          "ipvs.strictARP": "strict_arp"}
+          "ipvs.strictARP": "strict_arp", "nodePortAddresses": "node_port_addresses"}
 NAME, NAMESPACE = "kube-proxy", "kube-system"   # kubeadm's ConfigMap of it
 
 
@@ -85,17 +131,26 @@ class KubeProxyConfiguration(Named):
     bridge_interface: str = ""
     interface_name_prefix: str = ""
     strict_arp: bool = False   # ipvs.strictARP: the IPVS proxier sets arp_ignore 1, arp_announce 2
+    node_port_addresses: list[str] = field(default_factory=list)
     kind: str = "KubeProxyConfiguration"
 
     def options(self) -> ProxyOptions:
-        return ProxyOptions(**{f.name: getattr(self, f.name) for f in fields(ProxyOptions)})
+        values = {f.name: getattr(self, f.name) for f in fields(ProxyOptions)}
+        values["node_port_addresses"] = tuple(values["node_port_addresses"])
+        return ProxyOptions(**values)
 
 
 def validate_proxy_config(config: KubeProxyConfiguration) -> None:
     if (config.metadata.namespace, config.name) != (NAMESPACE, NAME):
         raise ValidationError(f"KubeProxyConfiguration {config.key}: the lab has one, "
                               f"{NAMESPACE}/{NAME}")
+    addresses = config.node_port_addresses
+    if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
+        raise ValidationError(f"KubeProxyConfiguration {config.key}: nodePortAddresses must "
+                              "be a list of CIDRs")
     for path, attribute in FIELDS.items():
+        if attribute == "node_port_addresses":
+            continue
         wanted = bool if attribute in ("masquerade_all", "localhost_node_ports",
                                        "strict_arp") else \
             int if attribute == "masquerade_bit" else str

@@ -237,10 +237,12 @@ def proxy_configs_table(cluster: Cluster, namespace: str | None) -> str:
             config.detect_local_mode, "")
         return [config.name, str(config.masquerade_all).lower(), str(config.masquerade_bit),
                 str(config.localhost_node_ports).lower(), local,
-                config.cluster_cidr or "<cluster>", human_age(now - config.metadata.created_at)]
+                config.cluster_cidr or "<cluster>",
+                ",".join(config.node_port_addresses) or "<all>",
+                human_age(now - config.metadata.created_at)]
 
     header = ["NAME", "MASQUERADE-ALL", "MASQUERADE-BIT", "LOCALHOST-NODEPORTS",
-              "DETECT-LOCAL", "CLUSTER-CIDR", "AGE"]
+              "DETECT-LOCAL", "CLUSTER-CIDR", "NODEPORT-ADDRESSES", "AGE"]
     return namespaced(cluster.api.list("KubeProxyConfiguration", namespace), namespace,
                       header, row_of)
 

@@ -17,6 +17,7 @@ class Aggregate:
     def __init__(self, table: str, name: str, head: list[str], tail: list[str]) -> None:
         self.chain = SavedChain(table, name, head + tail)
         self.head = len(head)
+        self.tail = list(tail)   # the fixed rules after every Service's (as text)
         self.keys: list[str] = []
         self.parts: dict[str, list[str]] = {}   # each Service's lines
         # where each key's rules start; right for the first `known` keys (Services are
@@ -50,13 +51,14 @@ class Aggregate:
         if len(old) != len(lines) or not old or not lines:
             self.known = min(self.known, position + 1 if old and lines else position)
 
-    def render(self, overrides: dict[str, list[Rule]]) -> list[Rule]:
-        """The chain's rules with some Services' parts replaced (one node's view); the rules
-        of the others are the shared chain's own objects."""
+    def render(self, overrides: dict[str, list[Rule]],
+               tail: list[Rule] | None = None) -> list[Rule]:
+        """The chain's rules with some Services' parts replaced (one node's view), and its
+        fixed tail too when given; the other rules are the shared chain's own objects."""
         shared = self.chain.rules
         rules, at = shared[:self.head], self.head
         for key in sorted(set(self.keys) | set(overrides)):
             size = len(self.parts.get(key, ()))
             rules.extend(overrides[key] if key in overrides else shared[at:at + size])
             at += size
-        return rules + shared[at:]
+        return rules + (shared[at:] if tail is None else tail)

@@ -60,7 +60,7 @@ class KubeProxy(Controller):
 
     def set_route_localnet(self) -> None:
         """Localhost node ports: 127/8 may be routed out once DNATed (issue 90259)."""
-        if self.table.options.localhost_node_ports:
+        if self.table.options.localhost_node_ports_on:
             self.ns.sysctl["net.ipv4.conf.all.route_localnet"] = "1"
 
     def options_changed(self) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.proxy_config import DEFAULT_OPTIONS, ProxyOptions
 from playground.cluster.service import EndpointSlice, Service, ServicePort
@@ -193,17 +194,26 @@ def base_rules(cluster_cidr: IPv4Network, options: ProxyOptions = DEFAULT_OPTION
     return rules
 
 
-def nodeports_jump(options: ProxyOptions = DEFAULT_OPTIONS) -> str:
-    """KUBE-SERVICES' last rule: node ports on the node's own addresses (and on 127/8 only
-    when localhost node ports are on)."""
-    loopback = "" if options.localhost_node_ports else "! -d 127.0.0.0/8 "
-    return (f'{loopback}-m comment --comment "kubernetes service nodeports; NOTE: this must be '
-            'the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS')
+def nodeports_jumps(options: ProxyOptions = DEFAULT_OPTIONS, node_ip: str | None = None,
+                    addresses: Iterable[IPv4Address] = ()) -> list[str]:
+    """KUBE-SERVICES' last rules: node ports on every local address (127/8 only when
+    localhost node ports are on), or, with nodePortAddresses, one jump per address of the
+    node inside them (kube-proxy's order is a map's; here the addresses' order)."""
+    comment = ('-m comment --comment "kubernetes service nodeports; NOTE: this must be the '
+               'last rule in this chain" ')
+    cidrs = options.node_port_cidrs(node_ip)
+    if cidrs is None:
+        loopback = "" if options.localhost_node_ports else "! -d 127.0.0.0/8 "
+        return [f"{loopback}{comment}-m addrtype --dst-type LOCAL -j KUBE-NODEPORTS"]
+    found = sorted({ip for ip in addresses if any(ip in cidr for cidr in cidrs)})
+    return [f"-d {ip}/32 {comment}-j KUBE-NODEPORTS" for ip in found
+            if options.localhost_node_ports_on or not ip.is_loopback]
 
 
 def node_rules(services: list[Service], slices: dict[str, list[EndpointSlice]], node: str,
                cluster_cidr: IPv4Network, options: ProxyOptions = DEFAULT_OPTIONS,
-               node_ip: str | None = None) -> NodeRules:
+               node_ip: str | None = None, addresses: Iterable[IPv4Address] = (),
+               node_cidr: str | None = None) -> NodeRules:
     rules = base_rules(cluster_cidr, options)
     found = {s.key: backends_for(s, p, slices.get(s.key, []))
              for s in services for p in s.spec.ports}
@@ -212,8 +222,9 @@ def node_rules(services: list[Service], slices: dict[str, list[EndpointSlice]], 
         for port in service.spec.ports:
             service_port_rules(rules, service, port,
                                backends_for(service, port, slices.get(service.key, [])),
-                               node, cluster_cidr, options, node_ip, large)
-    rules.add("nat", "KUBE-SERVICES", nodeports_jump(options))
+                               node, cluster_cidr, options, node_ip, large, node_cidr)
+    for jump in nodeports_jumps(options, node_ip, addresses):
+        rules.add("nat", "KUBE-SERVICES", jump)
     return rules
 
 
@@ -221,9 +232,12 @@ class LocalDetector:
     """proxyutil.LocalTrafficDetector: how a rule tells traffic from this node's pods,
     as (source part, interface part) of an iptables-save line."""
 
-    def __init__(self, options: ProxyOptions, cluster_cidr: IPv4Network) -> None:
+    def __init__(self, options: ProxyOptions, cluster_cidr: IPv4Network,
+                 node_cidr: str | None = None) -> None:
         mode = options.detect_local_mode
-        if mode == "BridgeInterface":
+        if mode == "NodeCIDR" and node_cidr:   # NewDetectLocalByCIDR(the node's podCIDR)
+            self.kind, self.value = "-s", node_cidr
+        elif mode == "BridgeInterface":
             self.kind, self.value = "-i", options.bridge_interface
         elif mode == "InterfaceNamePrefix":
             self.kind, self.value = "-i", options.interface_name_prefix + "+"
@@ -238,7 +252,7 @@ class LocalDetector:
 def service_port_rules(rules: NodeRules, service: Service, port: ServicePort,
                        backends: list[Backend], node: str, cluster_cidr: IPv4Network,
                        options: ProxyOptions = DEFAULT_OPTIONS, node_ip: str | None = None,
-                       large: bool = False) -> None:
+                       large: bool = False, node_cidr: str | None = None) -> None:
     """One Service port's rules on `node`, in the order syncProxyRules writes them."""
     if not service.proxied:
         return   # headless and ExternalName: kube-proxy skips them (DNS alone knows them)
@@ -261,7 +275,7 @@ def service_port_rules(rules: NodeRules, service: Service, port: ServicePort,
     uses_ext = has_any and service.externally_accessible
     ranges = spec.load_balancer_source_ranges
     uses_fw = has_any and bool(lb_ips) and bool(ranges)
-    detector = LocalDetector(options, cluster_cidr)
+    detector = LocalDetector(options, cluster_cidr, node_cidr)
     if not has_any:
         internal_filter = external_filter = ("REJECT", f"{name} has no endpoints")
     else:
@@ -301,7 +315,7 @@ def service_port_rules(rules: NodeRules, service: Service, port: ServicePort,
             filtered("KUBE-EXTERNAL-SERVICES", f"-d {ip}/32 ", external_filter,
                      f"-m {proto} --dport {port.port} ")
     if node_port:
-        if has_any and options.localhost_node_ports:
+        if has_any and options.localhost_node_ports_on:
             rules.add("nat", "KUBE-NODEPORTS",
                       f"-d 127.0.0.0/8 -p {proto} -m comment --comment \"{name}\" "
                       f"-m {proto} --dport {node_port} -m nfacct --nfacct-name  "

@@ -26,6 +26,7 @@ from playground.proxy.rules import (
     allows_node,
     backends_for,
     node_rules,
+    nodeports_jumps,
     service_port_rules,
     uses_local_endpoints,
 )
@@ -129,20 +130,40 @@ class ServiceTable(ServiceWatch):
         group = self.slices.get(service.key, {})
         slices = [group[where] for where in sorted(group)]
         node_ip = self.node_ip(node) if node else None
+        node_cidr = self.node_cidr(node) if node else None
         for port in service.spec.ports:
             service_port_rules(rules, service, port, backends_for(service, port, slices),
-                               node, self.cluster_cidr, self.options, node_ip, self.large)
+                               node, self.cluster_cidr, self.options, node_ip, self.large,
+                               node_cidr)
         return rules
 
     def node_ip(self, node: str) -> str | None:
         found = self.api.peek("Node", "", node)
         return found.status.internal_ip if found is not None else None
 
+    def node_cidr(self, node: str) -> str | None:
+        found = self.api.peek("Node", "", node)
+        return found.spec.pod_cidr if found is not None else None
+
+    @property
+    def per_node(self) -> bool:
+        """Options that make every node's Service chains its own (the node's pod CIDR in
+        each masquerade rule)."""
+        return self.options.detect_local_mode == "NodeCIDR"
+
+    def nodeports_tail(self, node: str) -> list[str]:
+        """KUBE-SERVICES' last rules on this node (its own addresses with nodePortAddresses)."""
+        proxy = self.proxies.get(node)
+        addresses = proxy.ns.local_addresses() if proxy is not None else ()
+        return nodeports_jumps(self.options, self.node_ip(node), addresses)
+
     def _own_nodes(self, service: Service) -> set[str]:
         """The nodes whose rules for this Service differ from the common ones: those with
         its endpoints (Local policies), those a source range lets through (their own IP)."""
         nodes = set()
-        if needs_locality(service):
+        if self.per_node and service.proxied:
+            nodes = set(self.proxies)
+        elif needs_locality(service):
             nodes = {e.node_name for s in self.slices.get(service.key, {}).values()
                      for e in s.endpoints if (e.ready or e.serving) and e.node_name}
         spec = service.spec
@@ -156,7 +177,7 @@ class ServiceTable(ServiceWatch):
         """A new node's kube-proxy: Services whose source ranges may hold its IP sync again,
         and it opens the health check ports of the Services that have one."""
         for key, service in sorted(self.services.items()):
-            if service.spec.load_balancer_source_ranges:
+            if service.spec.load_balancer_source_ranges or self.per_node:
                 self.sync(key)
             elif service.spec.health_check_node_port:
                 self.sync_health(key, node, self.proxies[node])
@@ -264,12 +285,18 @@ class ServiceTable(ServiceWatch):
                 for name in theirs.keys() - mine.keys():
                     if (table, name) in self.aggregates:
                         overrides.setdefault((table, name), {})[key] = []
+        services = self.aggregates[("nat", "KUBE-SERVICES")]
+        tail = self.nodeports_tail(node)
+        if tail != services.tail:
+            overrides.setdefault(("nat", "KUBE-SERVICES"), {})
         for copied in self.copies.values():
             copied.discard(node)
         for (table, name), parts in overrides.items():
             self.copies.setdefault((table, name), set()).add(node)
-            rules = self.aggregates[(table, name)].render(parts)
-            own[table][name] = Chain(name, rules=rules, shared=True)
+            aggregate = self.aggregates[(table, name)]
+            own_tail = [self.rule(table, name, line) for line in tail] \
+                if (table, name) == ("nat", "KUBE-SERVICES") and tail != aggregate.tail else None
+            own[table][name] = Chain(name, rules=aggregate.render(parts, own_tail), shared=True)
         return own
 
     def clean_conntrack(self) -> None:

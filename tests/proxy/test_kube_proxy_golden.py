@@ -37,8 +37,10 @@ class Case:
 CASES = [
     Case("overall", "TestOverallIPTablesRules", ""),
     Case("badips", "TestBadIPs",
-         "IPs and CIDRs written with leading zeros, which the 1.31 API server still reads "
-         "(ParseIPSloppy) and the lab's API refuses"),
+         "the API server's sloppy IP parsing: the test writes IPs and CIDRs with leading "
+         "zeros, which the API server accepts (IsValidIP parses with ParseIPSloppy; only "
+         "the StrictIPCIDRValidation gate refuses new ones) and the lab's API refuses, as "
+         "every reader of a stored address in the lab parses it strictly"),
 ]
 
 

@@ -25,9 +25,9 @@ async def test_kube_proxy_runs_with_its_defaults_until_the_options_are_written(l
     text = (await shell.run(get)).output
     assert text.splitlines()[0].split() == ["NAME", "MASQUERADE-ALL", "MASQUERADE-BIT",
                                             "LOCALHOST-NODEPORTS", "DETECT-LOCAL",
-                                            "CLUSTER-CIDR", "AGE"]
-    assert text.splitlines()[1].split()[:6] == ["kube-proxy", "false", "15", "true",
-                                                "ClusterCIDR", "<cluster>"]
+                                            "CLUSTER-CIDR", "NODEPORT-ADDRESSES", "AGE"]
+    assert text.splitlines()[1].split()[:7] == ["kube-proxy", "false", "15", "true",
+                                                "ClusterCIDR", "<cluster>", "<all>"]
     assert "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x8000/0x8000" in rules_of(lab)
 
 

@@ -157,8 +157,12 @@ async def test_external_ips_internal_local_and_terminating_endpoints_match_the_k
 async def proxy_node_lab(cni: str):
     """kube-proxy's per-node parts: a Local LoadBalancer (its health check node port on
     every node), source ranges that hold the nodes' own network and ones that do not, a
-    NodePort reached on 127.0.0.1."""
+    NodePort reached on 127.0.0.1; its options that make each node's rules its own:
+    nodePortAddresses without the control plane's IP, and NodeCIDR local detection."""
     lab = await build_default_lab(cni=cni)
+    await lab.update_proxy_config("kube-proxy", "kube-system", detect_local_mode="NodeCIDR",
+                                  node_port_addresses=["127.0.0.0/8", "172.18.0.2/32",
+                                                       "172.18.0.3/32"])
     await lab.add_service("web-np", [ServicePort(80, "http", name="http", node_port=30080)],
                           selector={"app": "web"}, type="NodePort")
     await lab.add_service("local", [ServicePort(80, "http", name="http")],
@@ -187,6 +191,12 @@ async def test_health_checks_source_ranges_and_localhost_nodeports_match_the_ker
     localhost = found(results, "node→localhost nodeport", "node/kind-worker",
                       "127.0.0.1(default/web-np)")[0]
     assert localhost.observed.result == "reached", "route_localnet lets the DNAT out"
+    opened = found(results, "node→nodeport", "node/kind-worker",
+                   "node/kind-worker(default/web-np)")[0]
+    closed = found(results, "node→nodeport", "node/kind-worker2",
+                   "node/kind-control-plane(default/web-np)")[0]
+    assert opened.observed.result == "reached"
+    assert closed.observed.result != "reached", "172.18.0.4 is not in nodePortAddresses"
     allowed = found(results, "node→lb", "node/kind-worker", "lb/default/nodes-ok")[0]
     refused = found(results, "node→lb", "node/kind-worker", "lb/default/outside-only")[0]
     assert allowed.observed.result == "reached"
