@@ -4,8 +4,8 @@ validation makes (pkg/proxy/apis/config/validation)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from ipaddress import IPv4Network
+from dataclasses import dataclass, field, fields
+from ipaddress import IPv4Network, ip_network
 
 from playground.cluster.objects import Named, ObjectMeta, ValidationError
 
@@ -14,7 +14,7 @@ DETECT_LOCAL_MODES = ("ClusterCIDR", "NodeCIDR", "BridgeInterface", "InterfaceNa
 
 @dataclass(frozen=True)
 class ProxyOptions:
-    """The fields of a KubeProxyConfiguration the iptables proxier reads."""
+    """The fields of a KubeProxyConfiguration the proxiers read (each mode its own)."""
 
     masquerade_all: bool = False          # masqueradeAll
     masquerade_bit: int = 14              # iptables.masqueradeBit
@@ -23,6 +23,9 @@ class ProxyOptions:
     cluster_cidr: str = ""                # clusterCIDR; empty: the lab's pod network
     bridge_interface: str = ""            # detectLocal.bridgeInterface
     interface_name_prefix: str = ""       # detectLocal.interfaceNamePrefix
+    node_port_addresses: tuple[str, ...] = ()   # nodePortAddresses; nftables mode: primary
+    nft_masquerade_all: bool = False      # nftables.masqueradeAll (the nftables mode's own)
+    nft_masquerade_bit: int = 14          # nftables.masqueradeBit
 
     @property
     def mark(self) -> str:
@@ -49,6 +52,10 @@ class ProxyOptions:
         if self.detect_local_mode == "InterfaceNamePrefix" and not self.interface_name_prefix:
             found.append("detectLocal.interfaceNamePrefix: Required value: must not be empty "
                          "when detectLocalMode is InterfaceNamePrefix")
+        if not 0 <= self.nft_masquerade_bit <= 31:
+            found.append(f"nftables.masqueradeBit: Invalid value: {self.nft_masquerade_bit}: "
+                         "must be within the range [0, 31]")
+        found += node_port_address_problems(self.node_port_addresses)
         if self.cluster_cidr:
             try:
                 IPv4Network(self.cluster_cidr)
@@ -58,6 +65,25 @@ class ProxyOptions:
         return found
 
 
+def node_port_address_problems(addresses: tuple[str, ...]) -> list[str]:
+    """validateKubeProxyNodePortAddress: CIDRs, or the single word primary."""
+    for index, text in enumerate(addresses):
+        if text == PRIMARY:
+            if index != 0 or len(addresses) != 1:
+                return [f'nodePortAddresses[{index}]: Invalid value: "{text}": can\'t use '
+                        "both 'primary' and CIDRs"]
+            break
+        try:
+            if "/" not in text:   # Go's ParseCIDR wants the prefix length
+                raise ValueError(text)
+            ip_network(text, strict=False)
+        except ValueError:
+            return [f'nodePortAddresses[{index}]: Invalid value: "{text}": must be a valid '
+                    "CIDR"]
+    return []
+
+
+PRIMARY = "primary"   # NodePortAddressesPrimary: the node's primary address only
 DEFAULT_OPTIONS = ProxyOptions()
 
 # the object's fields by their path in a KubeProxyConfiguration (v1alpha1)
@@ -67,6 +93,9 @@ FIELDS = {"clusterCIDR": "cluster_cidr", "detectLocalMode": "detect_local_mode",
           "iptables.masqueradeAll": "masquerade_all",
           "iptables.masqueradeBit": "masquerade_bit",
           "iptables.localhostNodePorts": "localhost_node_ports",
+          "nftables.masqueradeAll": "nft_masquerade_all",
+          "nftables.masqueradeBit": "nft_masquerade_bit",
+          "nodePortAddresses": "node_port_addresses",
           "ipvs.strictARP": "strict_arp"}
 NAME, NAMESPACE = "kube-proxy", "kube-system"   # kubeadm's ConfigMap of it
 
@@ -84,11 +113,16 @@ class KubeProxyConfiguration(Named):
     cluster_cidr: str = ""
     bridge_interface: str = ""
     interface_name_prefix: str = ""
+    node_port_addresses: list[str] = field(default_factory=list)
+    nft_masquerade_all: bool = False
+    nft_masquerade_bit: int = 14
     strict_arp: bool = False   # ipvs.strictARP: the IPVS proxier sets arp_ignore 1, arp_announce 2
     kind: str = "KubeProxyConfiguration"
 
     def options(self) -> ProxyOptions:
-        return ProxyOptions(**{f.name: getattr(self, f.name) for f in fields(ProxyOptions)})
+        values = {f.name: getattr(self, f.name) for f in fields(ProxyOptions)}
+        values["node_port_addresses"] = tuple(self.node_port_addresses)
+        return ProxyOptions(**values)
 
 
 def validate_proxy_config(config: KubeProxyConfiguration) -> None:
@@ -97,9 +131,14 @@ def validate_proxy_config(config: KubeProxyConfiguration) -> None:
                               f"{NAMESPACE}/{NAME}")
     for path, attribute in FIELDS.items():
         wanted = bool if attribute in ("masquerade_all", "localhost_node_ports",
-                                       "strict_arp") else \
-            int if attribute == "masquerade_bit" else str
+                                       "strict_arp", "nft_masquerade_all") else \
+            int if attribute in ("masquerade_bit", "nft_masquerade_bit") else \
+            list if attribute == "node_port_addresses" else str
         value = getattr(config, attribute)
+        if wanted is list and type(value) is list and \
+                not all(isinstance(v, str) for v in value):
+            raise ValidationError(f"KubeProxyConfiguration {config.key}: {path} must be a "
+                                  "list of strings")
         if type(value) is not wanted:
             raise ValidationError(f"KubeProxyConfiguration {config.key}: {path} must be a "
                                   f"{wanted.__name__}")

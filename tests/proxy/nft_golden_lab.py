@@ -125,8 +125,9 @@ def renaming(cluster: Cluster, name: str) -> list[tuple[str, str]]:
     return pairs
 
 
+# the fake proxier's mark string is "0x4000"; NewProxier formats the same bit "%#08x"
 BASE_RENAMING = [("172.30.0.0/16", "10.96.0.0/12"), ("10.0.0.0/8", "10.244.0.0/16"),
-                 ("192.168.0.2", "172.18.0.2")]
+                 ("192.168.0.2", "172.18.0.2"), ("0x4000", "0x00004000")]
 
 # objectOrder of helpers_test.go: higher sorts first
 OBJECT_ORDER = {"table": 10, "chain": 9, "rule": 8, "set": 7, "map": 6, "element": 5}

@@ -29,7 +29,7 @@ async def table_of(cluster, node: str) -> list[str]:
     table.start()
     await cluster.settle()
     node_ip = cluster.api.peek("Node", "", node).status.internal_ip
-    lines = table.node_lines(node, node_ip)
+    lines = table.node_lines(node, node_ip, [node_ip])
     await table.stop()
     return lines
 
