@@ -42,8 +42,14 @@ SECTIONS = {
         type="LoadBalancer", external_traffic_policy="Local", external_ips=["192.168.99.22"]),
         3001),
     "svc3": Section("ns3", "svc3", [("10.180.0.3", "node2")], dict(type="NodePort"), 3003),
+    # the test's svc4 is a NodePort Service without a nodePort, which its fake proxier allows
+    # and no API server leaves so; what kube-proxy writes for it (no node port, an external
+    # IP) is what it writes for a LoadBalancer with no node ports and no load balancer yet:
+    # a class no provider serves keeps its status empty
     "svc4": Section("ns4", "svc4", [("10.180.0.4", "node2"), ("10.180.0.5", NODE)],
-                    dict(type="NodePort", external_ips=["192.168.99.33"])),
+                    dict(type="LoadBalancer", external_ips=["192.168.99.33"],
+                         allocate_load_balancer_node_ports=False,
+                         load_balancer_class="example.com/unserved")),
     "svc5": Section("ns5", "svc5", [("10.180.0.3", "node2")], dict(
         type="LoadBalancer", load_balancer_source_ranges=["203.0.113.0/25"],
         session_affinity="ClientIP"), 3002),
