@@ -71,8 +71,14 @@ SOLUTIONS = {
         "docs": [("trace internet gw/sites --host docs.example.com", None)]},
     "iptables-at-scale": {
         "ten": [("trace pod/client svc/web", None)],
+        "nftables-ten": [("compare bridge/nftables", None)],
         "crowd": [(f"kubectl apply -f {SAVES / 'service-crowd.yaml'}", None)],
-        "again": [("trace pod/client svc/web", None)]},
+        "again": [("trace pod/client svc/web", None)],
+        "nftables-crowd": [("compare bridge/nftables", None)]},
+    "ipvs-to-nftables": {
+        "ipvs": [("trace pod/client svc/web", None)],
+        "migrate": [("compare bridge/nftables", None)],
+        "node": [("trace node/kind-worker svc/web", None), ("compare bridge/nftables", None)]},
     "compare-dataplanes": {
         "same-node": [("trace pod/client pod/web-2", None), ("compare ptp", None)],
         "service": [("trace pod/client svc/web", None), ("compare ptp", None)],

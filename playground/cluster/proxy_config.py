@@ -16,7 +16,7 @@ _LOOPBACK_START = IPv4Address("127.0.0.0")
 
 @dataclass(frozen=True)
 class ProxyOptions:
-    """The fields of a KubeProxyConfiguration the iptables proxier reads."""
+    """The fields of a KubeProxyConfiguration the proxiers read (each mode its own)."""
 
     masquerade_all: bool = False          # masqueradeAll
     masquerade_bit: int = 14              # iptables.masqueradeBit
@@ -51,6 +51,8 @@ class ProxyOptions:
         cidrs = self.node_port_cidrs()
         return cidrs is None or any(c.network_address.is_loopback or _LOOPBACK_START in c
                                     for c in cidrs)
+    nft_masquerade_all: bool = False      # nftables.masqueradeAll (the nftables mode's own)
+    nft_masquerade_bit: int = 14          # nftables.masqueradeBit
 
     @property
     def mark(self) -> str:
@@ -77,6 +79,9 @@ class ProxyOptions:
         if self.detect_local_mode == "InterfaceNamePrefix" and not self.interface_name_prefix:
             found.append("detectLocal.interfaceNamePrefix: Required value: must not be empty "
                          "when detectLocalMode is InterfaceNamePrefix")
+        if not 0 <= self.nft_masquerade_bit <= 31:
+            found.append(f"nftables.masqueradeBit: Invalid value: {self.nft_masquerade_bit}: "
+                         "must be within the range [0, 31]")
         if self.cluster_cidr:
             try:
                 IPv4Network(self.cluster_cidr)
@@ -113,7 +118,10 @@ FIELDS = {"clusterCIDR": "cluster_cidr", "detectLocalMode": "detect_local_mode",
           "iptables.masqueradeAll": "masquerade_all",
           "iptables.masqueradeBit": "masquerade_bit",
           "iptables.localhostNodePorts": "localhost_node_ports",
-          "ipvs.strictARP": "strict_arp", "nodePortAddresses": "node_port_addresses"}
+          "nftables.masqueradeAll": "nft_masquerade_all",
+          "nftables.masqueradeBit": "nft_masquerade_bit",
+          "nodePortAddresses": "node_port_addresses",
+          "ipvs.strictARP": "strict_arp"}
 NAME, NAMESPACE = "kube-proxy", "kube-system"   # kubeadm's ConfigMap of it
 
 
@@ -130,6 +138,8 @@ class KubeProxyConfiguration(Named):
     cluster_cidr: str = ""
     bridge_interface: str = ""
     interface_name_prefix: str = ""
+    nft_masquerade_all: bool = False
+    nft_masquerade_bit: int = 14
     strict_arp: bool = False   # ipvs.strictARP: the IPVS proxier sets arp_ignore 1, arp_announce 2
     node_port_addresses: list[str] = field(default_factory=list)
     kind: str = "KubeProxyConfiguration"
@@ -152,8 +162,8 @@ def validate_proxy_config(config: KubeProxyConfiguration) -> None:
         if attribute == "node_port_addresses":
             continue
         wanted = bool if attribute in ("masquerade_all", "localhost_node_ports",
-                                       "strict_arp") else \
-            int if attribute == "masquerade_bit" else str
+                                       "strict_arp", "nft_masquerade_all") else \
+            int if attribute in ("masquerade_bit", "nft_masquerade_bit") else str
         value = getattr(config, attribute)
         if type(value) is not wanted:
             raise ValidationError(f"KubeProxyConfiguration {config.key}: {path} must be a "

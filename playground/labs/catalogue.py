@@ -268,22 +268,73 @@ LESSONS = (
         "again: the same lookup now walks past thousands of rules, for the first packet of "
         "every connection, and every change rewrites that table. So big clusters move to "
         "IPVS (the kernel finds the Service in a hash table), nftables (verdict maps) or "
-        "eBPF (Cilium looks it up in a BPF map before netfilter). The Now: line under the "
-        "tasks keeps both counts side by side.",
+        "eBPF (Cilium looks it up in a BPF map before netfilter). Compare each packet with "
+        "bridge/nftables too: a copy of the lab whose kube-proxy runs in nftables mode finds "
+        "the Service with one lookup in the @service-ips verdict map, so its walk stays the "
+        "same length. The Now: line under the tasks keeps the counts of both modes side by "
+        "side.",
         "service-crowd",
         (Task("ten", "With 10 Services, send from pod/client to svc/web and note how many "
               "rules it walked to its DNAT.",
               "trace pod/client svc/web; the KUBE-SEP hop says how many rules were walked",
               lambda lab: c.services_at_most(lab, 10) and c.traced(
                   lab, "pod/client", "svc/web", "delivered", c.rewritten_by("KUBE-SEP-"))),
+         Task("nftables-ten", "Compare that packet with bridge/nftables and note the rules "
+              "its endpoint chain's DNAT was reached after.",
+              "compare bridge/nftables (or d): the endpoint- row says how many rules were "
+              "walked",
+              lambda lab: cc.compared(lab, "pod/client", "svc/web", "bridge/nftables",
+                                      cc.delivered_on_both, cc.only_on_right("nftables",
+                                                                             rewriting=True))),
          Task("crowd", "Add 9,990 Services whose names sort before web: 10,000 in all.",
               "kubectl apply -f saves/service-crowd.yaml (from the project folder; it takes "
               "a few seconds)",
               lambda lab: c.services_at_least(lab, CROWD_SIZE)),
          Task("again", "Send the same packet again and see the longer walk.",
               "trace pod/client svc/web, then compare the rules walked with the first time",
-              lambda lab: c.lookup_grew(lab, "pod/client", "svc/web"))),
+              lambda lab: c.lookup_grew(lab, "pod/client", "svc/web")),
+         Task("nftables-crowd", "Compare it with bridge/nftables again: 10,000 Services, "
+              "and the nftables walk has not grown.",
+              "compare bridge/nftables (or d) on the last trace",
+              lambda lab: cc.walk_stayed_flat(lab, "pod/client", "svc/web", "bridge/nftables",
+                                              CROWD_SIZE - 10))),
         measure=lambda lab: _rules_and_walks(lab),
+    ),
+    Lesson(
+        "ipvs-to-nftables", "From IPVS to nftables",
+        "the same lab with kube-proxy moved from IPVS to nftables mode; the two walks compared",
+        "IPVS mode is deprecated: kube-proxy warns since Kubernetes 1.35, the mode is planned "
+        "off by default in 1.40 and gone in 1.43. Its successor is nftables mode, GA since "
+        "1.33. Moving is one line of kube-proxy's configuration (mode: nftables) and a "
+        "restart of its DaemonSet: the Services and endpoints stay, each node's kube-proxy "
+        "drops its virtual servers and writes table ip kube-proxy instead. Here kube-proxy "
+        "runs in IPVS mode. Trace a packet to svc/web, then compare it with bridge/nftables: "
+        "the copy is this lab's objects on nodes whose kube-proxy runs in nftables mode, "
+        "which is what the migration makes of every node. In IPVS the ClusterIP is an "
+        "address of kube-ipvs0, so the packet is delivered locally and IPVS picks a pod at "
+        "LOCAL_IN; in nftables it never is: the @service-ips map sends it to the Service's "
+        "chain at prerouting, and an endpoint chain's dnat picks the pod. One thing to check "
+        "before moving: nftables mode serves NodePorts on the node's primary address only "
+        "(nodePortAddresses defaults to primary), where IPVS served every node address.",
+        "pod-to-service-ipvs",
+        (Task("ipvs", "Send from pod/client to svc/web and find the IPVS hop that picks the "
+              "pod.",
+              "trace pod/client svc/web; the ipvs hop at LOCAL_IN on kind-worker",
+              lambda lab: c.traced(lab, "pod/client", "svc/web", "delivered",
+                                   lambda t: any(h.rewrote for h in t.events("ipvs")))),
+         Task("migrate", "Compare the packet with bridge/nftables: the virtual server is "
+              "gone, a verdict map and an endpoint chain's dnat pick the pod instead.",
+              "compare bridge/nftables (or d): the < ipvs row, the > nftables rows",
+              lambda lab: cc.compared(lab, "pod/client", "svc/web", "bridge/nftables",
+                                      cc.delivered_on_both,
+                                      cc.only_on_left("ipvs", rewriting=True),
+                                      cc.on_right("nftables", rewriting=True))),
+         Task("node", "Do the same from the node itself: node/kind-worker to svc/web.",
+              "trace node/kind-worker svc/web, then compare bridge/nftables: nat-output "
+              "on the right",
+              lambda lab: cc.compared(lab, "node/kind-worker", "svc/web", "bridge/nftables",
+                                      cc.delivered_on_both,
+                                      cc.on_right("nftables", rewriting=True)))),
     ),
     Lesson(
         "compare-dataplanes", "Same packet, two dataplanes",
@@ -579,12 +630,15 @@ BY_ID = {lesson.id: lesson for lesson in LESSONS}
 
 
 def _rules_and_walks(lab) -> str:
-    """The lesson's figures side by side: how long the chain is, how far each lookup went."""
+    """The lesson's figures side by side: how long the chain is, how far each lookup went
+    in this lab (iptables) and in its copies on bridge/nftables."""
     walks = c.nat_walks(lab, "pod/client", "svc/web")
     walked = " then ".join(f"{w:,}" for w in walks) if walks else "no packet sent yet"
+    copies = cc.walks_compared(lab, "pod/client", "svc/web", "bridge/nftables")
+    nft = " then ".join(f"{w:,}" for w in copies) if copies else "not compared yet"
     return (f"{len(lab.cluster.services()):,} Services · KUBE-SERVICES on kind-worker: "
             f"{c.chain_length(lab, 'kind-worker', 'nat', 'KUBE-SERVICES'):,} rules · walked to "
-            f"svc/web's DNAT: {walked}")
+            f"svc/web's DNAT: {walked} · nftables: {nft}")
 
 
 def _programmed(lab, namespace: str, name: str) -> bool:

@@ -144,10 +144,14 @@ def from_address(lab: Lab, spec: str) -> TracePredicate:
         t.delivered_packet.src == address_of(lab, spec)
 
 
+DNAT_CHAINS = ("KUBE-SEP-", "endpoint-")   # kube-proxy's endpoint chains: iptables, nftables
+
+
 def nat_walk(t: Trace) -> int | None:
     """How many rules the kernel walked through the nat chains to the DNAT that picked an
-    endpoint (every Service listed before this one in KUBE-SERVICES is one of them)."""
-    return next((h.rules_walked for h in t.hops if h.chain and h.chain.startswith("KUBE-SEP-")
+    endpoint: in iptables mode every Service listed before this one in KUBE-SERVICES is one
+    of them; in nftables mode the @service-ips verdict map is one rule, however many."""
+    return next((h.rules_walked for h in t.hops if h.chain and h.chain.startswith(DNAT_CHAINS)
                  and h.rewrote), None)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from playground.dataplanes import SideBySide
-from playground.labs.checks import address_of, place_of
+from playground.labs.checks import address_of, nat_walk, place_of
 from playground.net.align import ONLY_LEFT, ONLY_RIGHT
 from playground.session.lab import Lab
 
@@ -21,6 +21,27 @@ def compared(lab: Lab, src: str, dst: str, plane: str,
     return any(str(c.right) == plane and c.left_trace.source == source
                and c.left_trace.packet.dst == address and all(cond(c) for cond in conditions)
                for c in lab.compared)
+
+
+def walks_compared(lab: Lab, src: str, dst: str, plane: str) -> list[int]:
+    """The rules walked to the DNAT on `plane`'s side of each comparison, oldest first."""
+    source, address = place_of(lab, src), address_of(lab, dst)
+    walks = [nat_walk(c.right_trace) for c in lab.compared
+             if str(c.right) == plane and c.left_trace.source == source
+             and c.left_trace.packet.dst == address]
+    return [walk for walk in walks if walk is not None]
+
+
+def walk_stayed_flat(lab: Lab, src: str, dst: str, plane: str, grown_by: int) -> bool:
+    """Two comparisons where the lab's own walk grew by at least `grown_by` rules while
+    `plane`'s walk stayed the same length."""
+    source, address = place_of(lab, src), address_of(lab, dst)
+    pairs = [(nat_walk(c.left_trace), nat_walk(c.right_trace)) for c in lab.compared
+             if str(c.right) == plane and c.left_trace.source == source
+             and c.left_trace.packet.dst == address]
+    pairs = [(left, right) for left, right in pairs if left is not None and right is not None]
+    return any(later[0] - first[0] >= grown_by and later[1] == first[1]
+               for index, first in enumerate(pairs) for later in pairs[index + 1:])
 
 
 # conditions on one comparison
@@ -41,6 +62,13 @@ def only_on_right(event: str, rewriting: bool = False) -> ComparisonPredicate:
     """The other dataplane took a step of this kind that the lab's own did not (and with
     `rewriting`, that step changed the packet)."""
     return lambda c: any(r.status == ONLY_RIGHT and r.right.event == event
+                         and (r.right.rewrote or not rewriting) for r in c.rows)
+
+
+def on_right(event: str, rewriting: bool = False) -> ComparisonPredicate:
+    """The other dataplane took a step of this kind (and with `rewriting`, one that changed
+    the packet), whether or not the lab's own took one in its place."""
+    return lambda c: any(r.right is not None and r.right.event == event
                          and (r.right.rewrote or not rewriting) for r in c.rows)
 
 

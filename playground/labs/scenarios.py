@@ -147,6 +147,10 @@ SCENARIOS = [
              "the ClusterIP is an address of the node; IPVS picks a pod at LOCAL_IN and "
              "un-NATs the reply from its connection table",
              ["trace pod/client svc/web", "reply"], proxy_mode="ipvs"),
+    Scenario("pod-to-service-nftables", "Pod to Service, kube-proxy in nftables mode",
+             "a verdict map finds the Service in one lookup; an endpoint chain's dnat picks "
+             "the pod; conntrack un-NATs the reply",
+             ["trace pod/client svc/web", "reply"], proxy_mode="nftables"),
     Scenario("egress", "Egress to the internet",
              "the node masquerades the pod, the VPC gateway maps the node to a public IP",
              ["trace pod/client internet", "reply"]),

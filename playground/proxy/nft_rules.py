@@ -17,10 +17,12 @@ from functools import cache
 from ipaddress import IPv4Address, IPv4Network
 
 from playground.cluster.service import EndpointSlice, Service, ServicePort
+from playground.proxy.nft_options import NftOptions
 from playground.proxy.rules import Backend, backends_for, categorize
 
 TABLE = "ip kube-proxy"
-MASQ_MARK = "0x4000"
+DEFAULTS = NftOptions()
+NO_LOCALHOST = "ip daddr != 127.0.0.0/8"
 MARK_MASQ = "jump mark-for-masquerade"
 NAME_BASE_MAX = 256 - 16   # knftables.NameLengthMax less the longest chain prefix
 
@@ -134,9 +136,9 @@ BASE_RULES = [
     ("filter-output-pre-dnat", "ct state new jump firewall-check"),
     ("filter-output", "ct state new jump cluster-ips-check"),
     ("firewall-check", "ip daddr . meta l4proto . th dport vmap @firewall-ips"),
-    ("mark-for-masquerade", f"mark set mark or {MASQ_MARK}"),
-    ("masquerading", f"mark and {MASQ_MARK} == 0 return"),
-    ("masquerading", f"mark set mark xor {MASQ_MARK}"),
+    ("mark-for-masquerade", "mark set mark or {mark}"),
+    ("masquerading", "mark and {mark} == 0 return"),
+    ("masquerading", "mark set mark xor {mark}"),
     ("masquerading", "masquerade fully-random"),
     ("nat-output", "jump services"),
     ("nat-postrouting", "jump masquerading"),
@@ -150,21 +152,36 @@ BASE_RULES = [
 ]
 
 
-def base_lines(service_cidr: IPv4Network, node_ip: str | None) -> list[str]:
-    """The table, its sets, maps, base and top-level chains, before any Service; NodePorts
-    are served on the node's primary address only (the mode's default nodePortAddresses)."""
+# with a zero CIDR in nodePortAddresses (MatchAll) there is no @nodeport-ips: these instead
+MATCH_ALL_RULES = {
+    "nodeport-endpoints-check": f"{NO_LOCALHOST} meta l4proto . th dport vmap "
+                                "@no-endpoint-nodeports",
+    "services": f"fib daddr type local {NO_LOCALHOST} meta l4proto . th dport vmap "
+                "@service-nodeports",
+}
+
+
+def base_lines(service_cidr: IPv4Network, node_port_ips: list[str] | None,
+               options: NftOptions = DEFAULTS) -> list[str]:
+    """The table, its sets, maps, base and top-level chains, before any Service. NodePorts
+    are served on the addresses in @nodeport-ips (the node's primary address by default),
+    or, when node_port_ips is None, on every local address but 127/8."""
+    match_all = node_port_ips is None
     lines = [f'add table {TABLE} {{ comment "rules for kube-proxy" ; }}']
-    lines += [f"add {kind} {TABLE} {name} {spec}" for kind, name, spec in BASE_SETS]
+    lines += [f"add {kind} {TABLE} {name} {spec}" for kind, name, spec in BASE_SETS
+              if not (match_all and name == "nodeport-ips")]
     lines += [f"add chain {TABLE} {name}{spec}" for name, spec in BASE_CHAINS]
-    lines += [f"add rule {TABLE} {chain} " + rule.format(service_cidr=service_cidr)
-              for chain, rule in BASE_RULES]
-    if node_ip is not None:
-        lines.append(f"add element {TABLE} nodeport-ips {{ {node_ip} }}")
+    for chain, rule in BASE_RULES:
+        if match_all and "@nodeport-ips" in rule:
+            rule = MATCH_ALL_RULES[chain]
+        lines.append(f"add rule {TABLE} {chain} "
+                     + rule.format(service_cidr=service_cidr, mark=options.mark))
+    lines += [f"add element {TABLE} nodeport-ips {{ {ip} }}" for ip in node_port_ips or ()]
     return lines
 
 
 def service_block(service: Service, slices: list[EndpointSlice], node: str,
-                  node_ip: str | None, cluster_cidr: IPv4Network) -> Block:
+                  node_ip: str | None, options: NftOptions = DEFAULTS) -> Block:
     """Every port of one Service as a node sees it (node "" sees no endpoint as its own);
     headless and ExternalName Services have none (DNS alone knows them)."""
     block = Block()
@@ -172,12 +189,12 @@ def service_block(service: Service, slices: list[EndpointSlice], node: str,
         return block
     for port in service.spec.ports:
         _port_objects(block, service, port, backends_for(service, port, slices), node,
-                      node_ip, cluster_cidr)
+                      node_ip, options)
     return block
 
 
 def _port_objects(block: Block, service: Service, port: ServicePort, backends: list[Backend],
-                  node: str, node_ip: str | None, cluster_cidr: IPv4Network) -> None:
+                  node: str, node_ip: str | None, options: NftOptions) -> None:
     spec = service.spec
     proto, name, base = port.protocol.lower(), service.port_name(port), port_base(service, port)
     cluster_chain, local_chain = f"service-{base}", f"local-{base}"
@@ -240,17 +257,20 @@ def _port_objects(block: Block, service: Service, port: ServicePort, backends: l
             block.element("no-endpoint-nodeports", f"{proto} . {node_port}", external_verdict,
                           name)
 
-    if has_internal:   # masquerade callers from outside the pod network
+    if has_internal and options.masquerade_all:
+        block.chain(internal_chain).append(f"ip daddr {spec.cluster_ip} {MARK_MASQ}")
+    elif has_internal and options.if_not_local:   # callers from outside the pod network
         block.chain(internal_chain).append(
-            f"ip daddr {spec.cluster_ip} ip saddr != {cluster_cidr} {MARK_MASQ}")
+            f"ip daddr {spec.cluster_ip} {options.if_not_local} {MARK_MASQ}")
     if has_endpoints and reachable_outside:
         rules = block.chain(external_chain)
         if not external_local:
             rules += [MARK_MASQ, f"goto {cluster_chain}"]
         else:
-            rules += [f'ip saddr {cluster_cidr} goto {cluster_chain} comment '
-                      '"short-circuit pod traffic"',
-                      f'fib saddr type local {MARK_MASQ} comment "masquerade local traffic"',
+            if options.if_local:
+                rules.append(f'{options.if_local} goto {cluster_chain} comment '
+                             '"short-circuit pod traffic"')
+            rules += [f'fib saddr type local {MARK_MASQ} comment "masquerade local traffic"',
                       f'fib saddr type local goto {cluster_chain} comment '
                       '"short-circuit local traffic"']
             if has_external:

@@ -5,16 +5,19 @@ Services and EndpointSlices and so writes the same chains and elements. A node's
 a Service differs only where kube-proxy's inputs really differ: a Local traffic policy on a
 node that runs one of its endpoints, and a LoadBalancer source range that holds the node's
 own address. Those views are computed for that node when asked, and kept until the Service
-changes; every other node shares the one common Block.
+changes; every other node shares the one common Block. With `detectLocalMode: NodeCIDR` the
+local traffic detector is each node's pod CIDR, so every node's view is its own.
 """
 
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
-from playground.cluster.api import ApiServer
+from playground.cluster.api import ApiServer, Event
+from playground.cluster.proxy_config import DEFAULT_OPTIONS, ProxyOptions
 from playground.cluster.service import SERVICE_CIDR, EndpointSlice, Service
 from playground.proxy.conntrack_cleanup import clean_after_sync
+from playground.proxy.nft_options import NftOptions, nft_options
 from playground.proxy.nft_rules import Block, base_lines, block_lines, service_block
 from playground.proxy.service_table import needs_locality
 from playground.proxy.service_watch import ServiceWatch
@@ -31,14 +34,43 @@ class NftServiceTable(ServiceWatch):
         self.own: dict[str, dict[str, Block]] = {}   # per Service, the nodes' own views
         self.proxies: dict[str, object] = {}          # per node, the agent to tell
         self.dirty: set[str] = set()
+        self.options: ProxyOptions = DEFAULT_OPTIONS
 
     def start(self) -> None:
         self.follow_services()
+        self.follow(self.api.watch("KubeProxyConfiguration"), self.on_config)
+
+    def on_config(self, event: Event) -> None:
+        """New options: every kube-proxy restarts with them and writes its table anew."""
+        options = DEFAULT_OPTIONS if event.type == "DELETED" else event.object.options()
+        if options != self.options:
+            self.options = options
+            self.own.clear()
+            for key in sorted(self.services):
+                self.common[key] = self._block(self.services[key], "", None)
+            for node in sorted(self.proxies):
+                self.proxies[node].options_changed()
+        self._flush()   # this may be a burst's last event: what waited for it syncs now
+
+    def rule_options(self, node: str) -> NftOptions:
+        """The option-made rule parts one node's kube-proxy writes (node "": any node's)."""
+        pod_cidr = None
+        if node and self.options.detect_local_mode == "NodeCIDR":
+            found = self.api.peek("Node", "", node)
+            pod_cidr = found.spec.pod_cidr if found is not None else None
+        return nft_options(self.options, self.cluster_cidr, pod_cidr)
+
+    def _block(self, service: Service, node: str, node_ip: str | None) -> Block:
+        return service_block(service, self.slices_of(service.key), node, node_ip,
+                             self.rule_options(node))
 
     def _changed(self, key: str) -> None:
         """Sync each changed Service once per burst of events (see ServiceTable._changed)."""
         self.dirty.add(key)
-        if self.burst_goes_on(len(self.dirty)):
+        self._flush()
+
+    def _flush(self) -> None:
+        if not self.dirty or self.burst_goes_on(len(self.dirty)):
             return
         keys, self.dirty = sorted(self.dirty), set()
         for key in keys:
@@ -54,8 +86,7 @@ class NftServiceTable(ServiceWatch):
         if service is None:
             self.common.pop(key, None)
         else:
-            self.common[key] = service_block(service, self.slices_of(key), "", None,
-                                             self.cluster_cidr)
+            self.common[key] = self._block(service, "", None)
         for node in sorted(self.proxies):
             self.proxies[node].service_changed(key)
 
@@ -65,6 +96,8 @@ class NftServiceTable(ServiceWatch):
 
     def _own_view(self, service: Service, node: str, node_ip: str | None) -> bool:
         """Whether this node's view of the Service can differ from the common one."""
+        if service.proxied and self.options.detect_local_mode == "NodeCIDR":
+            return True
         if needs_locality(service) and any(
                 e.node_name == node for s in self.slices.get(service.key, {}).values()
                 for e in s.endpoints):
@@ -84,13 +117,13 @@ class NftServiceTable(ServiceWatch):
             return self.common[key]
         views = self.own.setdefault(key, {})
         if node not in views:
-            views[node] = service_block(service, self.slices_of(key), node, node_ip,
-                                        self.cluster_cidr)
+            views[node] = self._block(service, node, node_ip)
         return views[node]
 
-    def node_lines(self, node: str, node_ip: str | None) -> list[str]:
+    def node_lines(self, node: str, node_ip: str | None,
+                   node_port_ips: list[str] | None) -> list[str]:
         """The whole table of one node, as one transaction of `add` lines."""
-        lines = base_lines(self.service_cidr, node_ip)
+        lines = base_lines(self.service_cidr, node_port_ips, self.rule_options(node))
         for key in sorted(self.services):
             lines += block_lines(self.view(key, node, node_ip))
         return lines

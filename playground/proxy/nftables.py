@@ -15,6 +15,7 @@ from playground.cluster.api import ApiServer
 from playground.cluster.controllers.base import Controller
 from playground.net.netns import Namespace
 from playground.proxy.healthcheck import HealthServer
+from playground.proxy.nft_options import node_port_ips
 from playground.proxy.nft_rules import TABLE, Block, update_lines
 from playground.proxy.nft_table import NftServiceTable
 
@@ -34,11 +35,24 @@ class NftKubeProxy(Controller):
         self.health.listen_healthz(self.api.clock())
         self.node_ip = self.primary_address()
         self.table.proxies[self.node] = self
-        self.sent = {key: self.table.view(key, self.node, self.node_ip)
-                     for key in self.table.services}
         for key in sorted(self.table.services):
             self._health(key)
-        self.send(self.table.node_lines(self.node, self.node_ip))
+        self.send(self.full_sync())
+
+    def full_sync(self) -> list[str]:
+        """The whole table, as kube-proxy writes it when it starts (the node's addresses
+        for NodePorts are read then, as its setupNFTables reads them)."""
+        self.sent = {key: self.table.view(key, self.node, self.node_ip)
+                     for key in self.table.services}
+        self.stale.clear()
+        ports_on = node_port_ips(self.table.options.node_port_addresses, self.node_ip,
+                                 lambda: [a.ip for a in self.ns.addresses])
+        return self.table.node_lines(self.node, self.node_ip, ports_on)
+
+    def options_changed(self) -> None:
+        """A restart with new options: the table is replaced by the new one in one
+        transaction, so no packet sees it half written."""
+        self.send([f"delete table {TABLE}", *self.full_sync()])
 
     async def stop(self) -> None:
         for key in list(self.health.instances):

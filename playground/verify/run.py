@@ -36,9 +36,11 @@ PROBE_TIMEOUT = 2.0
 
 def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c: None,
            lab: type[KernelLab] = KernelLab,
-           rulesets: list[str] | None = None) -> list[Comparison]:
+           rulesets: list[str] | None = None,
+           keep: Callable[[Probe], bool] | None = None) -> list[Comparison]:
     """Probe the kernel lab and compare; `rulesets` (if given) gets one line per difference
-    between a namespace's nftables ruleset read back from the kernel and the model's."""
+    between a namespace's nftables ruleset read back from the kernel and the model's, and
+    `keep` (if given) picks the probes to send."""
     cluster.wake_all()   # the kernel gets every node and pod, so the model needs them too
     built = plan(cluster.network)  # first: a lab the kernel cannot build is refused as such
     reason = missing_requirements()
@@ -48,7 +50,7 @@ def verify(cluster: Cluster, on_result: Callable[[Comparison], None] = lambda c:
         raise VerifyError(f"verify {reason}")
     model = copy.deepcopy(cluster.network)  # the lab itself stays as it was
     results = []
-    sent = probes(cluster)
+    sent = [p for p in probes(cluster) if keep is None or keep(p)]
     records = json.dumps(dns_records(sent))
     with lab(built) as kernel:
         for name, specs in listeners(cluster).items():

@@ -42,8 +42,14 @@ SECTIONS = {
         type="LoadBalancer", external_traffic_policy="Local", external_ips=["192.168.99.22"]),
         3001),
     "svc3": Section("ns3", "svc3", [("10.180.0.3", "node2")], dict(type="NodePort"), 3003),
+    # the test's svc4 is a NodePort Service without a nodePort, which its fake proxier allows
+    # and no API server leaves so; what kube-proxy writes for it (no node port, an external
+    # IP) is what it writes for a LoadBalancer with no node ports and no load balancer yet:
+    # a class no provider serves keeps its status empty
     "svc4": Section("ns4", "svc4", [("10.180.0.4", "node2"), ("10.180.0.5", NODE)],
-                    dict(type="NodePort", external_ips=["192.168.99.33"])),
+                    dict(type="LoadBalancer", external_ips=["192.168.99.33"],
+                         allocate_load_balancer_node_ports=False,
+                         load_balancer_class="example.com/unserved")),
     "svc5": Section("ns5", "svc5", [("10.180.0.3", "node2")], dict(
         type="LoadBalancer", load_balancer_source_ranges=["203.0.113.0/25"],
         session_affinity="ClientIP"), 3002),
@@ -125,8 +131,9 @@ def renaming(cluster: Cluster, name: str) -> list[tuple[str, str]]:
     return pairs
 
 
+# the fake proxier's mark string is "0x4000"; NewProxier formats the same bit "%#08x"
 BASE_RENAMING = [("172.30.0.0/16", "10.96.0.0/12"), ("10.0.0.0/8", "10.244.0.0/16"),
-                 ("192.168.0.2", "172.18.0.2")]
+                 ("192.168.0.2", "172.18.0.2"), ("0x4000", "0x00004000")]
 
 # objectOrder of helpers_test.go: higher sorts first
 OBJECT_ORDER = {"table": 10, "chain": 9, "rule": 8, "set": 7, "map": 6, "element": 5}

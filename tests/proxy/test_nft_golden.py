@@ -18,18 +18,13 @@ from nft_golden_lab import (
 
 from playground.proxy.nft_table import NftServiceTable
 
-NO_NODE_PORT = pytest.mark.xfail(strict=True, reason=(
-    "the test's svc4 is a NodePort Service without a nodePort (its fake proxier skips the API "
-    "server); the lab's API server allocates one, as a real one does, so its table has one "
-    "service-nodeports element more"))
-
 
 async def table_of(cluster, node: str) -> list[str]:
     table = NftServiceTable(cluster.api, cluster.cluster_cidr)
     table.start()
     await cluster.settle()
     node_ip = cluster.api.peek("Node", "", node).status.internal_ip
-    lines = table.node_lines(node, node_ip)
+    lines = table.node_lines(node, node_ip, [node_ip])
     await table.stop()
     return lines
 
@@ -54,11 +49,10 @@ async def compare(sections: list[str]) -> None:
     pytest.param(["svc5"], id="lb-source-ranges-affinity"),
     pytest.param(["svc6"], id="no-endpoints"),
     pytest.param(["svc2"], id="lb-local-externalip-no-local-endpoint"),
-    pytest.param(["svc4"], id="nodeport-externalip", marks=NO_NODE_PORT),
+    pytest.param(["svc4"], id="externalip-no-node-port"),
     pytest.param(["svc1", "svc3", "svc5", "svc6"], id="four-together"),
     pytest.param(["svc1", "svc2", "svc3", "svc5", "svc6"], id="overall-but-svc4"),
-    pytest.param(["svc1", "svc2", "svc3", "svc4", "svc5", "svc6"], id="overall",
-                 marks=NO_NODE_PORT),
+    pytest.param(["svc1", "svc2", "svc3", "svc4", "svc5", "svc6"], id="overall"),
 ])
 async def test_table_matches_kube_proxys_own_golden_dump(sections):
     await compare(sections)

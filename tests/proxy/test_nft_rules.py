@@ -18,9 +18,13 @@ from playground.cluster.service import (
     ServiceSpec,
     ServiceStatus,
 )
+from playground.proxy.nft_options import NftOptions
 from playground.proxy.nft_rules import base_lines, block_lines, service_block
 
 PODS, SERVICES, NODE_IP = IPv4Network("10.0.0.0/8"), IPv4Network("172.30.0.0/16"), "192.168.0.2"
+# NewFakeProxier's: detect-local by the pod CIDR, and the mark string set as "0x4000" (a real
+# NewProxier formats it "%#08x", 0x00004000)
+FAKE = NftOptions.by_cidr(PODS, mark="0x4000")
 
 
 def service(n: int, node_port: int | None = None, lb: str | None = None,
@@ -52,9 +56,9 @@ OVERALL = [
 
 
 def test_the_text_is_test_overall_nftables_rules_dump_exactly():
-    lines = base_lines(SERVICES, NODE_IP)
+    lines = base_lines(SERVICES, [NODE_IP], FAKE)
     for made, slices in OVERALL:
-        lines += block_lines(service_block(made, slices, "test-node", NODE_IP, PODS))
+        lines += block_lines(service_block(made, slices, "test-node", NODE_IP, FAKE))
     expected = [line for section in expected_sections().values() for line in section]
     assert sort_transaction(lines) == sort_transaction(expected)
 
@@ -66,13 +70,13 @@ def test_a_source_range_holding_the_node_lets_the_load_balancer_ips_in_too():
         ports=[ServicePort(80, 80, name="p80", node_port=3001)], cluster_ip="172.30.0.41",
         type="LoadBalancer", load_balancer_source_ranges=["192.168.0.0/24", " 203.0.113.0/25"]),
         ServiceStatus(load_balancer_ips=["1.2.3.4", "5.6.7.8"]))
-    block = service_block(made, endpoints(1, ("10.180.0.1", None)), "test-node", NODE_IP, PODS)
+    block = service_block(made, endpoints(1, ("10.180.0.1", None)), "test-node", NODE_IP, FAKE)
     firewall = next(rules for name, rules in block.chains.items()
                     if name.startswith("firewall-"))
     assert firewall == ["ip saddr != { 192.168.0.0/24 , 203.0.113.0/25 , 1.2.3.4 , 5.6.7.8 } "
                         "drop"]
     elsewhere = service_block(made, endpoints(1, ("10.180.0.1", None)), "node2", "10.1.1.1",
-                              PODS)
+                              FAKE)
     assert next(rules for name, rules in elsewhere.chains.items()
                 if name.startswith("firewall-")) == [
         "ip saddr != { 192.168.0.0/24 , 203.0.113.0/25 } drop"]

@@ -25,7 +25,7 @@ def assert_converged(table, proxies):
     yet (empty, and named by nothing)."""
     for node, proxy in proxies.items():
         fresh = Replay()
-        fresh.run("\n".join(table.node_lines(node, proxy.node_ip)))
+        fresh.run("\n".join(table.node_lines(node, proxy.node_ip, [proxy.node_ip])))
         chains, sets, elements = proxy.replay.state()
         assert all(chains[name] == [] for name in proxy.stale), node
         live = {name: rules for name, rules in chains.items() if name not in proxy.stale}
@@ -45,7 +45,7 @@ async def test_partial_transactions_leave_the_table_a_full_sync_writes():
     await cluster.delete_service("web")
     assert_converged(table, proxies)
     assert not any("default/web/" in line for line in
-                   table.node_lines("n1", proxies["n1"].node_ip))
+                   table.node_lines("n1", proxies["n1"].node_ip, []))
     await table.stop()
     await cluster.stop()
 

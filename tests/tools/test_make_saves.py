@@ -38,6 +38,11 @@ EXPECTED = {
         lambda lab: c.traced(lab, "pod/client", "svc/web", "delivered",
                              lambda t: bool(t.events("ipvs"))),
         lambda lab: lab.cluster.proxy_mode == "ipvs"],
+    "pod-to-service-nftables": [
+        lambda lab: c.traced(lab, "pod/client", "svc/web", "delivered",
+                             c.rewritten_by("endpoint-")),
+        lambda lab: c.replied(lab, "pod/client", c.from_address(lab, "svc/web")),
+        lambda lab: lab.cluster.proxy_mode == "nftables"],
     "egress": lesson_tasks("egress", "out", "back"),
     "dns": lesson_tasks("dns", "short-name"),
     "loadbalancer": lesson_tasks("loadbalancer", "cluster", "local"),
