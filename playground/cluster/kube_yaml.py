@@ -259,24 +259,22 @@ def _deployment(deployment) -> dict:
     return {**_typed("Deployment"), "metadata": _meta(deployment),
             "spec": {"replicas": deployment.replicas,
                      "selector": _selector(deployment),
-                     "template": {"metadata": {"labels": dict(deployment.template_labels)},
-                                  "spec": _template_spec(deployment)}}}
+                     "template": _template(deployment.template)}}
 
 
 def _workload(workload, spec: dict) -> dict:
     """A DaemonSet or StatefulSet: `spec` first, then its selector and template."""
     return {**_typed(workload.kind), "metadata": _meta(workload),
             "spec": {**spec, "selector": _selector(workload),
-                     "template": {"metadata": {"labels": dict(workload.template_labels)},
-                                  "spec": _template_spec(workload)}}}
+                     "template": _template(workload.template)}}
 
 
-def _template_spec(workload) -> dict:
-    spec: dict = {"containers": _containers(workload.containers)}
-    if workload.host_network:
+def _template(template) -> dict:
+    spec: dict = {"containers": _containers(template.containers)}
+    if template.host_network:
         spec["hostNetwork"] = True
-    _scheduling(spec, workload.node_selector, workload.tolerations)
-    return spec
+    _scheduling(spec, template.node_selector, template.tolerations)
+    return {"metadata": {"labels": dict(template.labels)}, "spec": spec}
 
 
 def _service(service) -> dict:

@@ -9,7 +9,7 @@ the same way, so a template's hash is stable here but not the one a real cluster
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from playground.cluster.objects import (
     Container,
@@ -17,13 +17,13 @@ from playground.cluster.objects import (
     Named,
     ObjectMeta,
     Pod,
-    PodSpec,
     Toleration,
     ValidationError,
     validate_name,
     validate_pod,
     validate_selector,
 )
+from playground.cluster.pod_template import PodTemplate
 from playground.numbers import is_whole
 
 # k8s.io/apimachinery/pkg/util/rand: no vowels (no words), no 0, 1, 3 (no look-alikes)
@@ -45,15 +45,11 @@ class ReplicaSet(Named):
     metadata: ObjectMeta
     replicas: int
     selector: dict[str, str]
-    template_labels: dict[str, str]
-    containers: list[Container]
+    template: PodTemplate
     status: ReplicaSetStatus = field(default_factory=ReplicaSetStatus)
     min_ready_seconds: int = 0
     selector_expressions: list[LabelSelectorRequirement] = field(default_factory=list)
-    node_selector: dict[str, str] = field(default_factory=dict)
-    tolerations: list[Toleration] = field(default_factory=list)
     kind: str = "ReplicaSet"
-    host_network: bool = False   # the template's spec.hostNetwork
 
     @property
     def revision(self) -> int:
@@ -118,9 +114,9 @@ def template_hash(labels: dict[str, str], containers: list[Container],
 
 def workload_hash(workload, collisions: int | None = None) -> str:
     """The hash of a Deployment's (or ReplicaSet's) pod template."""
-    return template_hash(without_hash(workload.template_labels), workload.containers,
-                         collisions, workload.node_selector, workload.tolerations,
-                         workload.host_network)
+    template = workload.template
+    return template_hash(without_hash(template.labels), template.containers, collisions,
+                         template.node_selector, template.tolerations, template.host_network)
 
 
 def without_hash(labels: dict[str, str]) -> dict[str, str]:
@@ -129,9 +125,9 @@ def without_hash(labels: dict[str, str]) -> dict[str, str]:
 
 def same_template(rs: ReplicaSet, workload) -> bool:
     """EqualIgnoreHash: the ReplicaSet runs this template, whatever its hash label."""
-    return without_hash(rs.template_labels) == without_hash(workload.template_labels) and \
-        rs.containers == workload.containers and rs.node_selector == workload.node_selector \
-        and rs.tolerations == workload.tolerations and rs.host_network == workload.host_network
+    ours, theirs = rs.template, workload.template
+    return without_hash(ours.labels) == without_hash(theirs.labels) and \
+        replace(ours, labels={}) == replace(theirs, labels={})
 
 
 def validate_replica_set(rs: ReplicaSet) -> None:
@@ -140,7 +136,5 @@ def validate_replica_set(rs: ReplicaSet) -> None:
     where = f"replicaset {rs.key}"
     if rs.replicas < 0:
         raise ValidationError(f"{where}: spec.replicas: must be greater than or equal to 0")
-    validate_selector(where, rs.selector, rs.selector_expressions, rs.template_labels)
-    validate_pod(Pod(ObjectMeta("probe", rs.metadata.namespace),
-                     PodSpec(list(rs.containers), tolerations=list(rs.tolerations),
-                             host_network=rs.host_network)))
+    validate_selector(where, rs.selector, rs.selector_expressions, rs.template.labels)
+    validate_pod(Pod(ObjectMeta("probe", rs.metadata.namespace), rs.template.pod_spec()))

@@ -112,5 +112,5 @@ async def reconcile(cluster) -> None:
 
 
 def _managed(obj) -> bool:
-    labels = obj.spec.selector if obj.kind == "Service" else obj.template_labels
+    labels = obj.spec.selector if obj.kind == "Service" else obj.template.labels
     return labels.get("app.kubernetes.io/managed-by") == "envoy-gateway"
