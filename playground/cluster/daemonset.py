@@ -15,6 +15,7 @@ from playground.cluster.objects import (
     validate_selector,
 )
 from playground.cluster.pod_template import PodTemplate
+from playground.cluster.validation import check
 
 REVISION_LABEL = "controller-revision-hash"   # the template's hash on each pod
 # what the DaemonSet controller adds to its pods' tolerations (util.AddOrUpdateDaemonPodTolerations)
@@ -47,4 +48,5 @@ def validate_daemon_set(ds: DaemonSet) -> None:
     validate_name("daemonset", ds.name)
     validate_selector(f"daemonset {ds.key}", ds.selector, ds.selector_expressions,
                       ds.template.labels)
+    check("DaemonSet", ds.name, ds.template.errors())
     validate_pod(Pod(ObjectMeta("probe", ds.metadata.namespace), ds.template.pod_spec()))

@@ -90,7 +90,8 @@ def validate_deployment(deployment: Deployment) -> None:
         + validation.selector_errors(deployment.selector, "spec.selector.matchLabels")
         + validation.labels_errors(deployment.template.labels, "spec.template.metadata.labels")
         + validation.container_errors(deployment.template.containers,
-                                     "spec.template.spec.containers"))
+                                     "spec.template.spec.containers")
+        + deployment.template.errors())
     where = f"deployment {deployment.key}"
     if deployment.replicas < 0:
         raise ValidationError(f"{where}: spec.replicas: must be greater than or equal to 0")

@@ -231,6 +231,7 @@ def _pod(pod, node_names: dict[str, str]) -> dict:
     if pod.spec.node_name in node_names:
         spec["nodeName"] = node_names[pod.spec.node_name]
     _scheduling(spec, pod.spec.node_selector, pod.spec.tolerations)
+    _dns(spec, pod.spec.dns_policy, pod.spec.dns_config)
     return {**_typed("Pod"), "metadata": _meta(pod), "spec": spec}
 
 
@@ -274,7 +275,26 @@ def _template(template) -> dict:
     if template.host_network:
         spec["hostNetwork"] = True
     _scheduling(spec, template.node_selector, template.tolerations)
+    _dns(spec, template.dns_policy, template.dns_config)
     return {"metadata": {"labels": dict(template.labels)}, "spec": spec}
+
+
+def _dns(spec: dict, policy: str, config) -> None:
+    """dnsPolicy and dnsConfig, when not the API's defaults."""
+    if policy != "ClusterFirst":
+        spec["dnsPolicy"] = policy
+    if config is None:
+        return
+    given: dict = {}
+    if config.nameservers:
+        given["nameservers"] = list(config.nameservers)
+    if config.searches:
+        given["searches"] = list(config.searches)
+    if config.options:
+        given["options"] = [{"name": name, **({"value": value} if colon else {})}
+                            for name, colon, value in (o.partition(":")
+                                                       for o in config.options)]
+    spec["dnsConfig"] = given
 
 
 def _service(service) -> dict:

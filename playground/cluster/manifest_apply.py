@@ -104,7 +104,9 @@ def _template(doc: ManifestDoc) -> PodTemplate:
         doc.labels("spec.template.metadata.labels"),
         host_network_defaults(_containers(doc, "spec.template.spec.containers"), host_network),
         doc.labels("spec.template.spec.nodeSelector"),
-        _tolerations(doc, "spec.template.spec.tolerations"), host_network)
+        _tolerations(doc, "spec.template.spec.tolerations"), host_network,
+        doc.get("spec.template.spec.dnsPolicy", str, "ClusterFirst"),
+        _dns_config(doc, "spec.template.spec.dnsConfig"))
 
 
 def _containers(doc: ManifestDoc, path: str, node: Any = None) -> list[Container]:

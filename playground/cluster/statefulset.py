@@ -15,6 +15,7 @@ from playground.cluster.objects import (
     validate_selector,
 )
 from playground.cluster.pod_template import PodTemplate
+from playground.cluster.validation import check
 
 POLICIES = ("OrderedReady", "Parallel")
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -54,4 +55,5 @@ def validate_stateful_set(sts: StatefulSet) -> None:
     if sts.service_name:
         validate_name("service", sts.service_name)
     validate_selector(where, sts.selector, sts.selector_expressions, sts.template.labels)
+    check("StatefulSet", sts.name, sts.template.errors())
     validate_pod(Pod(ObjectMeta("probe", sts.metadata.namespace), sts.template.pod_spec()))

@@ -22,7 +22,8 @@ from playground.cluster.timers import LabTimers
 def revision(ds: DaemonSet) -> str:
     template = ds.template
     return template_hash(template.labels, template.containers, None, template.node_selector,
-                         template.tolerations, template.host_network)
+                         template.tolerations, template.host_network,
+                         template.dns_policy, template.dns_config)
 
 
 class DaemonSetController(Controller):

@@ -21,7 +21,8 @@ from playground.cluster.statefulset import POD_INDEX_LABEL, POD_NAME_LABEL, Stat
 def revision(sts: StatefulSet) -> str:
     template = sts.template
     hash_ = template_hash(template.labels, template.containers, None, template.node_selector,
-                          template.tolerations, template.host_network)
+                          template.tolerations, template.host_network,
+                          template.dns_policy, template.dns_config)
     return f"{sts.name}-{hash_}"
 
 
