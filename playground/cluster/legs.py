@@ -291,8 +291,10 @@ def unresolved(name: str, found: list[Leg]) -> str:
     """Why a name gave no address, as getaddrinfo's caller reports it."""
     answers = [leg.message for leg in found if leg.role == "dns-reply"]
     if not answers:
+        last = found[-1].trace
+        why = f": {last.reason}" if last.verdict == "dropped" and last.reason else ""
         return (f"could not resolve {name}: no nameserver answered (the queries were "
-                f"{found[-1].trace.verdict})")
+                f"{last.verdict}{why})")
     status = dns.rcode.to_text(answers[-1].rcode())
     what = "NODATA (the name has no address)" if status == "NOERROR" else status
     return f"could not resolve {name}: {what}, after {len(answers)} answers"
