@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
                         choices=TYPES)
     lookup.add_argument("--search", action="store_true",
                         help="walk the resolver's search list, as dig +search")
+    lookup.add_argument("--tcp", action="store_true", help="ask over TCP, as dig +tcp")
+    lookup.add_argument("--noedns", action="store_true",
+                        help="offer no EDNS buffer (512 bytes over UDP), as dig +noedns")
     lab_options(lookup)
 
     reach = commands.add_parser("reach", help="the pods x pods truth table of the lab's "
@@ -316,8 +319,9 @@ async def run_command(args) -> int:
         if args.command == "trace":
             return do_trace(cluster, args)
         if args.command == "dns":
-            line = shlex.join(["dig", args.name, args.type, *(["+search"] if args.search
-                                                              else [])])
+            flags = [flag for flag, given in (("+search", args.search), ("+tcp", args.tcp),
+                                              ("+noedns", args.noedns)) if given]
+            line = shlex.join(["dig", args.name, args.type, *flags])
             print((await Shell(cluster).run(line, args.target, args.namespace)).output, end="")
             return 0
         if args.command == "verify":

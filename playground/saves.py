@@ -4,7 +4,7 @@ so that no file, however broken or hostile, can hurt the lab already open.
 A lab file is one msgpack map, keys in this order:
 
     format    "k8s-playground-lab"
-    version   7
+    version   8
     checksum  "sha256:" and the hex SHA-256 of the packed version and every byte after this
               value (the rest of the map; version 3 and 4: those bytes alone), checked
               before anything else of the file is decoded
@@ -29,6 +29,8 @@ its Deployments' pods are given one on load. Version 3 had no checksum. Version 
 externalIPs, externalName, endpoint zone and hostname, pod hostname and subdomain columns.
 Version 5 had no hostNetwork, hostPort nor hostIP: they read as unset. Version 6 had no
 hostNetwork on workloads' templates (Deployment, ReplicaSet, DaemonSet, StatefulSet): false.
+Version 7 kept those workloads' template fields as their own columns (template_labels,
+containers, node_selector, tolerations, host_network): version 8 has them under `template.`.
 
 Loading checks everything, replays the objects into a fresh cluster, lets the controllers
 converge, replays the history, and only then hands back the new Lab.
@@ -82,7 +84,7 @@ from playground.session.layout import MAX_TEXT, LabFileError, check_layout
 from playground.shell import ShellError
 
 FORMAT = "k8s-playground-lab"
-VERSION = 7
+VERSION = 8
 SUFFIX = ".k8slab"
 MAX_OBJECTS = 250_000  # the envelope holds about 176,000
 MAX_HISTORY = 5_000
@@ -97,11 +99,13 @@ CNIS = tuple(CNI_PLUGINS)
 
 
 def _from_version_1(document: dict) -> dict:
-    """Version 1 kept each object as its own map; version 2 keeps a table per kind."""
+    """Version 1 kept each object as its own map; version 2 keeps a table per kind (in
+    today's columns: a workload's template fields go under `template` first)."""
     if "objects" in document:
         _check_list(document["objects"], "objects", MAX_OBJECTS)
         try:
-            document["objects"] = tables_from_maps(document["objects"])
+            document["objects"] = tables_from_maps([_templated(data) for data in
+                                                    document["objects"]])
         except DecodeError as error:
             raise LabFileError(str(error)) from None
     return {**document, "version": 2}
@@ -143,8 +147,42 @@ def _from_version_6(document: dict) -> dict:
     return {**document, "version": 7}
 
 
+def _from_version_7(document: dict) -> dict:
+    """Version 8 keeps a workload's pod template as one record (the API's spec.template):
+    its columns are renamed under `template.`, their values unchanged."""
+    objects = document.get("objects")
+    for kind in WORKLOADS:
+        table = objects.get(kind) if isinstance(objects, dict) else None
+        columns = table.get("columns") if isinstance(table, dict) else None
+        if isinstance(columns, dict):
+            table["columns"] = {TEMPLATE_COLUMNS.get(name, name): column
+                                for name, column in columns.items()}
+    return {**document, "version": 8}
+
+
+WORKLOADS = ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet")
+# version 7's column of each template field, and its name since
+TEMPLATE_COLUMNS = {"template_labels": "template.labels", "containers": "template.containers",
+                    "node_selector": "template.node_selector",
+                    "tolerations": "template.tolerations",
+                    "host_network": "template.host_network"}
+
+
+def _templated(data: Any) -> Any:
+    """A version-1 map of a workload with its template fields gathered under `template`."""
+    if not isinstance(data, dict) or data.get("kind") not in WORKLOADS:
+        return data
+    moved = {name: data[name] for name in TEMPLATE_COLUMNS if name in data}
+    if not moved:
+        return data
+    template = {TEMPLATE_COLUMNS[name].partition(".")[2]: value for name, value in
+                moved.items()}
+    return {**{k: v for k, v in data.items() if k not in moved}, "template": template}
+
+
 MIGRATIONS: dict[int, Any] = {1: _from_version_1, 2: _from_version_2, 3: _from_version_3,
-                              4: _from_version_4, 5: _from_version_5, 6: _from_version_6}
+                              4: _from_version_4, 5: _from_version_5, 6: _from_version_6,
+                              7: _from_version_7}
 
 
 class DamagedLabFile(LabFileError):

@@ -10,6 +10,8 @@ from playground.cluster.objects import Container
 from playground.cluster.restore import saved_objects
 from playground.cluster.service import slices_of
 from playground.saves import (
+    MIGRATIONS,
+    VERSION,
     LabFileError,
     autosave,
     discard_recovery,
@@ -168,6 +170,27 @@ async def test_a_version_1_file_loads_into_the_lab_its_version_2_file_holds():
         await new.close()
 
 
+async def test_a_version_7_file_gives_its_workloads_their_template_as_one_record():
+    """tests/data/version-7.k8slab is saves/dns.k8slab as version 7 wrote it, each template
+    field of the coredns Deployment and ReplicaSet its own column (template_labels,
+    containers, tolerations): they open as the same objects saves/dns.k8slab holds now."""
+    root = Path(__file__).parent.parent
+    old = await load_lab(root / "tests" / "data" / "version-7.k8slab")
+    new = await load_lab(root / "saves" / "dns.k8slab")
+    try:
+        coredns = old.cluster.api.get("Deployment", "kube-system", "coredns")
+        assert coredns.template.labels == {"k8s-app": "kube-dns"}
+        assert coredns.template.containers[0].image.startswith("registry.k8s.io/coredns/")
+        assert [t.key for t in coredns.template.tolerations] == [
+            "node-role.kubernetes.io/control-plane"]
+        assert saved_objects(old.cluster) == saved_objects(new.cluster)
+        import msgpack
+        assert msgpack.unpackb(pack_lab(old))["version"] == VERSION
+    finally:
+        await old.close()
+        await new.close()
+
+
 async def test_a_lab_saved_in_the_middle_of_a_rollout_reopens_equal_and_goes_on_equal(
         lab, tmp_path):
     from playground.cluster.lab import web
@@ -215,7 +238,10 @@ async def test_a_version_2_file_gives_its_deployments_replicasets_and_keeps_ever
     from playground.cluster.columns import decode_tables
     from playground.cluster.tables import deployments_table
     path = Path(__file__).parent / "data" / "version-2.k8slab"
-    saved = decode_tables(packer.unpackb(path.read_bytes())["objects"])
+    document = packer.unpackb(path.read_bytes())
+    for version in range(2, VERSION):   # its columns as today's
+        document = MIGRATIONS[version](document)
+    saved = decode_tables(document["objects"])
     pods = {(p.metadata.namespace, p.name, p.status.pod_ip) for p in saved if p.kind == "Pod"}
     lab = await load_lab(path)
     try:

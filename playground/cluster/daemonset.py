@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from playground.cluster.objects import (
-    Container,
     LabelSelectorRequirement,
     Named,
     ObjectMeta,
     Pod,
-    PodSpec,
     Toleration,
     validate_name,
     validate_pod,
     validate_selector,
 )
+from playground.cluster.pod_template import PodTemplate
+from playground.cluster.validation import check
 
 REVISION_LABEL = "controller-revision-hash"   # the template's hash on each pod
 # what the DaemonSet controller adds to its pods' tolerations (util.AddOrUpdateDaemonPodTolerations)
@@ -37,21 +37,16 @@ class DaemonSetStatus:
 class DaemonSet(Named):
     metadata: ObjectMeta
     selector: dict[str, str]
-    template_labels: dict[str, str]
-    containers: list[Container]
+    template: PodTemplate
     selector_expressions: list[LabelSelectorRequirement] = field(default_factory=list)
-    node_selector: dict[str, str] = field(default_factory=dict)
-    tolerations: list[Toleration] = field(default_factory=list)
     status: DaemonSetStatus = field(default_factory=DaemonSetStatus)
     kind: str = "DaemonSet"
-    host_network: bool = False   # the template's spec.hostNetwork
 
 
 def validate_daemon_set(ds: DaemonSet) -> None:
     validate_name("namespace", ds.metadata.namespace)
     validate_name("daemonset", ds.name)
     validate_selector(f"daemonset {ds.key}", ds.selector, ds.selector_expressions,
-                      ds.template_labels)
-    validate_pod(Pod(ObjectMeta("probe", ds.metadata.namespace),
-                     PodSpec(list(ds.containers), tolerations=list(ds.tolerations),
-                             host_network=ds.host_network)))
+                      ds.template.labels)
+    check("DaemonSet", ds.name, ds.template.errors())
+    validate_pod(Pod(ObjectMeta("probe", ds.metadata.namespace), ds.template.pod_spec()))

@@ -8,17 +8,15 @@ from dataclasses import dataclass, field
 
 from playground.cluster import validation
 from playground.cluster.objects import (
-    Container,
     LabelSelectorRequirement,
     Named,
     ObjectMeta,
     Pod,
-    PodSpec,
-    Toleration,
     ValidationError,
     validate_pod,
     validate_selector,
 )
+from playground.cluster.pod_template import PodTemplate
 from playground.cluster.replicaset import REVISION
 from playground.numbers import is_whole
 
@@ -40,8 +38,7 @@ class Deployment(Named):
     metadata: ObjectMeta
     replicas: int
     selector: dict[str, str]
-    template_labels: dict[str, str]
-    containers: list[Container]
+    template: PodTemplate
     kind: str = "Deployment"
     strategy: str = "RollingUpdate"
     max_surge: int | str = "25%"
@@ -50,9 +47,6 @@ class Deployment(Named):
     revision_history_limit: int = 10
     status: DeploymentStatus = field(default_factory=DeploymentStatus)
     selector_expressions: list[LabelSelectorRequirement] = field(default_factory=list)
-    node_selector: dict[str, str] = field(default_factory=dict)   # the pod template's
-    tolerations: list[Toleration] = field(default_factory=list)
-    host_network: bool = False   # the template's spec.hostNetwork
 
     @property
     def revision(self) -> int:
@@ -94,13 +88,15 @@ def validate_deployment(deployment: Deployment) -> None:
     validation.check("Deployment", deployment.name, validation.meta_errors(
         "Deployment", deployment.name, meta.namespace, meta.labels, meta.annotations)
         + validation.selector_errors(deployment.selector, "spec.selector.matchLabels")
-        + validation.labels_errors(deployment.template_labels, "spec.template.metadata.labels")
-        + validation.container_errors(deployment.containers, "spec.template.spec.containers"))
+        + validation.labels_errors(deployment.template.labels, "spec.template.metadata.labels")
+        + validation.container_errors(deployment.template.containers,
+                                     "spec.template.spec.containers")
+        + deployment.template.errors())
     where = f"deployment {deployment.key}"
     if deployment.replicas < 0:
         raise ValidationError(f"{where}: spec.replicas: must be greater than or equal to 0")
     validate_selector(where, deployment.selector, deployment.selector_expressions,
-                      deployment.template_labels)
+                      deployment.template.labels)
     if deployment.strategy not in STRATEGIES:
         raise ValidationError(f"{where}: spec.strategy.type: Unsupported value: "
                               f"\"{deployment.strategy}\": supported values: "
@@ -122,6 +118,5 @@ def validate_deployment(deployment: Deployment) -> None:
             raise ValidationError(f"{where}: {path}: must be greater than or equal to 0")
     # validate_pod only reads the containers: the probe can share them
     probe = Pod(ObjectMeta("probe", deployment.metadata.namespace),
-                PodSpec(list(deployment.containers), tolerations=list(deployment.tolerations),
-                        host_network=deployment.host_network))
+                deployment.template.pod_spec())
     validate_pod(probe)

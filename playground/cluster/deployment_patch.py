@@ -61,7 +61,7 @@ def _strategy(strategy: dict, changes: dict) -> None:
 def _template(deployment: Deployment, template: dict, changes: dict) -> None:
     labels = _mapping(template.get("metadata", {}), "spec.template.metadata").get("labels")
     if labels is not None:
-        merged = dict(deployment.template_labels)
+        merged = dict(deployment.template.labels)
         for key, value in _mapping(labels, "spec.template.metadata.labels").items():
             if value is None:
                 merged.pop(key, None)
@@ -79,7 +79,8 @@ def _template(deployment: Deployment, template: dict, changes: dict) -> None:
         return
     if not isinstance(containers, list):
         _fail("spec.template.spec.containers", "expected a list")
-    merged = {c.name: Container(c.name, c.image, list(c.ports)) for c in deployment.containers}
+    merged = {c.name: Container(c.name, c.image, list(c.ports))
+              for c in deployment.template.containers}
     for index, item in enumerate(containers):
         path = f"spec.template.spec.containers[{index}]"
         item = _mapping(item, path)

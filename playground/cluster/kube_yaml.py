@@ -231,6 +231,7 @@ def _pod(pod, node_names: dict[str, str]) -> dict:
     if pod.spec.node_name in node_names:
         spec["nodeName"] = node_names[pod.spec.node_name]
     _scheduling(spec, pod.spec.node_selector, pod.spec.tolerations)
+    _dns(spec, pod.spec.dns_policy, pod.spec.dns_config)
     return {**_typed("Pod"), "metadata": _meta(pod), "spec": spec}
 
 
@@ -259,24 +260,41 @@ def _deployment(deployment) -> dict:
     return {**_typed("Deployment"), "metadata": _meta(deployment),
             "spec": {"replicas": deployment.replicas,
                      "selector": _selector(deployment),
-                     "template": {"metadata": {"labels": dict(deployment.template_labels)},
-                                  "spec": _template_spec(deployment)}}}
+                     "template": _template(deployment.template)}}
 
 
 def _workload(workload, spec: dict) -> dict:
     """A DaemonSet or StatefulSet: `spec` first, then its selector and template."""
     return {**_typed(workload.kind), "metadata": _meta(workload),
             "spec": {**spec, "selector": _selector(workload),
-                     "template": {"metadata": {"labels": dict(workload.template_labels)},
-                                  "spec": _template_spec(workload)}}}
+                     "template": _template(workload.template)}}
 
 
-def _template_spec(workload) -> dict:
-    spec: dict = {"containers": _containers(workload.containers)}
-    if workload.host_network:
+def _template(template) -> dict:
+    spec: dict = {"containers": _containers(template.containers)}
+    if template.host_network:
         spec["hostNetwork"] = True
-    _scheduling(spec, workload.node_selector, workload.tolerations)
-    return spec
+    _scheduling(spec, template.node_selector, template.tolerations)
+    _dns(spec, template.dns_policy, template.dns_config)
+    return {"metadata": {"labels": dict(template.labels)}, "spec": spec}
+
+
+def _dns(spec: dict, policy: str, config) -> None:
+    """dnsPolicy and dnsConfig, when not the API's defaults."""
+    if policy != "ClusterFirst":
+        spec["dnsPolicy"] = policy
+    if config is None:
+        return
+    given: dict = {}
+    if config.nameservers:
+        given["nameservers"] = list(config.nameservers)
+    if config.searches:
+        given["searches"] = list(config.searches)
+    if config.options:
+        given["options"] = [{"name": name, **({"value": value} if colon else {})}
+                            for name, colon, value in (o.partition(":")
+                                                       for o in config.options)]
+    spec["dnsConfig"] = given
 
 
 def _service(service) -> dict:

@@ -7,6 +7,7 @@ from playground.cluster.configmap import ConfigMap
 from playground.cluster.deployment import Deployment, validate_deployment
 from playground.cluster.dns import corefile
 from playground.cluster.objects import Container, ContainerPort, ObjectMeta, Toleration
+from playground.cluster.pod_template import PodTemplate
 from playground.cluster.replicaset import HASH_LABEL, workload_hash
 from playground.cluster.service import Endpoint, EndpointPort, EndpointSlice, ServicePort
 
@@ -57,7 +58,8 @@ async def add_coredns(cluster: Cluster) -> None:
         ContainerPort(9153, "metrics", "TCP")])]
     tolerations = [Toleration("node-role.kubernetes.io/control-plane")]
     deployment = Deployment(ObjectMeta("coredns", "kube-system"), 2, dict(COREDNS_LABELS),
-                            dict(COREDNS_LABELS), containers, tolerations=tolerations)
+                            PodTemplate(dict(COREDNS_LABELS), containers,
+                                        tolerations=tolerations))
     validate_deployment(deployment)
     cluster.api.create(ConfigMap(ObjectMeta("coredns", "kube-system"),
                                  {"Corefile": corefile.DEFAULT}))

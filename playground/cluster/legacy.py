@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from playground.cluster.deployment import Deployment, DeploymentStatus
 from playground.cluster.objects import ObjectMeta, OwnerReference
+from playground.cluster.pod_template import PodTemplate
 from playground.cluster.replicaset import (
     HASH_LABEL,
     REVISION,
@@ -59,17 +60,18 @@ def _drop_annotation(pod) -> None:
 
 def _replica_set(deployment: Deployment, pods: list) -> ReplicaSet:
     hashes = sorted({p.metadata.labels.get(HASH_LABEL, "") for p in pods} - {""})
+    own = deployment.template
     hash_ = hashes[0] if len(hashes) == 1 else template_hash(
-        deployment.template_labels, deployment.containers, host_network=deployment.host_network)
+        own.labels, own.containers, host_network=own.host_network)
     meta = deployment.metadata
     uid = meta.uid.replace("-0000-", "-0001-", 1) if "-0000-" in meta.uid else f"{meta.uid}-rs"
-    labels = {**deployment.template_labels, HASH_LABEL: hash_}
+    labels = {**own.labels, HASH_LABEL: hash_}
     ready = sum(p.status.phase == "Running" for p in pods)
     return ReplicaSet(
         ObjectMeta(f"{deployment.name}-{hash_}", meta.namespace, labels=dict(labels),
                    annotations={REVISION: "1"}, uid=uid,
                    resource_version=meta.resource_version, created_at=meta.created_at,
                    owner_references=[OwnerReference("Deployment", deployment.name, meta.uid)]),
-        deployment.replicas, {**deployment.selector, HASH_LABEL: hash_}, labels,
-        deployment.containers, ReplicaSetStatus(len(pods), ready, ready),
-        host_network=deployment.host_network)
+        deployment.replicas, {**deployment.selector, HASH_LABEL: hash_},
+        PodTemplate(labels, own.containers, host_network=own.host_network),
+        ReplicaSetStatus(len(pods), ready, ready))

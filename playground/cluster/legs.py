@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address
 
+import dns.flags
 import dns.message
 import dns.rcode
 import dns.rdatatype
@@ -17,6 +18,7 @@ from playground.cluster.dns import programs
 from playground.cluster.dns.names import Destination, addresses_in, destination
 from playground.cluster.dns.resolv import search_order
 from playground.cluster.dns.show import fields, summary
+from playground.cluster.dns.wire import framed, scrub
 from playground.cluster.gateway.controller import running as gateway_controllers
 from playground.cluster.ingress import choose, is_controller
 from playground.cluster.netpol.tracing import annotate
@@ -25,6 +27,7 @@ from playground.net.trace import Trace
 
 # the smallest IP length of each kind of packet: IPv4 header plus the bare L4 header
 SMALLEST = {"tcp": 40, "udp": 28, "icmp": 28}
+UDP_HEADERS, TCP_HEADERS = SMALLEST["udp"], SMALLEST["tcp"]
 
 
 def send(cluster: Cluster, src: str, dst: str, proto: str = "tcp", port: int | None = None,
@@ -148,6 +151,9 @@ def _by_name(cluster: Cluster, request: TraceRequest, named: Destination):
     return found, trace
 
 
+GLIBC_EDNS = 1200  # RESOLV_EDNS_BUFFER_SIZE: glibc's OPT record with `options edns0`
+
+
 @dataclass(frozen=True)
 class Asking:
     """How a client asks: glibc's stub resolver by default; dig and nslookup differ."""
@@ -155,8 +161,8 @@ class Asking:
     search: bool = True
     attempts: int | None = None  # None: resolv.conf's
     servers: tuple[str, ...] = ()  # (): resolv.conf's
-    proto: str = "udp"
-    edns: int = -1  # the EDNS UDP size dig offers; glibc sends no OPT record
+    proto: str | None = None  # None: as resolv.conf says (udp; tcp with `options use-vc`)
+    edns: int | None = None  # the EDNS UDP size offered; -1 none; None: resolv.conf's
 
 
 def lookup(cluster: Cluster, source: Target, name: str, qtype: str = "A",
@@ -167,15 +173,19 @@ def lookup(cluster: Cluster, source: Target, name: str, qtype: str = "A",
     absolute = name if name.endswith(".") else name + "."
     names = search_order(name, conf) if asking.search else [absolute]
     rdtype = dns.rdatatype.from_text(qtype)
+    edns = asking.edns if asking.edns is not None else \
+        GLIBC_EDNS if conf.has("edns0") else -1
+    proto = asking.proto or ("tcp" if conf.has("use-vc") else "udp")
+    # use-vc: every server once over TCP, as after a truncated answer
+    attempts = asking.attempts or (1 if proto == "tcp" else conf.attempts)
     found: list[Leg] = []
     response = None
     for qname in names:
         query = dns.message.make_query(qname, rdtype, id=cluster.network.rng.randrange(65536),
-                                       use_edns=0 if asking.edns >= 0 else None,
-                                       payload=max(asking.edns, 512))
+                                       use_edns=0 if edns >= 0 else False,
+                                       payload=edns if edns >= 0 else None)
         response = ask(cluster, source.namespace, owner_of(source),
-                       asking.servers or conf.nameservers, asking.attempts or conf.attempts,
-                       query, asking.proto, found)
+                       asking.servers or conf.nameservers, attempts, query, proto, found)
         if response is None or (response.rcode() == dns.rcode.NOERROR and any(
                 r.rdtype in (rdtype, dns.rdatatype.CNAME) for r in response.answer)):
             break
@@ -185,51 +195,98 @@ def lookup(cluster: Cluster, source: Target, name: str, qtype: str = "A",
 def ask(cluster: Cluster, namespace: str, owner: str, servers, attempts: int,
         query: dns.message.Message, proto: str, found: list[Leg], prefix: str = ""):
     """res_send: every attempt tries the nameservers in order; an answer ends it, a refusal,
-    silence or SERVFAIL moves to the next; the last SERVFAIL is the answer if all fail."""
-    last = None
+    silence or SERVFAIL moves to the next; the last SERVFAIL is the answer if all fail. A
+    truncated (TC) answer over UDP asks the same server again over TCP, and from then on
+    every server once over TCP (send_dg sets v_circuit, then `try = statp->retry`)."""
+    last, circuit = None, False
     for attempt in range(attempts):
         for server in servers:
             why = f"attempt {attempt + 1} of {attempts}" if attempt else ""
             answer = exchange(cluster, namespace, owner, server, query, proto, found, prefix,
                               why)
+            if answer is not None and proto == "udp" and answer.flags & dns.flags.TC:
+                proto, circuit = "tcp", True
+                answer = exchange(cluster, namespace, owner, server, query, proto, found,
+                                  prefix, "the answer was truncated (TC): the same server "
+                                  "again over TCP")
             if answer is not None:
                 if answer.rcode() != dns.rcode.SERVFAIL:
                     return answer
                 last = answer
+        if circuit:
+            break
     return last
 
 
 def exchange(cluster: Cluster, namespace: str, owner: str, server: str,
              query: dns.message.Message, proto: str, found: list[Leg], prefix: str,
              why: str) -> dns.message.Message | None:
-    """One query to one server and, if the program there answers, the answer back."""
+    """One query to one server and, if the program there answers, the answer back: a
+    datagram each way, or over TCP a connection and the messages behind their length."""
+    kind = prefix and "forwarded-dns" or "dns"
     wire = query.to_wire()
-    trace = cluster.network.send(namespace, IPv4Address(server), proto, 53, owner=owner,
-                                 size=28 + len(wire) if proto == "udp" else None)
+    over = "" if proto == "udp" else " over TCP"
+    if proto == "udp":
+        trace = cluster.network.send(namespace, IPv4Address(server), proto, 53, owner=owner,
+                                     size=UDP_HEADERS + len(wire))
+    else:
+        trace = _connect(cluster, namespace, owner, server, framed(wire), found, prefix, why,
+                         kind)
+        if trace is None:
+            return None
+        why = ""
     _carries(trace, query)
-    found.append(Leg(f"{prefix}DNS query to {server}:53: {summary(query)}", why, trace,
-                     prefix and "forwarded-dns" or "dns", message=query))
+    found.append(Leg(f"{prefix}DNS query{over} to {server}:53: {summary(query)}", why, trace,
+                     kind, message=query))
     if trace.verdict != "delivered":
         return None
     delivery = trace.delivered_to
 
     def forward(outgoing: dns.message.Message) -> dns.message.Message | None:
+        # forward's proxy asks upstream over the transport the client used (connect.go)
         return ask(cluster, delivery.namespace, delivery.owner,
-                   programs.upstreams(cluster, delivery.namespace), 1, outgoing, "udp",
+                   programs.upstreams(cluster, delivery.namespace), 1, outgoing, proto,
                    found, f"{delivery.namespace} forwards it: ")
 
     served = programs.serve(cluster, delivery, dns.message.from_wire(wire), forward)
     if served is None:
         return None
-    answer_wire = served.response.to_wire()
-    reply = cluster.network.reply(trace, size=28 + len(answer_wire) if proto == "udp" else None)
-    _carries(reply, served.response)
-    found.append(Leg(f"{prefix}the answer ({served.how}): {summary(served.response)}", "",
-                     reply, prefix and "forwarded-dns-reply" or "dns-reply",
-                     message=served.response))
+    answer_wire = scrub(served.response, query, proto)
+    answer = dns.message.from_wire(answer_wire)
+    if proto == "udp":
+        reply = cluster.network.reply(trace, size=UDP_HEADERS + len(answer_wire))
+    else:
+        reply = cluster.network.reply(trace, size=TCP_HEADERS + len(framed(answer_wire)),
+                                      flags="PSH,ACK")
+    _carries(reply, answer)
+    found.append(Leg(f"{prefix}the answer{over} ({served.how}): {summary(answer)}", "",
+                     reply, f"{kind}-reply", message=answer))
     if reply.verdict != "delivered":
         return None
-    return dns.message.from_wire(answer_wire)
+    return answer
+
+
+def _connect(cluster: Cluster, namespace: str, owner: str, server: str, data: bytes,
+             found: list[Leg], prefix: str, why: str, kind: str) -> Trace | None:
+    """DNS over TCP: the handshake to port 53, then the segment that carries the query (its
+    ACK of the SYN,ACK); None when the connection is not made."""
+    syn = cluster.network.send(namespace, IPv4Address(server), "tcp", 53, owner=owner)
+    found.append(Leg(f"{prefix}DNS over TCP: the connection to {server}:53", why, syn,
+                     f"{kind}-tcp"))
+    if syn.verdict != "delivered":
+        return None
+    accepted = cluster.network.reply(syn)
+    found.append(Leg(f"{prefix}its SYN,ACK", "", accepted, f"{kind}-tcp-reply"))
+    if accepted.verdict != "delivered":
+        return None
+    segment = syn.packet.with_(flags="PSH,ACK", length=TCP_HEADERS + len(data))
+    return cluster.network.walk(cluster.network.namespace(namespace), segment)
+
+
+def message_size(leg: Leg) -> int:
+    """The bytes of the DNS message a leg's packet carries (over TCP, after its length)."""
+    packet = leg.trace.packet
+    return packet.length - (UDP_HEADERS if packet.proto == "udp" else TCP_HEADERS + 2)
 
 
 def _carries(trace: Trace, message: dns.message.Message) -> None:
@@ -246,8 +303,10 @@ def unresolved(name: str, found: list[Leg]) -> str:
     """Why a name gave no address, as getaddrinfo's caller reports it."""
     answers = [leg.message for leg in found if leg.role == "dns-reply"]
     if not answers:
+        last = found[-1].trace
+        why = f": {last.reason}" if last.verdict == "dropped" and last.reason else ""
         return (f"could not resolve {name}: no nameserver answered (the queries were "
-                f"{found[-1].trace.verdict})")
+                f"{last.verdict}{why})")
     status = dns.rcode.to_text(answers[-1].rcode())
     what = "NODATA (the name has no address)" if status == "NOERROR" else status
     return f"could not resolve {name}: {what}, after {len(answers)} answers"

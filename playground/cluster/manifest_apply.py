@@ -29,6 +29,7 @@ from playground.cluster.objects import (
     Toleration,
     host_network_defaults,
 )
+from playground.cluster.pod_template import SPEC_FIELDS, PodTemplate
 from playground.cluster.replicaset import random_suffix
 from playground.cluster.service import Endpoint, EndpointPort, EndpointSlice, ServicePort
 from playground.cluster.statefulset import StatefulSet
@@ -95,13 +96,17 @@ def _meta(doc: ManifestDoc, cluster: Cluster) -> tuple[str, str]:
     return name, doc.get("metadata.namespace", str, "default")
 
 
-def _template(doc: ManifestDoc) -> tuple[list[Container], bool]:
-    """A workload's pod template: its containers, defaulted as the API server defaults the
-    template's PodSpec (on the node's network a port's hostPort is its containerPort), and
-    its hostNetwork."""
+def _template(doc: ManifestDoc) -> PodTemplate:
+    """A workload's spec.template: its containers defaulted as the API server defaults the
+    template's PodSpec (on the node's network a port's hostPort is its containerPort)."""
     host_network = doc.get("spec.template.spec.hostNetwork", bool, False)
-    return host_network_defaults(_containers(doc, "spec.template.spec.containers"),
-                                 host_network), host_network
+    return PodTemplate(
+        doc.labels("spec.template.metadata.labels"),
+        host_network_defaults(_containers(doc, "spec.template.spec.containers"), host_network),
+        doc.labels("spec.template.spec.nodeSelector"),
+        _tolerations(doc, "spec.template.spec.tolerations"), host_network,
+        doc.get("spec.template.spec.dnsPolicy", str, "ClusterFirst"),
+        _dns_config(doc, "spec.template.spec.dnsConfig"))
 
 
 def _containers(doc: ManifestDoc, path: str, node: Any = None) -> list[Container]:
@@ -201,8 +206,8 @@ async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
     """A new Deployment, or a change to one there (kubectl apply): a new template rolls out."""
     name, namespace = _meta(doc, cluster)
     selector = doc.labels("spec.selector.matchLabels")
-    labels = doc.labels("spec.template.metadata.labels")
-    containers, host_network = _template(doc)
+    template = _template(doc)
+    labels, containers = template.labels, template.containers
     spec = {"replicas": doc.get("spec.replicas", int, 1),
             "strategy": doc.get("spec.strategy.type", str, "RollingUpdate"),
             "max_surge": doc.get("spec.strategy.rollingUpdate.maxSurge", (int, str), "25%"),
@@ -211,9 +216,7 @@ async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
             "min_ready_seconds": doc.get("spec.minReadySeconds", int, 0),
             "revision_history_limit": doc.get("spec.revisionHistoryLimit", int, 10),
             "selector_expressions": _expressions(doc, "spec.selector.matchExpressions"),
-            "node_selector": doc.labels("spec.template.spec.nodeSelector"),
-            "tolerations": _tolerations(doc, "spec.template.spec.tolerations"),
-            "host_network": host_network}
+            **{key: getattr(template, key) for key in sorted(SPEC_FIELDS)}}
     if cluster.api.peek("Deployment", namespace, name) is None:
         await cluster.add_deployment(name, containers, labels=labels or None,
                                      namespace=namespace, selector=selector or None, **spec)
@@ -225,27 +228,20 @@ async def apply_deployment(cluster: Cluster, doc: ManifestDoc) -> None:
 
 async def apply_daemonset(cluster: Cluster, doc: ManifestDoc) -> None:
     name, namespace = _meta(doc, cluster)
-    labels = doc.labels("spec.template.metadata.labels")
-    containers, host_network = _template(doc)
     await cluster.add_daemon_set(DaemonSet(
         ObjectMeta(name, namespace, labels=doc.labels("metadata.labels")),
-        doc.labels("spec.selector.matchLabels"), labels, containers,
-        _expressions(doc, "spec.selector.matchExpressions"),
-        doc.labels("spec.template.spec.nodeSelector"),
-        _tolerations(doc, "spec.template.spec.tolerations"), host_network=host_network))
+        doc.labels("spec.selector.matchLabels"), _template(doc),
+        _expressions(doc, "spec.selector.matchExpressions")))
 
 
 async def apply_statefulset(cluster: Cluster, doc: ManifestDoc) -> None:
     name, namespace = _meta(doc, cluster)
-    containers, host_network = _template(doc)
     await cluster.add_stateful_set(StatefulSet(
         ObjectMeta(name, namespace, labels=doc.labels("metadata.labels")),
         doc.get("spec.replicas", int, 1), doc.get("spec.serviceName", str, ""),
-        doc.labels("spec.selector.matchLabels"), doc.labels("spec.template.metadata.labels"),
-        containers, _expressions(doc, "spec.selector.matchExpressions"),
-        doc.labels("spec.template.spec.nodeSelector"),
-        _tolerations(doc, "spec.template.spec.tolerations"),
-        doc.get("spec.podManagementPolicy", str, "OrderedReady"), host_network=host_network))
+        doc.labels("spec.selector.matchLabels"), _template(doc),
+        _expressions(doc, "spec.selector.matchExpressions"),
+        doc.get("spec.podManagementPolicy", str, "OrderedReady")))
 
 
 def _strings(doc: ManifestDoc, path: str) -> list[str]:

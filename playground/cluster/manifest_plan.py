@@ -42,6 +42,7 @@ from playground.cluster.objects import (
     validate_name,
     validate_pod,
 )
+from playground.cluster.pod_template import SPEC_FIELDS, PodTemplate, split_spec
 from playground.cluster.service import Service, ServicePort, ServiceSpec, validate_service
 from playground.cluster.statefulset import StatefulSet, validate_stateful_set
 from playground.cluster.stored import RESOURCES as STORED_RESOURCES
@@ -163,12 +164,13 @@ class Plan:
                              namespace: str = "default", selector: dict[str, str] | None = None,
                              **spec) -> None:
         chosen = dict(labels or {"app": name})
+        template_spec, rest = split_spec(spec)
         deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(selector or chosen),
-                                chosen, containers, **spec)
+                                PodTemplate(chosen, containers, **template_spec), **rest)
         self._valid(lambda: validate_deployment(deployment))
         self._claim("Deployment", namespace, name)
         self.pods.append((Pod(ObjectMeta("probe", namespace), PodSpec(
-            containers, host_network=deployment.host_network)), replicas))
+            containers, host_network=deployment.template.host_network)), replicas))
         self._note("Deployment", namespace, name, lambda: self.cluster.add_deployment(
             name, containers, replicas, labels=labels, namespace=namespace, selector=selector,
             **spec))
@@ -184,10 +186,7 @@ class Plan:
         namespace, name = stateful_set.metadata.namespace, stateful_set.name
         self._valid(lambda: validate_stateful_set(stateful_set))
         self._claim("StatefulSet", namespace, name)
-        probe = Pod(ObjectMeta("probe", namespace), PodSpec(
-            stateful_set.containers, node_selector=dict(stateful_set.node_selector),
-            tolerations=list(stateful_set.tolerations),
-            host_network=stateful_set.host_network))
+        probe = Pod(ObjectMeta("probe", namespace), stateful_set.template.pod_spec())
         self.pods.append((probe, stateful_set.replicas))
         self._note("StatefulSet", namespace, name,
                    lambda: self.cluster.add_stateful_set(stateful_set))
@@ -204,16 +203,17 @@ class Plan:
         if dict(selector) != current.selector:
             self._fail(f"deployment {current.key}: spec.selector: field is immutable")
         changed = copy.deepcopy(current)
-        changed.containers, changed.template_labels = containers, dict(labels)
+        changed.template.containers, changed.template.labels = containers, dict(labels)
         for field, value in spec.items():
-            setattr(changed, field, value)
+            setattr(changed.template if field in SPEC_FIELDS else changed, field, value)
         self._valid(lambda: validate_deployment(changed))
-        before = {field: copy.deepcopy(getattr(current, field)) for field in spec}
+        before = {field: copy.deepcopy(getattr(
+            current.template if field in SPEC_FIELDS else current, field)) for field in spec}
 
         async def undo() -> None:
             await self.cluster.update_deployment(
-                name, namespace, containers=current.containers,
-                labels=current.template_labels, selector=current.selector, **before)
+                name, namespace, containers=current.template.containers,
+                labels=current.template.labels, selector=current.selector, **before)
 
         self.steps.append(Step(self.where, "Deployment", namespace, name, lambda: (
             self.cluster.update_deployment(name, namespace, containers=containers,

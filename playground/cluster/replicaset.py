@@ -9,21 +9,23 @@ the same way, so a template's hash is stable here but not the one a real cluster
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from playground.cluster.dns.resolv import DnsConfig
 from playground.cluster.objects import (
     Container,
     LabelSelectorRequirement,
     Named,
     ObjectMeta,
     Pod,
-    PodSpec,
     Toleration,
     ValidationError,
     validate_name,
     validate_pod,
     validate_selector,
 )
+from playground.cluster.pod_template import PodTemplate
+from playground.cluster.validation import check
 from playground.numbers import is_whole
 
 # k8s.io/apimachinery/pkg/util/rand: no vowels (no words), no 0, 1, 3 (no look-alikes)
@@ -45,15 +47,11 @@ class ReplicaSet(Named):
     metadata: ObjectMeta
     replicas: int
     selector: dict[str, str]
-    template_labels: dict[str, str]
-    containers: list[Container]
+    template: PodTemplate
     status: ReplicaSetStatus = field(default_factory=ReplicaSetStatus)
     min_ready_seconds: int = 0
     selector_expressions: list[LabelSelectorRequirement] = field(default_factory=list)
-    node_selector: dict[str, str] = field(default_factory=dict)
-    tolerations: list[Toleration] = field(default_factory=list)
     kind: str = "ReplicaSet"
-    host_network: bool = False   # the template's spec.hostNetwork
 
     @property
     def revision(self) -> int:
@@ -81,10 +79,11 @@ def random_suffix(rng, length: int = 5) -> str:
 def print_template(labels: dict[str, str], containers: list[Container],
                    node_selector: dict[str, str] | None = None,
                    tolerations: list[Toleration] | None = None,
-                   host_network: bool = False) -> str:
+                   host_network: bool = False, dns_policy: str = "ClusterFirst",
+                   dns_config: DnsConfig | None = None) -> str:
     """The template as spew prints a Go value with %#v: type names, fields in order, map
-    keys sorted (fields left empty are left out, so a template without them hashes as it
-    did before the lab had them)."""
+    keys sorted (fields left empty or at their default are left out, so a template without
+    them hashes as it did before the lab had them)."""
     shown_labels = " ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items()))
     parts = []
     for c in containers:
@@ -92,6 +91,8 @@ def print_template(labels: dict[str, str], containers: list[Container],
                          f'Protocol:"{p.protocol}"}}' for p in c.ports)
         parts.append(f'{{Name:"{c.name}" Image:"{c.image}" Ports:[]ContainerPort{{{ports}}}}}')
     extra = ""
+    if dns_policy != "ClusterFirst":   # PodSpec's order: DNSPolicy before NodeSelector
+        extra += f' DNSPolicy:"{dns_policy}"'
     if node_selector:
         shown = " ".join(f'"{k}":"{v}"' for k, v in sorted(node_selector.items()))
         extra += f" NodeSelector:map[string]string{{{shown}}}"
@@ -101,6 +102,13 @@ def print_template(labels: dict[str, str], containers: list[Container],
         shown = " ".join(f'{{Key:"{t.key}" Operator:"{t.operator}" Value:"{t.value}" '
                          f'Effect:"{t.effect}"}}' for t in tolerations)
         extra += f" Tolerations:[]Toleration{{{shown}}}"
+    if dns_config is not None:   # after Tolerations
+        options = " ".join(f'{{Name:"{o.partition(":")[0]}" Value:"{o.partition(":")[2]}"}}'
+                           for o in dns_config.options)
+        servers = " ".join(f'"{s}"' for s in dns_config.nameservers)
+        searches = " ".join(f'"{s}"' for s in dns_config.searches)
+        extra += (f" DNSConfig:&PodDNSConfig{{Nameservers:[]string{{{servers}}} "
+                  f"Searches:[]string{{{searches}}} Options:[]PodDNSConfigOption{{{options}}}}}")
     return (f"PodTemplateSpec{{ObjectMeta:{{Labels:map[string]string{{{shown_labels}}}}} "
             f"Spec:PodSpec{{Containers:[]Container{{{' '.join(parts)}}}{extra}}}}}")
 
@@ -108,9 +116,10 @@ def print_template(labels: dict[str, str], containers: list[Container],
 def template_hash(labels: dict[str, str], containers: list[Container],
                   collisions: int | None = None, node_selector: dict[str, str] | None = None,
                   tolerations: list[Toleration] | None = None,
-                  host_network: bool = False) -> str:
-    data = print_template(labels, containers, node_selector, tolerations,
-                          host_network).encode()
+                  host_network: bool = False, dns_policy: str = "ClusterFirst",
+                  dns_config: DnsConfig | None = None) -> str:
+    data = print_template(labels, containers, node_selector, tolerations, host_network,
+                          dns_policy, dns_config).encode()
     if collisions is not None:   # as ComputeHash: the count's 8 little-endian bytes appended
         data += collisions.to_bytes(8, "little")
     return safe_encode(str(fnv32a(data)))
@@ -118,9 +127,10 @@ def template_hash(labels: dict[str, str], containers: list[Container],
 
 def workload_hash(workload, collisions: int | None = None) -> str:
     """The hash of a Deployment's (or ReplicaSet's) pod template."""
-    return template_hash(without_hash(workload.template_labels), workload.containers,
-                         collisions, workload.node_selector, workload.tolerations,
-                         workload.host_network)
+    template = workload.template
+    return template_hash(without_hash(template.labels), template.containers, collisions,
+                         template.node_selector, template.tolerations, template.host_network,
+                         template.dns_policy, template.dns_config)
 
 
 def without_hash(labels: dict[str, str]) -> dict[str, str]:
@@ -129,9 +139,9 @@ def without_hash(labels: dict[str, str]) -> dict[str, str]:
 
 def same_template(rs: ReplicaSet, workload) -> bool:
     """EqualIgnoreHash: the ReplicaSet runs this template, whatever its hash label."""
-    return without_hash(rs.template_labels) == without_hash(workload.template_labels) and \
-        rs.containers == workload.containers and rs.node_selector == workload.node_selector \
-        and rs.tolerations == workload.tolerations and rs.host_network == workload.host_network
+    ours, theirs = rs.template, workload.template
+    return without_hash(ours.labels) == without_hash(theirs.labels) and \
+        replace(ours, labels={}) == replace(theirs, labels={})
 
 
 def validate_replica_set(rs: ReplicaSet) -> None:
@@ -140,7 +150,6 @@ def validate_replica_set(rs: ReplicaSet) -> None:
     where = f"replicaset {rs.key}"
     if rs.replicas < 0:
         raise ValidationError(f"{where}: spec.replicas: must be greater than or equal to 0")
-    validate_selector(where, rs.selector, rs.selector_expressions, rs.template_labels)
-    validate_pod(Pod(ObjectMeta("probe", rs.metadata.namespace),
-                     PodSpec(list(rs.containers), tolerations=list(rs.tolerations),
-                             host_network=rs.host_network)))
+    validate_selector(where, rs.selector, rs.selector_expressions, rs.template.labels)
+    check("ReplicaSet", rs.name, rs.template.errors())
+    validate_pod(Pod(ObjectMeta("probe", rs.metadata.namespace), rs.template.pod_spec()))

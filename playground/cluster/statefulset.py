@@ -5,18 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from playground.cluster.objects import (
-    Container,
     LabelSelectorRequirement,
     Named,
     ObjectMeta,
     Pod,
-    PodSpec,
-    Toleration,
     ValidationError,
     validate_name,
     validate_pod,
     validate_selector,
 )
+from playground.cluster.pod_template import PodTemplate
+from playground.cluster.validation import check
 
 POLICIES = ("OrderedReady", "Parallel")
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -36,15 +35,11 @@ class StatefulSet(Named):
     replicas: int
     service_name: str
     selector: dict[str, str]
-    template_labels: dict[str, str]
-    containers: list[Container]
+    template: PodTemplate
     selector_expressions: list[LabelSelectorRequirement] = field(default_factory=list)
-    node_selector: dict[str, str] = field(default_factory=dict)
-    tolerations: list[Toleration] = field(default_factory=list)
     pod_management_policy: str = "OrderedReady"
     status: StatefulSetStatus = field(default_factory=StatefulSetStatus)
     kind: str = "StatefulSet"
-    host_network: bool = False   # the template's spec.hostNetwork
 
 
 def validate_stateful_set(sts: StatefulSet) -> None:
@@ -59,7 +54,6 @@ def validate_stateful_set(sts: StatefulSet) -> None:
                               "\"OrderedReady\", \"Parallel\"")
     if sts.service_name:
         validate_name("service", sts.service_name)
-    validate_selector(where, sts.selector, sts.selector_expressions, sts.template_labels)
-    validate_pod(Pod(ObjectMeta("probe", sts.metadata.namespace),
-                     PodSpec(list(sts.containers), tolerations=list(sts.tolerations),
-                             host_network=sts.host_network)))
+    validate_selector(where, sts.selector, sts.selector_expressions, sts.template.labels)
+    check("StatefulSet", sts.name, sts.template.errors())
+    validate_pod(Pod(ObjectMeta("probe", sts.metadata.namespace), sts.template.pod_spec()))

@@ -165,8 +165,8 @@ def deployments_table(cluster: Cluster, namespace: str | None, wide: bool = Fals
 
 
 def _template_cells(workload) -> list[str]:
-    return [",".join(c.name for c in workload.containers),
-            ",".join(c.image for c in workload.containers),
+    containers = workload.template.containers
+    return [",".join(c.name for c in containers), ",".join(c.image for c in containers),
             selector_text(workload.selector, workload.selector_expressions)]
 
 
@@ -190,7 +190,7 @@ def daemonsets_table(cluster: Cluster, namespace: str | None, wide: bool = False
         s = ds.status
         row = [ds.name, str(s.desired_number_scheduled), str(s.current_number_scheduled),
                str(s.number_ready), str(s.updated_number_scheduled), str(s.number_available),
-               _pairs(ds.node_selector), human_age(now - ds.metadata.created_at)]
+               _pairs(ds.template.node_selector), human_age(now - ds.metadata.created_at)]
         return row + _template_cells(ds) if wide else row
 
     header = ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE",

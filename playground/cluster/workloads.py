@@ -29,6 +29,7 @@ from playground.cluster.objects import (
     ValidationError,
     host_network_defaults,
 )
+from playground.cluster.pod_template import SPEC_FIELDS, PodTemplate, split_spec
 from playground.cluster.replicaset import ReplicaSet, same_template, without_hash
 from playground.cluster.statefulset import StatefulSet, validate_stateful_set
 from playground.limits import LimitError, check_pod_total
@@ -68,9 +69,10 @@ class Workloads:
                              namespace: str = "default", selector: dict[str, str] | None = None,
                              **spec) -> Deployment:
         labels = dict(labels or {"app": name})
-        containers = host_network_defaults(containers, spec.get("host_network", False))
+        template_spec, spec = split_spec(spec)
+        containers = host_network_defaults(containers, template_spec.get("host_network", False))
         deployment = Deployment(ObjectMeta(name, namespace), replicas, dict(selector or labels),
-                                labels, containers, **spec)
+                                PodTemplate(labels, containers, **template_spec), **spec)
         self._check_deployment(deployment)
         self.check_namespace(namespace)
         if self.api.peek("Deployment", namespace, name) is not None:
@@ -127,15 +129,16 @@ class Workloads:
         it out; this returns after the first step, as kubectl returns at once."""
         current = self._deployment(name, namespace)
         changed = self.api.get("Deployment", namespace, name)
+        template = changed.template
         if containers is not None:
-            changed.containers = containers
+            template.containers = containers
         if labels is not None:
-            changed.template_labels = dict(labels)
+            template.labels = dict(labels)
         if selector is not None:
             changed.selector = dict(selector)
         for key, value in spec.items():
-            setattr(changed, key, value)
-        changed.containers = host_network_defaults(changed.containers, changed.host_network)
+            setattr(template if key in SPEC_FIELDS else changed, key, value)
+        template.containers = host_network_defaults(template.containers, template.host_network)
         if changed.selector != current.selector:
             raise ClusterError(f"deployment {current.key}: spec.selector: field is immutable")
         self._check_deployment(changed)
@@ -146,12 +149,12 @@ class Workloads:
     async def set_image(self, name: str, images: dict[str, str],
                         namespace: str = "default") -> Deployment:
         current = self._deployment(name, namespace)
-        names = {c.name for c in current.containers}
+        names = {c.name for c in current.template.containers}
         for container in images:
             if container != "*" and container not in names:
                 raise ClusterError(f'unable to find container named "{container}"')
         containers = [Container(c.name, images.get(c.name, images.get("*", c.image)),
-                                list(c.ports)) for c in current.containers]
+                                list(c.ports)) for c in current.template.containers]
         return await self.update_deployment(name, namespace, containers=containers)
 
     def owned_pods(self, deployment: Deployment) -> list[Pod]:
@@ -181,10 +184,11 @@ class Workloads:
             check_pod_total(self.api.count("Pod"), adding)
         except LimitError as error:
             raise ClusterError(f"deployment {deployment.key}: {error}") from None
-        if deployment.host_network:   # the node's address: none of the pod CIDR taken
+        if deployment.template.host_network:   # the node's address: none of the pod CIDR
             return
         free = self.free_pod_addresses(Pod(ObjectMeta("probe", deployment.metadata.namespace),
-                                           PodSpec(deployment.containers)), enough=adding)
+                                           PodSpec(deployment.template.containers)),
+                                       enough=adding)
         if adding > free:
             raise ClusterError(f"deployment {deployment.key}: {adding} more pods do not fit: "
                                f"the nodes they may run on have {free} pod addresses left")
@@ -218,8 +222,8 @@ class Workloads:
     # daemon sets
 
     async def add_daemon_set(self, daemon_set: DaemonSet) -> DaemonSet:
-        daemon_set.containers = host_network_defaults(daemon_set.containers,
-                                                      daemon_set.host_network)
+        template = daemon_set.template
+        template.containers = host_network_defaults(template.containers, template.host_network)
         try:
             validate_daemon_set(daemon_set)
         except ValidationError as error:
@@ -243,8 +247,8 @@ class Workloads:
 
     async def add_stateful_set(self, stateful_set: StatefulSet) -> StatefulSet:
         """Create one; returns once its pods have come up in order (each a settle)."""
-        stateful_set.containers = host_network_defaults(stateful_set.containers,
-                                                        stateful_set.host_network)
+        template = stateful_set.template
+        template.containers = host_network_defaults(template.containers, template.host_network)
         try:
             validate_stateful_set(stateful_set)
         except ValidationError as error:
@@ -336,11 +340,10 @@ class Workloads:
         if same_template(target, deployment):
             return (f"deployment.apps/{name} skipped rollback (current template already "
                     f"matches revision {to_revision})\n")
-        await self.update_deployment(name, namespace, containers=list(target.containers),
-                                     labels=without_hash(target.template_labels),
-                                     node_selector=dict(target.node_selector),
-                                     tolerations=list(target.tolerations),
-                                     host_network=target.host_network)
+        template = target.template
+        await self.update_deployment(name, namespace, containers=list(template.containers),
+                                     labels=without_hash(template.labels),
+                                     **{key: getattr(template, key) for key in SPEC_FIELDS})
         return f"deployment.apps/{name} rolled back\n"
 
     # pods

@@ -61,7 +61,7 @@ def _port_name(gw: Gateway, port: int) -> str:
 
 
 def _managed(obj) -> bool:
-    labels = obj.spec.selector if obj.kind == "Service" else obj.template_labels
+    labels = obj.spec.selector if obj.kind == "Service" else obj.template.labels
     return labels.get("app.kubernetes.io/managed-by") == "envoy-gateway"
 
 

@@ -133,9 +133,10 @@ class Network:
     def walk(self, ns: Namespace, packet: Packet) -> Trace:
         return Walker(self).send(ns, packet)
 
-    def reply(self, trace: Trace, size: int | None = None) -> Trace:
+    def reply(self, trace: Trace, size: int | None = None, flags: str | None = None) -> Trace:
         """The answer from the socket the trace was delivered to, traced back; `size` is its
-        IP length when the program's answer is not the request's size."""
+        IP length when the program's answer is not the request's size, `flags` its TCP flags
+        when it carries data (PSH,ACK) rather than only acknowledging."""
         if trace.verdict != "delivered" or trace.delivered_packet is None:
             raise NetError("only a delivered packet can be answered")
         request = trace.delivered_packet
@@ -143,8 +144,8 @@ class Network:
         if request.proto == "icmp":
             answer = echo_reply_for(request)
         else:
-            flags = "SYN,ACK" if request.flags == "SYN" else "INIT_ACK" if \
-                request.flags == "INIT" else request.flags and "ACK"
+            flags = flags or ("SYN,ACK" if request.flags == "SYN" else "INIT_ACK" if
+                              request.flags == "INIT" else request.flags and "ACK")
             if flags == "SYN,ACK":  # answering a SYN opens the server's side of the connection
                 self._server_side(ns, request, trace.delivered_to.owner)
             answer = Packet(request.dst, request.src, request.proto, request.dport,

@@ -26,6 +26,7 @@ from playground.cluster.objects import (
     Taint,
     Toleration,
 )
+from playground.cluster.pod_template import PodTemplate
 from playground.cluster.service import (
     Endpoint,
     EndpointPort,
@@ -69,8 +70,8 @@ def objects() -> list:
           for i in range(6)],
         pod("client", "n1", "10.244.0.99", [Container("client", "curl")]),
         pod("tolerant", "n1", "10.244.0.98", deletion_requested=True),
-        Deployment(ObjectMeta("web", "default"), 6, {"app": "web"}, {"app": "web"}, WEB,
-                   status=DeploymentStatus(6, 6, 6, 6)),
+        Deployment(ObjectMeta("web", "default"), 6, {"app": "web"},
+                   PodTemplate({"app": "web"}, WEB), status=DeploymentStatus(6, 6, 6, 6)),
         Ingress(ObjectMeta("shop", "default"),
                 [IngressRule([IngressPath(IngressBackend("web", "http"), "/blog")], "a.test")],
                 IngressBackend("web", 80)),

@@ -8,6 +8,7 @@ import re
 from playground.cluster.daemonset import REVISION_LABEL, DaemonSet
 from playground.cluster.lab import web
 from playground.cluster.objects import ObjectMeta, Toleration
+from playground.cluster.pod_template import PodTemplate
 from playground.cluster.replicaset import NAME_ALPHABET
 from playground.cluster.tables import daemonsets_table
 from playground.shell import Shell
@@ -16,8 +17,8 @@ CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 
 
 def agent(**fields) -> DaemonSet:
-    return DaemonSet(ObjectMeta("agent", "default"), {"app": "agent"}, {"app": "agent"},
-                     web("agent"), **fields)
+    return DaemonSet(ObjectMeta("agent", "default"), {"app": "agent"},
+                     PodTemplate({"app": "agent"}, web("agent"), **fields))
 
 
 def placed(lab) -> dict[str, str]:
@@ -58,8 +59,9 @@ async def test_its_pods_stay_on_a_notready_node_and_a_new_template_rolls_node_by
     await lab.mark_node("kind-worker", True)
     before = placed(lab)
     lab.api.change("DaemonSet", "default", "agent",
-                   lambda ds: setattr(ds, "containers", web("agent")[:0] + [
-                       type(ds.containers[0])("agent", "nginx:2", list(ds.containers[0].ports))]))
+                   lambda ds: setattr(ds.template, "containers", web("agent")[:0] + [
+                       type(ds.template.containers[0])("agent", "nginx:2",
+                                                       list(ds.template.containers[0].ports))]))
     await lab.settle()
     terminating = [p for p in lab.pods() if p.name.startswith("agent-") and p.terminating]
     assert len(terminating) == 1   # maxUnavailable 1

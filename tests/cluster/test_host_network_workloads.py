@@ -50,8 +50,9 @@ async def test_a_daemon_set_puts_one_pod_on_each_node_at_the_nodes_address(lab, 
         assert pod.status.pod_ip == pod.status.host_ip == NODE_IPS[pod.spec.node_name]
         assert f"pod/default/{pod.name}" not in lab.network.namespaces, "no sandbox network"
         assert [p.host_port for p in pod.host_ports()] == [9100], "each holds the node's port"
-    assert lab.api.get("DaemonSet", "default", "daemonset").containers[0].ports[0].host_port \
-        == 9100, "the template is defaulted as the API server defaults it"
+    template = lab.api.get("DaemonSet", "default", "daemonset").template
+    assert template.containers[0].ports[0].host_port == 9100, \
+        "the template is defaulted as the API server defaults it"
 
 
 async def test_a_deployment_with_more_replicas_than_nodes_leaves_the_rest_pending(
@@ -66,7 +67,7 @@ async def test_a_deployment_with_more_replicas_than_nodes_leaves_the_rest_pendin
         "Unschedulable", NO_FREE_PORT)
     assert lab.api.get("Deployment", "default", "deployment").replicas == 3, "taken as asked"
     rs = next(iter(lab.api.list("ReplicaSet", "default")))
-    assert rs.host_network
+    assert rs.template.host_network
 
 
 async def test_a_stateful_sets_pods_run_on_their_nodes_network(lab, tmp_path):
@@ -91,7 +92,7 @@ async def test_turning_host_network_on_rolls_the_deployment_out(lab):
     await lab.rollout_status("agent")
     await lab.finish_terminations()
     sets = sorted(lab.api.list("ReplicaSet", "default"), key=lambda rs: rs.revision)
-    assert [rs.host_network for rs in sets] == [False, True]
+    assert [rs.template.host_network for rs in sets] == [False, True]
     assert sets[0].name != sets[1].name, "a new pod-template-hash"
     (after,) = [p for p in pods_of(lab, "agent-") if not p.terminating]
     assert after.name != before[0].name
@@ -105,7 +106,7 @@ async def test_kubectl_patch_turns_host_network_on(lab):
                     """'{"spec":{"template":{"spec":{"hostNetwork":true}}}}'""")
     await lab.rollout_status("agent")
     await lab.finish_terminations()
-    assert lab.find_deployment("agent").host_network
+    assert lab.find_deployment("agent").template.host_network
     (pod,) = pods_of(lab, "agent-")
     assert pod.status.pod_ip == NODE_IPS[pod.spec.node_name]
     with pytest.raises(ShellError, match="spec.template.spec.hostNetwork: expected true"):
@@ -136,7 +137,7 @@ async def test_a_lab_with_host_network_workloads_reopens_equal(lab, tmp_path):
         workloads = [o for o in saved_objects(loaded.cluster)
                      if o.kind in ("DaemonSet", "Deployment", "ReplicaSet")
                      and o.metadata.namespace == "default"]
-        assert len(workloads) == 3 and all(o.host_network for o in workloads)
+        assert len(workloads) == 3 and all(o.template.host_network for o in workloads)
     finally:
         await loaded.close()
 
@@ -151,7 +152,7 @@ async def test_a_version_6_file_opens_with_host_network_false(lab, tmp_path):
     loaded = await load_lab(path)
     try:
         assert saved_objects(loaded.cluster) == saved_objects(lab)
-        assert not loaded.cluster.api.get("Deployment", "default", "web2").host_network
+        assert not loaded.cluster.api.get("Deployment", "default", "web2").template.host_network
     finally:
         await loaded.close()
 

@@ -33,14 +33,14 @@ async def test_applying_a_new_image_rolls_out_with_the_manifests_strategy(lab, t
     deployment = lab.api.peek("Deployment", "default", "shop")
     assert (deployment.max_surge, deployment.max_unavailable) == (2, "50%")
     assert deployment.selector == {"app": "shop"}
-    assert deployment.template_labels == {"app": "shop", "tier": "web"}
+    assert deployment.template.labels == {"app": "shop", "tier": "web"}
     await apply_files(lab, [write(tmp_path, "nginx:2")])
-    sets = {rs.containers[0].image: rs.replicas for rs in lab.replica_sets("default")}
+    sets = {rs.template.containers[0].image: rs.replicas for rs in lab.replica_sets("default")}
     # surge 2 over 4 and unavailable 2: the new one gets 2 (6 in all), the old drops to 2
     # (2 of 4 available), so the new one takes the 2 more the surge allows
     assert sets == {"nginx:1": 2, "nginx:2": 4}
     await lab.rollout_status("shop")
-    sets = {rs.containers[0].image: rs.replicas for rs in lab.replica_sets("default")}
+    sets = {rs.template.containers[0].image: rs.replicas for rs in lab.replica_sets("default")}
     assert sets == {"nginx:1": 0, "nginx:2": 4}
 
 

@@ -159,8 +159,9 @@ async def test_a_replica_set_claims_the_orphan_pods_its_selector_matches(lab):
     containers = web("shop")
     from playground.cluster.deployment import Deployment
     from playground.cluster.objects import ObjectMeta
+    from playground.cluster.pod_template import PodTemplate
     from playground.cluster.replicaset import workload_hash
-    probe = Deployment(ObjectMeta("shop", "default"), 3, labels, labels, containers)
+    probe = Deployment(ObjectMeta("shop", "default"), 3, labels, PodTemplate(labels, containers))
     hash_ = workload_hash(probe)
     await lab.add_pod(f"shop-{hash_}-aaaaa", containers, labels={**labels, HASH_LABEL: hash_})
     await lab.add_deployment("shop", containers, replicas=3, labels=labels)

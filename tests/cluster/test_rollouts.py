@@ -10,6 +10,7 @@ from playground.cluster.cluster import ClusterError
 from playground.cluster.deployment import Deployment, fenceposts
 from playground.cluster.lab import web
 from playground.cluster.objects import ObjectMeta
+from playground.cluster.pod_template import PodTemplate
 from playground.cluster.service import ServicePort, slices_of
 from playground.shell import Shell
 
@@ -22,8 +23,9 @@ from playground.shell import Shell
     (5, 2, "50%", (2, 2)),
 ])
 def test_fenceposts_round_surge_up_and_unavailable_down(replicas, surge, unavailable, expected):
-    deployment = Deployment(ObjectMeta("d", "default"), replicas, {"a": "b"}, {"a": "b"}, web(),
-                            max_surge=surge, max_unavailable=unavailable)
+    deployment = Deployment(ObjectMeta("d", "default"), replicas, {"a": "b"},
+                            PodTemplate({"a": "b"}, web()), max_surge=surge,
+                            max_unavailable=unavailable)
     assert fenceposts(deployment) == expected
 
 
@@ -87,7 +89,7 @@ async def test_rollout_status_history_and_undo_in_the_shell(lab):
     assert undo == "deployment.apps/shop rolled back\n"
     await shell.run("kubectl rollout status deployment/shop")
     deployment = lab.api.peek("Deployment", "default", "shop")
-    assert deployment.containers[0].image == "nginx:1.27"
+    assert deployment.template.containers[0].image == "nginx:1.27"
     assert deployment.metadata.annotations["deployment.kubernetes.io/revision"] == "3"
     history = (await shell.run("kubectl rollout history deployment/shop")).output
     assert [line.split()[0] for line in history.splitlines()[2:4]] == ["2", "3"]
@@ -132,8 +134,8 @@ async def test_kubectl_patch_of_the_template_rolls_out_and_bad_fields_are_named(
     out = (await shell.run("kubectl patch deployment shop -p '{\"spec\":{\"template\":{\"spec\""
                            ":{\"containers\":[{\"name\":\"nginx\",\"image\":\"nginx:2\"}]}}}}'"))
     assert out.output == "deployment.apps/shop patched\n"
-    assert sorted(rs.containers[0].image for rs in lab.replica_sets("default")) == ["nginx:1.27",
-                                                                           "nginx:2"]
+    assert sorted(rs.template.containers[0].image for rs in lab.replica_sets("default")) == \
+        ["nginx:1.27", "nginx:2"]
     await shell.run("kubectl patch deploy/shop -p '{\"spec\":{\"replicas\":3}}'")
     assert lab.api.peek("Deployment", "default", "shop").replicas == 3
     from playground.commands.base import ShellError

@@ -8,14 +8,15 @@ import pytest
 from playground.cluster.cluster import ClusterError
 from playground.cluster.lab import web
 from playground.cluster.objects import ObjectMeta
+from playground.cluster.pod_template import PodTemplate
 from playground.cluster.statefulset import StatefulSet
 from playground.cluster.tables import statefulsets_table
 from playground.shell import Shell
 
 
 def db(replicas: int = 3, **fields) -> StatefulSet:
-    return StatefulSet(ObjectMeta("db", "default"), replicas, "db", {"app": "db"}, {"app": "db"},
-                       web("db"), **fields)
+    return StatefulSet(ObjectMeta("db", "default"), replicas, "db", {"app": "db"},
+                       PodTemplate({"app": "db"}, web("db")), **fields)
 
 
 def members(lab) -> list[str]:
@@ -58,7 +59,8 @@ async def test_a_new_template_replaces_the_highest_first(lab):
     await lab.add_stateful_set(db(2))
     first = {p.name: p.metadata.uid for p in lab.pods() if p.name.startswith("db-")}
     lab.api.change("StatefulSet", "default", "db", lambda s: setattr(
-        s, "containers", [type(s.containers[0])("db", "nginx:2", list(s.containers[0].ports))]))
+        s.template, "containers", [type(s.template.containers[0])(
+            "db", "nginx:2", list(s.template.containers[0].ports))]))
     await lab.settle()
     assert [p.name for p in lab.pods() if p.name.startswith("db-") and p.terminating] == ["db-1"]
     for _ in range(2):
@@ -126,7 +128,7 @@ async def test_export_writes_daemon_and_stateful_sets_that_apply_again(lab, tmp_
     from playground.cluster.manifests import apply_files
     await lab.add_stateful_set(db(2))
     await lab.add_daemon_set(DaemonSet(ObjectMeta("agent", "default"), {"app": "agent"},
-                                       {"app": "agent"}, web("agent")))
+                                       PodTemplate({"app": "agent"}, web("agent"))))
     import yaml
     exported = [d for d in yaml.safe_load_all(manifests(lab))
                 if d["kind"] in ("StatefulSet", "DaemonSet")]   # the default lab has the rest

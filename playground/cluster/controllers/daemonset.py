@@ -14,14 +14,16 @@ from playground.cluster.controllers.replicaset import (
 )
 from playground.cluster.controllers.scheduler import selected, untolerated
 from playground.cluster.daemonset import DAEMON_TOLERATIONS, REVISION_LABEL, DaemonSet
-from playground.cluster.objects import ObjectMeta, OwnerReference, Pod, PodSpec
+from playground.cluster.objects import ObjectMeta, OwnerReference, Pod
 from playground.cluster.replicaset import random_suffix, template_hash
 from playground.cluster.timers import LabTimers
 
 
 def revision(ds: DaemonSet) -> str:
-    return template_hash(ds.template_labels, ds.containers, None, ds.node_selector,
-                         ds.tolerations, ds.host_network)
+    template = ds.template
+    return template_hash(template.labels, template.containers, None, template.node_selector,
+                         template.tolerations, template.host_network,
+                         template.dns_policy, template.dns_config)
 
 
 class DaemonSetController(Controller):
@@ -51,13 +53,13 @@ class DaemonSetController(Controller):
         self.sync(event.object.metadata.namespace, ref.name)
 
     def fits(self, ds: DaemonSet, node) -> bool:
-        probe = Pod(ObjectMeta("probe"), PodSpec(ds.containers, node_selector=ds.node_selector,
-                                                 tolerations=self._tolerations(ds)))
+        probe = Pod(ObjectMeta("probe"), ds.template.pod_spec(tolerations=self._tolerations(ds)))
         return selected(probe, node) and untolerated(probe, node) is None
 
     @staticmethod
     def _tolerations(ds: DaemonSet) -> list:
-        return [*ds.tolerations, *(t for t in DAEMON_TOLERATIONS if t not in ds.tolerations)]
+        own = ds.template.tolerations
+        return [*own, *(t for t in DAEMON_TOLERATIONS if t not in own)]
 
     def sync(self, namespace: str, name: str) -> None:
         ds = self.api.peek("DaemonSet", namespace, name)
@@ -98,11 +100,10 @@ class DaemonSetController(Controller):
         name = f"{ds.name}-{random_suffix(self.rng)}"
         while self.api.peek("Pod", namespace, name) is not None:
             name = f"{ds.name}-{random_suffix(self.rng)}"
-        meta = ObjectMeta(name, namespace, labels={**ds.template_labels, REVISION_LABEL: wanted},
+        meta = ObjectMeta(name, namespace, labels={**ds.template.labels, REVISION_LABEL: wanted},
                           owner_references=[OwnerReference("DaemonSet", ds.name,
                                                            ds.metadata.uid)])
-        spec = PodSpec(ds.containers, node_name=node, tolerations=self._tolerations(ds),
-                       node_selector=dict(ds.node_selector), host_network=ds.host_network)
+        spec = ds.template.pod_spec(node_name=node, tolerations=self._tolerations(ds))
         self.api.create(Pod(meta, spec), handed_over=True)
 
     def _update_status(self, ds: DaemonSet, eligible: set[str], wanted: str,

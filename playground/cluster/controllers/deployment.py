@@ -5,6 +5,8 @@ available), or all at once with the Recreate strategy; keeps its status and revi
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from playground.cluster.api import ApiServer, Event, NotFound
 from playground.cluster.controllers.base import Controller, controlled_by
 from playground.cluster.controllers.replicaset import owned_by
@@ -99,17 +101,17 @@ class DeploymentController(Controller):
             replicas = max(0, min(room, deployment.replicas))
         revision = max((rs.revision for rs in old), default=0) + 1
         meta = ObjectMeta(name, namespace,
-                          labels={**deployment.template_labels, HASH_LABEL: hash_},
+                          labels={**deployment.template.labels, HASH_LABEL: hash_},
                           annotations={REVISION: str(revision)},
                           owner_references=[OwnerReference("Deployment", deployment.name,
                                                            deployment.metadata.uid)])
-        rs = ReplicaSet(meta, replicas, {**deployment.selector, HASH_LABEL: hash_},
-                        {**deployment.template_labels, HASH_LABEL: hash_},
-                        deployment.containers, min_ready_seconds=deployment.min_ready_seconds,
-                        selector_expressions=list(deployment.selector_expressions),
-                        node_selector=dict(deployment.node_selector),
-                        tolerations=list(deployment.tolerations),
-                        host_network=deployment.host_network)
+        own = deployment.template
+        template = replace(own, labels={**own.labels, HASH_LABEL: hash_},
+                           node_selector=dict(own.node_selector),
+                           tolerations=list(own.tolerations))
+        rs = ReplicaSet(meta, replicas, {**deployment.selector, HASH_LABEL: hash_}, template,
+                        min_ready_seconds=deployment.min_ready_seconds,
+                        selector_expressions=list(deployment.selector_expressions))
         self.api.create(rs, handed_over=True)
         return self.api.peek("ReplicaSet", namespace, name)
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 from playground.cluster.api import ApiServer, Event, NotFound
 from playground.cluster.controllers.base import Controller, controlled_by
-from playground.cluster.objects import ObjectMeta, OwnerReference, Pod, PodSpec, selector_matches
+from playground.cluster.objects import ObjectMeta, OwnerReference, Pod, selector_matches
 from playground.cluster.replicaset import ReplicaSet, random_suffix
 from playground.cluster.timers import LabTimers
 
@@ -127,13 +127,10 @@ class ReplicaSetController(Controller):
         name = prefix + random_suffix(self.rng)
         while self.api.peek("Pod", namespace, name) is not None:
             name = prefix + random_suffix(self.rng)
-        meta = ObjectMeta(name, namespace, labels=dict(rs.template_labels),
+        meta = ObjectMeta(name, namespace, labels=dict(rs.template.labels),
                           owner_references=[OwnerReference("ReplicaSet", rs.name,
                                                            rs.metadata.uid)])
-        # the pods share the stored ReplicaSet's containers: the store never edits an
-        # object in place
-        spec = PodSpec(rs.containers, tolerations=list(rs.tolerations),
-                       node_selector=dict(rs.node_selector), host_network=rs.host_network)
+        spec = rs.template.pod_spec()
         self.api.create(Pod(meta, spec), handed_over=True)
 
     def _update_status(self, rs: ReplicaSet, now: float, pods: list[Pod]) -> None:

@@ -13,14 +13,16 @@ from playground.cluster.controllers.replicaset import (
     owned_by,
 )
 from playground.cluster.daemonset import REVISION_LABEL
-from playground.cluster.objects import ObjectMeta, OwnerReference, Pod, PodSpec
+from playground.cluster.objects import ObjectMeta, OwnerReference, Pod
 from playground.cluster.replicaset import template_hash
 from playground.cluster.statefulset import POD_INDEX_LABEL, POD_NAME_LABEL, StatefulSet
 
 
 def revision(sts: StatefulSet) -> str:
-    hash_ = template_hash(sts.template_labels, sts.containers, None, sts.node_selector,
-                          sts.tolerations, sts.host_network)
+    template = sts.template
+    hash_ = template_hash(template.labels, template.containers, None, template.node_selector,
+                          template.tolerations, template.host_network,
+                          template.dns_policy, template.dns_config)
     return f"{sts.name}-{hash_}"
 
 
@@ -83,15 +85,13 @@ class StatefulSetController(Controller):
 
     def _create_pod(self, sts: StatefulSet, index: int, wanted: str) -> None:
         name = f"{sts.name}-{index}"
-        labels = {**sts.template_labels, REVISION_LABEL: wanted, POD_NAME_LABEL: name,
+        labels = {**sts.template.labels, REVISION_LABEL: wanted, POD_NAME_LABEL: name,
                   POD_INDEX_LABEL: str(index)}
         meta = ObjectMeta(name, sts.metadata.namespace, labels=labels,
                           owner_references=[OwnerReference("StatefulSet", sts.name,
                                                            sts.metadata.uid)])
         # its identity (updateIdentity): found in DNS as NAME.SERVICENAME
-        spec = PodSpec(sts.containers, tolerations=list(sts.tolerations),
-                       node_selector=dict(sts.node_selector), hostname=name,
-                       subdomain=sts.service_name, host_network=sts.host_network)
+        spec = sts.template.pod_spec(hostname=name, subdomain=sts.service_name)
         self.api.create(Pod(meta, spec), handed_over=True)
 
     def _update_status(self, sts: StatefulSet, wanted: str) -> None:

@@ -193,7 +193,7 @@ def _cap(response: dns.message.Message, ttl: int) -> None:
 
 
 def _copy(response: dns.message.Message) -> dns.message.Message:
-    return dns.message.from_wire(response.to_wire())
+    return dns.message.from_wire(response.to_wire(want_shuffle=False))
 
 
 def _from_cache(entry: Entry, query: dns.message.Message, now: float) -> dns.message.Message:

@@ -37,6 +37,10 @@ class ResolvConf:
                 return int(value)
         return default
 
+    def has(self, flag: str) -> bool:
+        """An option without a value (edns0, use-vc) is set."""
+        return flag in self.options
+
     @property
     def ndots(self) -> int:
         return min(self.option("ndots", 1), 15)  # glibc caps ndots at RES_MAXNDOTS

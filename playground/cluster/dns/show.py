@@ -13,6 +13,7 @@ import dns.rdatatype
 
 from playground.timefmt import LAB_EPOCH
 
+SHOWN = 4  # records in a leg's one line; its fields list them all
 DIG_VERSION = "9.18.49-1~deb12u3-Debian"  # dnsutils of Debian 12, as a debugging pod has
 
 
@@ -25,8 +26,11 @@ def summary(message: dns.message.Message) -> str:
         return f"id {message.id} {asked}"
     records = [f"{dns.rdatatype.to_text(r.rdtype)} {item}" for r in message.answer for item in r]
     status = dns.rcode.to_text(message.rcode())
-    told = ", ".join(records) if records else ("NODATA" if status == "NOERROR" else "")
-    return f"id {message.id} {status} {asked}" + (f" → {told}" if told else "")
+    shown = records if len(records) <= SHOWN else [*records[:SHOWN - 1],
+                                                   f"… {len(records) - SHOWN + 1} more"]
+    told = ", ".join(shown) if records else ("NODATA" if status == "NOERROR" else "")
+    cut = " truncated (TC)" if message.flags & dns.flags.TC else ""
+    return f"id {message.id} {status}{cut} {asked}" + (f" → {told}" if told else "")
 
 
 def fields(message: dns.message.Message) -> list[str]:
