@@ -25,6 +25,7 @@ from playground.cluster.objects import Container, ContainerPort
 from playground.cluster.service import ServicePort
 from playground.saves import load_lab, save_lab
 from playground.session.lab import Lab
+from playground.tools.bench_walks import rules_walked
 
 BENCH_CIDR = "10.128.0.0/9"  # room for 32,768 nodes of /24
 
@@ -213,7 +214,12 @@ async def run_size(size: Size, traces: int, folder: Path, base_trace: float | No
     return bench.found["trace"]
 
 
-async def run(sizes: list[Size], traces: int, emit: Callable[[str], None] = print) -> None:
+WALKS = (10, 10_000)   # Service counts of the rules_walked figures
+QUICK_WALKS = (10, 30)
+
+
+async def run(sizes: list[Size], traces: int, emit: Callable[[str], None] = print,
+              walks: tuple[int, ...] = WALKS) -> None:
     with tempfile.TemporaryDirectory(prefix="k8s-playground-bench-") as folder:
         base_trace = None
         if BASE not in sizes:   # trace_growth needs the small lab's figure first
@@ -222,6 +228,8 @@ async def run(sizes: list[Size], traces: int, emit: Callable[[str], None] = prin
             median = await run_size(size, traces, Path(folder), base_trace, emit)
             if size == BASE:
                 base_trace = median
+    for text in await rules_walked(walks):
+        emit(text)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -236,7 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else [ENVELOPE] if args.size == "envelope" else LADDER
     traces = args.traces or (50 if args.quick else 1000)
-    asyncio.run(run(sizes, traces, lambda text: print(text, flush=True)))
+    asyncio.run(run(sizes, traces, lambda text: print(text, flush=True),
+                    QUICK_WALKS if args.quick else WALKS))
 
 
 if __name__ == "__main__":

@@ -23,3 +23,8 @@ def test_quick_prints_every_figure_for_every_size_as_json(capsys):
     growth = [record for record in records if record["figure"] == "trace_growth"]
     assert len(growth) == len(bench.QUICK) - 1 and growth[0]["ratio"] > 0
     assert {record["nodes"] for record in records} == {size.nodes for size in bench.QUICK}
+    walks = {(r["proxy_mode"], r["services"]): r["rules_walked"] for r in records
+             if r["figure"] == "rules_walked"}
+    low, high = bench.QUICK_WALKS
+    assert walks[("iptables", high)] - walks[("iptables", low)] == high - low
+    assert walks[("nftables", high)] == walks[("nftables", low)]
