@@ -7,8 +7,9 @@ UDP datagram with its own name and the peer address it saw.
 speaker announces an address in layer 2 (the address is on no interface).
 
 With --dns (a coredns pod's namespace) a datagram to port 53 that is a DNS query, or a query
-behind its two-byte length on a TCP connection to port 53, is answered as a DNS server: the model's records for the name (JSON: name -> "STATUS
-ADDRESS..."), and, for verify to read, a TXT record `verify.` with its name and the peer.
+behind its two-byte length on a TCP connection to port 53, is answered as a DNS server: the
+model's records for the name (JSON: name -> "STATUS ADDRESS..."), and, for verify to read, a
+TXT record `verify.` with its name and the peer.
 It prints `ready` once every socket is bound. Standard library only, but for dnspython
 where it serves DNS: it starts fast.
 """
