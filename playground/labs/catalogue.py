@@ -575,6 +575,30 @@ LESSONS = (
               and c.traced(lab, "pod/client", "svc/web", "delivered"))),
     ),
     Lesson(
+        "dns-typo", "Break-fix: a name with a typo",
+        "pod/client cannot reach its backend by the name it is configured with; find out why "
+        "and fix it",
+        "The client app reads its backend's URL from the ConfigMap client-config (kubectl "
+        "get configmap client-config -o yaml) and says it cannot resolve the host. Trace that "
+        "URL from pod/client and read each DNS leg: the name has fewer dots than ndots:5, so "
+        "the resolver asks it with every search domain first, then alone, and CoreDNS answers "
+        "NXDOMAIN each time with the zone's SOA: no Service has that name (kubectl get svc). "
+        "A connection never starts. Put the right name in the client's configuration "
+        "(saves/dns-typo-fix.yaml holds it spelled right), then trace the new URL.",
+        "dns-typo",
+        (Task("see-nxdomain", "Trace pod/client to the URL its configuration holds and see "
+              "NXDOMAIN for every name of the search list.", "trace pod/client http://wbe/",
+              lambda lab: c.nxdomain_through_search(lab, "pod/client", "wbe")),
+         Task("fix", "Give the client a name a Service has.",
+              "kubectl apply -f saves/dns-typo-fix.yaml",
+              lambda lab: c.config_names_service(lab, "default", "client-config",
+                                                 "BACKEND_URL")),
+         Task("works", "Trace the fixed URL: one question answered, then the connection.",
+              "trace pod/client http://web/",
+              lambda lab: c.resolved(lab, "pod/client", "web.default.svc.cluster.local.", 1)
+              and c.traced(lab, "pod/client", "svc/web", "delivered"))),
+    ),
+    Lesson(
         "cilium", "Cilium: Services without kube-proxy",
         "eBPF programs translate Service addresses at the socket and at the node's eth0",
         "This lab runs Cilium instead of kube-proxy: no node has a single KUBE- rule "

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network
 
+import dns.rcode
+
 from playground.cluster.cluster import ClusterError
+from playground.cluster.dns import programs
+from playground.cluster.dns.names import destination
+from playground.cluster.dns.resolv import CLUSTER_DOMAIN, search_order
 from playground.cluster.netpol.evaluate import decide
 from playground.cluster.netpol.view import PolicyView
 from playground.cluster.service import slices_of
@@ -266,6 +271,38 @@ def sent(lab: Lab, src: str, dst: str) -> bool:
     engine does with it differs)."""
     source, address = place_of(lab, src), address_of(lab, dst)
     return any(t.source == source and t.packet.dst == address for t in lab.journal.traces())
+
+
+def nxdomain_through_search(lab: Lab, src: str, name: str) -> bool:
+    """A command from `src` whose resolver asked every name of its search order for `name`
+    and was told NXDOMAIN for each."""
+    place = place_of(lab, src)
+    if place is None:
+        return False
+    wanted = search_order(name, programs.resolv_conf(lab.cluster, place))
+    for action in lab.journal.actions:
+        asked = [leg.message.question[0].name.to_text() for leg in action.legs
+                 if leg.role == "dns" and leg.trace.source == place]
+        answers = [leg.message.rcode() for leg in action.legs if leg.role == "dns-reply"]
+        if asked == wanted and len(answers) == len(wanted) and \
+                all(rcode == dns.rcode.NXDOMAIN for rcode in answers):
+            return True
+    return False
+
+
+def config_names_service(lab: Lab, namespace: str, name: str, key: str) -> bool:
+    """ConfigMap NAMESPACE/NAME's `key` is a URL or host whose name is a Service there, as
+    the search list finds it (NAME, NAME.NS, or NAME.NS.svc.cluster.local)."""
+    config = lab.cluster.api.peek("ConfigMap", namespace, name)
+    found = destination(config.data.get(key, "")) if config is not None else None
+    if found is None:
+        return False
+    labels = found.name.rstrip(".").split(".")
+    zone = ["svc", *CLUSTER_DOMAIN.split(".")]
+    if len(labels) > 2 and labels[2:] != zone[:len(labels) - 2]:
+        return False
+    where = labels[1] if len(labels) > 1 else namespace
+    return lab.cluster.api.peek("Service", where, labels[0]) is not None
 
 
 def dns_refused(lab: Lab, src: str) -> bool:

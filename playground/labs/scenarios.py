@@ -20,6 +20,7 @@ from playground.cluster.metallb_objects import (
 )
 from playground.cluster.objects import ObjectMeta
 from playground.cluster.service import ServicePort
+from playground.labs.dns_scenarios import CONFIG, TYPO_URL, client_configured_with_a_typo
 from playground.labs.netpol_scenarios import deny_all_on_bridge, shop_and_frontend
 from playground.session.lab import Lab
 
@@ -184,6 +185,9 @@ SCENARIOS = [
     Scenario("dns-down", "Break-fix: no CoreDNS",
              "coredns is scaled to 0: kube-proxy rejects every question to kube-dns",
              ["trace pod/client web"], setup=_coredns_scaled_to_zero),
+    Scenario("dns-typo", "Break-fix: a name with a typo",
+             f"pod/client's {CONFIG} says {TYPO_URL}: NXDOMAIN for every name of the search "
+             "list", [f"trace pod/client {TYPO_URL}"], setup=client_configured_with_a_typo),
     Scenario("netpol-namespaces", "NetworkPolicy: default deny, then one namespace in",
              "shop/api behind a default deny, opened to the pods of namespace frontend",
              ["trace pod/frontend/web pod/shop/api", "trace pod/client pod/shop/api"],

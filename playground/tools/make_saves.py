@@ -11,6 +11,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from playground.labs.dns_scenarios import MANIFESTS as DNS_MANIFESTS
 from playground.labs.migration import migration_manifest
 from playground.labs.netpol_scenarios import MANIFESTS
 from playground.labs.scenarios import SCENARIOS, crowd_manifest
@@ -37,7 +38,7 @@ async def make(folder: Path) -> list[Path]:
     crowd = folder / "service-crowd.yaml"
     write_atomically(crowd, crowd_manifest().encode(), keep_backup=False)
     written.append(crowd)
-    for name, text in MANIFESTS.items():   # what the NetworkPolicy lessons apply
+    for name, text in {**MANIFESTS, **DNS_MANIFESTS}.items():   # what lessons apply
         write_atomically(folder / name, text.encode(), keep_backup=False)
         written.append(folder / name)
     migration = folder / "ingress-to-gateway.yaml"

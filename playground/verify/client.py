@@ -3,8 +3,9 @@ source port, read the responder's answer, print the outcome as one JSON line.
 
     python playground/verify/client.py tcp SPORT DST DPORT TIMEOUT [NAME]
 
-With NAME the UDP datagram is a DNS query for NAME's A records, made and read with
-dnspython, and the outcome says the answer and the address it came from.
+With NAME the UDP datagram (or, over TCP, the message behind its two-byte length) is a DNS
+query for NAME's A records, made and read with dnspython, and the outcome says the answer
+and the address it came from.
 Standard library only otherwise: it starts fast. verify calls probe() from a thread it
 has moved into the namespace (no process); the command line is for scripts and tests.
 """
@@ -23,8 +24,14 @@ def query(sock: socket.socket, name: str) -> dict:
     """Ask for NAME's A records on the connected socket; the answer as verify compares it."""
     import dns.message
     import dns.rcode
-    sock.send(dns.message.make_query(name, "A", id=4660).to_wire())
-    data, source = sock.recvfrom(4096)
+    wire = dns.message.make_query(name, "A", id=4660).to_wire()
+    if sock.type == socket.SOCK_STREAM:   # RFC 1035 4.2.2: the length first, both ways
+        sock.sendall(len(wire).to_bytes(2, "big") + wire)
+        data = _read(sock, int.from_bytes(_read(sock, 2), "big"))
+        source = sock.getpeername()
+    else:
+        sock.send(wire)
+        data, source = sock.recvfrom(4096)
     response = dns.message.from_wire(data)
     addresses = sorted(item.address for rrset in response.answer if rrset.rdtype == 1
                        for item in rrset)
@@ -34,6 +41,16 @@ def query(sock: socket.socket, name: str) -> dict:
     return {"outcome": "reached", "server": server, "peer": peer,
             "answer": " ".join([dns.rcode.to_text(response.rcode()), *addresses]),
             "from": f"{source[0]}:{source[1]}"}
+
+
+def _read(sock: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            raise ConnectionResetError("the server closed before its whole answer")
+        data += chunk
+    return data
 
 
 def probe(proto: str, sport: int, dst: str, dport: int, timeout: float,

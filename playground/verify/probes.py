@@ -118,7 +118,8 @@ def probes(cluster: Cluster) -> list[Probe]:
 
 
 def _dns_probes(cluster: Cluster, pods, first_port: int) -> list[Probe]:
-    """Every pod asks kube-dns for every Service's name and for one that is not there."""
+    """Every pod asks kube-dns for every Service's name and for one that is not there, over
+    UDP, and for the first name again over TCP (kube-dns's dns-tcp port)."""
     kube_dns = cluster.api.peek("Service", "kube-system", "kube-dns")
     if kube_dns is None or not kube_dns.spec.cluster_ip:
         return []
@@ -126,10 +127,12 @@ def _dns_probes(cluster: Cluster, pods, first_port: int) -> list[Probe]:
              for s in sorted(cluster.services(), key=lambda s: s.key)]
     names.append("nope.default.svc.cluster.local.")
     found = []
+    asked = [(name, "udp") for name in names] + [(names[0], "tcp")]
     for src in pods:
-        for name in names:
+        for name, proto in asked:
             found.append(Probe("pod→dns", pod_namespace_name(src), f"pod/{src.key}",
-                               f"dns {name}", IPv4Address(kube_dns.spec.cluster_ip), "udp", 53,
+                               f"dns {name}" + (" over tcp" if proto == "tcp" else ""),
+                               IPv4Address(kube_dns.spec.cluster_ip), proto, 53,
                                first_port + len(found), name, model_answer(cluster, name)))
     return found
 

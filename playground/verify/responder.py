@@ -6,9 +6,10 @@ UDP datagram with its own name and the peer address it saw.
 `arp:IP:DEV` answers ARP who-has IP on DEV with DEV's MAC, from userspace, as a MetalLB
 speaker announces an address in layer 2 (the address is on no interface).
 
-With --dns (a coredns pod's namespace) a datagram to port 53 that is a DNS query is
-answered as a DNS server: the model's records for the name (JSON: name -> "STATUS
-ADDRESS..."), and, for verify to read, a TXT record `verify.` with its name and the peer.
+With --dns (a coredns pod's namespace) a datagram to port 53 that is a DNS query, or a query
+behind its two-byte length on a TCP connection to port 53, is answered as a DNS server: the
+model's records for the name (JSON: name -> "STATUS ADDRESS..."), and, for verify to read, a
+TXT record `verify.` with its name and the peer.
 It prints `ready` once every socket is bound. Standard library only, but for dnspython
 where it serves DNS: it starts fast.
 """
@@ -97,6 +98,16 @@ def dns_answer(name: str, peer: tuple[str, int], data: bytes, records: dict) -> 
     return response.to_wire()
 
 
+def dns_over_tcp(name: str, peer: tuple[str, int], conn: socket.socket,
+                 records: dict) -> bytes:
+    """Read one length-framed query from the connection; its answer, framed the same way."""
+    head = conn.recv(2, socket.MSG_WAITALL)
+    data = conn.recv(int.from_bytes(head, "big"), socket.MSG_WAITALL) if len(head) == 2 \
+        else b""
+    reply = dns_answer(name, peer, data, records) or b""
+    return len(reply).to_bytes(2, "big") + reply
+
+
 def serve(name: str, sockets: list[socket.socket], records: dict | None = None) -> None:
     selector = selectors.DefaultSelector()
     for sock in sockets:
@@ -122,7 +133,10 @@ def serve(name: str, sockets: list[socket.socket], records: dict | None = None) 
                     conn.setblocking(True)
                     conn.settimeout(1.0)
                     try:
-                        conn.sendall(answer(name, peer))
+                        if records is not None and sock.getsockname()[1] == 53:
+                            conn.sendall(dns_over_tcp(name, peer, conn, records))
+                        else:
+                            conn.sendall(answer(name, peer))
                     except OSError:
                         pass  # the client gave up; nothing to answer
                 continue

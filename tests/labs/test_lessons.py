@@ -102,3 +102,22 @@ async def test_names_do_not_work_until_coredns_is_back():
         assert not c.resolved(lab, "pod/client", "web.default.svc.cluster.local.")
     finally:
         await lab.close()
+
+
+async def test_a_name_with_a_typo_is_nxdomain_until_the_configuration_names_the_service():
+    lesson = BY_ID["dns-typo"]
+    lab = await lesson.start()
+    try:
+        await lab.run("trace pod/client http://web.default.svc.cluster.local/")   # no typo
+        assert not c.nxdomain_through_search(lab, "pod/client", "wbe")
+        await lab.run("trace pod/client wbe.default:80")   # 2 dots: not the whole list
+        assert not c.nxdomain_through_search(lab, "pod/client", "wbe")
+        await lab.run("trace pod/client http://wbe/")
+        assert c.nxdomain_through_search(lab, "pod/client", "wbe")
+        assert not c.config_names_service(lab, "default", "client-config", "BACKEND_URL")
+        changed = lab.cluster.api.get("ConfigMap", "default", "client-config")
+        changed.data = {"BACKEND_URL": "http://web.default.svc.cluster.local:80/"}
+        lab.cluster.api.update(changed)
+        assert c.config_names_service(lab, "default", "client-config", "BACKEND_URL")
+    finally:
+        await lab.close()

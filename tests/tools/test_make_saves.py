@@ -9,6 +9,7 @@ import pytest
 
 from playground.labs import checks as c
 from playground.labs.catalogue import BY_ID
+from playground.labs.dns_scenarios import MANIFESTS as DNS_MANIFESTS
 from playground.labs.netpol_scenarios import MANIFESTS
 from playground.labs.scenarios import SCENARIOS, crowd_manifest
 from playground.saves import SUFFIX, load_lab
@@ -59,6 +60,8 @@ EXPECTED = {
     "service-crowd": lesson_tasks("iptables-at-scale", "ten"),
     "dns-down": lesson_tasks("dns-down", "see-reject")
     + [lambda lab: not c.service_has_endpoints(lab, "kube-system", "kube-dns")],
+    "dns-typo": lesson_tasks("dns-typo", "see-nxdomain")
+    + [lambda lab: not c.config_names_service(lab, "default", "client-config", "BACKEND_URL")],
     "netpol-namespaces": [lambda lab: c.traced(lab, "pod/frontend/web", "pod/shop/api"),
                           lambda lab: c.traced(lab, "pod/client", "pod/shop/api"),
                           lambda lab: lab.cluster.network_policies() == []],
@@ -67,8 +70,8 @@ EXPECTED = {
 }
 
 
-def test_the_script_writes_the_policy_lessons_manifests():
-    for name, text in MANIFESTS.items():
+def test_the_script_writes_the_lessons_manifests():
+    for name, text in {**MANIFESTS, **DNS_MANIFESTS}.items():
         assert (SAVES / name).read_text() == text
 
 

@@ -11,7 +11,9 @@ async def test_dns_queries_match_the_kernel(kernel):
         results = [r for r in verify(lab) if r.probe.question]
     finally:
         await lab.stop()
-    assert len(results) == 6 * 4  # each pod: kubernetes, kube-dns, web and a missing name
+    # each pod: kubernetes, kube-dns, web and a missing name over UDP, kubernetes over TCP
+    assert len(results) == 6 * 5
+    assert [r.probe.proto for r in results].count("tcp") == 6
     problems = [(r.probe.label, r.problems) for r in results if not r.ok]
     assert problems == []
     answers = {r.probe.question: r.observed.answer for r in results}

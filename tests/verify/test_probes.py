@@ -39,7 +39,9 @@ async def test_nodeports_from_inside_lbs_from_pods_and_affinity_twice(lab):
 def test_every_pod_asks_kube_dns_for_every_service_and_a_missing_name(lab):
     from playground.verify.probes import dns_records
     found = [p for p in probes(lab) if p.question]
-    assert len(found) == 6 * 4 and {p.dst for p in found} == {IPv4Address("10.96.0.10")}
+    assert len(found) == 6 * 5 and {p.dst for p in found} == {IPv4Address("10.96.0.10")}
+    assert {(p.question, p.dport) for p in found if p.proto == "tcp"} == {
+        ("kubernetes.default.svc.cluster.local.", 53)}   # one name again over TCP
     web = lab.api.peek("Service", "default", "web").spec.cluster_ip
     assert dns_records(found)["web.default.svc.cluster.local."] == f"NOERROR {web}"
     assert dns_records(found)["nope.default.svc.cluster.local."] == "NXDOMAIN"
