@@ -88,8 +88,8 @@ CORPUS = {
     "cluster CIDR too small for nodes": (set_in("settings.cluster_cidr", "10.244.0.0/24"),
                                          "must be longer than /24"),
     "objects not a list": (set_in("objects", {"a": 1}), "objects: expected a list"),
-    "unknown kind": (mutated(lambda d: d["objects"].append({"kind": "Secret"})),
-                     "kind 'Secret' is not one a lab holds"),
+    "unknown kind": (mutated(lambda d: d["objects"].append({"kind": "Lease"})),
+                     "kind 'Lease' is not one a lab holds"),
     "field of the wrong type": (
         mutated(lambda d: pod(d, "client")["spec"].update(containers="curl")),
         "spec.containers: expected a list, got str"),
@@ -148,8 +148,8 @@ TABLES = {
     "more objects than allowed": (
         version_2(lambda d: d["objects"]["Pod"].update(count=saves.MAX_OBJECTS + 1)),
         f"objects: more than the {saves.MAX_OBJECTS} objects allowed"),
-    "an unknown kind": (version_2(lambda d: d["objects"].update(Secret={})),
-                        "objects.Secret: 'Secret' is not a kind a lab holds"),
+    "an unknown kind": (version_2(lambda d: d["objects"].update(Lease={})),
+                        "objects.Lease: 'Lease' is not a kind a lab holds"),
     "a column too short": (version_2(lambda d: pod_columns(d)["metadata.name"].pop()),
                            "objects.Pod.metadata.name: expected"),
     "a value of the wrong type": (

@@ -126,8 +126,8 @@ def v1(change):
 
 V1_SHAPES = {
     "not a map": (lambda m: m.append(7), "objects[17]: expected a map, got int"),
-    "unknown kind": (lambda m: m.append({"kind": "Secret"}),
-                     "objects[17]: kind 'Secret' is not one a lab holds"),
+    "unknown kind": (lambda m: m.append({"kind": "Lease"}),
+                     "objects[17]: kind 'Lease' is not one a lab holds"),
     "unknown nested field": (lambda m: m[6]["spec"].update(host_pid=True),
                              "objects[6].spec: unknown field 'host_pid'"),
     "record not a map": (lambda m: m[6].update(status=[]),
@@ -158,8 +158,8 @@ def pods(made: dict) -> dict:
 BROKEN = {
     "not a map": (lambda t: t.clear() or t.update(Pod=[]),
                   "objects.Pod: expected a map of count and columns"),
-    "unknown kind": (lambda t: t.update(Secret={"count": 0, "columns": {}}),
-                     "objects.Secret: 'Secret' is not a kind a lab holds"),
+    "unknown kind": (lambda t: t.update(Lease={"count": 0, "columns": {}}),
+                     "objects.Lease: 'Lease' is not a kind a lab holds"),
     "a kind that would break the line": (lambda t: t.update({"Pod\nx": {}}),
                                          "objects['Pod\\nx']: 'Pod\\nx' is not a kind"),
     "a map key that would break the line": (

@@ -57,8 +57,8 @@ TEXTS = {
     "no apiVersion": ("kind: Pod\nmetadata: {name: x}\n", "Object 'apiVersion' is missing"),
     "wrong apiVersion": (yaml.safe_dump(changed(POD, "apiVersion", "apps/v1")),
                          'no matches for kind "Pod" in version "apps/v1"'),
-    "unknown kind": ("apiVersion: v1\nkind: Secret\nmetadata: {name: x}\n",
-                     'no matches for kind "Secret"'),
+    "unknown kind": ("apiVersion: v1\nkind: Lease\nmetadata: {name: x}\n",
+                     'no matches for kind "Lease"'),
 }
 
 OBJECTS = {
