@@ -47,7 +47,7 @@ def test_a_line_no_command_fits_says_what_exists_there():
     assert not_found(["rm", "-rf"]).startswith("unknown command 'rm': try kubectl, node,")
     assert not_found(["kubectl", "frobnicate"]) == (
         "kubectl frobnicate: not supported here (run, create, expose, set, rollout, patch, scale, "
-        "delete, describe, get, apply)")
+        "delete, cordon, uncordon, drain, label, describe, get, apply)")
     assert not_found(["bridge", "fdb"]) == "bridge fdb: only `bridge fdb show [dev NAME]` " \
         "is modelled here"
     assert not_found(["kubectl"]).startswith("kubectl: say what to do (run, create,")
@@ -59,23 +59,23 @@ def test_next_words_follow_the_table():
 
 
 async def test_a_new_command_is_one_entry(lab, monkeypatch):
-    """A command not in the table yet (`kubectl cordon`): one entry, and the shell,
+    """A command not in the table yet (`kubectl taint`): one entry, and the shell,
     completion and help know it."""
     def status(shell, call):
-        return ShellResult(f"cordoned {' '.join(call.args)}\n")
+        return ShellResult(f"tainted {' '.join(call.args)}\n")
 
-    entry = Command("kubectl cordon", "NODE", "mark a node unschedulable", status)
+    entry = Command("kubectl taint", "NODE", "taint a node", status)
     monkeypatch.setattr(kubectl, "COMMANDS", (*kubectl.COMMANDS, entry))
     importlib.reload(table)  # the table gathers the families' entries when it is built
     try:
-        assert (await Shell(lab).run("kubectl cordon kind-worker")).output == \
-            "cordoned kind-worker\n"
-        assert "cordon" in next_words(["kubectl"])
-        assert "kubectl cordon NODE" in commands_text()
+        assert (await Shell(lab).run("kubectl taint kind-worker")).output == \
+            "tainted kind-worker\n"
+        assert "taint" in next_words(["kubectl"])
+        assert "kubectl taint NODE" in commands_text()
     finally:
         monkeypatch.undo()
         importlib.reload(table)
-    assert find(["kubectl", "cordon"]) is None
+    assert find(["kubectl", "taint"]) is None
 
 
 async def test_the_app_commands_are_refused_by_the_shell(lab):

@@ -47,6 +47,7 @@ EXPECTED = {
     "egress": lesson_tasks("egress", "out", "back"),
     "dns": lesson_tasks("dns", "short-name"),
     "loadbalancer": lesson_tasks("loadbalancer", "cluster", "local"),
+    "metallb": lesson_tasks("lb-providers", "cluster", "local"),
     "ingress": lesson_tasks("ingress", "blog", "docs"),
     "broken-selector": lesson_tasks("broken-selector", "see-reject"),
     "missing-route": lesson_tasks("missing-route", "find"),
