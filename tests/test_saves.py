@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgpack
 import pytest
 
 from playground.cluster.objects import Container
@@ -173,7 +174,8 @@ async def test_a_version_1_file_loads_into_the_lab_its_version_2_file_holds():
 async def test_a_version_7_file_gives_its_workloads_their_template_as_one_record():
     """tests/data/version-7.k8slab is saves/dns.k8slab as version 7 wrote it, each template
     field of the coredns Deployment and ReplicaSet its own column (template_labels,
-    containers, tolerations): they open as the same objects saves/dns.k8slab holds now."""
+    containers, tolerations): they open as the same objects saves/dns.k8slab holds now (its
+    nodes aside: the control plane has since gained kubeadm's exclusion label)."""
     root = Path(__file__).parent.parent
     old = await load_lab(root / "tests" / "data" / "version-7.k8slab")
     new = await load_lab(root / "saves" / "dns.k8slab")
@@ -183,8 +185,8 @@ async def test_a_version_7_file_gives_its_workloads_their_template_as_one_record
         assert coredns.template.containers[0].image.startswith("registry.k8s.io/coredns/")
         assert [t.key for t in coredns.template.tolerations] == [
             "node-role.kubernetes.io/control-plane"]
-        assert saved_objects(old.cluster) == saved_objects(new.cluster)
-        import msgpack
+        assert [o for o in saved_objects(old.cluster) if o.kind != "Node"] == \
+            [o for o in saved_objects(new.cluster) if o.kind != "Node"]
         assert msgpack.unpackb(pack_lab(old))["version"] == VERSION
     finally:
         await old.close()

@@ -9,6 +9,7 @@ import pytest
 from playground.cluster.daemonset import DaemonSet
 from playground.cluster.lab import web
 from playground.cluster.objects import ObjectMeta
+from playground.cluster.pod_template import PodTemplate
 from playground.commands.base import ShellError
 from playground.shell import Shell
 
@@ -42,7 +43,7 @@ async def test_cordon_stops_scheduling_there_and_uncordon_lets_it_again(lab):
 async def test_drain_refuses_daemonset_and_bare_pods_as_kubectl_does(lab):
     shell = Shell(lab)
     await lab.add_daemon_set(DaemonSet(ObjectMeta("agent", "kube-system"), {"app": "agent"},
-                                       {"app": "agent"}, web("agent")))
+                                       PodTemplate({"app": "agent"}, web("agent"))))
     agent = next(p.name for p in lab.pods("kube-system") if p.spec.node_name == "kind-worker"
                  and p.name.startswith("agent-"))
     text = await out(shell, "kubectl drain kind-worker")
