@@ -49,11 +49,24 @@ def scratch():
         yield name
 
 
-@pytest.mark.parametrize("name", KUBE_PROXY_LABS)
+# and kube-proxy's options (test_nft_options.py), as the real nft takes their rules
+OPTIONS = [dict(node_port_addresses=["0.0.0.0/0"], nft_masquerade_all=True,
+                nft_masquerade_bit=9),
+           dict(node_port_addresses=["10.244.0.0/16"], detect_local_mode="InterfaceNamePrefix",
+                interface_name_prefix="veth"),
+           dict(detect_local_mode="BridgeInterface", bridge_interface="cni0"),
+           dict(detect_local_mode="NodeCIDR")]
+
+
+@pytest.mark.parametrize(("name", "options"), [(name, {}) for name in KUBE_PROXY_LABS] + [
+    pytest.param("pod-to-service-nftables.k8slab", options, id=f"options-{index}")
+    for index, options in enumerate(OPTIONS)])
 async def test_every_rulesets_reads_back_from_the_kernel_as_the_model_has_it(
-        kernel, scratch, name):
+        kernel, scratch, name, options):
     lab = await in_nftables_mode(name)
     try:
+        if options:
+            await lab.cluster.update_proxy_config("kube-proxy", "kube-system", **options)
         lab.cluster.wake_all()
         found, seen = [], set()
         for ns in lab.cluster.network.namespaces.values():
