@@ -8,10 +8,13 @@ source port and kube-proxy's random picks, so only the dataplane differs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from playground.cluster.cluster import ClusterError
+from playground.cluster.columns import encode_tables
 from playground.cluster.dataplane import Dataplane
+from playground.cluster.restore import saved_objects
+from playground.cluster.service import ServiceStatus
 from playground.net.align import Row, align
 from playground.net.trace import Trace
 from playground.saves import LabFileError, build_lab, lab_document
@@ -50,6 +53,8 @@ async def clone_lab(lab: Lab, plane: Dataplane, before: int | None = None) -> La
     try:
         document = lab_document(lab)
         document["settings"] = plane.settings(document["settings"])
+        if plane.lb != lab.cluster.lb.name:
+            document["objects"] = encode_tables(_unassigned(saved_objects(lab.cluster)))
         document["lesson"] = None
         if before is not None:
             action = lab.history[before]
@@ -64,6 +69,12 @@ async def clone_lab(lab: Lab, plane: Dataplane, before: int | None = None) -> La
         raise ClusterError(f"the lab cannot be rebuilt on {plane}: a lab file does not keep "
                            "that setting")
     return clone
+
+
+def _unassigned(objects: list) -> list:
+    """The objects with every Service's load-balancer status cleared: another provider hands
+    out its own addresses and does not take over the old one's."""
+    return [replace(o, status=ServiceStatus()) if o.kind == "Service" else o for o in objects]
 
 
 def find_action(lab: Lab, trace: Trace) -> tuple[int, int]:

@@ -99,3 +99,23 @@ async def test_what_the_copy_cannot_run_again_is_said(bridge_lab):
     same = await compare_trace(bridge_lab, bridge_lab.history[-1].traces[0],
                                Dataplane("bridge"))
     assert same.skipped == () and same.caveat() == ""
+
+
+async def test_a_clone_on_another_provider_gets_that_providers_addresses():
+    """MetalLB's 172.18.255.x addresses stay behind: cloud-provider-kind's Envoy takes the
+    next free address of the kind network, and the same Services keep theirs on MetalLB."""
+    from pathlib import Path
+    lab = await load_lab(Path(__file__).parent.parent / "saves" / "metallb.k8slab")
+    kept = await clone_lab(lab, Dataplane("bridge", lb="metallb"))
+    moved = await clone_lab(lab, Dataplane("bridge", lb="cloud-provider-kind"))
+    try:
+        def ips(one):
+            return {s.name: s.status.load_balancer_ips for s in one.cluster.api.list("Service")
+                    if s.status.load_balancer_ips}
+        assert ips(kept) == ips(lab) and all(a[0].startswith("172.18.255.")
+                                             for a in ips(lab).values())
+        assert set(ips(moved)) == set(ips(lab))
+        assert not any(a[0].startswith("172.18.255.") for a in ips(moved).values())
+    finally:
+        for one in (lab, kept, moved):
+            await one.close()
