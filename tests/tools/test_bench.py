@@ -3,6 +3,7 @@ issue asks for (CI runs it; it checks that it runs, not how fast)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from playground.tools import bench
@@ -23,3 +24,13 @@ def test_quick_prints_every_figure_for_every_size_as_json(capsys):
     growth = [record for record in records if record["figure"] == "trace_growth"]
     assert len(growth) == len(bench.QUICK) - 1 and growth[0]["ratio"] > 0
     assert {record["nodes"] for record in records} == {size.nodes for size in bench.QUICK}
+
+
+def test_nftables_mode_lists_the_nft_ruleset_instead_of_iptables_save():
+    records: list[dict] = []
+    asyncio.run(bench.run([bench.BASE], 3, lambda text: records.append(json.loads(text)),
+                          proxy_mode="nftables"))   # one tiny size: the flag, not the figures
+    figures = [record["figure"] for record in records]
+    assert "show_iptables" not in figures and figures.count("trace") == 1  # or it raised
+    [shown] = [record for record in records if record["figure"] == "show_nft"]
+    assert shown["lines"] > 20
