@@ -377,7 +377,7 @@ class Cluster(SleepingNodes, Workloads, NetworkPolicies, ConfigMaps):
         """Pod addresses left on the ready nodes that a pod like `probe` may run on; with
         `enough`, counting stops once that many are found (a check needs no more)."""
         free = 0
-        for node in self.nodes():
+        for node in self.api.ordered("Node"):
             if node.status.ready and node.spec.pod_cidr and untolerated(probe, node) is None:
                 size = _pod_cidr_size(node.spec.pod_cidr)
                 free += max(0, size - self.api.indexed_count("Pod", "node", node.name))

@@ -61,6 +61,8 @@ def clean_after_sync(proxies: dict, services: dict[str, Service],
                      slices: dict[str, dict], udp_keys: set[str]) -> None:
     """CleanStaleEntries on every node after a sync (only where there are flows), for the
     Services with a UDP port: only their ports are read."""
+    if not Conntrack.holding:
+        return   # no flow anywhere: nothing to look for on any of the nodes
     tables = [proxy.ns.conntrack for _, proxy in sorted(proxies.items())
               if len(proxy.ns.conntrack)]
     if not tables:

@@ -58,6 +58,7 @@ class ServiceTable(ServiceWatch):
         self.copies: dict[tuple[str, str], set[str]] = {}   # nodes with their own aggregate
         self.aggregates: dict[tuple[str, str], Aggregate] = {}
         self.dirty: set[str] = set()   # Services whose events wait for the end of a burst
+        self.health_keys: set[str] = set()   # Services some node may hold a health listener for
         self._base_chains()
 
     def _base_chains(self) -> None:
@@ -228,15 +229,23 @@ class ServiceTable(ServiceWatch):
             proxy = self.proxies.get(node)
             if proxy is not None:
                 proxy.refresh()
-        for node, proxy in sorted(self.proxies.items()):
-            self.sync_health(key, node, proxy)
+        if key in self.health_keys or self._health_port(key):
+            for node, proxy in sorted(self.proxies.items()):
+                self.sync_health(key, node, proxy)
+            if not self._health_port(key):
+                self.health_keys.discard(key)   # every node closed its listener
+
+    def _health_port(self, key: str) -> int | None:
+        service = self.services.get(key)
+        return service.spec.health_check_node_port if service is not None and \
+            needs_health_check(service.spec) else None
 
     def sync_health(self, key: str, node: str, proxy) -> None:
         """The node's health check listener for the Service, and its local endpoint count
         (distinct ready addresses on the node, as LocalReadyEndpoints counts them)."""
-        service = self.services.get(key)
-        port = service.spec.health_check_node_port if service is not None and \
-            needs_health_check(service.spec) else None
+        port = self._health_port(key)
+        if port:   # a Service no node listens for is skipped by sync, 10,000 nodes at a time
+            self.health_keys.add(key)
         local = {e.address for s in self.slices.get(key, {}).values() for e in s.endpoints
                  if e.ready and e.node_name == node} if port else set()
         proxy.health.sync_service(key, port, len(local))

@@ -57,16 +57,17 @@ class Bench:
     folder: Path
     base_trace: float | None = None
     found: dict[str, float] = field(default_factory=dict)
+    proxy_mode: str = "iptables"
 
     @property
     def lab_path(self) -> Path:
         return self.folder / f"bench-{self.size.nodes}.k8slab"
 
 
-async def build(size: Size) -> Cluster:
+async def build(size: Size, proxy_mode: str = "iptables") -> Cluster:
     """Nodes, then per Service a Deployment of pods/services replicas and its Service, then a
     server pinned to the last node and a client pinned to the first one for the traces."""
-    cluster = Cluster(cluster_cidr=BENCH_CIDR)
+    cluster = Cluster(cluster_cidr=BENCH_CIDR, proxy_mode=proxy_mode)
     await cluster.start()
     for index in range(size.nodes):
         await cluster.add_node(f"node-{index:05d}")
@@ -117,15 +118,22 @@ async def figure_scale_settle(bench: Bench) -> dict:
     return {"seconds": time.perf_counter() - began}
 
 
-async def figure_show_iptables(bench: Bench) -> dict:
-    """`iptables-save` on one node, as the shell and the app's node view ask for it."""
+# per proxy mode, the listing of one node's kube-proxy rules and a word it must show
+SHOW_RULES = {"iptables": ("show_iptables", "iptables-save", "KUBE-SERVICES"),
+              "nftables": ("show_nft", "nft list ruleset", "table ip kube-proxy")}
+
+
+async def figure_show_rules(bench: Bench) -> dict:
+    """`iptables-save` (or `nft list ruleset`) on one node, as the shell and the app's node
+    view ask for it."""
+    figure, command, expected = SHOW_RULES[bench.proxy_mode]
     lab = Lab(bench.cluster)
     began = time.perf_counter()
-    result = await lab.run("iptables-save", "node/node-00000")
+    result = await lab.run(command, "node/node-00000")
     elapsed = time.perf_counter() - began
-    if "KUBE-SERVICES" not in result.output:
-        raise RuntimeError("iptables-save on the node shows no kube-proxy rules")
-    return {"seconds": elapsed, "lines": result.output.count("\n")}
+    if expected not in result.output:
+        raise RuntimeError(f"{command} on the node shows no kube-proxy rules")
+    return {"figure": figure, "seconds": elapsed, "lines": result.output.count("\n")}
 
 
 async def figure_save(bench: Bench) -> dict:
@@ -175,7 +183,7 @@ async def figure_ui_key(bench: Bench) -> dict:
 Figure = Callable[[Bench], Awaitable[dict | None]]
 FIGURES: list[tuple[str, Figure]] = [
     ("trace", figure_trace), ("trace_growth", figure_trace_growth),
-    ("scale_settle", figure_scale_settle), ("show_iptables", figure_show_iptables),
+    ("scale_settle", figure_scale_settle), ("show_iptables", figure_show_rules),
     ("save", figure_save), ("load", figure_load), ("load_trace", figure_load_trace),
     ("ui_first_frame", figure_ui_first_frame), ("ui_key", figure_ui_key),
 ]
@@ -191,14 +199,14 @@ def line(figure: str, size: Size, cluster: Cluster, seconds: float, **extra) -> 
 
 
 async def run_size(size: Size, traces: int, folder: Path, base_trace: float | None,
-                   emit: Callable[[str], None]) -> float:
+                   emit: Callable[[str], None], proxy_mode: str = "iptables") -> float:
     """Build one size, emit its figures; returns its trace median for trace_growth."""
     gc.collect()
     began, cpu = time.perf_counter(), time.process_time()
-    cluster = await build(size)
+    cluster = await build(size, proxy_mode)
     emit(line("build", size, cluster, time.perf_counter() - began,
               cpu_seconds=time.process_time() - cpu))
-    bench = Bench(size, cluster, traces, folder, base_trace)
+    bench = Bench(size, cluster, traces, folder, base_trace, proxy_mode=proxy_mode)
     del cluster   # the figures hold it through `bench` (load swaps it for the loaded one)
     try:
         for name, figure in FIGURES:
@@ -206,6 +214,7 @@ async def run_size(size: Size, traces: int, folder: Path, base_trace: float | No
             result = await figure(bench)
             if result is not None:
                 seconds = result.pop("seconds")
+                name = result.pop("figure", name)   # a figure may name itself per mode
                 # on a shared machine the CPU time says what the wall clock cannot
                 result.setdefault("cpu_seconds", time.process_time() - cpu)
                 emit(line(name, size, bench.cluster, seconds, **result))
@@ -219,13 +228,13 @@ QUICK_WALKS = (10, 30)
 
 
 async def run(sizes: list[Size], traces: int, emit: Callable[[str], None] = print,
-              walks: tuple[int, ...] = WALKS) -> None:
+              walks: tuple[int, ...] = WALKS, proxy_mode: str = "iptables") -> None:
     with tempfile.TemporaryDirectory(prefix="k8s-playground-bench-") as folder:
         base_trace = None
         if BASE not in sizes:   # trace_growth needs the small lab's figure first
             sizes = [BASE, *sizes]
         for size in sizes:
-            median = await run_size(size, traces, Path(folder), base_trace, emit)
+            median = await run_size(size, traces, Path(folder), base_trace, emit, proxy_mode)
             if size == BASE:
                 base_trace = median
     for text in await rules_walked(walks):
@@ -241,11 +250,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="the ladder of sizes (default) or the full 5,000-node envelope")
     parser.add_argument("--traces", type=int, default=None,
                         help="traces per median (default 1000, 50 with --quick)")
+    parser.add_argument("--proxy-mode", choices=("iptables", "nftables"), default="iptables",
+                        help="kube-proxy's mode in every size built (default iptables)")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else [ENVELOPE] if args.size == "envelope" else LADDER
     traces = args.traces or (50 if args.quick else 1000)
     asyncio.run(run(sizes, traces, lambda text: print(text, flush=True),
-                    QUICK_WALKS if args.quick else WALKS))
+                    QUICK_WALKS if args.quick else WALKS, args.proxy_mode))
 
 
 if __name__ == "__main__":

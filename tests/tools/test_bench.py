@@ -3,6 +3,7 @@ issue asks for (CI runs it; it checks that it runs, not how fast)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from playground.tools import bench
@@ -28,3 +29,13 @@ def test_quick_prints_every_figure_for_every_size_as_json(capsys):
     low, high = bench.QUICK_WALKS
     assert walks[("iptables", high)] - walks[("iptables", low)] == high - low
     assert walks[("nftables", high)] == walks[("nftables", low)]
+
+
+def test_nftables_mode_lists_the_nft_ruleset_instead_of_iptables_save():
+    records: list[dict] = []
+    asyncio.run(bench.run([bench.BASE], 3, lambda text: records.append(json.loads(text)),
+                          walks=(), proxy_mode="nftables"))   # the flag, not the figures
+    figures = [record["figure"] for record in records]
+    assert "show_iptables" not in figures and figures.count("trace") == 1  # or it raised
+    [shown] = [record for record in records if record["figure"] == "show_nft"]
+    assert shown["lines"] > 20

@@ -236,4 +236,4 @@ class DeploymentController(Controller):
                 s.unavailable_replicas = status
             if revision is not None:
                 stored.metadata.annotations[REVISION] = revision
-        self.api.change("Deployment", namespace, deployment.name, edit)
+        self.api.change("Deployment", namespace, deployment.name, edit, only=("status",))

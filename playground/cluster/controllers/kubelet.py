@@ -111,7 +111,7 @@ class Kubelet(Controller):
             attachment = self.cni.add(self.network, self.node_ns, pod_ns, ip, self.ipam.subnet,
                                       self._container_id(pod))
             self.attachments[pod.key] = attachment
-            address = IPv4Interface(f"{ip}/{self.ipam.subnet.prefixlen}")
+            address = IPv4Interface(f"{ip}/{self.ipam.subnet.prefixlen}") if self.meta else None
             for plugin in self.meta:   # the conflist's chain, with the runtime config
                 plugin.add(self.node_ns, self.cni.net_name, sandbox_id(self._container_id(pod)),
                            address, port_mappings(pod))
@@ -158,7 +158,7 @@ class Kubelet(Controller):
         def set_fields(current: Pod) -> None:
             for key, value in fields.items():
                 setattr(current.status, key, value)
-        self.api.change("Pod", pod.metadata.namespace, pod.name, set_fields)
+        self.api.change("Pod", pod.metadata.namespace, pod.name, set_fields, only=("status",))
 
 
 def _mark_ready(node) -> None:

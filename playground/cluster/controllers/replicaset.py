@@ -151,7 +151,7 @@ class ReplicaSetController(Controller):
         def edit(stored: ReplicaSet) -> None:
             stored.status.replicas, stored.status.ready_replicas, \
                 stored.status.available_replicas = status
-        self.api.change("ReplicaSet", rs.metadata.namespace, rs.name, edit)
+        self.api.change("ReplicaSet", rs.metadata.namespace, rs.name, edit, only=("status",))
 
     def _due(self, key: tuple[str, str, float]) -> None:
         self.waiting.discard(key)

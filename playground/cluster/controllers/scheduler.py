@@ -99,7 +99,8 @@ class Scheduler(Controller):
         def bind(pod: Pod) -> None:
             pod.spec.node_name = chosen.name
             pod.status.reason = pod.status.message = ""
-        self.api.change("Pod", namespace, name, bind)
+        # the spec's own fields are copied, its containers and volumes are shared
+        self.api.change("Pod", namespace, name, bind, only=("status",), shallow=("spec",))
         self.pending.discard((namespace, name))
 
 

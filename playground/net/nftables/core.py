@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from playground.net.nftables.commands import Transaction, run
@@ -11,6 +12,14 @@ from playground.net.nftables.lexer import tokenize
 from playground.net.nftables.listing import ruleset_text, table_text
 from playground.net.nftables.reader import Reader
 from playground.net.nftables.ruleset import FAMILIES, Table
+
+
+@functools.lru_cache(maxsize=8)
+def _tokens(text: str, source: str) -> tuple:
+    """The tokens of one input, kept for the next namespaces given the same text: every
+    node's kube-proxy sends the same transaction, one node after the other (tokens are
+    immutable and a Reader only reads them)."""
+    return tuple(tokenize(text, source))
 
 
 class Nftables:
@@ -32,7 +41,7 @@ class Nftables:
     def run(self, text: str, source: str = "") -> None:
         """Apply nft input (what `nft -f FILE` reads) as one transaction: every command or
         none. Raises NftError with nft's first error line."""
-        reader = Reader(tokenize(text, source))
+        reader = Reader(_tokens(text, source))
         txn = Transaction(self.tables, self._next_table_handle, self.clock())
         try:
             run(reader, txn)

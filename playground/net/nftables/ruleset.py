@@ -65,6 +65,8 @@ class Table:
     sets: dict[str, NftSet] = field(default_factory=dict)   # named sets and maps
     next_handle: int = 1
     _copied: set = field(default_factory=set, repr=False)
+    # too_deep's jumps per chain object, shared by a table and its transactions' copies
+    _edges: dict = field(default_factory=dict, repr=False, compare=False)
 
     def new_handle(self) -> int:
         handle = self.next_handle
