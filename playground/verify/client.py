@@ -53,6 +53,9 @@ def _read(sock: socket.socket, count: int) -> bytes:
     return data
 
 
+PROBE = b"probe\n"   # what a plain probe sends; the responder answers with its name
+
+
 def probe(proto: str, sport: int, dst: str, dport: int, timeout: float,
           name: str = "") -> dict:
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
@@ -64,8 +67,7 @@ def probe(proto: str, sport: int, dst: str, dport: int, timeout: float,
             sock.connect((dst, dport))
             if name:
                 return query(sock, name)
-            if proto == "udp":
-                sock.send(b"probe\n")
+            sock.send(PROBE)   # over TCP too: a DNS server's port tells it from a query
             data = b""
             while not data.endswith(b"\n"):
                 chunk = sock.recv(512)

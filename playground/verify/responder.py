@@ -1,5 +1,5 @@
-"""A tiny server run inside one network namespace: it answers every TCP connection and
-UDP datagram with its own name and the peer address it saw.
+"""A tiny server run inside one network namespace: it answers every probe (a line on a TCP
+connection, a UDP datagram) with its own name and the peer address it saw.
 
     python playground/verify/responder.py NAME [--dns JSON] tcp:0.0.0.0:80 udp:0.0.0.0:53 ...
 
@@ -76,6 +76,20 @@ def open_sockets(specs: list[str]) -> list[socket.socket]:
     return sockets
 
 
+PROBE = b"probe\n"   # the plain probe's line (client.py), before it waits for the answer
+
+
+def read_line(conn: socket.socket) -> bytes:
+    """The probe's line, read to its end."""
+    data = b""
+    while not data.endswith(b"\n") and len(data) < 64:
+        chunk = conn.recv(64 - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def dns_answer(name: str, peer: tuple[str, int], data: bytes, records: dict) -> bytes | None:
     """The DNS answer to a query, or None if the datagram is not one."""
     import dns.exception
@@ -133,9 +147,12 @@ def serve(name: str, sockets: list[socket.socket], records: dict | None = None) 
                     conn.setblocking(True)
                     conn.settimeout(1.0)
                     try:
-                        if records is not None and sock.getsockname()[1] == 53:
+                        first = conn.recv(2, socket.MSG_PEEK | socket.MSG_WAITALL)
+                        if records is not None and sock.getsockname()[1] == 53 and \
+                                first != PROBE[:2]:
                             conn.sendall(dns_over_tcp(name, peer, conn, records))
                         else:
+                            read_line(conn)   # a close with unread bytes would be a reset
                             conn.sendall(answer(name, peer))
                     except OSError:
                         pass  # the client gave up; nothing to answer
