@@ -104,7 +104,9 @@ def node_state(services: list[Service], slices: dict[str, list[EndpointSlice]], 
         if not service.proxied:
             continue
         lb_ips = service.vip_load_balancer_ips
-        for address in [spec.cluster_ip, *lb_ips]:
+        # an external IP the node already holds on another device is not bound again
+        external = [a for a in spec.external_ips if IPv4Address(a) not in node_addresses]
+        for address in [spec.cluster_ip, *external, *lb_ips]:
             if IPv4Address(address) not in state.addresses:
                 state.addresses.append(IPv4Address(address))
         for port in spec.ports:
@@ -133,10 +135,14 @@ def _service_port(state: IpvsState, service: Service, port, slices, node: str,
     state.sets["KUBE-CLUSTER-IP"].add(f"{spec.cluster_ip},{proto}:{port.port}")
     for backend in backends:  # a pod that reaches itself through the Service is masqueraded
         state.sets["KUBE-LOOP-BACK"].add(f"{backend.ip},{proto}:{backend.port},{backend.ip}")
+    external_local = service.external_policy_local
+    external = local if external_local else backends   # the LB IPs' and NodePorts' too
+    for address in spec.external_ips:
+        server(address, port.port, external)
+        name = "KUBE-EXTERNAL-IP-LOCAL" if external_local else "KUBE-EXTERNAL-IP"
+        state.sets[name].add(f"{address},{proto}:{port.port}")
     if spec.type not in ("NodePort", "LoadBalancer"):
         return
-    external_local = spec.external_traffic_policy == "Local"
-    external = local if external_local else backends
     for address in lb_ips:
         server(address, port.port, external)
         member = f"{address},{proto}:{port.port}"
@@ -174,6 +180,9 @@ def _rules(state: IpvsState, cluster_cidr: IPv4Network) -> None:
         rules.add("nat", "KUBE-SERVICES", f"! -s {cluster_cidr} -m comment --comment "
                   f'"{COMMENTS["KUBE-CLUSTER-IP"]}" -m set --match-set KUBE-CLUSTER-IP '
                   "dst,dst -j KUBE-MARK-MASQ")
+    for name in ("KUBE-EXTERNAL-IP", "KUBE-EXTERNAL-IP-LOCAL"):
+        if sets[name]:
+            _external_ip_rules(rules, name)
     rules.add("nat", "KUBE-SERVICES", "-m addrtype --dst-type LOCAL -j KUBE-NODE-PORT")
     rules.add("nat", "KUBE-LOAD-BALANCER", "-j KUBE-MARK-MASQ")
     if sets["KUBE-LOAD-BALANCER-FW"]:
@@ -197,3 +206,15 @@ def _rules(state: IpvsState, cluster_cidr: IPv4Network) -> None:
     rules.add("nat", "KUBE-POSTROUTING", '-m comment --comment "kubernetes service traffic '
               'requiring SNAT" -j MASQUERADE --random-fully')
     rules.add("nat", "KUBE-MARK-MASQ", f"-j MARK --set-xmark {MASQ_MARK}")
+
+
+def _external_ip_rules(rules: NodeRules, name: str) -> None:
+    """externalIPRules: masquerade (Cluster policy only), then accept what comes from off
+    the machine (not in through a bridge port, not from a local address) and what is for a
+    local address; a pod's packet on a bridge is left to the rules after."""
+    head = f'-m comment --comment "{COMMENTS[name]}" -m set --match-set {name} dst,dst'
+    if name == "KUBE-EXTERNAL-IP":
+        rules.add("nat", "KUBE-SERVICES", f"{head} -j KUBE-MARK-MASQ")
+    rules.add("nat", "KUBE-SERVICES", f"{head} -m physdev ! --physdev-is-in "
+              "-m addrtype ! --src-type LOCAL -j ACCEPT")
+    rules.add("nat", "KUBE-SERVICES", f"{head} -m addrtype --dst-type LOCAL -j ACCEPT")

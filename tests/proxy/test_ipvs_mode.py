@@ -236,3 +236,89 @@ async def test_the_node_port_comes_to_cni0_when_a_pod_of_no_service_makes_it(ipv
     bridge = ipvs_lab.node_namespace("extra").primary_address("cni0")
     assert nodeport_servers(ipvs_lab, "extra", 30080) == sorted(
         [f"{bridge}:30080", f"{node_ip}:30080"])
+
+
+EXTERNAL_COMMENT = "Kubernetes service external ip + port for masquerade and filter purpose"
+
+
+def reals(listing: str, service: str) -> list[str]:
+    """The real servers ipvsadm -Ln lists under one virtual service."""
+    lines = listing.splitlines()
+    start = lines.index(service) + 1
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("  ->")),
+               len(lines))
+    return [line.split()[1] for line in lines[start:end]]
+
+
+def kube_services(ns) -> list[str]:
+    return [line for line in ns.netfilter.save(["nat"]).splitlines()
+            if line.startswith("-A KUBE-SERVICES")]
+
+
+async def test_external_ips_are_virtual_servers_on_kube_ipvs0_with_their_sets_and_rules(
+        ipvs_lab):
+    await ipvs_lab.add_service("front", [ServicePort(80, "http", name="http")],
+                               selector={"app": "web"}, external_ips=["192.0.2.10"])
+    await ipvs_lab.add_service("front-local", [ServicePort(81, "http", name="http")],
+                               selector={"app": "web"}, external_ips=["192.0.2.11"],
+                               external_traffic_policy="Local")
+    ns = ipvs_lab.node_namespace("kind-worker")
+    listing = ns.ipvs.listing()
+    assert len(reals(listing, "TCP  192.0.2.10:80 rr")) == 2, "Cluster policy: every web pod"
+    mine = [f"{p.status.pod_ip}:80" for p in ipvs_lab.pods()
+            if p.name.startswith("web-") and p.spec.node_name == "kind-worker"]
+    assert reals(listing, "TCP  192.0.2.11:81 rr") == mine, "Local: the pod on this node"
+    assert "192.0.2.10,tcp:80" in ns.ipset_list("KUBE-EXTERNAL-IP")
+    assert "192.0.2.11,tcp:81" in ns.ipset_list("KUBE-EXTERNAL-IP-LOCAL")
+    assert "192.0.2.11" in ns.ipset_list("KUBE-IPVS-IPS")
+    held = {str(a.interface) for a in ns.addresses if a.dev == "kube-ipvs0"}
+    assert {"192.0.2.10/32", "192.0.2.11/32"} <= held
+    rules = kube_services(ns)
+    head = f'-m comment --comment "{EXTERNAL_COMMENT}" -m set --match-set KUBE-EXTERNAL-IP dst,dst'
+    local = head.replace("KUBE-EXTERNAL-IP dst", "KUBE-EXTERNAL-IP-LOCAL dst").replace(
+        EXTERNAL_COMMENT, "Kubernetes service external ip + port with externalTrafficPolicy=local")
+    expected = [f"-A KUBE-SERVICES {head} -j KUBE-MARK-MASQ",
+                f"-A KUBE-SERVICES {head} -m physdev ! --physdev-is-in -m addrtype ! --src-type "
+                "LOCAL -j ACCEPT",
+                f"-A KUBE-SERVICES {head} -m addrtype --dst-type LOCAL -j ACCEPT",
+                f"-A KUBE-SERVICES {local} -m physdev ! --physdev-is-in -m addrtype ! "
+                "--src-type LOCAL -j ACCEPT",
+                f"-A KUBE-SERVICES {local} -m addrtype --dst-type LOCAL -j ACCEPT",
+                "-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODE-PORT"]
+    start = rules.index(expected[0])
+    assert rules[start:start + len(expected)] == expected
+    await ipvs_lab.delete_service("front")
+    assert "192.0.2.10" not in ns.ipvs.listing() and not any("KUBE-EXTERNAL-IP dst" in r
+                                                             for r in kube_services(ns))
+    assert "192.0.2.10/32" not in {str(a.interface) for a in ns.addresses}
+
+
+async def test_an_external_ip_the_node_holds_is_served_but_not_bound_again(ipvs_lab):
+    node_ip = ipvs_lab.api.get("Node", "", "kind-worker").status.internal_ip
+    await ipvs_lab.add_service("front", [ServicePort(8080, "http", name="http")],
+                               selector={"app": "web"}, external_ips=[node_ip])
+    ns = ipvs_lab.node_namespace("kind-worker")
+    assert f"TCP  {node_ip}:8080 rr" in ns.ipvs.listing()
+    assert node_ip not in ns.ipset_list("KUBE-IPVS-IPS")
+    assert not [a for a in ns.addresses if a.dev == "kube-ipvs0" and str(a.ip) == node_ip]
+    other = ipvs_lab.node_namespace("kind-worker2")
+    assert [a for a in other.addresses if a.dev == "kube-ipvs0" and str(a.ip) == node_ip]
+
+
+@pytest.mark.parametrize("source", ["pod/client", "node/kind-worker"])
+async def test_a_pod_or_node_reaches_an_external_ip_through_ipvs(ipvs_lab, source):
+    await ipvs_lab.add_service("front", [ServicePort(80, "http", name="http")],
+                               selector={"app": "web"}, external_ips=["192.0.2.10"])
+    trace = send(ipvs_lab, source, "192.0.2.10", port=80)
+    assert trace.verdict == "delivered" and trace.delivered_to.namespace.startswith(
+        "pod/default/web-")
+    accepted = next(h for h in trace.hops if h.chain == "KUBE-SERVICES")
+    # a pod's packet came in through a cni0 port, the node's from a local address: neither
+    # is "off the machine", both are for an address on kube-ipvs0
+    assert accepted.rule.endswith("-m addrtype --dst-type LOCAL -j ACCEPT")
+    hop = next(h for h in trace.hops if h.event == "ipvs")
+    assert hop.where == "node/kind-worker" and "192.0.2.10:80" in hop.detail
+    assert not [h for h in trace.hops if h.rule and "DNAT" in h.rule], "no iptables DNAT"
+    assert any("MASQUERADE" in h.detail for h in trace.hops), "KUBE-EXTERNAL-IP marks it"
+    reply = ipvs_lab.network.reply(trace)
+    assert reply.verdict == "delivered" and reply.delivered_packet.src == A("192.0.2.10")

@@ -1,7 +1,8 @@
 """kube-proxy's table-driven traffic-policy and terminating-endpoint tests from a release
 that still wrote out the full expected tables (pkg/proxy/iptables/proxier_test.go at
 danwinship/kubernetes@01b3ac121f21c50fc71fdbba82ec51200ca17bea, from before 1.28), as labs:
-TestInternalTrafficPolicyE2E (a ClusterIP Service with internalTrafficPolicy Local) and
+TestInternalTrafficPolicyE2E (a ClusterIP Service with internalTrafficPolicy Cluster, then
+Local) and
 TestEndpointSliceWithTerminatingEndpointsTrafficPolicyLocal/Cluster (a LoadBalancer with
 client-IP affinity, the Local one with the test's healthCheckNodePort), each case one
 hand-made EndpointSlice (ready, serving and terminating endpoints on this node and others);
@@ -58,17 +59,21 @@ def terminating(address, node, serving=True):
 TERMINATING = "TestEndpointSliceWithTerminatingEndpointsTrafficPolicy"
 LB = dict(type="LoadBalancer", load_balancer_ip="198.51.100.4", session_affinity="ClientIP",
           allocate_load_balancer_node_ports=False)
-SERVICES = {   # each test's Service
-    "TestInternalTrafficPolicyE2E": dict(internal_traffic_policy="Local"),
+ITP = "TestInternalTrafficPolicyE2E"
+SERVICES = {   # each test's Service (the iTP test changes its policy per case: one lab each)
+    f"{ITP}/Cluster": dict(internal_traffic_policy="Cluster"),
+    ITP: dict(internal_traffic_policy="Local"),
     f"{TERMINATING}Local": dict(LB, external_traffic_policy="Local",
                                 health_check_node_port=30000),
     f"{TERMINATING}Cluster": LB,
 }
 CASES = {
-    ("TestInternalTrafficPolicyE2E",
+    (ITP, "internalTrafficPolicy is cluster"): [
+        ready("10.0.1.1", HERE), ready("10.0.1.2", "host1"), ready("10.0.1.3", "host2")],
+    (ITP,
      "internalTrafficPolicy is local and there are local endpoints"): [
         ready("10.0.1.1", HERE), ready("10.0.1.2", "host1"), ready("10.0.1.3", "host2")],
-    ("TestInternalTrafficPolicyE2E",
+    (ITP,
      "internalTrafficPolicy is local and there are no local endpoints"): [
         ready("10.0.1.1", "host0"), ready("10.0.1.2", "host1"), ready("10.0.1.3", "host2")],
     (f"{TERMINATING}Local", "ready endpoints exist"): [
@@ -128,7 +133,8 @@ async def labs():
 @pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("case", list(CASES), ids=[": ".join(case) for case in CASES])
 async def test_the_lab_writes_the_cases_expected_rules(labs, case):
-    cluster = await labs(case[0])
+    cluster = await labs(f"{ITP}/Cluster" if case == (ITP, "internalTrafficPolicy is cluster")
+                         else case[0])
     slice_ = EndpointSlice(ObjectMeta("svc1-1", "ns1", labels={SERVICE_NAME_LABEL: "svc1"}),
                            "ns1/svc1", CASES[case], [EndpointPort(80)])
     await cluster.add_endpoint_slice(slice_)

@@ -117,6 +117,8 @@ class PacketMeta:
     now: float = 0.0
     ipsets: object | None = None  # the namespace's IpSets, for `-m set`
     nfacct: dict | None = None  # the namespace's accounting objects: name -> [packets, bytes]
+    phys_in: str | None = None   # the bridge port a bridged packet came in on (br_netfilter)
+    phys_out: str | None = None  # the bridge port it leaves by, when the bridge forwards it
 
 
 def _strtoul(text: str) -> int | None:

@@ -48,11 +48,14 @@ class Flight:
     carried: Flight | None = None  # set on a tunnel's outer packet: the frame inside
     ipvs_ns: str | None = None  # the namespace whose IPVS already handled it (ipvs_property)
     tunnel_id: int | None = None  # the tunnel key's id a decapsulating device left on the skb
+    phys_in: str | None = None  # br_netfilter's record of the bridge port it entered by
+    phys_out: str | None = None  # and the port the bridge forwards it to (bridged hooks)
 
     def scrub(self) -> None:
         """What a new skb in another namespace forgets: the mark and the conntrack state."""
         self.mark, self.tracked, self.invalid, self.untracked = 0, None, False, False
         self.tunnel_id = None
+        self.phys_in = self.phys_out = None
 
 
 class Step:

@@ -118,6 +118,8 @@ def rx(walk: Walk, dev: Device, flight: Flight) -> Step:
 def bridge(walk: Walk, bridge: Bridge, port: Device, flight: Flight) -> Step:
     ns = bridge.namespace
     bridge.learn(flight.src_mac, port)
+    if ns.sysctl.get("net.bridge.bridge-nf-call-iptables") == "1":
+        flight.phys_in = port.name   # br_netfilter keeps the port on the skb (-m physdev)
     if flight.dst_mac == bridge.mac:
         walk.hop(ns, flight, "bridge", f"{port.name} is a port of {bridge.name}; the frame "
                  f"is for {bridge.name}'s own MAC, so it goes up to IP",
@@ -144,6 +146,7 @@ def bridge(walk: Walk, bridge: Bridge, port: Device, flight: Flight) -> Step:
              f"{out.name} ({how} {out.name}){hairpin}", dev_in=port.name, dev_out=out.name)
     if ns.sysctl.get("net.bridge.bridge-nf-call-iptables") == "1":
         # br_netfilter: the bridged frame meets the IP hooks as if it were routed
+        flight.phys_out = out.name
         for hook, in_dev, out_dev in (("PREROUTING", bridge.name, None),
                                       ("FORWARD", bridge.name, bridge.name),
                                       ("POSTROUTING", None, bridge.name)):

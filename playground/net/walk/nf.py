@@ -103,7 +103,8 @@ def packet_meta(walk: Walk, ns: Namespace, flight: Flight, in_dev, out_dev) -> P
     return PacketMeta(in_dev=in_dev, out_dev=out_dev, mark=flight.mark, ct_state=state,
                       ct_status=status, local_addresses=ns.local_addresses(), rng=network.rng,
                       recent=ns.netfilter.recent, now=network.clock, ipsets=ns.ipsets,
-                      nfacct=ns.netfilter.nfacct)
+                      nfacct=ns.netfilter.nfacct, phys_in=flight.phys_in,
+                      phys_out=flight.phys_out)
 
 
 def rule_hop(walk: Walk, ns, flight, table, hook, verdict, in_dev, out_dev, after=None,

@@ -8,6 +8,7 @@ from playground.net.netfilter.matches.conntrack import ConntrackMatch
 from playground.net.netfilter.matches.icmp import IcmpMatch
 from playground.net.netfilter.matches.mark import MarkMatch
 from playground.net.netfilter.matches.nfacct import NfacctMatch
+from playground.net.netfilter.matches.physdev import PhysdevMatch
 from playground.net.netfilter.matches.ports import MultiportMatch, PortMatch
 from playground.net.netfilter.matches.recent import RecentMatch
 from playground.net.netfilter.matches.set import SetMatch
@@ -20,4 +21,5 @@ MATCHES = {
     "icmp": IcmpMatch, "mark": MarkMatch, "conntrack": ConntrackMatch,
     "addrtype": AddrtypeMatch, "statistic": StatisticMatch, "multiport": MultiportMatch,
     "recent": RecentMatch, "set": SetMatch, "nfacct": NfacctMatch,
+    "physdev": PhysdevMatch,
 }
