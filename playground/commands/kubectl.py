@@ -655,7 +655,8 @@ COMMANDS = (
             complete=positional(list(SERVICE_TYPES), then=flags),
             aliases={"service": ("svc",)}),
     Command("kubectl create ingress", "NAME --rule=HOST/PATH*=SERVICE:PORT",
-            "HTTP routing by host and path (* ends a prefix)", create_ingress,
+            "HTTP routing by host and path (* ends a prefix), as ingress-nginx (retired in "
+            "March 2026: Gateway API is the successor) does it", create_ingress,
             complete=flags, aliases={"ingress": ("ing",)}),
     Command("kubectl expose", "deployment NAME --port=N [--target-port=N] "
             "[--type=LoadBalancer]", "a Service for a Deployment's or a pod's labels",

@@ -370,7 +370,7 @@ ADDABLE = [("n", "node", "Node: a machine that joins the node network"),
            ("p", "pod", "Pod: one pod, on a node you pick or the scheduler's"),
            ("d", "deployment", "Deployment: pods kept at a replica count"),
            ("s", "service", "Service: ClusterIP, NodePort or LoadBalancer"),
-           ("i", "ingress", "Ingress: HTTP routing by host and path")]
+           ("i", "ingress", "Ingress: by host and path (ingress-nginx, retired 2026)")]
 
 
 class AddMenu(ModalScreen[str | None]):

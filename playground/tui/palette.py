@@ -18,7 +18,8 @@ ACTIONS = (
     ("Add a pod", "One pod, on a node or the scheduler's choice", "add_form", ("pod",)),
     ("Add a Deployment", "Pods kept at a replica count", "add_form", ("deployment",)),
     ("Create a Service", "ClusterIP, NodePort or LoadBalancer", "add_form", ("service",)),
-    ("Create an Ingress", "HTTP routing by host and path", "add_form", ("ingress",)),
+    ("Create an Ingress", "HTTP routing by host and path, as ingress-nginx (retired in 2026) "
+     "does", "add_form", ("ingress",)),
     ("Delete the selected object", "Node, pod, Deployment, Service, Ingress (x)", "delete",
      ()),
     ("Scale a Deployment", "Change its replica count (c)", "scale", ()),

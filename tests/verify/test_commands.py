@@ -9,9 +9,10 @@ def test_verify_prints_a_row_per_probe_and_a_summary(kernel, capsys):
     out = capsys.readouterr().out
     assert out.startswith("PROBE ")
     assert "pod/default/client → svc/default/web tcp/80" in out
-    # 81 probes of packets, and 24 DNS queries (6 pods × 3 Services and a missing name)
+    # 81 probes of packets, 24 DNS queries (6 pods × 3 Services and a missing name) and
+    # one query over TCP from each pod
     # kindnet's nodes carry kube-network-policies' nftables table, read back unchanged
-    assert out.endswith("105 probes, 0 mismatches (ptp CNI, real kernel vs model)\n"
+    assert out.endswith("111 probes, 0 mismatches (ptp CNI, real kernel vs model)\n"
                         "nft -j list ruleset: 3 namespaces, 0 mismatches (real kernel vs "
                         "model)\n")
 
